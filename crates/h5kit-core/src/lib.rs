@@ -1,0 +1,21 @@
+//! Foundation of h5kit: the pieces every layer of the HDF5 format shares.
+//!
+//! - [`Reader`]: a bounded little-endian cursor that knows the file's "Size of Offsets" and
+//!   "Size of Lengths" (spec II.A, superblock) and the file address of every byte it reads.
+//! - [`Error`]: what failed, where (file offset, object path), and its [`ErrorKind`].
+//! - [`lookup3`]: Bob Jenkins' lookup3 `hashlittle`, the checksum of all v2 metadata.
+//! - [`Storage`]: bytes at an offset, from a file (memory map or positioned reads) or memory.
+//! - [`Limits`]: bounds on sizes a file claims, checked before allocating.
+#![deny(unsafe_code)]
+
+pub mod checksum;
+pub mod error;
+pub mod limits;
+pub mod reader;
+pub mod storage;
+
+pub use checksum::{lookup3, verify_checksum};
+pub use error::{Error, ErrorKind, Result};
+pub use limits::Limits;
+pub use reader::{Reader, Sizes, UNDEFINED_ADDRESS};
+pub use storage::{FileStorage, MemStorage, Storage};

@@ -1,0 +1,185 @@
+//! Storage: bytes at a file offset. A file (memory-mapped, or positioned reads where mapping
+//! is unavailable, as on WebAssembly) or a memory buffer. Readers never assume the whole file
+//! is in memory; [`Storage::bytes`] borrows when it can and copies when it must.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Mutex;
+
+use crate::{Error, ErrorKind, Result};
+
+/// Random-access bytes. Implementations must be cheap to call repeatedly.
+pub trait Storage: Send + Sync {
+    /// Total size in bytes.
+    fn len(&self) -> u64;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Fills `buf` with the bytes at `offset`; fails if they run past the end.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()>;
+    /// The whole content as one slice, when the storage has it (memory, memory map).
+    fn as_slice(&self) -> Option<&[u8]> {
+        None
+    }
+    /// `len` bytes at `offset`, borrowed when possible.
+    fn bytes(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
+        check_range(self.len(), offset, len as u64)?;
+        if let Some(s) = self.as_slice() {
+            let start = offset as usize;
+            return Ok(Cow::Borrowed(&s[start..start + len]));
+        }
+        let mut v = vec![0u8; len];
+        self.read_at(offset, &mut v)?;
+        Ok(Cow::Owned(v))
+    }
+    /// Up to `len` bytes at `offset` (fewer if the storage ends first).
+    fn bytes_upto(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
+        let total = self.len();
+        if offset > total {
+            return Err(Error::format(offset, format!("address {} is past the end of the file ({} bytes)", offset, total)));
+        }
+        let n = (total - offset).min(len as u64) as usize;
+        self.bytes(offset, n)
+    }
+}
+
+fn check_range(total: u64, offset: u64, len: u64) -> Result<()> {
+    match offset.checked_add(len) {
+        Some(end) if end <= total => Ok(()),
+        _ => Err(Error::format(
+            offset,
+            format!("{} bytes at address {} run past the end of the file ({} bytes)", len, offset, total),
+        )),
+    }
+}
+
+/// Storage in memory (what WebAssembly callers hand over).
+#[derive(Debug, Clone, Default)]
+pub struct MemStorage {
+    data: Vec<u8>,
+}
+
+impl MemStorage {
+    pub fn new(data: Vec<u8>) -> Self {
+        MemStorage { data }
+    }
+    pub fn into_inner(self) -> Vec<u8> {
+        self.data
+    }
+}
+
+impl Storage for MemStorage {
+    fn len(&self) -> u64 {
+        self.data.len() as u64
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        check_range(self.len(), offset, buf.len() as u64)?;
+        let start = offset as usize;
+        buf.copy_from_slice(&self.data[start..start + buf.len()]);
+        Ok(())
+    }
+    fn as_slice(&self) -> Option<&[u8]> {
+        Some(&self.data)
+    }
+}
+
+/// A file on disk: memory-mapped where possible, otherwise positioned reads.
+pub struct FileStorage {
+    len: u64,
+    #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
+    map: Option<mmap::Map>,
+    file: Mutex<File>,
+}
+
+impl FileStorage {
+    /// Opens `path` for reading.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| Error::io(e, format!("cannot open {}", path.display())))?;
+        Self::from_file(file)
+    }
+
+    /// Wraps an open file (read access needed).
+    pub fn from_file(file: File) -> Result<Self> {
+        let len = file.metadata().map_err(|e| Error::io(e, "cannot stat file"))?.len();
+        #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
+        let map = mmap::Map::new(&file, len);
+        Ok(FileStorage {
+            len,
+            #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
+            map,
+            file: Mutex::new(file),
+        })
+    }
+
+    fn read_file_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = self.file.lock().map_err(|_| Error::new(ErrorKind::Io, "file lock poisoned"))?;
+        f.seek(SeekFrom::Start(offset)).map_err(|e| Error::io(e, "seek failed").at(offset))?;
+        f.read_exact(buf).map_err(|e| Error::io(e, "read failed").at(offset))
+    }
+}
+
+impl Storage for FileStorage {
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        check_range(self.len, offset, buf.len() as u64)?;
+        if let Some(s) = self.as_slice() {
+            let start = offset as usize;
+            buf.copy_from_slice(&s[start..start + buf.len()]);
+            return Ok(());
+        }
+        self.read_file_at(offset, buf)
+    }
+    fn as_slice(&self) -> Option<&[u8]> {
+        #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
+        if let Some(m) = &self.map {
+            return Some(m.as_slice());
+        }
+        None
+    }
+}
+
+#[cfg(all(feature = "mmap", not(target_family = "wasm")))]
+#[allow(unsafe_code)]
+mod mmap {
+    //! The one audited `unsafe` of h5kit: mapping a file read-only.
+    use std::fs::File;
+
+    pub struct Map(memmap2::Mmap);
+
+    impl Map {
+        /// Maps `file`; `None` for empty files or when mapping fails (then reads are used).
+        pub fn new(file: &File, len: u64) -> Option<Map> {
+            if len == 0 || usize::try_from(len).is_err() {
+                return None;
+            }
+            // SAFETY: the map is read-only and private to this `FileStorage`. memmap2 requires
+            // that the file is not truncated or modified by another process while mapped; as
+            // with every memory-mapping reader this is the caller's contract (documented on
+            // `File::open`), and h5kit never writes through a file it has mapped.
+            let map = unsafe { memmap2::MmapOptions::new().map(file) }.ok()?;
+            Some(Map(map))
+        }
+        pub fn as_slice(&self) -> &[u8] {
+            &self.0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mem_storage_bounds() {
+        let s = MemStorage::new(vec![1, 2, 3]);
+        assert_eq!(&*s.bytes(1, 2).unwrap(), &[2, 3]);
+        assert!(s.bytes(2, 2).is_err());
+        assert!(s.bytes(u64::MAX, 2).is_err());
+        assert_eq!(&*s.bytes_upto(1, 10).unwrap(), &[2, 3]);
+    }
+}
