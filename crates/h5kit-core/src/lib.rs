@@ -9,12 +9,14 @@
 #![deny(unsafe_code)]
 
 pub mod checksum;
+pub mod context;
 pub mod error;
 pub mod limits;
 pub mod reader;
 pub mod storage;
 
 pub use checksum::{lookup3, verify_checksum};
+pub use context::Context;
 pub use error::{Error, ErrorKind, Result};
 pub use limits::Limits;
 pub use reader::{Reader, Sizes, UNDEFINED_ADDRESS};
