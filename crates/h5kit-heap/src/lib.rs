@@ -1,1 +1,16 @@
-//! h5kit-heap (placeholder)
+//! HDF5 heaps.
+//!
+//! - [`LocalHeap`]: spec III.D "Disk Format: Level 1D - Local Heaps" ("HEAP").
+//! - [`GlobalHeapCollection`]: spec III.E "Disk Format: Level 1E - Global Heap" ("GCOL").
+//! - [`FractalHeap`]: spec III.G "Disk Format: Level 1G - Fractal Heap" ("FRHP", "FHDB",
+//!   "FHIB"), with managed, tiny and huge objects and deflate-filtered blocks.
+
+pub mod fractal;
+pub mod global;
+pub mod local;
+
+mod filter;
+
+pub use fractal::{FractalHeap, HeapId};
+pub use global::{GlobalHeapCollection, GlobalHeapId};
+pub use local::LocalHeap;

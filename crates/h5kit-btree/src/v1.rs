@@ -1,0 +1,274 @@
+//! Version 1 B-trees (spec III.A.1 "Disk Format: Level 1A1 - Version 1 B-trees") and group
+//! symbol table nodes (spec III.B "Disk Format: Level 1B - Group Symbol Table Nodes").
+//!
+//! Node type 0 trees index a group's symbol table nodes ("SNOD"); their keys are local heap
+//! offsets (Size of Lengths). Node type 1 trees index raw data chunks; their keys are
+//! (chunk size, filter mask, rank + 1 64-bit offsets).
+
+use h5kit_core::{Context, Error, Reader, Result};
+use h5kit_superblock::SymbolTableEntry;
+
+use crate::util::{add, mul, Walk};
+
+/// One raw data chunk from a type-1 v1 B-tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkRecord {
+    /// The chunk's element offset in each of the dataset's `rank` dimensions (the trailing
+    /// element-size dimension of the key is dropped).
+    pub offsets: Vec<u64>,
+    /// Size of the chunk in bytes (after filtering).
+    pub size: u64,
+    /// Filters skipped for this chunk (bit i set: filter i not applied).
+    pub filter_mask: u32,
+    /// Address of the chunk.
+    pub address: u64,
+}
+
+/// A decoded v1 B-tree node (header fields, keys and child addresses).
+#[derive(Debug, Clone)]
+pub struct Node<K> {
+    pub address: u64,
+    /// 0: group nodes, 1: raw data chunks.
+    pub node_type: u8,
+    /// 0 for leaves.
+    pub level: u8,
+    pub left_sibling: Option<u64>,
+    pub right_sibling: Option<u64>,
+    /// `entries_used + 1` keys.
+    pub keys: Vec<K>,
+    /// `entries_used` child addresses.
+    pub children: Vec<u64>,
+}
+
+/// The key of a type-1 (chunk) node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkKey {
+    pub size: u32,
+    pub filter_mask: u32,
+    /// `rank + 1` offsets (the last is the offset in the datatype, normally 0).
+    pub offsets: Vec<u64>,
+}
+
+const SIGNATURE: &[u8; 4] = b"TREE";
+
+/// Reads one node, decoding each key with `key` whose encoded size is `key_size`.
+fn read_node<K>(
+    ctx: Context,
+    address: u64,
+    expected_type: u8,
+    key_size: u64,
+    mut key: impl FnMut(&mut Reader) -> Result<K>,
+) -> Result<Node<K>> {
+    let o = ctx.sizes.offset as u64;
+    let prefix = add(8, 2 * o, address, "v1 B-tree node")?;
+    let head = ctx.read(address, prefix, "v1 B-tree node header")?;
+    let mut r = Reader::new(&head, address, ctx.sizes);
+    r.signature(SIGNATURE, "v1 B-tree node")?;
+    let node_type = r.u8()?;
+    let level = r.u8()?;
+    let entries = r.u16()? as u64;
+    let left_sibling = r.address_field()?;
+    let right_sibling = r.address_field()?;
+    if node_type != expected_type {
+        return Err(Error::format(
+            address,
+            format!("v1 B-tree node type is {}, expected {}", node_type, expected_type),
+        ));
+    }
+    // entries * (key + child) + one more key.
+    let body = add(mul(entries, add(key_size, o, address, "v1 B-tree node")?, address, "v1 B-tree node")?, key_size, address, "v1 B-tree node")?;
+    let body_addr = add(address, prefix, address, "v1 B-tree node")?;
+    let data = ctx.read(body_addr, body, "v1 B-tree node entries")?;
+    let mut r = Reader::new(&data, body_addr, ctx.sizes);
+    let n = entries as usize;
+    let mut keys = Vec::with_capacity(n + 1);
+    let mut children = Vec::with_capacity(n);
+    for _ in 0..n {
+        keys.push(key(&mut r)?);
+        let at = r.address();
+        let child = r.address_field()?.ok_or_else(|| Error::format(at, "v1 B-tree child address is undefined"))?;
+        children.push(child);
+    }
+    keys.push(key(&mut r)?);
+    Ok(Node { address, node_type, level, left_sibling, right_sibling, keys, children })
+}
+
+fn chunk_key_size(rank: usize, at: u64) -> Result<u64> {
+    let dims = (rank as u64).checked_add(1).ok_or_else(|| Error::format(at, "rank overflows"))?;
+    add(8, mul(dims, 8, at, "v1 chunk key")?, at, "v1 chunk key")
+}
+
+fn decode_chunk_key(r: &mut Reader, rank: usize) -> Result<ChunkKey> {
+    let size = r.u32()?;
+    let filter_mask = r.u32()?;
+    let mut offsets = Vec::with_capacity(rank + 1);
+    for _ in 0..=rank {
+        offsets.push(r.u64()?);
+    }
+    Ok(ChunkKey { size, filter_mask, offsets })
+}
+
+/// Reads one type-0 (group) node: keys are local heap offsets.
+pub fn read_group_node(ctx: Context, address: u64) -> Result<Node<u64>> {
+    let l = ctx.sizes.length as u64;
+    read_node(ctx, address, 0, l, |r| r.length())
+}
+
+/// Reads one type-1 (chunk) node of a dataset of rank `rank`.
+pub fn read_chunk_node(ctx: Context, address: u64, rank: usize) -> Result<Node<ChunkKey>> {
+    let ks = chunk_key_size(rank, address)?;
+    read_node(ctx, address, 1, ks, |r| decode_chunk_key(r, rank))
+}
+
+/// Checks a child's level against its parent's.
+fn check_child_level(parent_level: u8, child_level: u8, child: u64) -> Result<()> {
+    if parent_level == 0 || child_level.checked_add(1) != Some(parent_level) {
+        return Err(Error::format(
+            child,
+            format!("v1 B-tree node level {} under a node of level {}", child_level, parent_level),
+        ));
+    }
+    Ok(())
+}
+
+/// Visits the leaf-level children of a tree in key order, calling `leaf(key_left, child)`.
+fn walk<K: Clone>(
+    ctx: Context,
+    root: u64,
+    read: &dyn Fn(u64) -> Result<Node<K>>,
+    leaf: &mut dyn FnMut(&K, u64) -> Result<()>,
+) -> Result<()> {
+    let mut w = Walk::new(&ctx);
+    let root_node = read(root)?;
+    w.visit(root, "v1 B-tree node")?;
+    ctx.limits.check_depth(root_node.level as u32, root, "v1 B-tree")?;
+    walk_node(ctx, &root_node, read, leaf, &mut w)
+}
+
+fn walk_node<K: Clone>(
+    ctx: Context,
+    node: &Node<K>,
+    read: &dyn Fn(u64) -> Result<Node<K>>,
+    leaf: &mut dyn FnMut(&K, u64) -> Result<()>,
+    w: &mut Walk,
+) -> Result<()> {
+    for (i, &child) in node.children.iter().enumerate() {
+        if node.level == 0 {
+            w.count(1, node.address, "v1 B-tree records")?;
+            if let Some(k) = node.keys.get(i) {
+                leaf(k, child)?;
+            }
+        } else {
+            w.visit(child, "v1 B-tree node")?;
+            let c = read(child)?;
+            check_child_level(node.level, c.level, child)?;
+            walk_node(ctx, &c, read, leaf, w)?;
+        }
+    }
+    Ok(())
+}
+
+const SNOD: &[u8; 4] = b"SNOD";
+
+/// Reads a symbol table node ("SNOD", spec III.B): its valid entries.
+pub fn read_symbol_table_node(ctx: Context, address: u64) -> Result<Vec<SymbolTableEntry>> {
+    let head = ctx.read(address, 8, "symbol table node")?;
+    let mut r = Reader::new(&head, address, ctx.sizes);
+    r.signature(SNOD, "symbol table node")?;
+    let version = r.u8()?;
+    if version != 1 {
+        return Err(Error::format(address, format!("symbol table node version {} (expected 1)", version)));
+    }
+    let _reserved = r.u8()?;
+    let n = r.u16()? as u64;
+    let es = SymbolTableEntry::encoded_size(ctx.sizes.offset) as u64;
+    let body_addr = add(address, 8, address, "symbol table node")?;
+    let data = ctx.read(body_addr, mul(n, es, address, "symbol table node")?, "symbol table node entries")?;
+    let mut r = Reader::new(&data, body_addr, ctx.sizes);
+    let mut out = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        out.push(SymbolTableEntry::decode(&mut r)?);
+    }
+    Ok(out)
+}
+
+/// Every entry of a group's symbol table, in B-tree key (name) order: walks the type-0 v1
+/// B-tree ("TREE") at `btree_address` and reads each symbol table node ("SNOD").
+pub fn read_group_entries(ctx: Context, btree_address: u64) -> Result<Vec<SymbolTableEntry>> {
+    let mut out = Vec::new();
+    let mut items = Walk::new(&ctx);
+    let read = |a: u64| read_group_node(ctx, a);
+    walk(ctx, btree_address, &read, &mut |_k, snod| {
+        let entries = read_symbol_table_node(ctx, snod)?;
+        items.count(entries.len() as u64, snod, "group symbol table entries")?;
+        out.extend(entries);
+        Ok(())
+    })
+    .map_err(|e| e.context("reading group v1 B-tree"))?;
+    Ok(out)
+}
+
+/// Every chunk of a type-1 v1 B-tree; `rank` = the dataset's rank.
+pub fn read_chunk_records(ctx: Context, btree_address: u64, rank: usize) -> Result<Vec<ChunkRecord>> {
+    let mut out = Vec::new();
+    let read = |a: u64| read_chunk_node(ctx, a, rank);
+    walk(ctx, btree_address, &read, &mut |k, child| {
+        out.push(to_record(k, child, rank));
+        Ok(())
+    })
+    .map_err(|e| e.context("reading chunk v1 B-tree"))?;
+    Ok(out)
+}
+
+fn to_record(k: &ChunkKey, address: u64, rank: usize) -> ChunkRecord {
+    ChunkRecord {
+        offsets: k.offsets.iter().take(rank).copied().collect(),
+        size: k.size as u64,
+        filter_mask: k.filter_mask,
+        address,
+    }
+}
+
+/// Lexicographic comparison of the first `rank` offsets.
+fn cmp_offsets(a: &[u64], b: &[u64], rank: usize) -> std::cmp::Ordering {
+    a.iter().take(rank).cmp(b.iter().take(rank))
+}
+
+/// Finds the chunk whose offsets equal `offsets` by descending the tree (O(depth) node reads).
+pub fn find_chunk(ctx: Context, btree_address: u64, rank: usize, offsets: &[u64]) -> Result<Option<ChunkRecord>> {
+    use std::cmp::Ordering;
+    if offsets.len() != rank {
+        return Err(Error::usage(format!("find_chunk: {} offsets given for rank {}", offsets.len(), rank)));
+    }
+    let mut w = Walk::new(&ctx);
+    let mut address = btree_address;
+    let mut parent_level: Option<u8> = None;
+    let mut depth = 0u32;
+    loop {
+        w.visit(address, "v1 B-tree node")?;
+        ctx.limits.check_depth(depth, address, "v1 B-tree")?;
+        let node = read_chunk_node(ctx, address, rank)?;
+        if let Some(pl) = parent_level {
+            check_child_level(pl, node.level, address)?;
+        }
+        // Child i holds chunks with key[i] <= chunk < key[i+1]: the last i with key[i] <= target.
+        let mut found = None;
+        for (i, _) in node.children.iter().enumerate() {
+            match node.keys.get(i) {
+                Some(k) if cmp_offsets(&k.offsets, offsets, rank) != Ordering::Greater => found = Some(i),
+                _ => break,
+            }
+        }
+        let Some(i) = found else { return Ok(None) };
+        let (Some(k), Some(&child)) = (node.keys.get(i), node.children.get(i)) else { return Ok(None) };
+        if node.level == 0 {
+            if cmp_offsets(&k.offsets, offsets, rank) == Ordering::Equal {
+                return Ok(Some(to_record(k, child, rank)));
+            }
+            return Ok(None);
+        }
+        parent_level = Some(node.level);
+        address = child;
+        depth += 1;
+    }
+}
