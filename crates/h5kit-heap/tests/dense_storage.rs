@@ -1,0 +1,171 @@
+//! Dense link and attribute storage: fractal heap (managed, huge objects) + v2 B-trees of
+//! types 5 and 8, checked against h5debug / h5ls / h5dump output.
+
+mod common;
+
+use h5kit_btree::v2::{BTreeV2, Record};
+use h5kit_heap::{FractalHeap, HeapId};
+
+/// Name of an encoded Link message (spec IV.A.2.g), enough for tests.
+fn link_name(msg: &[u8]) -> String {
+    assert_eq!(msg[0], 1, "link message version");
+    let flags = msg[1];
+    let mut p = 2;
+    if flags & 0x08 != 0 {
+        p += 1;
+    }
+    if flags & 0x04 != 0 {
+        p += 8;
+    }
+    if flags & 0x10 != 0 {
+        p += 1;
+    }
+    let w = 1usize << (flags & 3);
+    let mut len = 0usize;
+    for i in 0..w {
+        len |= (msg[p + i] as usize) << (8 * i);
+    }
+    p += w;
+    String::from_utf8(msg[p..p + len].to_vec()).unwrap()
+}
+
+/// Name of an encoded Attribute message version 3 (spec IV.A.2.m), enough for tests.
+fn attribute_name(msg: &[u8]) -> String {
+    assert_eq!(msg[0], 3, "attribute message version");
+    let name_size = u16::from_le_bytes([msg[2], msg[3]]) as usize;
+    String::from_utf8(msg[9..9 + name_size - 1].to_vec()).unwrap()
+}
+
+#[test]
+fn dense_group_of_1000_links() {
+    let f = common::Open::new("jhdf/test_large_group_latest.hdf5");
+    let ctx = f.ctx();
+    // h5debug 1870: indirect root at 323790 with 8 rows, width 4, start 512, max direct 65536,
+    // 32-bit heap, max managed object 4096, 1000 managed objects.
+    let heap = FractalHeap::open(ctx, 1870).unwrap();
+    assert_eq!(heap.root_block_address, Some(323790));
+    assert_eq!(heap.current_root_rows, 8);
+    assert_eq!(heap.table_width, 4);
+    assert_eq!(heap.starting_block_size, 512);
+    assert_eq!(heap.max_direct_block_size, 65536);
+    assert_eq!(heap.max_heap_size, 32);
+    assert_eq!(heap.max_managed_object_size, 4096);
+    assert_eq!(heap.managed_objects, 1000);
+    assert_eq!(heap.free_space_manager_address, Some(5270));
+    assert_eq!(heap.max_direct_rows, 9);
+    assert_eq!(heap.heap_id_length, 7);
+    // h5debug 5232: type 5, node 512, record 11, depth 2, 1000 records, root 299032 with 1.
+    let bt = BTreeV2::open(ctx, 5232).unwrap();
+    assert_eq!(bt.record_type, 5);
+    assert_eq!(bt.node_size, 512);
+    assert_eq!(bt.record_size, 11);
+    assert_eq!(bt.depth, 2);
+    assert_eq!(bt.total_records, 1000);
+    assert_eq!(bt.root_address, Some(299032));
+    assert_eq!(bt.root_records, 1);
+    let recs = bt.records(ctx, None).unwrap();
+    assert_eq!(recs.len(), 1000);
+    let mut names = Vec::new();
+    let mut last_hash = 0;
+    for r in &recs {
+        let Record::LinkName { hash, heap_id } = r else { panic!("not a link name record: {:?}", r) };
+        assert!(*hash >= last_hash, "records are in hash order");
+        last_hash = *hash;
+        let obj = heap.read_object(ctx, heap_id).unwrap();
+        let name = link_name(&obj);
+        assert_eq!(*hash, h5kit_core::lookup3(name.as_bytes(), 0));
+        names.push(name);
+    }
+    names.sort();
+    let mut expected: Vec<String> = (0..1000).map(|i| format!("data{}", i)).collect();
+    expected.sort();
+    assert_eq!(names, expected, "same names as h5ls");
+    // Every direct block of the heap: rows 0..7 of width 4 as far as allocated (20480 bytes
+    // allocated: 4*512 + 4*512 + 4*1024 + 4*2048 + 1*4096 -> 17 blocks).
+    let blocks = heap.direct_blocks(ctx).unwrap();
+    assert_eq!(blocks.iter().map(|b| b.2).sum::<u64>(), 20480);
+}
+
+#[test]
+fn medium_dense_group() {
+    let f = common::Open::new("jhdf/test_medium_group_latest.hdf5");
+    let ctx = f.ctx();
+    let heap = FractalHeap::open(ctx, 1870).unwrap();
+    let bt = BTreeV2::open(ctx, 5232).unwrap();
+    let mut names: Vec<String> = bt
+        .records(ctx, None)
+        .unwrap()
+        .iter()
+        .map(|r| match r {
+            Record::LinkName { heap_id, .. } => link_name(&heap.read_object(ctx, heap_id).unwrap()),
+            other => panic!("unexpected {:?}", other),
+        })
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = (0..20).map(|i| format!("data{}", i)).collect();
+    expected.sort();
+    assert_eq!(names, expected);
+}
+
+#[test]
+fn huge_attribute_through_type1_btree() {
+    let f = common::Open::new("jhdf/test_large_attribute.hdf5");
+    let ctx = f.ctx();
+    // h5debug 479: direct (empty) heap, 1 huge object of 65665 bytes, huge B-tree at 663.
+    let heap = FractalHeap::open(ctx, 479).unwrap();
+    assert_eq!(heap.huge_objects, 1);
+    assert_eq!(heap.huge_objects_size, 65665);
+    assert_eq!(heap.huge_object_btree_address, Some(663));
+    assert_eq!(heap.root_block_address, None);
+    let huge = BTreeV2::open(ctx, 663).unwrap();
+    assert_eq!(huge.record_type, 1);
+    // h5debug 701 663 1: record {67735, 65665, 2}.
+    assert_eq!(
+        huge.records(ctx, None).unwrap(),
+        vec![Record::HugeObject { address: 67735, length: 65665, id: 2 }]
+    );
+    let bt = BTreeV2::open(ctx, 625).unwrap();
+    assert_eq!(bt.record_type, 8);
+    let recs = bt.records(ctx, None).unwrap();
+    assert_eq!(recs.len(), 1);
+    let Record::AttributeName { heap_id, hash, .. } = &recs[0] else { panic!("{:?}", recs[0]) };
+    assert!(matches!(heap.parse_id(heap_id).unwrap(), HeapId::HugeIndirect { id: 2 }));
+    let obj = heap.read_object(ctx, heap_id).unwrap();
+    assert_eq!(obj.len(), 65665);
+    assert_eq!(attribute_name(&obj), "large_attribute");
+    assert_eq!(*hash, h5kit_core::lookup3(b"large_attribute", 0));
+    // h5dump: the values are 0.0, 1.0, ... 8199.0 (f64 LE) at the end of the message.
+    let data = &obj[obj.len() - 8200 * 8..];
+    for i in [0usize, 1, 19, 8199] {
+        let v = f64::from_le_bytes(data[i * 8..i * 8 + 8].try_into().unwrap());
+        assert_eq!(v, i as f64);
+    }
+}
+
+#[test]
+fn dense_attributes_type8() {
+    let f = common::Open::new("jhdf/test_attribute_latest.hdf5");
+    let ctx = f.ctx();
+    for (heap_addr, bt_addr) in [(812u64, 958u64), (8446, 8592)] {
+        let heap = FractalHeap::open(ctx, heap_addr).unwrap();
+        let bt = BTreeV2::open(ctx, bt_addr).unwrap();
+        assert_eq!(bt.record_type, 8);
+        let mut names: Vec<String> = bt
+            .records(ctx, None)
+            .unwrap()
+            .iter()
+            .map(|r| match r {
+                Record::AttributeName { heap_id, hash, .. } => {
+                    let n = attribute_name(&heap.read_object(ctx, heap_id).unwrap());
+                    assert_eq!(*hash, h5kit_core::lookup3(n.as_bytes(), 0));
+                    n
+                }
+                other => panic!("unexpected {:?}", other),
+            })
+            .collect();
+        names.sort();
+        assert_eq!(names.len() as u64, bt.total_records);
+        assert!(!names.is_empty());
+        println!("{:?}", names);
+    }
+}
