@@ -1,0 +1,38 @@
+//! Most-significant-bit-first bit reader shared by the n-bit and scale-offset filters (both
+//! pack values MSB first, filling each byte from its top bit).
+
+use h5kit_core::{Error, Result};
+
+pub(crate) struct BitReader<'a> {
+    data: &'a [u8],
+    /// Bit position from the start.
+    pos: usize,
+    at: u64,
+    what: &'static str,
+}
+
+impl<'a> BitReader<'a> {
+    pub(crate) fn new(data: &'a [u8], at: u64, what: &'static str) -> Self {
+        BitReader { data, pos: 0, at, what }
+    }
+
+    /// The next `n` bits (n <= 64) as an unsigned value, first bit most significant.
+    pub(crate) fn bits(&mut self, n: u32) -> Result<u64> {
+        let mut v = 0u64;
+        let mut left = n;
+        while left > 0 {
+            let byte = *self
+                .data
+                .get(self.pos / 8)
+                .ok_or_else(|| Error::format(self.at, format!("{}: packed data truncated", self.what)))?;
+            let used = (self.pos % 8) as u32;
+            let avail = 8 - used;
+            let take = avail.min(left);
+            let chunk = (u32::from(byte) >> (avail - take)) & ((1u32 << take) - 1);
+            v = if take >= 64 { u64::from(chunk) } else { (v << take) | u64::from(chunk) };
+            self.pos += take as usize;
+            left -= take;
+        }
+        Ok(v)
+    }
+}

@@ -1,0 +1,202 @@
+//! The filter pipeline (spec IV.A.2.l "The Data Storage - Filter Pipeline Message"): the
+//! decoders of every filter h5kit reads, as pure functions over chunk bytes, and the encoders
+//! the writer needs (deflate, shuffle, Fletcher-32).
+//!
+//! Filters are applied on read in reverse pipeline order; a filter whose bit is set in the
+//! chunk's filter mask was skipped when the chunk was written and is skipped again.
+
+mod bits;
+pub mod bitshuffle;
+pub mod deflate;
+pub mod fletcher32;
+pub mod lz4;
+pub mod lzf;
+pub mod nbit;
+pub mod scaleoffset;
+pub mod shuffle;
+pub mod zstd;
+
+use h5kit_core::{Error, Limits, Result};
+use h5kit_object_header::{Filter, FilterPipeline};
+
+/// Filter identifiers (spec IV.A.2.l, "Filter Identification Value", and the registered
+/// third-party filters).
+pub const DEFLATE: u16 = 1;
+pub const SHUFFLE: u16 = 2;
+pub const FLETCHER32: u16 = 3;
+pub const SZIP: u16 = 4;
+pub const NBIT: u16 = 5;
+pub const SCALEOFFSET: u16 = 6;
+pub const LZF: u16 = 32000;
+pub const LZ4: u16 = 32004;
+pub const BITSHUFFLE: u16 = 32008;
+pub const ZSTD: u16 = 32015;
+
+/// The conventional name of a filter id, for messages.
+pub fn filter_name(id: u16) -> &'static str {
+    match id {
+        DEFLATE => "deflate",
+        SHUFFLE => "shuffle",
+        FLETCHER32 => "fletcher32",
+        SZIP => "szip",
+        NBIT => "nbit",
+        SCALEOFFSET => "scaleoffset",
+        LZF => "lzf",
+        LZ4 => "lz4",
+        BITSHUFFLE => "bitshuffle",
+        ZSTD => "zstd",
+        32001 => "blosc",
+        32013 => "zfp",
+        32017 => "sz",
+        32026 => "blosc2",
+        _ => "unknown",
+    }
+}
+
+/// Undoes the filters of `filters` on one chunk, in reverse order, skipping those whose bit is
+/// set in `filter_mask`. `element_size` is the dataset's datatype size; `chunk_address` names
+/// the chunk in errors.
+pub fn decode_pipeline(
+    filters: &FilterPipeline,
+    filter_mask: u32,
+    data: Vec<u8>,
+    element_size: usize,
+    limits: &Limits,
+    chunk_address: u64,
+) -> Result<Vec<u8>> {
+    let mut data = data;
+    if filters.filters.len() > 32 {
+        return Err(Error::format(chunk_address, format!("filter pipeline of {} filters (at most 32)", filters.filters.len())));
+    }
+    for (i, f) in filters.filters.iter().enumerate().rev() {
+        if filter_mask & (1u32 << i) != 0 {
+            continue;
+        }
+        data = decode_filter(f, data, element_size, limits, chunk_address)
+            .map_err(|e| e.at(chunk_address).context(format!("chunk at address {}", chunk_address)))?;
+    }
+    Ok(data)
+}
+
+/// Undoes one filter.
+pub fn decode_filter(f: &Filter, data: Vec<u8>, element_size: usize, limits: &Limits, at: u64) -> Result<Vec<u8>> {
+    let cd = f.client_data.as_slice();
+    match f.id {
+        DEFLATE => deflate::decode(&data, limits, at),
+        SHUFFLE => shuffle::decode(&data, shuffle_size(cd, element_size)),
+        FLETCHER32 => fletcher32::decode(data, at),
+        NBIT => nbit::decode(&data, cd, limits, at),
+        SCALEOFFSET => scaleoffset::decode(&data, cd, limits, at),
+        LZF => lzf::decode(&data, cd, limits, at),
+        LZ4 => lz4::decode(&data, limits, at),
+        BITSHUFFLE => bitshuffle::decode(&data, cd, element_size, limits, at),
+        ZSTD => zstd::decode(&data, limits, at),
+        id => Err(Error::unsupported(
+            at,
+            format!(
+                "filter {} ({}) is not supported",
+                id,
+                f.name.clone().unwrap_or_else(|| filter_name(id).to_string())
+            ),
+        )),
+    }
+}
+
+/// Applies the filters h5kit can encode (deflate, shuffle, Fletcher-32), in pipeline order.
+/// Returns the encoded chunk; optional filters that do not shrink the data are not skipped
+/// (the filter mask is always 0).
+pub fn encode_pipeline(filters: &FilterPipeline, data: Vec<u8>, element_size: usize) -> Result<Vec<u8>> {
+    let mut data = data;
+    for f in &filters.filters {
+        let cd = f.client_data.as_slice();
+        data = match f.id {
+            DEFLATE => deflate::encode(&data, cd.first().copied().unwrap_or(6))?,
+            SHUFFLE => shuffle::encode(&data, shuffle_size(cd, element_size)),
+            FLETCHER32 => fletcher32::encode(data),
+            id => {
+                return Err(Error::unsupported(0, format!("cannot write filter {} ({})", id, filter_name(id))));
+            }
+        };
+    }
+    Ok(data)
+}
+
+fn shuffle_size(cd: &[u32], element_size: usize) -> usize {
+    cd.first().map(|&s| s as usize).filter(|&s| s > 0).unwrap_or(element_size)
+}
+
+/// Checks an output size claimed by a compressed stream against the limits.
+pub(crate) fn check_size(limits: &Limits, size: u64, at: u64, what: &str) -> Result<usize> {
+    limits.check_alloc(size, at, what)
+}
+
+/// Big-endian u32 / u64 at `pos` (filter framings of the LZ4 and bitshuffle plugins).
+pub(crate) fn be_u32(data: &[u8], pos: usize, at: u64, what: &str) -> Result<u32> {
+    pos.checked_add(4)
+        .and_then(|end| data.get(pos..end))
+        .and_then(|s| <[u8; 4]>::try_from(s).ok())
+        .map(u32::from_be_bytes)
+        .ok_or_else(|| Error::format(at, format!("{} truncated", what)))
+}
+pub(crate) fn be_u64(data: &[u8], pos: usize, at: u64, what: &str) -> Result<u64> {
+    pos.checked_add(8)
+        .and_then(|end| data.get(pos..end))
+        .and_then(|s| <[u8; 8]>::try_from(s).ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| Error::format(at, format!("{} truncated", what)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn filter(id: u16, cd: &[u32]) -> Filter {
+        Filter { id, name: None, flags: 0, client_data: cd.to_vec() }
+    }
+
+    #[test]
+    fn roundtrip_shuffle_deflate_fletcher() {
+        let pipe = FilterPipeline {
+            version: 2,
+            filters: vec![filter(SHUFFLE, &[4]), filter(DEFLATE, &[6]), filter(FLETCHER32, &[])],
+        };
+        let data: Vec<u8> = (0..1000u32).flat_map(|v| v.to_le_bytes()).collect();
+        let enc = encode_pipeline(&pipe, data.clone(), 4).unwrap();
+        assert!(enc.len() < data.len());
+        let dec = decode_pipeline(&pipe, 0, enc.clone(), 4, &Limits::default(), 1234).unwrap();
+        assert_eq!(dec, data);
+        // Corrupt one byte: Fletcher-32 catches it and names the chunk address.
+        let mut bad = enc;
+        bad[10] ^= 0x40;
+        let e = decode_pipeline(&pipe, 0, bad, 4, &Limits::default(), 1234).unwrap_err();
+        assert_eq!(e.offset, Some(1234));
+        assert!(e.to_string().contains("1234"), "{}", e);
+    }
+
+    #[test]
+    fn mask_skips_filters() {
+        let pipe = FilterPipeline { version: 2, filters: vec![filter(SHUFFLE, &[2]), filter(DEFLATE, &[6])] };
+        let data: Vec<u8> = (0..100u16).flat_map(|v| v.to_le_bytes()).collect();
+        let shuffled = shuffle::encode(&data, 2);
+        // Deflate (bit 1) was skipped when writing: only shuffle applies.
+        assert_eq!(decode_pipeline(&pipe, 0b10, shuffled, 2, &Limits::default(), 0).unwrap(), data);
+        assert_eq!(decode_pipeline(&pipe, 0b11, data.clone(), 2, &Limits::default(), 0).unwrap(), data);
+    }
+
+    #[test]
+    fn unknown_and_szip_are_unsupported() {
+        for (id, name) in [(SZIP, "szip"), (32001, "blosc"), (40000, "unknown")] {
+            let pipe = FilterPipeline { version: 2, filters: vec![filter(id, &[])] };
+            let e = decode_pipeline(&pipe, 0, vec![1, 2, 3], 1, &Limits::default(), 77).unwrap_err();
+            assert_eq!(e.kind, h5kit_core::ErrorKind::Unsupported);
+            assert!(e.message.contains(&id.to_string()) && e.message.contains(name), "{}", e);
+        }
+        let named = FilterPipeline {
+            version: 1,
+            filters: vec![Filter { id: 307, name: Some("bzip2".into()), flags: 1, client_data: vec![] }],
+        };
+        let e = decode_pipeline(&named, 0, vec![], 1, &Limits::default(), 0).unwrap_err();
+        assert!(e.message.contains("307") && e.message.contains("bzip2"), "{}", e);
+    }
+}

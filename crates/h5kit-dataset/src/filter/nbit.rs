@@ -1,0 +1,178 @@
+//! N-bit filter (id 5, libhdf5 H5Znbit.c): only the significant bits ("precision" bits at
+//! "offset") of each atomic value are stored, packed most-significant bit first; padding bits
+//! read back as 0.
+//!
+//! Client data (all written by libhdf5 when the dataset is created):
+//! `[0]` number of values, `[1]` 1 = "no need to compress" (data stored as is), `[2]` number of
+//! elements in the chunk, then the datatype description from `[3]`:
+//! - atomic (class 1): class, size, order (0 LE, 1 BE), precision, offset;
+//! - array (class 2): class, total size, base type description;
+//! - compound (class 3): class, size, member count, then per member its byte offset and its
+//!   description;
+//! - no-op (class 4; types n-bit leaves alone, e.g. strings): class, size (bytes stored whole).
+
+use h5kit_core::{Error, Limits, Result};
+
+use super::bits::BitReader;
+
+const ATOMIC: u32 = 1;
+const ARRAY: u32 = 2;
+const COMPOUND: u32 = 3;
+const NOOP: u32 = 4;
+
+#[derive(Debug)]
+enum Desc {
+    Atomic { size: usize, big_endian: bool, precision: u32, offset: u32 },
+    Array { size: usize, base: Box<Desc> },
+    Compound { size: usize, members: Vec<(usize, Desc)> },
+    Noop { size: usize },
+}
+
+impl Desc {
+    fn size(&self) -> usize {
+        match self {
+            Desc::Atomic { size, .. } | Desc::Array { size, .. } | Desc::Compound { size, .. } | Desc::Noop { size } => *size,
+        }
+    }
+}
+
+struct Parser<'a> {
+    cd: &'a [u32],
+    i: usize,
+    at: u64,
+}
+
+impl Parser<'_> {
+    fn next(&mut self) -> Result<u32> {
+        let v = *self.cd.get(self.i).ok_or_else(|| Error::format(self.at, "n-bit: client data too short"))?;
+        self.i += 1;
+        Ok(v)
+    }
+
+    fn desc(&mut self, depth: u32) -> Result<Desc> {
+        if depth > 32 {
+            return Err(Error::format(self.at, "n-bit: datatype description nested too deep"));
+        }
+        let class = self.next()?;
+        let size = self.next()? as usize;
+        if size == 0 {
+            return Err(Error::format(self.at, "n-bit: datatype size 0"));
+        }
+        match class {
+            ATOMIC => {
+                let order = self.next()?;
+                let precision = self.next()?;
+                let offset = self.next()?;
+                let bits = (size as u64) * 8;
+                if u64::from(precision) + u64::from(offset) > bits || precision == 0 || order > 1 {
+                    return Err(Error::format(
+                        self.at,
+                        format!("n-bit: invalid precision {} / offset {} for size {}", precision, offset, size),
+                    ));
+                }
+                Ok(Desc::Atomic { size, big_endian: order == 1, precision, offset })
+            }
+            ARRAY => {
+                let base = self.desc(depth + 1)?;
+                if base.size() > size {
+                    return Err(Error::format(self.at, "n-bit: array base larger than the array"));
+                }
+                Ok(Desc::Array { size, base: Box::new(base) })
+            }
+            COMPOUND => {
+                let n = self.next()? as usize;
+                if n > self.cd.len() {
+                    return Err(Error::format(self.at, "n-bit: compound member count exceeds client data"));
+                }
+                let mut members = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let off = self.next()? as usize;
+                    let m = self.desc(depth + 1)?;
+                    if off.checked_add(m.size()).is_none_or(|e| e > size) {
+                        return Err(Error::format(self.at, "n-bit: compound member outside the compound"));
+                    }
+                    members.push((off, m));
+                }
+                Ok(Desc::Compound { size, members })
+            }
+            NOOP => Ok(Desc::Noop { size }),
+            c => Err(Error::format(self.at, format!("n-bit: unknown datatype class code {}", c))),
+        }
+    }
+}
+
+fn unpack(d: &Desc, out: &mut [u8], r: &mut BitReader) -> Result<()> {
+    match d {
+        Desc::Atomic { size, big_endian, precision, offset } => {
+            for b in (*offset..offset + precision).rev() {
+                if r.bits(1)? == 1 {
+                    let byte = (b / 8) as usize;
+                    let idx = if *big_endian { size - 1 - byte } else { byte };
+                    out[idx] |= 1 << (b % 8);
+                }
+            }
+        }
+        Desc::Noop { size } => {
+            for o in out.iter_mut().take(*size) {
+                *o = r.bits(8)? as u8;
+            }
+        }
+        Desc::Array { size, base } => {
+            let bs = base.size();
+            for i in 0..size / bs {
+                unpack(base, &mut out[i * bs..(i + 1) * bs], r)?;
+            }
+        }
+        Desc::Compound { members, .. } => {
+            for (off, m) in members {
+                unpack(m, &mut out[*off..off + m.size()], r)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Unpacks an n-bit chunk.
+pub fn decode(data: &[u8], cd: &[u32], limits: &Limits, at: u64) -> Result<Vec<u8>> {
+    if cd.len() < 5 {
+        return Err(Error::format(at, format!("n-bit: {} client data values, at least 5 needed", cd.len())));
+    }
+    if cd[1] != 0 {
+        return Ok(data.to_vec());
+    }
+    let nelmts = cd[2] as u64;
+    let mut p = Parser { cd, i: 3, at };
+    let desc = p.desc(0)?;
+    let size = desc.size() as u64;
+    let total = nelmts.checked_mul(size).ok_or_else(|| Error::format(at, "n-bit: chunk size overflows"))?;
+    let n = limits.check_alloc(total, at, "n-bit output")?;
+    let mut out = vec![0u8; n];
+    let mut r = BitReader::new(data, at, "n-bit");
+    let es = desc.size();
+    for elem in out.chunks_exact_mut(es) {
+        unpack(&desc, elem, &mut r)?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_le_packed() {
+        // Two u16 values with precision 4 at offset 2: 0b1011 and 0b0110 packed -> 0b1011_0110.
+        let cd = [8, 0, 2, ATOMIC, 2, 0, 4, 2];
+        let out = decode(&[0b1011_0110], &cd, &Limits::default(), 0).unwrap();
+        assert_eq!(out, [0b1011 << 2, 0, 0b0110 << 2, 0]);
+        // Big-endian order puts the bits in the last byte.
+        let cd = [8, 0, 1, ATOMIC, 2, 1, 4, 2];
+        assert_eq!(decode(&[0b1011_0000], &cd, &Limits::default(), 0).unwrap(), [0, 0b1011 << 2]);
+        // Too little data, bad precision, short client data.
+        assert!(decode(&[], &[8, 0, 1, ATOMIC, 2, 0, 4, 2], &Limits::default(), 0).is_err());
+        assert!(decode(&[0; 8], &[8, 0, 1, ATOMIC, 2, 0, 15, 2], &Limits::default(), 0).is_err());
+        assert!(decode(&[0; 8], &[8, 0, 1, ATOMIC], &Limits::default(), 0).is_err());
+        assert!(decode(&[0; 8], &[8, 0, 1, COMPOUND, 4, 1, 3, COMPOUND, 4, 1, 0, NOOP, 2], &Limits::default(), 0).is_err());
+    }
+}
