@@ -1,1 +1,127 @@
-fn main() {}
+//! `h5`: command-line tools over h5kit, modelled on libhdf5's: `h5 dump` (h5dump 1.10.8's
+//! DDL output) and `h5 ls` (h5ls).
+
+mod dump;
+mod ls;
+
+use std::io::Write;
+use std::path::Path;
+
+const USAGE: &str = "usage: h5 <command> [options] FILE\n\ncommands:\n  dump [-H] [-p] [-n] [-A] [-d PATH] [-g PATH] [-w N] FILE   print like h5dump\n  ls [-r] FILE                                               list like h5ls\n";
+
+fn parse_dump(args: &[String]) -> Result<(dump::Options, Vec<String>), String> {
+    let mut opts = dump::Options::default();
+    let mut files = Vec::new();
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        i += 1;
+        let mut take_value = |name: &str| -> Result<String, String> {
+            let v = args.get(i).cloned().ok_or_else(|| format!("option {} needs a value", name))?;
+            i += 1;
+            Ok(v)
+        };
+        match arg.as_str() {
+            "--header" => opts.header_only = true,
+            "--properties" => opts.properties = true,
+            "--contents" => opts.contents = true,
+            "--onlyattr" => opts.attrs_only = true,
+            "-d" | "--dataset" => {
+                let v = take_value("-d")?;
+                opts.datasets.push(v);
+            }
+            "-g" | "--group" => {
+                let v = take_value("-g")?;
+                opts.groups.push(v);
+            }
+            "-w" | "--width" => {
+                let v = take_value("-w")?;
+                opts.width = Some(v.parse().map_err(|_| format!("bad width {:?}", v))?);
+            }
+            "-m" | "--format" | "-a" | "--attribute" => {
+                let _ = take_value(arg)?;
+            }
+            a if a.starts_with("--dataset=") => opts.datasets.push(a.trim_start_matches("--dataset=").to_string()),
+            a if a.starts_with("--group=") => opts.groups.push(a.trim_start_matches("--group=").to_string()),
+            a if a.starts_with("--width=") => {
+                let v = a.trim_start_matches("--width=");
+                opts.width = Some(v.parse().map_err(|_| format!("bad width {:?}", v))?);
+            }
+            a if a.starts_with('-') && a.len() > 1 && !a.starts_with("--") => {
+                for c in a.chars().skip(1) {
+                    match c {
+                        'H' => opts.header_only = true,
+                        'p' => opts.properties = true,
+                        'n' => opts.contents = true,
+                        'A' => opts.attrs_only = true,
+                        'y' | 'r' | 'e' | 'B' | 'R' => {}
+                        other => return Err(format!("unknown option -{}", other)),
+                    }
+                }
+            }
+            a if a.starts_with("--") => return Err(format!("unknown option {}", a)),
+            a => files.push(a.to_string()),
+        }
+    }
+    Ok((opts, files))
+}
+
+fn write_out(text: &str) {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    let _ = lock.write_all(text.as_bytes());
+    let _ = lock.flush();
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(cmd) = args.first() else {
+        eprint!("{}", USAGE);
+        std::process::exit(1);
+    };
+    let rest = args.get(1..).unwrap_or(&[]);
+    let status = match cmd.as_str() {
+        "dump" => match parse_dump(rest) {
+            Ok((opts, files)) if !files.is_empty() => {
+                let mut status = 0;
+                for f in &files {
+                    let (out, st) = dump::run(Path::new(f), f, &opts);
+                    write_out(&out);
+                    status = status.max(st);
+                }
+                status
+            }
+            Ok(_) => {
+                eprintln!("h5dump error: missing file name");
+                1
+            }
+            Err(e) => {
+                eprintln!("h5dump error: {}", e);
+                1
+            }
+        },
+        "ls" => {
+            let recursive = rest.iter().any(|a| a == "-r" || a == "--recursive");
+            let files: Vec<&String> = rest.iter().filter(|a| !a.starts_with('-')).collect();
+            let mut status = 0;
+            if files.is_empty() {
+                eprintln!("h5ls: missing file name");
+                status = 1;
+            }
+            for f in files {
+                let (out, st) = ls::run(Path::new(f), f, recursive);
+                write_out(&out);
+                status = status.max(st);
+            }
+            status
+        }
+        "-h" | "--help" | "help" => {
+            print!("{}", USAGE);
+            0
+        }
+        other => {
+            eprintln!("h5: unknown command {:?}\n{}", other, USAGE);
+            1
+        }
+    };
+    std::process::exit(status);
+}

@@ -1,0 +1,204 @@
+//! Element values as h5dump 1.10.8 prints them (`%d` integers, `%g` floats, quoted strings,
+//! enum names). Used for fill values now and for `DATA { ... }` blocks.
+
+use h5kit::{ByteOrder, Datatype, StringPadding, TypeClass};
+
+/// C's `printf("%g", x)` (precision 6).
+pub fn fmt_g(x: f64) -> String {
+    fmt_g_prec(x, 6)
+}
+
+/// C's `%.{prec}g`.
+pub fn fmt_g_prec(x: f64, prec: usize) -> String {
+    if x.is_nan() {
+        return if x.is_sign_negative() { "-nan".to_string() } else { "nan".to_string() };
+    }
+    if x.is_infinite() {
+        return if x < 0.0 { "-inf".to_string() } else { "inf".to_string() };
+    }
+    let p = prec.max(1);
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0".to_string() } else { "0".to_string() };
+    }
+    let sci = format!("{:.*e}", p - 1, x);
+    let (mant, exp) = match sci.split_once('e') {
+        Some((m, e)) => (m.to_string(), e.parse::<i32>().unwrap_or(0)),
+        None => (sci.clone(), 0),
+    };
+    let p_i = i32::try_from(p).unwrap_or(6);
+    if exp < -4 || exp >= p_i {
+        let m = strip_zeros(&mant);
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{}{:02}", m, sign, exp.unsigned_abs())
+    } else {
+        let decimals = usize::try_from(p_i - 1 - exp).unwrap_or(0);
+        strip_zeros(&format!("{:.*}", decimals, x))
+    }
+}
+
+fn strip_zeros(s: &str) -> String {
+    if s.contains('.') {
+        let t = s.trim_end_matches('0');
+        t.trim_end_matches('.').to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Unsigned little-endian value of up to 8 bytes stored in `order`.
+pub fn read_uint(bytes: &[u8], order: ByteOrder) -> u64 {
+    let mut v: u64 = 0;
+    let n = bytes.len().min(8);
+    for i in 0..n {
+        let b = match order {
+            ByteOrder::BigEndian => bytes.get(bytes.len() - 1 - i).copied().unwrap_or(0),
+            _ => bytes.get(i).copied().unwrap_or(0),
+        };
+        v |= u64::from(b) << (8 * i);
+    }
+    v
+}
+
+/// Integer text of an integer-class element.
+pub fn int_text(bytes: &[u8], order: ByteOrder, signed: bool, bit_offset: u16, precision: u16) -> String {
+    let raw = read_uint(bytes, order);
+    let prec = u32::from(precision).min(64);
+    let off = u32::from(bit_offset).min(63);
+    let mut v = raw >> off;
+    if prec < 64 {
+        v &= (1u64 << prec) - 1;
+    }
+    if signed {
+        if prec > 0 && prec < 64 && v & (1u64 << (prec - 1)) != 0 {
+            v |= u64::MAX << prec;
+        }
+        format!("{}", v as i64)
+    } else {
+        format!("{}", v)
+    }
+}
+
+/// Value of an IEEE-like float element (any size, via its bit fields).
+pub fn float_value(dt: &Datatype, bytes: &[u8]) -> Option<f64> {
+    let TypeClass::Float { order, exponent_bias, exponent_size, mantissa_size, exponent_location, sign_location, mantissa_location, .. } =
+        &dt.class
+    else {
+        return None;
+    };
+    let raw = read_uint(bytes, *order);
+    match (dt.size, *exponent_size, *mantissa_size) {
+        (4, 8, 23) if *exponent_bias == 127 => return Some(f64::from(f32::from_bits(raw as u32))),
+        (8, 11, 52) if *exponent_bias == 1023 => return Some(f64::from_bits(raw)),
+        _ => {}
+    }
+    // General decode.
+    let field = |loc: u8, size: u8| -> u64 {
+        if size >= 64 {
+            raw >> loc
+        } else {
+            (raw >> u32::from(loc).min(63)) & ((1u64 << size) - 1)
+        }
+    };
+    let sign = field(*sign_location, 1) != 0;
+    let e = field(*exponent_location, *exponent_size);
+    let m = field(*mantissa_location, *mantissa_size);
+    let emax = if *exponent_size >= 64 { u64::MAX } else { (1u64 << exponent_size) - 1 };
+    let mant_scale = 2f64.powi(i32::from(*mantissa_size));
+    let bias = f64::from(*exponent_bias);
+    let v = if e == emax {
+        if m == 0 {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        }
+    } else if e == 0 {
+        (m as f64 / mant_scale) * 2f64.powf(1.0 - bias)
+    } else {
+        (1.0 + m as f64 / mant_scale) * 2f64.powf(e as f64 - bias)
+    };
+    Some(if sign { -v } else { v })
+}
+
+/// Escapes a string as h5dump does inside quotes (`"` and `\` are escaped, control
+/// characters as `\n`, `\t`, `\r`, or `\ooo`).
+pub fn escape(s: &[u8]) -> String {
+    let mut out = String::new();
+    let text = String::from_utf8_lossy(s);
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\{:03o}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The bytes of a fixed-length string element as h5dump shows them.
+pub fn fixed_string(bytes: &[u8], padding: StringPadding) -> &[u8] {
+    match padding {
+        StringPadding::NullTerminate | StringPadding::NullPad => {
+            let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+            bytes.get(..end).unwrap_or(bytes)
+        }
+        StringPadding::SpacePad => bytes,
+    }
+}
+
+/// Text of one element of a simple (non-heap) type; `None` for classes that need more
+/// context (variable-length data, references, compounds, arrays).
+pub fn simple_element_text(dt: &Datatype, bytes: &[u8]) -> Option<String> {
+    match &dt.class {
+        TypeClass::Integer { order, signed, bit_offset, precision, .. } => {
+            Some(int_text(bytes, *order, *signed, *bit_offset, *precision))
+        }
+        TypeClass::Float { .. } => float_value(dt, bytes).map(fmt_g),
+        TypeClass::String { padding, .. } => Some(format!("\"{}\"", escape(fixed_string(bytes, *padding)))),
+        TypeClass::Enum { base, members } => {
+            for (name, value) in members {
+                if value.as_slice() == bytes {
+                    return Some(name.clone());
+                }
+            }
+            simple_element_text(base, bytes)
+        }
+        TypeClass::Bitfield { .. } | TypeClass::Opaque { .. } => {
+            let hex: Vec<String> = bytes.iter().map(|b| format!("{:02x}", b)).collect();
+            Some(format!("0x{}", hex.join("")))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_g() {
+        // Values h5dump printed for fill values of the interop files.
+        assert_eq!(fmt_g(f64::from(9.96921e36f32)), "9.96921e+36");
+        assert_eq!(fmt_g(123.456), "123.456");
+        assert_eq!(fmt_g(1e20), "1e+20");
+        assert_eq!(fmt_g(99.5), "99.5");
+        assert_eq!(fmt_g(6.0), "6");
+        assert_eq!(fmt_g(0.0001), "0.0001");
+        assert_eq!(fmt_g(0.00001), "1e-05");
+        assert_eq!(fmt_g(123456.0), "123456");
+        assert_eq!(fmt_g(1234567.0), "1.23457e+06");
+        assert_eq!(fmt_g(-0.5), "-0.5");
+    }
+
+    #[test]
+    fn integers() {
+        assert_eq!(int_text(&[0x01, 0x00, 0x00, 0x80], ByteOrder::LittleEndian, true, 0, 32), "-2147483647");
+        assert_eq!(int_text(&[0x00, 0x2a], ByteOrder::BigEndian, false, 0, 16), "42");
+        assert_eq!(int_text(&[0xff], ByteOrder::LittleEndian, true, 0, 8), "-1");
+    }
+}
