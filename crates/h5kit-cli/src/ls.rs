@@ -89,7 +89,10 @@ impl Lister {
                 }
                 LinkTarget::Soft { path: t } => line(&mut self.out, &path, &format!("Soft Link {{{}}}", t)),
                 LinkTarget::External { file, path: p } => {
-                    line(&mut self.out, &path, &format!("External Link {{{}/{}}}", file, p))
+                    {
+                    let sep = if p.starts_with('/') { "/" } else { "//" };
+                    line(&mut self.out, &path, &format!("External Link {{{}{}{}}}", file, sep, p))
+                }
                 }
                 LinkTarget::UserDefined { link_type, .. } => {
                     line(&mut self.out, &path, &format!("UD Link {{type {}}}", link_type))

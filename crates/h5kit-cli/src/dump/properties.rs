@@ -69,7 +69,7 @@ pub fn print_filter(p: &mut Printer, f: &Filter) {
 
 fn fill_status(fv: Option<&FillValue>) -> FillStatus<'_> {
     match fv {
-        None => FillStatus::Default,
+        None => FillStatus::Undefined,
         Some(f) => match f.value.as_deref() {
             Some(v) if !v.is_empty() => FillStatus::User(v),
             _ if f.version == 0 || f.defined => FillStatus::Default,
