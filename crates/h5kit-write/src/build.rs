@@ -1,0 +1,1046 @@
+//! The serializer: a two-phase layout of the in-memory model into file bytes.
+//!
+//! Phase 1 computes the size of every structure and reserves its address range, in this
+//! order: superblock (II.A), global heap collections (III.E), all object headers (IV.A.1),
+//! then per object the group structures (local heap III.D, v1 B-tree nodes III.A.1, symbol
+//! table nodes III.B), raw data, chunks and chunk indexes (VII). Global heaps and object
+//! headers come first so that raw data holding heap IDs or object references is final before
+//! chunks are filtered (their filtered size depends on their content).
+//! Phase 2 encodes every structure into its range, the superblock last. Every encoder writes
+//! addresses with the full "Size of Offsets", so sizes do not depend on address values.
+
+use crate::enc::{self, round_up, Buf, LinkBody};
+use crate::{filters, FileWriter, Kind, LayoutKind, Link, LibVer, Obj, Values};
+use h5kit_core::{lookup3, Error, Result, UNDEFINED_ADDRESS};
+use h5kit_object_header::{AllocTime, FillTime, FillValue, TypeClass, UNLIMITED};
+use std::collections::HashMap;
+
+/// Group B-tree node K ("Group Internal Node K"): 2K children per node.
+const GROUP_K: usize = 16;
+/// Symbol table node capacity is 2 x "Group Leaf Node K".
+const GROUP_LEAF_K: usize = 4;
+/// Chunk B-tree K (libhdf5 default, not stored in superblock 0).
+const CHUNK_K: usize = 32;
+/// libhdf5's end-of-free-list marker in local heaps (`H5HL_FREE_NULL`).
+const LHEAP_FREE_NULL: u64 = 1;
+/// Minimum global heap collection size (`H5HG_MINSIZE`).
+const GCOL_MIN: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Block {
+    GCol(usize),
+    Ohdr(usize),
+    LHeap(usize),
+    /// Group B-tree node: object, level, index in level.
+    GNode(usize, usize, usize),
+    Snod(usize, usize),
+    Data(usize),
+    Chunk(usize, usize),
+    /// Chunk B-tree node: object, level, index in level.
+    CNode(usize, usize, usize),
+    FaHdr(usize),
+    FaData(usize),
+}
+
+/// How a chunked dataset indexes its chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Index {
+    BTreeV1,
+    Single,
+    FixedArray,
+}
+
+struct Chunk {
+    /// Scaled (chunk grid) coordinates.
+    scaled: Vec<u64>,
+    data: Vec<u8>,
+    mask: u32,
+}
+
+#[derive(Default)]
+struct Prepared {
+    raw: Vec<u8>,
+    chunks: Vec<Chunk>,
+}
+
+/// Symbol table layout of an old-style group.
+struct SymTab {
+    /// Link indices sorted by name.
+    sorted: Vec<usize>,
+    heap: Vec<u8>,
+    name_off: Vec<u64>,
+    soft_off: Vec<Option<u64>>,
+    nsnods: usize,
+    levels: Vec<usize>,
+}
+
+struct Plan<'a> {
+    w: &'a FileWriter,
+    latest: bool,
+    order: Vec<usize>,
+    refcount: HashMap<usize, u32>,
+    addr: HashMap<Block, u64>,
+    gcols: Vec<Vec<Vec<u8>>>,
+    vl: HashMap<(usize, Option<usize>), Vec<(u32, usize, u16)>>,
+    prepared: HashMap<usize, Prepared>,
+    symtabs: HashMap<usize, SymTab>,
+}
+
+/// Serializes the writer's model into a complete file.
+pub fn serialize(w: &FileWriter) -> Result<Vec<u8>> {
+    let latest = w.libver == LibVer::Latest;
+    let mut p = Plan {
+        w,
+        latest,
+        order: Vec::new(),
+        refcount: HashMap::new(),
+        addr: HashMap::new(),
+        gcols: Vec::new(),
+        vl: HashMap::new(),
+        prepared: HashMap::new(),
+        symtabs: HashMap::new(),
+    };
+    p.collect_objects();
+    p.collect_vlen()?;
+    for &id in &p.order.clone() {
+        if p.uses_symtab(id) {
+            let st = p.symtab(id)?;
+            p.symtabs.insert(id, st);
+        }
+    }
+    let mut cursor: u64 = if latest { 48 } else { 96 };
+    let mut alloc = |addr: &mut HashMap<Block, u64>, b: Block, size: usize| {
+        let a = round_up(cursor as usize, 8) as u64;
+        addr.insert(b, a);
+        cursor = a + size as u64;
+    };
+    for i in 0..p.gcols.len() {
+        let size = gcol_size(&p.gcols[i]);
+        alloc(&mut p.addr, Block::GCol(i), size);
+    }
+    for &id in &p.order {
+        let size = p.ohdr(id)?.len();
+        alloc(&mut p.addr, Block::Ohdr(id), size);
+    }
+    p.prepare_datasets()?;
+    let mut others = Vec::new();
+    for &id in &p.order {
+        others.extend(p.aux_blocks(id)?);
+    }
+    for &b in &others {
+        let size = p.block_size(b)?;
+        alloc(&mut p.addr, b, size);
+    }
+    let eof = cursor;
+    let mut out = vec![0u8; usize::try_from(eof).map_err(|_| Error::usage("file too large"))?];
+    let mut put = |addr: u64, bytes: &[u8]| -> Result<()> {
+        let start = addr as usize;
+        let dst = out
+            .get_mut(start..start + bytes.len())
+            .ok_or_else(|| Error::format(addr, "internal error: structure past the end of the file"))?;
+        dst.copy_from_slice(bytes);
+        Ok(())
+    };
+    for i in 0..p.gcols.len() {
+        let b = p.gcol(i);
+        put(p.at(Block::GCol(i)), &b)?;
+    }
+    for &id in &p.order {
+        let b = p.ohdr(id)?;
+        put(p.at(Block::Ohdr(id)), &b)?;
+    }
+    for &b in &others {
+        let bytes = p.encode_block(b)?;
+        put(p.at(b), &bytes)?;
+    }
+    let sb = p.superblock(eof)?;
+    put(0, &sb)?;
+    Ok(out)
+}
+
+fn gcol_size(objs: &[Vec<u8>]) -> usize {
+    let used: usize = 16 + objs.iter().map(|o| 16 + round_up(o.len(), 8)).sum::<usize>();
+    used.max(GCOL_MIN)
+}
+
+impl<'a> Plan<'a> {
+    fn at(&self, b: Block) -> u64 {
+        self.addr.get(&b).copied().unwrap_or(0)
+    }
+
+    fn obj(&self, id: usize) -> Result<&'a Obj> {
+        self.w.objs.get(id).ok_or_else(|| Error::usage("internal error: dangling object id"))
+    }
+
+    /// Objects reachable from the root through hard links, depth first; link counts.
+    fn collect_objects(&mut self) {
+        let mut seen = vec![false; self.w.objs.len()];
+        let mut stack = vec![0usize];
+        self.refcount.insert(0, 1);
+        if let Some(s) = seen.get_mut(0) {
+            *s = true;
+        }
+        while let Some(id) = stack.pop() {
+            self.order.push(id);
+            if let Some(Obj { kind: Kind::Group { links, .. }, .. }) = self.w.objs.get(id) {
+                for e in links.iter().rev() {
+                    if let Link::Hard(t) = e.link {
+                        *self.refcount.entry(t).or_insert(0) += 1;
+                        if let Some(s) = seen.get_mut(t) {
+                            if !*s {
+                                *s = true;
+                                stack.push(t);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Children were pushed in reverse so the depth-first order follows link order.
+    }
+
+    /// Puts every variable-length element into global heap collections.
+    fn collect_vlen(&mut self) -> Result<()> {
+        let mut owners: Vec<((usize, Option<usize>), &'a crate::Datatype, &'a Vec<Vec<u8>>)> = Vec::new();
+        for &id in &self.order {
+            let o = self.obj(id)?;
+            if let Kind::Dataset(d) = &o.kind {
+                if let Values::Vlen(v) = &d.vals {
+                    owners.push(((id, None), &d.dt, v));
+                }
+            }
+            for (i, a) in o.attrs.iter().enumerate() {
+                if let Values::Vlen(v) = &a.vals {
+                    owners.push(((id, Some(i)), &a.dt, v));
+                }
+            }
+        }
+        let mut used = 16usize;
+        for (key, dt, elems) in owners {
+            let base = match &dt.class {
+                TypeClass::VarLenSequence { base } => base.size.max(1) as usize,
+                _ => 1,
+            };
+            let mut ids = Vec::with_capacity(elems.len());
+            for e in elems {
+                if e.is_empty() {
+                    ids.push((0u32, usize::MAX, 0u16));
+                    continue;
+                }
+                if e.len() % base != 0 {
+                    return Err(Error::usage("variable-length sequence bytes are not a whole number of base elements"));
+                }
+                let count = u32::try_from(e.len() / base).map_err(|_| Error::usage("variable-length element too long"))?;
+                let size = 16 + round_up(e.len(), 8);
+                let full = self.gcols.last().map(|c| c.len() >= 0xfffe || used + size > GCOL_MIN).unwrap_or(true);
+                if full {
+                    self.gcols.push(Vec::new());
+                    used = 16;
+                }
+                let coll = self.gcols.len() - 1;
+                if let Some(c) = self.gcols.last_mut() {
+                    c.push(e.clone());
+                    ids.push((count, coll, c.len() as u16));
+                }
+                used += size;
+            }
+            self.vl.insert(key, ids);
+        }
+        Ok(())
+    }
+
+    /// Global heap collection (spec III.E "Disk Format: Level 1E - Global Heap").
+    fn gcol(&self, i: usize) -> Vec<u8> {
+        let objs = self.gcols.get(i).map(|v| v.as_slice()).unwrap_or(&[]);
+        let size = gcol_size(objs);
+        let mut b = Buf::new();
+        b.bytes(b"GCOL");
+        b.u8(1);
+        b.zeros(3);
+        b.u64(size as u64);
+        for (k, o) in objs.iter().enumerate() {
+            b.u16(k as u16 + 1);
+            b.u16(0);
+            b.u32(0);
+            b.u64(o.len() as u64);
+            b.bytes(o);
+            b.pad_to(8);
+        }
+        let free = size - b.len();
+        if free >= 16 {
+            b.u16(0);
+            b.u16(0);
+            b.u32(0);
+            b.u64(free as u64);
+        }
+        b.v.resize(size, 0);
+        b.v
+    }
+
+    fn uses_symtab(&self, id: usize) -> bool {
+        if self.latest {
+            return false;
+        }
+        match self.w.objs.get(id).map(|o| &o.kind) {
+            Some(Kind::Group { links, .. }) => !links.iter().any(|e| matches!(e.link, Link::External(..))),
+            _ => false,
+        }
+    }
+
+    fn symtab(&self, id: usize) -> Result<SymTab> {
+        let links = match &self.obj(id)?.kind {
+            Kind::Group { links, .. } => links,
+            _ => return Err(Error::usage("internal error: not a group")),
+        };
+        let mut sorted: Vec<usize> = (0..links.len()).collect();
+        sorted.sort_by(|&a, &b| links[a].name.as_bytes().cmp(links[b].name.as_bytes()));
+        let mut heap = Buf::new();
+        heap.zeros(8);
+        let mut name_off = Vec::new();
+        let mut soft_off = Vec::new();
+        for &i in &sorted {
+            name_off.push(heap.len() as u64);
+            heap.bytes(links[i].name.as_bytes());
+            heap.u8(0);
+            heap.pad_to(8);
+            if let Link::Soft(t) = &links[i].link {
+                soft_off.push(Some(heap.len() as u64));
+                heap.bytes(t.as_bytes());
+                heap.u8(0);
+                heap.pad_to(8);
+            } else {
+                soft_off.push(None);
+            }
+        }
+        let nsnods = sorted.len().div_ceil(2 * GROUP_LEAF_K);
+        let levels = btree_levels(nsnods, 2 * GROUP_K);
+        Ok(SymTab { sorted, heap: heap.v, name_off, soft_off, nsnods, levels })
+    }
+
+    fn libver_latest_index(&self, d: &crate::Ds) -> Index {
+        if !self.latest {
+            return Index::BTreeV1;
+        }
+        let shape = d.shape.clone().unwrap_or_default();
+        let max = d.maxshape.clone().unwrap_or_else(|| shape.clone());
+        if max.contains(&UNLIMITED) {
+            // Extensible array / v2 B-tree are not written yet: the v1 B-tree index (layout
+            // version 3) is valid in every file and read by every libhdf5.
+            return Index::BTreeV1;
+        }
+        let chunks = d.chunks.clone().unwrap_or_default();
+        if chunks == max {
+            Index::Single
+        } else {
+            Index::FixedArray
+        }
+    }
+
+    /// Encodes element values (heap IDs, references resolved) into raw bytes.
+    fn raw_values(&self, key: (usize, Option<usize>), vals: &Values) -> Result<Vec<u8>> {
+        match vals {
+            Values::Fixed(v) => Ok(v.clone()),
+            Values::Vlen(_) => {
+                let ids = self.vl.get(&key).map(|v| v.as_slice()).unwrap_or(&[]);
+                let mut b = Buf::new();
+                for &(count, coll, idx) in ids {
+                    b.u32(count);
+                    if coll == usize::MAX {
+                        b.u64(0);
+                    } else {
+                        b.u64(self.at(Block::GCol(coll)));
+                    }
+                    b.u32(idx as u32);
+                }
+                Ok(b.v)
+            }
+            Values::Refs(r) => {
+                let mut b = Buf::new();
+                for t in r {
+                    match t {
+                        None => b.u64(0),
+                        Some(path) => {
+                            let id = self.w.resolve(path).map_err(|e| e.context("object reference"))?;
+                            if !self.order.contains(&id) {
+                                return Err(Error::not_found(format!("object reference to {}: object not in the file", path)));
+                            }
+                            b.u64(self.at(Block::Ohdr(id)));
+                        }
+                    }
+                }
+                Ok(b.v)
+            }
+        }
+    }
+
+    fn prepare_datasets(&mut self) -> Result<()> {
+        for &id in &self.order {
+            let o = self.obj(id)?;
+            let d = match &o.kind {
+                Kind::Dataset(d) => d,
+                _ => continue,
+            };
+            let raw = self.raw_values((id, None), &d.vals)?;
+            let mut prep = Prepared::default();
+            if d.layout == LayoutKind::Chunked {
+                if d.written {
+                    prep.chunks = self.make_chunks(d, &raw)?;
+                }
+            } else {
+                prep.raw = raw;
+            }
+            self.prepared.insert(id, prep);
+        }
+        Ok(())
+    }
+
+    fn make_chunks(&self, d: &crate::Ds, raw: &[u8]) -> Result<Vec<Chunk>> {
+        let shape = d.shape.clone().unwrap_or_default();
+        let cdims = d.chunks.clone().unwrap_or_default();
+        let esize = d.dt.size as usize;
+        let grid: Vec<u64> = shape.iter().zip(&cdims).map(|(s, c)| s.div_ceil(*c)).collect();
+        let nchunks: u64 = grid.iter().product();
+        let per_chunk: u64 = cdims.iter().product();
+        let chunk_bytes = usize::try_from(per_chunk.saturating_mul(esize as u64)).map_err(|_| Error::usage("chunk too large"))?;
+        if chunk_bytes > u32::MAX as usize {
+            return Err(Error::usage("chunk too large (4 GiB maximum)"));
+        }
+        let fill: Vec<u8> = match &d.fill {
+            Some(f) => f.repeat(per_chunk as usize),
+            None => vec![0u8; chunk_bytes],
+        };
+        let st = crate::strides(&shape);
+        let mut out = Vec::new();
+        let mut scaled = vec![0u64; shape.len()];
+        for _ in 0..nchunks {
+            let mut buf = fill.clone();
+            let start: Vec<u64> = scaled.iter().zip(&cdims).map(|(s, c)| s * c).collect();
+            let count: Vec<u64> = start.iter().zip(&shape).zip(&cdims).map(|((st, sh), c)| (*c).min(sh - st)).collect();
+            // Copy the valid part of the chunk, row by row of the chunk box.
+            crate::for_each_in_box(&cdims, &vec![0; cdims.len()], &count, |i, j| {
+                let src = crate::unpacked_index(i, &count, &st) + start.iter().zip(&st).map(|(a, b)| a * b).sum::<u64>() as usize;
+                if let (Some(dst), Some(s)) = (buf.get_mut(j * esize..(j + 1) * esize), raw.get(src * esize..(src + 1) * esize)) {
+                    dst.copy_from_slice(s);
+                }
+            });
+            let mut data = buf;
+            if d.shuffle {
+                data = filters::shuffle(&data, esize);
+            }
+            if let Some(level) = d.deflate {
+                data = filters::deflate(&data, level)?;
+            }
+            if d.fletcher32 {
+                data = filters::fletcher32(&data);
+            }
+            out.push(Chunk { scaled: scaled.clone(), data, mask: 0 });
+            for k in (0..scaled.len()).rev() {
+                scaled[k] += 1;
+                if scaled[k] < grid[k] {
+                    break;
+                }
+                scaled[k] = 0;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Blocks other than object headers that belong to object `id`.
+    fn aux_blocks(&self, id: usize) -> Result<Vec<Block>> {
+        let mut v = Vec::new();
+        if let Some(st) = self.symtabs.get(&id) {
+            v.push(Block::LHeap(id));
+            for (level, &n) in st.levels.iter().enumerate().rev() {
+                for i in 0..n {
+                    v.push(Block::GNode(id, level, i));
+                }
+            }
+            for s in 0..st.nsnods {
+                v.push(Block::Snod(id, s));
+            }
+            return Ok(v);
+        }
+        let d = match &self.obj(id)?.kind {
+            Kind::Dataset(d) => d,
+            _ => return Ok(v),
+        };
+        let prep = self.prepared.get(&id);
+        match d.layout {
+            LayoutKind::Compact => {}
+            LayoutKind::Contiguous => {
+                if d.written && prep.map(|p| !p.raw.is_empty()).unwrap_or(false) {
+                    v.push(Block::Data(id));
+                }
+            }
+            LayoutKind::Chunked => {
+                let n = prep.map(|p| p.chunks.len()).unwrap_or(0);
+                if n == 0 {
+                    return Ok(v);
+                }
+                match self.libver_latest_index(d) {
+                    Index::BTreeV1 => {
+                        for (level, &k) in btree_levels(n, 2 * CHUNK_K).iter().enumerate().rev() {
+                            for i in 0..k {
+                                v.push(Block::CNode(id, level, i));
+                            }
+                        }
+                    }
+                    Index::FixedArray => {
+                        v.push(Block::FaHdr(id));
+                        v.push(Block::FaData(id));
+                    }
+                    Index::Single => {}
+                }
+                for i in 0..n {
+                    v.push(Block::Chunk(id, i));
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    fn block_size(&self, b: Block) -> Result<usize> {
+        match b {
+            Block::Data(id) => Ok(self.prepared.get(&id).map(|p| p.raw.len()).unwrap_or(0)),
+            Block::Chunk(id, i) => Ok(self.prepared.get(&id).and_then(|p| p.chunks.get(i)).map(|c| c.data.len()).unwrap_or(0)),
+            _ => Ok(self.encode_block(b)?.len()),
+        }
+    }
+
+    fn encode_block(&self, b: Block) -> Result<Vec<u8>> {
+        match b {
+            Block::Data(id) => Ok(self.prepared.get(&id).map(|p| p.raw.clone()).unwrap_or_default()),
+            Block::Chunk(id, i) => {
+                Ok(self.prepared.get(&id).and_then(|p| p.chunks.get(i)).map(|c| c.data.clone()).unwrap_or_default())
+            }
+            Block::LHeap(id) => self.local_heap(id),
+            Block::GNode(id, level, i) => self.group_node(id, level, i),
+            Block::Snod(id, s) => self.snod(id, s),
+            Block::CNode(id, level, i) => self.chunk_node(id, level, i),
+            Block::FaHdr(id) => self.fa_header(id),
+            Block::FaData(id) => self.fa_data(id),
+            Block::GCol(i) => Ok(self.gcol(i)),
+            Block::Ohdr(id) => self.ohdr(id),
+        }
+    }
+
+    /// Local heap (spec III.D): header then data segment.
+    fn local_heap(&self, id: usize) -> Result<Vec<u8>> {
+        let st = self.symtabs.get(&id).ok_or_else(|| Error::usage("internal error: no symbol table"))?;
+        let mut b = Buf::new();
+        b.bytes(b"HEAP");
+        b.u8(0);
+        b.zeros(3);
+        b.u64(st.heap.len() as u64);
+        b.u64(LHEAP_FREE_NULL);
+        b.u64(self.at(Block::LHeap(id)) + 32);
+        b.bytes(&st.heap);
+        Ok(b.v)
+    }
+
+    fn links(&self, id: usize) -> Result<&'a Vec<crate::LinkEntry>> {
+        match &self.obj(id)?.kind {
+            Kind::Group { links, .. } => Ok(links),
+            _ => Err(Error::usage("internal error: not a group")),
+        }
+    }
+
+    /// Symbol table entry (spec III.C) of link `li` of group `id`.
+    fn symbol_entry(&self, b: &mut Buf, id: usize, st: &SymTab, pos: usize) -> Result<()> {
+        let links = self.links(id)?;
+        let li = st.sorted.get(pos).copied().unwrap_or(0);
+        let e = links.get(li).ok_or_else(|| Error::usage("internal error: link index"))?;
+        b.u64(st.name_off.get(pos).copied().unwrap_or(0));
+        match &e.link {
+            Link::Hard(t) => {
+                b.u64(self.at(Block::Ohdr(*t)));
+                if let Some(cst) = self.symtabs.get(t) {
+                    b.u32(1);
+                    b.u32(0);
+                    b.u64(self.at(Block::GNode(*t, cst.levels.len() - 1, 0)));
+                    b.u64(self.at(Block::LHeap(*t)));
+                } else {
+                    b.u32(0);
+                    b.u32(0);
+                    b.zeros(16);
+                }
+            }
+            Link::Soft(_) => {
+                b.u64(UNDEFINED_ADDRESS);
+                b.u32(2);
+                b.u32(0);
+                b.u32(st.soft_off.get(pos).copied().flatten().unwrap_or(0) as u32);
+                b.zeros(12);
+            }
+            Link::External(..) => return Err(Error::usage("internal error: external link in a symbol table")),
+        }
+        Ok(())
+    }
+
+    /// Symbol table node (spec III.B "Group Symbol Table Nodes"), 2K entries reserved.
+    fn snod(&self, id: usize, s: usize) -> Result<Vec<u8>> {
+        let st = self.symtabs.get(&id).ok_or_else(|| Error::usage("internal error: no symbol table"))?;
+        let cap = 2 * GROUP_LEAF_K;
+        let first = s * cap;
+        let n = (st.sorted.len() - first).min(cap);
+        let mut b = Buf::new();
+        b.bytes(b"SNOD");
+        b.u8(1);
+        b.u8(0);
+        b.u16(n as u16);
+        for pos in first..first + n {
+            self.symbol_entry(&mut b, id, st, pos)?;
+        }
+        b.zeros((cap - n) * 40);
+        Ok(b.v)
+    }
+
+    /// Group B-tree node (spec III.A.1, node type 0): keys are heap offsets of names.
+    fn group_node(&self, id: usize, level: usize, i: usize) -> Result<Vec<u8>> {
+        let st = self.symtabs.get(&id).ok_or_else(|| Error::usage("internal error: no symbol table"))?;
+        let fan = 2 * GROUP_K;
+        let cap_leaf = 2 * GROUP_LEAF_K;
+        // Descendant SNOD range of this node and its children.
+        let span = fan.pow(level as u32 + 1);
+        let first = i * span;
+        let last = ((i + 1) * span).min(st.nsnods);
+        let child_span = span / fan;
+        let nchildren = if st.nsnods == 0 { 0 } else { (last - first).div_ceil(child_span) };
+        let left_key = |snod: usize| -> u64 {
+            if snod == 0 {
+                0
+            } else {
+                st.name_off.get(snod * cap_leaf - 1).copied().unwrap_or(0)
+            }
+        };
+        let right_key = |snod: usize| -> u64 {
+            let end = ((snod + 1) * cap_leaf).min(st.sorted.len());
+            st.name_off.get(end.saturating_sub(1)).copied().unwrap_or(0)
+        };
+        let count = st.levels.get(level).copied().unwrap_or(1);
+        let mut b = Buf::new();
+        b.bytes(b"TREE");
+        b.u8(0);
+        b.u8(level as u8);
+        b.u16(nchildren as u16);
+        b.addr(if i > 0 { Some(self.at(Block::GNode(id, level, i - 1))) } else { None });
+        b.addr(if i + 1 < count { Some(self.at(Block::GNode(id, level, i + 1))) } else { None });
+        for c in 0..nchildren {
+            let snod = first + c * child_span;
+            b.u64(left_key(snod));
+            if level == 0 {
+                b.u64(self.at(Block::Snod(id, snod)));
+            } else {
+                b.u64(self.at(Block::GNode(id, level - 1, i * fan + c)));
+            }
+        }
+        b.u64(if nchildren > 0 { right_key(last - 1) } else { 0 });
+        // Reserve the whole node: 2K children and 2K+1 keys.
+        b.zeros((fan - nchildren) * 16);
+        Ok(b.v)
+    }
+
+    fn dataset(&self, id: usize) -> Result<&'a crate::Ds> {
+        match &self.obj(id)?.kind {
+            Kind::Dataset(d) => Ok(d),
+            _ => Err(Error::usage("internal error: not a dataset")),
+        }
+    }
+
+    fn chunk_key(&self, b: &mut Buf, d: &crate::Ds, nbytes: u32, mask: u32, scaled: &[u64], plus: u64) {
+        b.u32(nbytes);
+        b.u32(mask);
+        let cdims = d.chunks.as_deref().unwrap_or(&[]);
+        for (s, c) in scaled.iter().zip(cdims) {
+            b.u64((s + plus) * c);
+        }
+        b.u64(plus * d.dt.size as u64);
+    }
+
+    /// Chunk B-tree node (spec III.A.1, node type 1): keys are chunk size, filter mask and
+    /// chunk offsets (with a trailing element-size dimension).
+    fn chunk_node(&self, id: usize, level: usize, i: usize) -> Result<Vec<u8>> {
+        let d = self.dataset(id)?;
+        let chunks = self.prepared.get(&id).map(|p| p.chunks.as_slice()).unwrap_or(&[]);
+        let n = chunks.len();
+        let fan = 2 * CHUNK_K;
+        let levels = btree_levels(n, fan);
+        let count = levels.get(level).copied().unwrap_or(1);
+        let span = fan.pow(level as u32 + 1);
+        let first = i * span;
+        let last = ((i + 1) * span).min(n);
+        let child_span = span / fan;
+        let nchildren = (last - first).div_ceil(child_span);
+        let rank = d.shape.as_ref().map(|s| s.len()).unwrap_or(0);
+        let key_size = 8 + 8 * (rank + 1);
+        let mut b = Buf::new();
+        b.bytes(b"TREE");
+        b.u8(1);
+        b.u8(level as u8);
+        b.u16(nchildren as u16);
+        b.addr(if i > 0 { Some(self.at(Block::CNode(id, level, i - 1))) } else { None });
+        b.addr(if i + 1 < count { Some(self.at(Block::CNode(id, level, i + 1))) } else { None });
+        for c in 0..nchildren {
+            let k = first + c * child_span;
+            let ch = chunks.get(k).ok_or_else(|| Error::usage("internal error: chunk index"))?;
+            self.chunk_key(&mut b, d, ch.data.len() as u32, ch.mask, &ch.scaled, 0);
+            if level == 0 {
+                b.u64(self.at(Block::Chunk(id, k)));
+            } else {
+                b.u64(self.at(Block::CNode(id, level - 1, i * fan + c)));
+            }
+        }
+        let lastc = chunks.get(last.saturating_sub(1)).ok_or_else(|| Error::usage("internal error: chunk index"))?;
+        self.chunk_key(&mut b, d, 0, 0, &lastc.scaled, 1);
+        b.zeros((fan - nchildren) * (key_size + 8));
+        Ok(b.v)
+    }
+
+    /// Chunk size field length of filtered fixed array / single chunk entries (libhdf5:
+    /// 1 + (log2(chunk bytes) + 8) / 8, at most 8).
+    fn chunk_size_len(d: &crate::Ds) -> usize {
+        let n: u64 = d.chunks.as_deref().unwrap_or(&[]).iter().product::<u64>().saturating_mul(d.dt.size as u64);
+        let log2 = 63 - n.max(1).leading_zeros() as usize;
+        (1 + (log2 + 8) / 8).min(8)
+    }
+
+    fn fa_page_bits(n: u64) -> u8 {
+        let mut bits = 10u8;
+        while (1u64 << bits) < n && bits < 32 {
+            bits += 1;
+        }
+        bits
+    }
+
+    fn fa_entries(d: &crate::Ds) -> (Vec<u64>, u64) {
+        let max = d.maxshape.clone().or_else(|| d.shape.clone()).unwrap_or_default();
+        let cdims = d.chunks.as_deref().unwrap_or(&[]);
+        let grid: Vec<u64> = max.iter().zip(cdims).map(|(m, c)| m.div_ceil(*c)).collect();
+        let n = grid.iter().product();
+        (grid, n)
+    }
+
+    /// Fixed array header (spec VII.C "The Fixed Array Index", FAHD).
+    fn fa_header(&self, id: usize) -> Result<Vec<u8>> {
+        let d = self.dataset(id)?;
+        let (_, n) = Self::fa_entries(d);
+        let filtered = d.filtered();
+        let esize = if filtered { 8 + Self::chunk_size_len(d) + 4 } else { 8 };
+        let mut b = Buf::new();
+        b.bytes(b"FAHD");
+        b.u8(0);
+        b.u8(filtered as u8);
+        b.u8(esize as u8);
+        b.u8(Self::fa_page_bits(n));
+        b.u64(n);
+        b.u64(self.at(Block::FaData(id)));
+        let c = lookup3(&b.v, 0);
+        b.u32(c);
+        Ok(b.v)
+    }
+
+    /// Fixed array data block (FADB), unpaged (page bits cover every entry).
+    fn fa_data(&self, id: usize) -> Result<Vec<u8>> {
+        let d = self.dataset(id)?;
+        let (grid, n) = Self::fa_entries(d);
+        let filtered = d.filtered();
+        let csl = Self::chunk_size_len(d);
+        let mut slots: Vec<Option<usize>> = vec![None; usize::try_from(n).map_err(|_| Error::usage("too many chunks"))?];
+        let chunks = self.prepared.get(&id).map(|p| p.chunks.as_slice()).unwrap_or(&[]);
+        let gst = crate::strides(&grid);
+        for (k, ch) in chunks.iter().enumerate() {
+            let lin: u64 = ch.scaled.iter().zip(&gst).map(|(a, b)| a * b).sum();
+            if let Some(s) = slots.get_mut(lin as usize) {
+                *s = Some(k);
+            }
+        }
+        let mut b = Buf::new();
+        b.bytes(b"FADB");
+        b.u8(0);
+        b.u8(filtered as u8);
+        b.u64(self.at(Block::FaHdr(id)));
+        for s in slots {
+            match s {
+                Some(k) => {
+                    b.u64(self.at(Block::Chunk(id, k)));
+                    if filtered {
+                        let ch = chunks.get(k).map(|c| (c.data.len(), c.mask)).unwrap_or((0, 0));
+                        b.uint(ch.0 as u64, csl);
+                        b.u32(ch.1);
+                    }
+                }
+                None => {
+                    b.u64(UNDEFINED_ADDRESS);
+                    if filtered {
+                        b.uint(0, csl);
+                        b.u32(0);
+                    }
+                }
+            }
+        }
+        let c = lookup3(&b.v, 0);
+        b.u32(c);
+        Ok(b.v)
+    }
+
+    /// Header messages of object `id`: (type, flags, body).
+    fn messages(&self, id: usize) -> Result<Vec<(u16, u8, Vec<u8>)>> {
+        let o = self.obj(id)?;
+        let latest = self.latest;
+        let mut m: Vec<(u16, u8, Vec<u8>)> = Vec::new();
+        match &o.kind {
+            Kind::Group { links, next_corder } => {
+                if let Some(st) = self.symtabs.get(&id) {
+                    let mut b = Buf::new();
+                    b.u64(self.at(Block::GNode(id, st.levels.len() - 1, 0)));
+                    b.u64(self.at(Block::LHeap(id)));
+                    m.push((0x11, 0, b.v));
+                } else {
+                    let mut b = Buf::new();
+                    enc::encode_link_info(&mut b, if latest { Some(*next_corder) } else { None }, None, None);
+                    m.push((0x02, 0, b.v));
+                    let mut b = Buf::new();
+                    let phase = if links.len() > 8 {
+                        let n = u16::try_from(links.len()).map_err(|_| Error::usage("too many links in one group (65535 maximum)"))?;
+                        Some((n, 6))
+                    } else {
+                        None
+                    };
+                    enc::encode_group_info(&mut b, phase);
+                    m.push((0x0A, 0, b.v));
+                    for e in links {
+                        let body = match &e.link {
+                            Link::Hard(t) => LinkBody::Hard(self.at(Block::Ohdr(*t))),
+                            Link::Soft(s) => LinkBody::Soft(s.clone()),
+                            Link::External(f, p) => LinkBody::External(f.clone(), p.clone()),
+                        };
+                        let mut b = Buf::new();
+                        enc::encode_link(&mut b, &e.name, if latest { Some(e.corder) } else { None }, &body);
+                        m.push((0x06, 0, b.v));
+                    }
+                }
+            }
+            Kind::Dataset(d) => {
+                let mut b = Buf::new();
+                enc::encode_dataspace(&mut b, d.shape.as_deref(), Some(d.maxshape.as_deref().or(d.shape.as_deref()).unwrap_or(&[])), latest);
+                m.push((0x01, 0, b.v));
+                let mut b = Buf::new();
+                enc::encode_datatype(&mut b, &d.dt, enc::datatype_version(&d.dt, latest))?;
+                m.push((0x03, 1, b.v));
+                let alloc_time = match d.layout {
+                    LayoutKind::Compact => AllocTime::Early,
+                    LayoutKind::Contiguous => AllocTime::Late,
+                    LayoutKind::Chunked => AllocTime::Incremental,
+                };
+                let fill = FillValue { version: 2, alloc_time, fill_time: FillTime::IfSet, defined: true, value: d.fill.clone() };
+                let mut b = Buf::new();
+                enc::encode_fill(&mut b, &fill, latest);
+                m.push((0x05, 1, b.v));
+                if d.filtered() {
+                    let p = enc::standard_pipeline(d.shuffle, d.deflate, d.fletcher32, d.dt.size);
+                    let mut b = Buf::new();
+                    enc::encode_filters(&mut b, &p, latest);
+                    m.push((0x0B, 1, b.v));
+                }
+                m.push((0x08, 0, self.layout_message(id, d)?));
+            }
+        }
+        for (i, a) in o.attrs.iter().enumerate() {
+            let mut dt = Buf::new();
+            enc::encode_datatype(&mut dt, &a.dt, enc::datatype_version(&a.dt, latest))?;
+            let mut ds = Buf::new();
+            enc::encode_dataspace(&mut ds, a.shape.as_deref(), a.shape.as_deref(), latest);
+            let data = self.raw_values((id, Some(i)), &a.vals)?;
+            let mut b = Buf::new();
+            enc::encode_attribute(&mut b, &a.name, &dt.v, &ds.v, &data, latest)?;
+            m.push((0x0C, 0, b.v));
+        }
+        let rc = self.refcount.get(&id).copied().unwrap_or(1);
+        if latest && rc > 1 {
+            let mut b = Buf::new();
+            b.u8(0);
+            b.u32(rc);
+            m.push((0x16, 0, b.v));
+        }
+        Ok(m)
+    }
+
+    /// Data layout message (spec IV.A.2.i): version 3, or 4 for latest-format chunk indexes.
+    fn layout_message(&self, id: usize, d: &crate::Ds) -> Result<Vec<u8>> {
+        let prep = self.prepared.get(&id);
+        let mut b = Buf::new();
+        match d.layout {
+            LayoutKind::Compact => {
+                let raw = match prep {
+                    Some(p) => p.raw.clone(),
+                    None => vec![0u8; self.raw_len(d)?],
+                };
+                let n = u16::try_from(raw.len()).map_err(|_| Error::usage("compact dataset larger than 64 KiB"))?;
+                b.u8(3);
+                b.u8(0);
+                b.u16(n);
+                b.bytes(&raw);
+            }
+            LayoutKind::Contiguous => {
+                b.u8(3);
+                b.u8(1);
+                let written = d.written && prep.map(|p| !p.raw.is_empty()).unwrap_or(true);
+                b.addr(if written { Some(self.at(Block::Data(id))) } else { None });
+                b.u64(self.raw_len(d)? as u64);
+            }
+            LayoutKind::Chunked => {
+                let n = prep.map(|p| p.chunks.len()).unwrap_or(0);
+                let cdims = d.chunks.as_deref().unwrap_or(&[]);
+                let mut dims: Vec<u64> = cdims.to_vec();
+                dims.push(d.dt.size as u64);
+                let index = self.libver_latest_index(d);
+                if index == Index::BTreeV1 {
+                    b.u8(3);
+                    b.u8(2);
+                    b.u8(dims.len() as u8);
+                    let levels = btree_levels(n, 2 * CHUNK_K);
+                    b.addr(if n > 0 { Some(self.at(Block::CNode(id, levels.len() - 1, 0))) } else { None });
+                    for x in dims {
+                        b.u32(x as u32);
+                    }
+                } else {
+                    b.u8(4);
+                    b.u8(2);
+                    b.u8(0);
+                    b.u8(dims.len() as u8);
+                    let w = enc::bytes_needed(dims.iter().copied().max().unwrap_or(1));
+                    b.u8(w as u8);
+                    for x in dims {
+                        b.uint(x, w);
+                    }
+                    match index {
+                        Index::Single => {
+                            b.u8(1);
+                            if d.filtered() {
+                                let c = prep.and_then(|p| p.chunks.first());
+                                b.u64(c.map(|c| c.data.len() as u64).unwrap_or(0));
+                                b.u32(c.map(|c| c.mask).unwrap_or(0));
+                            }
+                            b.addr(if n > 0 { Some(self.at(Block::Chunk(id, 0))) } else { None });
+                        }
+                        _ => {
+                            let (_, entries) = Self::fa_entries(d);
+                            b.u8(3);
+                            b.u8(Self::fa_page_bits(entries));
+                            b.addr(if n > 0 { Some(self.at(Block::FaHdr(id))) } else { None });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(b.v)
+    }
+
+    fn raw_len(&self, d: &crate::Ds) -> Result<usize> {
+        let n = crate::element_count(d.shape.as_deref())?;
+        n.checked_mul(d.dt.size as usize).ok_or_else(|| Error::usage("dataset too large"))
+    }
+
+    /// Object header (spec IV.A.1): version 1 prefix (earliest) or version 2 with checksum.
+    fn ohdr(&self, id: usize) -> Result<Vec<u8>> {
+        let msgs = self.messages(id)?;
+        let mut b = Buf::new();
+        let rc = self.refcount.get(&id).copied().unwrap_or(1);
+        if self.latest {
+            let mut body = Buf::new();
+            for (t, flags, data) in &msgs {
+                let size = u16::try_from(data.len()).map_err(|_| Error::usage("header message larger than 64 KiB"))?;
+                body.u8(*t as u8);
+                body.u16(size);
+                body.u8(*flags);
+                body.bytes(data);
+            }
+            let (code, w) = match body.len() {
+                0..=0xff => (0u8, 1usize),
+                0x100..=0xffff => (1, 2),
+                _ => (2, 4),
+            };
+            b.bytes(b"OHDR");
+            b.u8(2);
+            b.u8(code);
+            b.uint(body.len() as u64, w);
+            b.bytes(&body.v);
+            let c = lookup3(&b.v, 0);
+            b.u32(c);
+        } else {
+            let mut body = Buf::new();
+            for (t, flags, data) in &msgs {
+                let padded = round_up(data.len(), 8);
+                let size = u16::try_from(padded).map_err(|_| Error::usage("header message larger than 64 KiB"))?;
+                body.u16(*t);
+                body.u16(size);
+                body.u8(*flags);
+                body.zeros(3);
+                body.bytes(data);
+                body.zeros(padded - data.len());
+            }
+            b.u8(1);
+            b.u8(0);
+            b.u16(msgs.len() as u16);
+            b.u32(rc);
+            b.u32(u32::try_from(body.len()).map_err(|_| Error::usage("object header too large"))?);
+            b.u32(0);
+            b.bytes(&body.v);
+        }
+        Ok(b.v)
+    }
+
+    /// Superblock (spec II.A): version 0 with the root symbol table entry, or version 3.
+    fn superblock(&self, eof: u64) -> Result<Vec<u8>> {
+        let mut b = Buf::new();
+        b.bytes(b"\x89HDF\r\n\x1a\n");
+        let root = self.at(Block::Ohdr(0));
+        if self.latest {
+            b.u8(3);
+            b.u8(8);
+            b.u8(8);
+            b.u8(0);
+            b.u64(0);
+            b.u64(UNDEFINED_ADDRESS);
+            b.u64(eof);
+            b.u64(root);
+            let c = lookup3(&b.v, 0);
+            b.u32(c);
+        } else {
+            b.bytes(&[0, 0, 0, 0, 0, 8, 8, 0]);
+            b.u16(GROUP_LEAF_K as u16);
+            b.u16(GROUP_K as u16);
+            b.u32(0);
+            b.u64(0);
+            b.u64(UNDEFINED_ADDRESS);
+            b.u64(eof);
+            b.u64(UNDEFINED_ADDRESS);
+            b.u64(0);
+            b.u64(root);
+            if let Some(st) = self.symtabs.get(&0) {
+                b.u32(1);
+                b.u32(0);
+                b.u64(self.at(Block::GNode(0, st.levels.len() - 1, 0)));
+                b.u64(self.at(Block::LHeap(0)));
+            } else {
+                b.u32(0);
+                b.u32(0);
+                b.zeros(16);
+            }
+        }
+        Ok(b.v)
+    }
+}
+
+/// Node counts per level (leaf level first) of a v1 B-tree over `n` children with `fan`
+/// children per node; an empty tree is one empty leaf node.
+fn btree_levels(n: usize, fan: usize) -> Vec<usize> {
+    let mut levels = vec![n.div_ceil(fan).max(1)];
+    while let Some(&last) = levels.last() {
+        if last <= 1 {
+            break;
+        }
+        levels.push(last.div_ceil(fan));
+    }
+    levels
+}

@@ -1,0 +1,722 @@
+//! The encoder half of h5kit: build an HDF5 file's objects in memory and serialize them into
+//! a file that libhdf5 (h5dump, h5py, h5diff) reads.
+//!
+//! The model follows h5py: groups with ordered links, datasets (datatype, dataspace, layout,
+//! filters, fill value, attributes, raw data) and attributes. [`FileWriter::flush`] serializes
+//! everything in two phases (see [`build`]): sizes and addresses first, then every structure
+//! is encoded into its range, the superblock last.
+//!
+//! Two format levels ([`LibVer`]):
+//! - `Earliest`: superblock version 0, version 1 object headers, symbol-table groups (local
+//!   heap + v1 B-tree + symbol table nodes), layout message version 3 with v1 B-tree chunk
+//!   indexes: readable by libhdf5 1.8.
+//! - `Latest`: superblock version 3, version 2 object headers with checksums, link messages
+//!   with creation order, layout version 4 with single-chunk / fixed-array chunk indexes.
+//!
+//! Variable-length data (strings and sequences) is stored in global heap collections; its
+//! raw-byte encoding at this API is, per element, a little-endian `u32` byte count followed by
+//! that many bytes (for sequences: the base elements' bytes). Object references are written
+//! from object paths ([`FileWriter::write_references`]).
+
+pub mod build;
+pub mod dtype;
+pub mod enc;
+pub mod filters;
+
+use h5kit_core::{Error, Result};
+pub use h5kit_object_header::{Datatype, TypeClass, UNLIMITED};
+use std::path::{Path, PathBuf};
+
+/// Which file format features to use (h5py's `libver`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LibVer {
+    /// Superblock 0, v1 object headers, symbol-table groups, v1 B-tree chunk indexes.
+    #[default]
+    Earliest,
+    /// Superblock 3, v2 object headers, link messages, layout v4 chunk indexes.
+    Latest,
+}
+
+/// Storage layout of a dataset's raw data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayoutKind {
+    /// Raw data inside the object header (at most 64 KiB).
+    Compact,
+    /// One contiguous block.
+    Contiguous,
+    /// Chunks found through a chunk index.
+    Chunked,
+}
+
+/// Everything needed to create a dataset (h5py's `create_dataset` keywords).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetSpec {
+    pub datatype: Datatype,
+    /// `None`: scalar dataspace.
+    pub shape: Option<Vec<u64>>,
+    /// `None`: same as `shape` (fixed). [`UNLIMITED`] marks unlimited dimensions.
+    pub maxshape: Option<Vec<u64>>,
+    /// Chunk shape; `None` = h5py's `guess_chunk` when chunking is needed.
+    pub chunks: Option<Vec<u64>>,
+    /// `None`: chunked when chunks, maxshape or filters are given, else contiguous.
+    pub layout: Option<LayoutKind>,
+    /// Deflate (gzip) level 0-9.
+    pub deflate: Option<u8>,
+    pub shuffle: bool,
+    pub fletcher32: bool,
+    /// Fill value bytes in the datatype's encoding.
+    pub fill_value: Option<Vec<u8>>,
+}
+
+impl DatasetSpec {
+    /// A simple dataspace of `shape`, everything else default.
+    pub fn new(datatype: Datatype, shape: &[u64]) -> Self {
+        DatasetSpec {
+            datatype,
+            shape: Some(shape.to_vec()),
+            maxshape: None,
+            chunks: None,
+            layout: None,
+            deflate: None,
+            shuffle: false,
+            fletcher32: false,
+            fill_value: None,
+        }
+    }
+    /// A scalar dataset.
+    pub fn scalar(datatype: Datatype) -> Self {
+        DatasetSpec { shape: None, ..DatasetSpec::new(datatype, &[]) }
+    }
+}
+
+/// Element values of a dataset or attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Values {
+    /// Fixed-size elements: count x size bytes.
+    Fixed(Vec<u8>),
+    /// Variable-length elements: each one's bytes (strings: UTF-8 bytes; sequences: base
+    /// elements' bytes).
+    Vlen(Vec<Vec<u8>>),
+    /// Object references by path (`None`: null reference).
+    Refs(Vec<Option<String>>),
+}
+
+impl Values {
+    fn empty(dt: &Datatype, count: usize, fill: Option<&[u8]>) -> Result<Values> {
+        if enc::is_vlen(dt) {
+            if !matches!(dt.class, TypeClass::VarLenSequence { .. } | TypeClass::VarLenString { .. }) {
+                return Err(Error::new(
+                    h5kit_core::ErrorKind::Unsupported,
+                    "variable-length data is only writable at the top level of a datatype",
+                ));
+            }
+            return Ok(Values::Vlen(vec![Vec::new(); count]));
+        }
+        if matches!(dt.class, TypeClass::Reference { .. }) {
+            return Ok(Values::Refs(vec![None; count]));
+        }
+        let size = dt.size as usize;
+        let total = count.checked_mul(size).ok_or_else(|| Error::usage("dataset too large"))?;
+        match fill {
+            Some(f) if f.len() == size && size > 0 => Ok(Values::Fixed(f.repeat(count))),
+            _ => Ok(Values::Fixed(vec![0u8; total])),
+        }
+    }
+
+    /// Decodes the raw-byte API encoding of `count` elements.
+    fn from_raw(dt: &Datatype, count: usize, data: &[u8]) -> Result<Values> {
+        match Values::empty(dt, 0, None)? {
+            Values::Fixed(_) => {
+                let want = count.checked_mul(dt.size as usize).ok_or_else(|| Error::usage("data too large"))?;
+                if data.len() != want {
+                    return Err(Error::usage(format!(
+                        "data size mismatch: {} bytes given, {} elements of {} bytes need {}",
+                        data.len(),
+                        count,
+                        dt.size,
+                        want
+                    )));
+                }
+                Ok(Values::Fixed(data.to_vec()))
+            }
+            Values::Vlen(_) => {
+                let mut out = Vec::with_capacity(count.min(data.len() / 4 + 1));
+                let mut rest = data;
+                for _ in 0..count {
+                    let (len, tail) = match rest.split_first_chunk::<4>() {
+                        Some((l, t)) => (u32::from_le_bytes(*l) as usize, t),
+                        None => return Err(Error::usage("variable-length data truncated (u32 length expected)")),
+                    };
+                    let (item, tail) = match (tail.get(..len), tail.get(len..)) {
+                        (Some(i), Some(t)) => (i, t),
+                        _ => return Err(Error::usage("variable-length element truncated")),
+                    };
+                    out.push(item.to_vec());
+                    rest = tail;
+                }
+                if !rest.is_empty() {
+                    return Err(Error::usage("data size mismatch: extra bytes after the variable-length elements"));
+                }
+                Ok(Values::Vlen(out))
+            }
+            Values::Refs(_) => Err(Error::usage("object references are written with write_references")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Attr {
+    pub name: String,
+    pub dt: Datatype,
+    pub shape: Option<Vec<u64>>,
+    pub vals: Values,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Link {
+    Hard(usize),
+    Soft(String),
+    External(String, String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LinkEntry {
+    pub name: String,
+    pub link: Link,
+    pub corder: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Ds {
+    pub dt: Datatype,
+    pub shape: Option<Vec<u64>>,
+    pub maxshape: Option<Vec<u64>>,
+    pub layout: LayoutKind,
+    pub chunks: Option<Vec<u64>>,
+    pub deflate: Option<u8>,
+    pub shuffle: bool,
+    pub fletcher32: bool,
+    pub fill: Option<Vec<u8>>,
+    pub vals: Values,
+    pub written: bool,
+}
+
+impl Ds {
+    pub fn filtered(&self) -> bool {
+        self.deflate.is_some() || self.shuffle || self.fletcher32
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Kind {
+    Group { links: Vec<LinkEntry>, next_corder: u64 },
+    Dataset(Box<Ds>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Obj {
+    pub kind: Kind,
+    pub attrs: Vec<Attr>,
+}
+
+/// An HDF5 file being written. Objects live in memory until [`FileWriter::flush`],
+/// [`FileWriter::close`] or [`FileWriter::to_bytes`].
+#[derive(Debug, Clone)]
+pub struct FileWriter {
+    pub(crate) libver: LibVer,
+    pub(crate) objs: Vec<Obj>,
+    path: Option<PathBuf>,
+}
+
+fn split_path(path: &str) -> Vec<&str> {
+    path.split('/').filter(|s| !s.is_empty() && *s != ".").collect()
+}
+
+fn element_count(shape: Option<&[u64]>) -> Result<usize> {
+    let n = match shape {
+        None => 1u64,
+        Some(s) => s.iter().try_fold(1u64, |a, &d| a.checked_mul(d)).ok_or_else(|| Error::usage("shape too large"))?,
+    };
+    usize::try_from(n).map_err(|_| Error::usage("shape too large"))
+}
+
+/// Row-major strides of `shape` in elements.
+fn strides(shape: &[u64]) -> Vec<u64> {
+    let mut s = vec![1u64; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        let next = s.get(i + 1).copied().unwrap_or(1);
+        let d = shape.get(i + 1).copied().unwrap_or(1);
+        if let Some(x) = s.get_mut(i) {
+            *x = next.saturating_mul(d);
+        }
+    }
+    s
+}
+
+/// Calls `f(src_index, dst_index)` for every element of the box `count` placed at `start` in
+/// an array of `shape` (destination) and packed row-major (source).
+fn for_each_in_box(shape: &[u64], start: &[u64], count: &[u64], mut f: impl FnMut(usize, usize)) {
+    let rank = shape.len();
+    let total: u64 = count.iter().product();
+    if total == 0 {
+        return;
+    }
+    let st = strides(shape);
+    let mut idx = vec![0u64; rank];
+    for src in 0..total {
+        let mut dst = 0u64;
+        for d in 0..rank {
+            dst += (start.get(d).copied().unwrap_or(0) + idx.get(d).copied().unwrap_or(0)) * st.get(d).copied().unwrap_or(0);
+        }
+        f(src as usize, dst as usize);
+        for d in (0..rank).rev() {
+            if let Some(x) = idx.get_mut(d) {
+                *x += 1;
+                if *x < count.get(d).copied().unwrap_or(1) {
+                    break;
+                }
+                *x = 0;
+            }
+        }
+    }
+}
+
+impl FileWriter {
+    /// A writer that will write the file at `path` on flush/close (the file is created now).
+    pub fn create(path: impl AsRef<Path>, libver: LibVer) -> Result<FileWriter> {
+        let p = path.as_ref().to_path_buf();
+        std::fs::File::create(&p).map_err(|e| Error::io(e, format!("creating {}", p.display())))?;
+        let mut w = FileWriter::in_memory(libver);
+        w.path = Some(p);
+        Ok(w)
+    }
+
+    /// A writer with no file behind it: get the bytes with [`FileWriter::to_bytes`].
+    pub fn in_memory(libver: LibVer) -> FileWriter {
+        FileWriter {
+            libver,
+            objs: vec![Obj { kind: Kind::Group { links: Vec::new(), next_corder: 0 }, attrs: Vec::new() }],
+            path: None,
+        }
+    }
+
+    pub fn libver(&self) -> LibVer {
+        self.libver
+    }
+
+    fn links_of(&self, id: usize) -> Option<&Vec<LinkEntry>> {
+        match &self.objs.get(id)?.kind {
+            Kind::Group { links, .. } => Some(links),
+            Kind::Dataset(_) => None,
+        }
+    }
+
+    /// Object id at `path` (hard links only).
+    pub(crate) fn resolve(&self, path: &str) -> Result<usize> {
+        let mut cur = 0usize;
+        for part in split_path(path) {
+            let links = self.links_of(cur).ok_or_else(|| Error::not_found(format!("{}: not a group on the way", path)))?;
+            let e = links
+                .iter()
+                .find(|e| e.name == part)
+                .ok_or_else(|| Error::not_found(format!("{}: no object named {:?}", path, part)))?;
+            cur = match &e.link {
+                Link::Hard(id) => *id,
+                _ => return Err(Error::usage(format!("{}: {:?} is a soft or external link", path, part))),
+            };
+        }
+        Ok(cur)
+    }
+
+    /// Parent group id (creating intermediate groups) and the last path component.
+    fn parent_for_new(&mut self, path: &str) -> Result<(usize, String)> {
+        let parts = split_path(path);
+        let (last, dirs) = parts.split_last().ok_or_else(|| Error::usage("the root group already exists"))?;
+        let mut cur = 0usize;
+        for d in dirs {
+            let existing = self.links_of(cur).and_then(|l| l.iter().find(|e| e.name == *d)).map(|e| e.link.clone());
+            cur = match existing {
+                Some(Link::Hard(id)) => {
+                    if self.links_of(id).is_none() {
+                        return Err(Error::usage(format!("{}: {:?} is not a group", path, d)));
+                    }
+                    id
+                }
+                Some(_) => return Err(Error::usage(format!("{}: {:?} is a soft or external link", path, d))),
+                None => self.add_link(cur, d, None)?,
+            };
+        }
+        if self.links_of(cur).map(|l| l.iter().any(|e| e.name == *last)).unwrap_or(false) {
+            return Err(Error::usage(format!("unable to create {}: name already exists", path)));
+        }
+        Ok((cur, (*last).to_string()))
+    }
+
+    /// Adds a link in group `parent`; `target == None` creates a new group.
+    fn add_link(&mut self, parent: usize, name: &str, target: Option<Link>) -> Result<usize> {
+        let (link, id) = match target {
+            Some(l) => {
+                let id = if let Link::Hard(i) = l { i } else { usize::MAX };
+                (l, id)
+            }
+            None => {
+                self.objs.push(Obj { kind: Kind::Group { links: Vec::new(), next_corder: 0 }, attrs: Vec::new() });
+                let id = self.objs.len() - 1;
+                (Link::Hard(id), id)
+            }
+        };
+        match self.objs.get_mut(parent).map(|o| &mut o.kind) {
+            Some(Kind::Group { links, next_corder }) => {
+                links.push(LinkEntry { name: name.to_string(), link, corder: *next_corder });
+                *next_corder += 1;
+                Ok(id)
+            }
+            _ => Err(Error::usage("parent is not a group")),
+        }
+    }
+
+    /// Creates a group (and missing intermediate groups). Error "name already exists".
+    pub fn create_group(&mut self, path: &str) -> Result<()> {
+        let (parent, name) = self.parent_for_new(path)?;
+        self.add_link(parent, &name, None)?;
+        Ok(())
+    }
+
+    /// Creates a dataset, filled with its fill value until written.
+    pub fn create_dataset(&mut self, path: &str, spec: DatasetSpec) -> Result<()> {
+        let ds = make_dataset(spec)?;
+        let (parent, name) = self.parent_for_new(path)?;
+        self.objs.push(Obj { kind: Kind::Dataset(Box::new(ds)), attrs: Vec::new() });
+        let id = self.objs.len() - 1;
+        self.add_link(parent, &name, Some(Link::Hard(id)))?;
+        Ok(())
+    }
+
+    fn dataset_mut(&mut self, path: &str) -> Result<&mut Ds> {
+        let id = self.resolve(path)?;
+        match self.objs.get_mut(id).map(|o| &mut o.kind) {
+            Some(Kind::Dataset(d)) => Ok(d),
+            _ => Err(Error::usage(format!("{}: not a dataset", path))),
+        }
+    }
+
+    /// Writes the whole dataset: row-major raw bytes in the dataset's datatype encoding
+    /// (variable-length types: u32 length + bytes per element).
+    pub fn write_dataset(&mut self, path: &str, data: &[u8]) -> Result<()> {
+        let ds = self.dataset_mut(path)?;
+        let n = element_count(ds.shape.as_deref())?;
+        ds.vals = Values::from_raw(&ds.dt, n, data).map_err(|e| e.in_object(path))?;
+        ds.written = true;
+        Ok(())
+    }
+
+    /// Writes variable-length strings (the dataset's datatype must be a variable-length
+    /// string or sequence of bytes).
+    pub fn write_strings(&mut self, path: &str, strings: &[&str]) -> Result<()> {
+        let ds = self.dataset_mut(path)?;
+        let n = element_count(ds.shape.as_deref())?;
+        if !matches!(ds.dt.class, TypeClass::VarLenString { .. } | TypeClass::VarLenSequence { .. }) {
+            return Err(Error::usage(format!("{}: not a variable-length string dataset", path)));
+        }
+        if strings.len() != n {
+            return Err(Error::usage(format!("{}: shape mismatch: {} strings for {} elements", path, strings.len(), n)));
+        }
+        ds.vals = Values::Vlen(strings.iter().map(|s| s.as_bytes().to_vec()).collect());
+        ds.written = true;
+        Ok(())
+    }
+
+    /// Writes object references (the dataset's datatype must be an object reference);
+    /// `None` is a null reference. Paths are resolved when the file is serialized.
+    pub fn write_references(&mut self, path: &str, targets: &[Option<&str>]) -> Result<()> {
+        let ds = self.dataset_mut(path)?;
+        let n = element_count(ds.shape.as_deref())?;
+        if !matches!(ds.dt.class, TypeClass::Reference { .. }) {
+            return Err(Error::usage(format!("{}: not a reference dataset", path)));
+        }
+        if targets.len() != n {
+            return Err(Error::usage(format!("{}: shape mismatch: {} references for {} elements", path, targets.len(), n)));
+        }
+        ds.vals = Values::Refs(targets.iter().map(|t| t.map(|s| s.to_string())).collect());
+        ds.written = true;
+        Ok(())
+    }
+
+    /// Writes the hyperslab `start`/`count` (row-major packed `data`).
+    pub fn write_slice(&mut self, path: &str, start: &[u64], count: &[u64], data: &[u8]) -> Result<()> {
+        let ds = self.dataset_mut(path)?;
+        let shape = ds.shape.clone().unwrap_or_default();
+        if start.len() != shape.len() || count.len() != shape.len() {
+            return Err(Error::usage(format!("{}: selection rank differs from dataset rank {}", path, shape.len())));
+        }
+        for d in 0..shape.len() {
+            let end = start[d].checked_add(count[d]).ok_or_else(|| Error::usage("selection overflows"))?;
+            if end > shape[d] {
+                return Err(Error::usage(format!(
+                    "{}: selection [{}, {}) out of the extent {} of dimension {}",
+                    path, start[d], end, shape[d], d
+                )));
+            }
+        }
+        let n = element_count(Some(count))?;
+        let src = Values::from_raw(&ds.dt, n, data).map_err(|e| e.in_object(path))?;
+        let size = ds.dt.size as usize;
+        match (&mut ds.vals, &src) {
+            (Values::Fixed(dst), Values::Fixed(s)) => for_each_in_box(&shape, start, count, |i, j| {
+                if let (Some(d), Some(s)) = (dst.get_mut(j * size..(j + 1) * size), s.get(i * size..(i + 1) * size)) {
+                    d.copy_from_slice(s);
+                }
+            }),
+            (Values::Vlen(dst), Values::Vlen(s)) => for_each_in_box(&shape, start, count, |i, j| {
+                if let (Some(d), Some(s)) = (dst.get_mut(j), s.get(i)) {
+                    d.clone_from(s);
+                }
+            }),
+            _ => return Err(Error::usage(format!("{}: cannot write this datatype by slice", path))),
+        }
+        ds.written = true;
+        Ok(())
+    }
+
+    /// Changes the current shape of a chunked dataset (h5py `Dataset.resize`).
+    pub fn resize(&mut self, path: &str, new_shape: &[u64]) -> Result<()> {
+        let ds = self.dataset_mut(path)?;
+        if ds.layout != LayoutKind::Chunked {
+            return Err(Error::usage(format!("{}: only chunked datasets can be resized", path)));
+        }
+        let old = ds.shape.clone().unwrap_or_default();
+        if new_shape.len() != old.len() {
+            return Err(Error::usage(format!("{}: rank of the new shape differs from the dataset rank {}", path, old.len())));
+        }
+        let max = ds.maxshape.clone().unwrap_or_else(|| old.clone());
+        for (d, (&n, &m)) in new_shape.iter().zip(max.iter()).enumerate() {
+            if m != UNLIMITED && n > m {
+                return Err(Error::usage(format!(
+                    "{}: unable to resize: dimension {} size {} is past the maximum {}",
+                    path, d, n, m
+                )));
+            }
+        }
+        let count = element_count(Some(new_shape))?;
+        let mut vals = Values::empty(&ds.dt, count, ds.fill.as_deref())?;
+        let common: Vec<u64> = old.iter().zip(new_shape).map(|(a, b)| (*a).min(*b)).collect();
+        let size = ds.dt.size as usize;
+        let old_st = strides(&old);
+        let zero = vec![0u64; old.len()];
+        match (&mut vals, &ds.vals) {
+            (Values::Fixed(dst), Values::Fixed(src)) => for_each_in_box(new_shape, &zero, &common, |i, j| {
+                let src_i = unpacked_index(i, &common, &old_st);
+                if let (Some(d), Some(s)) = (dst.get_mut(j * size..(j + 1) * size), src.get(src_i * size..(src_i + 1) * size)) {
+                    d.copy_from_slice(s);
+                }
+            }),
+            (Values::Vlen(dst), Values::Vlen(src)) => for_each_in_box(new_shape, &zero, &common, |i, j| {
+                if let (Some(d), Some(s)) = (dst.get_mut(j), src.get(unpacked_index(i, &common, &old_st))) {
+                    d.clone_from(s);
+                }
+            }),
+            (Values::Refs(dst), Values::Refs(src)) => for_each_in_box(new_shape, &zero, &common, |i, j| {
+                if let (Some(d), Some(s)) = (dst.get_mut(j), src.get(unpacked_index(i, &common, &old_st))) {
+                    d.clone_from(s);
+                }
+            }),
+            _ => {}
+        }
+        ds.vals = vals;
+        ds.shape = Some(new_shape.to_vec());
+        Ok(())
+    }
+
+    fn attrs_mut(&mut self, object_path: &str) -> Result<&mut Vec<Attr>> {
+        let id = self.resolve(object_path)?;
+        self.objs.get_mut(id).map(|o| &mut o.attrs).ok_or_else(|| Error::not_found(object_path.to_string()))
+    }
+
+    fn put_attr(&mut self, object_path: &str, attr: Attr) -> Result<()> {
+        let attrs = self.attrs_mut(object_path)?;
+        if let Some(a) = attrs.iter_mut().find(|a| a.name == attr.name) {
+            *a = attr;
+        } else {
+            attrs.push(attr);
+        }
+        Ok(())
+    }
+
+    /// Creates or replaces an attribute (`shape == None`: scalar).
+    pub fn set_attribute(
+        &mut self,
+        object_path: &str,
+        name: &str,
+        datatype: Datatype,
+        shape: Option<&[u64]>,
+        data: &[u8],
+    ) -> Result<()> {
+        let n = element_count(shape)?;
+        let vals = Values::from_raw(&datatype, n, data).map_err(|e| e.in_object(object_path))?;
+        self.put_attr(object_path, Attr { name: name.to_string(), dt: datatype, shape: shape.map(|s| s.to_vec()), vals })
+    }
+
+    /// Creates or replaces a scalar variable-length UTF-8 string attribute (h5py's `str`).
+    pub fn set_string_attribute(&mut self, object_path: &str, name: &str, value: &str) -> Result<()> {
+        let vals = Values::Vlen(vec![value.as_bytes().to_vec()]);
+        self.put_attr(object_path, Attr { name: name.to_string(), dt: dtype::vlen_string(), shape: None, vals })
+    }
+
+    /// Creates or replaces an object reference attribute.
+    pub fn set_reference_attribute(&mut self, object_path: &str, name: &str, shape: Option<&[u64]>, targets: &[Option<&str>]) -> Result<()> {
+        if targets.len() != element_count(shape)? {
+            return Err(Error::usage("shape mismatch: reference count differs from the attribute's element count"));
+        }
+        let vals = Values::Refs(targets.iter().map(|t| t.map(|s| s.to_string())).collect());
+        let attr = Attr { name: name.to_string(), dt: dtype::object_reference(), shape: shape.map(|s| s.to_vec()), vals };
+        self.put_attr(object_path, attr)
+    }
+
+    pub fn delete_attribute(&mut self, object_path: &str, name: &str) -> Result<()> {
+        let attrs = self.attrs_mut(object_path)?;
+        let before = attrs.len();
+        attrs.retain(|a| a.name != name);
+        if attrs.len() == before {
+            return Err(Error::not_found(format!("{}: no attribute named {:?}", object_path, name)));
+        }
+        Ok(())
+    }
+
+    /// Removes a link (the object disappears from the file when nothing links to it).
+    pub fn delete_link(&mut self, path: &str) -> Result<()> {
+        let parts = split_path(path);
+        let (last, dirs) = parts.split_last().ok_or_else(|| Error::usage("cannot delete the root group"))?;
+        let parent = self.resolve(&dirs.join("/"))?;
+        match self.objs.get_mut(parent).map(|o| &mut o.kind) {
+            Some(Kind::Group { links, .. }) => {
+                let before = links.len();
+                links.retain(|e| e.name != *last);
+                if links.len() == before {
+                    return Err(Error::not_found(format!("unable to delete {}: name doesn't exist", path)));
+                }
+                Ok(())
+            }
+            _ => Err(Error::usage(format!("{}: parent is not a group", path))),
+        }
+    }
+
+    pub fn create_soft_link(&mut self, path: &str, target: &str) -> Result<()> {
+        let (parent, name) = self.parent_for_new(path)?;
+        self.add_link(parent, &name, Some(Link::Soft(target.to_string())))?;
+        Ok(())
+    }
+
+    pub fn create_external_link(&mut self, path: &str, file: &str, target_path: &str) -> Result<()> {
+        let (parent, name) = self.parent_for_new(path)?;
+        self.add_link(parent, &name, Some(Link::External(file.to_string(), target_path.to_string())))?;
+        Ok(())
+    }
+
+    pub fn create_hard_link(&mut self, path: &str, existing_path: &str) -> Result<()> {
+        let id = self.resolve(existing_path)?;
+        let (parent, name) = self.parent_for_new(path)?;
+        self.add_link(parent, &name, Some(Link::Hard(id)))?;
+        Ok(())
+    }
+
+    /// Serializes the whole file.
+    pub fn to_bytes(&mut self) -> Result<Vec<u8>> {
+        build::serialize(self)
+    }
+
+    /// Writes a complete, consistent file (in-memory writers: nothing to do).
+    pub fn flush(&mut self) -> Result<()> {
+        if let Some(p) = self.path.clone() {
+            let bytes = self.to_bytes()?;
+            std::fs::write(&p, bytes).map_err(|e| Error::io(e, format!("writing {}", p.display())))?;
+        }
+        Ok(())
+    }
+
+    pub fn close(mut self) -> Result<()> {
+        self.flush()
+    }
+}
+
+/// Index in an array with strides `st` of the `i`-th element of a packed box `count` at 0.
+fn unpacked_index(i: usize, count: &[u64], st: &[u64]) -> usize {
+    let mut rem = i as u64;
+    let mut out = 0u64;
+    for d in (0..count.len()).rev() {
+        let c = count.get(d).copied().unwrap_or(1).max(1);
+        out += (rem % c) * st.get(d).copied().unwrap_or(0);
+        rem /= c;
+    }
+    out as usize
+}
+
+fn make_dataset(spec: DatasetSpec) -> Result<Ds> {
+    let dt = spec.datatype;
+    if dt.size == 0 {
+        return Err(Error::usage("datatype size must be positive"));
+    }
+    let filtered = spec.deflate.is_some() || spec.shuffle || spec.fletcher32;
+    let shape = spec.shape;
+    let rank = shape.as_ref().map(|s| s.len()).unwrap_or(0);
+    if let Some(m) = &spec.maxshape {
+        if m.len() != rank {
+            return Err(Error::usage("maxshape rank differs from shape rank"));
+        }
+        for (d, (&n, &mx)) in shape.iter().flatten().zip(m.iter()).enumerate() {
+            if mx != UNLIMITED && n > mx {
+                return Err(Error::usage(format!("shape {} is past maxshape {} in dimension {}", n, mx, d)));
+            }
+        }
+    }
+    let maxshape = spec.maxshape.filter(|m| Some(m) != shape.as_ref());
+    let layout = match spec.layout {
+        Some(l) => l,
+        None if spec.chunks.is_some() || maxshape.is_some() || filtered => LayoutKind::Chunked,
+        None => LayoutKind::Contiguous,
+    };
+    if layout != LayoutKind::Chunked && (maxshape.is_some() || filtered) {
+        return Err(Error::usage("maxshape and filters need a chunked layout"));
+    }
+    let chunks = if layout == LayoutKind::Chunked {
+        let s = shape.as_ref().filter(|s| !s.is_empty()).ok_or_else(|| Error::usage("chunked datasets need a rank of at least 1"))?;
+        let c = match spec.chunks {
+            Some(c) => c,
+            None => filters::guess_chunk(s, dt.size as u64),
+        };
+        if c.len() != s.len() || c.iter().any(|&x| x == 0 || x > u32::MAX as u64) {
+            return Err(Error::usage("chunk shape must have the dataset's rank and positive sizes"));
+        }
+        if let Some(m) = &maxshape {
+            for (&cd, &md) in c.iter().zip(m) {
+                if md != UNLIMITED && cd > md {
+                    return Err(Error::usage("chunk shape must not exceed the maximum shape"));
+                }
+            }
+        } else if c.iter().zip(s).any(|(&cd, &sd)| cd > sd) {
+            return Err(Error::usage("chunk shape must not exceed a fixed dataset shape"));
+        }
+        Some(c)
+    } else {
+        None
+    };
+    if let Some(f) = &spec.fill_value {
+        if f.len() != dt.size as usize {
+            return Err(Error::usage("fill value size differs from the datatype size"));
+        }
+    }
+    let count = element_count(shape.as_deref())?;
+    let vals = Values::empty(&dt, count, spec.fill_value.as_deref())?;
+    Ok(Ds {
+        dt,
+        shape,
+        maxshape,
+        layout,
+        chunks,
+        deflate: spec.deflate,
+        shuffle: spec.shuffle,
+        fletcher32: spec.fletcher32,
+        fill: spec.fill_value,
+        vals,
+        written: false,
+    })
+}
