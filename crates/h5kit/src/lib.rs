@@ -1,1 +1,38 @@
-//! h5kit (placeholder)
+//! h5kit: read HDF5 files in pure Rust, with h5py's model.
+//!
+//! A [`File`] opens a file (from a path or from bytes); its root [`Group`] lists links and opens
+//! objects by path; a [`Dataset`] gives its datatype, dataspace, layout and data; every object
+//! has [`Attribute`]s. The format layers live in their own crates (`h5kit-superblock`,
+//! `h5kit-object-header`, `h5kit-btree`, `h5kit-heap`, `h5kit-dataset`); this crate ties them
+//! together the way libhdf5's H5F/H5G/H5A/H5D interfaces do.
+//!
+//! ```no_run
+//! let file = h5kit::File::open("data.h5")?;
+//! let root = file.root()?;
+//! for link in root.links()? {
+//!     println!("{}", link.name);
+//! }
+//! # Ok::<(), h5kit::Error>(())
+//! ```
+
+mod attribute;
+mod file;
+mod group;
+mod object;
+mod raw;
+mod typed;
+
+pub use attribute::Attribute;
+pub use file::File;
+pub use group::Link;
+pub use object::{Dataset, Group, NamedDatatype, Object};
+pub use raw::Hyperslab;
+pub use typed::{Array, H5Type};
+
+pub use h5kit_core::{Error, ErrorKind, Limits, Result};
+pub use h5kit_object_header::{
+    AllocTime, AttributeMessage, ByteOrder, CharacterSet, ChunkIndex, CompoundMember, Dataspace,
+    DataspaceKind, Datatype, ExternalFiles, FillTime, FillValue, Filter, FilterPipeline, Layout,
+    LayoutMessage, LinkTarget, MantissaNorm, ReferenceKind, StringPadding, TypeClass, UNLIMITED,
+};
+pub use h5kit_superblock::Superblock;

@@ -1,0 +1,81 @@
+//! Attributes (spec IV.A.2.m "The Attribute Message", IV.A.2.v "The Attribute Info Message"):
+//! compact ones are header messages; dense ones live in a fractal heap indexed by a v2 B-tree
+//! of name hashes (record type 8).
+
+use h5kit_btree::v2::{BTreeV2, Record};
+use h5kit_core::{Error, Result};
+use h5kit_heap::FractalHeap;
+use h5kit_object_header::{decode_message, AttributeMessage, CharacterSet, Dataspace, Datatype, MaybeShared, Message};
+
+use crate::object::{msg_type, resolve_dataspace, resolve_datatype, ObjectCore};
+
+/// An attribute, with its datatype resolved and its raw value bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    pub name: String,
+    pub charset: CharacterSet,
+    pub datatype: Datatype,
+    pub dataspace: Dataspace,
+    /// Raw data in the file's encoding (element count x datatype size bytes; variable-length
+    /// elements are global heap references).
+    pub data: Vec<u8>,
+    /// Address of the committed datatype used, if any.
+    pub committed_datatype: Option<u64>,
+}
+
+fn to_attribute(core: &ObjectCore, m: &MaybeShared<AttributeMessage>) -> Result<Attribute> {
+    let msg = match m {
+        MaybeShared::Inline(a) => a.clone(),
+        MaybeShared::Shared(loc) => match core.resolve_shared(msg_type::ATTRIBUTE, loc)? {
+            Message::Attribute(MaybeShared::Inline(a)) => a,
+            _ => return Err(core.error("shared attribute does not resolve to an attribute message")),
+        },
+    };
+    let (datatype, committed_datatype) = resolve_datatype(&core.file, &msg.datatype)?;
+    let dataspace = resolve_dataspace(&core.file, &msg.dataspace)?;
+    Ok(Attribute { name: msg.name, charset: msg.charset, datatype, dataspace, data: msg.data, committed_datatype })
+}
+
+/// All attributes of an object, compact then dense, in storage order.
+pub(crate) fn read_attributes(core: &ObjectCore) -> Result<Vec<Attribute>> {
+    let run = || -> Result<Vec<Attribute>> {
+        let ctx = core.file.ctx();
+        let mut out = Vec::new();
+        for m in &core.messages {
+            match m {
+                Message::Attribute(a) => out.push(to_attribute(core, a)?),
+                Message::AttributeInfo(info) => {
+                    let (Some(heap_addr), Some(index_addr)) = (info.fractal_heap_address, info.name_index_address)
+                    else {
+                        continue;
+                    };
+                    let heap = FractalHeap::open(ctx, heap_addr)?;
+                    let btree = BTreeV2::open(ctx, index_addr)?;
+                    for record in btree.records(ctx, None)? {
+                        let (heap_id, flags) = match &record {
+                            Record::AttributeName { heap_id, flags, .. } => (heap_id, *flags),
+                            Record::AttributeCreationOrder { heap_id, flags, .. } => (heap_id, *flags),
+                            _ => return Err(Error::format(index_addr, "attribute name index holds a non-attribute record")),
+                        };
+                        // Flag bit 0: the attribute is shared (stored in the SOHM heap).
+                        let body = if flags & 1 != 0 {
+                            let table = core.file.sohm.as_ref().ok_or_else(|| {
+                                Error::format(index_addr, "shared attribute, but the file has no shared message table")
+                            })?;
+                            table.message_body(ctx, msg_type::ATTRIBUTE, heap_id)?
+                        } else {
+                            heap.read_object(ctx, &heap_id[..])?
+                        };
+                        match decode_message(msg_type::ATTRIBUTE, 0, &body, heap_addr, core.file.sizes())? {
+                            Message::Attribute(a) => out.push(to_attribute(core, &a)?),
+                            _ => return Err(Error::format(heap_addr, "dense attribute storage holds a non-attribute message")),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    };
+    run().map_err(|e| e.in_object(core.path.clone()))
+}

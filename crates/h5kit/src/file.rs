@@ -1,0 +1,109 @@
+//! An open HDF5 file: its storage, superblock (spec II.A) and shared-message table (III.I).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use h5kit_core::{Context, Error, FileStorage, Limits, MemStorage, Result, Sizes, Storage};
+use h5kit_heap::GlobalHeapCollection;
+use h5kit_object_header::{Message, ObjectHeader, SharedMessageTable};
+use h5kit_superblock::Superblock;
+
+use crate::object::{Group, Object};
+
+/// State shared by every handle of one open file.
+pub(crate) struct FileInner {
+    pub storage: Box<dyn Storage>,
+    pub superblock: Superblock,
+    pub limits: Limits,
+    pub sohm: Option<SharedMessageTable>,
+    /// Name the file was opened with (for messages).
+    pub name: String,
+}
+
+impl FileInner {
+    pub fn ctx(&self) -> Context<'_> {
+        Context::new(self.storage.as_ref(), self.superblock.sizes, &self.limits, self.superblock.base_address)
+    }
+    pub fn sizes(&self) -> Sizes {
+        self.superblock.sizes
+    }
+}
+
+/// An open HDF5 file (read-only for now).
+#[derive(Clone)]
+pub struct File {
+    pub(crate) inner: Arc<FileInner>,
+}
+
+impl std::fmt::Debug for File {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("File").field("name", &self.inner.name).finish()
+    }
+}
+
+impl File {
+    /// Opens the file at `path` for reading.
+    pub fn open(path: impl AsRef<Path>) -> Result<File> {
+        let path = path.as_ref();
+        let storage = FileStorage::open(path)?;
+        File::from_storage(Box::new(storage), path.display().to_string(), Limits::default())
+    }
+
+    /// Opens a file held in memory.
+    pub fn from_bytes(data: Vec<u8>) -> Result<File> {
+        File::from_storage(Box::new(MemStorage::new(data)), "<memory>".to_string(), Limits::default())
+    }
+
+    /// Opens a file from any storage, with explicit limits.
+    pub fn from_storage(storage: Box<dyn Storage>, name: String, limits: Limits) -> Result<File> {
+        let superblock = Superblock::read(storage.as_ref())?;
+        let mut inner = FileInner { storage, superblock, limits, sohm: None, name };
+        inner.sohm = read_sohm_table(&inner)?;
+        Ok(File { inner: Arc::new(inner) })
+    }
+
+    pub fn superblock(&self) -> &Superblock {
+        &self.inner.superblock
+    }
+
+    /// The root group `/`.
+    pub fn root(&self) -> Result<Group> {
+        let address = self.inner.superblock.root_object_header_address;
+        match self.object_at(address, "/")? {
+            Object::Group(g) => Ok(g),
+            _ => Err(Error::format(address, "the root object is not a group").in_object("/")),
+        }
+    }
+
+    /// Opens the object whose header is at `address`, naming it `path`.
+    pub fn object_at(&self, address: u64, path: &str) -> Result<Object> {
+        Object::open(self.inner.clone(), address, path.to_string())
+    }
+
+    /// Opens an object by absolute path (`/a/b`), following soft links.
+    pub fn object(&self, path: &str) -> Result<Object> {
+        self.root()?.open(path)
+    }
+
+    /// Object `index` of the global heap collection at `collection_address` (variable-length
+    /// data, region references).
+    pub fn global_heap_object(&self, collection_address: u64, index: u32) -> Result<Vec<u8>> {
+        let collection = GlobalHeapCollection::read(self.inner.ctx(), collection_address)?;
+        Ok(collection.object(index)?.to_vec())
+    }
+}
+
+/// Finds the shared object header message table through the superblock extension.
+fn read_sohm_table(inner: &FileInner) -> Result<Option<SharedMessageTable>> {
+    let Some(ext) = inner.superblock.extension_address else { return Ok(None) };
+    let ctx = inner.ctx();
+    let header = ObjectHeader::read(ctx, ext).map_err(|e| e.context("reading the superblock extension"))?;
+    for raw in &header.messages {
+        if raw.type_id == 0x000F {
+            if let Message::SharedMessageTable { table_address, index_count, .. } = raw.decode(inner.sizes())? {
+                return Ok(Some(SharedMessageTable::read(ctx, table_address, index_count)?));
+            }
+        }
+    }
+    Ok(None)
+}

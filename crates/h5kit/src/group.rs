@@ -1,0 +1,164 @@
+//! Group membership: links of every storage kind (spec IV.A.2.g "The Link Message",
+//! IV.A.2.c "The Link Info Message", IV.A.2.r "The Symbol Table Message") and path lookup.
+//!
+//! - Symbol-table groups (the original format): a v1 B-tree of symbol table nodes whose
+//!   entries name links through the group's local heap (III.A.1, III.B, III.D).
+//! - Compact groups: link messages in the object header.
+//! - Dense groups: link messages stored in a fractal heap, indexed by a v2 B-tree of link
+//!   name hashes (record type 5) (III.G, III.A.2).
+
+use std::collections::HashSet;
+
+use h5kit_btree::v2::{BTreeV2, Record};
+use h5kit_core::{Error, Result};
+use h5kit_heap::{FractalHeap, LocalHeap};
+use h5kit_object_header::{decode_message, CharacterSet, LinkTarget, Message};
+use h5kit_superblock::ScratchPad;
+
+use crate::object::{Group, Object};
+
+/// A link of a group: its name and where it points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub name: String,
+    pub target: LinkTarget,
+    pub creation_order: Option<u64>,
+    pub charset: CharacterSet,
+}
+
+const LINK_MESSAGE: u16 = 0x0006;
+
+fn utf8(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+impl Group {
+    /// All links, in storage order (symbol-table groups: name order; compact groups: header
+    /// order; dense groups: name-hash order). Sort as needed.
+    pub fn links(&self) -> Result<Vec<Link>> {
+        self.read_links().map_err(|e| e.in_object(self.core.path.clone()))
+    }
+
+    fn read_links(&self) -> Result<Vec<Link>> {
+        let file = &self.core.file;
+        let ctx = file.ctx();
+        let mut links = Vec::new();
+        for m in &self.core.messages {
+            match m {
+                Message::SymbolTable(st) => {
+                    let heap = LocalHeap::read(ctx, st.local_heap_address)?;
+                    for entry in h5kit_btree::v1::read_group_entries(ctx, st.btree_address)? {
+                        let name = utf8(heap.string_at(entry.link_name_offset)?);
+                        let target = match entry.scratch {
+                            ScratchPad::SymbolicLink { link_value_offset } => {
+                                LinkTarget::Soft { path: utf8(heap.string_at(link_value_offset as u64)?) }
+                            }
+                            _ => LinkTarget::Hard { address: entry.object_header_address },
+                        };
+                        links.push(Link { name, target, creation_order: None, charset: CharacterSet::Ascii });
+                    }
+                }
+                Message::Link(l) => links.push(Link {
+                    name: l.name.clone(),
+                    target: l.target.clone(),
+                    creation_order: l.creation_order,
+                    charset: l.charset,
+                }),
+                Message::LinkInfo(info) => {
+                    let (Some(heap_addr), Some(index_addr)) = (info.fractal_heap_address, info.name_index_address)
+                    else {
+                        continue;
+                    };
+                    let heap = FractalHeap::open(ctx, heap_addr)?;
+                    let btree = BTreeV2::open(ctx, index_addr)?;
+                    for record in btree.records(ctx, None)? {
+                        let heap_id = match &record {
+                            Record::LinkName { heap_id, .. } => &heap_id[..],
+                            Record::LinkCreationOrder { heap_id, .. } => &heap_id[..],
+                            _ => return Err(Error::format(index_addr, "link name index holds a record that is not a link")),
+                        };
+                        let body = heap.read_object(ctx, heap_id)?;
+                        match decode_message(LINK_MESSAGE, 0, &body, heap_addr, file.sizes())? {
+                            Message::Link(l) => links.push(Link {
+                                name: l.name,
+                                target: l.target,
+                                creation_order: l.creation_order,
+                                charset: l.charset,
+                            }),
+                            _ => return Err(Error::format(heap_addr, "dense link storage holds a non-link message")),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(links)
+    }
+
+    /// The link named `name` (one path component), if any.
+    pub fn link(&self, name: &str) -> Result<Option<Link>> {
+        Ok(self.links()?.into_iter().find(|l| l.name == name))
+    }
+
+    /// Whether `path` (relative to this group, or absolute) names an object or link.
+    pub fn contains(&self, path: &str) -> bool {
+        self.open(path).is_ok()
+    }
+
+    /// Names of the links, in name order (h5py's `keys()`).
+    pub fn keys(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self.links()?.into_iter().map(|l| l.name).collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Opens the object at `path`: relative to this group, or absolute from the root.
+    /// Hard and soft links are followed; external links are not (an error says so).
+    pub fn open(&self, path: &str) -> Result<Object> {
+        let mut seen_soft = HashSet::new();
+        self.open_inner(path, &mut seen_soft, 0)
+    }
+
+    fn open_inner(&self, path: &str, seen_soft: &mut HashSet<String>, depth: u32) -> Result<Object> {
+        let file = self.core.file.clone();
+        file.limits.check_depth(depth, self.core.address, "soft link chain")?;
+        let mut current: Object = if path.starts_with('/') {
+            let root_addr = file.superblock.root_object_header_address;
+            Object::open(file.clone(), root_addr, "/".to_string())?
+        } else {
+            Object::Group(self.clone())
+        };
+        for component in path.split('/').filter(|c| !c.is_empty() && *c != ".") {
+            let group = match &current {
+                Object::Group(g) => g.clone(),
+                _ => return Err(Error::not_found(format!("{} is not a group", current.path())).in_object(path)),
+            };
+            let link = group
+                .link(component)?
+                .ok_or_else(|| Error::not_found(format!("no object named {:?} in {}", component, group.path())))?;
+            let child_path = if group.path() == "/" { format!("/{}", component) } else { format!("{}/{}", group.path(), component) };
+            current = match link.target {
+                LinkTarget::Hard { address } => Object::open(file.clone(), address, child_path)?,
+                LinkTarget::Soft { path: target } => {
+                    if !seen_soft.insert(format!("{}:{}", group.address(), target)) {
+                        return Err(Error::format(group.address(), format!("soft link cycle through {:?}", target)).in_object(child_path));
+                    }
+                    group.open_inner(&target, seen_soft, depth + 1)?
+                }
+                LinkTarget::External { file: f, path: p } => {
+                    return Err(Error::new(
+                        h5kit_core::ErrorKind::Unsupported,
+                        format!("{} is an external link to {}:{}", child_path, f, p),
+                    ))
+                }
+                LinkTarget::UserDefined { link_type, .. } => {
+                    return Err(Error::new(
+                        h5kit_core::ErrorKind::Unsupported,
+                        format!("{} is a user-defined link of type {}", child_path, link_type),
+                    ))
+                }
+            };
+        }
+        Ok(current)
+    }
+}

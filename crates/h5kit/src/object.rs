@@ -1,0 +1,389 @@
+//! Objects: groups, datasets and committed datatypes, read from their object headers
+//! (spec IV.A), with shared messages resolved (IV.A.2, III.I).
+
+use std::sync::Arc;
+
+use h5kit_core::{Error, Result};
+use h5kit_object_header::{
+    decode_message, Dataspace, Datatype, ExternalFiles, FillValue, FilterPipeline, LayoutMessage, MaybeShared,
+    Message, ObjectHeader, SharedLocation,
+};
+
+use crate::attribute::{self, Attribute};
+use crate::file::FileInner;
+
+/// Message type ids (spec IV.A.2).
+pub(crate) mod msg_type {
+    pub const DATASPACE: u16 = 0x0001;
+    pub const DATATYPE: u16 = 0x0003;
+    pub const FILL_VALUE: u16 = 0x0005;
+    pub const FILTER_PIPELINE: u16 = 0x000B;
+    pub const ATTRIBUTE: u16 = 0x000C;
+}
+
+/// What every object has: its file, path, header address and decoded messages.
+#[derive(Clone)]
+pub(crate) struct ObjectCore {
+    pub file: Arc<FileInner>,
+    pub path: String,
+    pub address: u64,
+    pub messages: Vec<Message>,
+}
+
+impl ObjectCore {
+    pub fn load(file: Arc<FileInner>, address: u64, path: String) -> Result<ObjectCore> {
+        let ctx = file.ctx();
+        let header = ObjectHeader::read(ctx, address).map_err(|e| e.in_object(path.clone()))?;
+        let messages = header.decode_all(file.sizes()).map_err(|e| e.in_object(path.clone()))?;
+        Ok(ObjectCore { file, path, address, messages })
+    }
+
+    pub fn error(&self, message: impl Into<String>) -> Error {
+        Error::format(self.address, message).in_object(self.path.clone())
+    }
+
+    pub fn comment(&self) -> Option<String> {
+        self.messages.iter().find_map(|m| match m {
+            Message::Comment(c) => Some(c.clone()),
+            _ => None,
+        })
+    }
+
+    /// The body of a shared message, decoded as message `type_id`.
+    pub fn resolve_shared(&self, type_id: u16, location: &SharedLocation) -> Result<Message> {
+        resolve_shared(&self.file, type_id, location).map_err(|e| e.in_object(self.path.clone()))
+    }
+}
+
+/// Resolves a shared message: from a committed object's header or the SOHM heap.
+pub(crate) fn resolve_shared(file: &FileInner, type_id: u16, location: &SharedLocation) -> Result<Message> {
+    let ctx = file.ctx();
+    match location {
+        SharedLocation::ObjectHeader { address } => {
+            let header = ObjectHeader::read(ctx, *address)?;
+            for raw in &header.messages {
+                if raw.type_id == type_id {
+                    return raw.decode(file.sizes());
+                }
+            }
+            Err(Error::format(*address, format!("shared message of type {:#06x} not found in object header", type_id)))
+        }
+        SharedLocation::SharedHeap { heap_id } => {
+            let table = file
+                .sohm
+                .as_ref()
+                .ok_or_else(|| Error::format(0, "message stored in the shared message heap, but the file has no shared message table"))?;
+            let body = table.message_body(ctx, type_id, heap_id)?;
+            decode_message(type_id, 0, &body, 0, file.sizes())
+        }
+    }
+}
+
+/// A datatype, resolved; with the committed datatype's address when it is shared.
+pub(crate) fn resolve_datatype(file: &FileInner, dt: &MaybeShared<Datatype>) -> Result<(Datatype, Option<u64>)> {
+    match dt {
+        MaybeShared::Inline(t) => Ok((t.clone(), None)),
+        MaybeShared::Shared(loc) => {
+            let committed = match loc {
+                SharedLocation::ObjectHeader { address } => Some(*address),
+                SharedLocation::SharedHeap { .. } => None,
+            };
+            match resolve_shared(file, msg_type::DATATYPE, loc)? {
+                Message::Datatype(MaybeShared::Inline(t)) => Ok((t, committed)),
+                _ => Err(Error::format(0, "shared datatype does not resolve to a datatype message")),
+            }
+        }
+    }
+}
+
+pub(crate) fn resolve_dataspace(file: &FileInner, ds: &MaybeShared<Dataspace>) -> Result<Dataspace> {
+    match ds {
+        MaybeShared::Inline(s) => Ok(s.clone()),
+        MaybeShared::Shared(loc) => match resolve_shared(file, msg_type::DATASPACE, loc)? {
+            Message::Dataspace(MaybeShared::Inline(s)) => Ok(s),
+            _ => Err(Error::format(0, "shared dataspace does not resolve to a dataspace message")),
+        },
+    }
+}
+
+/// Any object a link can point to.
+#[derive(Clone)]
+pub enum Object {
+    Group(Group),
+    Dataset(Dataset),
+    Datatype(NamedDatatype),
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self {
+            Object::Group(_) => "Group",
+            Object::Dataset(_) => "Dataset",
+            Object::Datatype(_) => "Datatype",
+        };
+        write!(f, "{}({:?} at {})", kind, self.path(), self.address())
+    }
+}
+
+impl Object {
+    pub(crate) fn open(file: Arc<FileInner>, address: u64, path: String) -> Result<Object> {
+        let core = ObjectCore::load(file, address, path)?;
+        let has = |f: &dyn Fn(&Message) -> bool| core.messages.iter().any(f);
+        if has(&|m| matches!(m, Message::Layout(_))) {
+            return Ok(Object::Dataset(Dataset::new(core)?));
+        }
+        let is_group = has(&|m| {
+            matches!(m, Message::SymbolTable(_) | Message::LinkInfo(_) | Message::Link(_) | Message::GroupInfo(_))
+        });
+        if !is_group && has(&|m| matches!(m, Message::Datatype(_))) {
+            return Ok(Object::Datatype(NamedDatatype::new(core)?));
+        }
+        Ok(Object::Group(Group { core }))
+    }
+
+    fn core(&self) -> &ObjectCore {
+        match self {
+            Object::Group(g) => &g.core,
+            Object::Dataset(d) => &d.core,
+            Object::Datatype(t) => &t.core,
+        }
+    }
+    /// Address of the object header (the object's identity).
+    pub fn address(&self) -> u64 {
+        self.core().address
+    }
+    /// The path it was opened by.
+    pub fn path(&self) -> &str {
+        &self.core().path
+    }
+    pub fn attributes(&self) -> Result<Vec<Attribute>> {
+        attribute::read_attributes(self.core())
+    }
+    /// The object comment message, if any.
+    pub fn comment(&self) -> Option<String> {
+        self.core().comment()
+    }
+}
+
+/// A group.
+#[derive(Clone)]
+pub struct Group {
+    pub(crate) core: ObjectCore,
+}
+
+impl Group {
+    pub fn path(&self) -> &str {
+        &self.core.path
+    }
+    pub fn address(&self) -> u64 {
+        self.core.address
+    }
+    pub fn attributes(&self) -> Result<Vec<Attribute>> {
+        attribute::read_attributes(&self.core)
+    }
+    pub fn comment(&self) -> Option<String> {
+        self.core.comment()
+    }
+}
+
+/// A committed (named) datatype.
+#[derive(Clone)]
+pub struct NamedDatatype {
+    pub(crate) core: ObjectCore,
+    datatype: Datatype,
+}
+
+impl NamedDatatype {
+    fn new(core: ObjectCore) -> Result<Self> {
+        let dt = core
+            .messages
+            .iter()
+            .find_map(|m| match m {
+                Message::Datatype(d) => Some(d.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| core.error("committed datatype has no datatype message"))?;
+        let (datatype, _) = resolve_datatype(&core.file, &dt).map_err(|e| e.in_object(core.path.clone()))?;
+        Ok(NamedDatatype { core, datatype })
+    }
+    pub fn path(&self) -> &str {
+        &self.core.path
+    }
+    pub fn address(&self) -> u64 {
+        self.core.address
+    }
+    pub fn datatype(&self) -> &Datatype {
+        &self.datatype
+    }
+    pub fn attributes(&self) -> Result<Vec<Attribute>> {
+        attribute::read_attributes(&self.core)
+    }
+}
+
+/// A dataset: datatype, dataspace, layout, filters, fill value, and its data.
+#[derive(Clone)]
+pub struct Dataset {
+    pub(crate) core: ObjectCore,
+    datatype: Datatype,
+    committed_datatype: Option<u64>,
+    dataspace: Dataspace,
+    layout: LayoutMessage,
+    filters: Option<FilterPipeline>,
+    fill_value: Option<FillValue>,
+    external: Option<ExternalFiles>,
+}
+
+impl Dataset {
+    fn new(core: ObjectCore) -> Result<Self> {
+        let file = core.file.clone();
+        let mut datatype = None;
+        let mut dataspace = None;
+        let mut layout = None;
+        let mut filters = None;
+        let mut fill_new = None;
+        let mut fill_old = None;
+        let mut external = None;
+        let path = core.path.clone();
+        let ctx_err = |e: Error| e.in_object(path.clone());
+        for m in &core.messages {
+            match m {
+                Message::Datatype(d) => datatype = Some(resolve_datatype(&file, d).map_err(ctx_err)?),
+                Message::Dataspace(s) => dataspace = Some(resolve_dataspace(&file, s).map_err(ctx_err)?),
+                Message::Layout(l) => layout = Some(l.clone()),
+                Message::FilterPipeline(p) => {
+                    filters = Some(match p {
+                        MaybeShared::Inline(p) => p.clone(),
+                        MaybeShared::Shared(loc) => match core.resolve_shared(msg_type::FILTER_PIPELINE, loc)? {
+                            Message::FilterPipeline(MaybeShared::Inline(p)) => p,
+                            _ => return Err(core.error("shared filter pipeline does not resolve")),
+                        },
+                    })
+                }
+                Message::FillValue(f) => {
+                    fill_new = Some(match f {
+                        MaybeShared::Inline(f) => f.clone(),
+                        MaybeShared::Shared(loc) => match core.resolve_shared(msg_type::FILL_VALUE, loc)? {
+                            Message::FillValue(MaybeShared::Inline(f)) => f,
+                            _ => return Err(core.error("shared fill value does not resolve")),
+                        },
+                    })
+                }
+                Message::FillValueOld(f) => fill_old = Some(f.clone()),
+                Message::ExternalFiles(x) => external = Some(x.clone()),
+                _ => {}
+            }
+        }
+        let (datatype, committed_datatype) = datatype.ok_or_else(|| core.error("dataset has no datatype message"))?;
+        let dataspace = dataspace.ok_or_else(|| core.error("dataset has no dataspace message"))?;
+        let layout = layout.ok_or_else(|| core.error("dataset has no layout message"))?;
+        Ok(Dataset {
+            core,
+            datatype,
+            committed_datatype,
+            dataspace,
+            layout,
+            filters,
+            fill_value: fill_new.or(fill_old),
+            external,
+        })
+    }
+
+    pub fn path(&self) -> &str {
+        &self.core.path
+    }
+    pub fn address(&self) -> u64 {
+        self.core.address
+    }
+    pub fn datatype(&self) -> &Datatype {
+        &self.datatype
+    }
+    /// Address of the committed datatype this dataset uses, if any.
+    pub fn committed_datatype(&self) -> Option<u64> {
+        self.committed_datatype
+    }
+    pub fn dataspace(&self) -> &Dataspace {
+        &self.dataspace
+    }
+    /// Current dimension sizes.
+    pub fn shape(&self) -> &[u64] {
+        &self.dataspace.dims
+    }
+    pub fn layout(&self) -> &LayoutMessage {
+        &self.layout
+    }
+    pub fn filters(&self) -> Option<&FilterPipeline> {
+        self.filters.as_ref()
+    }
+    pub fn fill_value(&self) -> Option<&FillValue> {
+        self.fill_value.as_ref()
+    }
+    pub fn external_files(&self) -> Option<&ExternalFiles> {
+        self.external.as_ref()
+    }
+    pub fn attributes(&self) -> Result<Vec<Attribute>> {
+        attribute::read_attributes(&self.core)
+    }
+    pub fn comment(&self) -> Option<String> {
+        self.core.comment()
+    }
+}
+
+impl Dataset {
+    fn raw_storage(&self) -> crate::raw::Storage<'_> {
+        crate::raw::Storage {
+            ctx: self.core.file.ctx(),
+            layout: &self.layout,
+            dataspace: &self.dataspace,
+            element_size: self.datatype.size as usize,
+            filters: self.filters.as_ref(),
+            fill: self.fill_value.as_ref(),
+        }
+    }
+
+    /// All elements, row-major, in the file's datatype encoding (variable-length elements are
+    /// global heap references; see [`crate::File::global_heap_object`]).
+    pub fn read_raw(&self) -> Result<Vec<u8>> {
+        self.raw_storage().read_all().map_err(|e| e.in_object(self.core.path.clone()))
+    }
+
+    /// The elements of a hyperslab, row-major over the selection's shape, in the file's
+    /// datatype encoding. Only the chunks the selection intersects are read.
+    pub fn read_raw_selection(&self, selection: &crate::Hyperslab) -> Result<Vec<u8>> {
+        self.raw_storage().read_selection(selection).map_err(|e| e.in_object(self.core.path.clone()))
+    }
+
+    /// A hyperslab converted to `T`, with the selection's shape.
+    pub fn read_slice<T: crate::H5Type>(&self, selection: &crate::Hyperslab) -> Result<crate::Array<T>> {
+        let raw = self.read_raw_selection(selection)?;
+        let data = crate::typed::convert(&raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
+        Ok(crate::Array { data, shape: selection.shape() })
+    }
+
+    /// All elements converted to `T` (numeric classes), with the dataset's shape.
+    pub fn read<T: crate::H5Type>(&self) -> Result<crate::Array<T>> {
+        let raw = self.read_raw()?;
+        let data = crate::typed::convert(&raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
+        Ok(crate::Array { data, shape: self.dataspace.dims.clone() })
+    }
+
+    /// Bytes of storage allocated for the raw data (h5dump -p's `SIZE`).
+    pub fn storage_size(&self) -> Result<u64> {
+        self.raw_storage().storage_size().map_err(|e| e.in_object(self.core.path.clone()))
+    }
+
+    /// Address of contiguous raw data (h5dump -p's `OFFSET`), if allocated.
+    pub fn data_offset(&self) -> Option<u64> {
+        match &self.layout.layout {
+            h5kit_object_header::Layout::Contiguous { address, .. } => *address,
+            _ => None,
+        }
+    }
+}
+
+impl crate::Attribute {
+    /// The value converted to `T` (numeric classes), with the attribute's shape.
+    pub fn read<T: crate::H5Type>(&self) -> Result<crate::Array<T>> {
+        let data = crate::typed::convert(&self.data, &self.datatype)?;
+        Ok(crate::Array { data, shape: self.dataspace.dims.clone() })
+    }
+}

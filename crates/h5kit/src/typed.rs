@@ -1,0 +1,182 @@
+//! Typed reads: dataset and attribute values as `Vec<T>` with their shape, converted from the
+//! file's datatype the way libhdf5's hard conversions do (byte order swapped; integers and
+//! floats of any size converted; out-of-range values clipped).
+
+use h5kit_core::{Error, ErrorKind, Result};
+use h5kit_object_header::{ByteOrder, Datatype, TypeClass};
+
+/// An n-dimensional array read from a file: values in row-major order and the shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Array<T> {
+    pub data: Vec<T>,
+    pub shape: Vec<u64>,
+}
+
+impl<T> Array<T> {
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+    pub fn into_vec(self) -> Vec<T> {
+        self.data
+    }
+}
+
+/// A Rust type that numeric HDF5 data converts to.
+pub trait H5Type: Copy + Sized {
+    /// Name for error messages.
+    const NAME: &'static str;
+    fn from_i128(v: i128) -> Self;
+    fn from_f64(v: f64) -> Self;
+}
+
+macro_rules! int_type {
+    ($($t:ty),*) => {$(
+        impl H5Type for $t {
+            const NAME: &'static str = stringify!($t);
+            fn from_i128(v: i128) -> Self {
+                v.clamp(<$t>::MIN as i128, <$t>::MAX as i128) as $t
+            }
+            fn from_f64(v: f64) -> Self {
+                // `as` saturates and maps NaN to 0, as libhdf5's float-to-int conversion does.
+                v as $t
+            }
+        }
+    )*};
+}
+int_type!(i8, u8, i16, u16, i32, u32, i64, u64);
+
+impl H5Type for f32 {
+    const NAME: &'static str = "f32";
+    fn from_i128(v: i128) -> Self {
+        v as f32
+    }
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+}
+impl H5Type for f64 {
+    const NAME: &'static str = "f64";
+    fn from_i128(v: i128) -> Self {
+        v as f64
+    }
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+}
+
+fn ordered(bytes: &[u8], order: ByteOrder) -> [u8; 16] {
+    let mut le = [0u8; 16];
+    let n = bytes.len().min(16);
+    match order {
+        ByteOrder::BigEndian => {
+            for (i, b) in bytes.iter().rev().take(n).enumerate() {
+                le[i] = *b;
+            }
+        }
+        _ => le[..n].copy_from_slice(&bytes[..n]),
+    }
+    le
+}
+
+/// Decodes an IEEE-style float of any layout (half, single, double, and the custom layouts
+/// the float bit field describes) to f64.
+fn decode_float(le: &[u8; 16], size: usize, cls: &TypeClass) -> Option<f64> {
+    let TypeClass::Float {
+        bit_offset,
+        precision,
+        sign_location,
+        exponent_location,
+        exponent_size,
+        mantissa_location,
+        mantissa_size,
+        exponent_bias,
+        mantissa_norm,
+        ..
+    } = cls
+    else {
+        return None;
+    };
+    if size > 16 {
+        return None;
+    }
+    let bits = u128::from_le_bytes(*le);
+    if size == 4 && *precision == 32 && *exponent_size == 8 && *mantissa_size == 23 && *bit_offset == 0 {
+        return Some(f32::from_bits(bits as u32) as f64);
+    }
+    if size == 8 && *precision == 64 && *exponent_size == 11 && *mantissa_size == 52 && *bit_offset == 0 {
+        return Some(f64::from_bits(bits as u64));
+    }
+    let field = |loc: u8, len: u8| -> u128 {
+        if len == 0 || len >= 128 {
+            return 0;
+        }
+        (bits >> loc) & ((1u128 << len) - 1)
+    };
+    let sign = field(*sign_location, 1);
+    let exp = field(*exponent_location, *exponent_size) as i64;
+    let mant = field(*mantissa_location, *mantissa_size);
+    let max_exp = if *exponent_size >= 63 { i64::MAX } else { (1i64 << exponent_size) - 1 };
+    let mant_scale = 2f64.powi(-(*mantissa_size as i32));
+    let bias = *exponent_bias as i64;
+    let implied = matches!(mantissa_norm, h5kit_object_header::MantissaNorm::Implied);
+    let value = if exp == max_exp && implied {
+        if mant == 0 {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        }
+    } else if exp == 0 {
+        (mant as f64) * mant_scale * 2f64.powi((1 - bias) as i32)
+    } else {
+        let lead = if implied { 1.0 } else { 0.0 };
+        (lead + (mant as f64) * mant_scale) * 2f64.powi((exp - bias) as i32)
+    };
+    Some(if sign == 1 { -value } else { value })
+}
+
+/// Converts raw elements of `datatype` to `T`.
+pub(crate) fn convert<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Result<Vec<T>> {
+    let size = datatype.size as usize;
+    if size == 0 {
+        return Ok(Vec::new());
+    }
+    let unsupported =
+        || Error::new(ErrorKind::Usage, format!("cannot convert HDF5 {:?} data to {}", datatype.class, T::NAME));
+    let mut out = Vec::with_capacity(raw.len() / size);
+    match &datatype.class {
+        TypeClass::Integer { .. } | TypeClass::Bitfield { .. } if size <= 16 => {
+            let (order, signed, precision, bit_offset) = match &datatype.class {
+                TypeClass::Integer { order, signed, precision, bit_offset, .. } => (*order, *signed, *precision, *bit_offset),
+                TypeClass::Bitfield { order, precision, bit_offset, .. } => (*order, false, *precision, *bit_offset),
+                _ => return Err(unsupported()),
+            };
+            let prec = (precision as u32).clamp(1, 128);
+            let off = (bit_offset as u32).min(127);
+            let mask = if prec >= 128 { u128::MAX } else { (1u128 << prec) - 1 };
+            for chunk in raw.chunks_exact(size) {
+                let v = (u128::from_le_bytes(ordered(chunk, order)) >> off) & mask;
+                let value = if signed && prec < 128 && (v >> (prec - 1)) & 1 == 1 {
+                    (v | !mask) as i128
+                } else if v > i128::MAX as u128 {
+                    i128::MAX
+                } else {
+                    v as i128
+                };
+                out.push(T::from_i128(value));
+            }
+        }
+        TypeClass::Float { order, .. } if size <= 16 => {
+            for chunk in raw.chunks_exact(size) {
+                let le = ordered(chunk, *order);
+                let v = decode_float(&le, size, &datatype.class).ok_or_else(unsupported)?;
+                out.push(T::from_f64(v));
+            }
+        }
+        TypeClass::Enum { base, .. } => return convert(raw, base),
+        _ => return Err(unsupported()),
+    }
+    Ok(out)
+}
