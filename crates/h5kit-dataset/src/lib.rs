@@ -1,5 +1,9 @@
-//! h5kit-dataset: raw data of HDF5 datasets: the filter pipeline (spec IV.A.2.l) and, to come,
-//! layouts and chunk indexes (spec IV.A.2.i, VII).
+//! h5kit-dataset: raw data of HDF5 datasets: the filter pipeline (spec IV.A.2.l "The Data
+//! Storage - Filter Pipeline Message") and the read path over every layout and chunk index
+//! (spec IV.A.2.i "The Data Layout Message", VII "Appendix C: Types of Indexes for Dataset
+//! Chunks").
 pub mod filter;
+pub mod read;
 
 pub use filter::decode_pipeline;
+pub use read::{chunk_locations, data_address, read_all, storage_size, ChunkLocation};

@@ -1,0 +1,336 @@
+//! Raw data read path (spec IV.A.2.i "The Data Layout Message", IV.B "Disk Format: Level 2B -
+//! Data Object Data Storage", VII "Appendix C: Types of Indexes for Dataset Chunks"):
+//! compact, contiguous (also in external files) and chunked storage with every chunk index,
+//! filtered chunks, partial edge chunks and unallocated chunks read as the fill value.
+
+use h5kit_btree::{fixed_array, v1, v2};
+use h5kit_core::{Context, Error, Result};
+use h5kit_object_header::{
+    ChunkIndex, Dataspace, DataspaceKind, ExternalFiles, FillValue, FilterPipeline, Layout, LayoutMessage, UNLIMITED,
+};
+
+use crate::filter::decode_pipeline;
+
+/// One allocated chunk: its first element's coordinates, address, stored size, filter mask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkLocation {
+    /// Element coordinates of the chunk's first element (multiples of the chunk dimensions).
+    pub offsets: Vec<u64>,
+    pub address: u64,
+    /// Stored (filtered) size in bytes.
+    pub size: u64,
+    pub filter_mask: u32,
+}
+
+fn overflow(what: &str) -> Error {
+    Error::format(0, format!("{} overflows", what))
+}
+
+/// Bytes of one whole chunk.
+fn chunk_bytes(chunk_dims: &[u64], element_size: usize) -> Result<u64> {
+    chunk_dims
+        .iter()
+        .try_fold(element_size as u64, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| overflow("chunk size"))
+}
+
+/// Width of the "Chunk Size" field of filtered chunk index entries (layout v4): one byte more
+/// than needed to hold the unfiltered chunk size, at most 8 (libhdf5's rule).
+pub fn chunk_size_len(unfiltered_chunk_bytes: u64) -> usize {
+    let log2 = 63u32.saturating_sub(unfiltered_chunk_bytes.max(1).leading_zeros()) as usize;
+    (1 + (log2 + 8) / 8).min(8)
+}
+
+/// Number of chunks along each dimension for extent `dims`.
+fn grid(dims: &[u64], chunk_dims: &[u64]) -> Result<Vec<u64>> {
+    dims.iter()
+        .zip(chunk_dims)
+        .map(|(&d, &c)| if c == 0 { Err(overflow("chunk dimension 0")) } else { Ok(d.div_ceil(c)) })
+        .collect()
+}
+
+/// Coordinates of chunk number `index` of a row-major chunk grid.
+fn coords_of(mut index: u64, grid: &[u64], chunk_dims: &[u64]) -> Vec<u64> {
+    let mut out = vec![0u64; grid.len()];
+    for r in (0..grid.len()).rev() {
+        let g = grid[r].max(1);
+        out[r] = (index % g).saturating_mul(chunk_dims[r]);
+        index /= g;
+    }
+    out
+}
+
+/// The dimensions that fix a chunk index's linear order: maximum dimensions when all are
+/// fixed, else the current ones.
+fn index_dims(dataspace: &Dataspace) -> Vec<u64> {
+    match &dataspace.max_dims {
+        Some(m) if m.len() == dataspace.dims.len() && m.iter().all(|&d| d != UNLIMITED) => m.clone(),
+        _ => dataspace.dims.clone(),
+    }
+}
+
+/// Every allocated chunk of a chunked layout.
+pub fn chunk_locations(
+    ctx: Context,
+    layout: &LayoutMessage,
+    dataspace: &Dataspace,
+    element_size: usize,
+    filtered: bool,
+) -> Result<Vec<ChunkLocation>> {
+    let Layout::Chunked { chunk_dims, index, .. } = &layout.layout else {
+        return Err(Error::usage("chunk_locations: layout is not chunked"));
+    };
+    let rank = dataspace.dims.len();
+    if chunk_dims.len() != rank {
+        return Err(Error::format(0, format!("chunk rank {} differs from the dataspace rank {}", chunk_dims.len(), rank)));
+    }
+    let full = chunk_bytes(chunk_dims, element_size)?;
+    let size_len = chunk_size_len(full);
+    let mut out = Vec::new();
+    match index {
+        ChunkIndex::BTreeV1 { address: Some(a) } => {
+            for rec in v1::read_chunk_records(ctx, *a, rank)? {
+                out.push(ChunkLocation { offsets: rec.offsets, address: rec.address, size: rec.size, filter_mask: rec.filter_mask });
+            }
+        }
+        ChunkIndex::SingleChunk { address: Some(a), filtered: f } => {
+            let (size, filter_mask) = f.unwrap_or((full, 0));
+            out.push(ChunkLocation { offsets: vec![0; rank], address: *a, size, filter_mask });
+        }
+        ChunkIndex::Implicit { address: Some(a) } => {
+            let g = grid(&index_dims(dataspace), chunk_dims)?;
+            let n = g.iter().try_fold(1u64, |x, &y| x.checked_mul(y)).ok_or_else(|| overflow("chunk count"))?;
+            if n > ctx.limits.max_items {
+                return Err(Error::limit(*a, format!("implicit index of {} chunks", n)));
+            }
+            for i in 0..n {
+                let address = i.checked_mul(full).and_then(|o| o.checked_add(*a)).ok_or_else(|| overflow("chunk address"))?;
+                out.push(ChunkLocation { offsets: coords_of(i, &g, chunk_dims), address, size: full, filter_mask: 0 });
+            }
+        }
+        ChunkIndex::FixedArray { address: Some(a), .. } => {
+            let g = grid(&index_dims(dataspace), chunk_dims)?;
+            for e in fixed_array::read_chunks(ctx, *a, filtered, size_len)? {
+                let size = if filtered { e.size } else { full };
+                out.push(ChunkLocation { offsets: coords_of(e.index, &g, chunk_dims), address: e.address, size, filter_mask: e.filter_mask });
+            }
+        }
+        ChunkIndex::BTreeV2 { address: Some(a), .. } => {
+            let tree = v2::BTreeV2::open(ctx, *a)?;
+            let params = v2::ChunkParams { rank, chunk_size_len: size_len };
+            for rec in tree.records(ctx, Some(params))? {
+                if let v2::Record::Chunk(c) = rec {
+                    let offsets = c
+                        .scaled_offsets
+                        .iter()
+                        .zip(chunk_dims)
+                        .map(|(&s, &d)| s.checked_mul(d).ok_or_else(|| overflow("chunk offset")))
+                        .collect::<Result<Vec<u64>>>()?;
+                    let size = if filtered { c.size } else { full };
+                    out.push(ChunkLocation { offsets, address: c.address, size, filter_mask: c.filter_mask });
+                }
+            }
+        }
+        ChunkIndex::ExtensibleArray { address: Some(a), .. } => {
+            return Err(Error::unsupported(*a, "extensible array chunk index is not read yet"));
+        }
+        // Undefined index address: no chunk was ever written.
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// The fill pattern of one element.
+fn fill_pattern(fill: Option<&FillValue>, element_size: usize) -> Vec<u8> {
+    match fill.and_then(|f| f.value.as_ref()) {
+        Some(v) if v.len() == element_size => v.clone(),
+        _ => vec![0u8; element_size],
+    }
+}
+
+/// Copies the in-extent part of a decoded chunk at `offsets` into the row-major `out`.
+fn place_chunk(out: &mut [u8], dims: &[u64], chunk_dims: &[u64], offsets: &[u64], chunk: &[u8], elem: usize) -> Result<()> {
+    let rank = dims.len();
+    if rank == 0 {
+        let n = elem.min(chunk.len()).min(out.len());
+        out[..n].copy_from_slice(&chunk[..n]);
+        return Ok(());
+    }
+    if offsets.len() != rank || offsets.iter().zip(dims).any(|(o, d)| o >= d) {
+        return Ok(()); // a chunk wholly outside the current extent (dataset shrunk): ignore
+    }
+    // Extent of the chunk inside the dataset.
+    let ext: Vec<u64> = (0..rank).map(|r| chunk_dims[r].min(dims[r] - offsets[r])).collect();
+    let run = (ext[rank - 1] as usize) * elem;
+    let rows: u64 = ext[..rank - 1].iter().product();
+    let mut idx = vec![0u64; rank];
+    for row in 0..rows {
+        let mut rem = row;
+        for r in (0..rank - 1).rev() {
+            idx[r] = rem % ext[r];
+            rem /= ext[r];
+        }
+        let (mut src, mut dst) = (0u64, 0u64);
+        for r in 0..rank {
+            src = src * chunk_dims[r] + idx[r];
+            dst = dst * dims[r] + offsets[r] + idx[r];
+        }
+        let s = (src as usize) * elem;
+        let d = (dst as usize) * elem;
+        let from = chunk.get(s..s + run).ok_or_else(|| Error::format(0, "decoded chunk is shorter than the chunk size"))?;
+        out.get_mut(d..d + run).ok_or_else(|| overflow("dataset offset"))?.copy_from_slice(from);
+    }
+    Ok(())
+}
+
+/// All raw data of a dataset (row-major, `element_size` bytes each), filling unallocated
+/// chunks / never-written contiguous storage with the fill value (or zeros).
+pub fn read_all(
+    ctx: Context,
+    layout: &LayoutMessage,
+    dataspace: &Dataspace,
+    element_size: usize,
+    filters: &FilterPipeline,
+    fill: Option<&FillValue>,
+    external: Option<(&ExternalFiles, &[String])>,
+) -> Result<Vec<u8>> {
+    let count = dataspace.element_count().ok_or_else(|| overflow("dataspace element count"))?;
+    let total = count.checked_mul(element_size as u64).ok_or_else(|| overflow("dataset size"))?;
+    let n = ctx.limits.check_alloc(total, 0, "dataset")?;
+    let pattern = fill_pattern(fill, element_size);
+    let mut out: Vec<u8> = if element_size == 0 { Vec::new() } else { pattern.iter().copied().cycle().take(n).collect() };
+    if n == 0 {
+        return Ok(out);
+    }
+    match &layout.layout {
+        Layout::Compact { data } => {
+            let src = data
+                .get(..n)
+                .ok_or_else(|| Error::format(0, format!("compact data has {} bytes, the dataset needs {}", data.len(), n)))?;
+            out.copy_from_slice(src);
+        }
+        Layout::Contiguous { address, size } => {
+            if let Some((ext, names)) = external {
+                read_external(&mut out, ext, names)?;
+            } else if let Some(a) = address {
+                if *size < total {
+                    return Err(Error::format(*a, format!("contiguous storage of {} bytes, the dataset needs {}", size, total)));
+                }
+                out.copy_from_slice(&ctx.read(*a, total, "contiguous raw data")?);
+            }
+        }
+        Layout::Chunked { chunk_dims, flags, .. } => {
+            let filtered = !filters.filters.is_empty();
+            let full = chunk_bytes(chunk_dims, element_size)?;
+            let no_edge_filter = flags & 1 != 0;
+            for c in chunk_locations(ctx, layout, dataspace, element_size, filtered)? {
+                let edge = c.offsets.iter().zip(chunk_dims).zip(&dataspace.dims).any(|((o, cd), d)| o.saturating_add(*cd) > *d);
+                let apply = filtered && !(no_edge_filter && edge);
+                let stored = if apply { c.size } else { full };
+                let raw = ctx.read(c.address, stored, "chunk")?.into_owned();
+                let data = if apply { decode_pipeline(filters, c.filter_mask, raw, element_size, ctx.limits, c.address)? } else { raw };
+                if (data.len() as u64) < full {
+                    return Err(Error::format(c.address, format!("chunk decoded to {} bytes, expected {}", data.len(), full)));
+                }
+                place_chunk(&mut out, &dataspace.dims, chunk_dims, &c.offsets, &data, element_size).map_err(|e| e.at(c.address))?;
+            }
+        }
+        Layout::Virtual { heap_address, .. } => {
+            return Err(Error::unsupported(heap_address.unwrap_or(0), "virtual dataset storage"));
+        }
+    }
+    if dataspace.kind == DataspaceKind::Null {
+        out.clear();
+    }
+    Ok(out)
+}
+
+fn read_external(out: &mut [u8], ext: &ExternalFiles, names: &[String]) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut pos = 0usize;
+    for (i, f) in ext.files.iter().enumerate() {
+        if pos >= out.len() {
+            break;
+        }
+        let name = names.get(i).ok_or_else(|| Error::usage(format!("no name given for external file {}", i)))?;
+        let want = (out.len() - pos).min(usize::try_from(f.size).unwrap_or(usize::MAX));
+        let mut file = std::fs::File::open(name).map_err(|e| Error::io(e, format!("cannot open external file {}", name)))?;
+        file.seek(SeekFrom::Start(f.file_offset)).map_err(|e| Error::io(e, format!("seek in external file {}", name)))?;
+        // A short external file reads as fill (libhdf5 reads zeros past its end).
+        let mut got = 0usize;
+        while got < want {
+            match file.read(&mut out[pos + got..pos + want]) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(e) => return Err(Error::io(e, format!("reading external file {}", name))),
+            }
+        }
+        pos += want;
+    }
+    Ok(())
+}
+
+/// The bytes of storage allocated (h5dump -p "SIZE").
+pub fn storage_size(ctx: Context, layout: &LayoutMessage, dataspace: &Dataspace, element_size: usize) -> Result<u64> {
+    Ok(match &layout.layout {
+        Layout::Compact { data } => data.len() as u64,
+        Layout::Contiguous { address: Some(_), size } => *size,
+        Layout::Contiguous { address: None, .. } => 0,
+        Layout::Chunked { index, .. } => {
+            let filtered = match index {
+                ChunkIndex::SingleChunk { filtered, .. } => filtered.is_some(),
+                ChunkIndex::FixedArray { address: Some(a), .. } => fixed_array::FixedArrayHeader::read(ctx, *a)?.client_id == 1,
+                ChunkIndex::BTreeV2 { address: Some(a), .. } => v2::BTreeV2::open(ctx, *a)?.record_type == 11,
+                _ => true,
+            };
+            let mut sum = 0u64;
+            for c in chunk_locations(ctx, layout, dataspace, element_size, filtered)? {
+                sum = sum.checked_add(c.size).ok_or_else(|| overflow("storage size"))?;
+            }
+            sum
+        }
+        Layout::Virtual { .. } => 0,
+    })
+}
+
+/// Address printed by h5dump -p as "OFFSET" (contiguous storage), when allocated.
+pub fn data_address(layout: &LayoutMessage) -> Option<u64> {
+    match &layout.layout {
+        Layout::Contiguous { address, .. } => *address,
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_size_len_rule() {
+        assert_eq!(chunk_size_len(1), 2);
+        assert_eq!(chunk_size_len(255), 2);
+        assert_eq!(chunk_size_len(256), 3);
+        assert_eq!(chunk_size_len(65535), 3);
+        assert_eq!(chunk_size_len(65536), 4);
+        assert_eq!(chunk_size_len(u64::MAX), 8);
+    }
+
+    #[test]
+    fn place_edge_chunk() {
+        // 3x5 dataset, 2x2 chunks; chunk at (2,4) has a single in-extent element.
+        let mut out = vec![0u8; 15];
+        place_chunk(&mut out, &[3, 5], &[2, 2], &[2, 4], &[9, 8, 7, 6], 1).unwrap();
+        assert_eq!(out[14], 9);
+        assert_eq!(out.iter().filter(|&&b| b != 0).count(), 1);
+        place_chunk(&mut out, &[3, 5], &[2, 2], &[0, 2], &[1, 2, 3, 4], 1).unwrap();
+        assert_eq!(&out[2..4], &[1, 2]);
+        assert_eq!(&out[7..9], &[3, 4]);
+        assert!(place_chunk(&mut out, &[3, 5], &[2, 2], &[0, 0], &[1, 2], 1).is_err());
+    }
+
+    #[test]
+    fn coords_row_major() {
+        assert_eq!(coords_of(5, &[2, 3], &[10, 4]), vec![10, 8]);
+    }
+}
