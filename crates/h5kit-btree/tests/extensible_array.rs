@@ -1,0 +1,56 @@
+//! Extensible array chunk indexes, checked against h5debug and h5py `get_chunk_info`.
+
+mod common;
+
+use h5kit_btree::extensible_array::{self, ExtensibleArrayHeader};
+use h5kit_btree::fixed_array::ChunkEntry;
+
+#[test]
+fn small_and_large_arrays() {
+    let f = common::Open::new("jhdf/chunked_v4_datasets.hdf5");
+    let ctx = f.ctx();
+    // /extensible_array/int8: 3 chunks at 4043, 4049, 4055 (all in the index block).
+    let v = extensible_array::read_chunks(ctx, 15575, false, 0).unwrap();
+    assert_eq!(v.iter().map(|c| (c.index, c.address)).collect::<Vec<_>>(), vec![(0, 4043), (1, 4049), (2, 4055)]);
+    // h5debug 22350 22066 (/extensible_array/large_int16).
+    let h = ExtensibleArrayHeader::read(ctx, 22350).unwrap();
+    assert_eq!(h.element_size, 8);
+    assert_eq!(h.max_nelmts_bits, 32);
+    assert_eq!(h.index_block_elements, 4);
+    assert_eq!(h.data_block_min_elements, 16);
+    assert_eq!(h.secondary_block_min_data_ptrs, 4);
+    assert_eq!(h.max_data_block_page_nelmts_bits, 10);
+    assert_eq!(h.max_index_set, 10000);
+    assert_eq!(h.num_secondary_blocks, 6);
+    assert_eq!(h.num_data_blocks, 50);
+    assert_eq!(h.num_elements, 10228);
+    assert_eq!(h.index_block_address, Some(22422));
+    // h5py: 10000 chunks, (0,0,0)@4085, (0,0,1)@17701, (0,0,2)@17703, last @126792.
+    let v = extensible_array::read_chunks(ctx, 22350, false, 0).unwrap();
+    assert_eq!(v.len(), 10000);
+    assert_eq!(v.iter().map(|c| c.address).sum::<u64>(), 723042977);
+    assert_eq!(v[0].address, 4085);
+    assert_eq!(v[1].address, 17701);
+    assert_eq!(v[2].address, 17703);
+    assert_eq!(v[9999], ChunkEntry { index: 9999, address: 126792, size: 0, filter_mask: 0 });
+    assert!(v.iter().enumerate().all(|(i, c)| c.index == i as u64));
+}
+
+#[test]
+fn filtered_arrays() {
+    let f = common::Open::new("jhdf/chunked_v4_datasets.hdf5");
+    let ctx = f.ctx();
+    // /filtered_extensible_array/int8: (126794,14), (126808,14), (126822,14).
+    let v = extensible_array::read_chunks(ctx, 125179, true, 2).unwrap();
+    assert_eq!(
+        v.iter().map(|c| (c.address, c.size, c.filter_mask)).collect::<Vec<_>>(),
+        vec![(126794, 14, 0), (126808, 14, 0), (126822, 14, 0)]
+    );
+    // /filtered_extensible_array/large_int16: 10000 chunks of 10 bytes, address sum 2575188106.
+    let v = extensible_array::read_chunks(ctx, 131409, true, 2).unwrap();
+    assert_eq!(v.len(), 10000);
+    assert_eq!(v.iter().map(|c| c.address).sum::<u64>(), 2575188106);
+    assert_eq!(v.iter().map(|c| c.size).sum::<u64>(), 100000);
+    assert_eq!((v[0].address, v[1].address, v[9999].address), (127205, 127925, 375395));
+    assert!(extensible_array::read_chunks(ctx, 131409, false, 0).is_err());
+}
