@@ -260,11 +260,13 @@ pub fn encode_datatype(b: &mut Buf, dt: &Datatype, ver: u8) -> Result<()> {
                     b.zeros(want - (b.len() - start));
                     let off = u32::try_from(m.byte_offset).map_err(|_| Error::usage("compound member offset too large"))?;
                     b.u32(off);
-                    b.u8(0); // dimensionality (array members use the array class)
-                    b.zeros(3);
-                    b.u32(0); // dimension permutation
-                    b.u32(0);
-                    b.zeros(16);
+                    if ver == 1 {
+                        b.u8(0); // dimensionality (array members use the array class)
+                        b.zeros(3);
+                        b.u32(0); // dimension permutation
+                        b.u32(0);
+                        b.zeros(16);
+                    }
                 }
                 encode_datatype(b, &m.datatype, ver)?;
             }

@@ -73,3 +73,141 @@ fn contiguous_int32() {
         }
     });
 }
+
+/// Builds a file with most features.
+fn kitchen_sink(lv: LibVer) -> FileWriter {
+    let mut w = FileWriter::in_memory(lv);
+    w.create_group("g1/g2").unwrap();
+    assert!(w.create_group("g1").unwrap_err().message.contains("name already exists"));
+    // Attributes of several kinds.
+    w.set_attribute("/", "int_attr", dtype::int(4, true), None, &i32s(&[42])).unwrap();
+    w.set_attribute("g1", "f64_arr", dtype::float64(), Some(&[3]), &f64s(&[1.5, 2.5, -3.0])).unwrap();
+    w.set_string_attribute("g1/g2", "title", "héllo wörld").unwrap();
+    w.set_attribute("/", "fixed_str", dtype::fixed_string(5, h5kit_object_header::StringPadding::NullPad, h5kit_object_header::CharacterSet::Ascii), None, b"abc\0\0").unwrap();
+    w.set_attribute("/", "gone", dtype::int(1, false), None, &[1]).unwrap();
+    w.delete_attribute("/", "gone").unwrap();
+    // Chunked with filters.
+    let mut spec = DatasetSpec::new(dtype::float64(), &[10, 7]);
+    spec.chunks = Some(vec![4, 3]);
+    spec.deflate = Some(4);
+    spec.shuffle = true;
+    spec.fletcher32 = true;
+    w.create_dataset("g1/filtered", spec).unwrap();
+    let vals: Vec<f64> = (0..70).map(|i| i as f64 * 0.5).collect();
+    w.write_dataset("g1/filtered", &f64s(&vals)).unwrap();
+    // Resizable, written by slices.
+    let mut spec = DatasetSpec::new(dtype::int(4, true), &[5]);
+    spec.maxshape = Some(vec![UNLIMITED]);
+    spec.fill_value = Some(i32s(&[-1]));
+    w.create_dataset("grow", spec).unwrap();
+    w.write_slice("grow", &[1], &[3], &i32s(&[10, 11, 12])).unwrap();
+    w.resize("grow", &[2000]).unwrap();
+    w.write_slice("grow", &[1990], &[10], &i32s(&[7; 10])).unwrap();
+    // Fixed-shape chunked (fixed array in latest), guessed chunks.
+    let mut spec = DatasetSpec::new(dtype::int(2, false), &[300, 200]);
+    spec.deflate = Some(1);
+    w.create_dataset("big", spec).unwrap();
+    let big: Vec<u8> = (0..60000u32).flat_map(|i| ((i % 65536) as u16).to_le_bytes()).collect();
+    w.write_dataset("big", &big).unwrap();
+    // Single chunk.
+    let mut spec = DatasetSpec::new(dtype::int(8, true), &[4]);
+    spec.chunks = Some(vec![4]);
+    w.create_dataset("single", spec).unwrap();
+    w.write_dataset("single", &[1i64, 2, 3, 4].iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<_>>()).unwrap();
+    // Compact and scalar.
+    let mut spec = DatasetSpec::new(dtype::int(1, true), &[4]);
+    spec.layout = Some(LayoutKind::Compact);
+    w.create_dataset("compact", spec).unwrap();
+    w.write_dataset("compact", &[1, 0xff, 3, 4]).unwrap();
+    w.create_dataset("scalar", DatasetSpec::scalar(dtype::float32())).unwrap();
+    w.write_dataset("scalar", &2.5f32.to_le_bytes()).unwrap();
+    // Strings.
+    w.create_dataset("vstr", DatasetSpec::new(dtype::vlen_string(), &[3])).unwrap();
+    w.write_strings("vstr", &["a", "", "ünïcode string"]).unwrap();
+    w.create_dataset("fstr", DatasetSpec::new(dtype::fixed_string(4, h5kit_object_header::StringPadding::NullPad, h5kit_object_header::CharacterSet::Ascii), &[2])).unwrap();
+    w.write_dataset("fstr", b"abcdxy\0\0").unwrap();
+    // Variable-length sequence of int32.
+    w.create_dataset("vseq", DatasetSpec::new(dtype::vlen_sequence(dtype::int(4, true)), &[2])).unwrap();
+    let mut raw = Vec::new();
+    raw.extend_from_slice(&8u32.to_le_bytes());
+    raw.extend_from_slice(&i32s(&[1, 2]));
+    raw.extend_from_slice(&4u32.to_le_bytes());
+    raw.extend_from_slice(&i32s(&[3]));
+    w.write_dataset("vseq", &raw).unwrap();
+    // Compound with an array member, enum, opaque, bitfield.
+    let cmp = dtype::compound(
+        16,
+        vec![("x", 0, dtype::int(4, true)), ("y", 4, dtype::float64()), ("a", 12, dtype::array(dtype::int(2, true), &[2]))],
+    );
+    w.create_dataset("cmp", DatasetSpec::new(cmp, &[2])).unwrap();
+    let mut raw = Vec::new();
+    for (x, y, a) in [(1i32, 0.25f64, [5i16, 6]), (-2, 8.0, [7, 8])] {
+        raw.extend_from_slice(&x.to_le_bytes());
+        raw.extend_from_slice(&y.to_le_bytes());
+        raw.extend_from_slice(&a[0].to_le_bytes());
+        raw.extend_from_slice(&a[1].to_le_bytes());
+    }
+    w.write_dataset("cmp", &raw).unwrap();
+    let en = dtype::enumeration(dtype::int(1, true), vec![("RED", 0), ("GREEN", 1), ("BLUE", 42)]);
+    w.create_dataset("enum", DatasetSpec::new(en, &[3])).unwrap();
+    w.write_dataset("enum", &[42, 0, 1]).unwrap();
+    w.create_dataset("opaque", DatasetSpec::new(dtype::opaque(3, "mytag"), &[2])).unwrap();
+    w.write_dataset("opaque", &[1, 2, 3, 4, 5, 6]).unwrap();
+    w.create_dataset("bits", DatasetSpec::new(dtype::bitfield(1), &[2])).unwrap();
+    w.write_dataset("bits", &[0b1010, 0xff]).unwrap();
+    // References and links.
+    w.create_dataset("refs", DatasetSpec::new(dtype::object_reference(), &[3])).unwrap();
+    w.write_references("refs", &[Some("/g1/g2"), Some("/scalar"), None]).unwrap();
+    w.set_reference_attribute("/", "ref_attr", None, &[Some("/g1")]).unwrap();
+    w.create_soft_link("soft", "/g1/filtered").unwrap();
+    w.create_external_link("g1/ext", "other.h5", "/some/path").unwrap();
+    w.create_hard_link("g1/g2/hard", "/compact").unwrap();
+    w.create_group("deleted").unwrap();
+    w.delete_link("deleted").unwrap();
+    // Many links: several symbol table nodes (earliest) / more than 8 links (latest).
+    for i in 0..40 {
+        w.create_group(&format!("many/sub{:02}", i)).unwrap();
+    }
+    w
+}
+
+const SINK_CHECK: &str = r#"
+def p(*a): print(*a)
+p(sorted(f.keys()))
+p(f.attrs['int_attr'], list(f['g1'].attrs['f64_arr']), f['g1/g2'].attrs['title'], f.attrs['fixed_str'])
+p('gone' in f.attrs)
+d = f['g1/filtered']; p(d.chunks, d.compression, d.compression_opts, d.shuffle, d.fletcher32, float(d[...].sum()), d[9, 6])
+g = f['grow']; p(g.shape, g.maxshape, g.chunks, list(g[:6]), list(g[1988:]), int((g[...] == -1).sum()))
+b = f['big']; p(b.chunks, int(b[...].astype('i8').sum()), b[299, 199])
+p(list(f['single'][...]), list(f['compact'][...]), f['compact'].id.get_create_plist().get_layout(), f['scalar'][()])
+p([s.decode() for s in f['vstr'][...]], list(f['fstr'][...]))
+p([list(x) for x in f['vseq'][...]])
+p(f['cmp'].dtype, f['cmp'][1]['y'], list(f['cmp'][1]['a']))
+p(h5py.check_enum_dtype(f['enum'].dtype), list(f['enum'][...]))
+p(f['opaque'].id.get_type().get_tag(), f['opaque'].id.get_type().get_size(), f['bits'].id.get_type().get_class() == h5py.h5t.BITFIELD)
+r = f['refs'][...]; p(f[r[0]].name, f[r[1]].name, bool(r[2]), f[f.attrs['ref_attr']].name)
+p(f['soft'].name, f['g1'].get('ext', getlink=True).filename, f['g1'].get('ext', getlink=True).path, f['g1/g2/hard'][0])
+p(f['compact'].id.get_info().rc if hasattr(f['compact'].id, 'get_info') else h5py.h5o.get_info(f['compact'].id).rc)
+p(len(f['many']), list(f['many'].keys())[:3], 'sub39' in f['many'])
+"#;
+
+
+fn check_sink(lv: LibVer, tag: &str) {
+    let mut w = kitchen_sink(lv);
+    let path = tmp(&format!("sink-{}.h5", tag));
+    std::fs::write(&path, w.to_bytes().unwrap()).unwrap();
+    if let Some(out) = h5py(&path, SINK_CHECK) {
+        let expected = include_str!("golden/sink.txt");
+        assert_eq!(out.trim(), expected.trim(), "{}", tag);
+    }
+}
+
+#[test]
+fn kitchen_sink_earliest() {
+    check_sink(LibVer::Earliest, "earliest");
+}
+
+#[test]
+fn kitchen_sink_latest() {
+    check_sink(LibVer::Latest, "latest");
+}
