@@ -182,6 +182,20 @@ impl BTreeV2 {
         if matches!(self.record_type, 10 | 11) && chunk.is_none() {
             return Err(Error::usage("v2 B-tree chunk records (types 10/11) need ChunkParams"));
         }
+        if let (Some(p), 10 | 11) = (chunk, self.record_type) {
+            let o = ctx.sizes.offset as usize;
+            let extra = if self.record_type == 11 { p.chunk_size_len + 4 } else { 0 };
+            let expected = p.rank.checked_mul(8).and_then(|v| v.checked_add(o + extra));
+            if expected != Some(self.record_size as usize) {
+                return Err(Error::format(
+                    self.address,
+                    format!(
+                        "v2 B-tree chunk records are {} bytes, not the {:?} expected for rank {} and chunk size length {}",
+                        self.record_size, expected, p.rank, p.chunk_size_len
+                    ),
+                ));
+            }
+        }
         let Some(root) = self.root_address else { return Ok(()) };
         if self.total_records == 0 {
             return Ok(());

@@ -1,0 +1,72 @@
+//! v2 B-tree chunk indexes (record types 10 and 11), checked against h5py `get_chunk_info`.
+
+mod common;
+
+use h5kit_btree::v2::{BTreeV2, ChunkParams, ChunkRecordV2, Record};
+
+fn chunks(ctx: h5kit_core::Context, addr: u64, rank: usize, csl: usize) -> Vec<ChunkRecordV2> {
+    let bt = BTreeV2::open(ctx, addr).unwrap();
+    bt.records(ctx, Some(ChunkParams { rank, chunk_size_len: csl }))
+        .unwrap()
+        .into_iter()
+        .map(|r| match r {
+            Record::Chunk(c) => c,
+            other => panic!("not a chunk record: {:?}", other),
+        })
+        .collect()
+}
+
+#[test]
+fn pyfive_btreev2() {
+    let f = common::Open::new("pyfive/btreev2.hdf5");
+    let ctx = f.ctx();
+    // /btreev2: 100x100, chunks 10x10, 100 chunks of 400 bytes; (0,0)@2048, (0,10)@2448,
+    // (0,20)@2848, (90,90)@47840; address sum 2445360.
+    let bt = BTreeV2::open(ctx, 463).unwrap();
+    assert_eq!(bt.record_type, 10);
+    assert_eq!(bt.total_records, 100);
+    let v = chunks(ctx, 463, 2, 0);
+    assert_eq!(v.len(), 100);
+    assert_eq!(v[0], ChunkRecordV2 { address: 2048, size: 0, filter_mask: 0, scaled_offsets: vec![0, 0] });
+    assert_eq!(v[1], ChunkRecordV2 { address: 2448, size: 0, filter_mask: 0, scaled_offsets: vec![0, 1] });
+    assert_eq!(v[2].address, 2848);
+    assert_eq!(v[99], ChunkRecordV2 { address: 47840, size: 0, filter_mask: 0, scaled_offsets: vec![9, 9] });
+    assert_eq!(v.iter().map(|c| c.address).sum::<u64>(), 2445360);
+    // /btreev2_filters (gzip + fletcher32): type 11, chunk size field 3 bytes (400 needs 2).
+    let bt = BTreeV2::open(ctx, 769).unwrap();
+    assert_eq!(bt.record_type, 11);
+    let v = chunks(ctx, 769, 2, 3);
+    assert_eq!(v.len(), 100);
+    assert_eq!(v[0], ChunkRecordV2 { address: 48240, size: 184, filter_mask: 0, scaled_offsets: vec![0, 0] });
+    assert_eq!((v[1].address, v[1].size), (50472, 179));
+    assert_eq!((v[2].address, v[2].size), (50651, 181));
+    assert_eq!((v[99].address, v[99].size), (72425, 184));
+    assert_eq!(v.iter().map(|c| c.address).sum::<u64>(), 6066845);
+    assert_eq!(v.iter().map(|c| c.size).sum::<u64>(), 18225);
+    // A wrong chunk size width is detected from the record size.
+    assert!(bt.records(ctx, Some(ChunkParams { rank: 2, chunk_size_len: 2 })).is_err());
+    assert!(bt.records(ctx, None).is_err());
+}
+
+#[test]
+fn jhdf_large_btree_v2() {
+    let f = common::Open::new("jhdf/chunked_v4_datasets.hdf5");
+    let ctx = f.ctx();
+    // /btree_v2/large_int16: 200x5x10, chunks 1x1x1: 10000 chunks, address sum 5672362206.
+    let v = chunks(ctx, 392109, 3, 0);
+    assert_eq!(v.len(), 10000);
+    assert_eq!(v.iter().map(|c| c.address).sum::<u64>(), 5672362206);
+    assert_eq!((v[0].address, v[1].address, v[2].address, v[9999].address), (138313, 378856, 378858, 775257));
+    assert_eq!(v[9999].scaled_offsets, vec![199, 4, 9]);
+    // /filtered_btree_v2/large_int16: sizes sum 100000, address sum 10530810051.
+    let v = chunks(ctx, 792037, 3, 2);
+    assert_eq!(v.len(), 10000);
+    assert_eq!(v.iter().map(|c| c.address).sum::<u64>(), 10530810051);
+    assert_eq!(v.iter().map(|c| c.size).sum::<u64>(), 100000);
+    assert_eq!((v[0].address, v[9999].address), (775670, 1314835));
+    // /btree_v2/int8 and /filtered_btree_v2/int8.
+    let v = chunks(ctx, 375742, 2, 0);
+    assert_eq!(v.iter().map(|c| c.address).collect::<Vec<_>>(), vec![138307, 144977, 150653]);
+    let v = chunks(ctx, 777718, 2, 2);
+    assert_eq!(v.iter().map(|c| (c.address, c.size)).collect::<Vec<_>>(), vec![(775259, 14), (775273, 14), (775287, 14)]);
+}
