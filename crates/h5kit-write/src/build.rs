@@ -74,6 +74,11 @@ struct SymTab {
     levels: Vec<usize>,
 }
 
+/// Owner of element values: object id and attribute index (`None`: the dataset's data).
+type Owner = (usize, Option<usize>);
+/// Global heap ID of one variable-length element: element count, collection, object index.
+type HeapRef = (u32, usize, u16);
+
 struct Plan<'a> {
     w: &'a FileWriter,
     latest: bool,
@@ -81,7 +86,7 @@ struct Plan<'a> {
     refcount: HashMap<usize, u32>,
     addr: HashMap<Block, u64>,
     gcols: Vec<Vec<Vec<u8>>>,
-    vl: HashMap<(usize, Option<usize>), Vec<(u32, usize, u16)>>,
+    vl: HashMap<Owner, Vec<HeapRef>>,
     prepared: HashMap<usize, Prepared>,
     symtabs: HashMap<usize, SymTab>,
 }
@@ -114,8 +119,8 @@ pub fn serialize(w: &FileWriter) -> Result<Vec<u8>> {
         addr.insert(b, a);
         cursor = a + size as u64;
     };
-    for i in 0..p.gcols.len() {
-        let size = gcol_size(&p.gcols[i]);
+    let sizes: Vec<usize> = p.gcols.iter().map(|c| gcol_size(c)).collect();
+    for (i, size) in sizes.into_iter().enumerate() {
         alloc(&mut p.addr, Block::GCol(i), size);
     }
     for &id in &p.order {
@@ -201,7 +206,7 @@ impl<'a> Plan<'a> {
 
     /// Puts every variable-length element into global heap collections.
     fn collect_vlen(&mut self) -> Result<()> {
-        let mut owners: Vec<((usize, Option<usize>), &'a crate::Datatype, &'a Vec<Vec<u8>>)> = Vec::new();
+        let mut owners: Vec<(Owner, &'a crate::Datatype, &'a Vec<Vec<u8>>)> = Vec::new();
         for &id in &self.order {
             let o = self.obj(id)?;
             if let Kind::Dataset(d) = &o.kind {
@@ -293,17 +298,17 @@ impl<'a> Plan<'a> {
             _ => return Err(Error::usage("internal error: not a group")),
         };
         let mut sorted: Vec<usize> = (0..links.len()).collect();
-        sorted.sort_by(|&a, &b| links[a].name.as_bytes().cmp(links[b].name.as_bytes()));
+        sorted.sort_by_key(|&i| links.get(i).map(|e| e.name.as_bytes()));
         let mut heap = Buf::new();
         heap.zeros(8);
         let mut name_off = Vec::new();
         let mut soft_off = Vec::new();
-        for &i in &sorted {
+        for e in sorted.iter().filter_map(|&i| links.get(i)) {
             name_off.push(heap.len() as u64);
-            heap.bytes(links[i].name.as_bytes());
+            heap.bytes(e.name.as_bytes());
             heap.u8(0);
             heap.pad_to(8);
-            if let Link::Soft(t) = &links[i].link {
+            if let Link::Soft(t) = &e.link {
                 soft_off.push(Some(heap.len() as u64));
                 heap.bytes(t.as_bytes());
                 heap.u8(0);
@@ -435,11 +440,12 @@ impl<'a> Plan<'a> {
             }
             out.push(Chunk { scaled: scaled.clone(), data, mask: 0 });
             for k in (0..scaled.len()).rev() {
-                scaled[k] += 1;
-                if scaled[k] < grid[k] {
+                let (Some(s), Some(&g)) = (scaled.get_mut(k), grid.get(k)) else { break };
+                *s += 1;
+                if *s < g {
                     break;
                 }
-                scaled[k] = 0;
+                *s = 0;
             }
         }
         Ok(out)
@@ -832,7 +838,8 @@ impl<'a> Plan<'a> {
                     LayoutKind::Contiguous => AllocTime::Late,
                     LayoutKind::Chunked => AllocTime::Incremental,
                 };
-                let fill = FillValue { version: 2, alloc_time, fill_time: FillTime::IfSet, defined: true, value: d.fill.clone() };
+                let fill_time = if enc::is_vlen(&d.dt) { FillTime::OnAlloc } else { FillTime::IfSet };
+                let fill = FillValue { version: 2, alloc_time, fill_time, defined: true, value: d.fill.clone() };
                 let mut b = Buf::new();
                 enc::encode_fill(&mut b, &fill, latest);
                 m.push((0x05, 1, b.v));

@@ -449,12 +449,12 @@ impl FileWriter {
         if start.len() != shape.len() || count.len() != shape.len() {
             return Err(Error::usage(format!("{}: selection rank differs from dataset rank {}", path, shape.len())));
         }
-        for d in 0..shape.len() {
-            let end = start[d].checked_add(count[d]).ok_or_else(|| Error::usage("selection overflows"))?;
-            if end > shape[d] {
+        for (d, ((&st, &ct), &sh)) in start.iter().zip(count).zip(&shape).enumerate() {
+            let end = st.checked_add(ct).ok_or_else(|| Error::usage("selection overflows"))?;
+            if end > sh {
                 return Err(Error::usage(format!(
                     "{}: selection [{}, {}) out of the extent {} of dimension {}",
-                    path, start[d], end, shape[d], d
+                    path, st, end, sh, d
                 )));
             }
         }

@@ -1,8 +1,10 @@
 //! End-to-end tests: files written here are checked with libhdf5's tools (h5dump, h5py) when
 //! they are installed; committed goldens keep the tests asserting without them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use h5kit_write::{dtype, DatasetSpec, FileWriter, LayoutKind, LibVer, UNLIMITED};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn tmp(name: &str) -> PathBuf {
@@ -20,7 +22,7 @@ fn have_h5py() -> bool {
 }
 
 /// h5dump output with the file name line normalized.
-fn h5dump(args: &[&str], path: &PathBuf) -> Option<String> {
+fn h5dump(args: &[&str], path: &Path) -> Option<String> {
     if !have("h5dump") {
         eprintln!("h5dump absent: skipping the libhdf5 check");
         return None;
@@ -32,7 +34,7 @@ fn h5dump(args: &[&str], path: &PathBuf) -> Option<String> {
 }
 
 /// Runs python3 with h5py: `code` sees `f` (the open file) and prints; returns stdout.
-fn h5py(path: &PathBuf, code: &str) -> Option<String> {
+fn h5py(path: &Path, code: &str) -> Option<String> {
     if !have_h5py() {
         eprintln!("h5py absent: skipping the libhdf5 check");
         return None;
@@ -210,4 +212,74 @@ fn kitchen_sink_earliest() {
 #[test]
 fn kitchen_sink_latest() {
     check_sink(LibVer::Latest, "latest");
+}
+
+/// The same content written by h5py (when present) and by us dumps identically.
+const SAME_PY: &str = r#"
+import h5py, numpy as np, sys
+f = h5py.File(sys.argv[1], 'w', libver=('v110', 'v110') if sys.argv[2] == 'latest' else 'earliest')
+f.attrs['version'] = np.int32(3)
+g = f.create_group('grp')
+g.attrs['scale'] = np.array([0.5, 2.0])
+g.create_dataset('ints', data=np.arange(12, dtype='<i4').reshape(3, 4))
+g.create_dataset('words', data=np.array(['alpha', 'be', 'gamma'], dtype=object), dtype=h5py.string_dtype())
+c = np.dtype([('id', '<i4'), ('v', '<f8')])
+f.create_dataset('table', data=np.array([(1, 1.5), (2, -0.25)], dtype=c))
+f.create_dataset('chunked', data=np.arange(100, dtype='<f4'), chunks=(16,), compression='gzip', compression_opts=6, shuffle=True)
+f.close()
+"#;
+
+fn same_content(lv: LibVer) -> FileWriter {
+    let mut w = FileWriter::in_memory(lv);
+    w.set_attribute("/", "version", dtype::int(4, true), None, &i32s(&[3])).unwrap();
+    w.create_group("grp").unwrap();
+    w.set_attribute("grp", "scale", dtype::float64(), Some(&[2]), &f64s(&[0.5, 2.0])).unwrap();
+    w.create_dataset("grp/ints", DatasetSpec::new(dtype::int(4, true), &[3, 4])).unwrap();
+    w.write_dataset("grp/ints", &i32s(&(0..12).collect::<Vec<_>>())).unwrap();
+    w.create_dataset("grp/words", DatasetSpec::new(dtype::vlen_string(), &[3])).unwrap();
+    w.write_strings("grp/words", &["alpha", "be", "gamma"]).unwrap();
+    let c = dtype::compound(12, vec![("id", 0, dtype::int(4, true)), ("v", 4, dtype::float64())]);
+    w.create_dataset("table", DatasetSpec::new(c, &[2])).unwrap();
+    let mut raw = Vec::new();
+    raw.extend_from_slice(&1i32.to_le_bytes());
+    raw.extend_from_slice(&1.5f64.to_le_bytes());
+    raw.extend_from_slice(&2i32.to_le_bytes());
+    raw.extend_from_slice(&(-0.25f64).to_le_bytes());
+    w.write_dataset("table", &raw).unwrap();
+    let mut spec = DatasetSpec::new(dtype::float32(), &[100]);
+    spec.chunks = Some(vec![16]);
+    spec.deflate = Some(6);
+    spec.shuffle = true;
+    w.create_dataset("chunked", spec).unwrap();
+    let v: Vec<u8> = (0..100).flat_map(|i| (i as f32).to_le_bytes()).collect();
+    w.write_dataset("chunked", &v).unwrap();
+    w
+}
+
+#[test]
+fn h5dump_matches_h5py() {
+    both(|lv, tag| {
+        let ours = tmp(&format!("same-{}.h5", tag));
+        std::fs::write(&ours, same_content(lv).to_bytes().unwrap()).unwrap();
+        let Some(our_dump) = h5dump(&["-p"], &ours) else { return };
+        // Storage details that legitimately differ (allocation sizes, offsets) are dropped.
+        let clean = |t: &str| {
+            t.lines()
+                .filter(|l| !l.contains("OFFSET") && !l.contains("SIZE ") && !l.contains("COMPRESSION") && !l.contains("% "))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let golden = include_str!("golden/same.ddl");
+        assert_eq!(clean(&our_dump).trim(), clean(golden).trim(), "{}", tag);
+        if have_h5py() {
+            let theirs = tmp(&format!("same-h5py-{}.h5", tag));
+            let st = Command::new("python3")
+                .args(["-c", SAME_PY, theirs.to_str().unwrap(), tag])
+                .status()
+                .unwrap();
+            assert!(st.success());
+            let their_dump = h5dump(&["-p"], &theirs).unwrap();
+            assert_eq!(clean(&our_dump), clean(&their_dump), "{}", tag);
+        }
+    });
 }
