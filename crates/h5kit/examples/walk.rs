@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use h5kit::{File, LinkTarget, Object};
 
-fn walk(obj: &Object, seen: &mut HashSet<u64>) -> h5kit::Result<()> {
+fn walk(file: &File, obj: &Object, seen: &mut HashSet<u64>) -> h5kit::Result<()> {
     let attrs = obj.attributes()?;
     match obj {
         Object::Group(g) => {
@@ -20,9 +20,10 @@ fn walk(obj: &Object, seen: &mut HashSet<u64>) -> h5kit::Result<()> {
                             println!("{}/{} hard link to an object seen before", g.path(), link.name);
                             continue;
                         }
-                        match g.open(&link.name) {
+                        let path = if g.path() == "/" { format!("/{}", link.name) } else { format!("{}/{}", g.path(), link.name) };
+                        match file.object_at(*address, &path) {
                             Ok(child) => {
-                                if let Err(e) = walk(&child, seen) {
+                                if let Err(e) = walk(file, &child, seen) {
                                     println!("{}/{} ERROR {}", g.path(), link.name, e);
                                 }
                             }
@@ -36,9 +37,9 @@ fn walk(obj: &Object, seen: &mut HashSet<u64>) -> h5kit::Result<()> {
         Object::Dataset(d) => {
             let data = d.read_raw();
             println!(
-                "{} dataset {:?} {:?} {} ({} attributes) data: {}",
+                "{} dataset class {} {:?} {} ({} attributes) data: {}",
                 d.path(),
-                d.datatype().class,
+                format!("{:?}", d.datatype().class).split([' ', '{']).next().unwrap_or(""),
                 d.shape(),
                 d.datatype().size,
                 attrs.len(),
@@ -48,7 +49,7 @@ fn walk(obj: &Object, seen: &mut HashSet<u64>) -> h5kit::Result<()> {
                 }
             );
         }
-        Object::Datatype(t) => println!("{} datatype {:?}", t.path(), t.datatype().class),
+        Object::Datatype(t) => println!("{} datatype size {}", t.path(), t.datatype().size),
     }
     Ok(())
 }
@@ -59,7 +60,7 @@ fn main() {
         let root = Object::Group(f.root()?);
         let mut seen = HashSet::new();
         seen.insert(root.address());
-        walk(&root, &mut seen)
+        walk(&f, &root, &mut seen)
     });
     if let Err(e) = result {
         eprintln!("error: {}", e);

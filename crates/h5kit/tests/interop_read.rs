@@ -1,0 +1,120 @@
+//! Reads files libhdf5 wrote (../shared/interop) and checks values against what h5dump
+//! prints for them.
+
+use h5kit::{File, Hyperslab, LinkTarget, Object};
+
+fn interop(rel: &str) -> Option<String> {
+    let p = format!("{}/../../../shared/interop/{}", env!("CARGO_MANIFEST_DIR"), rel);
+    if std::path::Path::new(&p).exists() {
+        Some(p)
+    } else {
+        eprintln!("skipping: {} not present", p);
+        None
+    }
+}
+
+fn dataset(file: &File, path: &str) -> h5kit::Dataset {
+    match file.object(path).unwrap() {
+        Object::Dataset(d) => d,
+        other => panic!("{} is {:?}", path, other),
+    }
+}
+
+#[test]
+fn jhdf_test_file_values() {
+    let Some(p) = interop("jhdf/test_file.hdf5") else { return };
+    let f = File::open(&p).unwrap();
+    // h5dump -d /datasets_group/float/float32: -10 .. 10
+    let v = dataset(&f, "/datasets_group/float/float32").read::<f32>().unwrap();
+    assert_eq!(v.shape, vec![21]);
+    assert_eq!(v.data, (-10..=10).map(|x| x as f32).collect::<Vec<_>>());
+    let v = dataset(&f, "/datasets_group/int/int8").read::<i8>().unwrap();
+    assert_eq!(v.data, (-10..=10).collect::<Vec<i8>>());
+    // h5dump -d /nD_Datasets/3D_int32 -s 1,4,95 -c 1,1,5: 995 .. 999
+    let d = dataset(&f, "/nD_Datasets/3D_int32");
+    assert_eq!(d.shape(), &[2, 5, 100]);
+    let s = d.read_slice::<i32>(&Hyperslab::new(&[1, 4, 95], &[1, 1, 5])).unwrap();
+    assert_eq!(s.data, vec![995, 996, 997, 998, 999]);
+    assert_eq!(s.shape, vec![1, 1, 5]);
+    // Links of /links_group, as h5dump shows them.
+    let g = match f.object("/links_group").unwrap() {
+        Object::Group(g) => g,
+        _ => panic!(),
+    };
+    let mut links = g.links().unwrap();
+    links.sort_by(|a, b| a.name.cmp(&b.name));
+    let names: Vec<_> = links.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "broken_soft_link",
+            "external_link",
+            "external_link_to_missing_file",
+            "hard_link_to_int8",
+            "soft_link_to_group",
+            "soft_link_to_int8"
+        ]
+    );
+    assert_eq!(links[0].target, LinkTarget::Soft { path: "/datasets_group/int/missing_dataset".into() });
+    assert_eq!(
+        links[1].target,
+        LinkTarget::External { file: "test_file_ext.hdf5".into(), path: "/external_dataset".into() }
+    );
+    // A hard link and a soft link reach the same object.
+    let a = f.object("/links_group/hard_link_to_int8").unwrap().address();
+    let b = f.object("/links_group/soft_link_to_int8").unwrap().address();
+    assert_eq!(a, b);
+    assert_eq!(a, f.object("/datasets_group/int/int8").unwrap().address());
+    assert!(f.object("/links_group/broken_soft_link").is_err());
+}
+
+#[test]
+fn pyfive_latest_attributes() {
+    let Some(p) = interop("pyfive/latest.hdf5") else { return };
+    let f = File::open(&p).unwrap();
+    let root = f.root().unwrap();
+    let attrs = root.attributes().unwrap();
+    assert_eq!(attrs.len(), 1);
+    assert_eq!(attrs[0].name, "attr1");
+    assert_eq!(attrs[0].read::<i32>().unwrap().data, vec![-123]);
+    let attrs = f.object("/dataset1").unwrap().attributes().unwrap();
+    assert_eq!(attrs[0].name, "attr2");
+    assert_eq!(attrs[0].read::<u8>().unwrap().data, vec![130]);
+    let attrs = f.object("/group1").unwrap().attributes().unwrap();
+    assert_eq!(attrs[0].read::<f32>().unwrap().data, vec![12.34f32]);
+}
+
+#[test]
+fn every_interop_file_walks() {
+    let Some(dir) = interop("") else { return };
+    let mut files = Vec::new();
+    for sub in ["jhdf", "pyfive"] {
+        for e in std::fs::read_dir(format!("{}/{}", dir, sub)).unwrap() {
+            files.push(e.unwrap().path());
+        }
+    }
+    files.sort();
+    assert!(files.len() > 60);
+    let mut objects = 0;
+    for path in files {
+        let f = File::open(&path).unwrap_or_else(|e| panic!("{}: {}", path.display(), e));
+        let mut stack = vec![Object::Group(f.root().unwrap())];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(obj) = stack.pop() {
+            if !seen.insert(obj.address()) {
+                continue;
+            }
+            objects += 1;
+            obj.attributes().unwrap_or_else(|e| panic!("{}: {}", path.display(), e));
+            if let Object::Group(g) = &obj {
+                for link in g.links().unwrap_or_else(|e| panic!("{}: {}", path.display(), e)) {
+                    if let LinkTarget::Hard { address } = link.target {
+                        let child_path = format!("{}/{}", g.path().trim_end_matches('/'), link.name);
+                        stack.push(f.object_at(address, &child_path).unwrap_or_else(|e| panic!("{}: {}", path.display(), e)));
+                    }
+                }
+            }
+        }
+    }
+    assert!(objects > 1500, "walked only {} objects", objects);
+}
