@@ -18,6 +18,8 @@ pub(crate) struct FileInner {
     pub sohm: Option<SharedMessageTable>,
     /// Name the file was opened with (for messages).
     pub name: String,
+    /// Directory of the file on disk (external raw data files are resolved against it).
+    pub dir: Option<std::path::PathBuf>,
 }
 
 impl FileInner {
@@ -46,7 +48,11 @@ impl File {
     pub fn open(path: impl AsRef<Path>) -> Result<File> {
         let path = path.as_ref();
         let storage = FileStorage::open(path)?;
-        File::from_storage(Box::new(storage), path.display().to_string(), Limits::default())
+        let mut file = File::from_storage(Box::new(storage), path.display().to_string(), Limits::default())?;
+        if let Some(inner) = Arc::get_mut(&mut file.inner) {
+            inner.dir = path.parent().map(|p| p.to_path_buf());
+        }
+        Ok(file)
     }
 
     /// Opens a file held in memory.
@@ -57,7 +63,7 @@ impl File {
     /// Opens a file from any storage, with explicit limits.
     pub fn from_storage(storage: Box<dyn Storage>, name: String, limits: Limits) -> Result<File> {
         let superblock = Superblock::read(storage.as_ref())?;
-        let mut inner = FileInner { storage, superblock, limits, sohm: None, name };
+        let mut inner = FileInner { storage, superblock, limits, sohm: None, name, dir: None };
         inner.sohm = read_sohm_table(&inner)?;
         Ok(File { inner: Arc::new(inner) })
     }

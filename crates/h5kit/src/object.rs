@@ -343,7 +343,43 @@ impl Dataset {
     /// All elements, row-major, in the file's datatype encoding (variable-length elements are
     /// global heap references; see [`crate::File::global_heap_object`]).
     pub fn read_raw(&self) -> Result<Vec<u8>> {
-        self.raw_storage().read_all().map_err(|e| e.in_object(self.core.path.clone()))
+        let file = &self.core.file;
+        let ctx = file.ctx();
+        let empty = FilterPipeline::default();
+        let names = match &self.external {
+            Some(x) => Some(self.external_file_paths(x)?),
+            None => None,
+        };
+        let external = match (&self.external, &names) {
+            (Some(x), Some(n)) => Some((x, &n[..])),
+            _ => None,
+        };
+        h5kit_dataset::read_all(
+            ctx,
+            &self.layout,
+            &self.dataspace,
+            self.datatype.size as usize,
+            self.filters.as_ref().unwrap_or(&empty),
+            self.fill_value.as_ref(),
+            external,
+        )
+        .map_err(|e| e.in_object(self.core.path.clone()))
+    }
+
+    /// Paths of the external raw data files (spec IV.A.2.h), names from the local heap,
+    /// resolved against the HDF5 file's directory when relative.
+    fn external_file_paths(&self, x: &ExternalFiles) -> Result<Vec<String>> {
+        let heap = h5kit_heap::LocalHeap::read(self.core.file.ctx(), x.heap_address)?;
+        let mut out = Vec::with_capacity(x.files.len());
+        for f in &x.files {
+            let name = String::from_utf8_lossy(heap.string_at(f.name_offset)?).into_owned();
+            let resolved = match &self.core.file.dir {
+                Some(dir) if std::path::Path::new(&name).is_relative() => dir.join(&name).display().to_string(),
+                _ => name,
+            };
+            out.push(resolved);
+        }
+        Ok(out)
     }
 
     /// The elements of a hyperslab, row-major over the selection's shape, in the file's
@@ -368,7 +404,8 @@ impl Dataset {
 
     /// Bytes of storage allocated for the raw data (h5dump -p's `SIZE`).
     pub fn storage_size(&self) -> Result<u64> {
-        self.raw_storage().storage_size().map_err(|e| e.in_object(self.core.path.clone()))
+        h5kit_dataset::storage_size(self.core.file.ctx(), &self.layout, &self.dataspace, self.datatype.size as usize)
+            .map_err(|e| e.in_object(self.core.path.clone()))
     }
 
     /// Address of contiguous raw data (h5dump -p's `OFFSET`), if allocated.

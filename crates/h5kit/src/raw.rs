@@ -5,9 +5,8 @@
 
 use std::collections::HashMap;
 
-use h5kit_btree::v2::{BTreeV2, ChunkParams, Record};
 use h5kit_core::{Context, Error, Result};
-use h5kit_object_header::{ChunkIndex, Dataspace, FillValue, FilterPipeline, Layout, LayoutMessage};
+use h5kit_object_header::{Dataspace, FillValue, FilterPipeline, Layout, LayoutMessage};
 
 /// Where one chunk is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,16 +56,6 @@ fn chunk_bytes(chunk_dims: &[u64], element_size: usize) -> Option<u64> {
     product(chunk_dims)?.checked_mul(element_size as u64)
 }
 
-/// libhdf5's width of the "Chunk Size" field of filtered chunk records (layout version 4):
-/// one byte more than needed for the unfiltered chunk size, at most 8.
-fn chunk_size_len(layout_version: u8, unfiltered: u64, sizes_offset: u8) -> usize {
-    if layout_version >= 5 {
-        return sizes_offset as usize;
-    }
-    let log2 = if unfiltered == 0 { 0 } else { 63 - unfiltered.leading_zeros() as usize };
-    (1 + (log2 + 8) / 8).min(8)
-}
-
 impl<'a> Storage<'a> {
     fn fill_element(&self) -> Vec<u8> {
         match self.fill.and_then(|f| f.value.as_ref()) {
@@ -79,129 +68,29 @@ impl<'a> Storage<'a> {
         self.dataspace.element_count().ok_or_else(|| Error::format(0, "dataspace element count overflows"))
     }
 
-    /// Bytes of storage allocated for the raw data (h5dump -p's `SIZE`).
-    pub fn storage_size(&self) -> Result<u64> {
-        match &self.layout.layout {
-            Layout::Compact { data } => Ok(data.len() as u64),
-            Layout::Contiguous { address: None, .. } => Ok(0),
-            Layout::Contiguous { size, .. } => Ok(*size),
-            Layout::Chunked { .. } => Ok(self.chunk_map()?.values().map(|c| c.size).sum()),
-            Layout::Virtual { .. } => Ok(0),
-        }
-    }
-
     /// The allocated chunks, keyed by scaled chunk coordinates (chunk offset / chunk dims).
     pub fn chunk_map(&self) -> Result<HashMap<Vec<u64>, ChunkLocation>> {
-        let Layout::Chunked { chunk_dims, index, .. } = &self.layout.layout else {
+        let Layout::Chunked { chunk_dims, .. } = &self.layout.layout else {
             return Ok(HashMap::new());
         };
-        let ctx = self.ctx;
-        let rank = chunk_dims.len();
-        if rank != self.dataspace.dims.len() {
-            return Err(Error::format(0, format!("chunk rank {} differs from dataspace rank {}", rank, self.dataspace.dims.len())));
-        }
         if chunk_dims.iter().any(|&d| d == 0) {
             return Err(Error::format(0, "chunk dimension of size 0"));
         }
-        let unfiltered = chunk_bytes(chunk_dims, self.element_size).ok_or_else(|| Error::format(0, "chunk size overflows"))?;
         let filtered = self.filters.map(|f| !f.filters.is_empty()).unwrap_or(false);
-        let grid: Vec<u64> = self.dataspace.dims.iter().zip(chunk_dims).map(|(d, c)| d.div_ceil(*c)).collect();
         let mut map = HashMap::new();
-        let mut add = |coords: Vec<u64>, loc: ChunkLocation| {
-            map.insert(coords, loc);
-        };
-        // Row-major coordinates of linear chunk index `i` over `grid`.
-        let unlinear = |mut i: u64, grid: &[u64]| -> Vec<u64> {
-            let mut c = vec![0u64; grid.len()];
-            for d in (0..grid.len()).rev() {
-                let g = grid[d].max(1);
-                c[d] = i % g;
-                i /= g;
-            }
-            c
-        };
-        match index {
-            ChunkIndex::BTreeV1 { address: None }
-            | ChunkIndex::SingleChunk { address: None, .. }
-            | ChunkIndex::Implicit { address: None }
-            | ChunkIndex::FixedArray { address: None, .. }
-            | ChunkIndex::ExtensibleArray { address: None, .. }
-            | ChunkIndex::BTreeV2 { address: None, .. } => {}
-            ChunkIndex::BTreeV1 { address: Some(a) } => {
-                for rec in h5kit_btree::v1::read_chunk_records(ctx, *a, rank)? {
-                    let coords = rec.offsets.iter().zip(chunk_dims).map(|(o, c)| o / c).collect();
-                    add(coords, ChunkLocation { address: rec.address, size: rec.size, filter_mask: rec.filter_mask });
-                }
-            }
-            ChunkIndex::SingleChunk { address: Some(a), filtered: f } => {
-                let (size, mask) = f.unwrap_or((unfiltered, 0));
-                add(vec![0; rank], ChunkLocation { address: *a, size, filter_mask: mask });
-            }
-            ChunkIndex::Implicit { address: Some(a) } => {
-                let n = product(&grid).ok_or_else(|| Error::format(*a, "chunk count overflows"))?;
-                if n > ctx.limits.max_items {
-                    return Err(Error::limit(*a, format!("{} chunks", n)));
-                }
-                for i in 0..n {
-                    let addr = i.checked_mul(unfiltered).and_then(|o| o.checked_add(*a)).ok_or_else(|| Error::format(*a, "chunk address overflows"))?;
-                    add(unlinear(i, &grid), ChunkLocation { address: addr, size: unfiltered, filter_mask: 0 });
-                }
-            }
-            ChunkIndex::FixedArray { address: Some(a), .. } => {
-                let len = chunk_size_len(self.layout.version, unfiltered, ctx.sizes.offset);
-                for e in h5kit_btree::fixed_array::read_chunks(ctx, *a, filtered, len)? {
-                    let size = if filtered { e.size } else { unfiltered };
-                    add(unlinear(e.index, &grid), ChunkLocation { address: e.address, size, filter_mask: e.filter_mask });
-                }
-            }
-            ChunkIndex::ExtensibleArray { address: Some(a), .. } => {
-                // libhdf5 orders extensible-array elements with the unlimited dimension
-                // slowest ("swizzled"), over the chunk grid of the maximum dimensions.
-                let len = chunk_size_len(self.layout.version, unfiltered, ctx.sizes.offset);
-                let max = self.dataspace.max_dims.clone().unwrap_or_else(|| self.dataspace.dims.clone());
-                let unlim = max.iter().position(|&m| m == h5kit_object_header::UNLIMITED).unwrap_or(0);
-                let mut swizzled_grid: Vec<u64> = Vec::with_capacity(rank);
-                swizzled_grid.push(0);
-                for d in 0..rank {
-                    if d != unlim {
-                        swizzled_grid.push(max[d].div_ceil(chunk_dims[d]));
-                    }
-                }
-                let inner = product(&swizzled_grid[1..]).unwrap_or(1).max(1);
-                for e in extensible_array_chunks(ctx, *a, filtered, len)? {
-                    let mut coords = vec![0u64; rank];
-                    coords[unlim] = e.index / inner;
-                    let rest = unlinear(e.index % inner, &swizzled_grid[1..]);
-                    let mut k = 0;
-                    for (d, c) in coords.iter_mut().enumerate() {
-                        if d != unlim {
-                            *c = rest[k];
-                            k += 1;
-                        }
-                    }
-                    let size = if filtered { e.size } else { unfiltered };
-                    add(coords, ChunkLocation { address: e.address, size, filter_mask: e.filter_mask });
-                }
-            }
-            ChunkIndex::BTreeV2 { address: Some(a), .. } => {
-                let tree = BTreeV2::open(ctx, *a)?;
-                let params = ChunkParams { rank, chunk_size_len: chunk_size_len(self.layout.version, unfiltered, ctx.sizes.offset) };
-                for rec in tree.records(ctx, Some(params))? {
-                    if let Record::Chunk(c) = rec {
-                        let size = if tree.record_type == 11 { c.size } else { unfiltered };
-                        add(c.scaled_offsets, ChunkLocation { address: c.address, size, filter_mask: c.filter_mask });
-                    }
-                }
-            }
+        for c in h5kit_dataset::read::chunk_locations(self.ctx, self.layout, self.dataspace, self.element_size, filtered)? {
+            let coords = c.offsets.iter().zip(chunk_dims).map(|(o, d)| o / d).collect();
+            map.insert(coords, ChunkLocation { address: c.address, size: c.size, filter_mask: c.filter_mask });
         }
         Ok(map)
     }
 
     /// Reads and unfilters one chunk; `None` when it is not allocated.
-    fn chunk_data(&self, loc: &ChunkLocation, unfiltered: usize) -> Result<Vec<u8>> {
-        let raw = self.ctx.read(loc.address, loc.size, "chunk")?.into_owned();
+    fn chunk_data(&self, loc: &ChunkLocation, unfiltered: usize, unfiltered_edge: bool) -> Result<Vec<u8>> {
+        let stored = if unfiltered_edge { unfiltered as u64 } else { loc.size };
+        let raw = self.ctx.read(loc.address, stored, "chunk")?.into_owned();
         let data = match self.filters {
-            Some(f) if !f.filters.is_empty() => {
+            Some(f) if !f.filters.is_empty() && !unfiltered_edge => {
                 h5kit_dataset::decode_pipeline(f, loc.filter_mask, raw, self.element_size, self.ctx.limits, loc.address)?
             }
             _ => raw,
@@ -210,20 +99,6 @@ impl<'a> Storage<'a> {
             return Err(Error::format(loc.address, format!("chunk holds {} bytes, expected {}", data.len(), unfiltered)));
         }
         Ok(data)
-    }
-
-    /// All elements, row-major.
-    pub fn read_all(&self) -> Result<Vec<u8>> {
-        let dims = self.dataspace.dims.clone();
-        if dims.is_empty() {
-            // Scalar (one element) or null (none).
-            let n = self.element_count()?;
-            if n == 0 {
-                return Ok(Vec::new());
-            }
-            return self.read_selection(&Hyperslab::new(&[], &[]));
-        }
-        self.read_selection(&Hyperslab::new(&vec![0; dims.len()], &dims))
     }
 
     /// The elements of a hyperslab selection, row-major over the selection's shape.
@@ -284,7 +159,8 @@ impl<'a> Storage<'a> {
                 let data = self.ctx.read(*a, total, "contiguous raw data")?;
                 self.copy_from_block(&data, dims, &coords, &out_stride, &mut out, None)
             }
-            Layout::Chunked { chunk_dims, .. } => {
+            Layout::Chunked { chunk_dims, flags, .. } => {
+                let no_edge_filter = flags & 1 != 0;
                 let map = self.chunk_map()?;
                 let unfiltered = chunk_bytes(chunk_dims, es).ok_or_else(|| Error::format(0, "chunk size overflows"))?;
                 let unfiltered = usize::try_from(unfiltered).map_err(|_| Error::format(0, "chunk too large"))?;
@@ -305,7 +181,8 @@ impl<'a> Storage<'a> {
                 loop {
                     let key: Vec<u64> = (0..rank).map(|d| per_dim[d][idx[d]].0).collect();
                     if let Some(loc) = map.get(&key) {
-                        let data = self.chunk_data(loc, unfiltered)?;
+                        let edge = key.iter().zip(chunk_dims).zip(dims).any(|((k, c), d)| k.saturating_add(1).saturating_mul(*c) > *d);
+                        let data = self.chunk_data(loc, unfiltered, edge && no_edge_filter)?;
                         let parts: Vec<&[(usize, u64)]> = (0..rank).map(|d| &per_dim[d][idx[d]].1[..]).collect();
                         copy_points(&data, chunk_dims, &parts, &out_stride, &mut out, es);
                     }
@@ -407,7 +284,3 @@ fn copy_points(block: &[u8], block_dims: &[u64], parts: &[&[(usize, u64)]], out_
     }
 }
 
-// TEMPORARY until h5kit_btree::extensible_array::read_chunks lands.
-fn extensible_array_chunks(_ctx: Context, a: u64, _filtered: bool, _len: usize) -> Result<Vec<h5kit_btree::fixed_array::ChunkEntry>> {
-    Err(Error::unsupported(a, "extensible array chunk index not read yet"))
-}

@@ -118,3 +118,72 @@ fn every_interop_file_walks() {
     }
     assert!(objects > 1500, "walked only {} objects", objects);
 }
+
+/// Every hyperslab read equals the same box cut out of the whole-dataset read, for every
+/// dataset (up to 1 MiB) of every interop file: chunked (every index, filters, edge chunks),
+/// contiguous and compact.
+#[test]
+fn hyperslabs_agree_with_whole_reads() {
+    let Some(dir) = interop("") else { return };
+    let mut checked = 0;
+    for sub in ["jhdf", "pyfive"] {
+        let mut paths: Vec<_> = std::fs::read_dir(format!("{}/{}", dir, sub)).unwrap().map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        for path in paths {
+            let f = File::open(&path).unwrap();
+            let mut stack = vec![Object::Group(f.root().unwrap())];
+            let mut seen = std::collections::HashSet::new();
+            while let Some(obj) = stack.pop() {
+                if !seen.insert(obj.address()) {
+                    continue;
+                }
+                match &obj {
+                    Object::Group(g) => {
+                        for link in g.links().unwrap() {
+                            if let LinkTarget::Hard { address } = link.target {
+                                stack.push(f.object_at(address, &format!("{}/{}", g.path().trim_end_matches('/'), link.name)).unwrap());
+                            }
+                        }
+                    }
+                    Object::Dataset(d) => {
+                        let dims = d.shape().to_vec();
+                        let es = d.datatype().size as usize;
+                        let n: u64 = dims.iter().product();
+                        if dims.is_empty() || n == 0 || n * es as u64 > 1 << 20 {
+                            continue;
+                        }
+                        let Ok(whole) = d.read_raw() else { continue };
+                        // The whole extent as a selection.
+                        let all = d.read_raw_selection(&Hyperslab::new(&vec![0; dims.len()], &dims)).unwrap();
+                        assert_eq!(all, whole, "{} {}", path.display(), d.path());
+                        // An interior box: from 1/3 to 2/3 of each dimension (at least 1).
+                        let start: Vec<u64> = dims.iter().map(|&x| x / 3).collect();
+                        let count: Vec<u64> = dims.iter().map(|&x| (x / 3).max(1).min(x - x / 3)).collect();
+                        let part = d.read_raw_selection(&Hyperslab::new(&start, &count)).unwrap();
+                        let mut expected = Vec::new();
+                        let rank = dims.len();
+                        let total: u64 = count.iter().product();
+                        for i in 0..total {
+                            let mut rem = i;
+                            let mut idx = vec![0u64; rank];
+                            for r in (0..rank).rev() {
+                                idx[r] = start[r] + rem % count[r];
+                                rem /= count[r];
+                            }
+                            let mut lin = 0u64;
+                            for r in 0..rank {
+                                lin = lin * dims[r] + idx[r];
+                            }
+                            let o = lin as usize * es;
+                            expected.extend_from_slice(&whole[o..o + es]);
+                        }
+                        assert_eq!(part, expected, "{} {}", path.display(), d.path());
+                        checked += 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(checked > 150, "checked only {} datasets", checked);
+}
