@@ -169,3 +169,65 @@ fn dense_attributes_type8() {
         println!("{:?}", names);
     }
 }
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/data/{}", env!("CARGO_MANIFEST_DIR"), name)
+}
+
+/// Link names of a dense group through its name index, as h5ls would list them (sorted).
+fn dense_names(ctx: h5kit_core::Context, heap: u64, btree: u64) -> Vec<String> {
+    let heap = FractalHeap::open(ctx, heap).unwrap();
+    let bt = BTreeV2::open(ctx, btree).unwrap();
+    let mut names: Vec<String> = bt
+        .records(ctx, None)
+        .unwrap()
+        .iter()
+        .map(|r| match r {
+            Record::LinkName { heap_id, hash } => {
+                let n = link_name(&heap.read_object(ctx, heap_id).unwrap());
+                assert_eq!(*hash, h5kit_core::lookup3(n.as_bytes(), 0));
+                n
+            }
+            other => panic!("unexpected {:?}", other),
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn deflate_filtered_heaps_and_huge_names() {
+    // tests/data/filtered_heaps.hdf5 (made by tests/data/mk_filtered.py with libhdf5 2.0):
+    // three dense groups; h5debug gives their link info addresses.
+    let storage = h5kit_core::FileStorage::open(fixture("filtered_heaps.hdf5")).unwrap();
+    let sb = h5kit_superblock::Superblock::read(&storage).unwrap();
+    let limits = h5kit_core::Limits::default();
+    let ctx = sb.context(&storage, &limits);
+    let huge = "H".repeat(5000);
+    let links = |n: usize| (0..n).map(|i| format!("link_{:03}", i)).collect::<Vec<_>>();
+
+    // filtered_indirect: deflate heap 274 (indirect root 13153, 1 row), 60 links + a name of
+    // 5000 bytes stored as a filtered huge object (v2 B-tree 2100 of type 2).
+    let h = FractalHeap::open(ctx, 274).unwrap();
+    assert_eq!(h.filters.len(), 1);
+    assert_eq!(h.filters[0].id, 1);
+    assert_eq!(h.filters[0].client_data, vec![6]);
+    assert_eq!(h.root_block_address, Some(13153));
+    assert_eq!(h.current_root_rows, 1);
+    assert_eq!(BTreeV2::open(ctx, 2100).unwrap().record_type, 2);
+    let mut expected = links(60);
+    expected.insert(0, huge.clone());
+    assert_eq!(dense_names(ctx, 274, 444), expected);
+
+    // filtered_direct: deflate heap 4793 whose root is a filtered direct block (12610).
+    let h = FractalHeap::open(ctx, 4793).unwrap();
+    assert_eq!(h.current_root_rows, 0);
+    assert!(h.filtered_root_direct_block_size.is_some());
+    assert_eq!(dense_names(ctx, 4793, 4963), links(3));
+
+    // plain_huge: unfiltered heap 5654; the long name is a huge object (v2 B-tree 6432, type 1).
+    assert_eq!(BTreeV2::open(ctx, 6432).unwrap().record_type, 1);
+    let mut expected = links(3);
+    expected.insert(0, huge);
+    assert_eq!(dense_names(ctx, 5654, 5800), expected);
+}
