@@ -85,7 +85,9 @@ pub fn chunk_locations(
         return Err(Error::format(0, format!("chunk rank {} differs from the dataspace rank {}", chunk_dims.len(), rank)));
     }
     let full = chunk_bytes(chunk_dims, element_size)?;
-    let size_len = chunk_size_len(full);
+    // Filtered entries' "Chunk Size" width: layout v5 uses "Size of Offsets" (spec VII,
+    // III.A.2 type 11), v4 one byte more than the unfiltered chunk size needs.
+    let size_len = if layout.version >= 5 { ctx.sizes.offset as usize } else { chunk_size_len(full) };
     let mut out = Vec::new();
     match index {
         ChunkIndex::BTreeV1 { address: Some(a) } => {

@@ -76,10 +76,7 @@ fn check_chunk(d: &Dataset, coords: &[u64], decoded: &[u8], expected: &[u8]) {
         if pos.iter().zip(&d.shape).any(|(p, s)| p >= s) {
             continue;
         }
-        let mut lin = 0u64;
-        for r in 0..rank {
-            lin = lin * d.shape[r] + pos[r];
-        }
+        let lin = pos.iter().zip(&d.shape).fold(0u64, |acc, (p, s)| acc * s + p);
         let e = d.elem;
         let want = &expected[lin as usize * e..(lin as usize + 1) * e];
         let got = &decoded[k * e..(k + 1) * e];

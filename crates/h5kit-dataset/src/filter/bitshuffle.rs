@@ -39,7 +39,7 @@ pub fn decode(data: &[u8], cd: &[u32], element_size: usize, limits: &Limits, at:
     match compression {
         0 => {
             let block = cd.get(3).map(|&v| v as usize).filter(|&v| v > 0).unwrap_or_else(|| default_block_size(elem));
-            if block % 8 != 0 {
+            if block & 7 != 0 {
                 return Err(Error::format(at, format!("bitshuffle: block size {} is not a multiple of 8", block)));
             }
             let count = data.len() / elem;
@@ -63,7 +63,7 @@ pub fn decode(data: &[u8], cd: &[u32], element_size: usize, limits: &Limits, at:
                 return Err(Error::format(at, format!("bitshuffle: size {} is not a multiple of the element size {}", total, elem)));
             }
             let block = block_bytes / elem;
-            if block == 0 || block % 8 != 0 {
+            if block == 0 || block & 7 != 0 {
                 return Err(Error::format(at, format!("bitshuffle: block size {} bytes is invalid", block_bytes)));
             }
             let count = total_n / elem;
@@ -91,7 +91,7 @@ pub fn decode(data: &[u8], cd: &[u32], element_size: usize, limits: &Limits, at:
                     }
                 } else {
                     let mut s = src;
-                    let dec = ruzstd::decoding::StreamingDecoder::new(&mut s)
+                    let dec = ruzstd::StreamingDecoder::new(&mut s)
                         .map_err(|e| Error::format(at, format!("bitshuffle: bad zstd frame: {}", e)))?;
                     dec.take(nbytes as u64 + 1)
                         .read_to_end(&mut tmp)

@@ -10,7 +10,7 @@ pub fn decode(data: &[u8], limits: &Limits, at: u64) -> Result<Vec<u8>> {
     let mut src = data;
     let mut out = Vec::new();
     while !src.is_empty() {
-        let dec = ruzstd::decoding::StreamingDecoder::new(&mut src)
+        let dec = ruzstd::StreamingDecoder::new(&mut src)
             .map_err(|e| Error::format(at, format!("zstd: bad frame: {}", e)))?;
         let budget = limits.max_alloc.saturating_sub(out.len() as u64).saturating_add(1);
         dec.take(budget).read_to_end(&mut out).map_err(|e| Error::format(at, format!("zstd: corrupt frame: {}", e)))?;
