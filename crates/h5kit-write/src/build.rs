@@ -40,7 +40,33 @@ enum Block {
     CNode(usize, usize, usize),
     FaHdr(usize),
     FaData(usize),
+    /// Dense link storage: fractal heap header, its root direct block, v2 B-tree header and
+    /// its root leaf.
+    FHeap(usize),
+    FDblock(usize),
+    Bt2Hdr(usize),
+    Bt2Leaf(usize),
 }
+
+/// Dense link storage layout (latest format, more than 8 links).
+struct Dense {
+    /// Size of the fractal heap's root direct block (= starting block size).
+    block_size: u64,
+    /// v2 B-tree node size (all records fit in the root leaf).
+    node_size: u32,
+    /// Per link (in link order): offset in the heap, encoded link message.
+    objects: Vec<(u64, Vec<u8>)>,
+}
+
+/// Fractal heap parameters for link storage (libhdf5's group defaults).
+const FH_WIDTH: u16 = 4;
+const FH_MAX_DIRECT: u64 = 65536;
+const FH_MAX_HEAP_BITS: u16 = 32;
+const FH_MAX_MANAGED: u32 = 4096;
+/// Direct block prefix: signature, version, heap header address, block offset (4 bytes).
+const FH_DBLOCK_PREFIX: u64 = 4 + 1 + 8 + 4;
+/// v2 B-tree record of link name index (type 5): name hash + 7-byte heap ID.
+const BT2_LINK_RECORD: usize = 4 + 7;
 
 /// How a chunked dataset indexes its chunks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +115,7 @@ struct Plan<'a> {
     vl: HashMap<Owner, Vec<HeapRef>>,
     prepared: HashMap<usize, Prepared>,
     symtabs: HashMap<usize, SymTab>,
+    dense: HashMap<usize, Dense>,
 }
 
 /// Serializes the writer's model into a complete file.
@@ -104,6 +131,7 @@ pub fn serialize(w: &FileWriter) -> Result<Vec<u8>> {
         vl: HashMap::new(),
         prepared: HashMap::new(),
         symtabs: HashMap::new(),
+        dense: HashMap::new(),
     };
     p.collect_objects();
     p.collect_vlen()?;
@@ -111,6 +139,8 @@ pub fn serialize(w: &FileWriter) -> Result<Vec<u8>> {
         if p.uses_symtab(id) {
             let st = p.symtab(id)?;
             p.symtabs.insert(id, st);
+        } else if let Some(d) = p.dense_plan(id)? {
+            p.dense.insert(id, d);
         }
     }
     let mut cursor: u64 = if latest { 48 } else { 96 };
@@ -466,6 +496,10 @@ impl<'a> Plan<'a> {
             }
             return Ok(v);
         }
+        if self.dense.contains_key(&id) {
+            v.extend([Block::FHeap(id), Block::FDblock(id), Block::Bt2Hdr(id), Block::Bt2Leaf(id)]);
+            return Ok(v);
+        }
         let d = match &self.obj(id)?.kind {
             Kind::Dataset(d) => d,
             _ => return Ok(v),
@@ -526,6 +560,10 @@ impl<'a> Plan<'a> {
             Block::FaHdr(id) => self.fa_header(id),
             Block::FaData(id) => self.fa_data(id),
             Block::GCol(i) => Ok(self.gcol(i)),
+            Block::FHeap(id) => self.fheap_header(id),
+            Block::FDblock(id) => self.fheap_dblock(id),
+            Block::Bt2Hdr(id) => self.bt2_header(id),
+            Block::Bt2Leaf(id) => self.bt2_leaf(id),
             Block::Ohdr(id) => self.ohdr(id),
         }
     }
@@ -702,6 +740,164 @@ impl<'a> Plan<'a> {
         Ok(b.v)
     }
 
+    /// Link message body of link `e` (hard link addresses from the plan).
+    fn link_body(&self, e: &crate::LinkEntry) -> LinkBody {
+        match &e.link {
+            Link::Hard(t) => LinkBody::Hard(self.at(Block::Ohdr(*t))),
+            Link::Soft(s) => LinkBody::Soft(s.clone()),
+            Link::External(f, p) => LinkBody::External(f.clone(), p.clone()),
+        }
+    }
+
+    /// Dense storage layout for a latest-format group with more than 8 links, when all
+    /// links fit one root direct block of at most 64 KiB (else links stay compact).
+    fn dense_plan(&self, id: usize) -> Result<Option<Dense>> {
+        if !self.latest {
+            return Ok(None);
+        }
+        let links = match &self.obj(id)?.kind {
+            Kind::Group { links, .. } if links.len() > 8 => links,
+            _ => return Ok(None),
+        };
+        let mut objects = Vec::with_capacity(links.len());
+        let mut off = FH_DBLOCK_PREFIX;
+        for e in links {
+            let mut b = Buf::new();
+            enc::encode_link(&mut b, &e.name, Some(e.corder), &self.link_body(e));
+            if b.len() > FH_MAX_MANAGED as usize {
+                return Ok(None);
+            }
+            let len = b.len() as u64;
+            objects.push((off, b.v));
+            off += len;
+        }
+        let mut block_size = 512u64;
+        while block_size < off {
+            block_size *= 2;
+        }
+        if block_size > FH_MAX_DIRECT {
+            return Ok(None);
+        }
+        let need = 10 + BT2_LINK_RECORD * links.len();
+        let mut node_size = 512u32;
+        while (node_size as usize) < need {
+            node_size = node_size.saturating_mul(2);
+        }
+        Ok(Some(Dense { block_size, node_size, objects }))
+    }
+
+    /// Fractal heap header (spec III.G "Fractal Heap Header"): the root is one direct block.
+    fn fheap_header(&self, id: usize) -> Result<Vec<u8>> {
+        let d = self.dense.get(&id).ok_or_else(|| Error::usage("internal error: no dense storage"))?;
+        let used: u64 = d.objects.iter().map(|(_, o)| o.len() as u64).sum();
+        let mut b = Buf::new();
+        b.bytes(b"FRHP");
+        b.u8(0);
+        b.u16(7); // heap ID length
+        b.u16(0); // I/O filters' encoded length
+        b.u8(0); // flags: direct blocks not checksummed
+        b.u32(FH_MAX_MANAGED);
+        b.u64(0); // next huge object ID
+        b.addr(None); // huge objects B-tree
+        b.u64(d.block_size - FH_DBLOCK_PREFIX - used); // free space in managed blocks
+        b.addr(None); // free space manager
+        b.u64(d.block_size); // managed space
+        b.u64(d.block_size); // allocated managed space
+        b.u64(d.block_size); // direct block allocation iterator offset
+        b.u64(d.objects.len() as u64); // managed objects
+        b.u64(0); // size of huge objects
+        b.u64(0); // number of huge objects
+        b.u64(0); // size of tiny objects
+        b.u64(0); // number of tiny objects
+        b.u16(FH_WIDTH);
+        b.u64(d.block_size); // starting block size
+        b.u64(FH_MAX_DIRECT);
+        b.u16(FH_MAX_HEAP_BITS);
+        b.u16(1); // starting rows in root indirect block
+        b.u64(self.at(Block::FDblock(id)));
+        b.u16(0); // current rows: 0 = root is a direct block
+        let c = lookup3(&b.v, 0);
+        b.u32(c);
+        Ok(b.v)
+    }
+
+    /// Fractal heap direct block (FHDB) holding the link messages.
+    fn fheap_dblock(&self, id: usize) -> Result<Vec<u8>> {
+        let d = self.dense.get(&id).ok_or_else(|| Error::usage("internal error: no dense storage"))?;
+        let links = self.links(id)?;
+        let mut b = Buf::new();
+        b.bytes(b"FHDB");
+        b.u8(0);
+        b.u64(self.at(Block::FHeap(id)));
+        b.u32(0); // block offset (max heap size 32 bits: 4 bytes)
+        for (e, (_, old)) in links.iter().zip(&d.objects) {
+            // Re-encode with final addresses (same size).
+            let mut m = Buf::new();
+            enc::encode_link(&mut m, &e.name, Some(e.corder), &self.link_body(e));
+            if m.len() != old.len() {
+                return Err(Error::usage("internal error: link size changed"));
+            }
+            b.bytes(&m.v);
+        }
+        b.v.resize(d.block_size as usize, 0);
+        Ok(b.v)
+    }
+
+    /// Heap ID of a managed object: version/type byte, 4-byte offset, 2-byte length.
+    fn heap_id(off: u64, len: u64) -> [u8; 7] {
+        let mut id = [0u8; 7];
+        let o = (off as u32).to_le_bytes();
+        let l = (len as u16).to_le_bytes();
+        id[1..5].copy_from_slice(&o);
+        id[5..7].copy_from_slice(&l);
+        id
+    }
+
+    /// v2 B-tree header (spec III.A.2, BTHD) of the link name index (record type 5).
+    fn bt2_header(&self, id: usize) -> Result<Vec<u8>> {
+        let d = self.dense.get(&id).ok_or_else(|| Error::usage("internal error: no dense storage"))?;
+        let n = d.objects.len() as u64;
+        let mut b = Buf::new();
+        b.bytes(b"BTHD");
+        b.u8(0);
+        b.u8(5);
+        b.u32(d.node_size);
+        b.u16(BT2_LINK_RECORD as u16);
+        b.u16(0); // depth
+        b.u8(100); // split percent
+        b.u8(40); // merge percent
+        b.u64(self.at(Block::Bt2Leaf(id)));
+        b.u16(n as u16);
+        b.u64(n);
+        let c = lookup3(&b.v, 0);
+        b.u32(c);
+        Ok(b.v)
+    }
+
+    /// v2 B-tree leaf (BTLF): records sorted by name hash, reserved to the node size.
+    fn bt2_leaf(&self, id: usize) -> Result<Vec<u8>> {
+        let d = self.dense.get(&id).ok_or_else(|| Error::usage("internal error: no dense storage"))?;
+        let links = self.links(id)?;
+        let mut recs: Vec<(u32, &str, [u8; 7])> = links
+            .iter()
+            .zip(&d.objects)
+            .map(|(e, (off, o))| (lookup3(e.name.as_bytes(), 0), e.name.as_str(), Self::heap_id(*off, o.len() as u64)))
+            .collect();
+        recs.sort();
+        let mut b = Buf::new();
+        b.bytes(b"BTLF");
+        b.u8(0);
+        b.u8(5);
+        for (h, _, hid) in &recs {
+            b.u32(*h);
+            b.bytes(hid);
+        }
+        let c = lookup3(&b.v, 0);
+        b.u32(c);
+        b.v.resize(d.node_size as usize, 0);
+        Ok(b.v)
+    }
+
     /// Chunk size field length of filtered fixed array / single chunk entries (libhdf5:
     /// 1 + (log2(chunk bytes) + 8) / 8, at most 8).
     fn chunk_size_len(d: &crate::Ds) -> usize {
@@ -801,6 +997,14 @@ impl<'a> Plan<'a> {
                     b.u64(self.at(Block::GNode(id, st.levels.len() - 1, 0)));
                     b.u64(self.at(Block::LHeap(id)));
                     m.push((0x11, 0, b.v));
+                } else if self.dense.contains_key(&id) {
+                    let mut b = Buf::new();
+                    let (heap, index) = (self.at(Block::FHeap(id)), self.at(Block::Bt2Hdr(id)));
+                    enc::encode_link_info(&mut b, Some(*next_corder), Some(heap), Some(index));
+                    m.push((0x02, 0, b.v));
+                    let mut b = Buf::new();
+                    enc::encode_group_info(&mut b, None);
+                    m.push((0x0A, 0, b.v));
                 } else {
                     let mut b = Buf::new();
                     enc::encode_link_info(&mut b, if latest { Some(*next_corder) } else { None }, None, None);
@@ -815,11 +1019,7 @@ impl<'a> Plan<'a> {
                     enc::encode_group_info(&mut b, phase);
                     m.push((0x0A, 0, b.v));
                     for e in links {
-                        let body = match &e.link {
-                            Link::Hard(t) => LinkBody::Hard(self.at(Block::Ohdr(*t))),
-                            Link::Soft(s) => LinkBody::Soft(s.clone()),
-                            Link::External(f, p) => LinkBody::External(f.clone(), p.clone()),
-                        };
+                        let body = self.link_body(e);
                         let mut b = Buf::new();
                         enc::encode_link(&mut b, &e.name, if latest { Some(e.corder) } else { None }, &body);
                         m.push((0x06, 0, b.v));
