@@ -283,3 +283,70 @@ fn h5dump_matches_h5py() {
         }
     });
 }
+
+/// libhdf5 can modify our files in place (symbol tables, dense links, global heaps, chunk
+/// indexes must all be consistent for that).
+#[test]
+fn libhdf5_modifies_our_files() {
+    both(|lv, tag| {
+        let path = tmp(&format!("modify-{}.h5", tag));
+        std::fs::write(&path, kitchen_sink(lv).to_bytes().unwrap()).unwrap();
+        if !have_h5py() {
+            return;
+        }
+        let code = format!(
+            r#"
+import h5py, numpy as np
+f = h5py.File({p:?}, 'r+')
+f['grow'].resize((3000,)); f['grow'][2999] = 5
+f['many'].create_group('zzz'); del f['many/sub05']
+f.attrs['new'] = 1
+f.create_dataset('newds', data=np.arange(10))
+f['vstr'][1] = 'changed'
+for i in range(20): f['g1'].create_group('n%d' % i)
+f.close()
+f = h5py.File({p:?}, 'r')
+print(f['grow'][2999], f['grow'][12], f['grow'][3], len(f['many']), 'sub05' in f['many'], f.attrs['new'], f['vstr'][1].decode(), len(f['g1']), f['g1/filtered'][9, 6])
+"#,
+            p = path.to_str().unwrap()
+        );
+        let out = Command::new("python3").args(["-c", &code]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "5 -1 12 40 False 1 changed 23 34.5", "{}", tag);
+    });
+}
+
+#[test]
+fn errors_in_h5py_terms() {
+    let mut w = FileWriter::in_memory(LibVer::Earliest);
+    w.create_dataset("c", DatasetSpec::new(dtype::int(4, true), &[4])).unwrap();
+    assert!(w.resize("c", &[8]).unwrap_err().message.contains("only chunked datasets can be resized"));
+    assert!(w.create_dataset("c", DatasetSpec::new(dtype::int(4, true), &[4])).unwrap_err().message.contains("name already exists"));
+    let e = w.write_dataset("c", &[0u8; 15]).unwrap_err();
+    assert!(e.message.contains("size mismatch"), "{}", e);
+    let mut spec = DatasetSpec::new(dtype::int(4, true), &[4]);
+    spec.maxshape = Some(vec![10]);
+    w.create_dataset("r", spec).unwrap();
+    assert!(w.resize("r", &[11]).unwrap_err().message.contains("past the maximum"));
+    w.resize("r", &[10]).unwrap();
+    assert!(w.write_slice("r", &[8], &[3], &i32s(&[1, 2, 3])).is_err());
+    assert!(w.delete_link("nope").is_err());
+    assert!(w.delete_attribute("/", "nope").is_err());
+}
+
+#[test]
+fn many_links_multilevel_group_btree() {
+    // 600 links: 75 symbol table nodes, more than one group B-tree node (2K = 32 children).
+    both(|lv, tag| {
+        let mut w = FileWriter::in_memory(lv);
+        for i in 0..600 {
+            w.create_dataset(&format!("d{:04}", i), DatasetSpec::scalar(dtype::int(2, false))).unwrap();
+            w.write_dataset(&format!("d{:04}", i), &(i as u16).to_le_bytes()).unwrap();
+        }
+        let path = tmp(&format!("many-{}.h5", tag));
+        std::fs::write(&path, w.to_bytes().unwrap()).unwrap();
+        if let Some(out) = h5py(&path, "print(len(f), f['d0000'][()], f['d0317'][()], f['d0599'][()], list(f)[-1])") {
+            assert_eq!(out, "600 0 317 599 d0599", "{}", tag);
+        }
+    });
+}
