@@ -142,11 +142,10 @@ fn walk<K: Clone>(
     let root_node = read(root)?;
     w.visit(root, "v1 B-tree node")?;
     ctx.limits.check_depth(root_node.level as u32, root, "v1 B-tree")?;
-    walk_node(ctx, &root_node, read, leaf, &mut w)
+    walk_node(&root_node, read, leaf, &mut w)
 }
 
 fn walk_node<K: Clone>(
-    ctx: Context,
     node: &Node<K>,
     read: &dyn Fn(u64) -> Result<Node<K>>,
     leaf: &mut dyn FnMut(&K, u64) -> Result<()>,
@@ -162,7 +161,7 @@ fn walk_node<K: Clone>(
             w.visit(child, "v1 B-tree node")?;
             let c = read(child)?;
             check_child_level(node.level, c.level, child)?;
-            walk_node(ctx, &c, read, leaf, w)?;
+            walk_node(&c, read, leaf, w)?;
         }
     }
     Ok(())

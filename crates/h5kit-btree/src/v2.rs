@@ -227,7 +227,7 @@ impl BTreeV2 {
         nrec: u64,
         depth: u16,
         chunk: Option<ChunkParams>,
-    ) -> Result<(Vec<Record>, Vec<(u64, u64)>)> {
+    ) -> Result<NodeContent> {
         let o = ctx.sizes.offset as u64;
         let level = self.levels.get(depth as usize).copied().ok_or_else(|| Error::format(address, "v2 B-tree depth"))?;
         if nrec > level.max_nrec {
@@ -318,6 +318,9 @@ impl BTreeV2 {
         Ok(true)
     }
 }
+
+/// A node's records and (internal nodes) its children as (address, number of records).
+type NodeContent = (Vec<Record>, Vec<(u64, u64)>);
 
 /// Checks the checksum in the last 4 bytes of `data`, returns a reader over the rest.
 fn checked<'a>(ctx: &Context, data: &'a [u8], at: u64, what: &str) -> Result<Reader<'a>> {

@@ -1,5 +1,7 @@
 //! Extensible array chunk indexes, checked against h5debug and h5py `get_chunk_info`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use h5kit_btree::extensible_array::{self, ExtensibleArrayHeader};

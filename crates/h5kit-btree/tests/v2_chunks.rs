@@ -1,5 +1,7 @@
 //! v2 B-tree chunk indexes (record types 10 and 11), checked against h5py `get_chunk_info`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use h5kit_btree::v2::{BTreeV2, ChunkParams, ChunkRecordV2, Record};

@@ -334,10 +334,10 @@ impl FractalHeap {
         if row == 0 {
             return Some(self.starting_block_size);
         }
-        let f = 1u64.checked_shl(row - 1)?;
-        if f == 0 || row - 1 >= 64 {
+        if row > 64 {
             return None;
         }
+        let f = 1u64.checked_shl(row - 1)?;
         self.starting_block_size.checked_mul(f)
     }
 
@@ -436,7 +436,7 @@ impl FractalHeap {
                 let entry = ib.direct.get(idx).copied().flatten().ok_or_else(|| {
                     Error::format(iblock_addr, format!("heap offset {} falls in an unallocated direct block", offset))
                 })?;
-                return Ok((entry.0, block_offset, size, entry.1));
+                return Ok((entry.address, block_offset, size, entry.filtered));
             }
             let idx = ((row - self.max_direct_rows) as u64 * width + col) as usize;
             let child = ib.indirect.get(idx).copied().flatten().ok_or_else(|| {
@@ -493,7 +493,7 @@ impl FractalHeap {
         for _ in 0..k {
             let a = r.address_field()?;
             let f = if filtered { Some((r.length()?, r.u32()?)) } else { None };
-            direct.push(a.map(|a| (a, f)));
+            direct.push(a.map(|address| ChildDirectBlock { address, filtered: f }));
         }
         let mut indirect = Vec::with_capacity(n as usize);
         for _ in 0..n {
@@ -585,8 +585,8 @@ impl FractalHeap {
         for (i, e) in ib.direct.iter().enumerate() {
             let row = (i as u64 / width) as u32;
             let col = i as u64 % width;
-            if let (Some((a, _)), Some(size), Some(ro)) = (e, self.row_block_size(row), self.row_offset(row)) {
-                out.push((*a, offset.saturating_add(ro).saturating_add(col * size), size));
+            if let (Some(c), Some(size), Some(ro)) = (e, self.row_block_size(row), self.row_offset(row)) {
+                out.push((c.address, offset.saturating_add(ro).saturating_add(col * size), size));
             }
         }
         for (i, e) in ib.indirect.iter().enumerate() {
@@ -602,6 +602,14 @@ impl FractalHeap {
     }
 }
 
+/// One child direct block entry of an indirect block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildDirectBlock {
+    pub address: u64,
+    /// With I/O filters: ("Size of Filtered Direct Block", "Filter Mask for Direct Block").
+    pub filtered: Option<(u64, u32)>,
+}
+
 /// A decoded fractal heap indirect block ("FHIB").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndirectBlock {
@@ -609,9 +617,8 @@ pub struct IndirectBlock {
     /// "Block Offset" in the heap's address space.
     pub block_offset: u64,
     pub nrows: u32,
-    /// Child direct blocks (K entries, row-major): address and, with I/O filters, the
-    /// (filtered size, filter mask).
-    pub direct: Vec<Option<(u64, Option<(u64, u32)>)>>,
+    /// Child direct blocks (K entries, row-major); `None` where unallocated.
+    pub direct: Vec<Option<ChildDirectBlock>>,
     /// Child indirect blocks (N entries, row-major).
     pub indirect: Vec<Option<u64>>,
 }

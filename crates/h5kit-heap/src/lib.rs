@@ -11,6 +11,6 @@ pub mod local;
 
 mod filter;
 
-pub use fractal::{FractalHeap, HeapId};
+pub use fractal::{ChildDirectBlock, FractalHeap, HeapId, IndirectBlock};
 pub use global::{GlobalHeapCollection, GlobalHeapId};
 pub use local::LocalHeap;
