@@ -7,6 +7,9 @@ use h5kit_core::{Error, Result};
 use h5kit_heap::FractalHeap;
 use h5kit_object_header::{decode_message, AttributeMessage, CharacterSet, Dataspace, Datatype, MaybeShared, Message};
 
+use std::sync::Arc;
+
+use crate::file::FileInner;
 use crate::object::{msg_type, resolve_dataspace, resolve_datatype, ObjectCore};
 
 /// An attribute, with its datatype resolved and its raw value bytes.
@@ -21,6 +24,34 @@ pub struct Attribute {
     pub data: Vec<u8>,
     /// Address of the committed datatype used, if any.
     pub committed_datatype: Option<u64>,
+    pub(crate) file: FileRef,
+}
+
+/// The file an attribute came from (for its variable-length data). Compares equal always.
+#[derive(Clone)]
+pub(crate) struct FileRef(pub(crate) Arc<FileInner>);
+
+impl std::fmt::Debug for FileRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("File")
+    }
+}
+impl PartialEq for FileRef {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for FileRef {}
+
+impl Attribute {
+    /// Every element as a string (fixed-length without padding, or variable-length).
+    pub fn read_strings(&self) -> Result<Vec<String>> {
+        crate::vlen::strings(&self.file.0, &self.data, &self.datatype)
+    }
+    /// Every element of variable-length data: its bytes.
+    pub fn read_vlen(&self) -> Result<Vec<Vec<u8>>> {
+        crate::vlen::vlen_elements(&self.file.0, &self.data, &self.datatype)
+    }
 }
 
 fn to_attribute(core: &ObjectCore, m: &MaybeShared<AttributeMessage>) -> Result<Attribute> {
@@ -33,7 +64,7 @@ fn to_attribute(core: &ObjectCore, m: &MaybeShared<AttributeMessage>) -> Result<
     };
     let (datatype, committed_datatype) = resolve_datatype(&core.file, &msg.datatype)?;
     let dataspace = resolve_dataspace(&core.file, &msg.dataspace)?;
-    Ok(Attribute { name: msg.name, charset: msg.charset, datatype, dataspace, data: msg.data, committed_datatype })
+    Ok(Attribute { name: msg.name, charset: msg.charset, datatype, dataspace, data: msg.data, committed_datatype, file: FileRef(core.file.clone()) })
 }
 
 /// All attributes of an object, compact then dense, in storage order.

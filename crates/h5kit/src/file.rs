@@ -4,7 +4,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use h5kit_core::{Context, Error, FileStorage, Limits, MemStorage, Result, Sizes, Storage};
-use h5kit_heap::GlobalHeapCollection;
 use h5kit_object_header::{Message, ObjectHeader, SharedMessageTable};
 use h5kit_superblock::Superblock;
 
@@ -18,6 +17,8 @@ pub(crate) struct FileInner {
     pub sohm: Option<SharedMessageTable>,
     /// Name the file was opened with (for messages).
     pub name: String,
+    /// Recently read global heap collections.
+    pub gheap: crate::vlen::GlobalHeapCache,
     /// Directory of the file on disk (external raw data files are resolved against it).
     pub dir: Option<std::path::PathBuf>,
 }
@@ -63,7 +64,7 @@ impl File {
     /// Opens a file from any storage, with explicit limits.
     pub fn from_storage(storage: Box<dyn Storage>, name: String, limits: Limits) -> Result<File> {
         let superblock = Superblock::read(storage.as_ref())?;
-        let mut inner = FileInner { storage, superblock, limits, sohm: None, name, dir: None };
+        let mut inner = FileInner { storage, superblock, limits, sohm: None, name, dir: None, gheap: Default::default() };
         inner.sohm = read_sohm_table(&inner)?;
         Ok(File { inner: Arc::new(inner) })
     }
@@ -94,7 +95,7 @@ impl File {
     /// Object `index` of the global heap collection at `collection_address` (variable-length
     /// data, region references).
     pub fn global_heap_object(&self, collection_address: u64, index: u32) -> Result<Vec<u8>> {
-        let collection = GlobalHeapCollection::read(self.inner.ctx(), collection_address)?;
+        let collection = self.inner.gheap.get(&self.inner, collection_address)?;
         Ok(collection.object(index)?.to_vec())
     }
 }

@@ -21,6 +21,7 @@ mod group;
 mod object;
 mod raw;
 mod typed;
+mod vlen;
 
 pub use attribute::Attribute;
 pub use file::File;

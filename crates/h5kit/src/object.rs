@@ -424,3 +424,19 @@ impl crate::Attribute {
         Ok(crate::Array { data, shape: self.dataspace.dims.clone() })
     }
 }
+
+impl Dataset {
+    /// Every element as a string (fixed-length strings without their padding, or
+    /// variable-length strings).
+    pub fn read_strings(&self) -> Result<Vec<String>> {
+        let raw = self.read_raw()?;
+        crate::vlen::strings(&self.core.file, &raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))
+    }
+
+    /// Every element of a variable-length dataset: its bytes (strings: the characters;
+    /// sequences: the base elements' bytes).
+    pub fn read_vlen(&self) -> Result<Vec<Vec<u8>>> {
+        let raw = self.read_raw()?;
+        crate::vlen::vlen_elements(&self.core.file, &raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))
+    }
+}

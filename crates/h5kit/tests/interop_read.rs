@@ -187,3 +187,18 @@ fn hyperslabs_agree_with_whole_reads() {
     }
     assert!(checked > 150, "checked only {} datasets", checked);
 }
+
+#[test]
+fn strings_fixed_and_variable() {
+    let Some(p) = interop("jhdf/test_string_datasets_latest.hdf5") else { return };
+    let f = File::open(&p).unwrap();
+    let expected: Vec<String> = (0..10).map(|i| format!("string number {}", i)).collect();
+    // h5dump: STRSIZE H5T_VARIABLE, CSET H5T_CSET_UTF8; "string number 0" ...
+    assert_eq!(dataset(&f, "/variable_length_utf8").read_strings().unwrap(), expected);
+    assert_eq!(dataset(&f, "/variable_length_ascii").read_strings().unwrap(), expected);
+    // h5dump: STRSIZE 20, STRPAD H5T_STR_NULLPAD: "string number 0\000\000\000\000\000"
+    let d = dataset(&f, "/fixed_length_ascii");
+    assert_eq!(d.read_strings().unwrap(), expected);
+    assert_eq!(&d.read_raw().unwrap()[..20], b"string number 0\0\0\0\0\0");
+    assert_eq!(dataset(&f, "/variable_length_2d").read_strings().unwrap().len(), 35);
+}
