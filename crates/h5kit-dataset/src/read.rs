@@ -60,6 +60,21 @@ fn coords_of(mut index: u64, grid: &[u64], chunk_dims: &[u64]) -> Vec<u64> {
     out
 }
 
+/// Like [`coords_of`], but the first (slowest) dimension of the grid is unbounded.
+fn coords_of_unbounded_first(index: u64, grid: &[u64], chunk_dims: &[u64]) -> Result<Vec<u64>> {
+    let mut out = vec![0u64; grid.len()];
+    let mut rem = index;
+    for r in (1..grid.len()).rev() {
+        let g = grid[r].max(1);
+        out[r] = (rem % g).saturating_mul(chunk_dims[r]);
+        rem /= g;
+    }
+    if let Some(first) = out.first_mut() {
+        *first = rem.checked_mul(chunk_dims[0]).ok_or_else(|| overflow("chunk offset"))?;
+    }
+    Ok(out)
+}
+
 /// The dimensions that fix a chunk index's linear order: maximum dimensions when all are
 /// fixed, else the current ones.
 fn index_dims(dataspace: &Dataspace) -> Vec<u64> {
@@ -134,7 +149,24 @@ pub fn chunk_locations(
             }
         }
         ChunkIndex::ExtensibleArray { address: Some(a), .. } => {
-            return Err(Error::unsupported(*a, "extensible array chunk index is not read yet"));
+            // libhdf5 (H5Dearray.c) numbers chunks row-major over the maximum chunk grid with
+            // the unlimited dimension moved first ("swizzled"); it is the slowest-changing one.
+            let max = dataspace.max_dims.clone().unwrap_or_else(|| dataspace.dims.clone());
+            let unlim = max.iter().position(|&d| d == UNLIMITED).unwrap_or(0);
+            let mut order: Vec<usize> = vec![unlim];
+            order.extend((0..rank).filter(|&r| r != unlim));
+            let swz_chunk: Vec<u64> = order.iter().map(|&r| chunk_dims[r]).collect();
+            let swz_max: Vec<u64> = order.iter().map(|&r| if max[r] == UNLIMITED { 1 } else { max[r] }).collect();
+            let g = grid(&swz_max, &swz_chunk)?;
+            for e in h5kit_btree::extensible_array::read_chunks(ctx, *a, filtered, size_len)? {
+                let swz = coords_of_unbounded_first(e.index, &g, &swz_chunk)?;
+                let mut offsets = vec![0u64; rank];
+                for (k, &r) in order.iter().enumerate() {
+                    offsets[r] = swz[k];
+                }
+                let size = if filtered { e.size } else { full };
+                out.push(ChunkLocation { offsets, address: e.address, size, filter_mask: e.filter_mask });
+            }
         }
         // Undefined index address: no chunk was ever written.
         _ => {}
@@ -283,6 +315,9 @@ pub fn storage_size(ctx: Context, layout: &LayoutMessage, dataspace: &Dataspace,
                 ChunkIndex::SingleChunk { filtered, .. } => filtered.is_some(),
                 ChunkIndex::FixedArray { address: Some(a), .. } => fixed_array::FixedArrayHeader::read(ctx, *a)?.client_id == 1,
                 ChunkIndex::BTreeV2 { address: Some(a), .. } => v2::BTreeV2::open(ctx, *a)?.record_type == 11,
+                ChunkIndex::ExtensibleArray { address: Some(a), .. } => {
+                    h5kit_btree::extensible_array::ExtensibleArrayHeader::read(ctx, *a)?.client_id == 1
+                }
                 _ => true,
             };
             let mut sum = 0u64;

@@ -75,10 +75,6 @@ fn check(e: &Entry, st: &FileStorage, sb: &Superblock) -> Outcome {
     let elem = dtype.size as usize;
     let got = match read_all(ctx, &layout, &space, elem, &filters, fill.as_ref(), external.as_ref().map(|x| (x, names.as_slice()))) {
         Ok(g) => g,
-        // The extensible array index parser (h5kit-btree) is not there yet.
-        Err(err) if err.kind == h5kit_core::ErrorKind::Unsupported && err.message.contains("extensible array") => {
-            return Outcome::Skipped("extensible array".into())
-        }
         Err(err) => panic!("{} {}: {}", e.label, e.path, err),
     };
     let want = std::fs::read(format!("{}/read_expected/{}", DATA, e.expected)).unwrap();
@@ -112,6 +108,6 @@ fn every_manifest_dataset_reads_as_h5py() {
     }
     eprintln!("checked {}, skipped {:?}", checked, skipped);
     assert!(failed.is_empty(), "{} failures:\n{}", failed.len(), failed.join("\n"));
-    assert!(checked >= 196, "only {} datasets checked; skipped {:?}", checked, skipped);
-    assert!(skipped.iter().all(|s| s.ends_with("extensible array")), "skipped {:?}", skipped);
+    assert!(checked >= 210, "only {} datasets checked; skipped {:?}", checked, skipped);
+    assert!(skipped.is_empty(), "skipped {:?}", skipped);
 }

@@ -28,6 +28,10 @@ def make():
         d = f.create_dataset("earray_fill", shape=(20,), maxshape=(None,), chunks=(4,), dtype="<i2", fillvalue=-9)
         d[0:4] = 1
         d[12:14] = 7
+        # Extensible array with the unlimited dimension last, fixed dimension max > current.
+        d = f.create_dataset("earray_unlim_last", shape=(5, 10), maxshape=(8, None), chunks=(2, 3), dtype="<i4",
+                             fillvalue=-1)
+        d[:, :7] = np.arange(35).reshape(5, 7)
         # v2 B-tree (two unlimited dimensions), filtered, edge chunks.
         d = f.create_dataset("btree2_gzip", shape=(9, 11), maxshape=(None, None), chunks=(4, 4), dtype="<f8",
                              compression="gzip")
