@@ -219,6 +219,50 @@ impl BTreeV2 {
         Ok(found)
     }
 
+    /// Descends the tree to the record that `cmp` reports `Equal` for, in O(depth) node
+    /// reads. `cmp(record)` orders the sought key against the record: `Less` when the key
+    /// sorts before the record, `Greater` after it. (For the name indexes, compare the hash
+    /// first and then the name read from the heap, as libhdf5 does, so that hash collisions
+    /// resolve.)
+    pub fn search(
+        &self,
+        ctx: Context,
+        chunk: Option<ChunkParams>,
+        cmp: &mut dyn FnMut(&Record) -> Result<std::cmp::Ordering>,
+    ) -> Result<Option<Record>> {
+        use std::cmp::Ordering;
+        let Some(mut address) = self.root_address else { return Ok(None) };
+        if self.total_records == 0 {
+            return Ok(None);
+        }
+        let mut nrec = self.root_records as u64;
+        let mut depth = self.depth;
+        let mut w = Walk::new(&ctx);
+        loop {
+            w.visit(address, "v2 B-tree node")?;
+            let (records, children) = self.read_node(ctx, address, nrec, depth, chunk)?;
+            // First record not less than the key.
+            let mut idx = records.len();
+            for (i, r) in records.iter().enumerate() {
+                match cmp(r)? {
+                    Ordering::Equal => return Ok(Some(r.clone())),
+                    Ordering::Less => {
+                        idx = i;
+                        break;
+                    }
+                    Ordering::Greater => {}
+                }
+            }
+            if depth == 0 {
+                return Ok(None);
+            }
+            let Some(&(child, n)) = children.get(idx) else { return Ok(None) };
+            address = child;
+            nrec = n;
+            depth -= 1;
+        }
+    }
+
     /// Reads one node; returns its records and (for internal nodes) child (address, nrec).
     fn read_node(
         &self,

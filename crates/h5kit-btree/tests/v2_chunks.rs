@@ -72,3 +72,33 @@ fn jhdf_large_btree_v2() {
     let v = chunks(ctx, 777718, 2, 2);
     assert_eq!(v.iter().map(|c| (c.address, c.size)).collect::<Vec<_>>(), vec![(775259, 14), (775273, 14), (775287, 14)]);
 }
+
+#[test]
+fn search_descends_to_one_chunk() {
+    use std::cmp::Ordering;
+    let f = common::Open::new("jhdf/chunked_v4_datasets.hdf5");
+    let ctx = f.ctx();
+    let bt = BTreeV2::open(ctx, 392109).unwrap();
+    assert!(bt.depth >= 1, "a multi-level tree");
+    let p = Some(ChunkParams { rank: 3, chunk_size_len: 0 });
+    let find = |key: [u64; 3]| {
+        bt.search(ctx, p, &mut |r| match r {
+            Record::Chunk(c) => Ok(key.as_slice().cmp(c.scaled_offsets.as_slice())),
+            _ => Ok(Ordering::Less),
+        })
+        .unwrap()
+    };
+    // h5py: (0,0,1)@378856, (199,4,9)@775257.
+    let Some(Record::Chunk(c)) = find([0, 0, 1]) else { panic!() };
+    assert_eq!(c.address, 378856);
+    let Some(Record::Chunk(c)) = find([199, 4, 9]) else { panic!() };
+    assert_eq!(c.address, 775257);
+    // Every chunk is found at the address the full walk gives.
+    let all = chunks(ctx, 392109, 3, 0);
+    for c in all.iter().step_by(37) {
+        let key = [c.scaled_offsets[0], c.scaled_offsets[1], c.scaled_offsets[2]];
+        assert_eq!(find(key), Some(Record::Chunk(c.clone())));
+    }
+    assert_eq!(find([200, 0, 0]), None);
+    assert_eq!(find([5, 5, 0]), None);
+}

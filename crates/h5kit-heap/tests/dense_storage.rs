@@ -233,3 +233,29 @@ fn deflate_filtered_heaps_and_huge_names() {
     expected.insert(0, huge);
     assert_eq!(dense_names(ctx, 5654, 5800), expected);
 }
+
+#[test]
+fn name_lookup_by_hash_descent() {
+    use std::cmp::Ordering;
+    let f = common::Open::new("jhdf/test_large_group_latest.hdf5");
+    let ctx = f.ctx();
+    let heap = FractalHeap::open(ctx, 1870).unwrap();
+    let bt = BTreeV2::open(ctx, 5232).unwrap();
+    let lookup = |name: &str| {
+        let h = h5kit_core::lookup3(name.as_bytes(), 0);
+        bt.search(ctx, None, &mut |r| {
+            let Record::LinkName { hash, heap_id } = r else { return Ok(Ordering::Less) };
+            Ok(match h.cmp(hash) {
+                Ordering::Equal => name.cmp(link_name(&heap.read_object(ctx, heap_id)?).as_str()),
+                o => o,
+            })
+        })
+        .unwrap()
+    };
+    for name in ["data0", "data537", "data999", "data10"] {
+        let Some(Record::LinkName { heap_id, .. }) = lookup(name) else { panic!("{} not found", name) };
+        assert_eq!(link_name(&heap.read_object(ctx, &heap_id).unwrap()), name);
+    }
+    assert_eq!(lookup("data1000"), None);
+    assert_eq!(lookup(""), None);
+}

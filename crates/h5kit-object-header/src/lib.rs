@@ -1,3 +1,12 @@
-//! HDF5 object headers (spec IV.A.1) and their messages (spec IV.A.2).
+//! HDF5 object headers (spec IV.A.1 "Disk Format: Level 2A1 - Data Object Header Prefix"),
+//! their messages (spec IV.A.2 "Disk Format: Level 2A2 - Data Object Header Messages") and the
+//! shared object header message table (spec III.I "Disk Format: Level 1I - Shared Object Header
+//! Message Table").
+pub mod header;
 pub mod message;
+pub mod sohm;
+
+pub use header::{HeaderTimes, ObjectHeader, RawMessage};
 pub use message::types::*;
+pub use message::{decode_message, decode_shared, msg_type, FLAG_SHARED};
+pub use sohm::{SharedMessageIndex, SharedMessageTable};

@@ -104,7 +104,8 @@ fn mutate(data: &mut Vec<u8>, seed: u64) -> String {
             2 | 3 => {
                 // A run overwritten with 0x00, 0xFF or random bytes.
                 let at = if rng.below(2) == 0 { rng.below(len.min(4096)) } else { rng.below(len) };
-                let run = 1 + rng.below(if rng.below(4) == 0 { 256 } else { 9 });
+                let max_run = if rng.below(4) == 0 { 256 } else { 9 };
+                let run = 1 + rng.below(max_run);
                 let fill = rng.below(3);
                 for i in at..(at + run).min(len) {
                     let v = match fill {

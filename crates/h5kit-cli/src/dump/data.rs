@@ -1,21 +1,373 @@
-//! `DATA { ... }` blocks: element values with h5dump's `(i,j): ` index prefixes and line
-//! wrapping.
+//! `DATA { ... }` blocks, rendered like h5dump 1.10.8 (`h5tools_dump_simple_data`): each
+//! element is formatted, followed by `,` except the last; a new line with an index prefix
+//! `(i,j): ` starts at every row of the last dimension and whenever the element would pass
+//! column 80. Variable-length data are read from the global heap (spec III.E "Disk Format:
+//! Level 1E - Global Heap"; the element holds a length and a global heap ID).
 
-use h5kit::{Dataspace, Datatype, File};
+use std::collections::HashMap;
 
-use super::printer::Printer;
+use h5kit::{ByteOrder, Dataspace, DataspaceKind, Datatype, File, Object, ReferenceKind, TypeClass};
 
-/// Prints a `DATA { ... }` block; returns false when some value could not be shown.
+use super::printer::{Printer, COL};
+use super::values::{fixed_string, float_value, int_text};
+
+/// Kind and first path of objects, for object references (`DATASET 664 "/enum_var"`).
+pub type RefPaths = HashMap<u64, (&'static str, String)>;
+
+/// Formatting state (h5dump's `h5tools_context_t` parts that matter for text).
+struct Fmt<'a> {
+    file: &'a File,
+    refs: &'a RefPaths,
+    /// Indentation level of the element (`ctx->indent_level`).
+    indent: usize,
+    /// h5dump's `is_next_arry_elmt`.
+    next_array_elmt: bool,
+    failed: bool,
+}
+
+fn indent_str(level: usize) -> String {
+    " ".repeat(level * COL)
+}
+
+/// h5dump's character rendering without `-e`: `\n` and `\r` are followed by 11 spaces,
+/// non-printable bytes become `\ooo` of the sign-extended C `char`.
+fn push_char(out: &mut String, b: u8) {
+    match b {
+        b'\n' => out.push_str("\n           "),
+        b'\r' => out.push_str("\r           "),
+        b'\t' | b'"' | b'\\' | 0x08 | 0x0c => out.push(b as char),
+        0x20..=0x7e => out.push(b as char),
+        _ => {
+            let v = i32::from(b as i8) as u32;
+            out.push_str(&format!("\\{:03o}", v));
+        }
+    }
+}
+
+fn string_text(bytes: &[u8], nullterm: bool) -> String {
+    let mut out = String::new();
+    let mut opened = false;
+    let mut n = 0;
+    for &b in bytes {
+        if b == 0 && nullterm {
+            break;
+        }
+        if !opened {
+            out.push('"');
+            opened = true;
+        }
+        push_char(&mut out, b);
+        n += 1;
+    }
+    if opened {
+        out.push('"');
+    }
+    if n == 0 {
+        out.push_str("\"\"");
+    }
+    out
+}
+
+/// h5dump's column count: bytes at or above `' '` as a signed C `char`.
+fn count_cols(s: &str) -> usize {
+    s.bytes().filter(|&b| (0x20..0x80).contains(&b)).count()
+}
+
+fn hex_bytes(bytes: &[u8]) -> String {
+    if bytes.len() == 1 {
+        return format!("0x{:02x}", bytes.first().copied().unwrap_or(0));
+    }
+    let parts: Vec<String> = bytes.iter().map(|b| format!("{:02x}", b)).collect();
+    parts.join(":")
+}
+
+impl<'a> Fmt<'a> {
+    /// Reads a variable-length element's heap object: (sequence length, bytes).
+    fn vlen_data(&mut self, bytes: &[u8]) -> Option<(u32, Vec<u8>)> {
+        let len = u32::from_le_bytes([*bytes.first()?, *bytes.get(1)?, *bytes.get(2)?, *bytes.get(3)?]);
+        let osize = usize::from(self.file.superblock().sizes.offset);
+        let addr_bytes = bytes.get(4..4 + osize)?;
+        let addr = super::values::read_uint(addr_bytes, ByteOrder::LittleEndian);
+        let ib = bytes.get(4 + osize..8 + osize)?;
+        let index = u32::from_le_bytes([*ib.first()?, *ib.get(1)?, *ib.get(2)?, *ib.get(3)?]);
+        if addr == 0 || index == 0 {
+            return Some((0, Vec::new()));
+        }
+        match self.file.global_heap_object(addr, index) {
+            Ok(data) => Some((len, data)),
+            Err(_) => {
+                self.failed = true;
+                None
+            }
+        }
+    }
+
+    fn reference_text(&mut self, kind: ReferenceKind, bytes: &[u8]) -> String {
+        if bytes.iter().all(|&b| b == 0) {
+            return "NULL".to_string();
+        }
+        match kind {
+            ReferenceKind::Object => {
+                let addr = super::values::read_uint(bytes, ByteOrder::LittleEndian);
+                match self.refs.get(&addr) {
+                    Some((k, path)) => format!("{} {} \"{}\"", k, addr, path),
+                    None => {
+                        let k = match self.file.object_at(addr, "") {
+                            Ok(Object::Group(_)) => "GROUP",
+                            Ok(Object::Dataset(_)) => "DATASET",
+                            Ok(Object::Datatype(_)) => "DATATYPE",
+                            Err(_) => {
+                                self.failed = true;
+                                "UNKNOWN"
+                            }
+                        };
+                        format!("{} {}", k, addr)
+                    }
+                }
+            }
+            _ => {
+                self.failed = true;
+                hex_bytes(bytes)
+            }
+        }
+    }
+
+    /// Text of one element (h5dump's `h5tools_str_sprint`).
+    fn element(&mut self, dt: &Datatype, bytes: &[u8]) -> String {
+        match &dt.class {
+            TypeClass::Integer { order, signed, bit_offset, precision, .. } => {
+                int_text(bytes, *order, *signed, *bit_offset, *precision)
+            }
+            TypeClass::Float { .. } => match float_value(dt, bytes) {
+                Some(v) => super::values::fmt_g(v),
+                None => hex_bytes(bytes),
+            },
+            TypeClass::String { padding, .. } => {
+                let nullterm = matches!(padding, h5kit::StringPadding::NullTerminate);
+                let _ = fixed_string;
+                string_text(bytes, nullterm)
+            }
+            TypeClass::VarLenString { .. } => match self.vlen_data(bytes) {
+                Some((len, data)) => {
+                    let n = (len as usize).min(data.len());
+                    let s = data.get(..n).unwrap_or(&[]);
+                    string_text(s, true)
+                }
+                None => "NULL".to_string(),
+            },
+            TypeClass::Enum { base, members } => {
+                for (name, value) in members {
+                    if value.as_slice() == bytes {
+                        return name.clone();
+                    }
+                }
+                let _ = base;
+                hex_bytes(bytes)
+            }
+            TypeClass::Bitfield { order, .. } => {
+                let mut b = bytes.to_vec();
+                if *order == ByteOrder::BigEndian {
+                    b.reverse();
+                }
+                hex_bytes(&b)
+            }
+            TypeClass::Opaque { .. } | TypeClass::Time { .. } => hex_bytes(bytes),
+            TypeClass::Reference { kind } => self.reference_text(*kind, bytes),
+            TypeClass::Compound { members } => {
+                let mut s = String::from("{");
+                self.indent += 1;
+                for (j, m) in members.iter().enumerate() {
+                    s.push_str(if j > 0 { ",\n" } else { "\n" });
+                    s.push_str(&indent_str(self.indent));
+                    let start = usize::try_from(m.byte_offset).unwrap_or(usize::MAX);
+                    let end = start.saturating_add(m.datatype.size as usize);
+                    let mb = bytes.get(start..end).unwrap_or(&[]);
+                    let t = self.element(&m.datatype, mb);
+                    s.push_str(&t);
+                }
+                self.indent -= 1;
+                s.push('\n');
+                s.push_str(&indent_str(self.indent));
+                s.push('}');
+                s
+            }
+            TypeClass::Array { dims, base } => {
+                let n: usize = dims.iter().fold(1usize, |a, &d| a.saturating_mul(d as usize));
+                let last = dims.last().copied().unwrap_or(1).max(1) as usize;
+                let size = base.size as usize;
+                let mut s = String::from("[ ");
+                self.indent += 1;
+                for i in 0..n {
+                    if i > 0 {
+                        s.push(',');
+                    }
+                    if i > 0 && i % last == 0 {
+                        s.push('\n');
+                        s.push_str(&indent_str(self.indent));
+                    } else if i > 0 {
+                        if self.next_array_elmt {
+                            self.next_array_elmt = false;
+                            s.push_str("\n ");
+                            s.push_str(&indent_str(self.indent));
+                        } else {
+                            s.push(' ');
+                        }
+                    }
+                    self.next_array_elmt = false;
+                    let start = i.saturating_mul(size);
+                    let eb = bytes.get(start..start.saturating_add(size)).unwrap_or(&[]);
+                    let t = self.element(base, eb);
+                    s.push_str(&t);
+                }
+                self.indent -= 1;
+                s.push_str(" ]");
+                self.next_array_elmt = true;
+                s
+            }
+            TypeClass::VarLenSequence { base } => {
+                let mut s = String::from("(");
+                if let Some((len, data)) = self.vlen_data(bytes) {
+                    let size = base.size as usize;
+                    for i in 0..len as usize {
+                        if i > 0 {
+                            s.push_str(", ");
+                        }
+                        self.indent += 1;
+                        let start = i.saturating_mul(size);
+                        let eb = data.get(start..start.saturating_add(size)).unwrap_or(&[]);
+                        let t = self.element(base, eb);
+                        self.indent -= 1;
+                        s.push_str(&t);
+                    }
+                }
+                s.push(')');
+                s
+            }
+            TypeClass::Complex { .. } => "invalid datatype".to_string(),
+        }
+    }
+}
+
+/// Index prefix `(i,j): ` of element `n` (row-major) of a dataspace with `dims`.
+fn prefix(n: u64, dims: &[u64]) -> String {
+    if dims.is_empty() {
+        return "(0): ".to_string();
+    }
+    let mut idx = vec![0u64; dims.len()];
+    let mut rem = n;
+    for (i, slot) in idx.iter_mut().enumerate().rev() {
+        let d = dims.get(i).copied().unwrap_or(1).max(1);
+        *slot = rem % d;
+        rem /= d;
+    }
+    let parts: Vec<String> = idx.iter().map(|v| v.to_string()).collect();
+    format!("({}): ", parts.join(","))
+}
+
+/// Prints a `DATA { ... }` block for `raw` (all elements, in the file's encoding). Returns
+/// false when some value could not be shown.
+#[allow(clippy::too_many_arguments)]
 pub fn print_data(
     p: &mut Printer,
-    _file: &File,
-    _dt: &Datatype,
-    _space: &Dataspace,
-    _raw: &[u8],
-    _width: Option<usize>,
-    _is_attribute: bool,
+    file: &File,
+    refs: &RefPaths,
+    dt: &Datatype,
+    space: &Dataspace,
+    raw: &[u8],
+    width: Option<usize>,
 ) -> bool {
     p.put("DATA {");
+    let count = match space.kind {
+        DataspaceKind::Null => 0,
+        _ => space.element_count().unwrap_or(0),
+    };
+    let dims: Vec<u64> = if space.kind == DataspaceKind::Simple { space.dims.clone() } else { Vec::new() };
+    let size_last_dim = dims.last().copied().unwrap_or(0);
+    let ncols = match width {
+        Some(0) => 65535,
+        Some(w) => w,
+        None => 80,
+    };
+    let size = dt.size as usize;
+    // The element level is one deeper than DATA; h5dump prints the prefix one level less but
+    // counts the full indentation (one level too many) in its column.
+    let level = p.indent + 1;
+    let mut fmt = Fmt { file, refs, indent: level, next_array_elmt: false, failed: false };
+    let mut line = String::new();
+    let mut cur_column = 0usize;
+    let mut prev_prefix_len = 0usize;
+    let mut cur_elmt = 0u64;
+    let mut elmt_counter = 0u64;
+    let mut started = false;
+    for i in 0..count {
+        let start = usize::try_from(i).unwrap_or(usize::MAX).saturating_mul(size);
+        let eb = raw.get(start..start.saturating_add(size)).unwrap_or(&[]);
+        let mut s = fmt.element(dt, eb);
+        if i + 1 < count {
+            s.push(',');
+        }
+        let ncount = count_cols(&s);
+        let mut need_prefix = !started;
+        if cur_column + ncount + 1 > ncols && prev_prefix_len + ncount + 1 <= ncols {
+            need_prefix = true;
+        }
+        let mut dimension_break = true;
+        if cur_elmt > 0 {
+            if size_last_dim > 0 && cur_elmt % size_last_dim == 0 {
+                need_prefix = true;
+            }
+            if elmt_counter == size_last_dim {
+                need_prefix = true;
+                dimension_break = false;
+            }
+        }
+        if need_prefix {
+            if started {
+                p.raw_line(&line);
+                line.clear();
+            }
+            started = true;
+            let pre = prefix(i, &dims);
+            line.push_str(&indent_str(level.saturating_sub(1)));
+            line.push_str(&pre);
+            cur_column = pre.len() + level * COL;
+            prev_prefix_len = cur_column;
+            cur_elmt = 0;
+        } else if i > 0 {
+            line.push(' ');
+            cur_column += 1;
+        }
+        line.push_str(&s);
+        cur_column += s.len();
+        cur_elmt += 1;
+        elmt_counter = if dimension_break { elmt_counter + 1 } else { 1 };
+    }
+    if started {
+        p.raw_line(&line);
+    }
     p.put("}");
-    true
+    !fmt.failed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        assert_eq!(prefix(0, &[21]), "(0): ");
+        assert_eq!(prefix(16, &[21]), "(16): ");
+        assert_eq!(prefix(7, &[2, 5]), "(1,2): ");
+        assert_eq!(prefix(0, &[]), "(0): ");
+    }
+
+    #[test]
+    fn strings_like_h5dump() {
+        // jhdf/test_string_datasets_latest.hdf5 (NULLPAD) and utf8-fixed-length.hdf5.
+        assert_eq!(string_text(b"ab\0\0", false), "\"ab\\000\\000\"");
+        assert_eq!(string_text(b"ab\0\0", true), "\"ab\"");
+        assert_eq!(string_text(b"", true), "\"\"");
+        assert_eq!(string_text(&[b'1', 0xc3], true), "\"1\\37777777703\"");
+        assert_eq!(count_cols("\"1\\37777777703\""), 15);
+    }
 }

@@ -190,12 +190,35 @@ pub struct Dumper<'o> {
     pub failed: bool,
     /// Files reached by external links, by canonical path (index 0: the main file).
     files: Vec<FileState>,
+    ref_cache: HashMap<usize, std::rc::Rc<data::RefPaths>>,
 }
 
 impl<'o> Dumper<'o> {
     fn new(opts: &'o Options, file: File, path: PathBuf) -> Self {
         let tables = Tables::build(&file);
-        Dumper { opts, p: Printer::new(), failed: false, files: vec![FileState { file, tables, path }] }
+        Dumper { opts, p: Printer::new(), failed: false, files: vec![FileState { file, tables, path }], ref_cache: HashMap::new() }
+    }
+
+    /// Kind and first path of every object of file `fi` (for object references).
+    fn refs(&mut self, fi: usize) -> std::rc::Rc<data::RefPaths> {
+        if let Some(r) = self.ref_cache.get(&fi) {
+            return r.clone();
+        }
+        let mut m = data::RefPaths::new();
+        if let Some(f) = self.files.get(fi) {
+            for (a, p) in &f.tables.groups {
+                m.insert(*a, ("GROUP", p.clone()));
+            }
+            for (a, p) in &f.tables.datasets {
+                m.insert(*a, ("DATASET", p.clone()));
+            }
+            for t in f.tables.types.iter().filter(|t| t.recorded) {
+                m.insert(t.address, ("DATATYPE", t.name.clone()));
+            }
+        }
+        let r = std::rc::Rc::new(m);
+        self.ref_cache.insert(fi, r.clone());
+        r
     }
 
     fn error(&mut self, msg: &str) {
@@ -229,7 +252,8 @@ impl<'o> Dumper<'o> {
         if self.opts.attribute_data() {
             let file = self.files.get(fi).map(|f| f.file.clone());
             if let Some(file) = file {
-                let ok = data::print_data(&mut self.p, &file, &a.datatype, &a.dataspace, &a.data, self.opts.width, true);
+                let refs = self.refs(fi);
+                let ok = data::print_data(&mut self.p, &file, &refs, &a.datatype, &a.dataspace, &a.data, self.opts.width);
                 if !ok {
                     self.failed = true;
                 }
@@ -302,7 +326,8 @@ impl<'o> Dumper<'o> {
             if let Some(file) = file {
                 match d.read_raw() {
                     Ok(raw) => {
-                        if !data::print_data(&mut self.p, &file, d.datatype(), d.dataspace(), &raw, self.opts.width, false) {
+                        let refs = self.refs(fi);
+                        if !data::print_data(&mut self.p, &file, &refs, d.datatype(), d.dataspace(), &raw, self.opts.width) {
                             self.failed = true;
                         }
                     }

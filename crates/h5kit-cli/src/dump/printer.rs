@@ -39,19 +39,10 @@ impl Printer {
         self.line();
     }
 
-    /// Writes raw text (no indentation, no newline added).
-    pub fn raw(&mut self, s: &str) {
+    /// Writes `s` and a newline as is (no indentation).
+    pub fn raw_line(&mut self, s: &str) {
         self.out.push_str(s);
-    }
-
-    /// Whether text is pending.
-    pub fn pending(&self) -> bool {
-        !self.buf.is_empty()
-    }
-
-    /// The output so far (pending text not included).
-    pub fn output(&self) -> &str {
-        &self.out
+        self.out.push('\n');
     }
 
     pub fn into_output(mut self) -> String {

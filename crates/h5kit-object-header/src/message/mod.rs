@@ -1,3 +1,252 @@
-//! Header messages (spec IV.A.2): types, and (to come) one decoder per message type.
+//! Header messages (spec IV.A.2 "Disk Format: Level 2A2 - Data Object Header Messages"): the
+//! decoded types ([`types`]) and one decoder per message type, dispatched by
+//! [`decode_message`].
+//!
+//! Small messages decoded here: NIL (IV.A.2.a), Bogus (IV.A.2.j), Object Comment (IV.A.2.n),
+//! Object Modification Time (Old) (IV.A.2.o), Shared Message Table (IV.A.2.p), Object Header
+//! Continuation (IV.A.2.q), Symbol Table (IV.A.2.r), Object Modification Time (IV.A.2.s),
+//! B-tree 'K' Values (IV.A.2.t), Driver Info (IV.A.2.u), Attribute Info (IV.A.2.v), Object
+//! Reference Count (IV.A.2.w), File Space Info (IV.A.2.x, kept raw).
+pub mod attribute;
+pub mod dataspace;
+pub mod datatype;
+pub mod fill;
+pub mod filter;
+pub mod layout;
+pub mod link;
+pub mod shared;
 pub mod types;
+
+use h5kit_core::{Error, Reader, Result, Sizes};
+
+pub use shared::decode_shared;
 pub use types::*;
+
+/// Header message type numbers (spec IV.A.2).
+pub mod msg_type {
+    pub const NIL: u16 = 0x0000;
+    pub const DATASPACE: u16 = 0x0001;
+    pub const LINK_INFO: u16 = 0x0002;
+    pub const DATATYPE: u16 = 0x0003;
+    pub const FILL_VALUE_OLD: u16 = 0x0004;
+    pub const FILL_VALUE: u16 = 0x0005;
+    pub const LINK: u16 = 0x0006;
+    pub const EXTERNAL_FILES: u16 = 0x0007;
+    pub const LAYOUT: u16 = 0x0008;
+    pub const BOGUS: u16 = 0x0009;
+    pub const GROUP_INFO: u16 = 0x000A;
+    pub const FILTER_PIPELINE: u16 = 0x000B;
+    pub const ATTRIBUTE: u16 = 0x000C;
+    pub const COMMENT: u16 = 0x000D;
+    pub const MODIFICATION_TIME_OLD: u16 = 0x000E;
+    pub const SHARED_MESSAGE_TABLE: u16 = 0x000F;
+    pub const CONTINUATION: u16 = 0x0010;
+    pub const SYMBOL_TABLE: u16 = 0x0011;
+    pub const MODIFICATION_TIME: u16 = 0x0012;
+    pub const BTREE_K_VALUES: u16 = 0x0013;
+    pub const DRIVER_INFO: u16 = 0x0014;
+    pub const ATTRIBUTE_INFO: u16 = 0x0015;
+    pub const REFERENCE_COUNT: u16 = 0x0016;
+    pub const FILE_SPACE_INFO: u16 = 0x0017;
+}
+
+/// Header message flag bit 1: the body is a shared message encoding.
+pub const FLAG_SHARED: u8 = 0x02;
+
+fn maybe_shared<T>(
+    r: &mut Reader,
+    flags: u8,
+    decode: impl FnOnce(&mut Reader) -> Result<T>,
+) -> Result<MaybeShared<T>> {
+    if flags & FLAG_SHARED != 0 {
+        Ok(MaybeShared::Shared(decode_shared(r)?))
+    } else {
+        Ok(MaybeShared::Inline(decode(r)?))
+    }
+}
+
+/// Decodes one message body of the given type. `flags` are the header message flags (bit 1 =
+/// shared: the body is then a shared message, decoded to [`MaybeShared::Shared`] for the types
+/// that can be shared); `address` is the file address of the body (used in errors).
+pub fn decode_message(type_id: u16, flags: u8, data: &[u8], address: u64, sizes: Sizes) -> Result<Message> {
+    let mut r = Reader::new(data, address, sizes);
+    decode_reader(type_id, flags, &mut r).map_err(|e| e.context(format!("message type {:#06x}", type_id)).at(address))
+}
+
+fn decode_reader(type_id: u16, flags: u8, r: &mut Reader) -> Result<Message> {
+    use msg_type as t;
+    let at = r.address();
+    let shareable = matches!(type_id, t::DATASPACE | t::DATATYPE | t::FILL_VALUE | t::FILTER_PIPELINE | t::ATTRIBUTE);
+    if flags & FLAG_SHARED != 0 && !shareable {
+        return Err(Error::format(at, format!("message type {:#06x} is marked shared but cannot be shared", type_id)));
+    }
+    Ok(match type_id {
+        t::NIL => Message::Nil,
+        t::DATASPACE => Message::Dataspace(maybe_shared(r, flags, Dataspace::decode)?),
+        t::LINK_INFO => Message::LinkInfo(LinkInfo::decode(r)?),
+        t::DATATYPE => Message::Datatype(maybe_shared(r, flags, Datatype::decode)?),
+        t::FILL_VALUE_OLD => Message::FillValueOld(FillValue::decode_old(r)?),
+        t::FILL_VALUE => Message::FillValue(maybe_shared(r, flags, FillValue::decode)?),
+        t::LINK => Message::Link(LinkMessage::decode(r)?),
+        t::EXTERNAL_FILES => Message::ExternalFiles(ExternalFiles::decode(r)?),
+        t::LAYOUT => Message::Layout(LayoutMessage::decode(r)?),
+        t::BOGUS => Message::Bogus,
+        t::GROUP_INFO => Message::GroupInfo(GroupInfo::decode(r)?),
+        t::FILTER_PIPELINE => Message::FilterPipeline(maybe_shared(r, flags, FilterPipeline::decode)?),
+        t::ATTRIBUTE => Message::Attribute(maybe_shared(r, flags, AttributeMessage::decode)?),
+        t::COMMENT => {
+            let rest = r.rest();
+            let end = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
+            Message::Comment(datatype::text(rest.get(..end).unwrap_or(rest)))
+        }
+        t::MODIFICATION_TIME_OLD => Message::ModificationTimeOld(decode_old_time(r)?),
+        t::SHARED_MESSAGE_TABLE => {
+            let version = r.u8()?;
+            if version != 0 {
+                return Err(Error::format(at, format!("unknown shared message table message version {}", version)));
+            }
+            let table_address = r.offset()?;
+            let index_count = r.u8()?;
+            Message::SharedMessageTable { version, table_address, index_count }
+        }
+        t::CONTINUATION => {
+            let address = r.offset()?;
+            let length = r.length()?;
+            Message::Continuation { address, length }
+        }
+        t::SYMBOL_TABLE => {
+            let btree_address = r.offset()?;
+            let local_heap_address = r.offset()?;
+            Message::SymbolTable(SymbolTable { btree_address, local_heap_address })
+        }
+        t::MODIFICATION_TIME => {
+            let version = r.u8()?;
+            if version != 1 {
+                return Err(Error::format(at, format!("unknown modification time message version {}", version)));
+            }
+            r.skip(3)?;
+            Message::ModificationTime(r.u32()?)
+        }
+        t::BTREE_K_VALUES => {
+            let version = r.u8()?;
+            if version != 0 {
+                return Err(Error::format(at, format!("unknown B-tree 'K' values message version {}", version)));
+            }
+            let chunk_internal_k = r.u16()?;
+            let group_internal_k = r.u16()?;
+            let group_leaf_k = r.u16()?;
+            Message::BTreeKValues { group_internal_k, group_leaf_k, chunk_internal_k }
+        }
+        t::DRIVER_INFO => {
+            let version = r.u8()?;
+            if version != 0 {
+                return Err(Error::format(at, format!("unknown driver info message version {}", version)));
+            }
+            let id = datatype::text(r.bytes(8)?);
+            let n = r.u16()? as usize;
+            Message::DriverInfo { id, data: r.bytes(n)?.to_vec() }
+        }
+        t::ATTRIBUTE_INFO => Message::AttributeInfo(AttributeInfo::decode(r)?),
+        t::REFERENCE_COUNT => {
+            let version = r.u8()?;
+            if version != 0 {
+                return Err(Error::format(at, format!("unknown reference count message version {}", version)));
+            }
+            Message::ReferenceCount(r.u32()?)
+        }
+        t::FILE_SPACE_INFO => Message::FileSpaceInfo(r.rest().to_vec()),
+        _ => Message::Unknown { type_id, data: r.rest().to_vec() },
+    })
+}
+
+impl AttributeInfo {
+    /// Decodes an attribute info message body (spec IV.A.2.v).
+    pub fn decode(r: &mut Reader) -> Result<AttributeInfo> {
+        let at = r.address();
+        let version = r.u8()?;
+        if version != 0 {
+            return Err(Error::format(at, format!("unknown attribute info message version {}", version)));
+        }
+        let flags = r.u8()?;
+        let max_creation_index = if flags & 0x01 != 0 { Some(r.u16()?) } else { None };
+        let fractal_heap_address = r.address_field()?;
+        let name_index_address = r.address_field()?;
+        let creation_order_index_address = if flags & 0x02 != 0 { r.address_field()? } else { None };
+        Ok(AttributeInfo { max_creation_index, fractal_heap_address, name_index_address, creation_order_index_address })
+    }
+}
+
+impl ExternalFiles {
+    /// Decodes an external data files message body (spec IV.A.2.h).
+    pub fn decode(r: &mut Reader) -> Result<ExternalFiles> {
+        let at = r.address();
+        let version = r.u8()?;
+        if version != 1 {
+            return Err(Error::format(at, format!("unknown external data files message version {}", version)));
+        }
+        r.skip(3)?;
+        let _allocated = r.u16()?;
+        let used = r.u16()? as usize;
+        let heap_address = r.offset()?;
+        let mut files = Vec::with_capacity(used.min(r.remaining()));
+        for _ in 0..used {
+            let name_offset = r.length()?;
+            let file_offset = r.length()?;
+            let size = r.length()?;
+            files.push(ExternalFile { name_offset, file_offset, size });
+        }
+        Ok(ExternalFiles { heap_address, files })
+    }
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The old modification time: "YYYYMMDDhhmmss" in ASCII (UTC) and 2 reserved bytes.
+fn decode_old_time(r: &mut Reader) -> Result<u64> {
+    let at = r.address();
+    let digits = r.bytes(14)?;
+    let mut fields = [0i64; 6];
+    let widths = [4usize, 2, 2, 2, 2, 2];
+    let mut pos = 0usize;
+    for (field, width) in fields.iter_mut().zip(widths) {
+        let part = digits.get(pos..pos + width).ok_or_else(|| Error::format(at, "modification time truncated"))?;
+        for &c in part {
+            if !c.is_ascii_digit() {
+                return Err(Error::format(at, format!("modification time has a non-digit {:?}", c as char)));
+            }
+            *field = *field * 10 + i64::from(c - b'0');
+        }
+        pos += width;
+    }
+    let [year, month, day, hour, minute, second] = fields;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 61 {
+        return Err(Error::format(at, "modification time out of range"));
+    }
+    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
+    u64::try_from(secs).map_err(|_| Error::format(at, "modification time before 1970"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_modification_time() {
+        let m = decode_message(0x0e, 0, b"20240229123456\0\0", 0, Sizes::default()).unwrap();
+        assert_eq!(m, Message::ModificationTimeOld(1_709_210_096));
+    }
+
+    #[test]
+    fn shared_flag_on_unshareable_type_is_an_error() {
+        assert!(decode_message(msg_type::LINK, FLAG_SHARED, &[2, 0, 0, 0, 0, 0, 0, 0, 0, 0], 0, Sizes::default()).is_err());
+    }
+}
