@@ -6,4 +6,4 @@ pub mod filter;
 pub mod read;
 
 pub use filter::decode_pipeline;
-pub use read::{chunk_locations, data_address, read_all, storage_size, ChunkLocation};
+pub use read::{chunk_locations, data_address, read_all, read_block, storage_size, ChunkLocation};

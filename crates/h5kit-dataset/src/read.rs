@@ -279,6 +279,140 @@ pub fn read_all(
     Ok(out)
 }
 
+/// Copies the box `lo..hi` (global coordinates) from `src` (a row-major block of `src_dims`
+/// whose first element is at global `src_origin`) into `dst` (block `dst_dims` at `dst_origin`).
+#[allow(clippy::too_many_arguments)]
+fn copy_box(
+    src: &[u8],
+    src_dims: &[u64],
+    src_origin: &[u64],
+    dst: &mut [u8],
+    dst_dims: &[u64],
+    dst_origin: &[u64],
+    lo: &[u64],
+    hi: &[u64],
+    elem: usize,
+) -> Result<()> {
+    let rank = lo.len();
+    if rank == 0 || (0..rank).any(|r| hi[r] <= lo[r]) {
+        return Ok(());
+    }
+    let ext: Vec<u64> = (0..rank).map(|r| hi[r] - lo[r]).collect();
+    let run = usize::try_from(ext[rank - 1]).map_err(|_| overflow("run"))?.saturating_mul(elem);
+    let rows: u64 = ext[..rank - 1].iter().product();
+    let mut idx = vec![0u64; rank];
+    for row in 0..rows {
+        let mut rem = row;
+        for r in (0..rank - 1).rev() {
+            idx[r] = rem % ext[r];
+            rem /= ext[r];
+        }
+        let (mut s_lin, mut d_lin) = (0u64, 0u64);
+        for r in 0..rank {
+            let g = lo[r] + idx[r];
+            s_lin = s_lin * src_dims[r] + (g - src_origin[r]);
+            d_lin = d_lin * dst_dims[r] + (g - dst_origin[r]);
+        }
+        let s = usize::try_from(s_lin).map_err(|_| overflow("offset"))?.saturating_mul(elem);
+        let d = usize::try_from(d_lin).map_err(|_| overflow("offset"))?.saturating_mul(elem);
+        let from = src.get(s..s.saturating_add(run)).ok_or_else(|| Error::format(0, "source block too short"))?;
+        dst.get_mut(d..d.saturating_add(run)).ok_or_else(|| overflow("selection offset"))?.copy_from_slice(from);
+    }
+    Ok(())
+}
+
+/// The block `start .. start + count` of a dataset (row-major, `element_size` bytes each),
+/// touching only the chunks (or contiguous rows) that intersect it. Unallocated parts read as
+/// the fill value.
+#[allow(clippy::too_many_arguments)]
+pub fn read_block(
+    ctx: Context,
+    layout: &LayoutMessage,
+    dataspace: &Dataspace,
+    element_size: usize,
+    filters: &FilterPipeline,
+    fill: Option<&FillValue>,
+    external: Option<(&ExternalFiles, &[String])>,
+    start: &[u64],
+    count: &[u64],
+) -> Result<Vec<u8>> {
+    let dims = &dataspace.dims;
+    let rank = dims.len();
+    if start.len() != rank || count.len() != rank {
+        return Err(Error::usage(format!("selection of rank {} on a dataset of rank {}", start.len(), rank)));
+    }
+    let mut hi = Vec::with_capacity(rank);
+    for r in 0..rank {
+        let end = start[r].checked_add(count[r]).ok_or_else(|| Error::usage("selection overflows"))?;
+        if end > dims[r] {
+            return Err(Error::usage(format!("selection {}..{} outside dimension {} of size {}", start[r], end, r, dims[r])));
+        }
+        hi.push(end);
+    }
+    let n_elems = count.iter().try_fold(1u64, |a, &c| a.checked_mul(c)).ok_or_else(|| overflow("selection size"))?;
+    let total = n_elems.checked_mul(element_size as u64).ok_or_else(|| overflow("selection size"))?;
+    let n = ctx.limits.check_alloc(total, 0, "selection")?;
+    let pattern = fill_pattern(fill, element_size);
+    let mut out: Vec<u8> = if element_size == 0 { Vec::new() } else { pattern.iter().copied().cycle().take(n).collect() };
+    if n == 0 || rank == 0 {
+        return if rank == 0 { read_all(ctx, layout, dataspace, element_size, filters, fill, external) } else { Ok(out) };
+    }
+    let zero = vec![0u64; rank];
+    match &layout.layout {
+        Layout::Chunked { chunk_dims, flags, .. } => {
+            let filtered = !filters.filters.is_empty();
+            let full = chunk_bytes(chunk_dims, element_size)?;
+            let no_edge_filter = flags & 1 != 0;
+            for c in chunk_locations(ctx, layout, dataspace, element_size, filtered)? {
+                let lo_c: Vec<u64> = (0..rank).map(|r| c.offsets[r].max(start[r])).collect();
+                let hi_c: Vec<u64> =
+                    (0..rank).map(|r| c.offsets[r].saturating_add(chunk_dims[r]).min(hi[r])).collect();
+                if (0..rank).any(|r| hi_c[r] <= lo_c[r]) {
+                    continue;
+                }
+                let edge = c.offsets.iter().zip(chunk_dims).zip(dims).any(|((o, cd), d)| o.saturating_add(*cd) > *d);
+                let apply = filtered && !(no_edge_filter && edge);
+                let stored = if apply { c.size } else { full };
+                let raw = ctx.read(c.address, stored, "chunk")?.into_owned();
+                let data = if apply { decode_pipeline(filters, c.filter_mask, raw, element_size, ctx.limits, c.address)? } else { raw };
+                copy_box(&data, chunk_dims, &c.offsets, &mut out, count, start, &lo_c, &hi_c, element_size)
+                    .map_err(|e| e.at(c.address))?;
+            }
+        }
+        Layout::Contiguous { address: Some(a), size } if external.is_none() => {
+            let need = dims.iter().try_fold(element_size as u64, |x, &d| x.checked_mul(d)).ok_or_else(|| overflow("dataset size"))?;
+            if *size < need {
+                return Err(Error::format(*a, format!("contiguous storage of {} bytes, the dataset needs {}", size, need)));
+            }
+            // One read per row of the last dimension.
+            let run = count[rank - 1].saturating_mul(element_size as u64);
+            let rows: u64 = count[..rank - 1].iter().product();
+            let mut idx = vec![0u64; rank];
+            for row in 0..rows {
+                let mut rem = row;
+                for r in (0..rank - 1).rev() {
+                    idx[r] = rem % count[r];
+                    rem /= count[r];
+                }
+                let mut lin = 0u64;
+                for r in 0..rank {
+                    lin = lin * dims[r] + start[r] + if r + 1 < rank { idx[r] } else { 0 };
+                }
+                let off = lin.checked_mul(element_size as u64).and_then(|o| o.checked_add(*a)).ok_or_else(|| overflow("address"))?;
+                let bytes = ctx.read(off, run, "contiguous raw data")?;
+                let d = usize::try_from(row.saturating_mul(run)).map_err(|_| overflow("offset"))?;
+                out.get_mut(d..d + bytes.len()).ok_or_else(|| overflow("selection offset"))?.copy_from_slice(&bytes);
+            }
+        }
+        Layout::Contiguous { address: None, .. } if external.is_none() => {}
+        _ => {
+            let all = read_all(ctx, layout, dataspace, element_size, filters, fill, external)?;
+            copy_box(&all, dims, &zero, &mut out, count, start, start, &hi, element_size)?;
+        }
+    }
+    Ok(out)
+}
+
 fn read_external(out: &mut [u8], ext: &ExternalFiles, names: &[String]) -> Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     let mut pos = 0usize;

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use h5kit_core::{FileStorage, Limits};
-use h5kit_dataset::{read_all, storage_size};
+use h5kit_dataset::{read_all, read_block, storage_size};
 use h5kit_object_header::{msg_type, FilterPipeline, MaybeShared, Message, ObjectHeader};
 use h5kit_superblock::Superblock;
 
@@ -35,6 +35,23 @@ fn file_of(label: &str) -> String {
         Some(rel) => format!("{}/../../../shared/interop/{}", env!("CARGO_MANIFEST_DIR"), rel),
         None => format!("{}/read.h5", DATA),
     }
+}
+
+/// The block start..start+count of a row-major array, computed element by element.
+fn extract(all: &[u8], dims: &[u64], start: &[u64], count: &[u64], elem: usize) -> Vec<u8> {
+    let n: u64 = count.iter().product();
+    let mut out = Vec::new();
+    for k in 0..n {
+        let mut rem = k;
+        let mut pos = vec![0u64; dims.len()];
+        for r in (0..dims.len()).rev() {
+            pos[r] = start[r] + rem % count[r];
+            rem /= count[r];
+        }
+        let lin = pos.iter().zip(dims).fold(0u64, |a, (p, d)| a * d + p) as usize;
+        out.extend_from_slice(&all[lin * elem..(lin + 1) * elem]);
+    }
+    out
 }
 
 enum Outcome {
@@ -80,6 +97,15 @@ fn check(e: &Entry, st: &FileStorage, sb: &Superblock) -> Outcome {
     let want = std::fs::read(format!("{}/read_expected/{}", DATA, e.expected)).unwrap();
     assert_eq!(got.len(), want.len(), "{} {}: size", e.label, e.path);
     assert!(got == want, "{} {}: data differs (first at byte {:?})", e.label, e.path, got.iter().zip(&want).position(|(a, b)| a != b));
+    // A block in the middle, read through the chunks / rows it touches only.
+    if !space.dims.is_empty() && space.dims.iter().all(|&d| d > 0) {
+        let start: Vec<u64> = space.dims.iter().map(|&d| d / 3).collect();
+        let count: Vec<u64> = space.dims.iter().zip(&start).map(|(&d, &s)| d.div_ceil(2).min(d - s)).collect();
+        let ext = external.as_ref().map(|x| (x, names.as_slice()));
+        let block = read_block(ctx, &layout, &space, elem, &filters, fill.as_ref(), ext, &start, &count)
+            .unwrap_or_else(|err| panic!("{} {}: block: {}", e.label, e.path, err));
+        assert_eq!(block, extract(&want, &space.dims, &start, &count, elem), "{} {}: block {:?}+{:?}", e.label, e.path, start, count);
+    }
     let size = storage_size(ctx, &layout, &space, elem).unwrap();
     if external.is_none() {
         assert_eq!(size, e.storage, "{} {}: storage size", e.label, e.path);
@@ -110,4 +136,40 @@ fn every_manifest_dataset_reads_as_h5py() {
     assert!(failed.is_empty(), "{} failures:\n{}", failed.len(), failed.join("\n"));
     assert!(checked >= 210, "only {} datasets checked; skipped {:?}", checked, skipped);
     assert!(skipped.is_empty(), "skipped {:?}", skipped);
+}
+
+#[test]
+fn read_block_only_touches_intersecting_chunks() {
+    let e = manifest().into_iter().find(|e| e.label == "local" && e.path == "btree2_gzip").unwrap();
+    let mut bytes = std::fs::read(file_of(&e.label)).unwrap();
+    let limits = Limits::default();
+    let locs = {
+        let st = h5kit_core::MemStorage::new(bytes.clone());
+        let sb = Superblock::read(&st).unwrap();
+        let ctx = sb.context(&st, &limits);
+        let oh = ObjectHeader::read(ctx, e.address).unwrap();
+        let Some(Message::Layout(layout)) = oh.first(msg_type::LAYOUT, ctx.sizes).unwrap() else { panic!() };
+        let Some(Message::Dataspace(MaybeShared::Inline(space))) = oh.first(msg_type::DATASPACE, ctx.sizes).unwrap() else { panic!() };
+        h5kit_dataset::chunk_locations(ctx, &layout, &space, 8, true).unwrap()
+    };
+    // Corrupt the zlib stream of the chunk at (8, 8).
+    let bad = locs.iter().find(|c| c.offsets == [8, 8]).unwrap();
+    for b in &mut bytes[bad.address as usize..bad.address as usize + 4] {
+        *b ^= 0xff;
+    }
+    let st = h5kit_core::MemStorage::new(bytes);
+    let sb = Superblock::read(&st).unwrap();
+    let ctx = sb.context(&st, &limits);
+    let oh = ObjectHeader::read(ctx, e.address).unwrap();
+    let Some(Message::Layout(layout)) = oh.first(msg_type::LAYOUT, ctx.sizes).unwrap() else { panic!() };
+    let Some(Message::Dataspace(MaybeShared::Inline(space))) = oh.first(msg_type::DATASPACE, ctx.sizes).unwrap() else { panic!() };
+    let Some(Message::FilterPipeline(MaybeShared::Inline(filters))) = oh.first(msg_type::FILTER_PIPELINE, ctx.sizes).unwrap() else { panic!() };
+    let err = read_all(ctx, &layout, &space, 8, &filters, None, None).unwrap_err();
+    assert_eq!(err.offset, Some(bad.address), "{}", err);
+    // Rows 0..8, columns 0..8 do not touch the chunk at (8, 8).
+    let block = read_block(ctx, &layout, &space, 8, &filters, None, None, &[0, 0], &[8, 8]).unwrap();
+    let want = std::fs::read(format!("{}/read_expected/{}", DATA, e.expected)).unwrap();
+    assert_eq!(block, extract(&want, &[9, 11], &[0, 0], &[8, 8], 8));
+    assert!(read_block(ctx, &layout, &space, 8, &filters, None, None, &[8, 8], &[1, 1]).is_err());
+    assert!(read_block(ctx, &layout, &space, 8, &filters, None, None, &[8, 8], &[2, 1]).is_err());
 }
