@@ -8,7 +8,8 @@
 //! levels are addressed directly from the index block; the others through one secondary block
 //! per level. Data blocks with more elements than a page (`2^Max Dblk Page Nelmts Bits`) are
 //! paged: the pages follow the data block's prefix, and the secondary block's "Page Bitmap"
-//! marks the initialized ones.
+//! marks the initialized ones (one bitmap of `ceil(pages / 8)` bytes per data block, bit `i`
+//! = page `i`, most significant bit first).
 
 use h5kit_core::{Context, Error, Reader, Result};
 
@@ -220,7 +221,9 @@ impl Parse<'_> {
         let o = ctx.sizes.offset as u64;
         let paged = dblk_nelmts > self.page_nelmts();
         let npages = if paged { dblk_nelmts / self.page_nelmts() } else { 0 };
-        let bitmap_len = if paged { mul(ndblks, npages, address, "extensible array")?.div_ceil(8) } else { 0 };
+        // One bitmap of ceil(npages / 8) bytes per data block (libhdf5 H5EA_SBLOCK_SIZE).
+        let init_size = npages.div_ceil(8);
+        let bitmap_len = mul(ndblks, init_size, address, "extensible array")?;
         let len = 6 + o + self.h.arr_off_size() as u64 + bitmap_len + mul(ndblks, o, address, "extensible array")?;
         let data = read_checked(&ctx, address, len, "extensible array secondary block")?;
         let mut r = block_reader(&ctx, &data, address, &self.h, b"EASB", "extensible array secondary block")?;
@@ -230,7 +233,7 @@ impl Parse<'_> {
         for d in 0..ndblks {
             let a = r.address_field()?;
             if let Some(a) = a {
-                let pages = if paged { Some((&bitmap[..], d * npages)) } else { None };
+                let pages = if paged { Some((&bitmap[..], d * init_size * 8)) } else { None };
                 self.data_block(a, index, dblk_nelmts, pages)?;
             }
             index = add(index, dblk_nelmts, address, "extensible array")?;

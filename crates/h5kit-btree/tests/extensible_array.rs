@@ -56,3 +56,39 @@ fn filtered_arrays() {
     assert_eq!((v[0].address, v[1].address, v[9999].address), (127205, 127925, 375395));
     assert!(extensible_array::read_chunks(ctx, 131409, false, 0).is_err());
 }
+
+#[test]
+fn paged_data_blocks_with_uninitialized_page() {
+    // tests/data/paged_earray.hdf5 (tests/data/mk_paged_ea.py, libhdf5 2.0): two 1-D datasets
+    // of 140000 one-element chunks, elements 3, 20 and 132170 written. Element 132170 sits in
+    // page 1 of a 2048-element paged data block whose page 0 was never initialized.
+    // h5py get_chunk_info: plain (3)@2048, (20)@2049, (132170)@2050, 1 byte each;
+    // gzip (layout message version 5: Chunk Size is Size of Offsets wide, element size 20):
+    // (3)@2051, (20)@2060, (132170)@2069, 9 bytes each.
+    let path = format!("{}/tests/data/paged_earray.hdf5", env!("CARGO_MANIFEST_DIR"));
+    let storage = h5kit_core::FileStorage::open(path).unwrap();
+    let sb = h5kit_superblock::Superblock::read(&storage).unwrap();
+    let limits = h5kit_core::Limits::default();
+    let ctx = sb.context(&storage, &limits);
+    let h = ExtensibleArrayHeader::read(ctx, 447).unwrap();
+    assert_eq!(h.max_data_block_page_nelmts_bits, 10);
+    assert_eq!(h.max_index_set, 132171);
+    let v = extensible_array::read_chunks(ctx, 447, false, 0).unwrap();
+    assert_eq!(
+        v,
+        vec![
+            ChunkEntry { index: 3, address: 2048, size: 0, filter_mask: 0 },
+            ChunkEntry { index: 20, address: 2049, size: 0, filter_mask: 0 },
+            ChunkEntry { index: 132170, address: 2050, size: 0, filter_mask: 0 },
+        ]
+    );
+    let v = extensible_array::read_chunks(ctx, 1961, true, 8).unwrap();
+    assert_eq!(
+        v,
+        vec![
+            ChunkEntry { index: 3, address: 2051, size: 9, filter_mask: 0 },
+            ChunkEntry { index: 20, address: 2060, size: 9, filter_mask: 0 },
+            ChunkEntry { index: 132170, address: 2069, size: 9, filter_mask: 0 },
+        ]
+    );
+}
