@@ -151,7 +151,10 @@ pub fn chunk_locations(
         ChunkIndex::ExtensibleArray { address: Some(a), .. } => {
             // libhdf5 (H5Dearray.c) numbers chunks row-major over the maximum chunk grid with
             // the unlimited dimension moved first ("swizzled"); it is the slowest-changing one.
-            let max = dataspace.max_dims.clone().unwrap_or_else(|| dataspace.dims.clone());
+            let max = match &dataspace.max_dims {
+                Some(m) if m.len() == rank => m.clone(),
+                _ => dataspace.dims.clone(),
+            };
             let unlim = max.iter().position(|&d| d == UNLIMITED).unwrap_or(0);
             let mut order: Vec<usize> = vec![unlim];
             order.extend((0..rank).filter(|&r| r != unlim));
@@ -364,6 +367,9 @@ pub fn read_block(
             let full = chunk_bytes(chunk_dims, element_size)?;
             let no_edge_filter = flags & 1 != 0;
             for c in chunk_locations(ctx, layout, dataspace, element_size, filtered)? {
+                if c.offsets.len() != rank || chunk_dims.len() != rank {
+                    return Err(Error::format(c.address, "chunk rank differs from the dataspace rank"));
+                }
                 let lo_c: Vec<u64> = (0..rank).map(|r| c.offsets[r].max(start[r])).collect();
                 let hi_c: Vec<u64> =
                     (0..rank).map(|r| c.offsets[r].saturating_add(chunk_dims[r]).min(hi[r])).collect();

@@ -173,3 +173,87 @@ fn read_block_only_touches_intersecting_chunks() {
     assert!(read_block(ctx, &layout, &space, 8, &filters, None, None, &[8, 8], &[1, 1]).is_err());
     assert!(read_block(ctx, &layout, &space, 8, &filters, None, None, &[8, 8], &[2, 1]).is_err());
 }
+
+#[test]
+fn hostile_layouts_and_dataspaces_never_panic() {
+    use h5kit_object_header::{ChunkIndex, Layout};
+    let limits = Limits { max_alloc: 1 << 22, max_items: 1 << 16, ..Limits::default() };
+    let mut rng = 0x1234_5678_9abc_def0u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut tried = 0;
+    let mut current: Option<(String, FileStorage, Superblock)> = None;
+    for e in manifest().into_iter().step_by(3) {
+        if current.as_ref().map(|c| &c.0) != Some(&e.label) {
+            let st = FileStorage::open(file_of(&e.label)).unwrap();
+            let sb = Superblock::read(&st).unwrap();
+            current = Some((e.label.clone(), st, sb));
+        }
+        let (_, st, sb) = current.as_ref().unwrap();
+        let ctx = sb.context(st, &limits);
+        let oh = ObjectHeader::read(ctx, e.address).unwrap();
+        let Some(Message::Layout(layout)) = oh.first(msg_type::LAYOUT, ctx.sizes).unwrap() else { continue };
+        let Some(Message::Dataspace(MaybeShared::Inline(space))) = oh.first(msg_type::DATASPACE, ctx.sizes).unwrap() else { continue };
+        let filters = match oh.first(msg_type::FILTER_PIPELINE, ctx.sizes).unwrap() {
+            Some(Message::FilterPipeline(MaybeShared::Inline(p))) => p,
+            _ => FilterPipeline::default(),
+        };
+        let specials = [0u64, 1, 2, 3, 7, 1 << 20, u32::MAX as u64, u64::MAX / 3, u64::MAX];
+        for _ in 0..40 {
+            let mut l = layout.clone();
+            let mut s = space.clone();
+            let pick = |v: u64| specials[(v % specials.len() as u64) as usize];
+            match next() % 6 {
+                0 => {
+                    if let Some(d) = s.dims.first_mut() {
+                        *d = pick(next());
+                    }
+                }
+                1 => {
+                    if let Layout::Chunked { chunk_dims, .. } = &mut l.layout {
+                        if let Some(c) = chunk_dims.last_mut() {
+                            *c = pick(next());
+                        }
+                    }
+                }
+                2 => {
+                    if let Layout::Chunked { index, .. } = &mut l.layout {
+                        let shift = next() % 64;
+                        match index {
+                            ChunkIndex::BTreeV1 { address: Some(a) }
+                            | ChunkIndex::Implicit { address: Some(a) }
+                            | ChunkIndex::SingleChunk { address: Some(a), .. }
+                            | ChunkIndex::FixedArray { address: Some(a), .. }
+                            | ChunkIndex::ExtensibleArray { address: Some(a), .. }
+                            | ChunkIndex::BTreeV2 { address: Some(a), .. } => *a = a.wrapping_add(shift),
+                            _ => {}
+                        }
+                    }
+                    if let Layout::Contiguous { address: Some(a), .. } = &mut l.layout {
+                        *a = pick(next());
+                    }
+                }
+                3 => s.max_dims = Some(s.dims.iter().map(|_| pick(next())).collect()),
+                4 => {
+                    s.dims.push(pick(next()));
+                }
+                _ => l.version = 5,
+            }
+            let elem = [1usize, 4, 8, 3][(next() % 4) as usize];
+            let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = read_all(ctx, &l, &s, elem, &filters, None, None);
+                let _ = storage_size(ctx, &l, &s, elem);
+                let start: Vec<u64> = s.dims.iter().map(|d| d / 2).collect();
+                let count: Vec<u64> = s.dims.iter().map(|d| (d / 2).min(3)).collect();
+                let _ = read_block(ctx, &l, &s, elem, &filters, None, None, &start, &count);
+            }));
+            assert!(res.is_ok(), "{} {}: panic with layout {:?} dataspace {:?} elem {}", e.label, e.path, l, s, elem);
+            tried += 1;
+        }
+    }
+    assert!(tried > 1000);
+}
