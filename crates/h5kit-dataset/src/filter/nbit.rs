@@ -29,6 +29,16 @@ enum Desc {
 }
 
 impl Desc {
+    /// Packed bits of one element.
+    fn bits(&self) -> u64 {
+        match self {
+            Desc::Atomic { precision, .. } => u64::from(*precision),
+            Desc::Noop { size } => (*size as u64).saturating_mul(8),
+            Desc::Array { size, base } => base.bits().saturating_mul((*size / base.size().max(1)) as u64),
+            Desc::Compound { members, .. } => members.iter().fold(0u64, |a, (_, m)| a.saturating_add(m.bits())),
+        }
+    }
+
     fn size(&self) -> usize {
         match self {
             Desc::Atomic { size, .. } | Desc::Array { size, .. } | Desc::Compound { size, .. } | Desc::Noop { size } => *size,
@@ -145,6 +155,11 @@ pub fn decode(data: &[u8], cd: &[u32], limits: &Limits, at: u64) -> Result<Vec<u
     let desc = p.desc(0)?;
     let size = desc.size() as u64;
     let total = nelmts.checked_mul(size).ok_or_else(|| Error::format(at, "n-bit: chunk size overflows"))?;
+    // The packed input must hold every element's bits: bounds the allocation by the input.
+    let need = desc.bits().saturating_mul(nelmts);
+    if need > (data.len() as u64).saturating_mul(8) {
+        return Err(Error::format(at, format!("n-bit: {} elements need {} bits, the chunk has {}", nelmts, need, data.len() * 8)));
+    }
     let n = limits.check_alloc(total, at, "n-bit output")?;
     let mut out = vec![0u8; n];
     let mut r = BitReader::new(data, at, "n-bit");

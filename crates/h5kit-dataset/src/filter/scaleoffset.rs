@@ -44,8 +44,12 @@ pub fn decode(data: &[u8], cd: &[u32], limits: &Limits, at: u64) -> Result<Vec<u
         return Err(Error::format(at, format!("scale-offset: minbits {} wider than the type ({} bits)", minbits, width)));
     }
     let total = nelmts.checked_mul(size as u64).ok_or_else(|| Error::format(at, "scale-offset: size overflows"))?;
-    let n = limits.check_alloc(total, at, "scale-offset output")?;
     let payload = &data[HEADER..];
+    let need = nelmts.saturating_mul(u64::from(minbits));
+    if need > (payload.len() as u64).saturating_mul(8) {
+        return Err(Error::format(at, format!("scale-offset: {} elements of {} bits do not fit in {} bytes", nelmts, minbits, payload.len())));
+    }
+    let n = limits.check_alloc(total, at, "scale-offset output")?;
     let mut out = vec![0u8; n];
     if minbits == width {
         let src = payload.get(..n).ok_or_else(|| Error::format(at, "scale-offset: data truncated"))?;
