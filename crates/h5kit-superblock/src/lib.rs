@@ -109,6 +109,23 @@ impl Superblock {
         Context::new(storage, self.sizes, limits, self.effective_base_address())
     }
 
+    /// Fails when the storage is shorter than the stored "End of File Address" (a truncated
+    /// file). libhdf5 compares the stored value with the absolute file size (what it writes
+    /// there, userblock included), and so do we.
+    pub fn check_truncation(&self, storage: &dyn Storage) -> Result<()> {
+        if storage.len() < self.end_of_file_address {
+            return Err(Error::format(
+                0,
+                format!(
+                    "truncated file: {} bytes, the superblock's end of file address is {}",
+                    storage.len(),
+                    self.end_of_file_address
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Userblock size in bytes (the space before the superblock).
     pub fn userblock_size(&self) -> u64 {
         self.superblock_address

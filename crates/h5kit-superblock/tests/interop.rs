@@ -169,6 +169,7 @@ fn every_interop_superblock_decodes() {
             assert_eq!(sb.root_group_entry.is_some(), sb.version < 2, "{}", path.display());
             assert!(sb.end_of_file_address <= st.len() + sb.superblock_address, "{}", path.display());
             root_header_is_there(&st, &sb);
+            sb.check_truncation(&st).unwrap_or_else(|e| panic!("{}: {}", path.display(), e));
             n += 1;
         }
     }
@@ -191,4 +192,13 @@ fn corruption_never_panics() {
     b.push(0);
     assert!(Superblock::read(&h5kit_core::MemStorage::new(b)).is_err());
     let _ = (Context::new, Reader::new);
+}
+
+#[test]
+fn truncated_file_is_reported() {
+    let bytes = std::fs::read(interop("jhdf/test_userblock_earliest.hdf5")).unwrap();
+    let cut = h5kit_core::MemStorage::new(bytes[..1311].to_vec());
+    let sb = Superblock::read(&cut).unwrap();
+    let e = sb.check_truncation(&cut).unwrap_err();
+    assert!(e.message.contains("1311") && e.message.contains("1312"), "{}", e);
 }
