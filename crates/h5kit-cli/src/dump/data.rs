@@ -248,6 +248,72 @@ impl<'a> Fmt<'a> {
     }
 }
 
+/// Object references at the top level of a dataset or attribute: h5dump 1.10.8 prints each
+/// referenced object's kind, address and path, then that object's data (datasets) or an
+/// empty `DATA {}` (groups, datatypes).
+#[allow(clippy::too_many_arguments)]
+fn print_references(
+    p: &mut Printer,
+    file: &File,
+    refs: &RefPaths,
+    kind: ReferenceKind,
+    size: usize,
+    count: u64,
+    raw: &[u8],
+    width: Option<usize>,
+) -> bool {
+    let mut ok = true;
+    p.indent += 1;
+    for i in 0..count {
+        let start = usize::try_from(i).unwrap_or(usize::MAX).saturating_mul(size);
+        let eb = raw.get(start..start.saturating_add(size)).unwrap_or(&[]);
+        if eb.iter().all(|&b| b == 0) {
+            p.put("NULL");
+            continue;
+        }
+        if kind != ReferenceKind::Object {
+            ok = false;
+            continue;
+        }
+        let addr = super::values::read_uint(eb, ByteOrder::LittleEndian);
+        let obj = match file.object_at(addr, refs.get(&addr).map(|r| r.1.as_str()).unwrap_or("")) {
+            Ok(o) => o,
+            Err(_) => {
+                ok = false;
+                continue;
+            }
+        };
+        let k = match &obj {
+            Object::Group(_) => "GROUP",
+            Object::Dataset(_) => "DATASET",
+            Object::Datatype(_) => "DATATYPE",
+        };
+        match refs.get(&addr) {
+            Some((_, path)) => p.put(&format!("{} {} \"{}\"", k, addr, path)),
+            None => p.put(&format!("{} {}", k, addr)),
+        }
+        p.indent += 1;
+        match &obj {
+            Object::Dataset(d) if !matches!(d.datatype().class, TypeClass::Reference { .. }) => match d.read_raw() {
+                Ok(data) => ok &= print_data(p, file, refs, d.datatype(), d.dataspace(), &data, width),
+                Err(_) => {
+                    p.put("DATA {");
+                    p.put("}");
+                    ok = false;
+                }
+            },
+            _ => {
+                p.put("DATA {");
+                p.put("}");
+            }
+        }
+        p.indent -= 1;
+    }
+    p.indent -= 1;
+    p.put("}");
+    ok
+}
+
 /// Index prefix `(i,j): ` of element `n` (row-major) of a dataspace with `dims`.
 fn prefix(n: u64, dims: &[u64]) -> String {
     if dims.is_empty() {
@@ -281,6 +347,9 @@ pub fn print_data(
         DataspaceKind::Null => 0,
         _ => space.element_count().unwrap_or(0),
     };
+    if let TypeClass::Reference { kind } = &dt.class {
+        return print_references(p, file, refs, *kind, dt.size as usize, count, raw, width);
+    }
     let dims: Vec<u64> = if space.kind == DataspaceKind::Simple { space.dims.clone() } else { Vec::new() };
     let size_last_dim = dims.last().copied().unwrap_or(0);
     let ncols = match width {
@@ -299,6 +368,8 @@ pub fn print_data(
     let mut cur_elmt = 0u64;
     let mut elmt_counter = 0u64;
     let mut started = false;
+    // h5dump 1.10.8 starts a new line after an element that spanned several lines.
+    let mut prev_multiline = false;
     for i in 0..count {
         let start = usize::try_from(i).unwrap_or(usize::MAX).saturating_mul(size);
         let eb = raw.get(start..start.saturating_add(size)).unwrap_or(&[]);
@@ -308,7 +379,7 @@ pub fn print_data(
         }
         let ncount = count_cols(&s);
         let mut need_prefix = !started;
-        if cur_column + ncount + 1 > ncols && prev_prefix_len + ncount + 1 <= ncols {
+        if cur_column + ncount + 1 > ncols && (prev_multiline || prev_prefix_len + ncount + 1 <= ncols) {
             need_prefix = true;
         }
         let mut dimension_break = true;
@@ -339,6 +410,7 @@ pub fn print_data(
         }
         line.push_str(&s);
         cur_column += s.len();
+        prev_multiline = s.contains('\n');
         cur_elmt += 1;
         elmt_counter = if dimension_break { elmt_counter + 1 } else { 1 };
     }

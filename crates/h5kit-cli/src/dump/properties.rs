@@ -3,7 +3,7 @@
 //! Pipeline Message"), fill value and allocation time (IV.A.2.f "The Data Storage - Fill
 //! Value Message").
 
-use h5kit::{AllocTime, Dataset, DataspaceKind, FillTime, FillValue, Filter, Layout};
+use h5kit::{AllocTime, Dataset, DataspaceKind, Datatype, FillTime, FillValue, Filter, Layout, TypeClass};
 
 use super::printer::Printer;
 use super::values::simple_element_text;
@@ -85,6 +85,27 @@ enum FillStatus<'a> {
     User(&'a [u8]),
 }
 
+/// Size of one element as libhdf5 reports it for `H5Dget_type`: variable-length strings are
+/// `char*` (8 bytes) and sequences `hvl_t` (16 bytes) in memory; compounds change by the same
+/// amounts as their members.
+pub fn memory_size(dt: &Datatype) -> u64 {
+    match &dt.class {
+        TypeClass::VarLenString { .. } => 8,
+        TypeClass::VarLenSequence { .. } => 16,
+        TypeClass::Array { dims, base } => {
+            dims.iter().fold(memory_size(base), |a, &d| a.saturating_mul(u64::from(d)))
+        }
+        TypeClass::Compound { members } => {
+            let mut size = i128::from(dt.size);
+            for m in members {
+                size += i128::from(memory_size(&m.datatype)) - i128::from(m.datatype.size);
+            }
+            u64::try_from(size.max(0)).unwrap_or(0)
+        }
+        _ => u64::from(dt.size),
+    }
+}
+
 /// Writes STORAGE_LAYOUT, FILTERS, FILLVALUE and ALLOCATION_TIME blocks for a dataset.
 pub fn print_dcpl(p: &mut Printer, ds: &Dataset) {
     let storage_size = ds.storage_size().unwrap_or(0);
@@ -100,7 +121,7 @@ pub fn print_dcpl(p: &mut Printer, ds: &Dataset) {
             let space = ds.dataspace();
             if !filters.is_empty() && space.kind == DataspaceKind::Simple && !space.dims.is_empty() {
                 let n = space.dims.iter().fold(1u64, |a, &d| a.saturating_mul(d));
-                let uncomp = n.saturating_mul(u64::from(ds.datatype().size));
+                let uncomp = n.saturating_mul(memory_size(ds.datatype()));
                 let ratio = if storage_size != 0 { uncomp as f64 / storage_size as f64 } else { 0.0 };
                 p.put(&format!("SIZE {} ({:.3}:1 COMPRESSION)", storage_size, ratio));
             } else {
