@@ -6,7 +6,8 @@
 //! Direct block checksums (header flag bit 1) cover the whole block with the checksum field
 //! set to zero; for filtered blocks they cover the unfiltered block.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use h5kit_btree::v2::{BTreeV2, Record};
 use h5kit_core::{Context, Error, Reader, Result};
@@ -78,6 +79,50 @@ pub struct FractalHeap {
     pub max_direct_rows: u32,
     /// The file's Size of Offsets / Size of Lengths (huge object IDs use them).
     pub sizes: h5kit_core::Sizes,
+    /// Verified (and unfiltered) direct blocks already read, by address.
+    cache: BlockCache,
+}
+
+/// Most bytes of direct blocks kept by one [`FractalHeap`] between `read_object` calls.
+const CACHE_BYTES: usize = 8 << 20;
+
+/// A small cache of direct blocks, so that reading every object of a heap reads and checks
+/// each block once. Clones start empty; equality ignores it.
+#[derive(Default)]
+struct BlockCache(Mutex<HashMap<u64, Arc<Vec<u8>>>>);
+
+impl Clone for BlockCache {
+    fn clone(&self) -> Self {
+        BlockCache::default()
+    }
+}
+impl PartialEq for BlockCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for BlockCache {}
+impl std::fmt::Debug for BlockCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlockCache")
+    }
+}
+
+impl BlockCache {
+    fn get(&self, address: u64) -> Option<Arc<Vec<u8>>> {
+        self.0.lock().ok()?.get(&address).cloned()
+    }
+    fn put(&self, address: u64, block: Arc<Vec<u8>>) {
+        if let Ok(mut m) = self.0.lock() {
+            let total: usize = m.values().map(|b| b.len()).sum();
+            if total.saturating_add(block.len()) > CACHE_BYTES {
+                m.clear();
+            }
+            if block.len() <= CACHE_BYTES {
+                m.insert(address, block);
+            }
+        }
+    }
 }
 
 /// A decoded heap ID.
@@ -211,6 +256,7 @@ impl FractalHeap {
             heap_length_size,
             max_direct_rows,
             sizes: ctx.sizes,
+            cache: BlockCache::default(),
         })
     }
 
@@ -375,7 +421,14 @@ impl FractalHeap {
         } else {
             self.locate_direct_block(ctx, root, offset)?
         };
-        let block = self.read_direct_block(ctx, block_addr, block_offset, block_size, filtered)?;
+        let block = match self.cache.get(block_addr) {
+            Some(b) => b,
+            None => {
+                let b = Arc::new(self.read_direct_block(ctx, block_addr, block_offset, block_size, filtered)?);
+                self.cache.put(block_addr, b.clone());
+                b
+            }
+        };
         let rel = offset - block_offset;
         let start = usize::try_from(rel).map_err(|_| overflow(at))?;
         let n = usize::try_from(length).map_err(|_| overflow(at))?;
@@ -621,4 +674,128 @@ pub struct IndirectBlock {
     pub direct: Vec<Option<ChildDirectBlock>>,
     /// Child indirect blocks (N entries, row-major).
     pub indirect: Vec<Option<u64>>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+    use h5kit_core::{Limits, MemStorage, Sizes};
+
+    /// A heap header as libhdf5 writes for dense links (width 4, 512..65536, 32 bits),
+    /// with the given heap ID length.
+    fn heap(id_len: u16, filtered: bool) -> FractalHeap {
+        FractalHeap {
+            address: 100,
+            heap_id_length: id_len,
+            io_filters_encoded_length: 0,
+            flags: 2,
+            max_managed_object_size: 4096,
+            next_huge_object_id: 0,
+            huge_object_btree_address: None,
+            free_space: 0,
+            free_space_manager_address: None,
+            managed_space: 0,
+            allocated_managed_space: 0,
+            direct_block_allocation_iterator_offset: 0,
+            managed_objects: 0,
+            huge_objects_size: 0,
+            huge_objects: 0,
+            tiny_objects_size: 0,
+            tiny_objects: 0,
+            table_width: 4,
+            starting_block_size: 512,
+            max_direct_block_size: 65536,
+            max_heap_size: 32,
+            starting_root_rows: 1,
+            root_block_address: None,
+            current_root_rows: 0,
+            filtered_root_direct_block_size: None,
+            root_filter_mask: 0,
+            filters: if filtered { vec![Filter { id: 1, flags: 0, client_data: vec![6] }] } else { Vec::new() },
+            heap_offset_size: 4,
+            heap_length_size: 2,
+            max_direct_rows: 9,
+            sizes: Sizes::default(),
+            cache: BlockCache::default(),
+        }
+    }
+
+    fn ctx_for<'a>(s: &'a MemStorage, l: &'a Limits) -> Context<'a> {
+        Context::new(s, Sizes::default(), l, 0)
+    }
+
+    #[test]
+    fn tiny_normal_and_extended() {
+        let s = MemStorage::new(vec![0; 16]);
+        let l = Limits::default();
+        let ctx = ctx_for(&s, &l);
+        // Normal form (ID length <= 18): low 4 bits = length - 1.
+        let h = heap(8, false);
+        let id = [0x20 | 2, b'a', b'b', b'c', 0, 0, 0, 0];
+        assert_eq!(h.parse_id(&id).unwrap(), HeapId::Tiny { data: b"abc" });
+        assert_eq!(h.read_object(ctx, &id).unwrap(), b"abc");
+        // Length past the ID: error, not panic.
+        assert!(h.read_object(ctx, &[0x20 | 15, 1, 2]).is_err());
+        // Extended form (ID length > 18): 12-bit length over the first two bytes.
+        let h = heap(20, false);
+        let mut id = vec![0x20, 4]; // length 5
+        id.extend_from_slice(b"hello");
+        id.resize(20, 0);
+        assert_eq!(h.read_object(ctx, &id).unwrap(), b"hello");
+        // Version bits other than 0 are rejected, and type 3 is invalid.
+        assert!(h.parse_id(&[0x40, 0, 0]).is_err());
+        assert!(h.parse_id(&[0x30, 0, 0]).is_err());
+        assert!(h.parse_id(&[]).is_err());
+    }
+
+    #[test]
+    fn huge_ids_direct_and_indirect() {
+        let mut data = vec![0u8; 64];
+        data[40..45].copy_from_slice(b"HUGE!");
+        let s = MemStorage::new(data);
+        let l = Limits::default();
+        let ctx = ctx_for(&s, &l);
+        // 17-byte IDs hold address + length (8 + 8): directly accessed.
+        let h = heap(17, false);
+        let mut id = vec![0x10];
+        id.extend_from_slice(&40u64.to_le_bytes());
+        id.extend_from_slice(&5u64.to_le_bytes());
+        assert_eq!(h.parse_id(&id).unwrap(), HeapId::HugeDirect { address: 40, length: 5 });
+        assert_eq!(h.read_object(ctx, &id).unwrap(), b"HUGE!");
+        // Past the end of the file: error.
+        id[1] = 62;
+        assert!(h.read_object(ctx, &id).is_err());
+        // 8-byte IDs: indirect, 7-byte key; without a huge B-tree this is an error.
+        let h = heap(8, false);
+        let id = [0x10, 7, 0, 0, 0, 0, 0, 0];
+        assert_eq!(h.parse_id(&id).unwrap(), HeapId::HugeIndirect { id: 7 });
+        assert!(h.read_object(ctx, &id).is_err());
+        // Filtered heaps need 8 + 8 + 4 + 8 bytes after the flag byte for direct IDs.
+        let h = heap(29, true);
+        let mut id = vec![0x10];
+        id.extend_from_slice(&1u64.to_le_bytes());
+        id.extend_from_slice(&2u64.to_le_bytes());
+        id.extend_from_slice(&0u32.to_le_bytes());
+        id.extend_from_slice(&3u64.to_le_bytes());
+        assert_eq!(
+            h.parse_id(&id).unwrap(),
+            HeapId::HugeDirectFiltered { address: 1, length: 2, filter_mask: 0, memory_size: 3 }
+        );
+    }
+
+    #[test]
+    fn managed_ids_are_bounds_checked() {
+        let s = MemStorage::new(vec![0; 64]);
+        let l = Limits::default();
+        let ctx = ctx_for(&s, &l);
+        let h = heap(7, false);
+        // offset 16, length 5 -> 4-byte offset + 2-byte length.
+        let id = [0x00, 16, 0, 0, 0, 5, 0];
+        assert_eq!(h.parse_id(&id).unwrap(), HeapId::Managed { offset: 16, length: 5 });
+        // Empty heap (no root block): error.
+        assert!(h.read_object(ctx, &id).is_err());
+        // Truncated ID: error.
+        assert!(h.parse_id(&[0x00, 1, 2]).is_err());
+    }
 }
