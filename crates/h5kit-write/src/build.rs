@@ -40,6 +40,15 @@ enum Block {
     CNode(usize, usize, usize),
     FaHdr(usize),
     FaData(usize),
+    /// Extensible array: header, index block, secondary block (super block number), data
+    /// block (super block number, data block in it).
+    EaHdr(usize),
+    EaIblock(usize),
+    EaSblock(usize, usize),
+    EaDblock(usize, usize, u64),
+    /// v2 B-tree chunk index: header and root leaf.
+    CBt2Hdr(usize),
+    CBt2Leaf(usize),
     /// Dense link storage: fractal heap header, its root direct block, v2 B-tree header and
     /// its root leaf.
     FHeap(usize),
@@ -74,6 +83,50 @@ enum Index {
     BTreeV1,
     Single,
     FixedArray,
+    ExtArray,
+    BTreeV2,
+}
+
+/// Extensible array creation parameters (libhdf5's chunk index defaults): max bits, index
+/// block elements, secondary block min data pointers, data block min elements, page bits.
+const EA_MAX_BITS: u8 = 32;
+const EA_IDX_ELMTS: u64 = 4;
+const EA_SBLK_MIN_PTRS: u64 = 4;
+const EA_DBLK_MIN_ELMTS: u64 = 16;
+const EA_PAGE_BITS: u8 = 10;
+/// Super blocks whose data blocks are addressed from the index block (2 log2(min ptrs)).
+const EA_IBLOCK_SBLKS: usize = 4;
+/// v2 B-tree chunk index node size (libhdf5 default; raised so all records fit the root).
+const BT2_CHUNK_NODE: u32 = 2048;
+
+/// Super block `u` of an extensible array: data blocks, elements per data block, first
+/// element index (after the index block's elements), first data block number.
+fn ea_sblk(u: usize) -> (u64, u64, u64, u64) {
+    let mut start_idx = 0u64;
+    let mut start_dblk = 0u64;
+    for k in 0..u {
+        let nd = 1u64 << (k / 2);
+        let ne = (1u64 << (k.div_ceil(2))) * EA_DBLK_MIN_ELMTS;
+        start_idx += nd * ne;
+        start_dblk += nd;
+    }
+    (1u64 << (u / 2), (1u64 << u.div_ceil(2)) * EA_DBLK_MIN_ELMTS, start_idx, start_dblk)
+}
+
+/// Number of super blocks: 1 + max bits - log2(data block min elements).
+const EA_NSBLKS: usize = 1 + EA_MAX_BITS as usize - 4;
+
+/// Where the extensible array stores element `idx`: `None` = the index block, else (super
+/// block, data block within it, element within the data block).
+fn ea_locate(idx: u64) -> Option<(usize, u64, u64)> {
+    if idx < EA_IDX_ELMTS {
+        return None;
+    }
+    let j = idx - EA_IDX_ELMTS;
+    let u = (63 - (j / EA_DBLK_MIN_ELMTS + 1).leading_zeros()) as usize;
+    let (_, ne, start, _) = ea_sblk(u);
+    let local = j - start;
+    Some((u, local / ne, local % ne))
 }
 
 struct Chunk {
@@ -358,9 +411,24 @@ impl<'a> Plan<'a> {
         }
         let shape = d.shape.clone().unwrap_or_default();
         let max = d.maxshape.clone().unwrap_or_else(|| shape.clone());
-        if max.contains(&UNLIMITED) {
-            // Extensible array / v2 B-tree are not written yet: the v1 B-tree index (layout
-            // version 3) is valid in every file and read by every libhdf5.
+        let unlimited = max.iter().filter(|&&m| m == UNLIMITED).count();
+        let nchunks = Self::chunk_grid(d).iter().product::<u64>();
+        if unlimited == 1 {
+            // libhdf5 indexes extensible arrays over the current chunk counts; when a fixed
+            // dimension can still grow (or the array needs paged data blocks) the v1 B-tree
+            // index (layout version 3, valid in every file) is used instead.
+            let others_fixed = max.iter().zip(&shape).all(|(&m, &s)| m == UNLIMITED || m == s);
+            // Super blocks from 13 on have paged data blocks (more than 2^10 elements).
+            let unpaged_limit = ea_sblk(13).2 + EA_IDX_ELMTS;
+            if others_fixed && nchunks <= unpaged_limit {
+                return Index::ExtArray;
+            }
+            return Index::BTreeV1;
+        }
+        if unlimited > 1 {
+            if nchunks <= 0xffff {
+                return Index::BTreeV2;
+            }
             return Index::BTreeV1;
         }
         let chunks = d.chunks.clone().unwrap_or_default();
@@ -529,6 +597,17 @@ impl<'a> Plan<'a> {
                         v.push(Block::FaHdr(id));
                         v.push(Block::FaData(id));
                     }
+                    Index::ExtArray => {
+                        v.push(Block::EaHdr(id));
+                        v.push(Block::EaIblock(id));
+                        let (sblks, dblks) = self.ea_blocks(id, d);
+                        v.extend(sblks.into_iter().map(|u| Block::EaSblock(id, u)));
+                        v.extend(dblks.into_iter().map(|(u, k)| Block::EaDblock(id, u, k)));
+                    }
+                    Index::BTreeV2 => {
+                        v.push(Block::CBt2Hdr(id));
+                        v.push(Block::CBt2Leaf(id));
+                    }
                     Index::Single => {}
                 }
                 for i in 0..n {
@@ -560,6 +639,12 @@ impl<'a> Plan<'a> {
             Block::FaHdr(id) => self.fa_header(id),
             Block::FaData(id) => self.fa_data(id),
             Block::GCol(i) => Ok(self.gcol(i)),
+            Block::EaHdr(id) => self.ea_header(id),
+            Block::EaIblock(id) => self.ea_iblock(id),
+            Block::EaSblock(id, u) => self.ea_sblock(id, u),
+            Block::EaDblock(id, u, k) => self.ea_dblock(id, u, k),
+            Block::CBt2Hdr(id) => self.cbt2_header(id),
+            Block::CBt2Leaf(id) => self.cbt2_leaf(id),
             Block::FHeap(id) => self.fheap_header(id),
             Block::FDblock(id) => self.fheap_dblock(id),
             Block::Bt2Hdr(id) => self.bt2_header(id),
@@ -737,6 +822,237 @@ impl<'a> Plan<'a> {
         let lastc = chunks.get(last.saturating_sub(1)).ok_or_else(|| Error::usage("internal error: chunk index"))?;
         self.chunk_key(&mut b, d, 0, 0, &lastc.scaled, 1);
         b.zeros((fan - nchildren) * (key_size + 8));
+        Ok(b.v)
+    }
+
+    /// Chunk counts per dimension over the current shape.
+    fn chunk_grid(d: &crate::Ds) -> Vec<u64> {
+        let shape = d.shape.as_deref().unwrap_or(&[]);
+        let cdims = d.chunks.as_deref().unwrap_or(&[]);
+        shape.iter().zip(cdims).map(|(s, c)| s.div_ceil((*c).max(1))).collect()
+    }
+
+    /// Size of one chunk index entry: address, and for filtered chunks the chunk size and
+    /// filter mask.
+    fn chunk_entry_size(d: &crate::Ds) -> usize {
+        if d.filtered() {
+            8 + Self::chunk_size_len(d) + 4
+        } else {
+            8
+        }
+    }
+
+    fn chunk_entry(&self, b: &mut Buf, id: usize, d: &crate::Ds, k: Option<usize>) {
+        let chunks = self.prepared.get(&id).map(|p| p.chunks.as_slice()).unwrap_or(&[]);
+        match k.and_then(|k| chunks.get(k).map(|c| (k, c))) {
+            Some((k, c)) => {
+                b.u64(self.at(Block::Chunk(id, k)));
+                if d.filtered() {
+                    b.uint(c.data.len() as u64, Self::chunk_size_len(d));
+                    b.u32(c.mask);
+                }
+            }
+            None => {
+                b.u64(UNDEFINED_ADDRESS);
+                if d.filtered() {
+                    b.uint(0, Self::chunk_size_len(d));
+                    b.u32(0);
+                }
+            }
+        }
+    }
+
+    /// Extensible array element index of every chunk: the scaled coordinates with the
+    /// unlimited dimension moved first ("swizzled"), linearized row-major.
+    fn ea_slots(&self, id: usize, d: &crate::Ds) -> HashMap<u64, usize> {
+        let grid = Self::chunk_grid(d);
+        let max = d.maxshape.as_deref().unwrap_or(&[]);
+        let ud = max.iter().position(|&m| m == UNLIMITED).unwrap_or(0);
+        let swz = |v: &[u64]| -> Vec<u64> {
+            let mut out = Vec::with_capacity(v.len());
+            out.extend(v.get(ud).copied());
+            out.extend(v.iter().enumerate().filter(|(i, _)| *i != ud).map(|(_, x)| *x));
+            out
+        };
+        let gst = crate::strides(&swz(&grid));
+        let chunks = self.prepared.get(&id).map(|p| p.chunks.as_slice()).unwrap_or(&[]);
+        chunks
+            .iter()
+            .enumerate()
+            .map(|(k, c)| (swz(&c.scaled).iter().zip(&gst).map(|(a, b)| a * b).sum::<u64>(), k))
+            .collect()
+    }
+
+    /// Allocated secondary blocks (super block numbers >= 4) and data blocks.
+    fn ea_blocks(&self, id: usize, d: &crate::Ds) -> (Vec<usize>, Vec<(usize, u64)>) {
+        let mut dblks: Vec<(usize, u64)> = self.ea_slots(id, d).keys().filter_map(|&i| ea_locate(i)).map(|(u, k, _)| (u, k)).collect();
+        dblks.sort();
+        dblks.dedup();
+        let mut sblks: Vec<usize> = dblks.iter().map(|&(u, _)| u).filter(|&u| u >= EA_IBLOCK_SBLKS).collect();
+        sblks.dedup();
+        (sblks, dblks)
+    }
+
+    /// Extensible array header (spec VII.D, EAHD).
+    fn ea_header(&self, id: usize) -> Result<Vec<u8>> {
+        let d = self.dataset(id)?;
+        let slots = self.ea_slots(id, d);
+        let (sblks, dblks) = self.ea_blocks(id, d);
+        let mut sblk_size = 0u64;
+        for &u in &sblks {
+            sblk_size += self.ea_sblock(id, u)?.len() as u64;
+        }
+        let mut dblk_size = 0u64;
+        let mut realized = EA_IDX_ELMTS;
+        for &(u, k) in &dblks {
+            dblk_size += self.ea_dblock(id, u, k)?.len() as u64;
+            realized += ea_sblk(u).1;
+        }
+        let max_idx = slots.keys().max().map(|m| m + 1).unwrap_or(0);
+        let mut b = Buf::new();
+        b.bytes(b"EAHD");
+        b.u8(0);
+        b.u8(d.filtered() as u8);
+        b.u8(Self::chunk_entry_size(d) as u8);
+        b.u8(EA_MAX_BITS);
+        b.u8(EA_IDX_ELMTS as u8);
+        b.u8(EA_DBLK_MIN_ELMTS as u8);
+        b.u8(EA_SBLK_MIN_PTRS as u8);
+        b.u8(EA_PAGE_BITS);
+        b.u64(sblks.len() as u64);
+        b.u64(sblk_size);
+        b.u64(dblks.len() as u64);
+        b.u64(dblk_size);
+        b.u64(max_idx);
+        b.u64(realized);
+        b.u64(self.at(Block::EaIblock(id)));
+        let c = lookup3(&b.v, 0);
+        b.u32(c);
+        Ok(b.v)
+    }
+
+    /// Extensible array index block (EAIB): the first elements, the data block addresses of
+    /// the first super blocks, then secondary block addresses.
+    fn ea_iblock(&self, id: usize) -> Result<Vec<u8>> {
+        let d = self.dataset(id)?;
+        let slots = self.ea_slots(id, d);
+        let (sblks, dblks) = self.ea_blocks(id, d);
+        let mut b = Buf::new();
+        b.bytes(b"EAIB");
+        b.u8(0);
+        b.u8(d.filtered() as u8);
+        b.u64(self.at(Block::EaHdr(id)));
+        for i in 0..EA_IDX_ELMTS {
+            self.chunk_entry(&mut b, id, d, slots.get(&i).copied());
+        }
+        for u in 0..EA_IBLOCK_SBLKS {
+            let (nd, _, _, _) = ea_sblk(u);
+            for k in 0..nd {
+                let a = dblks.contains(&(u, k)).then(|| self.at(Block::EaDblock(id, u, k)));
+                b.addr(a);
+            }
+        }
+        for u in EA_IBLOCK_SBLKS..EA_NSBLKS {
+            b.addr(sblks.contains(&u).then(|| self.at(Block::EaSblock(id, u))));
+        }
+        let c = lookup3(&b.v, 0);
+        b.u32(c);
+        Ok(b.v)
+    }
+
+    /// Extensible array secondary block (EASB) of super block `u` (data blocks unpaged).
+    fn ea_sblock(&self, id: usize, u: usize) -> Result<Vec<u8>> {
+        let d = self.dataset(id)?;
+        let (_, dblks) = self.ea_blocks(id, d);
+        let (nd, _, start, _) = ea_sblk(u);
+        let mut b = Buf::new();
+        b.bytes(b"EASB");
+        b.u8(0);
+        b.u8(d.filtered() as u8);
+        b.u64(self.at(Block::EaHdr(id)));
+        b.u32(start as u32);
+        for k in 0..nd {
+            b.addr(dblks.contains(&(u, k)).then(|| self.at(Block::EaDblock(id, u, k))));
+        }
+        let c = lookup3(&b.v, 0);
+        b.u32(c);
+        Ok(b.v)
+    }
+
+    /// Extensible array data block (EADB) `k` of super block `u`.
+    fn ea_dblock(&self, id: usize, u: usize, k: u64) -> Result<Vec<u8>> {
+        let d = self.dataset(id)?;
+        let slots = self.ea_slots(id, d);
+        let (_, ne, start, _) = ea_sblk(u);
+        let first = start + k * ne;
+        let mut b = Buf::new();
+        b.bytes(b"EADB");
+        b.u8(0);
+        b.u8(d.filtered() as u8);
+        b.u64(self.at(Block::EaHdr(id)));
+        b.u32(first as u32);
+        for e in 0..ne {
+            self.chunk_entry(&mut b, id, d, slots.get(&(EA_IDX_ELMTS + first + e)).copied());
+        }
+        let c = lookup3(&b.v, 0);
+        b.u32(c);
+        Ok(b.v)
+    }
+
+    fn cbt2_record_size(d: &crate::Ds) -> usize {
+        Self::chunk_entry_size(d) + 8 * d.shape.as_ref().map(|s| s.len()).unwrap_or(0)
+    }
+
+    fn cbt2_node_size(&self, d: &crate::Ds) -> u32 {
+        let n = Self::chunk_grid(d).iter().product::<u64>() as usize;
+        let need = 10 + n * Self::cbt2_record_size(d);
+        let mut size = BT2_CHUNK_NODE;
+        while (size as usize) < need {
+            size = size.saturating_mul(2);
+        }
+        size
+    }
+
+    /// v2 B-tree header (spec III.A.2, BTHD) of a chunk index (record type 10 or 11).
+    fn cbt2_header(&self, id: usize) -> Result<Vec<u8>> {
+        let d = self.dataset(id)?;
+        let n = self.prepared.get(&id).map(|p| p.chunks.len()).unwrap_or(0) as u64;
+        let mut b = Buf::new();
+        b.bytes(b"BTHD");
+        b.u8(0);
+        b.u8(if d.filtered() { 11 } else { 10 });
+        b.u32(self.cbt2_node_size(d));
+        b.u16(Self::cbt2_record_size(d) as u16);
+        b.u16(0);
+        b.u8(100);
+        b.u8(40);
+        b.u64(self.at(Block::CBt2Leaf(id)));
+        b.u16(n as u16);
+        b.u64(n);
+        let c = lookup3(&b.v, 0);
+        b.u32(c);
+        Ok(b.v)
+    }
+
+    /// v2 B-tree leaf of a chunk index: records (address, [size, mask,] scaled offsets) in
+    /// scaled-coordinate order.
+    fn cbt2_leaf(&self, id: usize) -> Result<Vec<u8>> {
+        let d = self.dataset(id)?;
+        let chunks = self.prepared.get(&id).map(|p| p.chunks.as_slice()).unwrap_or(&[]);
+        let mut b = Buf::new();
+        b.bytes(b"BTLF");
+        b.u8(0);
+        b.u8(if d.filtered() { 11 } else { 10 });
+        // Chunks are generated in row-major scaled order, which is the record order.
+        for (k, c) in chunks.iter().enumerate() {
+            self.chunk_entry(&mut b, id, d, Some(k));
+            for s in &c.scaled {
+                b.u64(*s);
+            }
+        }
+        let cs = lookup3(&b.v, 0);
+        b.u32(cs);
+        b.v.resize(self.cbt2_node_size(d) as usize, 0);
         Ok(b.v)
     }
 
@@ -1129,6 +1445,22 @@ impl<'a> Plan<'a> {
                                 b.u32(c.map(|c| c.mask).unwrap_or(0));
                             }
                             b.addr(if n > 0 { Some(self.at(Block::Chunk(id, 0))) } else { None });
+                        }
+                        Index::ExtArray => {
+                            b.u8(4);
+                            b.u8(EA_MAX_BITS);
+                            b.u8(EA_IDX_ELMTS as u8);
+                            b.u8(EA_SBLK_MIN_PTRS as u8);
+                            b.u8(EA_DBLK_MIN_ELMTS as u8);
+                            b.u8(EA_PAGE_BITS);
+                            b.addr(if n > 0 { Some(self.at(Block::EaHdr(id))) } else { None });
+                        }
+                        Index::BTreeV2 => {
+                            b.u8(5);
+                            b.u32(self.cbt2_node_size(d));
+                            b.u8(100);
+                            b.u8(40);
+                            b.addr(if n > 0 { Some(self.at(Block::CBt2Hdr(id))) } else { None });
                         }
                         _ => {
                             let (_, entries) = Self::fa_entries(d);

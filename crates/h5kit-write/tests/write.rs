@@ -350,3 +350,53 @@ fn many_links_multilevel_group_btree() {
         }
     });
 }
+
+/// Latest-format chunk indexes: extensible array (one unlimited dimension, also not the
+/// first one), v2 B-tree (two unlimited dimensions), fixed array, filtered and not, with
+/// enough chunks to need extensible array secondary blocks.
+#[test]
+fn latest_chunk_indexes() {
+    let mut w = FileWriter::in_memory(LibVer::Latest);
+    let cases: Vec<(&str, Vec<u64>, Vec<u64>, Vec<u64>, bool)> = vec![
+        ("ea_small", vec![10, 3], vec![UNLIMITED, 3], vec![2, 3], false),
+        ("ea_many", vec![3000], vec![UNLIMITED], vec![5], false),
+        ("ea_many_gz", vec![3000], vec![UNLIMITED], vec![5], true),
+        ("ea_dim1", vec![4, 900], vec![4, UNLIMITED], vec![3, 7], true),
+        ("bt2", vec![20, 30], vec![UNLIMITED, UNLIMITED], vec![6, 7], false),
+        ("bt2_gz", vec![20, 30], vec![UNLIMITED, UNLIMITED], vec![6, 7], true),
+        ("fa_gz", vec![50, 60], vec![50, 60], vec![7, 9], true),
+        ("fa_max", vec![50], vec![80], vec![7], false),
+    ];
+    for (name, shape, max, chunks, gz) in &cases {
+        let mut spec = DatasetSpec::new(dtype::int(4, true), shape);
+        spec.maxshape = Some(max.clone());
+        spec.chunks = Some(chunks.clone());
+        if *gz {
+            spec.deflate = Some(5);
+        }
+        w.create_dataset(name, spec).unwrap();
+        let n: u64 = shape.iter().product();
+        w.write_dataset(name, &i32s(&(0..n as i32).map(|i| i * 3 + 1).collect::<Vec<_>>())).unwrap();
+    }
+    let path = tmp("indexes-latest.h5");
+    std::fs::write(&path, w.to_bytes().unwrap()).unwrap();
+    let code = r#"
+for name in ['ea_small', 'ea_many', 'ea_many_gz', 'ea_dim1', 'bt2', 'bt2_gz', 'fa_gz', 'fa_max']:
+    d = f[name]
+    v = d[...].ravel()
+    ok = bool((v == np.arange(v.size) * 3 + 1).all())
+    print(name, d.id.get_create_plist().get_layout(), d.shape, ok, int(v[-1]))
+"#;
+    if let Some(out) = h5py(&path, code) {
+        assert_eq!(
+            out,
+            "ea_small 2 (10, 3) True 88\nea_many 2 (3000,) True 8998\nea_many_gz 2 (3000,) True 8998\n\
+             ea_dim1 2 (4, 900) True 10798\nbt2 2 (20, 30) True 1798\nbt2_gz 2 (20, 30) True 1798\n\
+             fa_gz 2 (50, 60) True 8998\nfa_max 2 (50,) True 148"
+        );
+    }
+    if let Some(dump) = h5dump(&["-H", "-p"], &path) {
+        // Our committed golden of the header dump (storage sizes included).
+        assert_eq!(dump.trim(), include_str!("golden/indexes-latest.ddl").trim());
+    }
+}
