@@ -357,7 +357,8 @@ fn many_links_multilevel_group_btree() {
 #[test]
 fn latest_chunk_indexes() {
     let mut w = FileWriter::in_memory(LibVer::Latest);
-    let cases: Vec<(&str, Vec<u64>, Vec<u64>, Vec<u64>, bool)> = vec![
+    type Case = (&'static str, Vec<u64>, Vec<u64>, Vec<u64>, bool);
+    let cases: Vec<Case> = vec![
         ("ea_small", vec![10, 3], vec![UNLIMITED, 3], vec![2, 3], false),
         ("ea_many", vec![3000], vec![UNLIMITED], vec![5], false),
         ("ea_many_gz", vec![3000], vec![UNLIMITED], vec![5], true),
@@ -399,4 +400,77 @@ for name in ['ea_small', 'ea_many', 'ea_many_gz', 'ea_dim1', 'bt2', 'bt2_gz', 'f
         // Our committed golden of the header dump (storage sizes included).
         assert_eq!(dump.trim(), include_str!("golden/indexes-latest.ddl").trim());
     }
+    // libhdf5 extends our extensible arrays and v2 B-trees in place.
+    let append = r#"
+name = f.filename
+f.close()
+f = h5py.File(name, 'r+')
+for n in ['ea_small', 'ea_many', 'ea_many_gz']:
+    d = f[n]; s = d.shape[0]; d.resize((s + 1000,) + d.shape[1:]); d[s:] = 7
+d = f['ea_dim1']; d.resize((4, 2000)); d[:, 1500] = 9
+d = f['bt2']; d.resize((40, 40)); d[39, 39] = 5
+f.close()
+f = h5py.File(name, 'r')
+for n in ['ea_small', 'ea_many', 'ea_many_gz', 'ea_dim1', 'bt2']:
+    v = f[n][...]; print(n, v.shape, int(v.sum()))
+"#;
+    if let Some(out) = h5py(&path, append) {
+        assert_eq!(
+            out,
+            "ea_small (1010, 3) 22335\nea_many (4000,) 13505500\nea_many_gz (4000,) 13505500\n\
+             ea_dim1 (4, 2000) 19438236\nbt2 (40, 40) 539705"
+        );
+    }
+}
+
+#[test]
+fn edge_cases() {
+    both(|lv, tag| {
+        let mut w = FileWriter::in_memory(lv);
+        w.create_dataset("empty", DatasetSpec::new(dtype::int(4, true), &[0])).unwrap();
+        let mut spec = DatasetSpec::new(dtype::float64(), &[0, 4]);
+        spec.maxshape = Some(vec![UNLIMITED, 4]);
+        w.create_dataset("unwritten", spec).unwrap();
+        w.create_dataset("be", DatasetSpec::new(dtype::int_order(2, false, h5kit_object_header::ByteOrder::BigEndian), &[2])).unwrap();
+        w.write_dataset("be", &[0x01, 0x02, 0xff, 0xfe]).unwrap();
+        w.create_dataset("half", DatasetSpec::new(dtype::float16(), &[2])).unwrap();
+        w.write_dataset("half", &[0x00, 0x3c, 0x00, 0xc0]).unwrap(); // 1.0, -2.0
+        w.set_attribute("be", "on_dataset", dtype::int(8, false), Some(&[2]), &[1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0]).unwrap();
+        w.create_group("empty_group").unwrap();
+        let inner = dtype::compound(3, vec![("a", 0, dtype::int(1, false)), ("b", 1, dtype::int(2, true))]);
+        let outer = dtype::compound(7, vec![("in", 0, inner.clone()), ("arr", 3, dtype::array(dtype::int(1, false), &[2, 2]))]);
+        w.create_dataset("nested", DatasetSpec::new(outer, &[1])).unwrap();
+        w.write_dataset("nested", &[9, 0xfe, 0xff, 1, 2, 3, 4]).unwrap();
+        w.create_dataset("vs2d", DatasetSpec::new(dtype::vlen_string(), &[2, 2])).unwrap();
+        let mut raw = Vec::new();
+        for s in ["x", "yy"] {
+            raw.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            raw.extend_from_slice(s.as_bytes());
+        }
+        w.write_slice("vs2d", &[1, 0], &[1, 2], &raw).unwrap();
+        let mut spec = DatasetSpec::scalar(dtype::int(4, true));
+        spec.layout = Some(LayoutKind::Compact);
+        spec.fill_value = Some(i32s(&[77]));
+        w.create_dataset("compact_fill", spec).unwrap();
+        let path = tmp(&format!("edge-{}.h5", tag));
+        std::fs::write(&path, w.to_bytes().unwrap()).unwrap();
+        let code = r#"
+print(f['empty'].shape, f['unwritten'].shape, f['unwritten'].maxshape, f['unwritten'][...].size)
+print(f['be'].dtype, list(f['be'][...]), list(f['half'][...]), list(f['be'].attrs['on_dataset']))
+print(len(f['empty_group']), f['nested'][0]['in']['b'], f['nested'][0]['arr'].tolist())
+print([[x.decode() for x in r] for r in f['vs2d'][...]], f['compact_fill'][()])
+"#;
+        if let Some(out) = h5py(&path, code) {
+            assert_eq!(
+                out,
+                "(0,) (0, 4) (None, 4) 0\n>u2 [np.uint16(258), np.uint16(65534)] [np.float16(1.0), np.float16(-2.0)] [np.uint64(1), np.uint64(2)]\n\
+                 0 -2 [[1, 2], [3, 4]]\n[['', ''], ['x', 'yy']] 77",
+                "{}",
+                tag
+            );
+        }
+        if let Some(path) = Some(&path) {
+            let _ = h5dump(&[], path);
+        }
+    });
 }
