@@ -178,7 +178,7 @@ impl ObjectHeader {
         }
     }
 
-    fn walker(ctx: Context, address: u64, version: u8, creation_order: bool) -> Walker<'_> {
+    fn walker(ctx: Context<'_>, address: u64, version: u8, creation_order: bool) -> Walker<'_> {
         let mut visited = HashSet::new();
         visited.insert(address);
         Walker { ctx, header: address, version, creation_order, messages: Vec::new(), pending: Vec::new(), visited }

@@ -69,6 +69,7 @@ impl Dataspace {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use h5kit_core::Sizes;

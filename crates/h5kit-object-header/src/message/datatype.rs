@@ -273,6 +273,7 @@ fn decode_compound(r: &mut Reader, version: u8, bits: u32, size: u32, depth: u32
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use h5kit_core::Sizes;

@@ -236,6 +236,7 @@ fn decode_old_time(r: &mut Reader) -> Result<u64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
