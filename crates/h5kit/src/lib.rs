@@ -20,6 +20,7 @@ mod file;
 mod group;
 mod object;
 mod raw;
+pub mod repack;
 mod typed;
 mod vlen;
 
@@ -37,3 +38,8 @@ pub use h5kit_object_header::{
     LayoutMessage, LinkTarget, MantissaNorm, ReferenceKind, StringPadding, TypeClass, UNLIMITED,
 };
 pub use h5kit_superblock::Superblock;
+
+/// The writer: build a file in memory and serialize it (see [`h5kit_write`]).
+pub mod write {
+    pub use h5kit_write::*;
+}

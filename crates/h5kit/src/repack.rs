@@ -1,0 +1,283 @@
+//! Copying a whole file into a writer (what `h5 repack` and opening a file in `r+`/`a` mode
+//! do): every group, dataset, attribute and link, read with the reader and created again with
+//! the writer ([`h5kit_write::FileWriter`]).
+
+use std::collections::{HashMap, HashSet};
+
+use h5kit_core::{Error, ErrorKind, Result};
+use h5kit_object_header::{
+    DataspaceKind, Datatype, Layout, LinkTarget, ReferenceKind, TypeClass, UNLIMITED,
+};
+use h5kit_write::{DatasetSpec, FileWriter, LayoutKind};
+
+use crate::attribute::Attribute;
+use crate::file::File;
+use crate::object::{Dataset, Object};
+
+/// Filter ids of the pipeline the writer can apply.
+const DEFLATE: u16 = 1;
+const SHUFFLE: u16 = 2;
+const FLETCHER32: u16 = 3;
+
+/// What to change while copying (h5repack's `-f` and `-l`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepackOptions {
+    /// Replace every dataset's filters: `Some(None)` removes them (`-f NONE`),
+    /// `Some(Some(level))` applies deflate at `level` (`-f GZIP=level`).
+    pub deflate: Option<Option<u8>>,
+    pub shuffle: Option<bool>,
+    /// Replace every dataset's layout (`-l CONTI`, `-l COMPA`, `-l CHUNK=dims`).
+    pub layout: Option<LayoutKind>,
+    pub chunks: Option<Vec<u64>>,
+}
+
+/// What the copy could not carry over exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepackReport {
+    pub objects: usize,
+    /// Human-readable notes, e.g. a filter the writer cannot apply.
+    pub warnings: Vec<String>,
+}
+
+fn child_path(parent: &str, name: &str) -> String {
+    if parent == "/" {
+        format!("/{}", name)
+    } else {
+        format!("{}/{}", parent, name)
+    }
+}
+
+/// Object references inside a datatype (the writer takes them as paths).
+fn is_object_reference(dt: &Datatype) -> bool {
+    matches!(dt.class, TypeClass::Reference { kind: ReferenceKind::Object })
+}
+
+fn is_vlen(dt: &Datatype) -> bool {
+    matches!(dt.class, TypeClass::VarLenString { .. } | TypeClass::VarLenSequence { .. })
+}
+
+/// Converts variable-length elements to the writer's encoding: u32 byte count + bytes.
+fn vlen_to_writer(elements: Vec<Vec<u8>>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for e in elements {
+        out.extend_from_slice(&(e.len() as u32).to_le_bytes());
+        out.extend_from_slice(&e);
+    }
+    out
+}
+
+struct Copier<'a> {
+    src: &'a File,
+    dst: &'a mut FileWriter,
+    opts: &'a RepackOptions,
+    /// First path each object was created at (hard links to it become hard links).
+    created: HashMap<u64, String>,
+    /// Every object's first path in a depth-first walk in name order (reference targets).
+    paths: HashMap<u64, String>,
+    report: RepackReport,
+}
+
+impl<'a> Copier<'a> {
+    fn reference_paths(&self, raw: &[u8]) -> Vec<Option<String>> {
+        let w = self.src.superblock().sizes.offset as usize;
+        raw.chunks_exact(w.max(1))
+            .map(|c| {
+                let mut a = [0u8; 8];
+                a[..c.len().min(8)].copy_from_slice(&c[..c.len().min(8)]);
+                let addr = u64::from_le_bytes(a);
+                if addr == 0 {
+                    None
+                } else {
+                    self.paths.get(&addr).cloned()
+                }
+            })
+            .collect()
+    }
+
+    fn copy_attributes(&mut self, path: &str, attrs: Vec<Attribute>) -> Result<()> {
+        for a in attrs {
+            let shape: Option<Vec<u64>> = match a.dataspace.kind {
+                DataspaceKind::Scalar => None,
+                DataspaceKind::Simple => Some(a.dataspace.dims.clone()),
+                DataspaceKind::Null => {
+                    self.report.warnings.push(format!("{}: attribute {:?} has a null dataspace; not copied", path, a.name));
+                    continue;
+                }
+            };
+            if is_object_reference(&a.datatype) {
+                let targets = self.reference_paths(&a.data);
+                let refs: Vec<Option<&str>> = targets.iter().map(|t| t.as_deref()).collect();
+                self.dst.set_reference_attribute(path, &a.name, shape.as_deref(), &refs)?;
+                continue;
+            }
+            let data = if is_vlen(&a.datatype) { vlen_to_writer(a.read_vlen()?) } else { a.data.clone() };
+            self.dst.set_attribute(path, &a.name, a.datatype.clone(), shape.as_deref(), &data)?;
+        }
+        Ok(())
+    }
+
+    fn dataset_spec(&mut self, d: &Dataset) -> Result<DatasetSpec> {
+        let space = d.dataspace();
+        let mut spec = match space.kind {
+            DataspaceKind::Scalar => DatasetSpec::scalar(d.datatype().clone()),
+            DataspaceKind::Simple => DatasetSpec::new(d.datatype().clone(), &space.dims),
+            DataspaceKind::Null => {
+                return Err(Error::new(ErrorKind::Unsupported, "null dataspace datasets are not written yet"));
+            }
+        };
+        if let Some(m) = &space.max_dims {
+            if m != &space.dims {
+                spec.maxshape = Some(m.clone());
+            }
+        }
+        match &d.layout().layout {
+            Layout::Compact { .. } => spec.layout = Some(LayoutKind::Compact),
+            Layout::Contiguous { .. } => spec.layout = Some(LayoutKind::Contiguous),
+            Layout::Chunked { chunk_dims, .. } => {
+                spec.layout = Some(LayoutKind::Chunked);
+                spec.chunks = Some(chunk_dims.clone());
+            }
+            Layout::Virtual { .. } => {
+                self.report.warnings.push(format!("{}: virtual dataset written as contiguous", d.path()));
+                spec.layout = Some(LayoutKind::Contiguous);
+            }
+        }
+        if let Some(p) = d.filters() {
+            for f in &p.filters {
+                match f.id {
+                    DEFLATE => spec.deflate = Some(f.client_data.first().copied().unwrap_or(6).min(9) as u8),
+                    SHUFFLE => spec.shuffle = true,
+                    FLETCHER32 => spec.fletcher32 = true,
+                    other => self.report.warnings.push(format!(
+                        "{}: filter {} ({}) is not written by h5kit; data stored without it",
+                        d.path(),
+                        other,
+                        h5kit_dataset::filter::filter_name(other)
+                    )),
+                }
+            }
+        }
+        if let Some(fv) = d.fill_value() {
+            if let Some(v) = &fv.value {
+                if v.len() == d.datatype().size as usize && !is_vlen(d.datatype()) {
+                    spec.fill_value = Some(v.clone());
+                }
+            }
+        }
+        // Options override what the source had.
+        if let Some(deflate) = self.opts.deflate {
+            spec.deflate = deflate;
+        }
+        if let Some(shuffle) = self.opts.shuffle {
+            spec.shuffle = shuffle;
+        }
+        if let Some(layout) = self.opts.layout {
+            spec.layout = Some(layout);
+            spec.chunks = if layout == LayoutKind::Chunked { self.opts.chunks.clone() } else { None };
+        }
+        let unlimited = spec.maxshape.as_ref().map(|m| m.contains(&UNLIMITED)).unwrap_or(false);
+        if (spec.deflate.is_some() || spec.shuffle || spec.fletcher32 || unlimited) && spec.layout != Some(LayoutKind::Chunked) {
+            spec.layout = Some(LayoutKind::Chunked);
+        }
+        Ok(spec)
+    }
+
+    fn copy_dataset(&mut self, path: &str, d: &Dataset) -> Result<()> {
+        let spec = self.dataset_spec(d)?;
+        self.dst.create_dataset(path, spec)?;
+        let dt = d.datatype();
+        if is_object_reference(dt) {
+            let raw = d.read_raw()?;
+            let targets = self.reference_paths(&raw);
+            let refs: Vec<Option<&str>> = targets.iter().map(|t| t.as_deref()).collect();
+            self.dst.write_references(path, &refs)?;
+        } else if is_vlen(dt) {
+            self.dst.write_dataset(path, &vlen_to_writer(d.read_vlen()?))?;
+        } else {
+            self.dst.write_dataset(path, &d.read_raw()?)?;
+        }
+        self.copy_attributes(path, d.attributes()?)
+    }
+
+    /// First pass: every object's first path (depth first, links in name order).
+    fn collect_paths(&mut self, obj: &Object, seen: &mut HashSet<u64>) -> Result<()> {
+        if let Object::Group(g) = obj {
+            let mut links = g.links()?;
+            links.sort_by(|a, b| a.name.cmp(&b.name));
+            for l in links {
+                if let LinkTarget::Hard { address } = l.target {
+                    let p = child_path(g.path(), &l.name);
+                    if seen.insert(address) {
+                        self.paths.insert(address, p.clone());
+                        let child = self.src.object_at(address, &p)?;
+                        self.collect_paths(&child, seen)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn copy_group(&mut self, g: &crate::Group) -> Result<()> {
+        let mut links = g.links()?;
+        // Creation order where tracked (it is what the writer records), else name order.
+        if links.iter().all(|l| l.creation_order.is_some()) {
+            links.sort_by_key(|l| l.creation_order);
+        } else {
+            links.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        for l in links {
+            let p = child_path(g.path(), &l.name);
+            match &l.target {
+                LinkTarget::Hard { address } => {
+                    if let Some(first) = self.created.get(address) {
+                        let first = first.clone();
+                        self.dst.create_hard_link(&p, &first)?;
+                        continue;
+                    }
+                    self.created.insert(*address, p.clone());
+                    self.report.objects += 1;
+                    match self.src.object_at(*address, &p)? {
+                        Object::Group(child) => {
+                            self.dst.create_group(&p)?;
+                            self.copy_attributes(&p, child.attributes()?)?;
+                            self.copy_group(&child)?;
+                        }
+                        Object::Dataset(d) => {
+                            if let Err(e) = self.copy_dataset(&p, &d) {
+                                if e.kind == ErrorKind::Unsupported {
+                                    self.report.warnings.push(format!("{}: not copied: {}", p, e));
+                                } else {
+                                    return Err(e);
+                                }
+                            }
+                        }
+                        Object::Datatype(_) => {
+                            self.report.warnings.push(format!("{}: committed datatype not copied (used inline)", p));
+                        }
+                    }
+                }
+                LinkTarget::Soft { path } => self.dst.create_soft_link(&p, path)?,
+                LinkTarget::External { file, path } => self.dst.create_external_link(&p, file, path)?,
+                LinkTarget::UserDefined { link_type, .. } => {
+                    self.report.warnings.push(format!("{}: user-defined link type {} not copied", p, link_type))
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Copies every object, attribute and link of `src` into `dst`.
+pub fn copy_file(src: &File, dst: &mut FileWriter, opts: &RepackOptions) -> Result<RepackReport> {
+    let root = src.root()?;
+    let mut c = Copier { src, dst, opts, created: HashMap::new(), paths: HashMap::new(), report: RepackReport::default() };
+    c.created.insert(root.address(), "/".to_string());
+    c.paths.insert(root.address(), "/".to_string());
+    let mut seen = HashSet::new();
+    seen.insert(root.address());
+    c.collect_paths(&Object::Group(root.clone()), &mut seen)?;
+    c.copy_attributes("/", root.attributes()?)?;
+    c.copy_group(&root)?;
+    Ok(c.report)
+}
