@@ -293,3 +293,88 @@ impl Parse<'_> {
         Ok(())
     }
 }
+
+/// The entry at element index `index`, reading only the blocks on its path (index block,
+/// secondary block, data block or page). `None` when the chunk is not allocated.
+pub fn find_chunk(
+    ctx: Context,
+    address: u64,
+    filtered: bool,
+    chunk_size_len: usize,
+    index: u64,
+) -> Result<Option<ChunkEntry>> {
+    find_inner(ctx, address, filtered, chunk_size_len, index).map_err(|e| e.context("searching extensible array chunk index"))
+}
+
+fn find_inner(ctx: Context, address: u64, filtered: bool, chunk_size_len: usize, index: u64) -> Result<Option<ChunkEntry>> {
+    let h = ExtensibleArrayHeader::read(ctx, address)?;
+    check_element_size(&ctx, h.element_size, h.client_id, filtered, chunk_size_len, address, "extensible array")?;
+    let Some(ib) = h.index_block_address else { return Ok(None) };
+    if index >= h.max_index_set {
+        return Ok(None);
+    }
+    let o = ctx.sizes.offset as u64;
+    let es = h.element_size as u64;
+    let nsblks = h.nsblks();
+    let iblock_nsblks = 2 * h.secondary_block_min_data_ptrs.trailing_zeros();
+    let ndblk_addrs = 2 * (h.secondary_block_min_data_ptrs as u64 - 1);
+    let nsblk_addrs = nsblks.saturating_sub(iblock_nsblks) as u64;
+    let nelm = h.index_block_elements as u64;
+    let len = 6 + o + nelm * es + ndblk_addrs * o + nsblk_addrs * o;
+    let data = read_checked(&ctx, ib, len, "extensible array index block")?;
+    let mut r = block_reader(&ctx, &data, ib, &h, b"EAIB", "extensible array index block")?;
+    if index < nelm {
+        r.skip((index * es) as usize)?;
+        return decode_element(&mut r, index, filtered, chunk_size_len);
+    }
+    let min = h.data_block_min_elements as u64;
+    let tmp = index - nelm;
+    let q = tmp / min + 1;
+    let s = 63 - q.leading_zeros(); // floor(log2(q))
+    if s >= nsblks {
+        return Ok(None);
+    }
+    let start_idx = min.checked_mul((1u64 << s) - 1).ok_or_else(|| Error::format(address, "extensible array index overflows"))?;
+    let (_, dblk_nelmts) = sblk_info(&h, s).ok_or_else(|| Error::format(address, "extensible array level overflows"))?;
+    let off = tmp - start_idx;
+    let dblk = off / dblk_nelmts;
+    let elem = off % dblk_nelmts;
+    let block_first = index - elem;
+    let mut p = Parse { ctx, h, filtered, chunk_size_len, out: Vec::new(), walk: Walk::new(&ctx) };
+    if s < iblock_nsblks {
+        let start_dblk: u64 = (0..s).map(|k| 1u64 << (k / 2)).sum();
+        r.skip((nelm * es + (start_dblk + dblk) * o) as usize)?;
+        let Some(a) = r.address_field()? else { return Ok(None) };
+        p.data_block(a, block_first, dblk_nelmts, None)?;
+    } else {
+        r.skip((nelm * es + ndblk_addrs * o + (s - iblock_nsblks) as u64 * o) as usize)?;
+        let Some(sb) = r.address_field()? else { return Ok(None) };
+        let (ndblks, _) = sblk_info(&h, s).ok_or_else(|| Error::format(address, "extensible array level overflows"))?;
+        // Reads the whole secondary block; only the one data block on the path is read.
+        p.secondary_block_one(sb, ndblks, dblk_nelmts, dblk, block_first)?;
+    }
+    Ok(p.out.into_iter().find(|e| e.index == index))
+}
+
+impl Parse<'_> {
+    /// Like `secondary_block`, but follows only data block `which`.
+    fn secondary_block_one(&mut self, address: u64, ndblks: u64, dblk_nelmts: u64, which: u64, first_index: u64) -> Result<()> {
+        let ctx = self.ctx;
+        let o = ctx.sizes.offset as u64;
+        let paged = dblk_nelmts > self.page_nelmts();
+        let npages = if paged { dblk_nelmts / self.page_nelmts() } else { 0 };
+        let init_size = npages.div_ceil(8);
+        let bitmap_len = mul(ndblks, init_size, address, "extensible array")?;
+        let len = 6 + o + self.h.arr_off_size() as u64 + bitmap_len + mul(ndblks, o, address, "extensible array")?;
+        let data = read_checked(&ctx, address, len, "extensible array secondary block")?;
+        let mut r = block_reader(&ctx, &data, address, &self.h, b"EASB", "extensible array secondary block")?;
+        let _block_offset = r.uint(self.h.arr_off_size())?;
+        let bitmap = r.bytes(bitmap_len as usize)?.to_vec();
+        r.skip((which * o) as usize)?;
+        if let Some(a) = r.address_field()? {
+            let pages = if paged { Some((&bitmap[..], which * init_size * 8)) } else { None };
+            self.data_block(a, first_index, dblk_nelmts, pages)?;
+        }
+        Ok(())
+    }
+}

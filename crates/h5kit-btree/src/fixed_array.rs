@@ -171,3 +171,49 @@ fn data_block_reader<'a>(ctx: &Context, data: &'a [u8], db: u64, hdr: &FixedArra
     }
     Ok(r)
 }
+
+/// The entry at array index `index` (the linear chunk index), reading only the header and
+/// the data block or page that holds it. `None` when the chunk is not allocated.
+pub fn find_chunk(
+    ctx: Context,
+    address: u64,
+    filtered: bool,
+    chunk_size_len: usize,
+    index: u64,
+) -> Result<Option<ChunkEntry>> {
+    let hdr = FixedArrayHeader::read(ctx, address)?;
+    check_element_size(&ctx, hdr.entry_size, hdr.client_id, filtered, chunk_size_len, address, "fixed array")?;
+    if index >= hdr.max_entries {
+        return Ok(None);
+    }
+    let Some(db) = hdr.data_block_address else { return Ok(None) };
+    let es = hdr.entry_size as u64;
+    let prefix = 6 + ctx.sizes.offset as u64;
+    let page_entries = 1u64 << hdr.page_bits;
+    let n = hdr.max_entries;
+    if n <= page_entries {
+        let len = add(prefix, mul(n, es, db, "fixed array data block")?, db, "fixed array data block")?;
+        let data = read_checked(&ctx, db, len, "fixed array data block")?;
+        let mut r = data_block_reader(&ctx, &data, db, &hdr)?;
+        r.skip((index * es) as usize)?;
+        return decode_element(&mut r, index, filtered, chunk_size_len);
+    }
+    let npages = n.div_ceil(page_entries);
+    let bitmap_len = npages.div_ceil(8);
+    let len = add(prefix, bitmap_len, db, "fixed array data block")?;
+    let data = read_checked(&ctx, db, len, "fixed array data block")?;
+    let mut r = data_block_reader(&ctx, &data, db, &hdr)?;
+    let bitmap = r.bytes(bitmap_len as usize)?;
+    let p = index / page_entries;
+    if !bitmap.get((p / 8) as usize).is_some_and(|b| b & (0x80 >> (p % 8)) != 0) {
+        return Ok(None);
+    }
+    // Full pages before page p, each with its checksum.
+    let full_page = add(mul(page_entries, es, db, "fixed array page")?, 4, db, "fixed array page")?;
+    let page_addr = add(add(db, len + 4, db, "fixed array page")?, mul(p, full_page, db, "fixed array page")?, db, "fixed array page")?;
+    let count = page_entries.min(n - p * page_entries);
+    let data = read_checked(&ctx, page_addr, mul(count, es, page_addr, "fixed array page")?, "fixed array data block page")?;
+    let mut r = Reader::new(&data, page_addr, ctx.sizes);
+    r.skip(((index - p * page_entries) * es) as usize)?;
+    decode_element(&mut r, index, filtered, chunk_size_len)
+}

@@ -92,3 +92,27 @@ fn paged_data_blocks_with_uninitialized_page() {
         ]
     );
 }
+
+#[test]
+fn find_single_entries() {
+    let f = common::Open::new("jhdf/chunked_v4_datasets.hdf5");
+    let ctx = f.ctx();
+    for (addr, filtered) in [(22350u64, false), (131409, true), (15575, false)] {
+        let all = extensible_array::read_chunks(ctx, addr, filtered, 2).unwrap();
+        for e in all.iter().step_by(61).chain(all.last()) {
+            assert_eq!(extensible_array::find_chunk(ctx, addr, filtered, 2, e.index).unwrap(), Some(*e));
+        }
+        assert_eq!(extensible_array::find_chunk(ctx, addr, filtered, 2, all.len() as u64).unwrap(), None);
+    }
+    let path = format!("{}/tests/data/paged_earray.hdf5", env!("CARGO_MANIFEST_DIR"));
+    let storage = h5kit_core::FileStorage::open(path).unwrap();
+    let sb = h5kit_superblock::Superblock::read(&storage).unwrap();
+    let limits = h5kit_core::Limits::default();
+    let ctx = sb.context(&storage, &limits);
+    let e = extensible_array::find_chunk(ctx, 447, false, 0, 132170).unwrap();
+    assert_eq!(e, Some(ChunkEntry { index: 132170, address: 2050, size: 0, filter_mask: 0 }));
+    assert_eq!(extensible_array::find_chunk(ctx, 447, false, 0, 20).unwrap().map(|e| e.address), Some(2049));
+    assert_eq!(extensible_array::find_chunk(ctx, 447, false, 0, 131100).unwrap(), None); // page 0 uninitialized
+    assert_eq!(extensible_array::find_chunk(ctx, 447, false, 0, 132171).unwrap(), None);
+    assert_eq!(extensible_array::find_chunk(ctx, 1961, true, 8, 132170).unwrap().map(|e| e.address), Some(2069));
+}

@@ -68,3 +68,17 @@ fn paged_arrays() {
     let v = fixed_array::read_chunks(ctx, 610, false, 0).unwrap();
     assert_eq!(v[1], ChunkEntry { index: 1, address: 2060, size: 0, filter_mask: 0 });
 }
+
+#[test]
+fn find_single_entries() {
+    let f = common::Open::new("jhdf/fixed_array_paged_datasets.hdf5");
+    let ctx = f.ctx();
+    for (addr, filtered) in [(610u64, false), (2016, false), (25131, false), (25574, true), (26166, true)] {
+        let all = fixed_array::read_chunks(ctx, addr, filtered, 2).unwrap();
+        for e in all.iter().step_by(97).chain(all.last()) {
+            assert_eq!(fixed_array::find_chunk(ctx, addr, filtered, 2, e.index).unwrap(), Some(*e));
+        }
+        let n = all.len() as u64;
+        assert_eq!(fixed_array::find_chunk(ctx, addr, filtered, 2, n).unwrap(), None);
+    }
+}
