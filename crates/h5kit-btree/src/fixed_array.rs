@@ -205,7 +205,8 @@ pub fn find_chunk(
     let mut r = data_block_reader(&ctx, &data, db, &hdr)?;
     let bitmap = r.bytes(bitmap_len as usize)?;
     let p = index / page_entries;
-    if !bitmap.get((p / 8) as usize).is_some_and(|b| b & (0x80 >> (p % 8)) != 0) {
+    let initialized = bitmap.get((p / 8) as usize).is_some_and(|b| b & (0x80 >> (p % 8)) != 0);
+    if !initialized {
         return Ok(None);
     }
     // Full pages before page p, each with its checksum.
