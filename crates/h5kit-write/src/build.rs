@@ -512,7 +512,6 @@ impl<'a> Plan<'a> {
             Some(f) => f.repeat(per_chunk as usize),
             None => vec![0u8; chunk_bytes],
         };
-        let st = crate::strides(&shape);
         let mut out = Vec::new();
         let mut scaled = vec![0u64; shape.len()];
         for _ in 0..nchunks {
@@ -520,12 +519,7 @@ impl<'a> Plan<'a> {
             let start: Vec<u64> = scaled.iter().zip(&cdims).map(|(s, c)| s * c).collect();
             let count: Vec<u64> = start.iter().zip(&shape).zip(&cdims).map(|((st, sh), c)| (*c).min(sh - st)).collect();
             // Copy the valid part of the chunk, row by row of the chunk box.
-            crate::for_each_in_box(&cdims, &vec![0; cdims.len()], &count, |i, j| {
-                let src = crate::unpacked_index(i, &count, &st) + start.iter().zip(&st).map(|(a, b)| a * b).sum::<u64>() as usize;
-                if let (Some(dst), Some(s)) = (buf.get_mut(j * esize..(j + 1) * esize), raw.get(src * esize..(src + 1) * esize)) {
-                    dst.copy_from_slice(s);
-                }
-            });
+            crate::copy_box(raw, &shape, &start, &mut buf, &cdims, &vec![0; cdims.len()], &count, esize);
             let mut data = buf;
             if d.shuffle {
                 data = filters::shuffle(&data, esize);

@@ -253,6 +253,57 @@ fn strides(shape: &[u64]) -> Vec<u64> {
     s
 }
 
+/// Copies the box `count` of `esize`-byte elements from `src` (array of `src_shape`, box at
+/// `src_start`) to `dst` (array of `dst_shape`, box at `dst_start`), one contiguous row of
+/// the last dimension at a time. Out-of-range rows are skipped (callers check extents).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn copy_box(
+    src: &[u8],
+    src_shape: &[u64],
+    src_start: &[u64],
+    dst: &mut [u8],
+    dst_shape: &[u64],
+    dst_start: &[u64],
+    count: &[u64],
+    esize: usize,
+) {
+    let rank = count.len();
+    if count.contains(&0) {
+        return;
+    }
+    let (sst, dst_st) = (strides(src_shape), strides(dst_shape));
+    let row = count.last().copied().unwrap_or(1) as usize * esize;
+    let outer = rank.saturating_sub(1);
+    let mut idx = vec![0u64; outer];
+    loop {
+        let mut so = 0u64;
+        let mut dof = 0u64;
+        for d in 0..rank {
+            let i = idx.get(d).copied().unwrap_or(0);
+            so += (src_start.get(d).copied().unwrap_or(0) + i) * sst.get(d).copied().unwrap_or(0);
+            dof += (dst_start.get(d).copied().unwrap_or(0) + i) * dst_st.get(d).copied().unwrap_or(0);
+        }
+        let (so, dof) = (so as usize * esize, dof as usize * esize);
+        if let (Some(s), Some(t)) = (src.get(so..so + row), dst.get_mut(dof..dof + row)) {
+            t.copy_from_slice(s);
+        }
+        let mut d = outer;
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            if let Some(x) = idx.get_mut(d) {
+                *x += 1;
+                if *x < count.get(d).copied().unwrap_or(1) {
+                    break;
+                }
+                *x = 0;
+            }
+        }
+    }
+}
+
 /// Calls `f(src_index, dst_index)` for every element of the box `count` placed at `start` in
 /// an array of `shape` (destination) and packed row-major (source).
 fn for_each_in_box(shape: &[u64], start: &[u64], count: &[u64], mut f: impl FnMut(usize, usize)) {
@@ -462,11 +513,9 @@ impl FileWriter {
         let src = Values::from_raw(&ds.dt, n, data).map_err(|e| e.in_object(path))?;
         let size = ds.dt.size as usize;
         match (&mut ds.vals, &src) {
-            (Values::Fixed(dst), Values::Fixed(s)) => for_each_in_box(&shape, start, count, |i, j| {
-                if let (Some(d), Some(s)) = (dst.get_mut(j * size..(j + 1) * size), s.get(i * size..(i + 1) * size)) {
-                    d.copy_from_slice(s);
-                }
-            }),
+            (Values::Fixed(dst), Values::Fixed(s)) => {
+                copy_box(s, count, &vec![0; count.len()], dst, &shape, start, count, size)
+            }
             (Values::Vlen(dst), Values::Vlen(s)) => for_each_in_box(&shape, start, count, |i, j| {
                 if let (Some(d), Some(s)) = (dst.get_mut(j), s.get(i)) {
                     d.clone_from(s);
@@ -504,12 +553,7 @@ impl FileWriter {
         let old_st = strides(&old);
         let zero = vec![0u64; old.len()];
         match (&mut vals, &ds.vals) {
-            (Values::Fixed(dst), Values::Fixed(src)) => for_each_in_box(new_shape, &zero, &common, |i, j| {
-                let src_i = unpacked_index(i, &common, &old_st);
-                if let (Some(d), Some(s)) = (dst.get_mut(j * size..(j + 1) * size), src.get(src_i * size..(src_i + 1) * size)) {
-                    d.copy_from_slice(s);
-                }
-            }),
+            (Values::Fixed(dst), Values::Fixed(src)) => copy_box(src, &old, &zero, dst, new_shape, &zero, &common, size),
             (Values::Vlen(dst), Values::Vlen(src)) => for_each_in_box(new_shape, &zero, &common, |i, j| {
                 if let (Some(d), Some(s)) = (dst.get_mut(j), src.get(unpacked_index(i, &common, &old_st))) {
                     d.clone_from(s);
