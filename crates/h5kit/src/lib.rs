@@ -19,7 +19,7 @@ mod attribute;
 mod file;
 mod group;
 mod object;
-mod raw;
+mod selection;
 pub mod repack;
 mod typed;
 mod vlen;
@@ -28,7 +28,7 @@ pub use attribute::Attribute;
 pub use file::File;
 pub use group::Link;
 pub use object::{Dataset, Group, NamedDatatype, Object};
-pub use raw::Hyperslab;
+pub use selection::Hyperslab;
 pub use typed::{Array, H5Type};
 
 pub use h5kit_core::{Error, ErrorKind, Limits, Result};

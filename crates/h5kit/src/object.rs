@@ -329,17 +329,6 @@ impl Dataset {
 }
 
 impl Dataset {
-    fn raw_storage(&self) -> crate::raw::Storage<'_> {
-        crate::raw::Storage {
-            ctx: self.core.file.ctx(),
-            layout: &self.layout,
-            dataspace: &self.dataspace,
-            element_size: self.datatype.size as usize,
-            filters: self.filters.as_ref(),
-            fill: self.fill_value.as_ref(),
-        }
-    }
-
     /// All elements, row-major, in the file's datatype encoding (variable-length elements are
     /// global heap references; see [`crate::File::global_heap_object`]).
     pub fn read_raw(&self) -> Result<Vec<u8>> {
@@ -383,9 +372,62 @@ impl Dataset {
     }
 
     /// The elements of a hyperslab, row-major over the selection's shape, in the file's
-    /// datatype encoding. Only the chunks the selection intersects are read.
+    /// datatype encoding. Only the chunks the selection's bounding box intersects are read.
     pub fn read_raw_selection(&self, selection: &crate::Hyperslab) -> Result<Vec<u8>> {
-        self.raw_storage().read_selection(selection).map_err(|e| e.in_object(self.core.path.clone()))
+        let err = |e: Error| e.in_object(self.core.path.clone());
+        let rank = self.dataspace.dims.len();
+        let ok_rank = [&selection.start, &selection.stride, &selection.count, &selection.block].iter().all(|v| v.len() == rank);
+        if !ok_rank {
+            return Err(err(Error::usage(format!("selection rank differs from the dataset rank {}", rank))));
+        }
+        let (start, count) =
+            selection.bounding_box().ok_or_else(|| err(Error::usage("hyperslab blocks overlap or overflow")))?;
+        let es = self.datatype.size as usize;
+        let empty = FilterPipeline::default();
+        let names = match &self.external {
+            Some(x) => Some(self.external_file_paths(x)?),
+            None => None,
+        };
+        let external = match (&self.external, &names) {
+            (Some(x), Some(n)) => Some((x, &n[..])),
+            _ => None,
+        };
+        let block = h5kit_dataset::read_block(
+            self.core.file.ctx(),
+            &self.layout,
+            &self.dataspace,
+            es,
+            self.filters.as_ref().unwrap_or(&empty),
+            self.fill_value.as_ref(),
+            external,
+            &start,
+            &count,
+        )
+        .map_err(err)?;
+        if selection.is_box() {
+            return Ok(block);
+        }
+        // Pick the selected points out of the bounding box.
+        let offs: Vec<Vec<u64>> = (0..rank).map(|d| selection.offsets_in_box(d)).collect();
+        let total: usize = offs.iter().map(|v| v.len()).product();
+        let mut out = Vec::with_capacity(total * es);
+        let mut idx = vec![0usize; rank];
+        for _ in 0..total {
+            let mut lin = 0u64;
+            for d in 0..rank {
+                lin = lin * count[d] + offs[d][idx[d]];
+            }
+            let o = lin as usize * es;
+            out.extend_from_slice(block.get(o..o + es).ok_or_else(|| err(Error::format(0, "selection outside block")))?);
+            for d in (0..rank).rev() {
+                idx[d] += 1;
+                if idx[d] < offs[d].len() {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
+        Ok(out)
     }
 
     /// A hyperslab converted to `T`, with the selection's shape.

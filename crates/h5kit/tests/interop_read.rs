@@ -202,3 +202,24 @@ fn strings_fixed_and_variable() {
     assert_eq!(&d.read_raw().unwrap()[..20], b"string number 0\0\0\0\0\0");
     assert_eq!(dataset(&f, "/variable_length_2d").read_strings().unwrap().len(), 35);
 }
+
+#[test]
+fn strided_hyperslab() {
+    let Some(p) = interop("jhdf/test_file.hdf5") else { return };
+    let f = File::open(&p).unwrap();
+    let d = dataset(&f, "/nD_Datasets/3D_int32");
+    // h5dump -d /nD_Datasets/3D_int32 -s "0,1,10" -S "1,2,30" -c "2,2,3" -k "1,1,2":
+    // values are 500*i + 100*j + k.
+    let sel = Hyperslab { start: vec![0, 1, 10], stride: vec![1, 2, 30], count: vec![2, 2, 3], block: vec![1, 1, 2] };
+    let v = d.read_slice::<i32>(&sel).unwrap();
+    assert_eq!(v.shape, vec![2, 2, 6]);
+    let mut expected = Vec::new();
+    for i in [0, 1] {
+        for j in [1, 3] {
+            for k in [10, 11, 40, 41, 70, 71] {
+                expected.push(500 * i + 100 * j + k);
+            }
+        }
+    }
+    assert_eq!(v.data, expected);
+}
