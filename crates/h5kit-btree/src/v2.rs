@@ -399,12 +399,12 @@ pub fn decode_record(record_type: u8, r: &mut Reader, chunk: Option<ChunkParams>
             let at = r.address();
             let location = r.u8()?;
             match location {
+                // No padding after the location byte (the spec's table spacing is cosmetic):
+                // type 7 records are 17 bytes with 8-byte offsets.
                 0 => {
-                    r.skip(3)?;
                     Record::SharedMessageInHeap { hash: r.u32()?, reference_count: r.u32()?, heap_id: r.array()? }
                 }
                 1 => {
-                    r.skip(3)?;
                     let hash = r.u32()?;
                     let _reserved = r.u8()?;
                     let message_type = r.u8()?;

@@ -259,3 +259,45 @@ fn name_lookup_by_hash_descent() {
     assert_eq!(lookup("data1000"), None);
     assert_eq!(lookup(""), None);
 }
+
+#[test]
+fn shared_message_index_type7_and_tiny_objects() {
+    // tests/data/sohm.hdf5 (mk_sohm.py): one SOHM index for all message types, B-tree from the
+    // start. h5debug 550: type 7, record size 17, 5 records in the root leaf 734, each with
+    // reference count 4 (4 datasets share them); heap 588 holds 3 managed objects, the other
+    // two are tiny objects inside their 8-byte heap IDs (first byte 0x23: tiny, 4 bytes).
+    let storage = h5kit_core::FileStorage::open(fixture("sohm.hdf5")).unwrap();
+    let sb = h5kit_superblock::Superblock::read(&storage).unwrap();
+    let limits = h5kit_core::Limits::default();
+    let ctx = sb.context(&storage, &limits);
+    let bt = BTreeV2::open(ctx, 550).unwrap();
+    assert_eq!((bt.record_type, bt.record_size, bt.total_records), (7, 17, 5));
+    let heap = FractalHeap::open(ctx, 588).unwrap();
+    assert_eq!(heap.managed_objects, 3);
+    let recs = bt.records(ctx, None).unwrap();
+    assert_eq!(recs.len(), 5);
+    let mut tiny = 0;
+    let mut last = 0;
+    for r in &recs {
+        let Record::SharedMessageInHeap { hash, reference_count, heap_id } = r else { panic!("{:?}", r) };
+        assert_eq!(*reference_count, 4);
+        assert!(*hash >= last);
+        last = *hash;
+        if matches!(heap.parse_id(heap_id).unwrap(), HeapId::Tiny { .. }) {
+            tiny += 1;
+        }
+        let body = heap.read_object(ctx, heap_id).unwrap();
+        // libhdf5 hashes the encoded message with the message type as lookup3's initial value.
+        let types = [1u32, 3, 5, 11, 12];
+        assert!(
+            types.iter().any(|&t| h5kit_core::lookup3(&body, t) == *hash),
+            "hash {:#x} matches no message type for {:?}",
+            hash,
+            body
+        );
+    }
+    assert_eq!(tiny, 2);
+    // h5debug record #0 prints the heap ID as the integer 547 = 0x223: tiny, 4 bytes.
+    let Record::SharedMessageInHeap { heap_id, .. } = &recs[0] else { panic!() };
+    assert_eq!(u64::from_le_bytes(*heap_id), 547);
+}
