@@ -90,8 +90,8 @@ impl<'a> Fmt<'a> {
         let addr = super::values::read_uint(addr_bytes, ByteOrder::LittleEndian);
         let ib = bytes.get(4 + osize..8 + osize)?;
         let index = u32::from_le_bytes([*ib.first()?, *ib.get(1)?, *ib.get(2)?, *ib.get(3)?]);
-        if addr == 0 || index == 0 {
-            return Some((0, Vec::new()));
+        if addr == 0 {
+            return None;
         }
         match self.file.global_heap_object(addr, index) {
             Ok(data) => Some((len, data)),
@@ -364,12 +364,9 @@ pub fn print_data(
     let mut fmt = Fmt { file, refs, indent: level, next_array_elmt: false, failed: false };
     let mut line = String::new();
     let mut cur_column = 0usize;
-    let mut prev_prefix_len = 0usize;
     let mut cur_elmt = 0u64;
     let mut elmt_counter = 0u64;
     let mut started = false;
-    // h5dump 1.10.8 starts a new line after an element that spanned several lines.
-    let mut prev_multiline = false;
     for i in 0..count {
         let start = usize::try_from(i).unwrap_or(usize::MAX).saturating_mul(size);
         let eb = raw.get(start..start.saturating_add(size)).unwrap_or(&[]);
@@ -379,7 +376,7 @@ pub fn print_data(
         }
         let ncount = count_cols(&s);
         let mut need_prefix = !started;
-        if cur_column + ncount + 1 > ncols && (prev_multiline || prev_prefix_len + ncount + 1 <= ncols) {
+        if cur_column + ncount + 1 > ncols {
             need_prefix = true;
         }
         let mut dimension_break = true;
@@ -402,7 +399,6 @@ pub fn print_data(
             line.push_str(&indent_str(level.saturating_sub(1)));
             line.push_str(&pre);
             cur_column = pre.len() + level * COL;
-            prev_prefix_len = cur_column;
             cur_elmt = 0;
         } else if i > 0 {
             line.push(' ');
@@ -410,7 +406,6 @@ pub fn print_data(
         }
         line.push_str(&s);
         cur_column += s.len();
-        prev_multiline = s.contains('\n');
         cur_elmt += 1;
         elmt_counter = if dimension_break { elmt_counter + 1 } else { 1 };
     }

@@ -326,7 +326,7 @@ impl<'o> Dumper<'o> {
             if let Some(file) = file {
                 let unreadable = d
                     .filters()
-                    .is_some_and(|f| f.filters.iter().any(|x| !matches!(x.id, 1..=6)));
+                    .is_some_and(|f| f.filters.iter().any(|x| !matches!(x.id, 1..=6) && x.flags & 1 == 0));
                 match if unreadable { Err(h5kit::Error::unsupported(d.address(), "filter not available to h5dump")) } else { d.read_raw() } {
                     Ok(raw) => {
                         let refs = self.refs(fi);
@@ -334,9 +334,12 @@ impl<'o> Dumper<'o> {
                             self.failed = true;
                         }
                     }
-                    Err(_) => {
+                    Err(e) => {
                         self.p.put("DATA {");
                         self.p.put("}");
+                        if std::env::var_os("H5_DEBUG").is_some() {
+                            eprintln!("{}: {}", d.path(), e);
+                        }
                         self.error("unable to print data");
                     }
                 }
