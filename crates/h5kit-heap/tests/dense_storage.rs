@@ -301,3 +301,55 @@ fn shared_message_index_type7_and_tiny_objects() {
     let Record::SharedMessageInHeap { heap_id, .. } = &recs[0] else { panic!() };
     assert_eq!(u64::from_le_bytes(*heap_id), 547);
 }
+
+#[test]
+fn creation_order_indexes_types_6_and_9() {
+    // tests/data/creation_order.hdf5 (mk_order.py): /g has links n19, n18, ..., n00 created in
+    // that order, /d attributes a19 ... a00; both tracked and indexed. h5debug: /g link heap
+    // 1865, name index 2011, creation order index 2049; /d attribute heap 7197, name index
+    // 1085, creation order index 1280.
+    let storage = h5kit_core::FileStorage::open(fixture("creation_order.hdf5")).unwrap();
+    let sb = h5kit_superblock::Superblock::read(&storage).unwrap();
+    let limits = h5kit_core::Limits::default();
+    let ctx = sb.context(&storage, &limits);
+    let created: Vec<String> = (0..20).rev().map(|i| format!("n{:02}", i)).collect();
+
+    let heap = FractalHeap::open(ctx, 1865).unwrap();
+    let bt = BTreeV2::open(ctx, 2049).unwrap();
+    assert_eq!(bt.record_type, 6);
+    let recs = bt.records(ctx, None).unwrap();
+    let mut names = Vec::new();
+    for (i, r) in recs.iter().enumerate() {
+        let Record::LinkCreationOrder { creation_order, heap_id } = r else { panic!("{:?}", r) };
+        assert_eq!(*creation_order, i as u64);
+        names.push(link_name(&heap.read_object(ctx, heap_id).unwrap()));
+    }
+    assert_eq!(names, created);
+    assert_eq!(BTreeV2::open(ctx, 2011).unwrap().record_type, 5);
+
+    let heap = FractalHeap::open(ctx, 7197).unwrap();
+    let bt = BTreeV2::open(ctx, 1280).unwrap();
+    assert_eq!(bt.record_type, 9);
+    let mut names = Vec::new();
+    for (i, r) in bt.records(ctx, None).unwrap().iter().enumerate() {
+        let Record::AttributeCreationOrder { creation_order, heap_id, flags } = r else { panic!("{:?}", r) };
+        assert_eq!(*creation_order, i as u32);
+        assert_eq!(*flags, 0);
+        names.push(attribute_name(&heap.read_object(ctx, heap_id).unwrap()));
+    }
+    let created: Vec<String> = (0..20).rev().map(|i| format!("a{:02}", i)).collect();
+    assert_eq!(names, created);
+    // The name index (type 8) holds the same attributes with the same creation orders.
+    let bt = BTreeV2::open(ctx, 1085).unwrap();
+    let mut orders: Vec<u32> = bt
+        .records(ctx, None)
+        .unwrap()
+        .iter()
+        .map(|r| match r {
+            Record::AttributeName { creation_order, .. } => *creation_order,
+            other => panic!("{:?}", other),
+        })
+        .collect();
+    orders.sort();
+    assert_eq!(orders, (0..20).collect::<Vec<u32>>());
+}
