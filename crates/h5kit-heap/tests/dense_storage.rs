@@ -353,3 +353,27 @@ fn creation_order_indexes_types_6_and_9() {
     orders.sort();
     assert_eq!(orders, (0..20).collect::<Vec<u32>>());
 }
+
+#[test]
+fn child_indirect_blocks() {
+    // tests/data/deep_heap.hdf5 (mk_deep_heap.py): deflate heap 274 with 200 links of 4000-byte
+    // names; h5debug: root indirect block 11424 with 10 rows (9 direct rows max, so row 9
+    // holds child indirect blocks: the three FHIB signatures in the file), 819200 bytes of managed space
+    // allocated; name index 444.
+    let storage = h5kit_core::FileStorage::open(fixture("deep_heap.hdf5")).unwrap();
+    let sb = h5kit_superblock::Superblock::read(&storage).unwrap();
+    let limits = h5kit_core::Limits::default();
+    let ctx = sb.context(&storage, &limits);
+    let heap = FractalHeap::open(ctx, 274).unwrap();
+    assert_eq!((heap.current_root_rows, heap.max_direct_rows), (10, 9));
+    assert_eq!(heap.allocated_managed_space, 819200);
+    let root = heap.read_indirect_block(ctx, 11424, 10, 0).unwrap();
+    let children: Vec<u64> = root.indirect.iter().flatten().copied().collect();
+    assert_eq!(children, vec![8496, 6912, 5323]); // columns 0, 1, 2 of row 9
+    // Blocks too small for a 4 KB object were never allocated.
+    assert!(root.direct.iter().any(|d| d.is_none()));
+    let blocks = heap.direct_blocks(ctx).unwrap();
+    assert_eq!(blocks.iter().map(|b| b.2).sum::<u64>(), 819200);
+    let expected: Vec<String> = (0..200).map(|i| format!("{:03}{}", i, "x".repeat(3997))).collect();
+    assert_eq!(dense_names(ctx, 274, 444), expected);
+}
