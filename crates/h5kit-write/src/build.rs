@@ -285,6 +285,35 @@ impl<'a> Plan<'a> {
             }
         }
         // Children were pushed in reverse so the depth-first order follows link order.
+        // Committed datatypes count one reference per user, and stay in the file while used.
+        let mut users: Vec<usize> = Vec::new();
+        for &id in &self.order {
+            if let Some(o) = self.w.objs.get(id) {
+                if let Kind::Dataset(d) = &o.kind {
+                    users.extend(d.committed);
+                }
+                users.extend(o.attrs.iter().filter_map(|a| a.committed));
+            }
+        }
+        for t in users {
+            *self.refcount.entry(t).or_insert(0) += 1;
+            if let Some(s) = seen.get_mut(t) {
+                if !*s {
+                    *s = true;
+                    self.order.push(t);
+                }
+            }
+        }
+    }
+
+    /// Shared message (spec IV.A.2, "Shared Message" version 2 / 3) pointing at the object
+    /// header of committed datatype `t`.
+    fn shared_datatype(&self, t: usize) -> Vec<u8> {
+        let mut b = Buf::new();
+        b.u8(if self.latest { 3 } else { 2 });
+        b.u8(2);
+        b.u64(self.at(Block::Ohdr(t)));
+        b.v
     }
 
     /// Puts every variable-length element into global heap collections.
@@ -1336,13 +1365,23 @@ impl<'a> Plan<'a> {
                     }
                 }
             }
+            Kind::Datatype(dt) => {
+                let mut b = Buf::new();
+                enc::encode_datatype(&mut b, dt, enc::datatype_version(dt, latest))?;
+                m.push((0x03, 5, b.v));
+            }
             Kind::Dataset(d) => {
                 let mut b = Buf::new();
                 enc::encode_dataspace(&mut b, d.shape.as_deref(), Some(d.maxshape.as_deref().or(d.shape.as_deref()).unwrap_or(&[])), latest);
                 m.push((0x01, 0, b.v));
-                let mut b = Buf::new();
-                enc::encode_datatype(&mut b, &d.dt, enc::datatype_version(&d.dt, latest))?;
-                m.push((0x03, 1, b.v));
+                match d.committed {
+                    Some(t) => m.push((0x03, 3, self.shared_datatype(t))),
+                    None => {
+                        let mut b = Buf::new();
+                        enc::encode_datatype(&mut b, &d.dt, enc::datatype_version(&d.dt, latest))?;
+                        m.push((0x03, 1, b.v));
+                    }
+                }
                 let alloc_time = match d.layout {
                     LayoutKind::Compact => AllocTime::Early,
                     LayoutKind::Contiguous => AllocTime::Late,
@@ -1363,13 +1402,19 @@ impl<'a> Plan<'a> {
             }
         }
         for (i, a) in o.attrs.iter().enumerate() {
-            let mut dt = Buf::new();
-            enc::encode_datatype(&mut dt, &a.dt, enc::datatype_version(&a.dt, latest))?;
+            let dt = match a.committed {
+                Some(t) => self.shared_datatype(t),
+                None => {
+                    let mut dt = Buf::new();
+                    enc::encode_datatype(&mut dt, &a.dt, enc::datatype_version(&a.dt, latest))?;
+                    dt.v
+                }
+            };
             let mut ds = Buf::new();
             enc::encode_dataspace(&mut ds, a.shape.as_deref(), a.shape.as_deref(), latest);
             let data = self.raw_values((id, Some(i)), &a.vals)?;
             let mut b = Buf::new();
-            enc::encode_attribute(&mut b, &a.name, &dt.v, &ds.v, &data, latest)?;
+            enc::encode_attribute(&mut b, &a.name, &dt, &ds.v, &data, latest, a.committed.is_some())?;
             m.push((0x0C, 0, b.v));
         }
         let rc = self.refcount.get(&id).copied().unwrap_or(1);

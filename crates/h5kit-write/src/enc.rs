@@ -427,19 +427,30 @@ fn encode_filter(b: &mut Buf, f: &Filter, latest: bool) {
     }
 }
 
-/// Attribute message (spec IV.A.2.m): version 1 (earliest, fields padded to 8) or 3 (latest,
-/// with the name's character set).
-pub fn encode_attribute(b: &mut Buf, name: &str, dt: &[u8], ds: &[u8], data: &[u8], latest: bool) -> Result<()> {
+/// Attribute message (spec IV.A.2.m): version 1 (earliest, fields padded to 8), version 2
+/// (earliest with a committed datatype: flag bit 0, no padding) or 3 (latest, with the name's
+/// character set).
+pub fn encode_attribute(
+    b: &mut Buf,
+    name: &str,
+    dt: &[u8],
+    ds: &[u8],
+    data: &[u8],
+    latest: bool,
+    shared_type: bool,
+) -> Result<()> {
     let nlen = u16::try_from(name.len() + 1).map_err(|_| Error::usage("attribute name too long"))?;
     let dlen = u16::try_from(dt.len()).map_err(|_| Error::usage("attribute datatype too large"))?;
     let slen = u16::try_from(ds.len()).map_err(|_| Error::usage("attribute dataspace too large"))?;
-    if latest {
-        b.u8(3);
-        b.u8(0);
+    if latest || shared_type {
+        b.u8(if latest { 3 } else { 2 });
+        b.u8(shared_type as u8);
         b.u16(nlen);
         b.u16(dlen);
         b.u16(slen);
-        b.u8(if name.is_ascii() { 0 } else { 1 });
+        if latest {
+            b.u8(if name.is_ascii() { 0 } else { 1 });
+        }
         b.bytes(name.as_bytes());
         b.u8(0);
         b.bytes(dt);

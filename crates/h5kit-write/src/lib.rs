@@ -66,6 +66,9 @@ pub struct DatasetSpec {
     pub fletcher32: bool,
     /// Fill value bytes in the datatype's encoding.
     pub fill_value: Option<Vec<u8>>,
+    /// Path of a committed datatype ([`FileWriter::commit_datatype`]) to use instead of
+    /// `datatype` (h5py `dtype=f['type']`).
+    pub committed_type: Option<String>,
 }
 
 impl DatasetSpec {
@@ -81,6 +84,7 @@ impl DatasetSpec {
             shuffle: false,
             fletcher32: false,
             fill_value: None,
+            committed_type: None,
         }
     }
     /// A scalar dataset.
@@ -168,6 +172,8 @@ impl Values {
 pub(crate) struct Attr {
     pub name: String,
     pub dt: Datatype,
+    /// Object id of the committed datatype used, if any.
+    pub committed: Option<usize>,
     pub shape: Option<Vec<u64>>,
     pub vals: Values,
 }
@@ -199,6 +205,8 @@ pub(crate) struct Ds {
     pub fill: Option<Vec<u8>>,
     pub vals: Values,
     pub written: bool,
+    /// Object id of the committed datatype used, if any.
+    pub committed: Option<usize>,
 }
 
 impl Ds {
@@ -211,6 +219,8 @@ impl Ds {
 pub(crate) enum Kind {
     Group { links: Vec<LinkEntry>, next_corder: u64 },
     Dataset(Box<Ds>),
+    /// A committed (named) datatype.
+    Datatype(Datatype),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -358,7 +368,7 @@ impl FileWriter {
     fn links_of(&self, id: usize) -> Option<&Vec<LinkEntry>> {
         match &self.objs.get(id)?.kind {
             Kind::Group { links, .. } => Some(links),
-            Kind::Dataset(_) => None,
+            _ => None,
         }
     }
 
@@ -433,9 +443,36 @@ impl FileWriter {
         Ok(())
     }
 
+    /// Commits a datatype at `path` (h5py `f[path] = numpy.dtype(...)`).
+    pub fn commit_datatype(&mut self, path: &str, datatype: Datatype) -> Result<()> {
+        let (parent, name) = self.parent_for_new(path)?;
+        self.objs.push(Obj { kind: Kind::Datatype(datatype), attrs: Vec::new() });
+        let id = self.objs.len() - 1;
+        self.add_link(parent, &name, Some(Link::Hard(id)))?;
+        Ok(())
+    }
+
+    /// The committed datatype at `path`: its object id and datatype.
+    fn committed(&self, path: &str) -> Result<(usize, Datatype)> {
+        let id = self.resolve(path)?;
+        match self.objs.get(id).map(|o| &o.kind) {
+            Some(Kind::Datatype(dt)) => Ok((id, dt.clone())),
+            _ => Err(Error::usage(format!("{}: not a committed datatype", path))),
+        }
+    }
+
     /// Creates a dataset, filled with its fill value until written.
-    pub fn create_dataset(&mut self, path: &str, spec: DatasetSpec) -> Result<()> {
-        let ds = make_dataset(spec)?;
+    pub fn create_dataset(&mut self, path: &str, mut spec: DatasetSpec) -> Result<()> {
+        let committed = match spec.committed_type.take() {
+            Some(p) => {
+                let (id, dt) = self.committed(&p)?;
+                spec.datatype = dt;
+                Some(id)
+            }
+            None => None,
+        };
+        let mut ds = make_dataset(spec)?;
+        ds.committed = committed;
         let (parent, name) = self.parent_for_new(path)?;
         self.objs.push(Obj { kind: Kind::Dataset(Box::new(ds)), attrs: Vec::new() });
         let id = self.objs.len() - 1;
@@ -597,13 +634,30 @@ impl FileWriter {
     ) -> Result<()> {
         let n = element_count(shape)?;
         let vals = Values::from_raw(&datatype, n, data).map_err(|e| e.in_object(object_path))?;
-        self.put_attr(object_path, Attr { name: name.to_string(), dt: datatype, shape: shape.map(|s| s.to_vec()), vals })
+        let attr = Attr { name: name.to_string(), dt: datatype, committed: None, shape: shape.map(|s| s.to_vec()), vals };
+        self.put_attr(object_path, attr)
+    }
+
+    /// Creates or replaces an attribute whose datatype is the committed datatype at `type_path`.
+    pub fn set_attribute_committed(
+        &mut self,
+        object_path: &str,
+        name: &str,
+        type_path: &str,
+        shape: Option<&[u64]>,
+        data: &[u8],
+    ) -> Result<()> {
+        let (id, dt) = self.committed(type_path)?;
+        let n = element_count(shape)?;
+        let vals = Values::from_raw(&dt, n, data).map_err(|e| e.in_object(object_path))?;
+        let attr = Attr { name: name.to_string(), dt, committed: Some(id), shape: shape.map(|s| s.to_vec()), vals };
+        self.put_attr(object_path, attr)
     }
 
     /// Creates or replaces a scalar variable-length UTF-8 string attribute (h5py's `str`).
     pub fn set_string_attribute(&mut self, object_path: &str, name: &str, value: &str) -> Result<()> {
         let vals = Values::Vlen(vec![value.as_bytes().to_vec()]);
-        self.put_attr(object_path, Attr { name: name.to_string(), dt: dtype::vlen_string(), shape: None, vals })
+        self.put_attr(object_path, Attr { name: name.to_string(), dt: dtype::vlen_string(), committed: None, shape: None, vals })
     }
 
     /// Creates or replaces an object reference attribute.
@@ -612,7 +666,7 @@ impl FileWriter {
             return Err(Error::usage("shape mismatch: reference count differs from the attribute's element count"));
         }
         let vals = Values::Refs(targets.iter().map(|t| t.map(|s| s.to_string())).collect());
-        let attr = Attr { name: name.to_string(), dt: dtype::object_reference(), shape: shape.map(|s| s.to_vec()), vals };
+        let attr = Attr { name: name.to_string(), dt: dtype::object_reference(), committed: None, shape: shape.map(|s| s.to_vec()), vals };
         self.put_attr(object_path, attr)
     }
 
@@ -762,5 +816,6 @@ fn make_dataset(spec: DatasetSpec) -> Result<Ds> {
         fill: spec.fill_value,
         vals,
         written: false,
+        committed: None,
     })
 }

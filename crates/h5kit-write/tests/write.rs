@@ -474,3 +474,39 @@ print([[x.decode() for x in r] for r in f['vs2d'][...]], f['compact_fill'][()])
         }
     });
 }
+
+#[test]
+fn committed_datatypes() {
+    both(|lv, tag| {
+        let mut w = FileWriter::in_memory(lv);
+        let pair = dtype::compound(6, vec![("a", 0, dtype::int(2, true)), ("b", 2, dtype::float32())]);
+        w.commit_datatype("types/pair", pair).unwrap();
+        let mut spec = DatasetSpec::new(dtype::int(1, false), &[2]); // datatype replaced by the committed one
+        spec.committed_type = Some("/types/pair".into());
+        w.create_dataset("d", spec).unwrap();
+        let mut raw = Vec::new();
+        for (a, b) in [(1i16, 0.5f32), (-3, 2.0)] {
+            raw.extend_from_slice(&a.to_le_bytes());
+            raw.extend_from_slice(&b.to_le_bytes());
+        }
+        w.write_dataset("d", &raw).unwrap();
+        w.set_attribute_committed("d", "attr", "/types/pair", None, &raw[..6]).unwrap();
+        let path = tmp(&format!("committed-{}.h5", tag));
+        std::fs::write(&path, w.to_bytes().unwrap()).unwrap();
+        let code = r#"
+t = f['types/pair']
+print(type(t).__name__, t.dtype, h5py.h5o.get_info(t.id).rc)
+print(f['d'].id.get_type().committed(), f['d'][1]['a'], f['d'][1]['b'], f['d'].attrs['attr']['b'])
+name = f.filename
+f.close()
+f = h5py.File(name, 'r+')
+del f['d']
+f.close()
+f = h5py.File(name, 'r')
+print(h5py.h5o.get_info(f['types/pair'].id).rc, list(f))
+"#;
+        if let Some(out) = h5py(&path, code) {
+            assert_eq!(out, "Datatype [('a', '<i2'), ('b', '<f4')] 3\nTrue -3 2.0 0.5\n1 ['types']", "{}", tag);
+        }
+    });
+}
