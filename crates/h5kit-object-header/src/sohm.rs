@@ -1,11 +1,16 @@
 //! The shared object header message table (spec III.I "Disk Format: Level 1I - Shared Object
 //! Header Message Table"): "SMTB", one index header per index, checksum. Each index tracks some
-//! message types (flags: bit 0 dataspace, 1 datatype, 2 fill value, 3 filter pipeline,
-//! 4 attribute) and names the fractal heap holding the shared messages. A message shared in the
+//! message types and names the fractal heap holding the shared messages.
+//!
+//! Quirk: the spec lists the "Message Type Flags" as bit 0 dataspace, 1 datatype, 2 fill
+//! value, 3 filter pipeline, 4 attribute, but libhdf5 (`H5O_SHMESG_*_FLAG`) stores
+//! `1 << message type id`: 0x0002 dataspace, 0x0008 datatype, 0x0020 fill value, 0x0800 filter
+//! pipeline, 0x1000 attribute. Files follow libhdf5, so that is what is decoded. A message shared in the
 //! heap is found from its 8-byte heap ID (the shared message encoding, version 3 type 1); the
 //! index itself (a "SMLI" list or a v2 B-tree) is not needed to read it.
 
 use h5kit_core::{verify_checksum, Context, Error, Reader, Result};
+use h5kit_heap::FractalHeap;
 
 use crate::message::msg_type;
 
@@ -15,8 +20,8 @@ pub struct SharedMessageIndex {
     pub version: u8,
     /// 0: unsorted list ("SMLI"), 1: v2 B-tree.
     pub index_type: u8,
-    /// Message types tracked (bit 0 dataspace, 1 datatype, 2 fill value, 3 filter pipeline,
-    /// 4 attribute).
+    /// Message types tracked: bit `n` set = message type `n` (libhdf5 encoding, see the module
+    /// docs).
     pub message_type_flags: u16,
     pub min_message_size: u32,
     pub list_cutoff: u16,
@@ -33,14 +38,13 @@ pub struct SharedMessageTable {
     pub indexes: Vec<SharedMessageIndex>,
 }
 
-/// The message type flag bit of a shareable message type.
+/// The index message type flag of a shareable message type (`1 << type id`, as libhdf5
+/// writes it).
 pub fn type_flag(type_id: u16) -> Option<u16> {
     match type_id {
-        msg_type::DATASPACE => Some(1 << 0),
-        msg_type::DATATYPE => Some(1 << 1),
-        msg_type::FILL_VALUE => Some(1 << 2),
-        msg_type::FILTER_PIPELINE => Some(1 << 3),
-        msg_type::ATTRIBUTE => Some(1 << 4),
+        msg_type::DATASPACE | msg_type::DATATYPE | msg_type::FILL_VALUE | msg_type::FILTER_PIPELINE | msg_type::ATTRIBUTE => {
+            Some(1 << type_id)
+        }
         _ => None,
     }
 }
@@ -108,6 +112,7 @@ impl SharedMessageTable {
     }
 }
 
-fn read_heap_object(_ctx: Context, heap_address: u64, _heap_id: &[u8; 8]) -> Result<Vec<u8>> {
-    Err(Error::unsupported(heap_address, "reading shared messages from the fractal heap is not implemented yet"))
+fn read_heap_object(ctx: Context, heap_address: u64, heap_id: &[u8; 8]) -> Result<Vec<u8>> {
+    let heap = FractalHeap::open(ctx, heap_address).map_err(|e| e.context("shared message heap"))?;
+    heap.read_object(ctx, heap_id).map_err(|e| e.context("shared message heap"))
 }
