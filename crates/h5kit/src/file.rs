@@ -36,6 +36,10 @@ impl FileInner {
 #[derive(Clone)]
 pub struct File {
     pub(crate) inner: Arc<FileInner>,
+    /// Present when opened for writing.
+    pub(crate) write: Option<Arc<std::sync::Mutex<crate::mode::WriteState>>>,
+    /// Reader view of the writer model, refreshed after changes.
+    pub(crate) snapshot: Arc<std::sync::Mutex<Option<Arc<FileInner>>>>,
 }
 
 impl std::fmt::Debug for File {
@@ -66,16 +70,18 @@ impl File {
         let superblock = Superblock::read(storage.as_ref())?;
         let mut inner = FileInner { storage, superblock, limits, sohm: None, name, dir: None, gheap: Default::default() };
         inner.sohm = read_sohm_table(&inner)?;
-        Ok(File { inner: Arc::new(inner) })
+        Ok(File { inner: Arc::new(inner), write: None, snapshot: Arc::new(std::sync::Mutex::new(None)) })
     }
 
+    /// The superblock (of the file as opened; a writable file's new superblock is written
+    /// on flush).
     pub fn superblock(&self) -> &Superblock {
         &self.inner.superblock
     }
 
     /// The root group `/`.
     pub fn root(&self) -> Result<Group> {
-        let address = self.inner.superblock.root_object_header_address;
+        let address = self.current()?.superblock.root_object_header_address;
         match self.object_at(address, "/")? {
             Object::Group(g) => Ok(g),
             _ => Err(Error::format(address, "the root object is not a group").in_object("/")),
@@ -84,7 +90,7 @@ impl File {
 
     /// Opens the object whose header is at `address`, naming it `path`.
     pub fn object_at(&self, address: u64, path: &str) -> Result<Object> {
-        Object::open(self.inner.clone(), address, path.to_string())
+        Object::open(self.current()?, address, path.to_string())
     }
 
     /// Opens an object by absolute path (`/a/b`), following soft links.
@@ -95,7 +101,8 @@ impl File {
     /// Object `index` of the global heap collection at `collection_address` (variable-length
     /// data, region references).
     pub fn global_heap_object(&self, collection_address: u64, index: u32) -> Result<Vec<u8>> {
-        let collection = self.inner.gheap.get(&self.inner, collection_address)?;
+        let inner = self.current()?;
+        let collection = inner.gheap.get(&inner, collection_address)?;
         Ok(collection.object(index)?.to_vec())
     }
 }

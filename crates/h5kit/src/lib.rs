@@ -18,6 +18,7 @@
 mod attribute;
 mod file;
 mod group;
+mod mode;
 mod object;
 mod selection;
 pub mod repack;
@@ -27,9 +28,10 @@ mod vlen;
 pub use attribute::Attribute;
 pub use file::File;
 pub use group::Link;
+pub use mode::Mode;
 pub use object::{Dataset, Group, NamedDatatype, Object};
 pub use selection::Hyperslab;
-pub use typed::{Array, H5Type};
+pub use typed::{Array, H5Type, H5Write};
 
 pub use h5kit_core::{Error, ErrorKind, Limits, Result};
 pub use h5kit_object_header::{

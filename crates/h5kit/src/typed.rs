@@ -180,3 +180,51 @@ pub(crate) fn convert<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Result<Vec<
     }
     Ok(out)
 }
+
+/// A Rust type written as an HDF5 numeric type (little-endian, like h5py's native types).
+pub trait H5Write: Copy {
+    /// The HDF5 datatype of this type.
+    fn datatype() -> Datatype;
+    /// Appends the little-endian bytes of `self`.
+    fn put(&self, out: &mut Vec<u8>);
+}
+
+macro_rules! write_int {
+    ($($t:ty, $size:expr, $signed:expr);*) => {$(
+        impl H5Write for $t {
+            fn datatype() -> Datatype {
+                h5kit_write::dtype::int($size, $signed)
+            }
+            fn put(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+        }
+    )*};
+}
+write_int!(i8, 1, true; u8, 1, false; i16, 2, true; u16, 2, false; i32, 4, true; u32, 4, false; i64, 8, true; u64, 8, false);
+
+impl H5Write for f32 {
+    fn datatype() -> Datatype {
+        h5kit_write::dtype::float32()
+    }
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+}
+impl H5Write for f64 {
+    fn datatype() -> Datatype {
+        h5kit_write::dtype::float64()
+    }
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+}
+
+/// The little-endian bytes of `data`.
+pub(crate) fn to_bytes<T: H5Write>(data: &[T]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(std::mem::size_of_val(data));
+    for v in data {
+        v.put(&mut out);
+    }
+    out
+}
