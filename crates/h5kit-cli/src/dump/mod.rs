@@ -4,6 +4,7 @@
 //! first, each object once) to learn the first path of every object and the committed
 //! datatypes; the second pass prints.
 
+pub mod chunks;
 pub mod data;
 pub mod dataspace;
 pub mod datatype;
@@ -324,9 +325,8 @@ impl<'o> Dumper<'o> {
         if self.opts.dataset_data() {
             let file = self.files.get(fi).map(|f| f.file.clone());
             if let Some(file) = file {
-                let unreadable = d
-                    .filters()
-                    .is_some_and(|f| f.filters.iter().any(|x| !matches!(x.id, 1..=6) && x.flags & 1 == 0));
+                let path = self.files.get(fi).map(|f| f.path.clone()).unwrap_or_default();
+                let unreadable = !chunks::readable_by_h5dump(&path, d);
                 match if unreadable { Err(h5kit::Error::unsupported(d.address(), "filter not available to h5dump")) } else { d.read_raw() } {
                     Ok(raw) => {
                         let refs = self.refs(fi);

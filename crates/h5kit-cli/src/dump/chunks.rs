@@ -1,0 +1,44 @@
+//! Which chunked datasets h5dump 1.10.8 can print: filters other than its built-in ones
+//! (deflate, shuffle, fletcher32, szip, nbit, scaleoffset) are not available to it, so data
+//! whose chunks were actually passed through such a filter cannot be read. Optional filters
+//! may have been skipped per chunk (the chunk's filter mask, spec IV.A.2.i / VII), so the
+//! chunk index is consulted.
+
+use std::path::Path;
+
+use h5kit::{Dataset, Layout};
+use h5kit_core::{Context, FileStorage, Limits, Storage};
+use h5kit_superblock::Superblock;
+
+fn builtin(id: u16) -> bool {
+    matches!(id, 1..=6)
+}
+
+/// Whether h5dump could read the dataset's data.
+pub fn readable_by_h5dump(path: &Path, ds: &Dataset) -> bool {
+    let Some(pipeline) = ds.filters() else { return true };
+    let missing: Vec<usize> = pipeline
+        .filters
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !builtin(f.id))
+        .map(|(i, _)| i)
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    if !matches!(ds.layout().layout, Layout::Chunked { .. }) {
+        return false;
+    }
+    let Ok(storage) = FileStorage::open(path) else { return false };
+    let Ok(sb) = Superblock::read(&storage as &dyn Storage) else { return false };
+    let limits = Limits::default();
+    let ctx = Context::new(&storage, sb.sizes, &limits, sb.base_address);
+    let Ok(chunks) =
+        h5kit_dataset::chunk_locations(ctx, ds.layout(), ds.dataspace(), ds.datatype().size as usize, true)
+    else {
+        return false;
+    };
+    // A set mask bit means the filter was skipped for that chunk.
+    chunks.iter().all(|c| missing.iter().all(|&i| i < 32 && c.filter_mask & (1u32 << i) != 0))
+}
