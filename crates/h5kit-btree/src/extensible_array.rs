@@ -261,7 +261,8 @@ impl Parse<'_> {
         let _block_offset = r.uint(self.h.arr_off_size())?;
         if !paged {
             for i in 0..nelmts {
-                if let Some(e) = decode_element(&mut r, first_index + i, self.filtered, self.chunk_size_len)? {
+                let index = add(first_index, i, address, "extensible array element index")?;
+                if let Some(e) = decode_element(&mut r, index, self.filtered, self.chunk_size_len)? {
                     self.out.push(e);
                 }
             }
@@ -281,9 +282,10 @@ impl Parse<'_> {
             if init {
                 let data = read_checked(&ctx, page_addr, page_len, "extensible array data block page")?;
                 let mut r = Reader::new(&data, page_addr, ctx.sizes);
-                let base = first_index + p * page_nelmts;
+                let base = add(first_index, p * page_nelmts, address, "extensible array element index")?;
                 for i in 0..page_nelmts {
-                    if let Some(e) = decode_element(&mut r, base + i, self.filtered, self.chunk_size_len)? {
+                    let index = add(base, i, address, "extensible array element index")?;
+                    if let Some(e) = decode_element(&mut r, index, self.filtered, self.chunk_size_len)? {
                         self.out.push(e);
                     }
                 }

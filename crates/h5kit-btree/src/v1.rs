@@ -101,7 +101,7 @@ fn chunk_key_size(rank: usize, at: u64) -> Result<u64> {
 fn decode_chunk_key(r: &mut Reader, rank: usize) -> Result<ChunkKey> {
     let size = r.u32()?;
     let filter_mask = r.u32()?;
-    let mut offsets = Vec::with_capacity(rank + 1);
+    let mut offsets = Vec::with_capacity(rank.min(64).saturating_add(1));
     for _ in 0..=rank {
         offsets.push(r.u64()?);
     }

@@ -290,7 +290,7 @@ impl BTreeV2 {
         let records_len = mul(nrec, self.record_size as u64, address, what)?;
         let ptrs_len = if depth == 0 { 0 } else { mul(nrec + 1, ptr, address, what)? };
         let len = add(add(6, records_len, address, what)?, ptrs_len, address, what)?;
-        if len + 4 > self.node_size as u64 {
+        if len.saturating_add(4) > self.node_size as u64 {
             return Err(Error::format(address, format!("{} content of {} bytes exceeds the node size {}", what, len + 4, self.node_size)));
         }
         let data = ctx.read(address, len + 4, what)?;

@@ -360,9 +360,10 @@ impl FractalHeap {
             .huge_object_btree_address
             .ok_or_else(|| Error::format(self.address, "huge object ID but the heap has no huge-object B-tree"))?;
         let bt = BTreeV2::open(ctx, bt_addr)?;
-        let rec = bt.find(ctx, None, &|r| match r {
-            Record::HugeObject { id: i, .. } | Record::FilteredHugeObject { id: i, .. } => *i == id,
-            _ => false,
+        // Huge object records of types 1 and 2 are ordered by their ID.
+        let rec = bt.search(ctx, None, &mut |r| match r {
+            Record::HugeObject { id: i, .. } | Record::FilteredHugeObject { id: i, .. } => Ok(id.cmp(i)),
+            _ => Err(Error::format(bt_addr, format!("huge object B-tree of type {} is not of type 1 or 2", bt.record_type))),
         })?;
         match rec {
             Some(Record::HugeObject { address, length, .. }) => {
