@@ -54,3 +54,22 @@ fn large_int8_two_level_tree() {
     }
     assert_eq!(v1::find_chunk(ctx, 28008, 1, &[100]).unwrap(), None);
 }
+
+#[test]
+fn wrong_node_type_and_bad_addresses() {
+    let f = common::Open::new("jhdf/test_chunked_datasets_earliest.hdf5");
+    let ctx = f.ctx();
+    let Some(entry) = f.sb.root_group_entry else { panic!("v0 superblock has a root entry") };
+    let h5kit_superblock::ScratchPad::Group { btree_address, .. } = entry.scratch else { panic!() };
+    // The root group's tree is of node type 0: not a chunk tree.
+    let e = v1::read_chunk_records(ctx, btree_address, 3).unwrap_err();
+    assert_eq!(e.offset, Some(btree_address));
+    assert!(e.message.contains("node type is 0, expected 1"), "{}", e.message);
+    assert!(v1::read_group_entries(ctx, btree_address).is_ok());
+    // A chunk tree is not a group tree.
+    assert!(v1::read_group_entries(ctx, 7888).is_err());
+    // Not a node at all / past the end of the file.
+    assert!(v1::read_chunk_records(ctx, 7889, 3).is_err());
+    assert!(v1::read_chunk_records(ctx, u64::MAX - 3, 3).is_err());
+    assert!(v1::find_chunk(ctx, 7888, 3, &[0, 0]).is_err());
+}
