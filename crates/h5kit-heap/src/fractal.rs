@@ -89,7 +89,7 @@ const CACHE_BYTES: usize = 8 << 20;
 /// A small cache of direct blocks, so that reading every object of a heap reads and checks
 /// each block once. Clones start empty; equality ignores it.
 #[derive(Default)]
-struct BlockCache(Mutex<HashMap<u64, Arc<Vec<u8>>>>);
+struct BlockCache(Mutex<HashMap<u64, Arc<Vec<u8>>>>, Mutex<HashMap<u64, Arc<IndirectBlock>>>);
 
 impl Clone for BlockCache {
     fn clone(&self) -> Self {
@@ -111,6 +111,17 @@ impl std::fmt::Debug for BlockCache {
 impl BlockCache {
     fn get(&self, address: u64) -> Option<Arc<Vec<u8>>> {
         self.0.lock().ok()?.get(&address).cloned()
+    }
+    fn get_indirect(&self, address: u64) -> Option<Arc<IndirectBlock>> {
+        self.1.lock().ok()?.get(&address).cloned()
+    }
+    fn put_indirect(&self, block: Arc<IndirectBlock>) {
+        if let Ok(mut m) = self.1.lock() {
+            if m.len() >= 1024 {
+                m.clear();
+            }
+            m.insert(block.address, block);
+        }
     }
     fn put(&self, address: u64, block: Arc<Vec<u8>>) {
         if let Ok(mut m) = self.0.lock() {
@@ -459,7 +470,14 @@ impl FractalHeap {
             if !visited.insert(iblock_addr) {
                 return Err(Error::format(iblock_addr, "fractal heap indirect block reached twice (cycle)"));
             }
-            let ib = self.read_indirect_block(ctx, iblock_addr, nrows, iblock_offset)?;
+            let ib = match self.cache.get_indirect(iblock_addr) {
+                Some(ib) if ib.nrows == nrows && ib.block_offset == iblock_offset => ib,
+                _ => {
+                    let ib = Arc::new(self.read_indirect_block(ctx, iblock_addr, nrows, iblock_offset)?);
+                    self.cache.put_indirect(ib.clone());
+                    ib
+                }
+            };
             let rel = offset.checked_sub(iblock_offset).ok_or_else(|| overflow(iblock_addr))?;
             // Row holding `rel`.
             let first_row_span = self.starting_block_size.checked_mul(width).ok_or_else(|| overflow(iblock_addr))?;
