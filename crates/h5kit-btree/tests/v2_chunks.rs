@@ -102,3 +102,27 @@ fn search_descends_to_one_chunk() {
     assert_eq!(find([200, 0, 0]), None);
     assert_eq!(find([5, 5, 0]), None);
 }
+
+#[test]
+fn type11_layout_v5_chunk_size_is_offset_sized() {
+    // tests/data/bt2_layout_v5.hdf5 (mk_bt2_v5.py, libhdf5 2.0, layout message v5): 20x30 i4,
+    // chunks 4x7, gzip: 25 chunks; h5py get_chunk_info: (0,0)@2048 57 bytes, (0,7)@2105 59,
+    // (0,14)@2164 59, (16,28)@3374 38; sums 67673 / 1364. Records are 8+8+4+2x8 = 36 bytes.
+    let path = format!("{}/tests/data/bt2_layout_v5.hdf5", env!("CARGO_MANIFEST_DIR"));
+    let storage = h5kit_core::FileStorage::open(path).unwrap();
+    let sb = h5kit_superblock::Superblock::read(&storage).unwrap();
+    let limits = h5kit_core::Limits::default();
+    let ctx = sb.context(&storage, &limits);
+    let bt = BTreeV2::open(ctx, 447).unwrap();
+    assert_eq!((bt.record_type, bt.record_size), (11, 36));
+    let v = chunks(ctx, 447, 2, 8);
+    assert_eq!(v.len(), 25);
+    assert_eq!(v[0], ChunkRecordV2 { address: 2048, size: 57, filter_mask: 0, scaled_offsets: vec![0, 0] });
+    assert_eq!((v[1].address, v[1].size, &v[1].scaled_offsets[..]), (2105, 59, &[0u64, 1][..]));
+    assert_eq!((v[2].address, v[2].size), (2164, 59));
+    assert_eq!(v[24], ChunkRecordV2 { address: 3374, size: 38, filter_mask: 0, scaled_offsets: vec![4, 4] });
+    assert_eq!(v.iter().map(|c| c.address).sum::<u64>(), 67673);
+    assert_eq!(v.iter().map(|c| c.size).sum::<u64>(), 1364);
+    // The layout v4 width (1 + bytes for 112-byte chunks = 2) does not match the record size.
+    assert!(bt.records(ctx, Some(ChunkParams { rank: 2, chunk_size_len: 2 })).is_err());
+}
