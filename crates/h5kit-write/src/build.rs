@@ -441,7 +441,7 @@ impl<'a> Plan<'a> {
         let shape = d.shape.clone().unwrap_or_default();
         let max = d.maxshape.clone().unwrap_or_else(|| shape.clone());
         let unlimited = max.iter().filter(|&&m| m == UNLIMITED).count();
-        let nchunks = Self::chunk_grid(d).iter().product::<u64>();
+        let nchunks = crate::sat_prod(&Self::chunk_grid(d));
         if unlimited == 1 {
             // libhdf5 indexes extensible arrays over the current chunk counts; when a fixed
             // dimension can still grow (or the array needs paged data blocks) the v1 B-tree
@@ -463,8 +463,10 @@ impl<'a> Plan<'a> {
         let chunks = d.chunks.clone().unwrap_or_default();
         if chunks == max {
             Index::Single
-        } else {
+        } else if Self::fa_entries(d).1 <= 1 << 28 {
             Index::FixedArray
+        } else {
+            Index::BTreeV1
         }
     }
 
@@ -531,8 +533,8 @@ impl<'a> Plan<'a> {
         let cdims = d.chunks.clone().unwrap_or_default();
         let esize = d.dt.size as usize;
         let grid: Vec<u64> = shape.iter().zip(&cdims).map(|(s, c)| s.div_ceil(*c)).collect();
-        let nchunks: u64 = grid.iter().product();
-        let per_chunk: u64 = cdims.iter().product();
+        let nchunks: u64 = crate::sat_prod(&grid);
+        let per_chunk: u64 = crate::sat_prod(&cdims);
         let chunk_bytes = usize::try_from(per_chunk.saturating_mul(esize as u64)).map_err(|_| Error::usage("chunk too large"))?;
         if chunk_bytes > u32::MAX as usize {
             return Err(Error::usage("chunk too large (4 GiB maximum)"));
@@ -550,6 +552,7 @@ impl<'a> Plan<'a> {
             // Copy the valid part of the chunk, row by row of the chunk box.
             crate::copy_box(raw, &shape, &start, &mut buf, &cdims, &vec![0; cdims.len()], &count, esize);
             let mut data = buf;
+            // (the filtered size is checked below: chunk sizes are 32-bit in chunk indexes)
             if d.shuffle {
                 data = filters::shuffle(&data, esize);
             }
@@ -558,6 +561,9 @@ impl<'a> Plan<'a> {
             }
             if d.fletcher32 {
                 data = filters::fletcher32(&data);
+            }
+            if data.len() > u32::MAX as usize {
+                return Err(Error::usage("filtered chunk larger than 4 GiB"));
             }
             out.push(Chunk { scaled: scaled.clone(), data, mask: 0 });
             for k in (0..scaled.len()).rev() {
@@ -1027,8 +1033,8 @@ impl<'a> Plan<'a> {
     }
 
     fn cbt2_node_size(&self, d: &crate::Ds) -> u32 {
-        let n = Self::chunk_grid(d).iter().product::<u64>() as usize;
-        let need = 10 + n * Self::cbt2_record_size(d);
+        let n = usize::try_from(crate::sat_prod(&Self::chunk_grid(d))).unwrap_or(usize::MAX);
+        let need = n.saturating_mul(Self::cbt2_record_size(d)).saturating_add(10);
         let mut size = BT2_CHUNK_NODE;
         while (size as usize) < need {
             size = size.saturating_mul(2);
@@ -1095,7 +1101,7 @@ impl<'a> Plan<'a> {
             return Ok(None);
         }
         let links = match &self.obj(id)?.kind {
-            Kind::Group { links, .. } if links.len() > 8 => links,
+            Kind::Group { links, .. } if links.len() > 8 && links.len() <= 0xffff => links,
             _ => return Ok(None),
         };
         let mut objects = Vec::with_capacity(links.len());
@@ -1240,7 +1246,7 @@ impl<'a> Plan<'a> {
     /// Chunk size field length of filtered fixed array / single chunk entries (libhdf5:
     /// 1 + (log2(chunk bytes) + 8) / 8, at most 8).
     fn chunk_size_len(d: &crate::Ds) -> usize {
-        let n: u64 = d.chunks.as_deref().unwrap_or(&[]).iter().product::<u64>().saturating_mul(d.dt.size as u64);
+        let n: u64 = crate::sat_prod(d.chunks.as_deref().unwrap_or(&[])).saturating_mul(d.dt.size as u64);
         let log2 = 63 - n.max(1).leading_zeros() as usize;
         (1 + (log2 + 8) / 8).min(8)
     }
@@ -1257,7 +1263,7 @@ impl<'a> Plan<'a> {
         let max = d.maxshape.clone().or_else(|| d.shape.clone()).unwrap_or_default();
         let cdims = d.chunks.as_deref().unwrap_or(&[]);
         let grid: Vec<u64> = max.iter().zip(cdims).map(|(m, c)| m.div_ceil(*c)).collect();
-        let n = grid.iter().product();
+        let n = crate::sat_prod(&grid);
         (grid, n)
     }
 
@@ -1559,7 +1565,7 @@ impl<'a> Plan<'a> {
             }
             b.u8(1);
             b.u8(0);
-            b.u16(msgs.len() as u16);
+            b.u16(u16::try_from(msgs.len()).map_err(|_| Error::usage("too many header messages (65535 maximum)"))?);
             b.u32(rc);
             b.u32(u32::try_from(body.len()).map_err(|_| Error::usage("object header too large"))?);
             b.u32(0);

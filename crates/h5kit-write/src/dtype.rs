@@ -15,15 +15,16 @@ pub fn int_order(size: u32, signed: bool, order: ByteOrder) -> Datatype {
     Datatype {
         version: 1,
         size,
-        class: TypeClass::Integer { order, signed, bit_offset: 0, precision: (size * 8) as u16, pad_lo: false, pad_hi: false },
+        class: TypeClass::Integer { order, signed, bit_offset: 0, precision: size.saturating_mul(8).min(u16::MAX as u32) as u16, pad_lo: false, pad_hi: false },
     }
 }
 
 fn float(size: u32, order: ByteOrder) -> Datatype {
-    let (eloc, esize, msize, bias) = match size {
-        2 => (10, 5, 10, 15),
-        4 => (23, 8, 23, 127),
-        _ => (52, 11, 52, 1023),
+    // IEEE 754 binary16/32/64; any other size gets the binary64 layout.
+    let (size, eloc, esize, msize, bias) = match size {
+        2 => (2, 10, 5, 10, 15),
+        4 => (4, 23, 8, 23, 127),
+        _ => (8, 52, 11, 52, 1023),
     };
     Datatype {
         version: 1,
@@ -31,7 +32,7 @@ fn float(size: u32, order: ByteOrder) -> Datatype {
         class: TypeClass::Float {
             order,
             bit_offset: 0,
-            precision: (size * 8) as u16,
+            precision: size.saturating_mul(8).min(u16::MAX as u32) as u16,
             pad_lo: false,
             pad_hi: false,
             pad_internal: false,
@@ -58,7 +59,7 @@ pub fn float32() -> Datatype {
 pub fn float64() -> Datatype {
     float(8, ByteOrder::LittleEndian)
 }
-/// IEEE float of 2, 4 or 8 bytes with a byte order.
+/// IEEE float of 2, 4 or 8 bytes (other sizes: 8) with a byte order.
 pub fn float_order(size: u32, order: ByteOrder) -> Datatype {
     float(size, order)
 }
@@ -113,7 +114,7 @@ pub fn enumeration(base: Datatype, members: Vec<(&str, i64)>) -> Datatype {
 
 /// Fixed-size array of `base`.
 pub fn array(base: Datatype, dims: &[u32]) -> Datatype {
-    let n: u32 = dims.iter().product();
+    let n: u32 = dims.iter().fold(1u32, |a, &b| a.saturating_mul(b));
     Datatype { version: 2, size: base.size.saturating_mul(n), class: TypeClass::Array { dims: dims.to_vec(), base: Box::new(base) } }
 }
 
@@ -130,7 +131,7 @@ pub fn bitfield(size: u32) -> Datatype {
         class: TypeClass::Bitfield {
             order: ByteOrder::LittleEndian,
             bit_offset: 0,
-            precision: (size * 8) as u16,
+            precision: size.saturating_mul(8).min(u16::MAX as u32) as u16,
             pad_lo: false,
             pad_hi: false,
         },

@@ -23,8 +23,10 @@ pub mod dtype;
 pub mod enc;
 pub mod filters;
 
-use h5kit_core::{Error, Result};
-pub use h5kit_object_header::{Datatype, TypeClass, UNLIMITED};
+pub use h5kit_core::{Error, ErrorKind, Result};
+pub use h5kit_object_header::{
+    ByteOrder, CharacterSet, CompoundMember, Datatype, ReferenceKind, StringPadding, TypeClass, UNLIMITED,
+};
 use std::path::{Path, PathBuf};
 
 /// Which file format features to use (h5py's `libver`).
@@ -250,6 +252,11 @@ fn element_count(shape: Option<&[u64]>) -> Result<usize> {
     usize::try_from(n).map_err(|_| Error::usage("shape too large"))
 }
 
+/// Product of sizes, saturating at `u64::MAX`.
+pub(crate) fn sat_prod(v: &[u64]) -> u64 {
+    v.iter().fold(1u64, |a, &b| a.saturating_mul(b))
+}
+
 /// Row-major strides of `shape` in elements.
 fn strides(shape: &[u64]) -> Vec<u64> {
     let mut s = vec![1u64; shape.len()];
@@ -318,7 +325,7 @@ pub(crate) fn copy_box(
 /// an array of `shape` (destination) and packed row-major (source).
 fn for_each_in_box(shape: &[u64], start: &[u64], count: &[u64], mut f: impl FnMut(usize, usize)) {
     let rank = shape.len();
-    let total: u64 = count.iter().product();
+    let total: u64 = sat_prod(count);
     if total == 0 {
         return;
     }
@@ -699,12 +706,18 @@ impl FileWriter {
     }
 
     pub fn create_soft_link(&mut self, path: &str, target: &str) -> Result<()> {
+        if target.len() > 0xfff0 {
+            return Err(Error::usage("soft link target too long"));
+        }
         let (parent, name) = self.parent_for_new(path)?;
         self.add_link(parent, &name, Some(Link::Soft(target.to_string())))?;
         Ok(())
     }
 
     pub fn create_external_link(&mut self, path: &str, file: &str, target_path: &str) -> Result<()> {
+        if file.len() + target_path.len() > 0xfff0 {
+            return Err(Error::usage("external link file name and path too long"));
+        }
         let (parent, name) = self.parent_for_new(path)?;
         self.add_link(parent, &name, Some(Link::External(file.to_string(), target_path.to_string())))?;
         Ok(())
