@@ -220,3 +220,187 @@ fn shared_message_table_and_heap() {
     // A message type no index tracks.
     assert!(table.message_body(f.ctx(), msg_type::LINK, &[0; 8]).is_err());
 }
+
+/// h5dump's DDL for a datatype (hdf5-tools 1.10.8 `h5tools_print_datatype`), whitespace-free.
+fn ddl_type(t: &Datatype) -> String {
+    let order = |o: &ByteOrder| match o {
+        ByteOrder::LittleEndian => "LE",
+        ByteOrder::BigEndian => "BE",
+        ByteOrder::Vax => "VAX",
+    };
+    let bits = t.size * 8;
+    match &t.class {
+        TypeClass::Integer { order: o, signed, bit_offset: 0, precision, pad_lo: false, pad_hi: false } if u32::from(*precision) == bits => {
+            format!("H5T_STD_{}{}{}", if *signed { "I" } else { "U" }, bits, order(o))
+        }
+        TypeClass::Bitfield { order: o, bit_offset: 0, precision, .. } if u32::from(*precision) == bits => format!("H5T_STD_B{}{}", bits, order(o)),
+        TypeClass::Float { order: o, precision, exponent_location, exponent_size, mantissa_location, mantissa_size, exponent_bias, sign_location, .. }
+            if (t.size, *precision, *exponent_location, *exponent_size, *mantissa_location, *mantissa_size, *exponent_bias, *sign_location)
+                == (4, 32, 23, 8, 0, 23, 127, 31)
+                || (t.size, *precision, *exponent_location, *exponent_size, *mantissa_location, *mantissa_size, *exponent_bias, *sign_location)
+                    == (8, 64, 52, 11, 0, 52, 1023, 63) =>
+        {
+            format!("H5T_IEEE_F{}{}", bits, order(o))
+        }
+        TypeClass::Float { order: o, precision, .. } => format!(
+            "{}-bit{}floating-point{}-bitprecision",
+            bits,
+            if *o == ByteOrder::BigEndian { "big-endian" } else { "little-endian" },
+            precision
+        ),
+        TypeClass::String { padding, charset } => ddl_string(&t.size.to_string(), padding, charset),
+        TypeClass::VarLenString { padding, charset, .. } => ddl_string("H5T_VARIABLE", padding, charset),
+        TypeClass::VarLenSequence { base } => format!("H5T_VLEN{{{}}}", ddl_type(base)),
+        TypeClass::Compound { members } => {
+            let m: Vec<String> = members.iter().map(|m| format!("{}\"{}\";", ddl_type(&m.datatype), m.name)).collect();
+            format!("H5T_COMPOUND{{{}}}", m.concat())
+        }
+        TypeClass::Enum { base, members } => {
+            let signed = matches!(base.class, TypeClass::Integer { signed: true, .. });
+            let be = matches!(base.class, TypeClass::Integer { order: ByteOrder::BigEndian, .. });
+            let m: Vec<String> = members
+                .iter()
+                .map(|(n, v)| {
+                    let mut b = v.clone();
+                    if be {
+                        b.reverse();
+                    }
+                    let mut x: u64 = 0;
+                    for (i, byte) in b.iter().enumerate() {
+                        x |= u64::from(*byte) << (8 * i);
+                    }
+                    let val = if signed && !b.is_empty() && b.len() < 8 && b[b.len() - 1] & 0x80 != 0 {
+                        (x as i64 - (1i64 << (8 * b.len()))).to_string()
+                    } else if signed {
+                        (x as i64).to_string()
+                    } else {
+                        x.to_string()
+                    };
+                    format!("\"{}\"{};", n, val)
+                })
+                .collect();
+            format!("H5T_ENUM{{{};{}}}", ddl_type(base), m.concat())
+        }
+        TypeClass::Reference { kind } => format!(
+            "H5T_REFERENCE{{{}}}",
+            match kind {
+                ReferenceKind::Object => "H5T_STD_REF_OBJECT",
+                ReferenceKind::DatasetRegion => "H5T_STD_REF_DSETREG",
+                _ => "H5T_STD_REF",
+            }
+        ),
+        TypeClass::Opaque { tag } => format!("H5T_OPAQUE{{OPAQUE_TAG\"{}\";}}", tag),
+        TypeClass::Array { dims, base } => {
+            let d: Vec<String> = dims.iter().map(|d| format!("[{}]", d)).collect();
+            format!("H5T_ARRAY{{{}{}}}", d.concat(), ddl_type(base))
+        }
+        TypeClass::Time { .. } => "H5T_TIME".into(),
+        TypeClass::Integer { .. } | TypeClass::Bitfield { .. } => format!("non-standard {:?}", t),
+        TypeClass::Complex { .. } => "H5T_COMPLEX".into(),
+    }
+}
+
+fn ddl_string(size: &str, padding: &StringPadding, charset: &CharacterSet) -> String {
+    format!(
+        "H5T_STRING{{STRSIZE{};STRPAD{};CSET{};CTYPEH5T_C_S1;}}",
+        size,
+        match padding {
+            StringPadding::NullTerminate => "H5T_STR_NULLTERM",
+            StringPadding::NullPad => "H5T_STR_NULLPAD",
+            StringPadding::SpacePad => "H5T_STR_SPACEPAD",
+        },
+        match charset {
+            CharacterSet::Ascii => "H5T_CSET_ASCII",
+            CharacterSet::Utf8 => "H5T_CSET_UTF8",
+        }
+    )
+}
+
+fn ddl_space(s: &Dataspace) -> String {
+    match s.kind {
+        DataspaceKind::Scalar => "SCALAR".into(),
+        DataspaceKind::Null => "NULL".into(),
+        DataspaceKind::Simple => {
+            let dims: Vec<String> = s.dims.iter().map(|d| d.to_string()).collect();
+            let max: Vec<String> = s
+                .max_dims
+                .as_ref()
+                .unwrap_or(&s.dims)
+                .iter()
+                .map(|&d| if d == UNLIMITED { "H5S_UNLIMITED".to_string() } else { d.to_string() })
+                .collect();
+            format!("SIMPLE{{({})/({})}}", dims.join(","), max.join(","))
+        }
+    }
+}
+
+fn squash(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Every dataset's and every compactly stored attribute's datatype and dataspace, rendered as
+/// h5dump prints them, equals h5dump's output (`tests/data/ddl_expected.tsv`, made by
+/// `gen_ddl.py`). Committed datatypes print as their path; `"/#ADDR"` names the address.
+#[test]
+fn datatypes_and_dataspaces_match_h5dump() {
+    let mut addresses: HashMap<(String, String), u64> = HashMap::new();
+    for (file, address, path) in listed() {
+        addresses.insert((file, path), address);
+    }
+    let mut files: HashMap<String, TestFile> = HashMap::new();
+    let mut failures = Vec::new();
+    let (mut datasets, mut attributes, mut committed) = (0, 0, 0);
+    for line in include_str!("data/ddl_expected.tsv").lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [file, path, attr, want_type, want_space] = cols[..] else { panic!("bad line {}", line) };
+        let Some(&address) = addresses.get(&(file.to_string(), path.to_string())) else { continue };
+        let f = files.entry(file.to_string()).or_insert_with(|| TestFile::open(file));
+        let h = f.header(address);
+        let msgs = h.decode_all(f.sizes).unwrap();
+        let (dt, ds) = if attr == "-" {
+            let dt = msgs.iter().find_map(|m| if let Message::Datatype(t) = m { Some(t.clone()) } else { None });
+            let ds = msgs.iter().find_map(|m| if let Message::Dataspace(s) = m { Some(s.clone()) } else { None });
+            datasets += 1;
+            (dt.unwrap(), ds.unwrap())
+        } else {
+            let Some(a) = msgs.iter().find_map(|m| match m {
+                Message::Attribute(MaybeShared::Inline(a)) if a.name == attr => Some(a.clone()),
+                _ => None,
+            }) else {
+                continue; // dense attribute storage: not in the header
+            };
+            attributes += 1;
+            (a.datatype, a.dataspace)
+        };
+        let got_type = match &dt {
+            MaybeShared::Inline(t) => ddl_type(t),
+            MaybeShared::Shared(SharedLocation::ObjectHeader { address: a }) => {
+                committed += 1;
+                let name = want_type.trim_matches('"');
+                let target = if let Some(n) = name.strip_prefix("/#") {
+                    n.parse::<u64>().ok()
+                } else {
+                    addresses.get(&(file.to_string(), name.to_string())).copied()
+                };
+                if target == Some(*a) {
+                    squash(want_type)
+                } else {
+                    format!("committed datatype at {}", a)
+                }
+            }
+            MaybeShared::Shared(other) => format!("{:?}", other),
+        };
+        if got_type != squash(want_type) {
+            failures.push(format!("{} {} {}: datatype\n   got  {}\n   want {}", file, path, attr, got_type, squash(want_type)));
+        }
+        let got_space = match &ds {
+            MaybeShared::Inline(s) => ddl_space(s),
+            other => format!("{:?}", other),
+        };
+        if got_space != squash(want_space) {
+            failures.push(format!("{} {} {}: dataspace\n   got  {}\n   want {}", file, path, attr, got_space, squash(want_space)));
+        }
+    }
+    assert!(datasets > 2500 && attributes > 300 && committed >= 4, "{} datasets, {} attributes, {} committed", datasets, attributes, committed);
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
