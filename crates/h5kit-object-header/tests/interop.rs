@@ -404,3 +404,144 @@ fn datatypes_and_dataspaces_match_h5dump() {
     assert!(datasets > 2500 && attributes > 300 && committed >= 4, "{} datasets, {} attributes, {} committed", datasets, attributes, committed);
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }
+
+fn ddl_layout(l: &Layout) -> String {
+    match l {
+        // h5dump prints the allocated storage size: 0 while the address is undefined.
+        Layout::Contiguous { address, size } => {
+            format!("CONTIGUOUS SIZE {} OFFSET {}", if address.is_some() { *size } else { 0 }, address.unwrap_or(u64::MAX))
+        }
+        Layout::Compact { data } => format!("COMPACT SIZE {}", data.len()),
+        Layout::Chunked { chunk_dims, .. } => {
+            format!("CHUNKED ( {} )", chunk_dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "))
+        }
+        Layout::Virtual { .. } => "VIRTUAL".into(),
+    }
+}
+
+fn ddl_filters(p: &FilterPipeline) -> String {
+    if p.filters.is_empty() {
+        return "NONE".into();
+    }
+    let parts: Vec<String> = p
+        .filters
+        .iter()
+        .map(|f| match f.id {
+            1 => format!("COMPRESSION DEFLATE {{ LEVEL {} }}", f.client_data.first().copied().unwrap_or(0)),
+            2 => "PREPROCESSING SHUFFLE".into(),
+            3 => "CHECKSUM FLETCHER32".into(),
+            _ => {
+                let mut s = format!("USER_DEFINED_FILTER {{ FILTER_ID {}", f.id);
+                if let Some(n) = &f.name {
+                    s += &format!(" COMMENT {}", n);
+                }
+                if !f.client_data.is_empty() {
+                    let v: Vec<String> = f.client_data.iter().map(|v| v.to_string()).collect();
+                    s += &format!(" PARAMS {{ {} }}", v.join(" "));
+                }
+                s + " }"
+            }
+        })
+        .collect();
+    parts.join(" ")
+}
+
+/// Numeric fill values: (integer text) or (float value) in the dataset's datatype.
+fn fill_matches(t: &Datatype, bytes: &[u8], want: &str) -> Option<bool> {
+    let mut b = bytes.to_vec();
+    match &t.class {
+        TypeClass::Integer { order, signed, .. } => {
+            if *order == ByteOrder::BigEndian {
+                b.reverse();
+            }
+            let mut x: u128 = 0;
+            for (i, byte) in b.iter().enumerate() {
+                x |= u128::from(*byte) << (8 * i);
+            }
+            let n = b.len() as u32 * 8;
+            let v: i128 = if *signed && n > 0 && x >> (n - 1) & 1 == 1 { x as i128 - (1i128 << n) } else { x as i128 };
+            Some(v.to_string() == want)
+        }
+        TypeClass::Float { order, .. } => {
+            if *order == ByteOrder::BigEndian {
+                b.reverse();
+            }
+            let v = match b.len() {
+                4 => f64::from(f32::from_le_bytes(b.try_into().ok()?)),
+                8 => f64::from_le_bytes(b.try_into().ok()?),
+                _ => return None,
+            };
+            let w: f64 = want.parse().ok()?;
+            Some((v - w).abs() <= 1e-5 * w.abs().max(1e-30))
+        }
+        _ => None,
+    }
+}
+
+/// Layout, filter pipeline and fill value messages of every interop dataset against
+/// `h5dump -p` (`tests/data/props_expected.tsv`, made by `gen_props.py`).
+#[test]
+fn layouts_filters_fill_values_match_h5dump() {
+    let mut addresses: HashMap<(String, String), u64> = HashMap::new();
+    for (file, address, path) in listed() {
+        addresses.insert((file, path), address);
+    }
+    let mut files: HashMap<String, TestFile> = HashMap::new();
+    let mut failures = Vec::new();
+    let (mut n, mut fills, mut values) = (0, 0, 0);
+    for line in include_str!("data/props_expected.tsv").lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [file, path, want_layout, want_filters, want_time, want_value, want_alloc] = cols[..] else { panic!("bad line {}", line) };
+        let Some(&address) = addresses.get(&(file.to_string(), path.to_string())) else { continue };
+        let f = files.entry(file.to_string()).or_insert_with(|| TestFile::open(file));
+        let msgs = f.header(address).decode_all(f.sizes).unwrap();
+        n += 1;
+        let mut fail = |what: &str, got: String, want: &str| {
+            if got != want {
+                failures.push(format!("{} {}: {}\n   got  {}\n   want {}", file, path, what, got, want));
+            }
+        };
+        let layout = msgs.iter().find_map(|m| if let Message::Layout(l) = m { Some(l.layout.clone()) } else { None }).unwrap();
+        let mut got_layout = ddl_layout(&layout);
+        if let (Layout::Contiguous { address: Some(a), .. }, true) = (&layout, f.base != 0) {
+            // h5dump prints absolute offsets.
+            got_layout = got_layout.replace(&format!("OFFSET {}", a), &format!("OFFSET {}", a + f.base));
+        }
+        fail("layout", got_layout, want_layout);
+        let pipeline = msgs
+            .iter()
+            .find_map(|m| if let Message::FilterPipeline(MaybeShared::Inline(p)) = m { Some(p.clone()) } else { None })
+            .unwrap_or_default();
+        fail("filters", ddl_filters(&pipeline), want_filters);
+        let fill = msgs.iter().find_map(|m| if let Message::FillValue(MaybeShared::Inline(v)) = m { Some(v.clone()) } else { None });
+        let Some(fill) = fill else { continue };
+        fills += 1;
+        let time = match fill.fill_time {
+            FillTime::OnAlloc => "H5D_FILL_TIME_ALLOC",
+            FillTime::Never => "H5D_FILL_TIME_NEVER",
+            FillTime::IfSet => "H5D_FILL_TIME_IFSET",
+        };
+        fail("fill time", time.into(), want_time);
+        let alloc = match fill.alloc_time {
+            AllocTime::Early => "H5D_ALLOC_TIME_EARLY",
+            AllocTime::Late => "H5D_ALLOC_TIME_LATE",
+            AllocTime::Incremental => "H5D_ALLOC_TIME_INCR",
+        };
+        fail("allocation time", alloc.into(), want_alloc);
+        match (&fill.defined, &fill.value) {
+            (false, _) => fail("fill value", "H5D_FILL_VALUE_UNDEFINED".into(), want_value),
+            (true, None) => fail("fill value", "H5D_FILL_VALUE_DEFAULT".into(), want_value),
+            (true, Some(bytes)) => {
+                let dt = msgs.iter().find_map(|m| if let Message::Datatype(MaybeShared::Inline(t)) = m { Some(t.clone()) } else { None });
+                if let Some(ok) = dt.and_then(|t| fill_matches(&t, bytes, want_value)) {
+                    values += 1;
+                    if !ok {
+                        failures.push(format!("{} {}: fill value {:?}, want {}", file, path, bytes, want_value));
+                    }
+                }
+            }
+        }
+    }
+    assert!(n > 2400 && fills > 2400 && values > 30, "{} datasets, {} fill messages, {} values", n, fills, values);
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
