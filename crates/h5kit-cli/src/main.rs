@@ -84,7 +84,7 @@ fn main() {
             Ok((opts, files)) if !files.is_empty() => {
                 let mut status = 0;
                 for f in &files {
-                    let (out, st) = dump::run(Path::new(f), f, &opts);
+                    let (out, st) = dump::run_with(Path::new(f), f, &opts, true);
                     write_out(&out);
                     status = status.max(st);
                 }

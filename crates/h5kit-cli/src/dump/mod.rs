@@ -468,6 +468,12 @@ impl<'o> Dumper<'o> {
 
 /// Runs `h5dump` on `path` (displayed as `display_name`): returns stdout text and exit status.
 pub fn run(path: &Path, display_name: &str, opts: &Options) -> (String, i32) {
+    run_with(path, display_name, opts, false)
+}
+
+/// Like [`run`]; with `streaming`, output is written to stdout as it is produced and only the
+/// rest is returned.
+pub fn run_with(path: &Path, display_name: &str, opts: &Options, streaming: bool) -> (String, i32) {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(_) => {
@@ -482,6 +488,7 @@ pub fn run(path: &Path, display_name: &str, opts: &Options) -> (String, i32) {
         return (String::new(), 1);
     }
     let mut d = Dumper::new(opts, file.clone(), path.to_path_buf());
+    d.p.streaming = streaming;
     d.p.put(&format!("HDF5 \"{}\" {{", display_name));
     if opts.contents {
         d.p.put("FILE_CONTENTS {");

@@ -11,6 +11,8 @@ pub struct Printer {
     buf: String,
     /// Current indentation level (each level is [`COL`] spaces).
     pub indent: usize,
+    /// Write completed output to stdout as it grows (large dumps).
+    pub streaming: bool,
 }
 
 impl Printer {
@@ -31,6 +33,17 @@ impl Printer {
         self.out.push_str(&self.buf);
         self.out.push('\n');
         self.buf.clear();
+        self.maybe_flush();
+    }
+
+    fn maybe_flush(&mut self) {
+        if self.streaming && self.out.len() >= 1 << 16 {
+            use std::io::Write;
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            let _ = lock.write_all(self.out.as_bytes());
+            self.out.clear();
+        }
     }
 
     /// Writes `s` as a whole line (after any pending text).
@@ -43,6 +56,7 @@ impl Printer {
     pub fn raw_line(&mut self, s: &str) {
         self.out.push_str(s);
         self.out.push('\n');
+        self.maybe_flush();
     }
 
     pub fn into_output(mut self) -> String {
