@@ -1,0 +1,87 @@
+//! A writer killed at any moment leaves a file that opens, with everything flushed before
+//! that moment intact: a child process appends rows and flushes after each, printing the row
+//! count it flushed; the parent kills it at pseudo-random moments and reads the file.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use h5kit::write::{dtype, DatasetSpec};
+use h5kit::{File, Object, UNLIMITED};
+
+const ROW: u64 = 8;
+
+fn row(i: u64) -> Vec<f64> {
+    (0..ROW).map(|j| (i * ROW + j) as f64 * 0.25).collect()
+}
+
+/// The child: runs only when H5KIT_DURABILITY_CHILD names the file to write.
+#[test]
+fn durability_child_writer() {
+    let Ok(path) = std::env::var("H5KIT_DURABILITY_CHILD") else { return };
+    let f = File::open_with_mode(&path, "w").unwrap();
+    let mut spec = DatasetSpec::new(dtype::float64(), &[0, ROW]);
+    spec.maxshape = Some(vec![UNLIMITED, ROW]);
+    spec.chunks = Some(vec![64, ROW]);
+    f.create_dataset("/rows", spec).unwrap();
+    f.flush().unwrap();
+    println!("flushed 0");
+    for i in 0..100_000u64 {
+        f.resize("/rows", &[i + 1, ROW]).unwrap();
+        f.write_slice("/rows", &[i, 0], &[1, ROW], &row(i)).unwrap();
+        f.flush().unwrap();
+        println!("flushed {}", i + 1);
+    }
+}
+
+#[cfg(not(target_family = "wasm"))]
+#[test]
+fn killed_writer_leaves_a_readable_file() {
+    let dir = std::env::temp_dir().join(format!("h5kit-durability-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for round in 0..6 {
+        let path = dir.join(format!("kill{}.h5", round));
+        let _ = std::fs::remove_file(&path);
+        let mut child = Command::new(&exe)
+            .args(["--exact", "durability_child_writer", "--nocapture", "--test-threads=1"])
+            .env("H5KIT_DURABILITY_CHILD", &path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill after a pseudo-random number of flushes (1..=40), at a random point after it.
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let target = 1 + (seed >> 33) % 40;
+        let mut last = None;
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let start = Instant::now();
+        while let Some(Ok(line)) = lines.next() {
+            if let Some(n) = line.strip_prefix("flushed ") {
+                last = n.trim().parse::<u64>().ok();
+                if last >= Some(target) || start.elapsed() > Duration::from_secs(30) {
+                    std::thread::sleep(Duration::from_micros((seed >> 20) % 3000));
+                    break;
+                }
+            }
+        }
+        child.kill().unwrap();
+        let _ = child.wait();
+        let flushed = last.expect("child flushed nothing");
+        let f = File::open(&path).unwrap_or_else(|e| panic!("round {}: file unreadable after kill: {}", round, e));
+        let d = match f.object("/rows").unwrap() {
+            Object::Dataset(d) => d,
+            o => panic!("{:?}", o),
+        };
+        let rows = d.shape()[0];
+        assert!(rows >= flushed, "round {}: {} rows on disk, {} were flushed", round, rows, flushed);
+        let data = d.read::<f64>().unwrap().data;
+        for i in 0..rows {
+            assert_eq!(&data[(i * ROW) as usize..((i + 1) * ROW) as usize], &row(i)[..], "round {} row {}", round, i);
+        }
+        if let Ok(out) = Command::new("h5dump").arg("-H").arg(&path).output() {
+            assert!(out.status.success(), "round {}: h5dump cannot open the file after kill", round);
+        }
+    }
+}
