@@ -1,0 +1,148 @@
+//! `tests/data/types.h5`, written by libhdf5 2.0 (`gen_types.py`): datatype version 4
+//! (revised reference), version 5 (complex), layout version 5 (single chunk with filter,
+//! fixed array, extensible array, v2 B-tree). Object header addresses from the root group's
+//! link messages; chunk addresses/sizes checked with h5py's `get_chunk_info` (libhdf5 2.0),
+//! index parameters are libhdf5's defaults.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use h5kit_core::{Context, Limits, MemStorage, Sizes};
+use h5kit_object_header::*;
+
+fn with_file<T>(f: impl FnOnce(Context, Sizes) -> T) -> T {
+    let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/types.h5")).unwrap();
+    let sizes = Sizes::new(data[9], data[10]).unwrap();
+    let storage = MemStorage::new(data);
+    let limits = Limits::default();
+    f(Context::new(&storage, sizes, &limits, 0), sizes)
+}
+
+fn message(ctx: Context, sizes: Sizes, address: u64, type_id: u16) -> Message {
+    ObjectHeader::read(ctx, address).unwrap().first(type_id, sizes).unwrap().unwrap()
+}
+
+fn f64le() -> Datatype {
+    Datatype {
+        version: 1,
+        size: 8,
+        class: TypeClass::Float {
+            order: ByteOrder::LittleEndian,
+            bit_offset: 0,
+            precision: 64,
+            pad_lo: false,
+            pad_hi: false,
+            pad_internal: false,
+            mantissa_norm: MantissaNorm::Implied,
+            sign_location: 63,
+            exponent_location: 52,
+            exponent_size: 11,
+            mantissa_location: 0,
+            mantissa_size: 52,
+            exponent_bias: 1023,
+        },
+    }
+}
+
+#[test]
+fn root_links() {
+    with_file(|ctx, sizes| {
+        let root = ObjectHeader::read(ctx, 48).unwrap();
+        let mut links: Vec<(String, u64)> = root
+            .decode_all(sizes)
+            .unwrap()
+            .into_iter()
+            .filter_map(|m| match m {
+                Message::Link(LinkMessage { name, target: LinkTarget::Hard { address }, .. }) => Some((name, address)),
+                _ => None,
+            })
+            .collect();
+        links.sort();
+        let want = [
+            ("btree2_filtered", 4442),
+            ("complex", 179),
+            ("contiguous", 6758),
+            ("earray_filtered", 1446),
+            ("fixed_filtered", 1015),
+            ("ref2", 463),
+            ("single_filtered", 747),
+        ];
+        assert_eq!(links, want.iter().map(|(n, a)| (n.to_string(), *a)).collect::<Vec<_>>());
+    });
+}
+
+#[test]
+fn complex_and_revised_reference_datatypes() {
+    with_file(|ctx, sizes| {
+        assert_eq!(
+            message(ctx, sizes, 179, msg_type::DATATYPE),
+            Message::Datatype(MaybeShared::Inline(Datatype { version: 5, size: 16, class: TypeClass::Complex { base: Box::new(f64le()) } }))
+        );
+        assert_eq!(
+            message(ctx, sizes, 463, msg_type::DATATYPE),
+            Message::Datatype(MaybeShared::Inline(Datatype {
+                version: 4,
+                size: 18,
+                class: TypeClass::Reference { kind: ReferenceKind::Object2 }
+            }))
+        );
+    });
+}
+
+#[test]
+fn layout_version_5_indexes() {
+    with_file(|ctx, sizes| {
+        let layout = |a| match message(ctx, sizes, a, msg_type::LAYOUT) {
+            Message::Layout(l) => l,
+            other => panic!("{:?}", other),
+        };
+        // h5py: StoreInfo(chunk_offset=(0,), filter_mask=0, byte_offset=2048, size=39)
+        assert_eq!(
+            layout(747),
+            LayoutMessage {
+                version: 5,
+                layout: Layout::Chunked {
+                    chunk_dims: vec![20],
+                    element_size: 2,
+                    index: ChunkIndex::SingleChunk { address: Some(2048), filtered: Some((39, 0)) },
+                    flags: 2
+                }
+            }
+        );
+        assert_eq!(
+            layout(1015).layout,
+            Layout::Chunked { chunk_dims: vec![10], element_size: 4, index: ChunkIndex::FixedArray { address: Some(1320), page_bits: 10 }, flags: 0 }
+        );
+        assert_eq!(
+            layout(1446).layout,
+            Layout::Chunked {
+                chunk_dims: vec![10],
+                element_size: 4,
+                index: ChunkIndex::ExtensibleArray {
+                    address: Some(1774),
+                    max_bits: 32,
+                    index_elements: 4,
+                    min_pointers: 4,
+                    min_elements: 16,
+                    page_bits: 10
+                },
+                flags: 0
+            }
+        );
+        assert_eq!(
+            layout(4442).layout,
+            Layout::Chunked {
+                chunk_dims: vec![2, 5],
+                element_size: 8,
+                index: ChunkIndex::BTreeV2 { address: Some(1906), node_size: 2048, split_percent: 100, merge_percent: 40 },
+                flags: 0
+            }
+        );
+        // Filter pipeline version 2 with a named third-party filter (lzf, id 32000).
+        assert_eq!(
+            message(ctx, sizes, 4442, msg_type::FILTER_PIPELINE),
+            Message::FilterPipeline(MaybeShared::Inline(FilterPipeline {
+                version: 2,
+                filters: vec![Filter { id: 32000, name: Some("lzf".into()), flags: 1, client_data: vec![4, 261, 80] }]
+            }))
+        );
+    });
+}
