@@ -49,33 +49,70 @@ enum Block {
     /// v2 B-tree chunk index: header and root leaf.
     CBt2Hdr(usize),
     CBt2Leaf(usize),
-    /// Dense link storage: fractal heap header, its root direct block, v2 B-tree header and
-    /// its root leaf.
-    FHeap(usize),
-    FDblock(usize),
-    Bt2Hdr(usize),
-    Bt2Leaf(usize),
+    /// Dense link or attribute storage: fractal heap header, its root direct block, v2
+    /// B-tree (name index) header and its root leaf.
+    FHeap(usize, Store),
+    FDblock(usize, Store),
+    Bt2Hdr(usize, Store),
+    Bt2Leaf(usize, Store),
 }
 
-/// Dense link storage layout (latest format, more than 8 links).
+/// What a dense storage holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Store {
+    Links,
+    Attrs,
+}
+
+/// Dense storage layout (latest format, more than 8 links / attributes, or attributes too
+/// large for the object header).
 struct Dense {
     /// Size of the fractal heap's root direct block (= starting block size).
     block_size: u64,
+    /// "Maximum Direct Block Size" and "Maximum Size of Managed Objects".
+    max_direct: u64,
+    max_managed: u32,
+    /// Heap ID length: 7 for links, 8 for attributes (libhdf5's values).
+    id_len: usize,
     /// v2 B-tree node size (all records fit in the root leaf).
     node_size: u32,
-    /// Per link (in link order): offset in the heap, encoded link message.
-    objects: Vec<(u64, Vec<u8>)>,
+    /// Per link / attribute (in creation order): name, offset in the heap, message size.
+    objects: Vec<(String, u64, u64)>,
 }
 
-/// Fractal heap parameters for link storage (libhdf5's group defaults).
+impl Dense {
+    /// Bytes of the length field of heap IDs: min(bytes of the max direct block offset,
+    /// bytes to encode the max managed object size) — libhdf5's `heap_len_size`.
+    fn len_size(&self) -> usize {
+        let dir = (63 - self.max_direct.max(1).leading_zeros() as usize).div_ceil(8);
+        let man = (31 - self.max_managed.max(1).leading_zeros() as usize) / 8 + 1;
+        dir.min(man)
+    }
+
+    /// Managed-object heap ID: version/type byte 0, 4-byte offset, length.
+    fn heap_id(&self, off: u64, len: u64) -> Vec<u8> {
+        let mut b = Buf::new();
+        b.u8(0);
+        b.uint(off, 4);
+        b.uint(len, self.len_size());
+        b.v.resize(self.id_len, 0);
+        b.v
+    }
+}
+
+/// Fractal heap parameters for dense storage (libhdf5's defaults for groups/attributes).
 const FH_WIDTH: u16 = 4;
 const FH_MAX_DIRECT: u64 = 65536;
+/// Largest root direct block written (dense storage needing more is an error / stays compact).
+const FH_MAX_BLOCK: u64 = 1 << 20;
 const FH_MAX_HEAP_BITS: u16 = 32;
 const FH_MAX_MANAGED: u32 = 4096;
 /// Direct block prefix: signature, version, heap header address, block offset (4 bytes).
 const FH_DBLOCK_PREFIX: u64 = 4 + 1 + 8 + 4;
-/// v2 B-tree record of link name index (type 5): name hash + 7-byte heap ID.
+/// v2 B-tree records: link name index (type 5) = name hash + 7-byte heap ID; attribute name
+/// index (type 8) = 8-byte heap ID, message flags, creation order, name hash.
 const BT2_LINK_RECORD: usize = 4 + 7;
+const BT2_ATTR_RECORD: usize = 8 + 1 + 4 + 4;
 
 /// How a chunked dataset indexes its chunks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +205,7 @@ struct Plan<'a> {
     vl: HashMap<Owner, Vec<HeapRef>>,
     prepared: HashMap<usize, Prepared>,
     symtabs: HashMap<usize, SymTab>,
-    dense: HashMap<usize, Dense>,
+    dense: HashMap<(usize, Store), Dense>,
 }
 
 /// Serializes the writer's model into a complete file.
@@ -192,8 +229,11 @@ pub fn serialize(w: &FileWriter) -> Result<Vec<u8>> {
         if p.uses_symtab(id) {
             let st = p.symtab(id)?;
             p.symtabs.insert(id, st);
-        } else if let Some(d) = p.dense_plan(id)? {
-            p.dense.insert(id, d);
+        } else if let Some(d) = p.dense_plan(id, Store::Links)? {
+            p.dense.insert((id, Store::Links), d);
+        }
+        if let Some(d) = p.dense_plan(id, Store::Attrs)? {
+            p.dense.insert((id, Store::Attrs), d);
         }
     }
     let mut cursor: u64 = if latest { 48 } else { 96 };
@@ -593,8 +633,17 @@ impl<'a> Plan<'a> {
             }
             return Ok(v);
         }
-        if self.dense.contains_key(&id) {
-            v.extend([Block::FHeap(id), Block::FDblock(id), Block::Bt2Hdr(id), Block::Bt2Leaf(id)]);
+        for store in [Store::Links, Store::Attrs] {
+            if self.dense.contains_key(&(id, store)) {
+                v.extend([
+                    Block::FHeap(id, store),
+                    Block::FDblock(id, store),
+                    Block::Bt2Hdr(id, store),
+                    Block::Bt2Leaf(id, store),
+                ]);
+            }
+        }
+        if self.dense.contains_key(&(id, Store::Links)) {
             return Ok(v);
         }
         let d = match &self.obj(id)?.kind {
@@ -674,10 +723,10 @@ impl<'a> Plan<'a> {
             Block::EaDblock(id, u, k) => self.ea_dblock(id, u, k),
             Block::CBt2Hdr(id) => self.cbt2_header(id),
             Block::CBt2Leaf(id) => self.cbt2_leaf(id),
-            Block::FHeap(id) => self.fheap_header(id),
-            Block::FDblock(id) => self.fheap_dblock(id),
-            Block::Bt2Hdr(id) => self.bt2_header(id),
-            Block::Bt2Leaf(id) => self.bt2_leaf(id),
+            Block::FHeap(id, st) => self.fheap_header(id, st),
+            Block::FDblock(id, st) => self.fheap_dblock(id, st),
+            Block::Bt2Hdr(id, st) => self.bt2_header(id, st),
+            Block::Bt2Leaf(id, st) => self.bt2_leaf(id, st),
             Block::Ohdr(id) => self.ohdr(id),
         }
     }
@@ -1094,54 +1143,96 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// Dense storage layout for a latest-format group with more than 8 links, when all
-    /// links fit one root direct block of at most 64 KiB (else links stay compact).
-    fn dense_plan(&self, id: usize) -> Result<Option<Dense>> {
+    /// The messages a dense storage holds, encoded with the current addresses: link messages
+    /// (with creation order) or attribute messages.
+    fn dense_messages(&self, id: usize, store: Store) -> Result<Vec<(String, Vec<u8>)>> {
+        let o = self.obj(id)?;
+        match store {
+            Store::Links => {
+                let links = match &o.kind {
+                    Kind::Group { links, .. } => links,
+                    _ => return Ok(Vec::new()),
+                };
+                Ok(links
+                    .iter()
+                    .map(|e| {
+                        let mut b = Buf::new();
+                        enc::encode_link(&mut b, &e.name, Some(e.corder), &self.link_body(e));
+                        (e.name.clone(), b.v)
+                    })
+                    .collect())
+            }
+            Store::Attrs => {
+                let mut v = Vec::with_capacity(o.attrs.len());
+                for (i, a) in o.attrs.iter().enumerate() {
+                    v.push((a.name.clone(), self.attr_message(id, i)?));
+                }
+                Ok(v)
+            }
+        }
+    }
+
+    /// Dense storage layout: latest format, more than 8 links (groups) or more than 8
+    /// attributes / an attribute too large for a header message. Everything goes into one
+    /// root direct block of at most 1 MiB; links that do not fit stay compact.
+    fn dense_plan(&self, id: usize, store: Store) -> Result<Option<Dense>> {
         if !self.latest {
             return Ok(None);
         }
-        let links = match &self.obj(id)?.kind {
-            Kind::Group { links, .. } if links.len() > 8 && links.len() <= 0xffff => links,
-            _ => return Ok(None),
-        };
-        let mut objects = Vec::with_capacity(links.len());
+        let msgs = self.dense_messages(id, store)?;
+        let too_big = msgs.iter().any(|(_, m)| m.len() > 0xffff);
+        if !(msgs.len() > 8 || (store == Store::Attrs && too_big)) || msgs.len() > 0xffff {
+            return Ok(None);
+        }
+        let mut objects = Vec::with_capacity(msgs.len());
         let mut off = FH_DBLOCK_PREFIX;
-        for e in links {
-            let mut b = Buf::new();
-            enc::encode_link(&mut b, &e.name, Some(e.corder), &self.link_body(e));
-            if b.len() > FH_MAX_MANAGED as usize {
-                return Ok(None);
-            }
-            let len = b.len() as u64;
-            objects.push((off, b.v));
+        let mut largest = 0u64;
+        for (name, m) in &msgs {
+            let len = m.len() as u64;
+            objects.push((name.clone(), off, len));
+            largest = largest.max(len);
             off += len;
         }
         let mut block_size = 512u64;
         while block_size < off {
             block_size *= 2;
         }
-        if block_size > FH_MAX_DIRECT {
+        let fits = block_size <= FH_MAX_BLOCK && (store == Store::Attrs || (largest <= FH_MAX_MANAGED as u64 && block_size <= FH_MAX_DIRECT));
+        if !fits {
+            if store == Store::Attrs {
+                return Err(Error::usage("attributes of one object exceed 1 MiB (dense attribute storage limit)"));
+            }
             return Ok(None);
         }
-        let need = 10 + BT2_LINK_RECORD * links.len();
+        let max_direct = block_size.max(FH_MAX_DIRECT);
+        let max_managed = if largest <= FH_MAX_MANAGED as u64 { FH_MAX_MANAGED } else { max_direct as u32 };
+        let (id_len, rec) = match store {
+            Store::Links => (7, BT2_LINK_RECORD),
+            Store::Attrs => (8, BT2_ATTR_RECORD),
+        };
+        let need = 10 + rec * msgs.len();
         let mut node_size = 512u32;
         while (node_size as usize) < need {
             node_size = node_size.saturating_mul(2);
         }
-        Ok(Some(Dense { block_size, node_size, objects }))
+        Ok(Some(Dense { block_size, max_direct, max_managed, id_len, node_size, objects }))
+    }
+
+    fn dense(&self, id: usize, store: Store) -> Result<&Dense> {
+        self.dense.get(&(id, store)).ok_or_else(|| Error::usage("internal error: no dense storage"))
     }
 
     /// Fractal heap header (spec III.G "Fractal Heap Header"): the root is one direct block.
-    fn fheap_header(&self, id: usize) -> Result<Vec<u8>> {
-        let d = self.dense.get(&id).ok_or_else(|| Error::usage("internal error: no dense storage"))?;
-        let used: u64 = d.objects.iter().map(|(_, o)| o.len() as u64).sum();
+    fn fheap_header(&self, id: usize, store: Store) -> Result<Vec<u8>> {
+        let d = self.dense(id, store)?;
+        let used: u64 = d.objects.iter().map(|o| o.2).sum();
         let mut b = Buf::new();
         b.bytes(b"FRHP");
         b.u8(0);
-        b.u16(7); // heap ID length
+        b.u16(d.id_len as u16); // heap ID length
         b.u16(0); // I/O filters' encoded length
         b.u8(0); // flags: direct blocks not checksummed
-        b.u32(FH_MAX_MANAGED);
+        b.u32(d.max_managed);
         b.u64(0); // next huge object ID
         b.addr(None); // huge objects B-tree
         b.u64(d.block_size - FH_DBLOCK_PREFIX - used); // free space in managed blocks
@@ -1156,62 +1247,53 @@ impl<'a> Plan<'a> {
         b.u64(0); // number of tiny objects
         b.u16(FH_WIDTH);
         b.u64(d.block_size); // starting block size
-        b.u64(FH_MAX_DIRECT);
+        b.u64(d.max_direct);
         b.u16(FH_MAX_HEAP_BITS);
         b.u16(1); // starting rows in root indirect block
-        b.u64(self.at(Block::FDblock(id)));
+        b.u64(self.at(Block::FDblock(id, store)));
         b.u16(0); // current rows: 0 = root is a direct block
         let c = lookup3(&b.v, 0);
         b.u32(c);
         Ok(b.v)
     }
 
-    /// Fractal heap direct block (FHDB) holding the link messages.
-    fn fheap_dblock(&self, id: usize) -> Result<Vec<u8>> {
-        let d = self.dense.get(&id).ok_or_else(|| Error::usage("internal error: no dense storage"))?;
-        let links = self.links(id)?;
+    /// Fractal heap direct block (FHDB) holding the link or attribute messages.
+    fn fheap_dblock(&self, id: usize, store: Store) -> Result<Vec<u8>> {
+        let d = self.dense(id, store)?;
+        let msgs = self.dense_messages(id, store)?;
         let mut b = Buf::new();
         b.bytes(b"FHDB");
         b.u8(0);
-        b.u64(self.at(Block::FHeap(id)));
+        b.u64(self.at(Block::FHeap(id, store)));
         b.u32(0); // block offset (max heap size 32 bits: 4 bytes)
-        for (e, (_, old)) in links.iter().zip(&d.objects) {
-            // Re-encode with final addresses (same size).
-            let mut m = Buf::new();
-            enc::encode_link(&mut m, &e.name, Some(e.corder), &self.link_body(e));
-            if m.len() != old.len() {
-                return Err(Error::usage("internal error: link size changed"));
+        for ((_, m), (_, off, len)) in msgs.iter().zip(&d.objects) {
+            if m.len() as u64 != *len || b.len() as u64 != *off {
+                return Err(Error::usage("internal error: dense message size changed"));
             }
-            b.bytes(&m.v);
+            b.bytes(m);
         }
         b.v.resize(d.block_size as usize, 0);
         Ok(b.v)
     }
 
-    /// Heap ID of a managed object: version/type byte, 4-byte offset, 2-byte length.
-    fn heap_id(off: u64, len: u64) -> [u8; 7] {
-        let mut id = [0u8; 7];
-        let o = (off as u32).to_le_bytes();
-        let l = (len as u16).to_le_bytes();
-        id[1..5].copy_from_slice(&o);
-        id[5..7].copy_from_slice(&l);
-        id
-    }
-
-    /// v2 B-tree header (spec III.A.2, BTHD) of the link name index (record type 5).
-    fn bt2_header(&self, id: usize) -> Result<Vec<u8>> {
-        let d = self.dense.get(&id).ok_or_else(|| Error::usage("internal error: no dense storage"))?;
+    /// v2 B-tree header (spec III.A.2, BTHD) of a name index (record type 5 or 8).
+    fn bt2_header(&self, id: usize, store: Store) -> Result<Vec<u8>> {
+        let d = self.dense(id, store)?;
         let n = d.objects.len() as u64;
+        let (ty, rec) = match store {
+            Store::Links => (5u8, BT2_LINK_RECORD),
+            Store::Attrs => (8, BT2_ATTR_RECORD),
+        };
         let mut b = Buf::new();
         b.bytes(b"BTHD");
         b.u8(0);
-        b.u8(5);
+        b.u8(ty);
         b.u32(d.node_size);
-        b.u16(BT2_LINK_RECORD as u16);
+        b.u16(rec as u16);
         b.u16(0); // depth
         b.u8(100); // split percent
         b.u8(40); // merge percent
-        b.u64(self.at(Block::Bt2Leaf(id)));
+        b.u64(self.at(Block::Bt2Leaf(id, store)));
         b.u16(n as u16);
         b.u64(n);
         let c = lookup3(&b.v, 0);
@@ -1219,23 +1301,33 @@ impl<'a> Plan<'a> {
         Ok(b.v)
     }
 
-    /// v2 B-tree leaf (BTLF): records sorted by name hash, reserved to the node size.
-    fn bt2_leaf(&self, id: usize) -> Result<Vec<u8>> {
-        let d = self.dense.get(&id).ok_or_else(|| Error::usage("internal error: no dense storage"))?;
-        let links = self.links(id)?;
-        let mut recs: Vec<(u32, &str, [u8; 7])> = links
+    /// v2 B-tree leaf (BTLF): records sorted by name hash (then name), reserved to the node
+    /// size.
+    fn bt2_leaf(&self, id: usize, store: Store) -> Result<Vec<u8>> {
+        let d = self.dense(id, store)?;
+        let mut recs: Vec<(u32, &str, Vec<u8>)> = d
+            .objects
             .iter()
-            .zip(&d.objects)
-            .map(|(e, (off, o))| (lookup3(e.name.as_bytes(), 0), e.name.as_str(), Self::heap_id(*off, o.len() as u64)))
+            .map(|(name, off, len)| (lookup3(name.as_bytes(), 0), name.as_str(), d.heap_id(*off, *len)))
             .collect();
         recs.sort();
         let mut b = Buf::new();
         b.bytes(b"BTLF");
         b.u8(0);
-        b.u8(5);
+        b.u8(if store == Store::Links { 5 } else { 8 });
         for (h, _, hid) in &recs {
-            b.u32(*h);
-            b.bytes(hid);
+            match store {
+                Store::Links => {
+                    b.u32(*h);
+                    b.bytes(hid);
+                }
+                Store::Attrs => {
+                    b.bytes(hid);
+                    b.u8(0); // message flags
+                    b.u32(0); // creation order (not tracked)
+                    b.u32(*h);
+                }
+            }
         }
         let c = lookup3(&b.v, 0);
         b.u32(c);
@@ -1342,9 +1434,9 @@ impl<'a> Plan<'a> {
                     b.u64(self.at(Block::GNode(id, st.levels.len() - 1, 0)));
                     b.u64(self.at(Block::LHeap(id)));
                     m.push((0x11, 0, b.v));
-                } else if self.dense.contains_key(&id) {
+                } else if self.dense.contains_key(&(id, Store::Links)) {
                     let mut b = Buf::new();
-                    let (heap, index) = (self.at(Block::FHeap(id)), self.at(Block::Bt2Hdr(id)));
+                    let (heap, index) = (self.at(Block::FHeap(id, Store::Links)), self.at(Block::Bt2Hdr(id, Store::Links)));
                     enc::encode_link_info(&mut b, Some(*next_corder), Some(heap), Some(index));
                     m.push((0x02, 0, b.v));
                     let mut b = Buf::new();
@@ -1407,21 +1499,18 @@ impl<'a> Plan<'a> {
                 m.push((0x08, 0, self.layout_message(id, d)?));
             }
         }
-        for (i, a) in o.attrs.iter().enumerate() {
-            let dt = match a.committed {
-                Some(t) => self.shared_datatype(t),
-                None => {
-                    let mut dt = Buf::new();
-                    enc::encode_datatype(&mut dt, &a.dt, enc::datatype_version(&a.dt, latest))?;
-                    dt.v
-                }
-            };
-            let mut ds = Buf::new();
-            enc::encode_dataspace(&mut ds, a.shape.as_deref(), a.shape.as_deref(), latest);
-            let data = self.raw_values((id, Some(i)), &a.vals)?;
+        if self.dense.contains_key(&(id, Store::Attrs)) {
+            // Attribute info message (spec IV.A.2.v), version 0, creation order not tracked.
             let mut b = Buf::new();
-            enc::encode_attribute(&mut b, &a.name, &dt, &ds.v, &data, latest, a.committed.is_some())?;
-            m.push((0x0C, 0, b.v));
+            b.u8(0);
+            b.u8(0);
+            b.u64(self.at(Block::FHeap(id, Store::Attrs)));
+            b.u64(self.at(Block::Bt2Hdr(id, Store::Attrs)));
+            m.push((0x15, 0, b.v));
+        } else {
+            for i in 0..o.attrs.len() {
+                m.push((0x0C, 0, self.attr_message(id, i)?));
+            }
         }
         let rc = self.refcount.get(&id).copied().unwrap_or(1);
         if latest && rc > 1 {
@@ -1431,6 +1520,26 @@ impl<'a> Plan<'a> {
             m.push((0x16, 0, b.v));
         }
         Ok(m)
+    }
+
+    /// Attribute message of attribute `i` of object `id`.
+    fn attr_message(&self, id: usize, i: usize) -> Result<Vec<u8>> {
+        let a = self.obj(id)?.attrs.get(i).ok_or_else(|| Error::usage("internal error: attribute index"))?;
+        let latest = self.latest;
+        let dt = match a.committed {
+            Some(t) => self.shared_datatype(t),
+            None => {
+                let mut dt = Buf::new();
+                enc::encode_datatype(&mut dt, &a.dt, enc::datatype_version(&a.dt, latest))?;
+                dt.v
+            }
+        };
+        let mut ds = Buf::new();
+        enc::encode_dataspace(&mut ds, a.shape.as_deref(), a.shape.as_deref(), latest);
+        let data = self.raw_values((id, Some(i)), &a.vals)?;
+        let mut b = Buf::new();
+        enc::encode_attribute(&mut b, &a.name, &dt, &ds.v, &data, latest, a.committed.is_some())?;
+        Ok(b.v)
     }
 
     /// Data layout message (spec IV.A.2.i): version 3, or 4 for latest-format chunk indexes.

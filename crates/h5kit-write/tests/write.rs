@@ -510,3 +510,38 @@ print(h5py.h5o.get_info(f['types/pair'].id).rc, list(f))
         }
     });
 }
+
+#[test]
+fn dense_attributes() {
+    let mut w = FileWriter::in_memory(LibVer::Latest);
+    w.create_group("g").unwrap();
+    for i in 0..20 {
+        w.set_attribute("g", &format!("a{:02}", i), dtype::int(4, true), None, &i32s(&[i * 10])).unwrap();
+    }
+    w.set_string_attribute("g", "s", "dense string").unwrap();
+    // 200 KB attribute: too large for a header message, stored in the heap.
+    let big: Vec<i32> = (0..50_000).collect();
+    w.create_dataset("d", DatasetSpec::scalar(dtype::int(1, false))).unwrap();
+    w.set_attribute("d", "big", dtype::int(4, true), Some(&[50_000]), &i32s(&big)).unwrap();
+    let path = tmp("dense-attrs-latest.h5");
+    std::fs::write(&path, w.to_bytes().unwrap()).unwrap();
+    let code = r#"
+g = f['g']
+print(len(g.attrs), g.attrs['a07'], g.attrs['a19'], g.attrs['s'], int(f['d'].attrs['big'].sum()), f['d'].attrs['big'][49999])
+name = f.filename
+f.close()
+f = h5py.File(name, 'r+')
+f['g'].attrs['new'] = 5
+del f['g'].attrs['a03']
+f.close()
+f = h5py.File(name, 'r')
+print(len(f['g'].attrs), f['g'].attrs['new'], 'a03' in f['g'].attrs, f['g'].attrs['a04'])
+"#;
+    if let Some(out) = h5py(&path, code) {
+        assert_eq!(out, "21 70 190 dense string 1249975000 49999\n21 5 False 40");
+    }
+    // Earliest format has no dense storage: a header message is at most 64 KiB.
+    let mut w = FileWriter::in_memory(LibVer::Earliest);
+    w.set_attribute("/", "big", dtype::int(4, true), Some(&[50_000]), &i32s(&big)).unwrap();
+    assert!(w.to_bytes().unwrap_err().message.contains("64 KiB"));
+}
