@@ -207,3 +207,38 @@ fn continuation_loop_and_limits() {
     assert!(read(vec![7u8; 64], sizes, 0).is_err());
     assert!(read(vec![1u8; 4], sizes, 0).is_err());
 }
+
+/// A hand-built version 2 header (IV.A.1.b): flags 0x34 (creation order tracked, phase change
+/// values, times; 1-byte chunk size), a NIL message, a reference count message, a 3-byte gap and
+/// the lookup3 checksum.
+#[test]
+fn v2_header_phase_change_creation_order_gap() {
+    let mut h = b"OHDR".to_vec();
+    h.extend_from_slice(&[2, 0x34]);
+    for t in [10u32, 20, 30, 40] {
+        h.extend_from_slice(&t.to_le_bytes());
+    }
+    h.extend_from_slice(&8u16.to_le_bytes());
+    h.extend_from_slice(&6u16.to_le_bytes());
+    let mut body = Vec::new();
+    body.extend_from_slice(&[0x00, 2, 0, 0, 0, 0, 0xaa, 0xbb]); // NIL, 2 bytes
+    body.extend_from_slice(&[0x16, 5, 0, 0, 7, 0, 0, 5, 0, 0, 0]); // reference count 5, order 7
+    body.extend_from_slice(&[0, 0, 0]); // gap
+    h.push(body.len() as u8);
+    h.extend_from_slice(&body);
+    let sum = h5kit_core::lookup3(&h, 0);
+    h.extend_from_slice(&sum.to_le_bytes());
+    let sizes = Sizes::default();
+    let hdr = read(h.clone(), sizes, 0).unwrap();
+    assert_eq!(hdr.times, Some(HeaderTimes { access: 10, modification: 20, change: 30, birth: 40 }));
+    assert_eq!(hdr.attribute_phase_change, Some((8, 6)));
+    assert_eq!(hdr.reference_count, 5);
+    assert_eq!(hdr.messages.len(), 1);
+    assert_eq!(hdr.messages[0].creation_order, Some(7));
+    assert_eq!(hdr.messages[0].address, 4 + 2 + 16 + 4 + 1 + 8 + 6);
+    // Checksum mismatch.
+    let n = h.len();
+    h[n - 1] ^= 1;
+    let e = read(h, sizes, 0).unwrap_err();
+    assert!(e.message.contains("checksum"), "{}", e);
+}
