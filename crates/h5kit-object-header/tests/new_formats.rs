@@ -146,3 +146,27 @@ fn layout_version_5_indexes() {
         );
     });
 }
+
+/// Only an old fill value message (type 4): libhdf5 (h5dump -p) reports fill time "if set",
+/// allocation time "late" (even for chunked storage) and the value; `FillValue::decode_old`
+/// returns the same (`tests/data/oldfill_chunked.h5`, see `gen_types.py`).
+#[test]
+fn old_fill_value_only() {
+    let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/oldfill_chunked.h5")).unwrap();
+    let sizes = Sizes::new(data[13], data[14]).unwrap();
+    let storage = MemStorage::new(data);
+    let limits = Limits::default();
+    let ctx = Context::new(&storage, sizes, &limits, 0);
+    let h = ObjectHeader::read(ctx, 800).unwrap();
+    assert!(h.first(msg_type::FILL_VALUE, sizes).unwrap().is_none());
+    assert_eq!(
+        h.first(msg_type::FILL_VALUE_OLD, sizes).unwrap(),
+        Some(Message::FillValueOld(FillValue {
+            version: 0,
+            alloc_time: AllocTime::Late,
+            fill_time: FillTime::IfSet,
+            defined: true,
+            value: Some(vec![3, 0, 0, 0])
+        }))
+    );
+}

@@ -29,3 +29,10 @@ with h5py.File('types.h5', 'w', libver=libver) as f:
     f.create_dataset('btree2_filtered', data=np.arange(40, dtype='<f8').reshape(4, 10), chunks=(2, 5), maxshape=(None, None), compression='lzf')
     f.create_dataset('contiguous', data=np.arange(6, dtype='>u8'))
     f.create_dataset('compact', data=np.arange(3, dtype='<i1'), compact=True) if 'compact' in h5py.File.create_dataset.__code__.co_varnames else None
+
+# oldfill_chunked.h5: a chunked dataset (libver earliest, fill value 3) whose new fill value
+# message was then turned into a NIL message, leaving only the old one (type 4). h5dump -p
+# then reports FILL_TIME H5D_FILL_TIME_IFSET, VALUE 3, H5D_ALLOC_TIME_LATE. Made with:
+#   h5py.File('oldfill_chunked.h5', 'w', libver='earliest').create_dataset(
+#       'c', data=np.arange(10, dtype='<i4'), chunks=(5,), fillvalue=3)
+#   then byte (fill value message body address - 8) set from 5 to 0 (v1 header, no checksum).
