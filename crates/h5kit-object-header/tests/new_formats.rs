@@ -170,3 +170,19 @@ fn old_fill_value_only() {
         }))
     );
 }
+
+/// B-tree 'K' values message (IV.A.2.t) in a superblock extension: `tests/data/kvalues.h5`
+/// (`gen_k.py`: `H5Pset_sym_k(20, 6)`, `H5Pset_istore_k(40)`); h5dump -B: BTREE_RANK 20,
+/// BTREE_LEAF 6, ISTORE_K 40. The chunk ("indexed storage") K comes first in the message.
+#[test]
+fn btree_k_values() {
+    let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/kvalues.h5")).unwrap();
+    let sizes = Sizes::new(data[9], data[10]).unwrap();
+    let storage = MemStorage::new(data);
+    let limits = Limits::default();
+    let h = ObjectHeader::read(Context::new(&storage, sizes, &limits, 0), 48).unwrap();
+    assert_eq!(
+        h.first(msg_type::BTREE_K_VALUES, sizes).unwrap(),
+        Some(Message::BTreeKValues { group_internal_k: 20, group_leaf_k: 6, chunk_internal_k: 40 })
+    );
+}
