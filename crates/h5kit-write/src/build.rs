@@ -177,6 +177,11 @@ struct Chunk {
 struct Prepared {
     raw: Vec<u8>,
     chunks: Vec<Chunk>,
+    /// Extensible array index: element index -> chunk, allocated secondary blocks and data
+    /// blocks (computed once).
+    ea_slots: HashMap<u64, usize>,
+    ea_sblks: Vec<usize>,
+    ea_dblks: Vec<(usize, u64)>,
 }
 
 /// Symbol table layout of an old-style group.
@@ -535,7 +540,7 @@ impl<'a> Plan<'a> {
                         None => b.u64(0),
                         Some(path) => {
                             let id = self.w.resolve(path).map_err(|e| e.context("object reference"))?;
-                            if !self.order.contains(&id) {
+                            if !self.refcount.contains_key(&id) {
                                 return Err(Error::not_found(format!("object reference to {}: object not in the file", path)));
                             }
                             b.u64(self.at(Block::Ohdr(id)));
@@ -559,6 +564,17 @@ impl<'a> Plan<'a> {
             if d.layout == LayoutKind::Chunked {
                 if d.written {
                     prep.chunks = self.make_chunks(d, &raw)?;
+                }
+                if self.libver_latest_index(d) == Index::ExtArray {
+                    prep.ea_slots = Self::compute_ea_slots(d, &prep.chunks);
+                    let mut dblks: Vec<(usize, u64)> =
+                        prep.ea_slots.keys().filter_map(|&i| ea_locate(i)).map(|(u, k, _)| (u, k)).collect();
+                    dblks.sort();
+                    dblks.dedup();
+                    let mut sblks: Vec<usize> = dblks.iter().map(|&(u, _)| u).filter(|&u| u >= EA_IBLOCK_SBLKS).collect();
+                    sblks.dedup();
+                    prep.ea_sblks = sblks;
+                    prep.ea_dblks = dblks;
                 }
             } else {
                 prep.raw = raw;
@@ -942,7 +958,7 @@ impl<'a> Plan<'a> {
 
     /// Extensible array element index of every chunk: the scaled coordinates with the
     /// unlimited dimension moved first ("swizzled"), linearized row-major.
-    fn ea_slots(&self, id: usize, d: &crate::Ds) -> HashMap<u64, usize> {
+    fn compute_ea_slots(d: &crate::Ds, chunks: &[Chunk]) -> HashMap<u64, usize> {
         let grid = Self::chunk_grid(d);
         let max = d.maxshape.as_deref().unwrap_or(&[]);
         let ud = max.iter().position(|&m| m == UNLIMITED).unwrap_or(0);
@@ -953,7 +969,6 @@ impl<'a> Plan<'a> {
             out
         };
         let gst = crate::strides(&swz(&grid));
-        let chunks = self.prepared.get(&id).map(|p| p.chunks.as_slice()).unwrap_or(&[]);
         chunks
             .iter()
             .enumerate()
@@ -961,14 +976,20 @@ impl<'a> Plan<'a> {
             .collect()
     }
 
+    fn ea_slots(&self, id: usize, _d: &crate::Ds) -> &HashMap<u64, usize> {
+        static EMPTY: std::sync::OnceLock<HashMap<u64, usize>> = std::sync::OnceLock::new();
+        match self.prepared.get(&id) {
+            Some(p) => &p.ea_slots,
+            None => EMPTY.get_or_init(HashMap::new),
+        }
+    }
+
     /// Allocated secondary blocks (super block numbers >= 4) and data blocks.
-    fn ea_blocks(&self, id: usize, d: &crate::Ds) -> (Vec<usize>, Vec<(usize, u64)>) {
-        let mut dblks: Vec<(usize, u64)> = self.ea_slots(id, d).keys().filter_map(|&i| ea_locate(i)).map(|(u, k, _)| (u, k)).collect();
-        dblks.sort();
-        dblks.dedup();
-        let mut sblks: Vec<usize> = dblks.iter().map(|&(u, _)| u).filter(|&u| u >= EA_IBLOCK_SBLKS).collect();
-        sblks.dedup();
-        (sblks, dblks)
+    fn ea_blocks(&self, id: usize, _d: &crate::Ds) -> (Vec<usize>, Vec<(usize, u64)>) {
+        match self.prepared.get(&id) {
+            Some(p) => (p.ea_sblks.clone(), p.ea_dblks.clone()),
+            None => (Vec::new(), Vec::new()),
+        }
     }
 
     /// Extensible array header (spec VII.D, EAHD).
