@@ -545,3 +545,46 @@ fn layouts_filters_fill_values_match_h5dump() {
     assert!(n > 2400 && fills > 2400 && values > 30, "{} datasets, {} fill messages, {} values", n, fills, values);
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap()).collect()
+}
+
+/// The raw data of every compactly stored fixed-size attribute equals what libhdf5 reads
+/// (`tests/data/attr_data.tsv`, made with h5py by `gen_attr_data.py`): checks the version 1
+/// padding rules and the data size computation.
+#[test]
+fn attribute_data_matches_libhdf5() {
+    let mut addresses: HashMap<(String, String), u64> = HashMap::new();
+    for (file, address, path) in listed() {
+        addresses.insert((file, path), address);
+    }
+    let mut files: HashMap<String, TestFile> = HashMap::new();
+    let mut failures = Vec::new();
+    let (mut checked, mut v1) = (0, 0);
+    for line in include_str!("data/attr_data.tsv").lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [file, path, name, hex] = cols[..] else { panic!("bad line {}", line) };
+        let Some(&address) = addresses.get(&(file.to_string(), path.to_string())) else { continue };
+        let f = files.entry(file.to_string()).or_insert_with(|| TestFile::open(file));
+        let msgs = f.header(address).decode_all(f.sizes).unwrap();
+        let Some(a) = msgs.iter().find_map(|m| match m {
+            Message::Attribute(MaybeShared::Inline(a)) if a.name == name => Some(a.clone()),
+            _ => None,
+        }) else {
+            continue;
+        };
+        checked += 1;
+        if a.version == 1 {
+            v1 += 1;
+        }
+        let want = unhex(hex);
+        let inline = matches!((&a.datatype, &a.dataspace), (MaybeShared::Inline(_), MaybeShared::Inline(_)));
+        let got = if inline { a.data.clone() } else { a.data.get(..want.len()).unwrap_or(&a.data).to_vec() };
+        if got != want {
+            failures.push(format!("{} {} {}: {} bytes, want {}", file, path, name, got.len(), want.len()));
+        }
+    }
+    assert!(checked > 200 && v1 > 100, "{} attributes checked, {} version 1", checked, v1);
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
