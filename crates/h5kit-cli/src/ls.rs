@@ -12,12 +12,12 @@ use crate::dump::sorted_links;
 /// h5ls's escaping of names (space, backslash and control characters).
 fn escape_name(s: &str) -> String {
     let mut out = String::new();
-    for c in s.chars() {
-        match c {
-            ' ' => out.push_str("\\ "),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\{:03o}", c as u32)),
-            c => out.push(c),
+    for b in s.bytes() {
+        match b {
+            b' ' => out.push_str("\\ "),
+            b'\\' => out.push_str("\\\\"),
+            0x21..=0x7e => out.push(b as char),
+            b => out.push_str(&format!("\\{:03o}", b)),
         }
     }
     out
@@ -44,7 +44,10 @@ impl Lister {
     fn describe(&mut self, obj: &Object) -> String {
         match obj {
             Object::Group(_) => "Group".to_string(),
+            // libhdf5 1.10.8 cannot open these (newer message versions).
+            Object::Dataset(d) if !crate::dump::dataset_ok_for_1_10(d) => "Dataset *ERROR*".to_string(),
             Object::Dataset(d) => format!("Dataset {}", ls_dataspace_text(d.dataspace())),
+            Object::Datatype(t) if !crate::dump::datatype_ok_for_1_10(t.datatype()) => "Type *ERROR*".to_string(),
             Object::Datatype(_) => "Type".to_string(),
         }
     }

@@ -66,6 +66,8 @@ struct Tables {
     types: Vec<TypeEntry>,
     /// `-n` lines, in visit order.
     contents: Vec<String>,
+    /// An object h5dump's initial traversal could not open (it then prints nothing).
+    broken: bool,
     displayed: HashSet<u64>,
 }
 
@@ -131,6 +133,9 @@ impl Tables {
                             self.visit(file, &g, &path, depth + 1);
                         }
                         Ok(Object::Dataset(d)) => {
+                            if !dataset_ok_for_1_10(&d) {
+                                self.broken = true;
+                            }
                             self.datasets.insert(*address, path.clone());
                             self.contents.push(format!(" {:<10} {}", "dataset", path));
                             if let Some(ta) = d.committed_datatype() {
@@ -149,7 +154,10 @@ impl Tables {
                                 None => self.types.push(TypeEntry { address: *address, name: path.clone(), recorded: true }),
                             }
                         }
-                        Err(_) => self.contents.push(format!(" {:<10} {}", "unknown object type", path)),
+                        Err(_) => {
+                            self.broken = true;
+                            self.contents.push(format!(" {:<10} {}", "unknown object type", path))
+                        }
                     }
                 }
                 LinkTarget::Soft { path: target } => self.contents.push(format!(" {:<10} {} -> {}", "link", path, target)),
@@ -162,6 +170,16 @@ impl Tables {
             }
         }
     }
+}
+
+/// Whether libhdf5 1.10.8 can decode a datatype message of this version (it knows 1-3).
+pub fn datatype_ok_for_1_10(dt: &h5kit::Datatype) -> bool {
+    dt.version <= 3
+}
+
+/// Whether libhdf5 1.10.8 can open this dataset (datatype message 1-3, layout message 1-4).
+pub fn dataset_ok_for_1_10(d: &Dataset) -> bool {
+    datatype_ok_for_1_10(d.datatype()) && d.layout().version <= 4
 }
 
 /// Links sorted by name, byte-wise (h5dump's default `H5_INDEX_NAME` increasing order).
@@ -267,6 +285,11 @@ impl<'o> Dumper<'o> {
 
     fn dump_attributes(&mut self, fi: usize, attrs: h5kit::Result<Vec<Attribute>>, owner: &str) {
         match attrs {
+            Ok(list) if list.iter().any(|a| !datatype_ok_for_1_10(&a.datatype)) => {
+                // libhdf5 1.10.8 fails to decode the attribute messages: none are shown.
+                eprintln!("h5dump error: error getting attribute information");
+                self.failed = true;
+            }
             Ok(list) => {
                 for a in sorted_attributes(list) {
                     self.dump_attribute(fi, &a, owner);
@@ -301,6 +324,11 @@ impl<'o> Dumper<'o> {
     fn dump_dataset(&mut self, fi: usize, d: &Dataset, name: &str) {
         let already = self.files.get(fi).is_some_and(|f| f.tables.displayed.contains(&d.address()));
         self.p.put(&format!("DATASET \"{}\" {{", name));
+        if !already {
+            if let Some(c) = d.comment() {
+                self.p.put(&format!("COMMENT \"{}\"", c));
+            }
+        }
         self.p.indent += 1;
         if already {
             let first = self.files.get(fi).and_then(|f| f.tables.first_path(d.address()).cloned()).unwrap_or_default();
@@ -312,8 +340,15 @@ impl<'o> Dumper<'o> {
         if let Some(f) = self.files.get_mut(fi) {
             f.tables.displayed.insert(d.address());
         }
-        if let Some(c) = d.comment() {
-            self.p.put(&format!("COMMENT \"{}\"", c));
+        if std::env::var_os("H5_DEBUG").is_some() {
+            eprintln!(
+                "{}: datatype v{} layout v{} filters {:?} fill {:?}",
+                d.path(),
+                d.datatype().version,
+                d.layout().version,
+                d.filters().map(|f| f.version),
+                d.fill_value().map(|f| f.version)
+            );
         }
         self.p.push("DATATYPE  ");
         self.print_type_ref(fi, d.datatype(), d.committed_datatype());
@@ -488,6 +523,10 @@ pub fn run_with(path: &Path, display_name: &str, opts: &Options, streaming: bool
         return (String::new(), 1);
     }
     let mut d = Dumper::new(opts, file.clone(), path.to_path_buf());
+    if d.files.first().is_some_and(|f| f.tables.broken) {
+        eprintln!("h5dump error: internal error (file ../../../../../tools/src/h5dump/h5dump.c:line 1430)");
+        return (String::new(), 1);
+    }
     d.p.streaming = streaming;
     d.p.put(&format!("HDF5 \"{}\" {{", display_name));
     if opts.contents {
