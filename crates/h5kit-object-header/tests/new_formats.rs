@@ -186,3 +186,35 @@ fn btree_k_values() {
         Some(Message::BTreeKValues { group_internal_k: 20, group_leaf_k: 6, chunk_internal_k: 40 })
     );
 }
+
+/// `tests/data/vds_ext.h5` (`gen_vds_ext.py`): a virtual dataset (layout v4 class 3; h5debug
+/// 800: "Global heap address: 2048, Global heap index: 1") and external storage (h5debug 1400:
+/// heap 1672, slots 2/2, names at heap offsets 8 and 24; h5dump: ext_a.bin SIZE 4 OFFSET 0,
+/// ext_b.bin SIZE 4 OFFSET 16).
+#[test]
+fn virtual_layout_and_external_files() {
+    let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vds_ext.h5")).unwrap();
+    let sizes = Sizes::new(data[13], data[14]).unwrap();
+    let storage = MemStorage::new(data);
+    let limits = Limits::default();
+    let ctx = Context::new(&storage, sizes, &limits, 0);
+    assert_eq!(
+        ObjectHeader::read(ctx, 800).unwrap().first(msg_type::LAYOUT, sizes).unwrap(),
+        Some(Message::Layout(LayoutMessage { version: 4, layout: Layout::Virtual { heap_address: Some(2048), heap_index: 1 } }))
+    );
+    let h = ObjectHeader::read(ctx, 1400).unwrap();
+    assert_eq!(
+        h.first(msg_type::EXTERNAL_FILES, sizes).unwrap(),
+        Some(Message::ExternalFiles(ExternalFiles {
+            heap_address: 1672,
+            files: vec![
+                ExternalFile { name_offset: 8, file_offset: 0, size: 4 },
+                ExternalFile { name_offset: 24, file_offset: 16, size: 4 },
+            ]
+        }))
+    );
+    assert_eq!(
+        h.first(msg_type::LAYOUT, sizes).unwrap(),
+        Some(Message::Layout(LayoutMessage { version: 3, layout: Layout::Contiguous { address: None, size: 8 } }))
+    );
+}
