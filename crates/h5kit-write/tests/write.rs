@@ -545,3 +545,43 @@ print(len(f['g'].attrs), f['g'].attrs['new'], 'a03' in f['g'].attrs, f['g'].attr
     w.set_attribute("/", "big", dtype::int(4, true), Some(&[50_000]), &i32s(&big)).unwrap();
     assert!(w.to_bytes().unwrap_err().message.contains("64 KiB"));
 }
+
+/// Assertions that need no external tool: byte-exact goldens of small files (validated with
+/// h5dump/h5debug when they were committed) and structural checks of a large file.
+#[test]
+fn goldens_without_tools() {
+    for (lv, golden) in [
+        (LibVer::Earliest, &include_bytes!("golden/contig-earliest.h5")[..]),
+        (LibVer::Latest, &include_bytes!("golden/contig-latest.h5")[..]),
+    ] {
+        let mut w = FileWriter::in_memory(lv);
+        w.create_dataset("d", DatasetSpec::new(dtype::int(4, true), &[2, 3])).unwrap();
+        w.write_dataset("d", &i32s(&[0, 1, 2, 3, 4, 5])).unwrap();
+        assert_eq!(w.to_bytes().unwrap(), golden, "{:?}", lv);
+    }
+    // Latest-format kitchen sink: superblock v3 checksum, end of file, root object header.
+    let bytes = kitchen_sink(LibVer::Latest).to_bytes().unwrap();
+    assert_eq!(&bytes[..9], b"\x89HDF\r\n\x1a\n\x03");
+    let stored = u32::from_le_bytes(bytes[44..48].try_into().unwrap());
+    assert_eq!(h5kit_core::lookup3(&bytes[..44], 0), stored);
+    assert_eq!(u64::from_le_bytes(bytes[28..36].try_into().unwrap()), bytes.len() as u64);
+    let root = u64::from_le_bytes(bytes[36..44].try_into().unwrap()) as usize;
+    assert_eq!(&bytes[root..root + 5], b"OHDR\x02");
+    // Every version 2 object header's checksum verifies.
+    let mut checked = 0;
+    for i in 0..bytes.len().saturating_sub(4) {
+        if bytes[i..i + 4] == *b"OHDR" && bytes[i + 4] == 2 {
+            let flags = bytes[i + 5];
+            let w = 1usize << (flags & 3);
+            let mut size = 0usize;
+            for k in 0..w {
+                size |= (bytes[i + 6 + k] as usize) << (8 * k);
+            }
+            let end = i + 6 + w + size;
+            let stored = u32::from_le_bytes(bytes[end..end + 4].try_into().unwrap());
+            assert_eq!(h5kit_core::lookup3(&bytes[i..end], 0), stored, "OHDR at {}", i);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "{} object headers", checked);
+}
