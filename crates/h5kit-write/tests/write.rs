@@ -585,3 +585,54 @@ fn goldens_without_tools() {
     }
     assert!(checked >= 20, "{} object headers", checked);
 }
+
+/// Hostile or inconsistent arguments give errors, never panics.
+#[test]
+fn hostile_arguments_do_not_panic() {
+    for lv in [LibVer::Earliest, LibVer::Latest] {
+        let mut w = FileWriter::in_memory(lv);
+        let huge = DatasetSpec::new(dtype::int(4, true), &[u64::MAX, u64::MAX]);
+        assert!(w.create_dataset("huge", huge).is_err());
+        let mut s = DatasetSpec::new(dtype::int(4, true), &[10]);
+        s.chunks = Some(vec![0]);
+        assert!(w.create_dataset("c0", s).is_err());
+        let mut s = DatasetSpec::new(dtype::int(4, true), &[10]);
+        s.chunks = Some(vec![2, 2]);
+        assert!(w.create_dataset("rank", s).is_err());
+        let mut s = DatasetSpec::new(dtype::int(4, true), &[10]);
+        s.maxshape = Some(vec![5]);
+        assert!(w.create_dataset("max", s).is_err());
+        let mut s = DatasetSpec::scalar(dtype::int(4, true));
+        s.chunks = Some(vec![1]);
+        assert!(w.create_dataset("scalar_chunked", s).is_err());
+        let mut s = DatasetSpec::new(dtype::int(4, true), &[4]);
+        s.layout = Some(LayoutKind::Contiguous);
+        s.deflate = Some(3);
+        assert!(w.create_dataset("contig_filtered", s).is_err());
+        let mut s = DatasetSpec::new(dtype::int(4, true), &[4]);
+        s.fill_value = Some(vec![1, 2]);
+        assert!(w.create_dataset("bad_fill", s).is_err());
+        let mut s = DatasetSpec::new(dtype::int(4, true), &[0]);
+        s.maxshape = Some(vec![UNLIMITED]);
+        w.create_dataset("grow", s).unwrap();
+        assert!(w.resize("grow", &[u64::MAX]).is_err());
+        assert!(w.write_slice("grow", &[u64::MAX], &[2], &[0; 8]).is_err());
+        assert!(w.write_slice("grow", &[0], &[1, 1], &[0; 4]).is_err());
+        assert!(w.write_dataset("/", &[]).is_err());
+        assert!(w.create_group("").is_err());
+        assert!(w.create_group("grow/sub").is_err());
+        assert!(w.set_attribute("nope", "a", dtype::int(1, true), None, &[1]).is_err());
+        assert!(w.set_attribute("/", "a", dtype::int(4, true), Some(&[2]), &[1]).is_err());
+        assert!(w.create_hard_link("h", "/nope").is_err());
+        let mut s = DatasetSpec::new(dtype::vlen_string(), &[2]);
+        s.layout = Some(LayoutKind::Compact);
+        w.create_dataset("vs", s).unwrap();
+        assert!(w.write_dataset("vs", &[5, 0, 0, 0, b'a']).is_err());
+        assert!(w.write_strings("vs", &["a"]).is_err());
+        w.create_dataset("r", DatasetSpec::new(dtype::object_reference(), &[1])).unwrap();
+        w.write_references("r", &[Some("/missing")]).unwrap();
+        assert!(w.to_bytes().is_err(), "reference to a missing object");
+        w.delete_link("r").unwrap();
+        w.to_bytes().unwrap();
+    }
+}
