@@ -314,6 +314,13 @@ fn print_references(
     ok
 }
 
+/// Text of one value (fill values), formatted like a data element at indentation `indent`.
+pub fn value_text(file: &File, dt: &Datatype, bytes: &[u8], indent: usize) -> String {
+    let refs = RefPaths::new();
+    let mut fmt = Fmt { file, refs: &refs, indent, next_array_elmt: false, failed: false };
+    fmt.element(dt, bytes)
+}
+
 /// Index prefix `(i,j): ` of element `n` (row-major) of a dataspace with `dims`.
 fn prefix(n: u64, dims: &[u64]) -> String {
     if dims.is_empty() {

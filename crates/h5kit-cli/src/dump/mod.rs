@@ -355,7 +355,10 @@ impl<'o> Dumper<'o> {
         self.p.line();
         self.p.put(&format!("DATASPACE  {}", dataspace_text(d.dataspace())));
         if self.opts.properties {
-            properties::print_dcpl(&mut self.p, d);
+            if let Some(f) = self.files.get(fi) {
+                let (file, path) = (f.file.clone(), f.path.clone());
+                properties::print_dcpl(&mut self.p, &file, &path, d);
+            }
         }
         if self.opts.dataset_data() {
             let file = self.files.get(fi).map(|f| f.file.clone());

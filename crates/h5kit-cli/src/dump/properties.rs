@@ -6,7 +6,11 @@
 use h5kit::{AllocTime, Dataset, DataspaceKind, Datatype, FillTime, FillValue, Filter, Layout, TypeClass};
 
 use super::printer::Printer;
-use super::values::simple_element_text;
+use std::path::Path;
+
+use h5kit::File;
+
+use super::data::value_text;
 
 /// Address h5dump prints for unallocated contiguous storage (`HADDR_UNDEF`).
 const HADDR_UNDEF: u64 = u64::MAX;
@@ -107,7 +111,7 @@ pub fn memory_size(dt: &Datatype) -> u64 {
 }
 
 /// Writes STORAGE_LAYOUT, FILTERS, FILLVALUE and ALLOCATION_TIME blocks for a dataset.
-pub fn print_dcpl(p: &mut Printer, ds: &Dataset) {
+pub fn print_dcpl(p: &mut Printer, file: &File, path: &Path, ds: &Dataset) {
     let storage_size = ds.storage_size().unwrap_or(0);
     let filters: Vec<Filter> = ds.filters().map(|f| f.filters.clone()).unwrap_or_default();
     let layout = &ds.layout().layout;
@@ -131,6 +135,20 @@ pub fn print_dcpl(p: &mut Printer, ds: &Dataset) {
         Layout::Compact { .. } => {
             p.put("COMPACT");
             p.put(&format!("SIZE {}", storage_size));
+        }
+        Layout::Contiguous { .. } if ds.external_files().is_some_and(|x| !x.files.is_empty()) => {
+            p.put("CONTIGUOUS");
+            p.put("EXTERNAL {");
+            p.indent += 1;
+            let names = super::chunks::external_names(path, ds);
+            if let Some(x) = ds.external_files() {
+                for (i, f) in x.files.iter().enumerate() {
+                    let name = names.get(i).cloned().unwrap_or_default();
+                    p.put(&format!("FILENAME {} SIZE {} OFFSET {}", name, f.size, f.file_offset as i64));
+                }
+            }
+            p.indent -= 1;
+            p.put("}");
         }
         Layout::Contiguous { .. } => {
             p.put("CONTIGUOUS");
@@ -166,7 +184,7 @@ pub fn print_dcpl(p: &mut Printer, ds: &Dataset) {
         FillStatus::Undefined => p.put("VALUE  H5D_FILL_VALUE_UNDEFINED"),
         FillStatus::Default => p.put("VALUE  H5D_FILL_VALUE_DEFAULT"),
         FillStatus::User(v) => {
-            let text = simple_element_text(ds.datatype(), v).unwrap_or_else(|| "H5D_FILL_VALUE_DEFAULT".to_string());
+            let text = value_text(file, ds.datatype(), v, p.indent);
             p.put(&format!("VALUE  {}", text));
         }
     }

@@ -1,7 +1,7 @@
 //! Element values as h5dump 1.10.8 prints them (`%d` integers, `%g` floats, quoted strings,
 //! enum names). Used for fill values now and for `DATA { ... }` blocks.
 
-use h5kit::{ByteOrder, Datatype, StringPadding, TypeClass};
+use h5kit::{ByteOrder, Datatype, MantissaNorm, StringPadding, TypeClass};
 
 /// C's `printf("%g", x)` (precision 6).
 pub fn fmt_g(x: f64) -> String {
@@ -78,43 +78,77 @@ pub fn int_text(bytes: &[u8], order: ByteOrder, signed: bool, bit_offset: u16, p
     }
 }
 
-/// Value of an IEEE-like float element (any size, via its bit fields).
+/// Value of a floating-point element (any layout, via its bit fields; x87 80-bit long
+/// doubles have an explicit leading mantissa bit).
 pub fn float_value(dt: &Datatype, bytes: &[u8]) -> Option<f64> {
-    let TypeClass::Float { order, exponent_bias, exponent_size, mantissa_size, exponent_location, sign_location, mantissa_location, .. } =
-        &dt.class
+    let TypeClass::Float {
+        order,
+        exponent_bias,
+        exponent_size,
+        mantissa_size,
+        exponent_location,
+        sign_location,
+        mantissa_location,
+        mantissa_norm,
+        ..
+    } = &dt.class
     else {
         return None;
     };
-    let raw = read_uint(bytes, *order);
-    match (dt.size, *exponent_size, *mantissa_size) {
-        (4, 8, 23) if *exponent_bias == 127 => return Some(f64::from(f32::from_bits(raw as u32))),
-        (8, 11, 52) if *exponent_bias == 1023 => return Some(f64::from_bits(raw)),
+    let mut raw: u128 = 0;
+    let n = bytes.len().min(16);
+    for i in 0..n {
+        let b = match order {
+            ByteOrder::BigEndian => bytes.get(bytes.len() - 1 - i).copied().unwrap_or(0),
+            _ => bytes.get(i).copied().unwrap_or(0),
+        };
+        raw |= u128::from(b) << (8 * i);
+    }
+    match (dt.size, *exponent_size, *mantissa_size, *exponent_bias) {
+        (4, 8, 23, 127) => return Some(f64::from(f32::from_bits(raw as u32))),
+        (8, 11, 52, 1023) => return Some(f64::from_bits(raw as u64)),
         _ => {}
     }
-    // General decode.
-    let field = |loc: u8, size: u8| -> u64 {
-        if size >= 64 {
-            raw >> loc
+    let field = |loc: u8, size: u8| -> u128 {
+        let shifted = raw >> u32::from(loc).min(127);
+        if size >= 128 {
+            shifted
         } else {
-            (raw >> u32::from(loc).min(63)) & ((1u64 << size) - 1)
+            shifted & ((1u128 << size) - 1)
         }
     };
     let sign = field(*sign_location, 1) != 0;
     let e = field(*exponent_location, *exponent_size);
     let m = field(*mantissa_location, *mantissa_size);
-    let emax = if *exponent_size >= 64 { u64::MAX } else { (1u64 << exponent_size) - 1 };
+    let emax = if *exponent_size >= 128 { u128::MAX } else { (1u128 << exponent_size) - 1 };
     let mant_scale = 2f64.powi(i32::from(*mantissa_size));
     let bias = f64::from(*exponent_bias);
-    let v = if e == emax {
-        if m == 0 {
-            f64::INFINITY
-        } else {
-            f64::NAN
+    let frac = m as f64 / mant_scale;
+    let v = match mantissa_norm {
+        MantissaNorm::Implied => {
+            if e == emax {
+                if m == 0 {
+                    f64::INFINITY
+                } else {
+                    f64::NAN
+                }
+            } else if e == 0 {
+                frac * 2f64.powf(1.0 - bias)
+            } else {
+                (1.0 + frac) * 2f64.powf(e as f64 - bias)
+            }
         }
-    } else if e == 0 {
-        (m as f64 / mant_scale) * 2f64.powf(1.0 - bias)
-    } else {
-        (1.0 + m as f64 / mant_scale) * 2f64.powf(e as f64 - bias)
+        _ => {
+            if e == emax {
+                if m << 1 == 0 || (m & !(1u128 << (mantissa_size.saturating_sub(1)))) == 0 {
+                    f64::INFINITY
+                } else {
+                    f64::NAN
+                }
+            } else {
+                frac * 2f64.powf(e as f64 - bias + 1.0)
+            }
+        }
     };
     Some(if sign { -v } else { v })
 }
