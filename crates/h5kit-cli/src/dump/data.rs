@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use h5kit::{ByteOrder, Dataspace, DataspaceKind, Datatype, File, Object, ReferenceKind, TypeClass};
 
 use super::printer::{Printer, COL};
-use super::values::{fixed_string, float_value, int_text};
+use super::values::{float_value, int_text};
 
 /// Kind and first path of objects, for object references (`DATASET 664 "/enum_var"`).
 pub type RefPaths = HashMap<u64, (&'static str, String)>;
@@ -144,7 +144,6 @@ impl<'a> Fmt<'a> {
             },
             TypeClass::String { padding, .. } => {
                 let nullterm = matches!(padding, h5kit::StringPadding::NullTerminate);
-                let _ = fixed_string;
                 string_text(bytes, nullterm)
             }
             TypeClass::VarLenString { .. } => match self.vlen_data(bytes) {
@@ -388,6 +387,7 @@ pub fn print_data(
         }
         let mut dimension_break = true;
         if cur_elmt > 0 {
+            #[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87 (MSRV 1.80)
             if size_last_dim > 0 && cur_elmt % size_last_dim == 0 {
                 need_prefix = true;
             }

@@ -505,12 +505,8 @@ impl<'o> Dumper<'o> {
 }
 
 /// Runs `h5dump` on `path` (displayed as `display_name`): returns stdout text and exit status.
-pub fn run(path: &Path, display_name: &str, opts: &Options) -> (String, i32) {
-    run_with(path, display_name, opts, false)
-}
-
-/// Like [`run`]; with `streaming`, output is written to stdout as it is produced and only the
-/// rest is returned.
+/// With `streaming`, output is written to stdout as it is produced and only the rest is
+/// returned.
 pub fn run_with(path: &Path, display_name: &str, opts: &Options, streaming: bool) -> (String, i32) {
     let file = match File::open(path) {
         Ok(f) => f,

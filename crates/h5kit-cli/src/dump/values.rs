@@ -1,7 +1,7 @@
 //! Element values as h5dump 1.10.8 prints them (`%d` integers, `%g` floats, quoted strings,
 //! enum names). Used for fill values now and for `DATA { ... }` blocks.
 
-use h5kit::{ByteOrder, Datatype, MantissaNorm, StringPadding, TypeClass};
+use h5kit::{ByteOrder, Datatype, MantissaNorm, TypeClass};
 
 /// C's `printf("%g", x)` (precision 6).
 pub fn fmt_g(x: f64) -> String {
@@ -151,63 +151,6 @@ pub fn float_value(dt: &Datatype, bytes: &[u8]) -> Option<f64> {
         }
     };
     Some(if sign { -v } else { v })
-}
-
-/// Escapes a string as h5dump does inside quotes (`"` and `\` are escaped, control
-/// characters as `\n`, `\t`, `\r`, or `\ooo`).
-pub fn escape(s: &[u8]) -> String {
-    let mut out = String::new();
-    let text = String::from_utf8_lossy(s);
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\{:03o}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The bytes of a fixed-length string element as h5dump shows them.
-pub fn fixed_string(bytes: &[u8], padding: StringPadding) -> &[u8] {
-    match padding {
-        StringPadding::NullTerminate | StringPadding::NullPad => {
-            let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-            bytes.get(..end).unwrap_or(bytes)
-        }
-        StringPadding::SpacePad => bytes,
-    }
-}
-
-/// Text of one element of a simple (non-heap) type; `None` for classes that need more
-/// context (variable-length data, references, compounds, arrays).
-pub fn simple_element_text(dt: &Datatype, bytes: &[u8]) -> Option<String> {
-    match &dt.class {
-        TypeClass::Integer { order, signed, bit_offset, precision, .. } => {
-            Some(int_text(bytes, *order, *signed, *bit_offset, *precision))
-        }
-        TypeClass::Float { .. } => float_value(dt, bytes).map(fmt_g),
-        TypeClass::String { padding, .. } => Some(format!("\"{}\"", escape(fixed_string(bytes, *padding)))),
-        TypeClass::Enum { base, members } => {
-            for (name, value) in members {
-                if value.as_slice() == bytes {
-                    return Some(name.clone());
-                }
-            }
-            simple_element_text(base, bytes)
-        }
-        TypeClass::Bitfield { .. } | TypeClass::Opaque { .. } => {
-            let hex: Vec<String> = bytes.iter().map(|b| format!("{:02x}", b)).collect();
-            Some(format!("0x{}", hex.join("")))
-        }
-        _ => None,
-    }
 }
 
 #[cfg(test)]
