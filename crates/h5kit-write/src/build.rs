@@ -12,7 +12,7 @@
 use crate::enc::{self, round_up, Buf, LinkBody};
 use crate::{filters, FileWriter, Kind, LayoutKind, Link, LibVer, Obj, Values};
 use h5kit_core::{lookup3, Error, Result, UNDEFINED_ADDRESS};
-use h5kit_object_header::{AllocTime, FillTime, FillValue, TypeClass, UNLIMITED};
+use h5kit_object_header::{AllocTime, FillTime, FillValue, UNLIMITED};
 use std::collections::HashMap;
 
 /// Group B-tree node K ("Group Internal Node K"): 2K children per node.
@@ -363,32 +363,43 @@ impl<'a> Plan<'a> {
 
     /// Puts every variable-length element into global heap collections.
     fn collect_vlen(&mut self) -> Result<()> {
-        let mut owners: Vec<(Owner, &'a crate::Datatype, &'a Vec<Vec<u8>>)> = Vec::new();
+        // Owner, (base element size, is a string) of each piece (cycling), pieces.
+        type VlOwner<'b> = (Owner, Vec<(u32, bool)>, &'b Vec<Option<Vec<u8>>>);
+        let mut owners: Vec<VlOwner<'a>> = Vec::new();
         for &id in &self.order {
             let o = self.obj(id)?;
-            if let Kind::Dataset(d) = &o.kind {
-                if let Values::Vlen(v) = &d.vals {
-                    owners.push(((id, None), &d.dt, v));
+            let mut add = |key: Owner, dt: &crate::Datatype, vals: &'a Values| -> Result<()> {
+                match vals {
+                    Values::Vlen(v) | Values::Mixed { pieces: v, .. } => {
+                        let bases = enc::vl_slots(dt)?.into_iter().map(|(_, b, st)| (b, st)).collect();
+                        owners.push((key, bases, v));
+                    }
+                    _ => {}
                 }
+                Ok(())
+            };
+            if let Kind::Dataset(d) = &o.kind {
+                add((id, None), &d.dt, &d.vals)?;
             }
             for (i, a) in o.attrs.iter().enumerate() {
-                if let Values::Vlen(v) = &a.vals {
-                    owners.push(((id, Some(i)), &a.dt, v));
-                }
+                add((id, Some(i)), &a.dt, &a.vals)?;
             }
         }
         let mut used = 16usize;
-        for (key, dt, elems) in owners {
-            let base = match &dt.class {
-                TypeClass::VarLenSequence { base } => base.size.max(1) as usize,
-                _ => 1,
-            };
+        for (key, bases, elems) in owners {
             let mut ids = Vec::with_capacity(elems.len());
-            for e in elems {
-                if e.is_empty() {
-                    ids.push((0u32, usize::MAX, 0u16));
-                    continue;
-                }
+            for (k, e) in elems.iter().enumerate() {
+                let (base, string) = bases.get(k % bases.len().max(1)).copied().unwrap_or((1, false));
+                // Never written: null heap ID. Empty sequences are null too, but an empty
+                // string gets a zero-size heap object (libhdf5 tells "" from NULL that way).
+                let e = match e {
+                    Some(e) if !e.is_empty() || string => e,
+                    _ => {
+                        ids.push((0u32, usize::MAX, 0u16));
+                        continue;
+                    }
+                };
+                let base = base.max(1) as usize;
                 if e.len() % base != 0 {
                     return Err(Error::usage("variable-length sequence bytes are not a whole number of base elements"));
                 }
@@ -517,19 +528,41 @@ impl<'a> Plan<'a> {
 
     /// Encodes element values (heap IDs, references resolved) into raw bytes.
     fn raw_values(&self, key: (usize, Option<usize>), vals: &Values) -> Result<Vec<u8>> {
+        let heap_id = |b: &mut Buf, (count, coll, idx): HeapRef| {
+            b.u32(count);
+            b.u64(if coll == usize::MAX { 0 } else { self.at(Block::GCol(coll)) });
+            b.u32(idx as u32);
+        };
         match vals {
+            Values::Mixed { fixed, nslots, .. } => {
+                let dt = match key {
+                    (id, None) => match &self.obj(id)?.kind {
+                        Kind::Dataset(d) => &d.dt,
+                        _ => return Err(Error::usage("internal error: values owner")),
+                    },
+                    (id, Some(i)) => &self.obj(id)?.attrs.get(i).ok_or_else(|| Error::usage("internal error: attribute"))?.dt,
+                };
+                let slots = enc::vl_slots(dt)?;
+                let size = dt.size as usize;
+                let mut out = fixed.clone();
+                let ids = self.vl.get(&key).map(|v| v.as_slice()).unwrap_or(&[]);
+                for (k, &r) in ids.iter().enumerate() {
+                    let (e, t) = (k / (*nslots).max(1), k % (*nslots).max(1));
+                    let off = e * size + slots.get(t).map(|s| s.0 as usize).unwrap_or(0);
+                    let mut b = Buf::new();
+                    heap_id(&mut b, r);
+                    if let Some(dst) = out.get_mut(off..off + 16) {
+                        dst.copy_from_slice(&b.v);
+                    }
+                }
+                Ok(out)
+            }
             Values::Fixed(v) => Ok(v.clone()),
             Values::Vlen(_) => {
                 let ids = self.vl.get(&key).map(|v| v.as_slice()).unwrap_or(&[]);
                 let mut b = Buf::new();
-                for &(count, coll, idx) in ids {
-                    b.u32(count);
-                    if coll == usize::MAX {
-                        b.u64(0);
-                    } else {
-                        b.u64(self.at(Block::GCol(coll)));
-                    }
-                    b.u32(idx as u32);
+                for &r in ids {
+                    heap_id(&mut b, r);
                 }
                 Ok(b.v)
             }

@@ -138,6 +138,51 @@ pub fn is_vlen(dt: &Datatype) -> bool {
     contains(dt, &|c| matches!(c, TypeClass::VarLenSequence { .. } | TypeClass::VarLenString { .. }))
 }
 
+/// Variable-length slots inside a fixed-size element (a compound or array containing
+/// variable-length members): (byte offset in the element, base element size, is a string).
+/// A top-level variable-length type has the single slot (0, base size, ..).
+pub fn vl_slots(dt: &Datatype) -> Result<Vec<(u64, u32, bool)>> {
+    Ok(match &dt.class {
+        TypeClass::VarLenString { .. } => vec![(0, 1, true)],
+        TypeClass::VarLenSequence { base } => {
+            if is_vlen(base) {
+                return Err(Error::new(
+                    h5kit_core::ErrorKind::Unsupported,
+                    "variable-length sequences of variable-length data cannot be written",
+                ));
+            }
+            vec![(0, base.size.max(1), false)]
+        }
+        TypeClass::Compound { members } => {
+            let mut v = Vec::new();
+            for m in members {
+                for (o, b, st) in vl_slots(&m.datatype)? {
+                    v.push((m.byte_offset.saturating_add(o), b, st));
+                }
+            }
+            v
+        }
+        TypeClass::Array { dims, base } => {
+            let inner = vl_slots(base)?;
+            if inner.is_empty() {
+                return Ok(inner);
+            }
+            let n = dims.iter().fold(1u64, |a, &d| a.saturating_mul(d as u64));
+            if n.saturating_mul(inner.len() as u64) > 1 << 20 {
+                return Err(Error::usage("too many variable-length slots in an array datatype"));
+            }
+            let mut v = Vec::new();
+            for i in 0..n {
+                for &(o, b, st) in &inner {
+                    v.push((i * base.size as u64 + o, b, st));
+                }
+            }
+            v
+        }
+        _ => Vec::new(),
+    })
+}
+
 /// Whether any part of the datatype is a reference.
 pub fn has_reference(dt: &Datatype) -> bool {
     contains(dt, &|c| matches!(c, TypeClass::Reference { .. }))

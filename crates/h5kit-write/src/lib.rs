@@ -101,22 +101,25 @@ pub(crate) enum Values {
     /// Fixed-size elements: count x size bytes.
     Fixed(Vec<u8>),
     /// Variable-length elements: each one's bytes (strings: UTF-8 bytes; sequences: base
-    /// elements' bytes).
-    Vlen(Vec<Vec<u8>>),
+    /// elements' bytes); `None` = never written (a null heap ID, as libhdf5's fill).
+    Vlen(Vec<Option<Vec<u8>>>),
     /// Object references by path (`None`: null reference).
     Refs(Vec<Option<String>>),
+    /// Fixed-size elements with variable-length slots inside (compound/array members): the
+    /// fixed bytes (slots zero) and, element-major, `nslots` pieces per element.
+    Mixed { fixed: Vec<u8>, pieces: Vec<Option<Vec<u8>>>, nslots: usize },
 }
 
 impl Values {
     fn empty(dt: &Datatype, count: usize, fill: Option<&[u8]>) -> Result<Values> {
         if enc::is_vlen(dt) {
-            if !matches!(dt.class, TypeClass::VarLenSequence { .. } | TypeClass::VarLenString { .. }) {
-                return Err(Error::new(
-                    h5kit_core::ErrorKind::Unsupported,
-                    "variable-length data is only writable at the top level of a datatype",
-                ));
+            let slots = enc::vl_slots(dt)?;
+            if matches!(dt.class, TypeClass::VarLenSequence { .. } | TypeClass::VarLenString { .. }) {
+                return Ok(Values::Vlen(vec![None; count]));
             }
-            return Ok(Values::Vlen(vec![Vec::new(); count]));
+            let total = count.checked_mul(dt.size as usize).ok_or_else(|| Error::usage("dataset too large"))?;
+            let npieces = count.checked_mul(slots.len()).ok_or_else(|| Error::usage("dataset too large"))?;
+            return Ok(Values::Mixed { fixed: vec![0u8; total], pieces: vec![None; npieces], nslots: slots.len() });
         }
         if matches!(dt.class, TypeClass::Reference { .. }) {
             return Ok(Values::Refs(vec![None; count]));
@@ -157,7 +160,7 @@ impl Values {
                         (Some(i), Some(t)) => (i, t),
                         _ => return Err(Error::usage("variable-length element truncated")),
                     };
-                    out.push(item.to_vec());
+                    out.push(Some(item.to_vec()));
                     rest = tail;
                 }
                 if !rest.is_empty() {
@@ -166,6 +169,36 @@ impl Values {
                 Ok(Values::Vlen(out))
             }
             Values::Refs(_) => Err(Error::usage("object references are written with write_references")),
+            Values::Mixed { nslots, .. } => {
+                let size = dt.size as usize;
+                let mut fixed = Vec::with_capacity(count.saturating_mul(size).min(data.len()));
+                let mut pieces = Vec::new();
+                let mut rest = data;
+                for _ in 0..count {
+                    let (f, tail) = match (rest.get(..size), rest.get(size..)) {
+                        (Some(f), Some(t)) => (f, t),
+                        _ => return Err(Error::usage("data truncated: element bytes expected")),
+                    };
+                    fixed.extend_from_slice(f);
+                    rest = tail;
+                    for _ in 0..nslots {
+                        let (len, tail) = match rest.split_first_chunk::<4>() {
+                            Some((l, t)) => (u32::from_le_bytes(*l) as usize, t),
+                            None => return Err(Error::usage("variable-length member truncated (u32 length expected)")),
+                        };
+                        let (item, tail) = match (tail.get(..len), tail.get(len..)) {
+                            (Some(i), Some(t)) => (i, t),
+                            _ => return Err(Error::usage("variable-length member truncated")),
+                        };
+                        pieces.push(Some(item.to_vec()));
+                        rest = tail;
+                    }
+                }
+                if !rest.is_empty() {
+                    return Err(Error::usage("data size mismatch: extra bytes after the last element"));
+                }
+                Ok(Values::Mixed { fixed, pieces, nslots })
+            }
         }
     }
 }
@@ -516,7 +549,7 @@ impl FileWriter {
         if strings.len() != n {
             return Err(Error::usage(format!("{}: shape mismatch: {} strings for {} elements", path, strings.len(), n)));
         }
-        ds.vals = Values::Vlen(strings.iter().map(|s| s.as_bytes().to_vec()).collect());
+        ds.vals = Values::Vlen(strings.iter().map(|s| Some(s.as_bytes().to_vec())).collect());
         ds.written = true;
         Ok(())
     }
@@ -565,6 +598,17 @@ impl FileWriter {
                     d.clone_from(s);
                 }
             }),
+            (Values::Mixed { fixed: dst, pieces: dp, nslots }, Values::Mixed { fixed: s, pieces: sp, .. }) => {
+                copy_box(s, count, &vec![0; count.len()], dst, &shape, start, count, size);
+                let k = *nslots;
+                for_each_in_box(&shape, start, count, |i, j| {
+                    for t in 0..k {
+                        if let (Some(d), Some(s)) = (dp.get_mut(j * k + t), sp.get(i * k + t)) {
+                            d.clone_from(s);
+                        }
+                    }
+                });
+            }
             _ => return Err(Error::usage(format!("{}: cannot write this datatype by slice", path))),
         }
         ds.written = true;
@@ -608,6 +652,18 @@ impl FileWriter {
                     d.clone_from(s);
                 }
             }),
+            (Values::Mixed { fixed: dst, pieces: dp, nslots }, Values::Mixed { fixed: src, pieces: sp, .. }) => {
+                copy_box(src, &old, &zero, dst, new_shape, &zero, &common, size);
+                let k = *nslots;
+                for_each_in_box(new_shape, &zero, &common, |i, j| {
+                    let si = unpacked_index(i, &common, &old_st);
+                    for t in 0..k {
+                        if let (Some(d), Some(s)) = (dp.get_mut(j * k + t), sp.get(si * k + t)) {
+                            d.clone_from(s);
+                        }
+                    }
+                });
+            }
             _ => {}
         }
         ds.vals = vals;
@@ -663,7 +719,7 @@ impl FileWriter {
 
     /// Creates or replaces a scalar variable-length UTF-8 string attribute (h5py's `str`).
     pub fn set_string_attribute(&mut self, object_path: &str, name: &str, value: &str) -> Result<()> {
-        let vals = Values::Vlen(vec![value.as_bytes().to_vec()]);
+        let vals = Values::Vlen(vec![Some(value.as_bytes().to_vec())]);
         self.put_attr(object_path, Attr { name: name.to_string(), dt: dtype::vlen_string(), committed: None, shape: None, vals })
     }
 

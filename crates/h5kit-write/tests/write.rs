@@ -636,3 +636,62 @@ fn hostile_arguments_do_not_panic() {
         w.to_bytes().unwrap();
     }
 }
+
+/// Compound elements with variable-length members (a table with a string column): raw bytes
+/// are the element's fixed bytes followed by u32 length + bytes per variable-length slot.
+#[test]
+fn compound_with_vlen_members() {
+    both(|lv, tag| {
+        let row = dtype::compound(
+            36,
+            vec![
+                ("id", 0, dtype::int(4, true)),
+                ("name", 4, dtype::vlen_string()),
+                ("vals", 20, dtype::vlen_sequence(dtype::float64())),
+            ],
+        );
+        let encode = |rows: &[(i32, &str, &[f64])]| {
+            let mut raw = Vec::new();
+            for (id, name, vals) in rows {
+                let mut fixed = vec![0u8; 36];
+                fixed[..4].copy_from_slice(&id.to_le_bytes());
+                raw.extend_from_slice(&fixed);
+                raw.extend_from_slice(&(name.len() as u32).to_le_bytes());
+                raw.extend_from_slice(name.as_bytes());
+                raw.extend_from_slice(&((vals.len() * 8) as u32).to_le_bytes());
+                raw.extend_from_slice(&f64s(vals));
+            }
+            raw
+        };
+        let mut w = FileWriter::in_memory(lv);
+        w.create_dataset("table", DatasetSpec::new(row.clone(), &[2])).unwrap();
+        w.write_dataset("table", &encode(&[(1, "one", &[1.5]), (2, "twö", &[2.0, 3.0])])).unwrap();
+        let mut spec = DatasetSpec::new(row.clone(), &[2]);
+        spec.maxshape = Some(vec![UNLIMITED]);
+        spec.chunks = Some(vec![2]);
+        spec.deflate = Some(1);
+        w.create_dataset("growing", spec).unwrap();
+        w.write_dataset("growing", &encode(&[(1, "a", &[]), (2, "b", &[1.0])])).unwrap();
+        w.resize("growing", &[5]).unwrap();
+        w.write_slice("growing", &[4], &[1], &encode(&[(5, "last", &[4.0, 5.0, 6.0])])).unwrap();
+        w.set_attribute("table", "meta", row, None, &encode(&[(9, "attr", &[0.5])])).unwrap();
+        let path = tmp(&format!("vlen-compound-{}.h5", tag));
+        std::fs::write(&path, w.to_bytes().unwrap()).unwrap();
+        let code = r#"
+t = f['table'][...]
+print(t['id'].tolist(), [x.decode() for x in t['name']], [x.tolist() for x in t['vals']])
+g = f['growing'][...]
+print(g['id'].tolist(), [x.decode() for x in g['name']], [x.tolist() for x in g['vals']])
+m = f['table'].attrs['meta']
+print(m['id'], m['name'].decode(), m['vals'].tolist())
+"#;
+        if let Some(out) = h5py(&path, code) {
+            assert_eq!(
+                out,
+                "[1, 2] ['one', 'twö'] [[1.5], [2.0, 3.0]]\n[1, 2, 0, 0, 5] ['a', 'b', '', '', 'last'] [[], [1.0], [], [], [4.0, 5.0, 6.0]]\n9 attr [0.5]",
+                "{}",
+                tag
+            );
+        }
+    });
+}
