@@ -695,3 +695,28 @@ print(m['id'], m['name'].decode(), m['vals'].tolist())
         }
     });
 }
+
+/// Variable-length data spread over many global heap collections, one object larger than a
+/// minimum-size collection.
+#[test]
+fn many_global_heap_collections() {
+    both(|lv, tag| {
+        let strings: Vec<String> = (0..1000).map(|i| format!("{:04}-{}", i, "x".repeat(i % 97))).collect();
+        let mut refs: Vec<&str> = strings.iter().map(|s| s.as_str()).collect();
+        let big = "B".repeat(10_000);
+        refs.push(&big);
+        let mut w = FileWriter::in_memory(lv);
+        w.create_dataset("s", DatasetSpec::new(dtype::vlen_string(), &[1001])).unwrap();
+        w.write_strings("s", &refs).unwrap();
+        let path = tmp(&format!("gheap-{}.h5", tag));
+        let bytes = w.to_bytes().unwrap();
+        let collections = bytes.windows(4).filter(|w| *w == b"GCOL").count();
+        assert!(collections >= 10, "{} collections", collections);
+        std::fs::write(&path, bytes).unwrap();
+        let code = "s = [x.decode() for x in f['s'][...]]\nprint(len(s), s[0], s[999], len(s[1000]), sum(len(x) for x in s))";
+        if let Some(out) = h5py(&path, code) {
+            let total: usize = refs.iter().map(|s| s.len()).sum();
+            assert_eq!(out, format!("1001 0000- 0999-{} 10000 {}", "x".repeat(999 % 97), total), "{}", tag);
+        }
+    });
+}
