@@ -16,7 +16,28 @@
 //! Variable-length data (strings and sequences) is stored in global heap collections; its
 //! raw-byte encoding at this API is, per element, a little-endian `u32` byte count followed by
 //! that many bytes (for sequences: the base elements' bytes). Object references are written
-//! from object paths ([`FileWriter::write_references`]).
+//! from object paths ([`FileWriter::write_references`]). Inside compounds/arrays, each
+//! variable-length member's 16-byte slot is ignored in the element bytes, and the element is
+//! followed by a `u32` length + bytes per slot.
+//!
+//! ```
+//! use h5kit_write::{dtype, DatasetSpec, FileWriter, LibVer, UNLIMITED};
+//!
+//! let mut w = FileWriter::in_memory(LibVer::Earliest);
+//! w.create_group("run1")?;
+//! let mut spec = DatasetSpec::new(dtype::float64(), &[3]);
+//! spec.maxshape = Some(vec![UNLIMITED]);
+//! spec.deflate = Some(4);
+//! w.create_dataset("run1/temps", spec)?;
+//! let data: Vec<u8> = [20.5f64, 21.0, 21.5].iter().flat_map(|x| x.to_le_bytes()).collect();
+//! w.write_dataset("run1/temps", &data)?;
+//! w.resize("run1/temps", &[4])?;
+//! w.write_slice("run1/temps", &[3], &[1], &22.0f64.to_le_bytes())?;
+//! w.set_string_attribute("run1", "site", "Lyon")?;
+//! let bytes = w.to_bytes()?;
+//! assert_eq!(&bytes[..8], b"\x89HDF\r\n\x1a\n");
+//! # Ok::<(), h5kit_write::Error>(())
+//! ```
 
 pub mod build;
 pub mod dtype;
@@ -386,9 +407,10 @@ impl FileWriter {
     /// A writer that will write the file at `path` on flush/close (the file is created now).
     pub fn create(path: impl AsRef<Path>, libver: LibVer) -> Result<FileWriter> {
         let p = path.as_ref().to_path_buf();
-        std::fs::File::create(&p).map_err(|e| Error::io(e, format!("creating {}", p.display())))?;
         let mut w = FileWriter::in_memory(libver);
         w.path = Some(p);
+        // Like libhdf5, a valid (empty) file exists as soon as it is created.
+        w.flush()?;
         Ok(w)
     }
 
