@@ -226,6 +226,16 @@ g.create_dataset('words', data=np.array(['alpha', 'be', 'gamma'], dtype=object),
 c = np.dtype([('id', '<i4'), ('v', '<f8')])
 f.create_dataset('table', data=np.array([(1, 1.5), (2, -0.25)], dtype=c))
 f.create_dataset('chunked', data=np.arange(100, dtype='<f4'), chunks=(16,), compression='gzip', compression_opts=6, shuffle=True)
+e = h5py.enum_dtype({'OFF': 0, 'ON': 1}, basetype='i1')
+f.create_dataset('enum', data=np.array([1, 0, 1], dtype='i1'), dtype=e)
+a = f.create_dataset('arr', shape=(1,), dtype=np.dtype(('<i2', (2, 3))))
+a[0] = np.arange(6, dtype='<i2').reshape(2, 3)
+f.create_dataset('fixed', data=np.array([b'ab', b'cde'], dtype='S3'))
+f.create_dataset('fill', shape=(4,), dtype='<i8', fillvalue=-7, chunks=(2,), maxshape=(None,), fletcher32=True)
+f['soft'] = h5py.SoftLink('/grp/ints')
+f['ext'] = h5py.ExternalLink('other.h5', '/x')
+f.attrs['fixed_attr'] = np.bytes_('hello')
+f.attrs['arr_attr'] = np.arange(4, dtype='<u1').reshape(2, 2)
 f.close()
 "#;
 
@@ -253,6 +263,25 @@ fn same_content(lv: LibVer) -> FileWriter {
     w.create_dataset("chunked", spec).unwrap();
     let v: Vec<u8> = (0..100).flat_map(|i| (i as f32).to_le_bytes()).collect();
     w.write_dataset("chunked", &v).unwrap();
+    let e = dtype::enumeration(dtype::int(1, true), vec![("OFF", 0), ("ON", 1)]);
+    w.create_dataset("enum", DatasetSpec::new(e, &[3])).unwrap();
+    w.write_dataset("enum", &[1, 0, 1]).unwrap();
+    w.create_dataset("arr", DatasetSpec::new(dtype::array(dtype::int(2, true), &[2, 3]), &[1])).unwrap();
+    w.write_dataset("arr", &(0..6i16).flat_map(|x| x.to_le_bytes()).collect::<Vec<_>>()).unwrap();
+    let s3 = dtype::fixed_string(3, h5kit_object_header::StringPadding::NullPad, h5kit_object_header::CharacterSet::Ascii);
+    w.create_dataset("fixed", DatasetSpec::new(s3, &[2])).unwrap();
+    w.write_dataset("fixed", b"ab\0cde").unwrap();
+    let mut spec = DatasetSpec::new(dtype::int(8, true), &[4]);
+    spec.fill_value = Some((-7i64).to_le_bytes().to_vec());
+    spec.chunks = Some(vec![2]);
+    spec.maxshape = Some(vec![UNLIMITED]);
+    spec.fletcher32 = true;
+    w.create_dataset("fill", spec).unwrap();
+    w.create_soft_link("soft", "/grp/ints").unwrap();
+    w.create_external_link("ext", "other.h5", "/x").unwrap();
+    let s5 = dtype::fixed_string(5, h5kit_object_header::StringPadding::NullPad, h5kit_object_header::CharacterSet::Ascii);
+    w.set_attribute("/", "fixed_attr", s5, None, b"hello").unwrap();
+    w.set_attribute("/", "arr_attr", dtype::int(1, false), Some(&[2, 2]), &[0, 1, 2, 3]).unwrap();
     w
 }
 
