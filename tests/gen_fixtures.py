@@ -430,8 +430,13 @@ def gen_fillvalues(path, ver):
                          fillvalue=np.array((1, 2.5), dtype=[("a", "<i2"), ("b", "<f4")]))
         f.create_dataset("set_string", shape=(2,), dtype="S4", fillvalue=b"none")
         for tname, tval in (("never", "never"), ("alloc", "alloc"), ("ifset", "ifset")):
-            f.create_dataset(f"fill_time_{tname}", shape=(6,), dtype="<i2", chunks=(3,), fillvalue=5,
-                             fill_time=tval)
+            ft = f.create_dataset(f"fill_time_{tname}", shape=(6,), dtype="<i2", chunks=(3,), fillvalue=5,
+                                  fill_time=tval)
+            if tname == "never":
+                # unwritten elements would be whatever memory held: h5dump would print garbage
+                ft[...] = np.arange(6, dtype="<i2")
+            else:
+                ft[0:3] = [1, 2, 3]  # second chunk stays unallocated
         for aname, aval in (("early", h5d.ALLOC_TIME_EARLY), ("late", h5d.ALLOC_TIME_LATE),
                             ("incr", h5d.ALLOC_TIME_INCR)):
             dcpl = dcpl_new()
