@@ -270,6 +270,10 @@ fn print_references(
             p.put("NULL");
             continue;
         }
+        if matches!(kind, ReferenceKind::DatasetRegion) {
+            ok &= print_region(p, file, refs, eb, i);
+            continue;
+        }
         if kind != ReferenceKind::Object {
             ok = false;
             continue;
@@ -318,6 +322,33 @@ pub fn value_text(file: &File, dt: &Datatype, bytes: &[u8], indent: usize) -> St
     let refs = RefPaths::new();
     let mut fmt = Fmt { file, refs: &refs, indent, next_array_elmt: false, failed: false };
     fmt.element(dt, bytes)
+}
+
+/// One dataset region reference: the dataset, the selected blocks or points, and the
+/// dataset's datatype and dataspace.
+fn print_region(p: &mut Printer, file: &File, refs: &RefPaths, heap_id: &[u8], i: u64) -> bool {
+    let sizes = file.superblock().sizes;
+    let osize = usize::from(sizes.offset);
+    let addr = super::values::read_uint(heap_id.get(..osize).unwrap_or(&[]), ByteOrder::LittleEndian);
+    let ib = heap_id.get(osize..osize + 4).unwrap_or(&[]);
+    let index = u32::try_from(super::values::read_uint(ib, ByteOrder::LittleEndian)).unwrap_or(0);
+    let Ok(obj) = file.global_heap_object(addr, index) else { return false };
+    let Ok((target, sel)) = super::region::decode_region(&obj, sizes, addr) else { return false };
+    let path = refs.get(&target).map(|r| r.1.clone()).unwrap_or_default();
+    let Ok(Object::Dataset(d)) = file.object_at(target, &path) else { return false };
+    p.put(&format!("DATASET \"{}\" {}{{", path, if i > 0 { " " } else { "" }));
+    p.indent += 1;
+    let line = super::region::region_line(&sel);
+    if !line.is_empty() {
+        p.put(&line);
+    }
+    p.push("DATATYPE  ");
+    super::datatype::print_datatype(p, d.datatype());
+    p.line();
+    p.put(&format!("DATASPACE  {}", super::dataspace::dataspace_text(d.dataspace())));
+    p.indent -= 1;
+    p.put("}");
+    true
 }
 
 /// Index prefix `(i,j): ` of element `n` (row-major) of a dataspace with `dims`.

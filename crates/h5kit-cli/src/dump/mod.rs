@@ -10,6 +10,7 @@ pub mod dataspace;
 pub mod datatype;
 pub mod printer;
 pub mod properties;
+pub mod region;
 pub mod values;
 
 use std::collections::{HashMap, HashSet};
