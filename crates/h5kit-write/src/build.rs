@@ -14,6 +14,7 @@ use crate::{filters, FileWriter, Kind, LayoutKind, Link, LibVer, Obj, Values};
 use h5kit_core::{lookup3, Error, Result, UNDEFINED_ADDRESS};
 use h5kit_object_header::{AllocTime, FillTime, FillValue, UNLIMITED};
 use std::collections::HashMap;
+use std::io::Write;
 
 /// Group B-tree node K ("Group Internal Node K"): 2K children per node.
 const GROUP_K: usize = 16;
@@ -213,8 +214,15 @@ struct Plan<'a> {
     dense: HashMap<(usize, Store), Dense>,
 }
 
-/// Serializes the writer's model into a complete file.
+/// Serializes the writer's model into a complete file image in memory.
 pub fn serialize(w: &FileWriter) -> Result<Vec<u8>> {
+    let mut v = Vec::new();
+    serialize_into(w, &mut v)?;
+    Ok(v)
+}
+
+/// Serializes the writer's model, streaming the file image to `out`.
+pub fn serialize_into<W: Write>(w: &FileWriter, out: &mut W) -> Result<()> {
     let latest = w.libver == LibVer::Latest;
     let mut p = Plan {
         w,
@@ -265,30 +273,67 @@ pub fn serialize(w: &FileWriter) -> Result<Vec<u8>> {
         alloc(&mut p.addr, b, size);
     }
     let eof = cursor;
-    let mut out = vec![0u8; usize::try_from(eof).map_err(|_| Error::usage("file too large"))?];
-    let mut put = |addr: u64, bytes: &[u8]| -> Result<()> {
-        let start = addr as usize;
-        let dst = out
-            .get_mut(start..start + bytes.len())
-            .ok_or_else(|| Error::format(addr, "internal error: structure past the end of the file"))?;
-        dst.copy_from_slice(bytes);
-        Ok(())
-    };
+    // Phase 2: every structure in address order (the order they were allocated in), the
+    // superblock first since the end-of-file address is known; gaps are zero padding.
+    let mut sink = Sink { out, pos: 0 };
+    let sb = p.superblock(eof)?;
+    sink.put(0, &sb)?;
     for i in 0..p.gcols.len() {
         let b = p.gcol(i);
-        put(p.at(Block::GCol(i)), &b)?;
+        sink.put(p.at(Block::GCol(i)), &b)?;
     }
     for &id in &p.order {
         let b = p.ohdr(id)?;
-        put(p.at(Block::Ohdr(id)), &b)?;
+        sink.put(p.at(Block::Ohdr(id)), &b)?;
     }
     for &b in &others {
-        let bytes = p.encode_block(b)?;
-        put(p.at(b), &bytes)?;
+        match b {
+            Block::Data(id) => {
+                let raw = p.prepared.get(&id).map(|x| x.raw.as_slice()).unwrap_or(&[]);
+                sink.put(p.at(b), raw)?;
+            }
+            Block::Chunk(id, i) => {
+                let data = p.prepared.get(&id).and_then(|x| x.chunks.get(i)).map(|c| c.data.as_slice()).unwrap_or(&[]);
+                sink.put(p.at(b), data)?;
+            }
+            _ => {
+                let bytes = p.encode_block(b)?;
+                sink.put(p.at(b), &bytes)?;
+            }
+        }
     }
-    let sb = p.superblock(eof)?;
-    put(0, &sb)?;
-    Ok(out)
+    if sink.pos != eof {
+        sink.pad_to(eof)?;
+    }
+    Ok(())
+}
+
+/// Sequential writer of the file image: structures arrive in increasing address order.
+struct Sink<'w, W: Write> {
+    out: &'w mut W,
+    pos: u64,
+}
+
+impl<W: Write> Sink<'_, W> {
+    fn pad_to(&mut self, addr: u64) -> Result<()> {
+        if addr < self.pos {
+            return Err(Error::format(addr, "internal error: structures out of address order"));
+        }
+        let zeros = [0u8; 4096];
+        while self.pos < addr {
+            let n = (addr - self.pos).min(zeros.len() as u64) as usize;
+            self.out.write_all(zeros.get(..n).unwrap_or(&[])).map_err(|e| Error::io(e, "writing the file"))?;
+            self.pos += n as u64;
+        }
+        Ok(())
+    }
+
+    fn put(&mut self, addr: u64, bytes: &[u8]) -> Result<()> {
+        self.pad_to(addr)?;
+        self.out.write_all(bytes).map_err(|e| Error::io(e, "writing the file"))?;
+        self.pos += bytes.len() as u64;
+        Ok(())
+    }
 }
 
 fn gcol_size(objs: &[Vec<u8>]) -> usize {

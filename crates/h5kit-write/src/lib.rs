@@ -813,11 +813,19 @@ impl FileWriter {
         build::serialize(self)
     }
 
+    /// Serializes the whole file into any writer (streamed in address order).
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> Result<()> {
+        build::serialize_into(self, out)
+    }
+
     /// Writes a complete, consistent file (in-memory writers: nothing to do).
     pub fn flush(&mut self) -> Result<()> {
         if let Some(p) = self.path.clone() {
-            let bytes = self.to_bytes()?;
-            std::fs::write(&p, bytes).map_err(|e| Error::io(e, format!("writing {}", p.display())))?;
+            let file = std::fs::File::create(&p).map_err(|e| Error::io(e, format!("creating {}", p.display())))?;
+            let mut out = std::io::BufWriter::new(file);
+            build::serialize_into(self, &mut out)?;
+            use std::io::Write;
+            out.flush().map_err(|e| Error::io(e, format!("writing {}", p.display())))?;
         }
         Ok(())
     }
