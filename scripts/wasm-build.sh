@@ -15,9 +15,11 @@ fi
 cargo build --profile wasm-release --target wasm32-unknown-unknown -p h5kit-wasm
 out=crates/h5kit-wasm/pkg
 rm -rf "$out"
-wasm-bindgen --target web --no-typescript --out-dir "$out" \
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$out" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/h5kit_wasm.wasm"
-if command -v wasm-opt >/dev/null && [ "${WASM_OPT:-1}" = 1 ]; then
+# wasm-opt (binaryen) is optional: WASM_OPT=1 runs it. Binaryen 108 (Debian 12) breaks the
+# externref table wasm-bindgen sets up, so it is off by default.
+if command -v wasm-opt >/dev/null && [ "${WASM_OPT:-0}" = 1 ]; then
   wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-multivalue --enable-reference-types \
     "$out/h5kit_wasm_bg.wasm" -o "$out/h5kit_wasm_bg.wasm.opt" && mv "$out/h5kit_wasm_bg.wasm.opt" "$out/h5kit_wasm_bg.wasm" \

@@ -133,6 +133,8 @@ pub fn list(file: &File, path: &str) -> Result<String> {
                         j.str(&dtype_name(d.datatype()));
                     }
                 }
+                // I/O errors (including "not loaded yet" of ranged storage) fail the listing.
+                Err(e) if e.kind == ErrorKind::Io => return Err(e),
                 Err(e) => {
                     j.key("kind");
                     j.str("error");
@@ -393,10 +395,12 @@ fn value_json(j: &mut Json, a: &Attribute, scalar: bool) -> Result<()> {
     j.raw("null");
     Ok(())
 }
-/// The attributes of the object at `path`, as a JSON array of `{"name","dtype","shape","value"}`.
+/// The attributes of the object at `path` in name order (as h5dump and h5py show them), as a
+/// JSON array of `{"name","dtype","shape","value"}`.
 pub fn attributes(file: &File, path: &str) -> Result<String> {
     let obj = object(file, path)?;
-    let attrs = obj.attributes()?;
+    let mut attrs = obj.attributes()?;
+    attrs.sort_by(|a, b| a.name.cmp(&b.name));
     let mut j = Json::default();
     j.raw("[");
     for a in attrs {
@@ -413,6 +417,9 @@ pub fn attributes(file: &File, path: &str) -> Result<String> {
         if matches!(a.dataspace.kind, h5kit::DataspaceKind::Null) {
             j.raw("null");
         } else if let Err(e) = value_json(&mut j, &a, scalar) {
+            if e.kind == ErrorKind::Io {
+                return Err(e);
+            }
             // Keep the listing usable; say what failed.
             if j.0.ends_with(':') {
                 j.raw("null");

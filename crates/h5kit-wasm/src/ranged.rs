@@ -463,6 +463,9 @@ mod tests {
         assert!(rounds >= 1);
         let (keys, _) = run_async(&h, &data, || file.root()?.keys());
         assert_eq!(keys, vec!["datasets_group", "links_group", "nD_Datasets"]);
+        // Missing blocks while opening the children propagate (they are not "broken links").
+        let (listing, _) = run_async(&h, &data, || crate::inspect::list(&file, "/datasets_group/int"));
+        assert_eq!(listing.matches(r#""kind":"dataset""#).count(), 3, "{}", listing);
         // h5dump -d /datasets_group/float/float32 test_file.hdf5: -10, -9, ... 10
         let (values, _) = run_async(&h, &data, || match file.object("/datasets_group/float/float32")? {
             h5kit::Object::Dataset(d) => d.read::<f64>(),
