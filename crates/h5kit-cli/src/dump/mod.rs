@@ -11,6 +11,7 @@ pub mod datatype;
 pub mod printer;
 pub mod properties;
 pub mod region;
+pub mod vds;
 pub mod values;
 
 use std::collections::{HashMap, HashSet};
@@ -135,6 +136,12 @@ impl Tables {
                         }
                         Ok(Object::Dataset(d)) => {
                             if !dataset_ok_for_1_10(&d) {
+                                self.broken = true;
+                            }
+                            // Version 1 mapping blocks (HDF5 2.0) are unknown to 1.10.8.
+                            if matches!(d.layout().layout, h5kit::Layout::Virtual { .. })
+                                && vds::mappings(file, d.layout()).map_or(true, |(v, _)| v > 0)
+                            {
                                 self.broken = true;
                             }
                             self.datasets.insert(*address, path.clone());

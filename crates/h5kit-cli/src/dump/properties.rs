@@ -155,7 +155,12 @@ pub fn print_dcpl(p: &mut Printer, file: &File, path: &Path, ds: &Dataset) {
             p.put(&format!("SIZE {}", storage_size));
             p.put(&format!("OFFSET {}", ds.data_offset().unwrap_or(HADDR_UNDEF)));
         }
-        Layout::Virtual { .. } => is_virtual = true,
+        Layout::Virtual { .. } => {
+            is_virtual = true;
+            if let Some((_, maps)) = super::vds::mappings(file, ds.layout()) {
+                super::vds::print_mappings(p, &maps);
+            }
+        }
     }
     p.indent -= 1;
     p.put("}");

@@ -13,6 +13,8 @@ pub enum Selection {
     Points(Vec<Vec<u64>>),
     /// Blocks as (start, end) coordinates, inclusive.
     Blocks(Vec<(Vec<u64>, Vec<u64>)>),
+    /// A regular hyperslab: (start, stride, count, block) per dimension.
+    Regular(Vec<(u64, u64, u64, u64)>),
 }
 
 /// Upper bound on listed points/blocks (hostile files).
@@ -26,10 +28,24 @@ fn uint(r: &mut Reader, n: usize) -> h5kit::Result<u64> {
 pub fn decode_region(data: &[u8], sizes: Sizes, at: u64) -> h5kit::Result<(u64, Selection)> {
     let mut r = Reader::new(data, at, sizes);
     let address = r.offset()?;
+    let sel = decode_selection(&mut r)?;
+    Ok((address, sel))
+}
+
+/// Decodes one serialized dataspace selection.
+pub fn decode_selection(r: &mut Reader) -> h5kit::Result<Selection> {
     let sel_type = r.u32()?;
     let sel = match sel_type {
-        0 => Selection::None,
-        3 => Selection::All,
+        0 => {
+            let _version = r.u32()?;
+            let _reserved = r.bytes(8)?;
+            Selection::None
+        }
+        3 => {
+            let _version = r.u32()?;
+            let _reserved = r.bytes(8)?;
+            Selection::All
+        }
         1 => {
             let version = r.u32()?;
             let (enc, rank, n) = match version {
@@ -43,7 +59,7 @@ pub fn decode_region(data: &[u8], sizes: Sizes, at: u64) -> h5kit::Result<(u64, 
                 2 => {
                     let enc = usize::from(r.u8()?);
                     let rank = u64::from(r.u32()?);
-                    let n = uint(&mut r, enc)?;
+                    let n = uint(r, enc)?;
                     (enc, rank, n)
                 }
                 v => return Err(r.error(format!("unknown point selection version {}", v))),
@@ -55,7 +71,7 @@ pub fn decode_region(data: &[u8], sizes: Sizes, at: u64) -> h5kit::Result<(u64, 
             for _ in 0..n {
                 let mut c = Vec::new();
                 for _ in 0..rank {
-                    c.push(uint(&mut r, enc)?);
+                    c.push(uint(r, enc)?);
                 }
                 pts.push(c);
             }
@@ -69,23 +85,23 @@ pub fn decode_region(data: &[u8], sizes: Sizes, at: u64) -> h5kit::Result<(u64, 
                     let _length = r.u32()?;
                     let rank = u64::from(r.u32()?);
                     let n = u64::from(r.u32()?);
-                    blocks_list(&mut r, 4, rank, n)?
+                    blocks_list(r, 4, rank, n)?
                 }
                 2 => {
                     let _flags = r.u8()?;
                     let _length = r.u32()?;
                     let rank = u64::from(r.u32()?);
-                    regular(&mut r, 8, rank)?
+                    regular(r, 8, rank)?
                 }
                 3 => {
                     let flags = r.u8()?;
                     let enc = usize::from(r.u8()?);
                     let rank = u64::from(r.u32()?);
                     if flags & 1 != 0 {
-                        regular(&mut r, enc, rank)?
+                        regular(r, enc, rank)?
                     } else {
-                        let n = uint(&mut r, enc)?;
-                        blocks_list(&mut r, enc, rank, n)?
+                        let n = uint(r, enc)?;
+                        blocks_list(r, enc, rank, n)?
                     }
                 }
                 v => return Err(r.error(format!("unknown hyperslab selection version {}", v))),
@@ -93,7 +109,7 @@ pub fn decode_region(data: &[u8], sizes: Sizes, at: u64) -> h5kit::Result<(u64, 
         }
         t => return Err(r.error(format!("unknown selection type {}", t))),
     };
-    Ok((address, sel))
+    Ok(sel)
 }
 
 fn blocks_list(r: &mut Reader, enc: usize, rank: u64, n: u64) -> h5kit::Result<Selection> {
@@ -127,9 +143,14 @@ fn regular(r: &mut Reader, enc: usize, rank: u64) -> h5kit::Result<Selection> {
         let block = uint(r, enc)?;
         dims.push((start, stride, count, block));
     }
+    Ok(Selection::Regular(dims))
+}
+
+/// The blocks of a regular hyperslab, row-major.
+pub fn expand_regular(dims: &[(u64, u64, u64, u64)]) -> Option<Vec<(Vec<u64>, Vec<u64>)>> {
     let total = dims.iter().try_fold(1u64, |a, d| a.checked_mul(d.2)).unwrap_or(u64::MAX);
     if total > MAX_ITEMS {
-        return Err(r.error("hyperslab selection too large"));
+        return None;
     }
     let mut blocks = Vec::new();
     for k in 0..total {
@@ -151,10 +172,10 @@ fn regular(r: &mut Reader, enc: usize, rank: u64) -> h5kit::Result<Selection> {
         }
         blocks.push((s, e));
     }
-    Ok(Selection::Blocks(blocks))
+    Some(blocks)
 }
 
-fn coords(c: &[u64]) -> String {
+pub fn coords(c: &[u64]) -> String {
     let parts: Vec<String> = c.iter().map(|v| v.to_string()).collect();
     format!("({})", parts.join(","))
 }
@@ -162,6 +183,10 @@ fn coords(c: &[u64]) -> String {
 /// h5dump's `REGION_TYPE ...` line (without indentation).
 pub fn region_line(sel: &Selection) -> String {
     match sel {
+        Selection::Regular(d) => match expand_regular(d) {
+            Some(b) => region_line(&Selection::Blocks(b)),
+            None => String::new(),
+        },
         Selection::Blocks(b) => {
             let parts: Vec<String> = b.iter().map(|(s, e)| format!("{}-{}", coords(s), coords(e))).collect();
             format!("REGION_TYPE BLOCK  {}", parts.join(", "))
