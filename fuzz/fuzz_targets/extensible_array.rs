@@ -1,4 +1,4 @@
-//! Extensible array chunk index (spec VII.C): "EAHD", "EAIB", "EASB", "EADB", pages.
+//! Extensible array chunk index (spec VII.D "The Extensible Array Index"): "EAHD", "EAIB", "EASB", "EADB", pages.
 #![no_main]
 use h5kit_btree::extensible_array::{read_chunks, ExtensibleArrayHeader};
 use libfuzzer_sys::fuzz_target;

@@ -1,4 +1,4 @@
-//! Fixed array chunk index (spec VII.B): header "FAHD", data block "FADB", pages.
+//! Fixed array chunk index (spec VII.C "The Fixed Array Index"): header "FAHD", data block "FADB", pages.
 #![no_main]
 use h5kit_btree::fixed_array::{read_chunks, FixedArrayHeader};
 use libfuzzer_sys::fuzz_target;

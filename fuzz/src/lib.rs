@@ -17,6 +17,9 @@ pub fn limits() -> Limits {
 pub const MAX_READ_BYTES: u64 = 1 << 20;
 /// Objects visited per walk at most.
 pub const MAX_OBJECTS: usize = 2_000;
+/// Soft/external links resolved per group at most: each resolution lists the group's links
+/// again (`Group::open` is linear in the group size), so resolving all of them is quadratic.
+pub const MAX_RESOLVED_PER_GROUP: usize = 16;
 
 /// A storage that has no slice: every byte arrives through [`Storage::read_at`], as from a
 /// file read piecewise or a remote range request.
@@ -125,6 +128,7 @@ impl Walk<'_> {
                 let links = g.links();
                 self.log(&format!("{} links", path), &links, |l| format!("{}", l.len()));
                 let Ok(links) = links else { return };
+                let mut resolved = 0;
                 for link in links {
                     if self.objects >= MAX_OBJECTS {
                         return;
@@ -143,16 +147,20 @@ impl Walk<'_> {
                                 }
                             }
                         }
-                        _ => match g.open(&link.name) {
-                            Ok(child) => {
-                                if self.seen.insert(child.address()) && depth <= 64 {
-                                    self.object(&child, depth + 1);
+                        _ if resolved >= MAX_RESOLVED_PER_GROUP => {}
+                        _ => {
+                            resolved += 1;
+                            match g.open(&link.name) {
+                                Ok(child) => {
+                                    if self.seen.insert(child.address()) && depth <= 64 {
+                                        self.object(&child, depth + 1);
+                                    }
+                                }
+                                Err(e) => {
+                                    let _ = writeln!(self.out, "  open {}: ERR {}", link.name, e);
                                 }
                             }
-                            Err(e) => {
-                                let _ = writeln!(self.out, "  open {}: ERR {}", link.name, e);
-                            }
-                        },
+                        }
                     }
                 }
             }

@@ -156,6 +156,9 @@ fn mutate(data: &mut Vec<u8>, seed: u64) -> String {
 const MAX_READ_BYTES: u64 = 4 << 20;
 /// Objects visited per mutant at most (a damaged file may claim millions of links).
 const MAX_OBJECTS: usize = 5_000;
+/// Name lookups (`Group::link`, `Group::open` of soft links) per group at most: each lists the
+/// group's links again, so doing it for every link is quadratic in the group size.
+const MAX_LOOKUPS_PER_GROUP: usize = 16;
 
 fn limits() -> Limits {
     Limits { max_alloc: 256 << 20, max_depth: 32, max_items: 1 << 20 }
@@ -165,6 +168,16 @@ struct Walk<'a> {
     file: &'a File,
     seen: HashSet<u64>,
     objects: usize,
+    /// Successful `read_raw()` calls.
+    reads: usize,
+}
+
+/// How far one mutant's walk got (to show the sweep reaches deep structures).
+#[derive(Debug, Clone, Copy, Default)]
+struct Stats {
+    opened: u64,
+    objects: u64,
+    reads: u64,
 }
 
 impl Walk<'_> {
@@ -182,11 +195,14 @@ impl Walk<'_> {
             Object::Group(g) => {
                 let _ = g.keys();
                 let Ok(links) = g.links() else { return };
-                for link in links {
+                for (i, link) in links.into_iter().enumerate() {
                     if self.objects >= MAX_OBJECTS {
                         return;
                     }
-                    let _ = g.link(&link.name);
+                    let lookup = i < MAX_LOOKUPS_PER_GROUP;
+                    if lookup {
+                        let _ = g.link(&link.name);
+                    }
                     match &link.target {
                         LinkTarget::Hard { address } => {
                             if !self.seen.insert(*address) || depth > 64 {
@@ -197,6 +213,7 @@ impl Walk<'_> {
                                 self.object(&child, depth + 1);
                             }
                         }
+                        _ if !lookup => {}
                         LinkTarget::Soft { .. } => {
                             // Resolution must terminate (loops, dangling targets).
                             if let Ok(child) = g.open(&link.name) {
@@ -217,6 +234,7 @@ impl Walk<'_> {
                 let size = d.dataspace().element_count().and_then(|n| n.checked_mul(d.datatype().size as u64));
                 if matches!(size, Some(s) if s <= MAX_READ_BYTES) {
                     if let Ok(raw) = d.read_raw() {
+                        self.reads += 1;
                         self.vlen(&d.datatype().class, &raw);
                     }
                     let _ = d.read::<f64>();
@@ -253,9 +271,9 @@ impl Walk<'_> {
 }
 
 /// Opens `data` and walks everything. Errors are expected; only panics and hangs matter.
-fn open_and_walk(data: Vec<u8>) {
+fn open_and_walk(data: Vec<u8>) -> Stats {
     let storage = Box::new(h5kit_core_mem(data));
-    let Ok(file) = File::from_storage(storage, "<mutant>".into(), limits()) else { return };
+    let Ok(file) = File::from_storage(storage, "<mutant>".into(), limits()) else { return Stats::default() };
     let _ = file.superblock();
     let root = match file.root() {
         Ok(r) => Object::Group(r),
@@ -263,13 +281,14 @@ fn open_and_walk(data: Vec<u8>) {
             // The root may be damaged; still try the root address as any object.
             match file.object_at(file.superblock().root_object_header_address, "/") {
                 Ok(o) => o,
-                Err(_) => return,
+                Err(_) => return Stats { opened: 1, ..Stats::default() },
             }
         }
     };
-    let mut walk = Walk { file: &file, seen: HashSet::new(), objects: 0 };
+    let mut walk = Walk { file: &file, seen: HashSet::new(), objects: 0, reads: 0 };
     walk.seen.insert(root.address());
     walk.object(&root, 0);
+    Stats { opened: 1, objects: walk.objects as u64, reads: walk.reads as u64 }
 }
 
 fn h5kit_core_mem(data: Vec<u8>) -> h5kit_core::MemStorage {
@@ -306,33 +325,35 @@ fn install_hook() {
     });
 }
 
-enum Outcome {
-    Ok(Duration),
+enum Outcome<T> {
+    Ok(Duration, T),
     Panic(String),
     Hang,
 }
 
 /// Runs one mutant on its own thread, under `catch_unwind`, with a time budget.
-fn run_mutant(data: Vec<u8>, budget: Duration) -> Outcome {
+fn run_mutant(data: Vec<u8>, budget: Duration) -> Outcome<Stats> {
+    run_guarded(move || open_and_walk(data), budget)
+}
+
+/// Runs `f` on its own thread under `catch_unwind`; a panic or a run over `budget` is reported.
+fn run_guarded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static, budget: Duration) -> Outcome<T> {
     let (tx, rx) = mpsc::channel();
     let spawned = std::thread::Builder::new().stack_size(16 << 20).spawn(move || {
         CAPTURING.with(|c| *c.borrow_mut() = true);
         let start = Instant::now();
-        let r = std::panic::catch_unwind(move || open_and_walk(data));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
         let elapsed = start.elapsed();
-        let msg = match r {
-            Ok(()) => None,
-            Err(_) => Some(LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "<unknown panic>".into())),
-        };
-        let _ = tx.send((elapsed, msg));
+        let r = r.map_err(|_| LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "<unknown panic>".into()));
+        let _ = tx.send((elapsed, r));
     });
     if spawned.is_err() {
         return Outcome::Panic("could not spawn the mutant thread".into());
     }
     match rx.recv_timeout(budget) {
-        Ok((_, Some(msg))) => Outcome::Panic(msg),
-        Ok((elapsed, None)) if elapsed > budget => Outcome::Hang,
-        Ok((elapsed, None)) => Outcome::Ok(elapsed),
+        Ok((_, Err(msg))) => Outcome::Panic(msg),
+        Ok((elapsed, Ok(_))) if elapsed > budget => Outcome::Hang,
+        Ok((elapsed, Ok(v))) => Outcome::Ok(elapsed, v),
         // The thread is left running (it cannot be killed); the test fails anyway.
         Err(_) => Outcome::Hang,
     }
@@ -388,8 +409,9 @@ fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
 }
 
-/// Sweeps `files`; returns (mutants run, failure lines).
-fn sweep(files: &[PathBuf]) -> (u64, Vec<String>) {
+/// Sweeps `files`; returns (mutants run, failure lines, totals of the walks, files whose
+/// unmodified walk visited no object).
+fn sweep(files: &[PathBuf]) -> (u64, Vec<String>, Stats, Vec<String>) {
     install_hook();
     let per_file = env_u64("H5KIT_MUTANTS").unwrap_or(40);
     let budget = Duration::from_secs(env_u64("H5KIT_MUTANT_BUDGET_SECS").unwrap_or(10));
@@ -398,6 +420,8 @@ fn sweep(files: &[PathBuf]) -> (u64, Vec<String>) {
     let mut failures = Vec::new();
     let mut run = 0u64;
     let mut slowest = (Duration::ZERO, String::new());
+    let mut total = Stats::default();
+    let mut unwalkable = Vec::new();
     for path in files {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
         if let Some(f) = &only_file {
@@ -420,10 +444,16 @@ fn sweep(files: &[PathBuf]) -> (u64, Vec<String>) {
             run += 1;
             let seed_text = seed.map(|s| s.to_string()).unwrap_or_else(|| "none".into());
             match run_mutant(data, budget) {
-                Outcome::Ok(t) => {
+                Outcome::Ok(t, stats) => {
                     if t > slowest.0 {
                         slowest = (t, format!("{} seed {}", name, seed_text));
                     }
+                    if seed.is_none() && stats.objects == 0 {
+                        unwalkable.push(name.clone());
+                    }
+                    total.opened += stats.opened;
+                    total.objects += stats.objects;
+                    total.reads += stats.reads;
                 }
                 Outcome::Panic(msg) => failures.push(format!(
                     "PANIC file {} seed {} ({}): {}\n  replay: H5KIT_MUTANT_FILE={} H5KIT_MUTANT_SEED={} cargo test -p h5kit --test mutation",
@@ -436,8 +466,11 @@ fn sweep(files: &[PathBuf]) -> (u64, Vec<String>) {
             }
         }
     }
-    eprintln!("mutation sweep: {} files, {} runs, slowest {:?} ({})", files.len(), run, slowest.0, slowest.1);
-    (run, failures)
+    eprintln!(
+        "mutation sweep: {} files, {} runs ({} opened, {} objects walked, {} datasets read), slowest {:?} ({})",
+        files.len(), run, total.opened, total.objects, total.reads, slowest.0, slowest.1
+    );
+    (run, failures, total, unwalkable)
 }
 
 fn report(kind: &str, files: &[PathBuf]) {
@@ -445,7 +478,14 @@ fn report(kind: &str, files: &[PathBuf]) {
         eprintln!("{}: no input files found, skipping", kind);
         return;
     }
-    let (run, failures) = sweep(files);
+    let (run, failures, total, unwalkable) = sweep(files);
+    // The sweep must reach past the superblock: most mutants open, and the undamaged files walk.
+    if std::env::var("H5KIT_MUTANT_SEED").is_err() {
+        assert!(total.opened * 2 > run, "{}: only {} of {} mutants opened", kind, total.opened, run);
+        assert!(total.objects > run, "{}: only {} objects walked in {} mutants", kind, total.objects, run);
+        assert!(total.reads > 0, "{}: no dataset was read", kind);
+        assert!(unwalkable.len() * 4 < files.len(), "{}: undamaged files that do not walk: {:?}", kind, unwalkable);
+    }
     if !failures.is_empty() {
         let mut msg = format!("{}: {} of {} mutants failed:\n", kind, failures.len(), run);
         for f in &failures {
@@ -488,4 +528,26 @@ fn mutator_is_deterministic_and_damages() {
     }
     // A flip can be undone by a second flip, a run can write the same bytes: nearly all change.
     assert!(changed >= 45, "only {} of 50 mutants differ from the original", changed);
+}
+
+#[test]
+fn harness_reports_panics_and_hangs() {
+    install_hook();
+    let budget = Duration::from_millis(300);
+    match run_guarded(|| panic!("boom {}", 42), budget) {
+        Outcome::Panic(msg) => {
+            assert!(msg.starts_with("boom 42 at "), "{}", msg);
+            assert!(msg.contains("mutation.rs:"), "{}", msg);
+        }
+        _ => panic!("a panic was not reported"),
+    }
+    let v: Vec<u8> = Vec::new();
+    match run_guarded(move || { std::hint::black_box(v[3]); }, budget) {
+        Outcome::Panic(msg) => assert!(msg.contains("index out of bounds"), "{}", msg),
+        _ => panic!("an indexing panic was not reported"),
+    }
+    assert!(matches!(run_guarded(|| std::thread::sleep(Duration::from_secs(2)), budget), Outcome::Hang));
+    assert!(matches!(run_guarded(|| 7, budget), Outcome::Ok(_, 7)));
+    // Empty input: opening fails cleanly.
+    assert!(matches!(run_mutant(Vec::new(), budget), Outcome::Ok(_, Stats { opened: 0, .. })));
 }
