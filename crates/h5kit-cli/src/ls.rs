@@ -45,7 +45,7 @@ impl Lister {
         match obj {
             Object::Group(_) => "Group".to_string(),
             // libhdf5 1.10.8 cannot open these (newer message versions).
-            Object::Dataset(d) if !crate::dump::dataset_ok_for_1_10(d) => "Dataset *ERROR*".to_string(),
+            Object::Dataset(d) if !crate::dump::dataset_opens_in_1_10(&self.file, d) => "Dataset *ERROR*".to_string(),
             Object::Dataset(d) => format!("Dataset {}", ls_dataspace_text(d.dataspace())),
             Object::Datatype(t) if !crate::dump::datatype_ok_for_1_10(t.datatype()) => "Type *ERROR*".to_string(),
             Object::Datatype(_) => "Type".to_string(),

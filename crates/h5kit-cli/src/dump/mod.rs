@@ -135,13 +135,7 @@ impl Tables {
                             self.visit(file, &g, &path, depth + 1);
                         }
                         Ok(Object::Dataset(d)) => {
-                            if !dataset_ok_for_1_10(&d) {
-                                self.broken = true;
-                            }
-                            // Version 1 mapping blocks (HDF5 2.0) are unknown to 1.10.8.
-                            if matches!(d.layout().layout, h5kit::Layout::Virtual { .. })
-                                && vds::mappings(file, d.layout()).map_or(true, |(v, _)| v > 0)
-                            {
+                            if !dataset_opens_in_1_10(file, &d) {
                                 self.broken = true;
                             }
                             self.datasets.insert(*address, path.clone());
@@ -188,6 +182,18 @@ pub fn datatype_ok_for_1_10(dt: &h5kit::Datatype) -> bool {
 /// Whether libhdf5 1.10.8 can open this dataset (datatype message 1-3, layout message 1-4).
 pub fn dataset_ok_for_1_10(d: &Dataset) -> bool {
     datatype_ok_for_1_10(d.datatype()) && d.layout().version <= 4
+}
+
+/// [`dataset_ok_for_1_10`], and for virtual datasets a version 0 mapping block (version 1,
+/// HDF5 2.0, is unknown to 1.10.8).
+pub fn dataset_opens_in_1_10(file: &File, d: &Dataset) -> bool {
+    if !dataset_ok_for_1_10(d) {
+        return false;
+    }
+    if matches!(d.layout().layout, h5kit::Layout::Virtual { .. }) {
+        return vds::mappings(file, d.layout()).is_some_and(|(v, _)| v == 0);
+    }
+    true
 }
 
 /// Links sorted by name, byte-wise (h5dump's default `H5_INDEX_NAME` increasing order).
