@@ -208,6 +208,9 @@ struct Plan<'a> {
     refcount: HashMap<usize, u32>,
     addr: HashMap<Block, u64>,
     gcols: Vec<Vec<Vec<u8>>>,
+    /// Global heap objects holding region references (collection, object index - 1): the
+    /// target dataset and region, encoded when object header addresses are known.
+    gregions: HashMap<(usize, usize), (String, crate::Region)>,
     vl: HashMap<Owner, Vec<HeapRef>>,
     prepared: HashMap<usize, Prepared>,
     symtabs: HashMap<usize, SymTab>,
@@ -231,6 +234,7 @@ pub fn serialize_into<W: Write>(w: &FileWriter, out: &mut W) -> Result<()> {
         refcount: HashMap::new(),
         addr: HashMap::new(),
         gcols: Vec::new(),
+        gregions: HashMap::new(),
         vl: HashMap::new(),
         prepared: HashMap::new(),
         symtabs: HashMap::new(),
@@ -334,6 +338,38 @@ impl<W: Write> Sink<'_, W> {
         self.pos += bytes.len() as u64;
         Ok(())
     }
+}
+
+/// Dataspace selection (spec VIII.A "Dataspace Selection") of a region reference: "all"
+/// (type 3, version 1) or a version 1 hyperslab (type 2: 32-bit start and inclusive end
+/// offsets per block).
+fn selection_bytes(region: &crate::Region) -> Vec<u8> {
+    let mut b = Buf::new();
+    match region {
+        crate::Region::All => {
+            b.u32(3);
+            b.u32(1);
+            b.zeros(8);
+        }
+        crate::Region::Blocks(blocks) => {
+            let rank = blocks.first().map(|(s, _)| s.len()).unwrap_or(0);
+            b.u32(2);
+            b.u32(1);
+            b.u32(0);
+            b.u32((8 + blocks.len() * rank * 8) as u32);
+            b.u32(rank as u32);
+            b.u32(blocks.len() as u32);
+            for (start, count) in blocks {
+                for &s in start {
+                    b.u32(s as u32);
+                }
+                for (&s, &c) in start.iter().zip(count) {
+                    b.u32(s.saturating_add(c.max(1) - 1) as u32);
+                }
+            }
+        }
+    }
+    b.v
 }
 
 fn gcol_size(objs: &[Vec<u8>]) -> usize {
@@ -464,6 +500,40 @@ impl<'a> Plan<'a> {
             }
             self.vl.insert(key, ids);
         }
+        // Region references: one heap object each (object address + serialized selection).
+        let mut regions: Vec<(Owner, &'a Vec<Option<(String, crate::Region)>>)> = Vec::new();
+        for &id in &self.order {
+            let o = self.obj(id)?;
+            if let Kind::Dataset(d) = &o.kind {
+                if let Values::Regions(r) = &d.vals {
+                    regions.push(((id, None), r));
+                }
+            }
+        }
+        for (key, refs) in regions {
+            let mut ids = Vec::with_capacity(refs.len());
+            for r in refs {
+                let Some((path, region)) = r else {
+                    ids.push((0u32, usize::MAX, 0u16));
+                    continue;
+                };
+                let len = 8 + selection_bytes(region).len();
+                let size = 16 + round_up(len, 8);
+                let full = self.gcols.last().map(|c| c.len() >= 0xfffe || used + size > GCOL_MIN).unwrap_or(true);
+                if full {
+                    self.gcols.push(Vec::new());
+                    used = 16;
+                }
+                let coll = self.gcols.len() - 1;
+                if let Some(c) = self.gcols.last_mut() {
+                    c.push(vec![0u8; len]);
+                    self.gregions.insert((coll, c.len() - 1), (path.clone(), region.clone()));
+                    ids.push((len as u32, coll, c.len() as u16));
+                }
+                used += size;
+            }
+            self.vl.insert(key, ids);
+        }
         Ok(())
     }
 
@@ -481,7 +551,15 @@ impl<'a> Plan<'a> {
             b.u16(0);
             b.u32(0);
             b.u64(o.len() as u64);
-            b.bytes(o);
+            match self.gregions.get(&(i, k)) {
+                Some((path, region)) => {
+                    // Region reference: target object header address + selection (same size).
+                    let target = self.w.resolve(path).ok().filter(|t| self.refcount.contains_key(t));
+                    b.u64(target.map(|t| self.at(Block::Ohdr(t))).unwrap_or(UNDEFINED_ADDRESS));
+                    b.bytes(&selection_bytes(region));
+                }
+                None => b.bytes(o),
+            }
             b.pad_to(8);
         }
         let free = size - b.len();
@@ -608,6 +686,22 @@ impl<'a> Plan<'a> {
                 let mut b = Buf::new();
                 for &r in ids {
                     heap_id(&mut b, r);
+                }
+                Ok(b.v)
+            }
+            Values::Regions(r) => {
+                for (path, _) in r.iter().flatten() {
+                    let id = self.w.resolve(path).map_err(|e| e.context("region reference"))?;
+                    match self.w.objs.get(id).map(|o| &o.kind) {
+                        Some(Kind::Dataset(_)) if self.refcount.contains_key(&id) => {}
+                        _ => return Err(Error::not_found(format!("region reference to {}: no such dataset in the file", path))),
+                    }
+                }
+                let ids = self.vl.get(&key).map(|v| v.as_slice()).unwrap_or(&[]);
+                let mut b = Buf::new();
+                for &(_, coll, idx) in ids {
+                    b.u64(if coll == usize::MAX { 0 } else { self.at(Block::GCol(coll)) });
+                    b.u32(idx as u32);
                 }
                 Ok(b.v)
             }

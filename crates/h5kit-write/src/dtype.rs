@@ -142,3 +142,8 @@ pub fn bitfield(size: u32) -> Datatype {
 pub fn object_reference() -> Datatype {
     Datatype { version: 1, size: 8, class: TypeClass::Reference { kind: ReferenceKind::Object } }
 }
+
+/// Dataset region reference (`H5R_DATASET_REGION1`, 12 bytes: a global heap ID).
+pub fn region_reference() -> Datatype {
+    Datatype { version: 1, size: 12, class: TypeClass::Reference { kind: ReferenceKind::DatasetRegion } }
+}

@@ -116,6 +116,15 @@ impl DatasetSpec {
     }
 }
 
+/// The part of a dataset a region reference selects (`H5R_DATASET_REGION1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Region {
+    /// The whole dataset (`H5S_SEL_ALL`).
+    All,
+    /// A union of blocks, each (start, count) per dimension (`H5S_SEL_HYPER`).
+    Blocks(Vec<(Vec<u64>, Vec<u64>)>),
+}
+
 /// Element values of a dataset or attribute.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Values {
@@ -126,6 +135,8 @@ pub(crate) enum Values {
     Vlen(Vec<Option<Vec<u8>>>),
     /// Object references by path (`None`: null reference).
     Refs(Vec<Option<String>>),
+    /// Dataset region references: dataset path and region (`None`: null reference).
+    Regions(Vec<Option<(String, Region)>>),
     /// Fixed-size elements with variable-length slots inside (compound/array members): the
     /// fixed bytes (slots zero) and, element-major, `nslots` pieces per element.
     Mixed { fixed: Vec<u8>, pieces: Vec<Option<Vec<u8>>>, nslots: usize },
@@ -142,8 +153,12 @@ impl Values {
             let npieces = count.checked_mul(slots.len()).ok_or_else(|| Error::usage("dataset too large"))?;
             return Ok(Values::Mixed { fixed: vec![0u8; total], pieces: vec![None; npieces], nslots: slots.len() });
         }
-        if matches!(dt.class, TypeClass::Reference { .. }) {
-            return Ok(Values::Refs(vec![None; count]));
+        match dt.class {
+            TypeClass::Reference { kind: h5kit_object_header::ReferenceKind::DatasetRegion } => {
+                return Ok(Values::Regions(vec![None; count]));
+            }
+            TypeClass::Reference { .. } => return Ok(Values::Refs(vec![None; count])),
+            _ => {}
         }
         let size = dt.size as usize;
         let total = count.checked_mul(size).ok_or_else(|| Error::usage("dataset too large"))?;
@@ -190,6 +205,7 @@ impl Values {
                 Ok(Values::Vlen(out))
             }
             Values::Refs(_) => Err(Error::usage("object references are written with write_references")),
+            Values::Regions(_) => Err(Error::usage("region references are written with write_region_references")),
             Values::Mixed { nslots, .. } => {
                 let size = dt.size as usize;
                 let mut fixed = Vec::with_capacity(count.saturating_mul(size).min(data.len()));
@@ -588,6 +604,37 @@ impl FileWriter {
             return Err(Error::usage(format!("{}: shape mismatch: {} references for {} elements", path, targets.len(), n)));
         }
         ds.vals = Values::Refs(targets.iter().map(|t| t.map(|s| s.to_string())).collect());
+        ds.written = true;
+        Ok(())
+    }
+
+    /// Writes dataset region references (the dataset's datatype must be
+    /// [`dtype::region_reference`]): target dataset path and region; `None` is a null
+    /// reference. Targets are resolved when the file is serialized.
+    pub fn write_region_references(&mut self, path: &str, targets: &[Option<(&str, Region)>]) -> Result<()> {
+        let ds = self.dataset_mut(path)?;
+        let n = element_count(ds.shape.as_deref())?;
+        if !matches!(ds.dt.class, TypeClass::Reference { kind: h5kit_object_header::ReferenceKind::DatasetRegion }) {
+            return Err(Error::usage(format!("{}: not a region reference dataset", path)));
+        }
+        if targets.len() != n {
+            return Err(Error::usage(format!("{}: shape mismatch: {} references for {} elements", path, targets.len(), n)));
+        }
+        for (_, r) in targets.iter().flatten() {
+            if let Region::Blocks(blocks) = r {
+                let bad = |(s, c): &(Vec<u64>, Vec<u64>)| {
+                    s.len() != c.len()
+                        || c.contains(&0)
+                        || s.iter().zip(c).any(|(a, b)| a.checked_add(*b).map(|e| e > u32::MAX as u64).unwrap_or(true))
+                };
+                if blocks.is_empty() || blocks.iter().any(bad) {
+                    return Err(Error::usage(
+                        "region blocks need start and count of the same rank, counts > 0, ends below 2^32",
+                    ));
+                }
+            }
+        }
+        ds.vals = Values::Regions(targets.iter().map(|t| t.as_ref().map(|(p, r)| (p.to_string(), r.clone()))).collect());
         ds.written = true;
         Ok(())
     }

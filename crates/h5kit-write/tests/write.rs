@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use h5kit_write::{dtype, DatasetSpec, FileWriter, LayoutKind, LibVer, UNLIMITED};
+use h5kit_write::{dtype, DatasetSpec, FileWriter, LayoutKind, LibVer, Region, UNLIMITED};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -747,5 +747,28 @@ fn many_global_heap_collections() {
             let total: usize = refs.iter().map(|s| s.len()).sum();
             assert_eq!(out, format!("1001 0000- 0999-{} 10000 {}", "x".repeat(999 % 97), total), "{}", tag);
         }
+    });
+}
+
+#[test]
+fn region_references() {
+    both(|lv, tag| {
+        let mut w = FileWriter::in_memory(lv);
+        w.create_dataset("data", DatasetSpec::new(dtype::int(4, true), &[4, 5])).unwrap();
+        w.write_dataset("data", &i32s(&(0..20).collect::<Vec<_>>())).unwrap();
+        w.create_dataset("regions", DatasetSpec::new(dtype::region_reference(), &[3])).unwrap();
+        let blocks = Region::Blocks(vec![(vec![1, 1], vec![2, 3]), (vec![3, 0], vec![1, 1])]);
+        w.write_region_references("regions", &[Some(("/data", blocks)), Some(("/data", Region::All)), None]).unwrap();
+        let path = tmp(&format!("regions-{}.h5", tag));
+        std::fs::write(&path, w.to_bytes().unwrap()).unwrap();
+        let code = r#"
+r = f['regions'][...]
+d = f[r[0]]
+print(d.name, sorted(d[r[0]].tolist()), d[r[1]].size, bool(r[2]))
+"#;
+        if let Some(out) = h5py(&path, code) {
+            assert_eq!(out, "/data [6, 7, 8, 11, 12, 13, 15] 20 False", "{}", tag);
+        }
+        let _ = h5dump(&[], &path);
     });
 }
