@@ -501,7 +501,8 @@ impl<'a> Plan<'a> {
             self.vl.insert(key, ids);
         }
         // Region references: one heap object each (object address + serialized selection).
-        let mut regions: Vec<(Owner, &'a Vec<Option<(String, crate::Region)>>)> = Vec::new();
+        type RegionRefs<'b> = &'b Vec<Option<(String, crate::Region)>>;
+        let mut regions: Vec<(Owner, RegionRefs<'a>)> = Vec::new();
         for &id in &self.order {
             let o = self.obj(id)?;
             if let Kind::Dataset(d) = &o.kind {
