@@ -27,21 +27,28 @@ fn parse_dump(args: &[String]) -> Result<(dump::Options, Vec<String>), String> {
             "--onlyattr" => opts.attrs_only = true,
             "-d" | "--dataset" => {
                 let v = take_value("-d")?;
-                opts.datasets.push(v);
+                opts.objects.push(('d', v));
             }
             "-g" | "--group" => {
                 let v = take_value("-g")?;
-                opts.groups.push(v);
+                opts.objects.push(('g', v));
+            }
+            "-a" | "--attribute" => {
+                let v = take_value("-a")?;
+                opts.objects.push(('a', v));
             }
             "-w" | "--width" => {
                 let v = take_value("-w")?;
                 opts.width = Some(v.parse().map_err(|_| format!("bad width {:?}", v))?);
             }
-            "-m" | "--format" | "-a" | "--attribute" => {
+            "-m" | "--format" => {
                 let _ = take_value(arg)?;
             }
-            a if a.starts_with("--dataset=") => opts.datasets.push(a.trim_start_matches("--dataset=").to_string()),
-            a if a.starts_with("--group=") => opts.groups.push(a.trim_start_matches("--group=").to_string()),
+            a if a.starts_with("--dataset=") => opts.objects.push(('d', a.trim_start_matches("--dataset=").to_string())),
+            a if a.starts_with("--group=") => opts.objects.push(('g', a.trim_start_matches("--group=").to_string())),
+            a if a.starts_with("--attribute=") => {
+                opts.objects.push(('a', a.trim_start_matches("--attribute=").to_string()))
+            }
             a if a.starts_with("--width=") => {
                 let v = a.trim_start_matches("--width=");
                 opts.width = Some(v.parse().map_err(|_| format!("bad width {:?}", v))?);

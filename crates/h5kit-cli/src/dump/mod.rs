@@ -34,10 +34,9 @@ pub struct Options {
     pub properties: bool,
     /// `-n`: list of contents.
     pub contents: bool,
-    /// `-d PATH` objects.
-    pub datasets: Vec<String>,
-    /// `-g PATH` objects.
-    pub groups: Vec<String>,
+    /// `-d PATH` (`'d'`), `-g PATH` (`'g'`), `-a PATH` (`'a'`) selections, in command-line
+    /// order.
+    pub objects: Vec<(char, String)>,
     /// `-w N` (0: no wrapping).
     pub width: Option<usize>,
 }
@@ -295,6 +294,27 @@ impl<'o> Dumper<'o> {
         let _ = owner;
         self.p.indent -= 1;
         self.p.put("}");
+    }
+
+    /// `-a /path/to/object/attr`: the attribute named by the last component.
+    fn dump_attribute_path(&mut self, path: &str) {
+        let (obj_path, name) = match path.rfind('/') {
+            Some(i) => (path.get(..i).unwrap_or(""), path.get(i + 1..).unwrap_or("")),
+            None => ("", path),
+        };
+        let obj_path = if obj_path.is_empty() { "/" } else { obj_path };
+        let file = self.files.first().map(|f| f.file.clone());
+        let attr = file.and_then(|f| f.root().and_then(|r| r.open(obj_path)).ok()).and_then(|o| {
+            o.attributes().ok().and_then(|list| list.into_iter().find(|a| a.name == name))
+        });
+        match attr {
+            Some(a) if datatype_ok_for_1_10(&a.datatype) => self.dump_attribute(0, &a, obj_path),
+            _ => {
+                self.p.put(&format!("ATTRIBUTE \"{}\" {{", name));
+                self.p.put("}");
+                self.error(&format!("unable to open attribute \"{}\"", name));
+            }
+        }
     }
 
     fn dump_attributes(&mut self, fi: usize, attrs: h5kit::Result<Vec<Attribute>>, owner: &str) {
@@ -555,17 +575,18 @@ pub fn run_with(path: &Path, display_name: &str, opts: &Options, streaming: bool
             d.p.put(&l);
         }
         d.p.put(" }");
-    } else if !opts.datasets.is_empty() || !opts.groups.is_empty() {
-        for g in &opts.groups {
-            match file.root().and_then(|r| r.open(g)) {
-                Ok(Object::Group(grp)) => d.dump_group(0, &grp, g, g == "/"),
-                _ => d.error(&format!("unable to open group \"{}\"", g)),
-            }
-        }
-        for p in &opts.datasets {
-            match file.root().and_then(|r| r.open(p)) {
-                Ok(Object::Dataset(ds)) => d.dump_dataset(0, &ds, p),
-                _ => d.error(&format!("unable to open dataset \"{}\"", p)),
+    } else if !opts.objects.is_empty() {
+        for (kind, p) in &opts.objects {
+            match kind {
+                'g' => match file.root().and_then(|r| r.open(p)) {
+                    Ok(Object::Group(grp)) => d.dump_group(0, &grp, p, p == "/"),
+                    _ => d.error(&format!("unable to open group \"{}\"", p)),
+                },
+                'a' => d.dump_attribute_path(p),
+                _ => match file.root().and_then(|r| r.open(p)) {
+                    Ok(Object::Dataset(ds)) => d.dump_dataset(0, &ds, p),
+                    _ => d.error(&format!("unable to get link info from \"{}\"", p)),
+                },
             }
         }
     } else {
