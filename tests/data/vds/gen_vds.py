@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Generates the virtual dataset fixtures in tests/data/vds/ (spec IV.A.2.i "Virtual Storage",
+III.E "Global Heap Block for Virtual Dataset"), with h5py's low-level API so every selection
+kind libhdf5 accepts is covered (it refuses point selections): all, none, regular and irregular hyperslabs, unlimited hyperslabs,
+printf-style %b source names, a missing source file, same-file and other-file sources.
+
+Run from anywhere: python3 tests/data/vds/gen_vds.py   (writes <case>_<libver>.h5 beside it)
+"""
+import os
+
+import h5py
+import numpy as np
+from h5py import h5d, h5p, h5s, h5t
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+U = h5s.UNLIMITED
+
+
+def new_file(name, ver):
+    return h5py.File(os.path.join(HERE, name), "w", libver=(ver, "latest"), track_order=False)
+
+
+def vds(f, name, shape, maps, fill=-1, maxshape=None, dtype=h5t.STD_I32LE):
+    """maps: [(file, dataset, src_space, vspace_selector)]"""
+    dcpl = h5p.create(h5p.DATASET_CREATE)
+    dcpl.set_obj_track_times(False)
+    if fill is not None:
+        dcpl.set_fill_value(np.array([fill], dtype="<i4"))
+    for (fname, dname, sspace, vsel) in maps:
+        vspace = h5s.create_simple(shape, maxshape or shape)
+        vsel(vspace)
+        dcpl.set_virtual(vspace, fname.encode(), dname.encode(), sspace)
+    h5d.create(f.id, name.encode(), dtype, h5s.create_simple(shape, maxshape or shape), dcpl=dcpl)
+
+
+def space(shape, sel=None, maxshape=None):
+    s = h5s.create_simple(shape, maxshape or shape)
+    if sel is not None:
+        sel(s)
+    return s
+
+
+def hs(start, count, stride=None, block=None, op=h5s.SELECT_SET):
+    return lambda s: s.select_hyperslab(start, count, stride, block, op)
+
+
+def gen(ver):
+    src = f"src_{ver}.h5"
+    with new_file(src, ver) as s:
+        s.create_dataset("a", data=np.arange(10, dtype="<i4"))
+        s.create_dataset("m", data=np.arange(100, 124, dtype="<i4").reshape(4, 6))
+        s.create_dataset("grow", data=np.arange(200, 207, dtype="<i4"), maxshape=(None,), chunks=(4,))
+        for i in range(3):
+            s.create_dataset(f"blk{i}", data=np.arange(300 + 10 * i, 302 + 10 * i, dtype="<i4"))
+    with new_file(f"vds_{ver}.h5", ver) as f:
+        f.create_dataset("local", data=np.arange(1000, 1012, dtype="<i4"))
+        f.create_dataset("local2d", data=np.arange(0, 30, dtype="<i4").reshape(5, 6))
+        # 1-D: same-file and other-file sources, the rest fill.
+        vds(f, "one_d", (16,), [
+            (".", "local", space((12,), hs((2,), (3,))), hs((0,), (3,))),
+            (src, "a", space((10,), hs((0,), (5,))), hs((5,), (5,))),
+        ])
+        # 2-D box from another file, plus all-selection of a same-file 2-D dataset.
+        vds(f, "two_d", (7, 8), [
+            (src, "m", space((4, 6)), hs((0, 0), (4, 6))),
+            (".", "local2d", space((5, 6), hs((1, 1), (2, 3))), hs((5, 5), (2, 3))),
+        ], fill=7)
+        # Strided: source stride 2, virtual stride 3 with blocks.
+        vds(f, "strided", (4, 12), [
+            (src, "a", space((10,), hs((0,), (5,), (2,), (1,))), hs((1, 0), (1, 5), (1, 2), (1, 1))),
+            (src, "m", space((4, 6), hs((0, 0), (2, 2), (2, 3), (2, 2))), hs((2, 0), (1, 2), (1, 6), (2, 4))),
+        ])
+        # Irregular hyperslab (union of two boxes) on both sides; row-major order matters.
+        def irr_src(s):
+            s.select_hyperslab((0, 0), (2, 2))
+            s.select_hyperslab((0, 4), (2, 2), op=h5s.SELECT_OR)
+        def irr_v(s):
+            s.select_hyperslab((0, 0), (1, 5))
+            s.select_hyperslab((2, 1), (1, 3), op=h5s.SELECT_OR)
+        vds(f, "irregular", (3, 6), [(src, "m", space((4, 6), irr_src), irr_v)])
+        # A none-selection mapping and a missing source file: all fill.
+        vds(f, "missing", (6,), [
+            ("no_such_file.h5", "a", space((10,), hs((0,), (3,))), hs((0,), (3,))),
+            (src, "a", space((10,), lambda s: s.select_none()), lambda s: s.select_none()),
+            (src, "no_such_dataset", space((10,), hs((0,), (2,))), hs((4,), (2,))),
+        ], fill=-5)
+        # Unlimited: the source grows (7 elements now, maxshape None); blocks of 2.
+        vds(f, "unlimited", (10,), [
+            (src, "grow", space((7,), hs((0,), (U,), (2,), (1,)), maxshape=(U,)), hs((0,), (U,), (3,), (1,))),
+        ], maxshape=(U,))
+        # printf-style names: blk0, blk1, blk2 each fill 2 elements of a block of stride 2.
+        vds(f, "printf", (6,), [
+            (src, "blk%b", space((2,)), hs((0,), (U,), (2,), (2,))),
+        ], maxshape=(U,))
+
+
+if __name__ == "__main__":
+    for ver in ("earliest", "latest"):
+        gen(ver)
