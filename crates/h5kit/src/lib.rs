@@ -23,6 +23,7 @@ mod object;
 mod selection;
 pub mod repack;
 mod typed;
+pub mod vds;
 mod vlen;
 
 pub use attribute::Attribute;

@@ -332,6 +332,9 @@ impl Dataset {
     /// All elements, row-major, in the file's datatype encoding (variable-length elements are
     /// global heap references; see [`crate::File::global_heap_object`]).
     pub fn read_raw(&self) -> Result<Vec<u8>> {
+        if matches!(self.layout.layout, h5kit_object_header::Layout::Virtual { .. }) {
+            return crate::vds::read_all(self).map_err(|e| e.in_object(self.core.path.clone()));
+        }
         let file = &self.core.file;
         let ctx = file.ctx();
         let empty = FilterPipeline::default();
@@ -379,6 +382,9 @@ impl Dataset {
         let ok_rank = [&selection.start, &selection.stride, &selection.count, &selection.block].iter().all(|v| v.len() == rank);
         if !ok_rank {
             return Err(err(Error::usage(format!("selection rank differs from the dataset rank {}", rank))));
+        }
+        if matches!(self.layout.layout, h5kit_object_header::Layout::Virtual { .. }) {
+            return crate::vds::read_selection(self, selection).map_err(err);
         }
         let (start, count) =
             selection.bounding_box().ok_or_else(|| err(Error::usage("hyperslab blocks overlap or overflow")))?;
