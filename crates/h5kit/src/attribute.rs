@@ -2,10 +2,8 @@
 //! compact ones are header messages; dense ones live in a fractal heap indexed by a v2 B-tree
 //! of name hashes (record type 8).
 
-use h5kit_btree::v2::{BTreeV2, Record};
 use h5kit_core::{Error, Result};
-use h5kit_heap::FractalHeap;
-use h5kit_object_header::{decode_message, AttributeMessage, CharacterSet, Dataspace, Datatype, MaybeShared, Message};
+use h5kit_object_header::{AttributeMessage, CharacterSet, Dataspace, Datatype, MaybeShared, Message};
 
 use std::sync::Arc;
 
@@ -70,36 +68,18 @@ fn to_attribute(core: &ObjectCore, m: &MaybeShared<AttributeMessage>) -> Result<
 /// All attributes of an object, compact then dense, in storage order.
 pub(crate) fn read_attributes(core: &ObjectCore) -> Result<Vec<Attribute>> {
     let run = || -> Result<Vec<Attribute>> {
-        let ctx = core.file.ctx();
         let mut out = Vec::new();
         for m in &core.messages {
             match m {
                 Message::Attribute(a) => out.push(to_attribute(core, a)?),
                 Message::AttributeInfo(info) => {
-                    let (Some(heap_addr), Some(index_addr)) = (info.fractal_heap_address, info.name_index_address)
-                    else {
+                    let (Some(heap), Some(index)) = (info.fractal_heap_address, info.name_index_address) else {
                         continue;
                     };
-                    let heap = FractalHeap::open(ctx, heap_addr)?;
-                    let btree = BTreeV2::open(ctx, index_addr)?;
-                    for record in btree.records(ctx, None)? {
-                        let (heap_id, flags) = match &record {
-                            Record::AttributeName { heap_id, flags, .. } => (heap_id, *flags),
-                            Record::AttributeCreationOrder { heap_id, flags, .. } => (heap_id, *flags),
-                            _ => return Err(Error::format(index_addr, "attribute name index holds a non-attribute record")),
-                        };
-                        // Flag bit 0: the attribute is shared (stored in the SOHM heap).
-                        let body = if flags & 1 != 0 {
-                            let table = core.file.sohm.as_ref().ok_or_else(|| {
-                                Error::format(index_addr, "shared attribute, but the file has no shared message table")
-                            })?;
-                            table.message_body(ctx, msg_type::ATTRIBUTE, heap_id)?
-                        } else {
-                            heap.read_object(ctx, &heap_id[..])?
-                        };
-                        match decode_message(msg_type::ATTRIBUTE, 0, &body, heap_addr, core.file.sizes())? {
+                    for m in crate::dense::dense_messages(&core.file, heap, index, msg_type::ATTRIBUTE)? {
+                        match m {
                             Message::Attribute(a) => out.push(to_attribute(core, &a)?),
-                            _ => return Err(Error::format(heap_addr, "dense attribute storage holds a non-attribute message")),
+                            _ => return Err(Error::format(heap, "dense attribute storage holds a non-attribute message")),
                         }
                     }
                 }

@@ -9,10 +9,9 @@
 
 use std::collections::HashSet;
 
-use h5kit_btree::v2::{BTreeV2, Record};
 use h5kit_core::{Error, Result};
-use h5kit_heap::{FractalHeap, LocalHeap};
-use h5kit_object_header::{decode_message, CharacterSet, LinkTarget, Message};
+use h5kit_heap::LocalHeap;
+use h5kit_object_header::{CharacterSet, LinkTarget, Message};
 use h5kit_superblock::ScratchPad;
 
 use crate::object::{Group, Object};
@@ -65,27 +64,18 @@ impl Group {
                     charset: l.charset,
                 }),
                 Message::LinkInfo(info) => {
-                    let (Some(heap_addr), Some(index_addr)) = (info.fractal_heap_address, info.name_index_address)
-                    else {
+                    let (Some(heap), Some(index)) = (info.fractal_heap_address, info.name_index_address) else {
                         continue;
                     };
-                    let heap = FractalHeap::open(ctx, heap_addr)?;
-                    let btree = BTreeV2::open(ctx, index_addr)?;
-                    for record in btree.records(ctx, None)? {
-                        let heap_id = match &record {
-                            Record::LinkName { heap_id, .. } => &heap_id[..],
-                            Record::LinkCreationOrder { heap_id, .. } => &heap_id[..],
-                            _ => return Err(Error::format(index_addr, "link name index holds a record that is not a link")),
-                        };
-                        let body = heap.read_object(ctx, heap_id)?;
-                        match decode_message(LINK_MESSAGE, 0, &body, heap_addr, file.sizes())? {
+                    for m in crate::dense::dense_messages(file, heap, index, LINK_MESSAGE)? {
+                        match m {
                             Message::Link(l) => links.push(Link {
                                 name: l.name,
                                 target: l.target,
                                 creation_order: l.creation_order,
                                 charset: l.charset,
                             }),
-                            _ => return Err(Error::format(heap_addr, "dense link storage holds a non-link message")),
+                            _ => return Err(Error::format(heap, "dense link storage holds a non-link message")),
                         }
                     }
                 }

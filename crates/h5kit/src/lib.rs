@@ -16,6 +16,7 @@
 //! ```
 
 mod attribute;
+mod dense;
 mod file;
 mod group;
 mod mode;

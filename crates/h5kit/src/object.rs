@@ -338,14 +338,8 @@ impl Dataset {
         let file = &self.core.file;
         let ctx = file.ctx();
         let empty = FilterPipeline::default();
-        let names = match &self.external {
-            Some(x) => Some(self.external_file_paths(x)?),
-            None => None,
-        };
-        let external = match (&self.external, &names) {
-            (Some(x), Some(n)) => Some((x, &n[..])),
-            _ => None,
-        };
+        let names = self.external.as_ref().map(|x| self.external_file_paths(x)).transpose()?;
+        let external = self.external.as_ref().zip(names.as_deref());
         h5kit_dataset::read_all(
             ctx,
             &self.layout,
@@ -390,14 +384,8 @@ impl Dataset {
             selection.bounding_box().ok_or_else(|| err(Error::usage("hyperslab blocks overlap or overflow")))?;
         let es = self.datatype.size as usize;
         let empty = FilterPipeline::default();
-        let names = match &self.external {
-            Some(x) => Some(self.external_file_paths(x)?),
-            None => None,
-        };
-        let external = match (&self.external, &names) {
-            (Some(x), Some(n)) => Some((x, &n[..])),
-            _ => None,
-        };
+        let names = self.external.as_ref().map(|x| self.external_file_paths(x)).transpose()?;
+        let external = self.external.as_ref().zip(names.as_deref());
         let block = h5kit_dataset::read_block(
             self.core.file.ctx(),
             &self.layout,
