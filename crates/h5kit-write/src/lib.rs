@@ -704,6 +704,26 @@ impl FileWriter {
             }
         }
         let count = element_count(Some(new_shape))?;
+        // Growing or shrinking only the slowest dimension keeps the row-major order: the
+        // fixed-size values are cut or extended in place (the append pattern, O(rows added)).
+        if old.len() == new_shape.len() && !old.is_empty() && old[1..] == new_shape[1..] {
+            if let Values::Fixed(v) = &mut ds.vals {
+                let size = ds.dt.size as usize;
+                let total = count.checked_mul(size).ok_or_else(|| Error::usage("dataset too large"))?;
+                match ds.fill.as_deref() {
+                    Some(f) if f.len() == size && size > 0 && total > v.len() => {
+                        let extra = (total - v.len()) / size;
+                        v.reserve(total - v.len());
+                        for _ in 0..extra {
+                            v.extend_from_slice(f);
+                        }
+                    }
+                    _ => v.resize(total, 0),
+                }
+                ds.shape = Some(new_shape.to_vec());
+                return Ok(());
+            }
+        }
         let mut vals = Values::empty(&ds.dt, count, ds.fill.as_deref())?;
         let common: Vec<u64> = old.iter().zip(new_shape).map(|(a, b)| (*a).min(*b)).collect();
         let size = ds.dt.size as usize;
