@@ -191,9 +191,10 @@ impl<'a> Fmt<'a> {
                 s
             }
             TypeClass::Array { dims, base } => {
-                let n: usize = dims.iter().fold(1usize, |a, &d| a.saturating_mul(d as usize));
-                let last = dims.last().copied().unwrap_or(1).max(1) as usize;
                 let size = base.size as usize;
+                let n: usize = dims.iter().fold(1usize, |a, &d| a.saturating_mul(d as usize));
+                let n = if size == 0 { n.min(bytes.len()) } else { n.min(bytes.len() / size) };
+                let last = dims.last().copied().unwrap_or(1).max(1) as usize;
                 let mut s = String::from("[ ");
                 self.indent += 1;
                 for i in 0..n {
@@ -227,7 +228,9 @@ impl<'a> Fmt<'a> {
                 let mut s = String::from("(");
                 if let Some((len, data)) = self.vlen_data(bytes) {
                     let size = base.size as usize;
-                    for i in 0..len as usize {
+                    // A corrupt length cannot run past the heap object.
+                    let n = if size == 0 { 0 } else { (len as usize).min(data.len() / size) };
+                    for i in 0..n {
                         if i > 0 {
                             s.push_str(", ");
                         }
@@ -384,6 +387,8 @@ pub fn print_data(
         DataspaceKind::Null => 0,
         _ => space.element_count().unwrap_or(0),
     };
+    // A corrupt dataspace cannot make us walk past the data.
+    let count = if dt.size == 0 { count.min(raw.len() as u64) } else { count.min((raw.len() / dt.size as usize) as u64) };
     if let TypeClass::Reference { kind } = &dt.class {
         return print_references(p, file, refs, *kind, dt.size as usize, count, raw, width);
     }
