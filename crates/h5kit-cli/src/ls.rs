@@ -63,11 +63,13 @@ impl Lister {
         };
         for l in links {
             let path = format!("{}/{}", prefix, l.name);
+            // Without -r, h5ls names the root group's members without the leading slash.
+            let shown = if self.recursive { path.clone() } else { l.name.clone() };
             match &l.target {
                 LinkTarget::Hard { address } => {
                     if let Some((first, kind)) = self.seen.get(address) {
                         let text = format!("{}, same as {}", kind, first);
-                        line(&mut self.out, &path, &text);
+                        line(&mut self.out, &shown, &text);
                         continue;
                     }
                     match self.file.object_at(*address, &path) {
@@ -79,26 +81,26 @@ impl Lister {
                             };
                             self.seen.insert(*address, (path.clone(), kind));
                             let desc = self.describe(&obj);
-                            line(&mut self.out, &path, &desc);
+                            line(&mut self.out, &shown, &desc);
                             if let (Object::Group(g), true) = (&obj, self.recursive) {
                                 ok &= self.list(g, &path, depth + 1);
                             }
                         }
                         Err(_) => {
-                            line(&mut self.out, &path, "**NOT FOUND**");
+                            line(&mut self.out, &shown, "**NOT FOUND**");
                             ok = false;
                         }
                     }
                 }
-                LinkTarget::Soft { path: t } => line(&mut self.out, &path, &format!("Soft Link {{{}}}", t)),
+                LinkTarget::Soft { path: t } => line(&mut self.out, &shown, &format!("Soft Link {{{}}}", t)),
                 LinkTarget::External { file, path: p } => {
                     {
                     let sep = if p.starts_with('/') { "/" } else { "//" };
-                    line(&mut self.out, &path, &format!("External Link {{{}{}{}}}", file, sep, p))
+                    line(&mut self.out, &shown, &format!("External Link {{{}{}{}}}", file, sep, p))
                 }
                 }
                 LinkTarget::UserDefined { link_type, .. } => {
-                    line(&mut self.out, &path, &format!("UD Link {{type {}}}", link_type))
+                    line(&mut self.out, &shown, &format!("UD Link {{type {}}}", link_type))
                 }
             }
         }
