@@ -1,0 +1,511 @@
+//! Exact-bit agreement with h5py: for every dataset of every file in `../shared/interop` and
+//! `tests/data` (recursively), the bytes of `read_raw()` (variable-length data: the element
+//! contents through `read_vlen()`) equal what h5py reads. h5py's values are precomputed into
+//! `tests/golden/values/**.json` by `tests/h5py_values.py` (and `tests/golden/values/dump_extra.py`
+//! for the tests/data subdirectories), so this runs without h5py; with `H5KIT_LIVE_H5PY=1` and
+//! h5py installed, the values are recomputed live from the files.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use h5kit::{File, Object, TypeClass};
+
+// ---------- a minimal JSON reader (the golden files are plain JSON) ----------
+
+#[derive(Debug, Clone, PartialEq)]
+enum Json {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(String),
+    Arr(Vec<Json>),
+    Obj(BTreeMap<String, Json>),
+}
+
+impl Json {
+    fn get(&self, k: &str) -> Option<&Json> {
+        match self {
+            Json::Obj(m) => m.get(k),
+            _ => None,
+        }
+    }
+    fn str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+struct P<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl P<'_> {
+    fn ws(&mut self) {
+        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, c: u8) {
+        self.ws();
+        assert_eq!(self.s[self.i], c, "JSON: expected {} at {}", c as char, self.i);
+        self.i += 1;
+    }
+    fn value(&mut self) -> Json {
+        self.ws();
+        match self.s[self.i] {
+            b'{' => {
+                self.i += 1;
+                let mut m = BTreeMap::new();
+                self.ws();
+                if self.s[self.i] == b'}' {
+                    self.i += 1;
+                    return Json::Obj(m);
+                }
+                loop {
+                    self.ws();
+                    let Json::Str(k) = self.value() else { panic!("JSON key") };
+                    self.eat(b':');
+                    let v = self.value();
+                    m.insert(k, v);
+                    self.ws();
+                    let c = self.s[self.i];
+                    self.i += 1;
+                    if c == b'}' {
+                        return Json::Obj(m);
+                    }
+                }
+            }
+            b'[' => {
+                self.i += 1;
+                let mut v = Vec::new();
+                self.ws();
+                if self.s[self.i] == b']' {
+                    self.i += 1;
+                    return Json::Arr(v);
+                }
+                loop {
+                    v.push(self.value());
+                    self.ws();
+                    let c = self.s[self.i];
+                    self.i += 1;
+                    if c == b']' {
+                        return Json::Arr(v);
+                    }
+                }
+            }
+            b'"' => {
+                self.i += 1;
+                let mut out = String::new();
+                loop {
+                    let c = self.s[self.i];
+                    self.i += 1;
+                    match c {
+                        b'"' => return Json::Str(out),
+                        b'\\' => {
+                            let e = self.s[self.i];
+                            self.i += 1;
+                            match e {
+                                b'n' => out.push('\n'),
+                                b't' => out.push('\t'),
+                                b'r' => out.push('\r'),
+                                b'b' => out.push('\u{8}'),
+                                b'f' => out.push('\u{c}'),
+                                b'u' => {
+                                    let h = std::str::from_utf8(&self.s[self.i..self.i + 4]).unwrap();
+                                    self.i += 4;
+                                    let mut cp = u32::from_str_radix(h, 16).unwrap();
+                                    if (0xD800..0xDC00).contains(&cp) && self.s.get(self.i) == Some(&b'\\') {
+                                        let h2 = std::str::from_utf8(&self.s[self.i + 2..self.i + 6]).unwrap();
+                                        let lo = u32::from_str_radix(h2, 16).unwrap();
+                                        self.i += 6;
+                                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                                    }
+                                    out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
+                                }
+                                other => out.push(other as char),
+                            }
+                        }
+                        _ => {
+                            // UTF-8 continuation bytes: copy the whole character.
+                            let start = self.i - 1;
+                            let mut end = self.i;
+                            while end < self.s.len() && (self.s[end] & 0xC0) == 0x80 {
+                                end += 1;
+                            }
+                            out.push_str(std::str::from_utf8(&self.s[start..end]).unwrap());
+                            self.i = end;
+                        }
+                    }
+                }
+            }
+            b't' => {
+                self.i += 4;
+                Json::Bool(true)
+            }
+            b'f' => {
+                self.i += 5;
+                Json::Bool(false)
+            }
+            b'n' => {
+                self.i += 4;
+                Json::Null
+            }
+            _ => {
+                let st = self.i;
+                while self.i < self.s.len() && b"+-0123456789.eE".contains(&self.s[self.i]) {
+                    self.i += 1;
+                }
+                Json::Num(std::str::from_utf8(&self.s[st..self.i]).unwrap().parse().unwrap())
+            }
+        }
+    }
+}
+
+fn parse(text: &str) -> Json {
+    P { s: text.as_bytes(), i: 0 }.value()
+}
+
+// ---------- SHA-256 (FIPS 180-4), for the hashed large datasets ----------
+
+fn sha256(data: &[u8]) -> String {
+    const K: [u32; 64] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
+        0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+        0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
+        0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+        0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+        0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+        0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+        0xc67178f2,
+    ];
+    let mut h: [u32; 8] =
+        [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+    let mut msg = data.to_vec();
+    let bits = (data.len() as u64) * 8;
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&bits.to_be_bytes());
+    for block in msg.chunks(64) {
+        let mut w = [0u32; 64];
+        for t in 0..16 {
+            w[t] = u32::from_be_bytes([block[4 * t], block[4 * t + 1], block[4 * t + 2], block[4 * t + 3]]);
+        }
+        for t in 16..64 {
+            let s0 = w[t - 15].rotate_right(7) ^ w[t - 15].rotate_right(18) ^ (w[t - 15] >> 3);
+            let s1 = w[t - 2].rotate_right(17) ^ w[t - 2].rotate_right(19) ^ (w[t - 2] >> 10);
+            w[t] = w[t - 16].wrapping_add(s0).wrapping_add(w[t - 7]).wrapping_add(s1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
+        for t in 0..64 {
+            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+            let ch = (e & f) ^ (!e & g);
+            let t1 = hh.wrapping_add(s1).wrapping_add(ch).wrapping_add(K[t]).wrapping_add(w[t]);
+            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+            let maj = (a & b) ^ (a & c) ^ (b & c);
+            let t2 = s0.wrapping_add(maj);
+            hh = g;
+            g = f;
+            f = e;
+            e = d.wrapping_add(t1);
+            d = c;
+            c = b;
+            b = a;
+            a = t1.wrapping_add(t2);
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    h.iter().map(|x| format!("{:08x}", x)).collect()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{:02x}", x)).collect()
+}
+
+// ---------- the comparison ----------
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The HDF5 file a golden document describes (its "file" field).
+fn file_of(name: &str) -> PathBuf {
+    if let Some(rest) = name.strip_prefix("interop/") {
+        repo().join("../shared/interop").join(rest)
+    } else if let Some(rest) = name.strip_prefix("generated/") {
+        repo().join("tests/data/generated").join(rest)
+    } else if let Some(rest) = name.strip_prefix("data/") {
+        repo().join("tests/data").join(rest)
+    } else {
+        panic!("unknown golden file group in {}", name)
+    }
+}
+
+fn golden_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<PathBuf> = rd.map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            golden_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "json") {
+            out.push(p);
+        }
+    }
+}
+
+/// h5py's element bytes of a "values" list (variable-length data), flattened.
+fn flatten_values(v: &Json, out: &mut Vec<Option<Vec<u8>>>) -> bool {
+    match v {
+        Json::Arr(items) => items.iter().all(|x| flatten_values(x, out)),
+        Json::Obj(m) => {
+            let h = m.get("str").or_else(|| m.get("bytes")).or_else(|| if m.contains_key("dtype") { m.get("hex") } else { None });
+            match h.and_then(Json::str) {
+                Some(h) => {
+                    out.push(Some((0..h.len() / 2).map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap()).collect()));
+                    true
+                }
+                None => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    compared: usize,
+    vlen_compared: usize,
+    skipped_h5py_error: usize,
+    not_comparable: Vec<String>,
+    mismatches: Vec<String>,
+}
+
+/// Zeroes the 6 padding bytes of x87 80-bit long doubles (h5py's dump does the same).
+fn zero_long_double_padding(raw: &mut [u8], dtype: &str) {
+    if dtype.len() == 4 && dtype.ends_with("f16") {
+        for e in raw.chunks_mut(16) {
+            for b in e.iter_mut().skip(10) {
+                *b = 0;
+            }
+        }
+    }
+}
+
+/// The file's bytes as libhdf5's conversion to h5py's numpy type gives them: space-padded
+/// fixed strings become null-padded; integers narrower than their size (n-bit) are
+/// sign-extended or masked to full width; a scalar variable-length string is its characters.
+fn as_h5py_converts(d: &h5kit::Dataset, raw: Vec<u8>) -> h5kit::Result<Vec<u8>> {
+    let size = d.datatype().size as usize;
+    match &d.datatype().class {
+        TypeClass::String { padding: h5kit::StringPadding::SpacePad, .. } => {
+            let mut raw = raw;
+            for e in raw.chunks_mut(size.max(1)) {
+                for b in e.iter_mut().rev() {
+                    if *b != b' ' {
+                        break;
+                    }
+                    *b = 0;
+                }
+            }
+            Ok(raw)
+        }
+        TypeClass::Integer { order, signed, precision, bit_offset, .. }
+            if (*precision as usize) < size * 8 || *bit_offset != 0 =>
+        {
+            let mut out = Vec::with_capacity(raw.len());
+            let vals: Vec<i128> = if *signed {
+                d.read::<i64>()?.into_vec().into_iter().map(i128::from).collect()
+            } else {
+                d.read::<u64>()?.into_vec().into_iter().map(i128::from).collect()
+            };
+            for v in vals {
+                let le = v.to_le_bytes();
+                let mut e = le[..size].to_vec();
+                if *order == h5kit::ByteOrder::BigEndian {
+                    e.reverse();
+                }
+                out.extend_from_slice(&e);
+            }
+            Ok(out)
+        }
+        TypeClass::VarLenString { .. } if d.dataspace().kind == h5kit::DataspaceKind::Scalar => {
+            Ok(d.read_vlen()?.into_iter().next().unwrap_or_default())
+        }
+        _ => Ok(raw),
+    }
+}
+
+fn compare_dataset(file: &File, fname: &str, path: &str, rec: &Json, t: &mut Tally) {
+    let id = format!("{}:{}", fname, path);
+    if rec.get("error").is_some() {
+        t.skipped_h5py_error += 1;
+        return;
+    }
+    let d = match file.object(path) {
+        Ok(Object::Dataset(d)) => d,
+        Ok(_) => return t.mismatches.push(format!("{}: not a dataset for h5kit", id)),
+        Err(e) => return t.mismatches.push(format!("{}: h5kit cannot open: {}", id, e)),
+    };
+    let dtype = rec.get("dtype").and_then(Json::str).unwrap_or("");
+    if rec.get("null").is_some() {
+        match d.read_raw() {
+            Ok(r) if r.is_empty() => t.compared += 1,
+            Ok(r) => t.mismatches.push(format!("{}: null dataspace but {} bytes", id, r.len())),
+            Err(e) => t.mismatches.push(format!("{}: {}", id, e)),
+        }
+        return;
+    }
+    if let Some(values) = rec.get("values") {
+        let vlen = matches!(d.datatype().class, TypeClass::VarLenSequence { .. } | TypeClass::VarLenString { .. });
+        let mut want = Vec::new();
+        if !vlen || !flatten_values(values, &mut want) {
+            t.not_comparable.push(format!("{} ({})", id, dtype));
+            return;
+        }
+        match d.read_vlen() {
+            Ok(got) => {
+                let got: Vec<Option<Vec<u8>>> = got.into_iter().map(Some).collect();
+                if got == want {
+                    t.vlen_compared += 1;
+                } else {
+                    t.mismatches.push(format!("{}: variable-length elements differ ({} vs h5py {})", id, got.len(), want.len()));
+                }
+            }
+            Err(e) => t.mismatches.push(format!("{}: {}", id, e)),
+        }
+        return;
+    }
+    let mut raw = match d.read_raw() {
+        Ok(r) => r,
+        Err(e) => return t.mismatches.push(format!("{}: {}", id, e)),
+    };
+    zero_long_double_padding(&mut raw, dtype);
+    raw = match as_h5py_converts(&d, raw) {
+        Ok(r) => r,
+        Err(e) => return t.mismatches.push(format!("{}: {}", id, e)),
+    };
+    if let Some(h) = rec.get("hex").and_then(Json::str) {
+        if hex(&raw) == h {
+            t.compared += 1;
+        } else {
+            let n = h.len().min(64);
+            t.mismatches.push(format!(
+                "{} ({}): bytes differ: h5kit {}... ({} bytes), h5py {}... ({} bytes)",
+                id,
+                dtype,
+                &hex(&raw)[..hex(&raw).len().min(64)],
+                raw.len(),
+                &h[..n],
+                h.len() / 2
+            ));
+        }
+    } else if let Some(s) = rec.get("sha256").and_then(Json::str) {
+        if sha256(&raw) == s {
+            t.compared += 1;
+        } else {
+            t.mismatches.push(format!("{} ({}): sha256 differs ({} bytes)", id, dtype, raw.len()));
+        }
+    } else {
+        t.not_comparable.push(id);
+    }
+}
+
+fn compare_document(doc: &Json, t: &mut Tally) {
+    let fname = doc.get("file").and_then(Json::str).unwrap().to_string();
+    if doc.get("error").is_some() {
+        return;
+    }
+    let path = file_of(&fname);
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) => return t.mismatches.push(format!("{}: h5kit cannot open the file: {}", fname, e)),
+    };
+    let Some(Json::Obj(objs)) = doc.get("objects") else { return };
+    for (p, rec) in objs {
+        if rec.get("kind").and_then(Json::str) == Some("dataset") {
+            compare_dataset(&file, &fname, p, rec, t);
+        }
+    }
+}
+
+/// Golden documents: committed, or recomputed with h5py when `H5KIT_LIVE_H5PY=1`.
+fn documents() -> Vec<Json> {
+    let dir = repo().join("tests/golden/values");
+    let mut files = Vec::new();
+    golden_files(&dir, &mut files);
+    let live = std::env::var("H5KIT_LIVE_H5PY").is_ok_and(|v| v == "1");
+    let mut docs = Vec::new();
+    for f in files {
+        let doc = parse(&std::fs::read_to_string(&f).unwrap());
+        if live {
+            let name = doc.get("file").and_then(Json::str).unwrap().to_string();
+            let (group, _) = name.rsplit_once('/').unwrap();
+            let script = format!(
+                "import sys, json; sys.path.insert(0, {:?}); import h5py_values as m; print(json.dumps(m.dump_file({:?}, {:?})))",
+                repo().join("tests").display().to_string(),
+                group,
+                file_of(&name).display().to_string()
+            );
+            match std::process::Command::new("python3").arg("-c").arg(&script).output() {
+                Ok(o) if o.status.success() => {
+                    docs.push(parse(&String::from_utf8_lossy(&o.stdout)));
+                    continue;
+                }
+                _ => eprintln!("live h5py failed for {}: using the committed values", name),
+            }
+        }
+        docs.push(doc);
+    }
+    docs
+}
+
+/// Datasets whose bytes are known to differ, with the reason (checked: each must still differ).
+const KNOWN: &[&str] = &[];
+
+#[test]
+fn every_dataset_matches_h5py() {
+    let docs = documents();
+    assert!(docs.len() >= 60, "only {} golden documents", docs.len());
+    let mut t = Tally::default();
+    for doc in &docs {
+        compare_document(doc, &mut t);
+    }
+    eprintln!(
+        "h5py agreement: {} datasets byte-identical, {} variable-length datasets identical, {} unreadable by h5py, {} not comparable, {} mismatches",
+        t.compared,
+        t.vlen_compared,
+        t.skipped_h5py_error,
+        t.not_comparable.len(),
+        t.mismatches.len()
+    );
+    for n in &t.not_comparable {
+        eprintln!("  not comparable: {}", n);
+    }
+    let unexpected: Vec<&String> = t.mismatches.iter().filter(|m| !KNOWN.iter().any(|k| m.starts_with(k))).collect();
+    for m in &t.mismatches {
+        eprintln!("  MISMATCH {}", m);
+    }
+    assert!(t.compared > 300, "only {} datasets compared", t.compared);
+    assert!(unexpected.is_empty(), "{} datasets differ from h5py", unexpected.len());
+}
+
+#[test]
+fn sha256_known_answer() {
+    assert_eq!(sha256(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(sha256(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+#[test]
+fn json_reader() {
+    let j = parse(r#"{"a": [1, -2.5e1, "x\u00e9\n"], "b": {"c": null, "d": true}}"#);
+    assert_eq!(j.get("a"), Some(&Json::Arr(vec![Json::Num(1.0), Json::Num(-25.0), Json::Str("xé\n".into())])));
+    assert_eq!(j.get("b").and_then(|b| b.get("d")), Some(&Json::Bool(true)));
+}
