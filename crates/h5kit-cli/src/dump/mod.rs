@@ -399,7 +399,16 @@ impl<'o> Dumper<'o> {
             if let Some(file) = file {
                 let path = self.files.get(fi).map(|f| f.path.clone()).unwrap_or_default();
                 let unreadable = !chunks::readable_by_h5dump(&path, d);
-                match if unreadable { Err(h5kit::Error::unsupported(d.address(), "filter not available to h5dump")) } else { d.read_raw() } {
+                let raw = if unreadable {
+                    Err(h5kit::Error::unsupported(d.address(), "filter not available to h5dump"))
+                } else if matches!(d.layout().layout, h5kit::Layout::Virtual { .. }) {
+                    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                    vds::read_virtual(&file, &base, d)
+                        .ok_or_else(|| h5kit::Error::unsupported(d.address(), "virtual dataset not readable"))
+                } else {
+                    d.read_raw()
+                };
+                match raw {
                     Ok(raw) => {
                         let refs = self.refs(fi);
                         if !data::print_data(&mut self.p, &file, &refs, d.datatype(), d.dataspace(), &raw, self.opts.width) {

@@ -116,3 +116,125 @@ pub fn print_mappings(p: &mut Printer, maps: &[Mapping]) {
         p.put("}");
     }
 }
+
+/// Row-major list of the points a selection picks in a dataspace of `dims` (bounded).
+fn selected_points(sel: &Selection, dims: &[u64]) -> Option<Vec<Vec<u64>>> {
+    const MAX_POINTS: usize = 1 << 24;
+    let product = |sets: Vec<Vec<u64>>| -> Option<Vec<Vec<u64>>> {
+        let total = sets.iter().try_fold(1usize, |a, s| a.checked_mul(s.len()))?;
+        if total > MAX_POINTS {
+            return None;
+        }
+        let mut out = Vec::with_capacity(total);
+        for k in 0..total {
+            let mut rem = k;
+            let mut c = vec![0u64; sets.len()];
+            for (i, s) in sets.iter().enumerate().rev() {
+                let n = s.len().max(1);
+                if let (Some(slot), Some(v)) = (c.get_mut(i), s.get(rem % n)) {
+                    *slot = *v;
+                }
+                rem /= n;
+            }
+            out.push(c);
+        }
+        Some(out)
+    };
+    match sel {
+        Selection::None => Some(Vec::new()),
+        Selection::All => product(dims.iter().map(|&d| (0..d.min(MAX_POINTS as u64)).collect()).collect()),
+        Selection::Points(p) => Some(p.clone()),
+        Selection::Regular(d) => {
+            let mut sets = Vec::new();
+            for &(start, stride, count, block) in d {
+                let mut v = Vec::new();
+                for i in 0..count.min(MAX_POINTS as u64) {
+                    for j in 0..block.min(MAX_POINTS as u64) {
+                        v.push(start.saturating_add(i.saturating_mul(stride)).saturating_add(j));
+                    }
+                    if v.len() > MAX_POINTS {
+                        return None;
+                    }
+                }
+                v.sort_unstable();
+                v.dedup();
+                sets.push(v);
+            }
+            product(sets)
+        }
+        Selection::Blocks(b) => {
+            let mut all = Vec::new();
+            for (s, e) in b {
+                let sets: Vec<Vec<u64>> = s
+                    .iter()
+                    .zip(e.iter())
+                    .map(|(&a, &z)| (a..=z.max(a)).take(MAX_POINTS).collect())
+                    .collect();
+                all.extend(product(sets)?);
+                if all.len() > MAX_POINTS {
+                    return None;
+                }
+            }
+            all.sort();
+            all.dedup();
+            Some(all)
+        }
+    }
+}
+
+fn linear(c: &[u64], dims: &[u64]) -> Option<usize> {
+    let mut idx: u64 = 0;
+    for (&x, &d) in c.iter().zip(dims.iter()) {
+        if x >= d {
+            return None;
+        }
+        idx = idx.checked_mul(d)?.checked_add(x)?;
+    }
+    usize::try_from(idx).ok()
+}
+
+/// Reads a virtual dataset the way libhdf5 presents it: mapped source elements, the fill
+/// value (or zeros) elsewhere. `base_dir` resolves source file names; `.` is this file.
+pub fn read_virtual(file: &File, base_dir: &std::path::Path, ds: &h5kit::Dataset) -> Option<Vec<u8>> {
+    let (_, maps) = mappings(file, ds.layout())?;
+    let size = ds.datatype().size as usize;
+    let dims = ds.dataspace().dims.clone();
+    let count = usize::try_from(ds.dataspace().element_count()?).ok()?;
+    let total = count.checked_mul(size)?;
+    if total > 1 << 30 {
+        return None;
+    }
+    let fill: Vec<u8> = ds
+        .fill_value()
+        .and_then(|f| f.value.clone())
+        .filter(|v| v.len() == size)
+        .unwrap_or_else(|| vec![0u8; size]);
+    let mut out = Vec::with_capacity(total);
+    for _ in 0..count {
+        out.extend_from_slice(&fill);
+    }
+    for m in &maps {
+        let src_file = if m.file == "." {
+            file.clone()
+        } else {
+            let p = base_dir.join(&m.file);
+            match File::open(&p).or_else(|_| File::open(&m.file)) {
+                Ok(f) => f,
+                Err(_) => continue,
+            }
+        };
+        let Ok(h5kit::Object::Dataset(src)) = src_file.root().and_then(|r| r.open(&m.dataset)) else { continue };
+        let Ok(src_data) = src.read_raw() else { continue };
+        let src_dims = src.dataspace().dims.clone();
+        let Some(src_pts) = selected_points(&m.source, &src_dims) else { continue };
+        let Some(dst_pts) = selected_points(&m.virtual_sel, &dims) else { continue };
+        for (sp, dp) in src_pts.iter().zip(dst_pts.iter()) {
+            let (Some(si), Some(di)) = (linear(sp, &src_dims), linear(dp, &dims)) else { continue };
+            let (Some(s0), Some(d0)) = (si.checked_mul(size), di.checked_mul(size)) else { continue };
+            if let (Some(src_b), Some(dst_b)) = (src_data.get(s0..s0 + size), out.get_mut(d0..d0 + size)) {
+                dst_b.copy_from_slice(src_b);
+            }
+        }
+    }
+    Some(out)
+}
