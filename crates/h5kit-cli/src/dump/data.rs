@@ -193,7 +193,7 @@ impl<'a> Fmt<'a> {
             TypeClass::Array { dims, base } => {
                 let size = base.size as usize;
                 let n: usize = dims.iter().fold(1usize, |a, &d| a.saturating_mul(d as usize));
-                let n = if size == 0 { n.min(bytes.len()) } else { n.min(bytes.len() / size) };
+                let n = n.min(bytes.len().checked_div(size).unwrap_or(bytes.len()));
                 let last = dims.last().copied().unwrap_or(1).max(1) as usize;
                 let mut s = String::from("[ ");
                 self.indent += 1;
@@ -229,7 +229,7 @@ impl<'a> Fmt<'a> {
                 if let Some((len, data)) = self.vlen_data(bytes) {
                     let size = base.size as usize;
                     // A corrupt length cannot run past the heap object.
-                    let n = if size == 0 { 0 } else { (len as usize).min(data.len() / size) };
+                    let n = (len as usize).min(data.len().checked_div(size).unwrap_or(0));
                     for i in 0..n {
                         if i > 0 {
                             s.push_str(", ");
