@@ -4,7 +4,8 @@
 #   tests/make_goldens.sh            regenerate everything (interop files, generated fixtures, sample)
 #   tests/make_goldens.sh --check [GROUP...]
 #                                    regenerate into a temp dir and diff against the committed goldens
-#                                    (GROUP: interop/jhdf, interop/pyfive, generated, data); exit 1 on drift
+#                                    (GROUP: interop/jhdf, interop/pyfive, generated, data, data/<sub>);
+#                                    exit 1 on drift
 #
 # Each file is dumped from inside its own directory with the bare file name, exactly like
 # `cd DIR && h5dump -H NAME`, so the first line is `HDF5 "NAME" {` and relative external links /
@@ -29,6 +30,10 @@ fi
 GROUPS_WANTED=("$@")
 if [[ ${#GROUPS_WANTED[@]} -eq 0 ]]; then
     GROUPS_WANTED=(interop/jhdf interop/pyfive generated data)
+    # teammates' fixture folders tests/data/<sub>/ (other than generated/): group data/<sub>
+    while IFS= read -r sub; do
+        GROUPS_WANTED+=("data/$sub")
+    done < <(cd "$REPO/tests/data" && find . -mindepth 1 -maxdepth 1 -type d ! -name generated -printf '%f\n' | LC_ALL=C sort)
 fi
 
 for tool in h5dump h5ls; do
@@ -43,6 +48,7 @@ group_dir() {
         interop/*) echo "$SHARED/$1" ;;
         generated) echo "$REPO/tests/data/generated" ;;
         data) echo "$REPO/tests/data" ;;
+        data/*) echo "$REPO/tests/$1" ;;
         *) echo "make_goldens: unknown group $1" >&2; exit 2 ;;
     esac
 }
@@ -52,6 +58,7 @@ group_files() {
     case "$group" in
         generated) (cd "$dir" && ls -1 -- *.h5) ;;
         data) echo sample.h5 ;;
+        data/*) (cd "$dir" && find . -maxdepth 1 -type f -name '*.h5' -printf '%f\n' | LC_ALL=C sort) ;;
         *) (cd "$dir" && find . -maxdepth 1 -type f -printf '%f\n' | LC_ALL=C sort) ;;
     esac
 }
@@ -113,15 +120,25 @@ for group in "${GROUPS_WANTED[@]}"; do
     done < <(group_files "$dir" "$group")
 done
 
+group_lines() { # manifest group: the lines whose key is exactly <group>/<file>
+    awk -F'\t' -v g="$2" '{ k = $1; sub(/\/[^\/]*$/, "", k); if (k == g) print }' "$1" | LC_ALL=C sort
+}
+
 if [[ $CHECK -eq 1 ]]; then
     fail=0
     for group in "${GROUPS_WANTED[@]}"; do
-        if ! diff -r -q "$REPO/tests/golden/$group" "$OUT/$group" >/dev/null; then
-            diff -r "$REPO/tests/golden/$group" "$OUT/$group" | head -40 >&2 || true
-            fail=1
-        fi
-        if ! diff <(grep -P "^\Q$group\E/" "$REPO/tests/golden/manifest.tsv" | LC_ALL=C sort) \
-                  <(grep -P "^\Q$group\E/" "$MANIFEST_NEW" | LC_ALL=C sort) >&2; then
+        old="$REPO/tests/golden/$group"
+        new="$OUT/$group"
+        while IFS= read -r f; do
+            if ! cmp -s "$old/$f" "$new/$f"; then
+                echo "differs or missing: $group/$f" >&2
+                diff "$old/$f" "$new/$f" 2>&1 | head -20 >&2 || true
+                fail=1
+            fi
+        done < <( (cd "$new" && find . -maxdepth 1 -name '*.txt' -printf '%f\n'; \
+                   cd "$old" 2>/dev/null && find . -maxdepth 1 -name '*.txt' -printf '%f\n') | LC_ALL=C sort -u)
+        if ! diff <(group_lines "$REPO/tests/golden/manifest.tsv" "$group") \
+                  <(group_lines "$MANIFEST_NEW" "$group") >&2; then
             fail=1
         fi
     done
@@ -137,8 +154,9 @@ fi
 MANIFEST="$OUT/manifest.tsv"
 {
     if [[ -f "$MANIFEST" ]]; then
-        pat="$(printf '%s\n' "${GROUPS_WANTED[@]}" | sed 's/[.[\*^$/]/\\&/g; s/^/^/; s/$/\//')"
-        grep -v -f <(echo "$pat") "$MANIFEST" || true
+        awk -F'\t' -v gs="${GROUPS_WANTED[*]}" '
+            BEGIN { n = split(gs, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+            { k = $1; sub(/\/[^\/]*$/, "", k); if (!(k in want)) print }' "$MANIFEST"
     fi
     cat "$MANIFEST_NEW"
 } | LC_ALL=C sort >"$MANIFEST.tmp"

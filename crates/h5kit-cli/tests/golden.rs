@@ -61,15 +61,15 @@ fn golden_root() -> PathBuf {
 }
 
 /// Directory holding the file of a manifest key (`interop/jhdf/x.hdf5`, `generated/x.h5`,
-/// `data/sample.h5`).
+/// `data/sample.h5`, `data/vds/x.h5` = tests/data/vds/x.h5).
 fn file_dir(key: &str) -> Option<(PathBuf, String)> {
     let (group, name) = key.rsplit_once('/')?;
     let dir = if group.starts_with("interop/") {
         repo_root().join("..").join("shared").join(group)
     } else if group == "generated" {
         repo_root().join("tests").join("data").join("generated")
-    } else if group == "data" {
-        repo_root().join("tests").join("data")
+    } else if group == "data" || group.starts_with("data/") {
+        repo_root().join("tests").join(group)
     } else {
         return None;
     };
@@ -421,5 +421,7 @@ fn file_dir_maps_groups() {
     let (dir, name) = file_dir("interop/jhdf/test_file.hdf5").unwrap_or_else(|| panic!("no dir"));
     assert!(dir.ends_with("shared/interop/jhdf"), "{}", dir.display());
     assert_eq!(name, "test_file.hdf5");
+    let (dir, _) = file_dir("data/vds/x.h5").unwrap_or_else(|| panic!("no dir"));
+    assert!(dir.ends_with("tests/data/vds"), "{}", dir.display());
     assert!(file_dir("nowhere/x.h5").is_none());
 }
