@@ -30,6 +30,7 @@ try {
 } catch (e) {
   // panic=abort on wasm32-wasip1: a failing assertion ends in a trap.
   console.error(`wasi-runner: ${wasmPath} trapped: ${e && e.message ? e.message : e}`);
+  console.error('wasi-runner: (panics abort on wasm32-wasip1; rerun with `-- --nocapture` to see the message)');
   code = 101;
 }
 process.exit(code);
