@@ -12,6 +12,9 @@ pub mod printer;
 pub mod properties;
 pub mod region;
 pub mod vds;
+
+#[cfg(test)]
+mod tests;
 pub mod values;
 
 use std::collections::{HashMap, HashSet};
