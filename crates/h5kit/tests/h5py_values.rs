@@ -336,11 +336,53 @@ fn as_h5py_converts(d: &h5kit::Dataset, raw: Vec<u8>) -> h5kit::Result<Vec<u8>> 
             }
             Ok(out)
         }
+        TypeClass::Float { precision, exponent_size, mantissa_size, bit_offset, .. }
+            if !matches!((size, *precision, *exponent_size, *mantissa_size, *bit_offset), (2, 16, 5, 10, 0) | (4, 32, 8, 23, 0) | (8, 64, 11, 52, 0) | (16, 80, 15, 64, 0)) =>
+        {
+            // A custom float layout (bfloat16, FP8, ...): h5py converts it to the smallest
+            // numpy float holding it (float16, float32 or float64).
+            let vals = d.read::<f64>()?.into_vec();
+            let width = if *exponent_size <= 5 && *mantissa_size <= 10 {
+                2
+            } else if *exponent_size <= 8 && *mantissa_size <= 23 {
+                4
+            } else {
+                8
+            };
+            let mut out = Vec::new();
+            for v in vals {
+                match width {
+                    2 => out.extend_from_slice(&f16_bits(v).to_le_bytes()),
+                    4 => out.extend_from_slice(&(v as f32).to_le_bytes()),
+                    _ => out.extend_from_slice(&v.to_le_bytes()),
+                }
+            }
+            Ok(out)
+        }
         TypeClass::VarLenString { .. } if d.dataspace().kind == h5kit::DataspaceKind::Scalar => {
             Ok(d.read_vlen()?.into_iter().next().unwrap_or_default())
         }
         _ => Ok(raw),
     }
+}
+
+/// IEEE half-precision bits of `v` (exact for the values FP8 holds; NaN as libhdf5 writes it,
+/// every mantissa bit set).
+fn f16_bits(v: f64) -> u16 {
+    let sign: u16 = if v.is_sign_negative() { 0x8000 } else { 0 };
+    let a = v.abs();
+    if a.is_nan() {
+        return sign | 0x7fff;
+    }
+    if a.is_infinite() || a >= 65520.0 {
+        return sign | 0x7c00;
+    }
+    if a < 2f64.powi(-14) {
+        return sign | (a / 2f64.powi(-24)).round() as u16;
+    }
+    let e = a.log2().floor() as i32;
+    let m = ((a / 2f64.powi(e) - 1.0) * 1024.0).round() as u16;
+    sign | (((e + 15) as u16) << 10) + m
 }
 
 fn compare_dataset(file: &File, fname: &str, path: &str, rec: &Json, t: &mut Tally) {
@@ -508,4 +550,87 @@ fn json_reader() {
     let j = parse(r#"{"a": [1, -2.5e1, "x\u00e9\n"], "b": {"c": null, "d": true}}"#);
     assert_eq!(j.get("a"), Some(&Json::Arr(vec![Json::Num(1.0), Json::Num(-25.0), Json::Str("xé\n".into())])));
     assert_eq!(j.get("b").and_then(|b| b.get("d")), Some(&Json::Bool(true)));
+}
+
+// ---------- HDF5 2.0 additions (tests/data/v2x/gen_v2x.py) ----------
+
+fn v2x(ver: &str) -> File {
+    File::open(repo().join(format!("tests/data/v2x/v2x_{}.h5", ver))).unwrap()
+}
+
+fn ds(f: &File, name: &str) -> h5kit::Dataset {
+    match f.object(name).unwrap() {
+        Object::Dataset(d) => d,
+        _ => panic!("{} is not a dataset", name),
+    }
+}
+
+#[test]
+fn v2x_layout_message_version_5_chunks() {
+    // libhdf5 2.0 writes layout message version 5 under the "latest" bounds, 3 under "earliest".
+    for (ver, layout) in [("earliest", 3), ("latest", 5)] {
+        let f = v2x(ver);
+        let d = ds(&f, "chunked_gzip");
+        assert_eq!(d.layout().version, layout, "{}", ver);
+        let a = d.read::<i64>().unwrap();
+        assert_eq!(a.shape, vec![100, 100]);
+        assert_eq!(a.data, (0..10000).collect::<Vec<i64>>());
+        let b = ds(&f, "chunked_big").read::<f32>().unwrap().into_vec();
+        assert_eq!(b.len(), 300000);
+        assert!(b.iter().enumerate().all(|(i, v)| *v == i as f32));
+        let sel = h5kit::Hyperslab::new(&[98, 38], &[2, 3]);
+        let s = ds(&f, "chunked_gzip").read_slice::<i64>(&sel).unwrap().into_vec();
+        assert_eq!(s, vec![9838, 9839, 9840, 9938, 9939, 9940]);
+    }
+}
+
+#[test]
+fn v2x_complex_class() {
+    for ver in ["earliest", "latest"] {
+        let f = v2x(ver);
+        let d = ds(&f, "complex64");
+        let TypeClass::Complex { base } = &d.datatype().class else { panic!("{:?}", d.datatype().class) };
+        assert_eq!((d.datatype().size, base.size), (8, 4));
+        let want = vec![(1.0, 2.0), (-3.5, -4.25), (0.0, 0.0), (f32::INFINITY, 1.0)];
+        assert_eq!(d.read_complex::<f32>().unwrap(), want);
+        // h5py's default encoding, a compound {r, i}, reads the same
+        assert!(matches!(ds(&f, "complex64_compound").datatype().class, TypeClass::Compound { .. }));
+        assert_eq!(ds(&f, "complex64_compound").read_complex::<f32>().unwrap(), want);
+        let want = vec![
+            (1e300, -1e-300),
+            (2.0, 0.0),
+            (std::f64::consts::PI, std::f64::consts::E),
+            (-0.0, 0.0), // numpy evaluates -0.0 - 0.0j to (-0, +0)
+        ];
+        for name in ["complex128", "complex128_be"] {
+            let got = ds(&f, name).read_complex::<f64>().unwrap();
+            let bits = |v: &[(f64, f64)]| v.iter().map(|(a, b)| (a.to_bits(), b.to_bits())).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "{} {}", ver, name);
+        }
+        assert!(ds(&f, "chunked_gzip").read_complex::<f64>().is_err());
+    }
+}
+
+#[test]
+fn v2x_bfloat16_and_fp8_convert_like_libhdf5() {
+    for ver in ["earliest", "latest"] {
+        let f = v2x(ver);
+        for name in ["bfloat16", "fp8_e4m3", "fp8_e5m2"] {
+            let got = ds(&f, name).read::<f64>().unwrap().into_vec();
+            // libhdf5's own conversion of the same bits (written by gen_v2x.py)
+            let want = ds(&f, &format!("{}_f64", name)).read::<f64>().unwrap().into_vec();
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "{} {}", ver, name);
+        }
+        let b = ds(&f, "bfloat16").read::<f32>().unwrap().into_vec();
+        assert_eq!(b[..3], [1.0, -2.0, 3.140625]);
+        assert_eq!(b[4], 3.3895314e38);
+        assert_eq!(b[7], 0.333984375);
+        let e4 = ds(&f, "fp8_e4m3").read::<f32>().unwrap().into_vec();
+        // IEEE-style rules as libhdf5 applies them: exponent all ones is inf/NaN (0x78 inf).
+        assert_eq!(e4[..5], [0.0, 1.0, -1.5, 0.001953125, 240.0]);
+        assert!(e4[5].is_nan() && e4[6] == f32::INFINITY);
+        let e5 = ds(&f, "fp8_e5m2").read::<f32>().unwrap().into_vec();
+        assert_eq!(e5[..5], [0.0, 1.0, -1.5, 1.52587890625e-5, 57344.0]);
+    }
 }
