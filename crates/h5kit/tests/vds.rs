@@ -122,3 +122,29 @@ fn generated_fixture_and_missing_source_file() {
     assert_eq!(v[..10], [-1; 10]);
     assert_eq!(v[10..], [100, 101, 102, 103, -1]);
 }
+
+#[test]
+fn heap_block_versions() {
+    // libhdf5 2.0 writes block version 1 (per-mapping flags: shared names, same file) when
+    // the lower bound is 2.0 ("latest" is 2.0 in libhdf5 2.0).
+    for (ver, want) in [("earliest", 0), ("latest", 1)] {
+        let f = File::open(path(&format!("vds_shared_{}.h5", ver))).unwrap();
+        assert_eq!(i32s(&f, "shared_names"), vec![0, 1, 8, 9, 1000, 1001, 1010, 1011]);
+        let d = dataset(&f, "shared_names");
+        let h5kit::Layout::Virtual { heap_address: Some(addr), heap_index } = d.layout().layout else { panic!() };
+        let data = f.global_heap_object(addr, heap_index).unwrap();
+        let (version, maps) = h5kit::vds::decode_mappings(&data, addr, f.superblock().sizes).unwrap();
+        assert_eq!(version, want, "{}", ver);
+        let names: Vec<(&str, &str)> = maps.iter().map(|m| (m.file.as_str(), m.dataset.as_str())).collect();
+        let src = format!("src_{}.h5", ver);
+        assert_eq!(names, vec![(src.as_str(), "a"), (src.as_str(), "a"), (".", "local"), (".", "local")]);
+        // Hyperslab selection version 1 (earliest) has only the irregular form (start, end
+        // inclusive); later versions flag the regular form.
+        let want_sel = if ver == "earliest" {
+            Selection::Blocks(vec![(vec![8], vec![9])])
+        } else {
+            Selection::Regular(vec![RegularDim { start: 8, stride: 1, count: 1, block: 2 }])
+        };
+        assert_eq!(maps[1].source, want_sel, "{}", ver);
+    }
+}

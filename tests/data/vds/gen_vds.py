@@ -94,6 +94,22 @@ def gen(ver):
         ], maxshape=(U,))
 
 
+def gen_shared(ver):
+    """Repeated source names: shared in the version 1 heap block (libhdf5 2.0 writes it when
+    the lower bound is 2.0, which "latest" is), with the "same file" flag for "."."""
+    src = f"src_{ver}.h5"
+    with new_file(f"vds_shared_{ver}.h5", ver) as f:
+        f.create_dataset("local", data=np.arange(1000, 1012, dtype="<i4"))
+        # Repeated source names (shared in the version 1 heap block) and the same file.
+        vds(f, "shared_names", (8,), [
+            (src, "a", space((10,), hs((0,), (2,))), hs((0,), (2,))),
+            (src, "a", space((10,), hs((8,), (2,))), hs((2,), (2,))),
+            (".", "local", space((12,), hs((0,), (2,))), hs((4,), (2,))),
+            (".", "local", space((12,), hs((10,), (2,))), hs((6,), (2,))),
+        ])
+
+
 if __name__ == "__main__":
     for ver in ("earliest", "latest"):
         gen(ver)
+        gen_shared(ver)
