@@ -22,6 +22,7 @@ fn parse_dump(args: &[String]) -> Result<(dump::Options, Vec<String>), String> {
         };
         match arg.as_str() {
             "--header" => opts.header_only = true,
+            "--noindex" => opts.no_index = true,
             "--properties" => opts.properties = true,
             "--contents" => opts.contents = true,
             "--onlyattr" => opts.attrs_only = true,
@@ -60,7 +61,8 @@ fn parse_dump(args: &[String]) -> Result<(dump::Options, Vec<String>), String> {
                         'p' => opts.properties = true,
                         'n' => opts.contents = true,
                         'A' => opts.attrs_only = true,
-                        'y' | 'r' | 'e' | 'B' | 'R' => {}
+                        'y' => opts.no_index = true,
+                        'r' | 'e' | 'B' | 'R' => {}
                         other => return Err(format!("unknown option -{}", other)),
                     }
                 }

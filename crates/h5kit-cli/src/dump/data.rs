@@ -382,6 +382,28 @@ pub fn print_data(
     raw: &[u8],
     width: Option<usize>,
 ) -> bool {
+    print_data_opts(p, file, refs, dt, space, raw, DataOptions { width, no_index: false })
+}
+
+/// `-w` and `-y` settings for data blocks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DataOptions {
+    pub width: Option<usize>,
+    /// `-y`: no `(i,j): ` prefixes (lines then start one level deeper).
+    pub no_index: bool,
+}
+
+/// [`print_data`] with `-y` support.
+pub fn print_data_opts(
+    p: &mut Printer,
+    file: &File,
+    refs: &RefPaths,
+    dt: &Datatype,
+    space: &Dataspace,
+    raw: &[u8],
+    dopts: DataOptions,
+) -> bool {
+    let width = dopts.width;
     p.put("DATA {");
     let count = match space.kind {
         DataspaceKind::Null => 0,
@@ -438,10 +460,15 @@ pub fn print_data(
                 line.clear();
             }
             started = true;
-            let pre = prefix(i, &dims);
-            line.push_str(&indent_str(level.saturating_sub(1)));
-            line.push_str(&pre);
-            cur_column = pre.len() + level * COL;
+            if dopts.no_index {
+                line.push_str(&indent_str(level));
+                cur_column = level * COL;
+            } else {
+                let pre = prefix(i, &dims);
+                line.push_str(&indent_str(level.saturating_sub(1)));
+                line.push_str(&pre);
+                cur_column = pre.len() + level * COL;
+            }
             cur_elmt = 0;
         } else if i > 0 {
             line.push(' ');

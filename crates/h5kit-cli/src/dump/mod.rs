@@ -42,6 +42,8 @@ pub struct Options {
     pub objects: Vec<(char, String)>,
     /// `-w N` (0: no wrapping).
     pub width: Option<usize>,
+    /// `-y`: no array indices in data.
+    pub no_index: bool,
 }
 
 impl Options {
@@ -256,6 +258,10 @@ impl<'o> Dumper<'o> {
         r
     }
 
+    fn data_opts(&self) -> data::DataOptions {
+        data::DataOptions { width: self.opts.width, no_index: self.opts.no_index }
+    }
+
     fn error(&mut self, msg: &str) {
         eprintln!("h5dump error: {}", msg);
         self.failed = true;
@@ -288,7 +294,8 @@ impl<'o> Dumper<'o> {
             let file = self.files.get(fi).map(|f| f.file.clone());
             if let Some(file) = file {
                 let refs = self.refs(fi);
-                let ok = data::print_data(&mut self.p, &file, &refs, &a.datatype, &a.dataspace, &a.data, self.opts.width);
+                let dopts = self.data_opts();
+                let ok = data::print_data_opts(&mut self.p, &file, &refs, &a.datatype, &a.dataspace, &a.data, dopts);
                 if !ok {
                     self.failed = true;
                 }
@@ -414,7 +421,8 @@ impl<'o> Dumper<'o> {
                 match raw {
                     Ok(raw) => {
                         let refs = self.refs(fi);
-                        if !data::print_data(&mut self.p, &file, &refs, d.datatype(), d.dataspace(), &raw, self.opts.width) {
+                        let dopts = self.data_opts();
+                        if !data::print_data_opts(&mut self.p, &file, &refs, d.datatype(), d.dataspace(), &raw, dopts) {
                             self.failed = true;
                         }
                     }
