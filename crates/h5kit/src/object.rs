@@ -276,7 +276,7 @@ impl Dataset {
         let (datatype, committed_datatype) = datatype.ok_or_else(|| core.error("dataset has no datatype message"))?;
         let dataspace = dataspace.ok_or_else(|| core.error("dataset has no dataspace message"))?;
         let layout = layout.ok_or_else(|| core.error("dataset has no layout message"))?;
-        Ok(Dataset {
+        let mut ds = Dataset {
             core,
             datatype,
             committed_datatype,
@@ -285,7 +285,12 @@ impl Dataset {
             filters,
             fill_value: fill_new.or(fill_old),
             external,
-        })
+        };
+        // A virtual dataset with unlimited mappings has the extent its sources give (vds.rs).
+        if let Some(dims) = crate::vds::current_extent(&ds) {
+            ds.dataspace.dims = dims;
+        }
+        Ok(ds)
     }
 
     pub fn path(&self) -> &str {

@@ -663,3 +663,100 @@ impl Dataset {
         Ok(decode_mappings(&data, *addr, inner.sizes())?.1)
     }
 }
+
+/// Position of the `i`-th selected coordinate along one regular hyperslab dimension.
+fn nth_position(rd: &RegularDim, i: u64) -> Option<u64> {
+    if rd.block == UNLIMITED {
+        return rd.start.checked_add(i);
+    }
+    let b = rd.block.max(1);
+    let (q, r) = (i / b, i % b);
+    q.checked_mul(rd.stride.max(1))?.checked_add(rd.start)?.checked_add(r)
+}
+
+/// Highest coordinate + 1 along dimension `k` of a (finite) selection, `all` for "all".
+fn bound_along(sel: &Selection, k: usize, all: u64) -> u64 {
+    match sel {
+        Selection::None => 0,
+        Selection::All => all,
+        Selection::Points(p) => p.iter().filter_map(|c| c.get(k)).map(|x| x.saturating_add(1)).max().unwrap_or(0),
+        Selection::Blocks(b) => b.iter().filter_map(|(_, e)| e.get(k)).map(|x| x.saturating_add(1)).max().unwrap_or(0),
+        Selection::Regular(d) => d
+            .get(k)
+            .map(|rd| {
+                if rd.count == 0 || rd.block == 0 {
+                    0
+                } else if rd.count == UNLIMITED || rd.block == UNLIMITED {
+                    UNLIMITED
+                } else {
+                    (rd.count - 1).saturating_mul(rd.stride.max(1)).saturating_add(rd.start).saturating_add(rd.block)
+                }
+            })
+            .unwrap_or(0),
+    }
+}
+
+/// The current extent of a virtual dataset with unlimited mappings, as libhdf5 computes it for
+/// its default view (`H5D_VDS_LAST_AVAILABLE`): along each dimension where a virtual
+/// selection is unlimited, one past the last element any mapping reaches given the sources'
+/// current extents (printf-style mappings: the blocks up to the first missing source). `None`
+/// when the dataset has no unlimited mapping (the stored dimensions stand) or on any error.
+pub(crate) fn current_extent(ds: &Dataset) -> Option<Vec<u64>> {
+    if !matches!(ds.layout().layout, Layout::Virtual { .. }) {
+        return None;
+    }
+    let maps = ds.virtual_mappings().ok()?;
+    let stored = ds.shape().to_vec();
+    let unlimited: Vec<usize> = maps.iter().filter_map(|m| unlimited_dim(&m.virtual_selection)).collect();
+    if unlimited.is_empty() {
+        return None;
+    }
+    let inner = ds.core.file.clone();
+    let limit = inner.limits.max_items;
+    let this = File { inner: inner.clone(), write: None, snapshot: Arc::new(Mutex::new(None)) };
+    let mut sources = Sources { this, dir: inner.dir.clone(), files: HashMap::new() };
+    let mut dims = stored.clone();
+    for (k, dim) in dims.iter_mut().enumerate() {
+        if !unlimited.contains(&k) {
+            continue;
+        }
+        let mut extent = 0u64;
+        for m in &maps {
+            let reach = match (unlimited_dim(&m.virtual_selection), &m.virtual_selection) {
+                (Some(vk), Selection::Regular(vd)) if vk == k => {
+                    let rd = vd.get(k)?;
+                    if is_printf(&m.file) || is_printf(&m.dataset) {
+                        let mut found = 0u64;
+                        while found < MAX_PRINTF_BLOCKS
+                            && sources.dataset(&printf_name(&m.file, found), &printf_name(&m.dataset, found)).is_some()
+                        {
+                            found += 1;
+                        }
+                        if found == 0 {
+                            0
+                        } else {
+                            let block = if rd.block == UNLIMITED { 1 } else { rd.block };
+                            (found - 1).checked_mul(rd.stride.max(1))?.checked_add(rd.start)?.checked_add(block)?
+                        }
+                    } else {
+                        let n = match (sources.dataset(&m.file, &m.dataset), unlimited_dim(&m.source)) {
+                            (Some(src), Some(sk)) => positions_along(&m.source, src.shape(), sk, limit).ok()?,
+                            _ => 0,
+                        };
+                        if n == 0 {
+                            0
+                        } else {
+                            nth_position(rd, n - 1)?.checked_add(1)?
+                        }
+                    }
+                }
+                _ => bound_along(&m.virtual_selection, k, *dim),
+            };
+            extent = extent.max(reach);
+        }
+        if extent != UNLIMITED {
+            *dim = extent;
+        }
+    }
+    (dims != stored).then_some(dims)
+}

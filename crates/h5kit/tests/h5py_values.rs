@@ -382,7 +382,7 @@ fn f16_bits(v: f64) -> u16 {
     }
     let e = a.log2().floor() as i32;
     let m = ((a / 2f64.powi(e) - 1.0) * 1024.0).round() as u16;
-    sign | (((e + 15) as u16) << 10) + m
+    sign | ((((e + 15) as u16) << 10) + m)
 }
 
 fn compare_dataset(file: &File, fname: &str, path: &str, rec: &Json, t: &mut Tally) {
@@ -625,12 +625,12 @@ fn v2x_bfloat16_and_fp8_convert_like_libhdf5() {
         let b = ds(&f, "bfloat16").read::<f32>().unwrap().into_vec();
         assert_eq!(b[..3], [1.0, -2.0, 3.140625]);
         assert_eq!(b[4], 3.3895314e38);
-        assert_eq!(b[7], 0.333984375);
+        assert_eq!(b[7], 0.333_984_38);
         let e4 = ds(&f, "fp8_e4m3").read::<f32>().unwrap().into_vec();
         // IEEE-style rules as libhdf5 applies them: exponent all ones is inf/NaN (0x78 inf).
         assert_eq!(e4[..5], [0.0, 1.0, -1.5, 0.001953125, 240.0]);
         assert!(e4[5].is_nan() && e4[6] == f32::INFINITY);
         let e5 = ds(&f, "fp8_e5m2").read::<f32>().unwrap().into_vec();
-        assert_eq!(e5[..5], [0.0, 1.0, -1.5, 1.52587890625e-5, 57344.0]);
+        assert_eq!(e5[..5], [0.0, 1.0, -1.5, 2f32.powi(-16), 57344.0]);
     }
 }

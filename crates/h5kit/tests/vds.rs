@@ -148,3 +148,28 @@ fn heap_block_versions() {
         assert_eq!(maps[1].source, want_sel, "{}", ver);
     }
 }
+
+#[test]
+fn extent_follows_grown_sources() {
+    // The sources grew after the virtual datasets were written (gen_vds.py gen_grown): the
+    // stored extents (10), (3, 4), (2) are stale; h5py reports (37), (3, 6), (8).
+    for ver in ["earliest", "latest"] {
+        let f = File::open(path(&format!("vds_grown_{}.h5", ver))).unwrap();
+        let d = dataset(&f, "unlimited");
+        assert_eq!(d.shape(), [37]);
+        let want: Vec<i32> = (0..37).map(|i| if i % 3 == 0 { 200 + 2 * (i / 3) } else { F }).collect();
+        assert_eq!(i32s(&f, "unlimited"), want, "{}", ver);
+        assert_eq!(dataset(&f, "unlimited_2d").shape(), [3, 6]);
+        assert_eq!(
+            i32s(&f, "unlimited_2d"),
+            vec![F, 500, 501, 502, 503, 504, F, 503, 504, 505, 513, 514, 200, 201, F, F, F, F],
+            "{}",
+            ver
+        );
+        // blk0..blk2 exist, blk3 does not (blk4 is not reached)
+        assert_eq!(dataset(&f, "printf").shape(), [8]);
+        assert_eq!(i32s(&f, "printf"), vec![300, 301, F, 310, 311, F, 320, 321], "{}", ver);
+        let a = dataset(&f, "unlimited").read::<i32>().unwrap();
+        assert_eq!((a.shape.clone(), a.data.len()), (vec![37], 37));
+    }
+}

@@ -109,7 +109,35 @@ def gen_shared(ver):
         ])
 
 
+def gen_grown(ver):
+    """Unlimited and printf-style mappings whose sources grew after the virtual dataset was
+    written: the stored extent is stale, libhdf5 reports the extent the sources give."""
+    src = f"src_grown_{ver}.h5"
+    with new_file(src, ver) as s:
+        s.create_dataset("grow", data=np.arange(200, 207, dtype="<i4"), maxshape=(None,), chunks=(4,))
+        s.create_dataset("g2", data=np.arange(500, 506, dtype="<i4").reshape(2, 3), maxshape=(2, None), chunks=(2, 2))
+        s.create_dataset("blk0", data=np.array([300, 301], dtype="<i4"))
+    with new_file(f"vds_grown_{ver}.h5", ver) as f:
+        vds(f, "unlimited", (10,), [
+            (src, "grow", space((7,), hs((0,), (U,), (2,), (1,)), maxshape=(U,)), hs((0,), (U,), (3,), (1,))),
+        ], maxshape=(U,))
+        # 2-D, unlimited block along dimension 1, next to a fixed mapping
+        vds(f, "unlimited_2d", (3, 4), [
+            (src, "g2", space((2, 3), hs((0, 0), (2, 1), None, (1, U)), maxshape=(2, U)), hs((0, 1), (2, 1), None, (1, U))),
+            (src, "grow", space((7,), hs((0,), (2,))), hs((2, 0), (1, 2))),
+        ], maxshape=(3, U))
+        vds(f, "printf", (2,), [(src, "blk%b", space((2,)), hs((0,), (U,), (3,), (2,)))], maxshape=(U,))
+    with h5py.File(os.path.join(HERE, src), "a") as s:
+        s["grow"].resize((25,))
+        s["grow"][7:] = np.arange(207, 225, dtype="<i4")
+        s["g2"].resize((2, 5))
+        s["g2"][:, 3:] = np.array([[503, 504], [513, 514]], dtype="<i4")
+        for i in (1, 2, 4):  # blk3 missing: blocks stop at 2
+            s.create_dataset(f"blk{i}", data=np.array([300 + 10 * i, 301 + 10 * i], dtype="<i4"))
+
+
 if __name__ == "__main__":
     for ver in ("earliest", "latest"):
         gen(ver)
         gen_shared(ver)
+        gen_grown(ver)
