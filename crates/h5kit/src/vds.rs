@@ -243,13 +243,17 @@ fn regular_positions(d: &[RegularDim], dims: &[u64], limit: u64) -> Result<Vec<V
         let mut v = Vec::new();
         let mut i = 0u64;
         'blocks: while rd.count == UNLIMITED || i < rd.count {
-            let Some(b0) = i.checked_mul(stride).and_then(|x| x.checked_add(rd.start)) else { break };
+            let Some(b0) = i.checked_mul(stride).and_then(|x| x.checked_add(rd.start)) else {
+                break;
+            };
             if b0 >= extent {
                 break;
             }
             let mut j = 0u64;
             while rd.block == UNLIMITED || j < rd.block {
-                let Some(p) = b0.checked_add(j) else { break 'blocks };
+                let Some(p) = b0.checked_add(j) else {
+                    break 'blocks;
+                };
                 if p >= extent {
                     break;
                 }
@@ -309,7 +313,12 @@ fn points(sel: &Selection, dims: &[u64], limit: u64) -> Result<Vec<u64>> {
                 let d: Vec<RegularDim> = s
                     .iter()
                     .zip(e)
-                    .map(|(&a, &z)| RegularDim { start: a, stride: 1, count: 1, block: z.saturating_sub(a).saturating_add(1) })
+                    .map(|(&a, &z)| RegularDim {
+                        start: a,
+                        stride: 1,
+                        count: 1,
+                        block: z.saturating_sub(a).saturating_add(1),
+                    })
                     .collect();
                 let flat = product(&regular_positions(&d, dims, limit)?, limit)?;
                 for c in flat.chunks(rank.max(1)) {
@@ -329,7 +338,10 @@ fn points(sel: &Selection, dims: &[u64], limit: u64) -> Result<Vec<u64>> {
 /// Row-major cartesian product of per-dimension coordinates, flattened.
 fn product(pos: &[Vec<u64>], limit: u64) -> Result<Vec<u64>> {
     let rank = pos.len();
-    let n = pos.iter().try_fold(1u64, |a, v| a.checked_mul(v.len() as u64)).ok_or_else(|| Error::limit(0, "selection size overflows"))?;
+    let n = pos
+        .iter()
+        .try_fold(1u64, |a, v| a.checked_mul(v.len() as u64))
+        .ok_or_else(|| Error::limit(0, "selection size overflows"))?;
     if rank == 0 || n == 0 {
         return Ok(Vec::new());
     }
@@ -432,7 +444,9 @@ impl Sources {
 
 /// Copies a source dataset's selected elements onto the virtual points `vpts` (flattened,
 /// rank of `vdims`) of `out`, pairing them in order.
+#[allow(clippy::too_many_arguments)]
 fn copy_mapping(
+    vtype: &h5kit_object_header::Datatype,
     src: &Dataset,
     ssel: &Selection,
     vpts: &[u64],
@@ -441,10 +455,17 @@ fn copy_mapping(
     es: usize,
     limit: u64,
 ) -> Result<()> {
-    if src.datatype().size as usize != es {
+    if src.datatype().size as usize != es || src.datatype().class != vtype.class {
         return Err(Error::unsupported(
             src.address(),
-            format!("source dataset {} has elements of {} bytes, the virtual dataset {}", src.path(), src.datatype().size, es),
+            format!(
+                "source dataset {} has datatype {:?} of {} bytes, the virtual dataset {:?} of {}: no conversion",
+                src.path(),
+                src.datatype().class,
+                src.datatype().size,
+                vtype.class,
+                es
+            ),
         ));
     }
     let sdims = src.shape().to_vec();
@@ -470,8 +491,12 @@ fn copy_mapping(
         for d in 0..srank {
             rel[d] = sc[d] - lo[d];
         }
-        let (Some(si), Some(vi)) = (linear(&rel, &count), linear(vc, vdims)) else { continue };
-        let (Some(so), Some(vo)) = ((si as usize).checked_mul(es), (vi as usize).checked_mul(es)) else { continue };
+        let (Some(si), Some(vi)) = (linear(&rel, &count), linear(vc, vdims)) else {
+            continue;
+        };
+        let (Some(so), Some(vo)) = ((si as usize).checked_mul(es), (vi as usize).checked_mul(es)) else {
+            continue;
+        };
         if let (Some(s), Some(d)) = (block.get(so..so.saturating_add(es)), out.get_mut(vo..vo.saturating_add(es))) {
             d.copy_from_slice(s);
         }
@@ -553,24 +578,25 @@ fn read_all_inner(ds: &Dataset) -> Result<Vec<u8>> {
     if ds.dataspace().kind == h5kit_object_header::DataspaceKind::Null {
         return Ok(Vec::new());
     }
-    let Some(addr) = heap_address else { return Ok(out) };
+    let Some(addr) = heap_address else {
+        return Ok(out);
+    };
     let this = File { inner: inner.clone(), write: None, snapshot: Arc::new(Mutex::new(None)) };
     let data = this.global_heap_object(*addr, *heap_index)?;
     let (_, maps) = decode_mappings(&data, *addr, inner.sizes())?;
-    let vdims: Vec<u64> = if ds.dataspace().kind == h5kit_object_header::DataspaceKind::Scalar {
-        vec![1]
-    } else {
-        ds.shape().to_vec()
-    };
+    let vdims: Vec<u64> =
+        if ds.dataspace().kind == h5kit_object_header::DataspaceKind::Scalar { vec![1] } else { ds.shape().to_vec() };
     let limit = inner.limits.max_items;
     let mut sources = Sources { this, dir: inner.dir.clone(), files: HashMap::new() };
     for m in &maps {
         let printf = is_printf(&m.file) || is_printf(&m.dataset);
         if printf {
-            read_printf(m, &mut sources, &vdims, &mut out, es, limit)?;
+            read_printf(ds.datatype(), m, &mut sources, &vdims, &mut out, es, limit)?;
             continue;
         }
-        let Some(src) = sources.dataset(&m.file, &m.dataset) else { continue };
+        let Some(src) = sources.dataset(&m.file, &m.dataset) else {
+            continue;
+        };
         let vsel = match (unlimited_dim(&m.source), unlimited_dim(&m.virtual_selection), &m.virtual_selection) {
             (Some(sk), Some(vk), Selection::Regular(vd)) => {
                 let n = positions_along(&m.source, src.shape(), sk, limit)?;
@@ -579,7 +605,7 @@ fn read_all_inner(ds: &Dataset) -> Result<Vec<u8>> {
             _ => m.virtual_selection.clone(),
         };
         let vpts = points(&vsel, &vdims, limit)?;
-        copy_mapping(&src, &m.source, &vpts, &vdims, &mut out, es, limit)?;
+        copy_mapping(ds.datatype(), &src, &m.source, &vpts, &vdims, &mut out, es, limit)?;
     }
     Ok(out)
 }
@@ -587,24 +613,39 @@ fn read_all_inner(ds: &Dataset) -> Result<Vec<u8>> {
 /// A printf-style mapping: block `i` of the virtual selection's unlimited dimension takes the
 /// whole source selection of the source named with `i`, for `i` = 0, 1, ... up to the first
 /// source that cannot be opened or the first block beyond the virtual extent.
-fn read_printf(m: &Mapping, sources: &mut Sources, vdims: &[u64], out: &mut [u8], es: usize, limit: u64) -> Result<()> {
+#[allow(clippy::too_many_arguments)]
+fn read_printf(
+    vtype: &h5kit_object_header::Datatype,
+    m: &Mapping,
+    sources: &mut Sources,
+    vdims: &[u64],
+    out: &mut [u8],
+    es: usize,
+    limit: u64,
+) -> Result<()> {
     let (Some(k), Selection::Regular(vd)) = (unlimited_dim(&m.virtual_selection), &m.virtual_selection) else {
         return Err(Error::unsupported(0, "printf-style virtual mapping without an unlimited virtual hyperslab"));
     };
-    let Some(rd) = vd.get(k).copied() else { return Ok(()) };
+    let Some(rd) = vd.get(k).copied() else {
+        return Ok(());
+    };
     for i in 0..MAX_PRINTF_BLOCKS {
-        let Some(start) = i.checked_mul(rd.stride.max(1)).and_then(|x| x.checked_add(rd.start)) else { break };
+        let Some(start) = i.checked_mul(rd.stride.max(1)).and_then(|x| x.checked_add(rd.start)) else {
+            break;
+        };
         if start >= vdims.get(k).copied().unwrap_or(0) {
             break;
         }
         let (file, dataset) = (printf_name(&m.file, i), printf_name(&m.dataset, i));
-        let Some(src) = sources.dataset(&file, &dataset) else { break };
+        let Some(src) = sources.dataset(&file, &dataset) else {
+            break;
+        };
         let mut one = vd.clone();
         if let Some(x) = one.get_mut(k) {
             *x = RegularDim { start, stride: 1, count: 1, block: if rd.block == UNLIMITED { 1 } else { rd.block } };
         }
         let vpts = points(&Selection::Regular(one), vdims, limit)?;
-        copy_mapping(&src, &m.source, &vpts, vdims, out, es, limit)?;
+        copy_mapping(vtype, &src, &m.source, &vpts, vdims, out, es, limit)?;
     }
     Ok(())
 }
@@ -648,7 +689,9 @@ pub(crate) fn read_selection(ds: &Dataset, selection: &crate::Hyperslab) -> Resu
     for c in pts.chunks(rank.max(1)) {
         let i = linear(c, &dims).ok_or_else(|| Error::usage("selection outside the dataset's extent"))?;
         let o = (i as usize).saturating_mul(es);
-        out.extend_from_slice(full.get(o..o.saturating_add(es)).ok_or_else(|| Error::format(ds.address(), "selection outside data"))?);
+        out.extend_from_slice(
+            full.get(o..o.saturating_add(es)).ok_or_else(|| Error::format(ds.address(), "selection outside data"))?,
+        );
     }
     Ok(out)
 }
@@ -656,7 +699,9 @@ pub(crate) fn read_selection(ds: &Dataset, selection: &crate::Hyperslab) -> Resu
 impl Dataset {
     /// The mappings of a virtual dataset (spec III.F), or an empty list for other layouts.
     pub fn virtual_mappings(&self) -> Result<Vec<Mapping>> {
-        let Layout::Virtual { heap_address: Some(addr), heap_index } = &self.layout().layout else { return Ok(Vec::new()) };
+        let Layout::Virtual { heap_address: Some(addr), heap_index } = &self.layout().layout else {
+            return Ok(Vec::new());
+        };
         let inner = self.core.file.clone();
         let this = File { inner: inner.clone(), write: None, snapshot: Arc::new(Mutex::new(None)) };
         let data = this.global_heap_object(*addr, *heap_index)?;

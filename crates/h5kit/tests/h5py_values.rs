@@ -249,7 +249,9 @@ fn file_of(name: &str) -> PathBuf {
 }
 
 fn golden_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<PathBuf> = rd.map(|e| e.unwrap().path()).collect();
     entries.sort();
     for p in entries {
@@ -266,10 +268,18 @@ fn flatten_values(v: &Json, out: &mut Vec<Option<Vec<u8>>>) -> bool {
     match v {
         Json::Arr(items) => items.iter().all(|x| flatten_values(x, out)),
         Json::Obj(m) => {
-            let h = m.get("str").or_else(|| m.get("bytes")).or_else(|| if m.contains_key("dtype") { m.get("hex") } else { None });
+            let h = m.get("str").or_else(|| m.get("bytes")).or_else(|| {
+                if m.contains_key("dtype") {
+                    m.get("hex")
+                } else {
+                    None
+                }
+            });
             match h.and_then(Json::str) {
                 Some(h) => {
-                    out.push(Some((0..h.len() / 2).map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap()).collect()));
+                    out.push(Some(
+                        (0..h.len() / 2).map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap()).collect(),
+                    ));
                     true
                 }
                 None => false,
@@ -337,7 +347,10 @@ fn as_h5py_converts(d: &h5kit::Dataset, raw: Vec<u8>) -> h5kit::Result<Vec<u8>> 
             Ok(out)
         }
         TypeClass::Float { precision, exponent_size, mantissa_size, bit_offset, .. }
-            if !matches!((size, *precision, *exponent_size, *mantissa_size, *bit_offset), (2, 16, 5, 10, 0) | (4, 32, 8, 23, 0) | (8, 64, 11, 52, 0) | (16, 80, 15, 64, 0)) =>
+            if !matches!(
+                (size, *precision, *exponent_size, *mantissa_size, *bit_offset),
+                (2, 16, 5, 10, 0) | (4, 32, 8, 23, 0) | (8, 64, 11, 52, 0) | (16, 80, 15, 64, 0)
+            ) =>
         {
             // A custom float layout (bfloat16, FP8, ...): h5py converts it to the smallest
             // numpy float holding it (float16, float32 or float64).
@@ -418,7 +431,12 @@ fn compare_dataset(file: &File, fname: &str, path: &str, rec: &Json, t: &mut Tal
                 if got == want {
                     t.vlen_compared += 1;
                 } else {
-                    t.mismatches.push(format!("{}: variable-length elements differ ({} vs h5py {})", id, got.len(), want.len()));
+                    t.mismatches.push(format!(
+                        "{}: variable-length elements differ ({} vs h5py {})",
+                        id,
+                        got.len(),
+                        want.len()
+                    ));
                 }
             }
             Err(e) => t.mismatches.push(format!("{}: {}", id, e)),
@@ -470,7 +488,9 @@ fn compare_document(doc: &Json, t: &mut Tally) {
         Ok(f) => f,
         Err(e) => return t.mismatches.push(format!("{}: h5kit cannot open the file: {}", fname, e)),
     };
-    let Some(Json::Obj(objs)) = doc.get("objects") else { return };
+    let Some(Json::Obj(objs)) = doc.get("objects") else {
+        return;
+    };
     for (p, rec) in objs {
         if rec.get("kind").and_then(Json::str) == Some("dataset") {
             compare_dataset(&file, &fname, p, rec, t);
