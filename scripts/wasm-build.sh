@@ -12,21 +12,24 @@ if [ "$want" != "$have" ]; then
   echo "wasm-bindgen-cli $want needed (found: ${have:-none}): cargo install wasm-bindgen-cli --version $want" >&2
   exit 1
 fi
-cargo build --profile wasm-release --target wasm32-unknown-unknown -p h5kit-wasm
-out=crates/h5kit-wasm/pkg
-rm -rf "$out"
-wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$out" \
-  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/h5kit_wasm.wasm"
-# wasm-opt (binaryen) is optional: WASM_OPT=1 runs it. Binaryen 108 (Debian 12) breaks the
-# externref table wasm-bindgen sets up, so it is off by default.
-if command -v wasm-opt >/dev/null && [ "${WASM_OPT:-0}" = 1 ]; then
-  wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-multivalue --enable-reference-types \
-    "$out/h5kit_wasm_bg.wasm" -o "$out/h5kit_wasm_bg.wasm.opt" && mv "$out/h5kit_wasm_bg.wasm.opt" "$out/h5kit_wasm_bg.wasm" \
-    || echo "wasm-opt failed; keeping the unoptimized module" >&2
-fi
+# Two variants: pkg/ (reader + writer, h5kit.mjs) and pkg-read/ (reader only, smaller,
+# h5kit-read.mjs: the same wrapper pointed at pkg-read/).
+build() { # features out-dir
+  cargo build --profile wasm-release --target wasm32-unknown-unknown -p h5kit-wasm $1
+  local out=crates/h5kit-wasm/$2
+  rm -rf "$out"
+  wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$out" \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/h5kit_wasm.wasm"
+  ls -l "$out"
+}
+build "" pkg
+build "--no-default-features" pkg-read
+sed "s#'./pkg/#'./pkg-read/#g" crates/h5kit-wasm/h5kit.mjs > crates/h5kit-wasm/h5kit-read.mjs
+# wasm-opt (binaryen) is not used: -Oz shrinks the raw module but not the gzipped one, and
+# Debian's binaryen 108 breaks wasm-bindgen's externref table.
+
+# The viewer uses the reader-only build.
 rm -rf web/h5kit
-mkdir -p web/h5kit/pkg
-cp crates/h5kit-wasm/h5kit.mjs web/h5kit/
-cp "$out/h5kit_wasm.js" "$out/h5kit_wasm_bg.wasm" web/h5kit/pkg/
-ls -l "$out"
+mkdir -p web/h5kit/pkg-read
+cp crates/h5kit-wasm/h5kit-read.mjs web/h5kit/
+cp crates/h5kit-wasm/pkg-read/h5kit_wasm.js crates/h5kit-wasm/pkg-read/h5kit_wasm_bg.wasm web/h5kit/pkg-read/

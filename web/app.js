@@ -2,7 +2,7 @@
 // tree, attributes and a dataset's values (table + line plot for 1-D, image for 2-D and the
 // first 2-D slice of higher ranks). Reads go through h5kit's ranged cache: only metadata and
 // the chunks displayed are read from the file.
-import * as h5 from './h5kit/h5kit.mjs';
+import * as h5 from './h5kit/h5kit-read.mjs';
 
 const $ = (id) => document.getElementById(id);
 const MAX_1D = 100000; // elements plotted for 1-D datasets

@@ -19,7 +19,9 @@
 // an operation that needs bytes not loaded yet fails inside wasm with the list of missing
 // blocks, which are fetched and the operation is run again (see src/ranged.rs).
 
-import init, { H5File, RangedCache, H5Writer } from './pkg/h5kit_wasm.js';
+import init, * as wb from './pkg/h5kit_wasm.js';
+
+const { H5File, RangedCache } = wb;
 
 let readyPromise = null;
 
@@ -185,7 +187,8 @@ function bytesOf(typed) {
 export class Writer {
   constructor({ latest = false } = {}) {
     if (!readyPromise) throw new Error('h5kit: await ready() before creating a Writer');
-    this._w = new H5Writer(latest);
+    if (!wb.H5Writer) throw new Error('h5kit: this build has no writer (built without the "write" feature)');
+    this._w = new wb.H5Writer(latest);
   }
   createGroup(path) {
     this._w.createGroup(path);

@@ -16,6 +16,14 @@ fn main() -> h5kit::Result<()> {
         let r = h5kit_wasm::inspect::read_typed(&d, None)?;
         println!("open {:?} read {:?} ({} bytes)", t1, t.elapsed() - t1, r.bytes.len());
     }
+    // The fill-value initialisation h5kit-dataset's read_all/read_block do before reading.
+    let pattern = [0u8; 8];
+    let t = Instant::now();
+    let v: Vec<u8> = pattern.iter().copied().cycle().take(64 << 20).collect();
+    println!("fill 64 MiB with pattern.iter().cycle().take().collect(): {:?} ({})", t.elapsed(), v.len());
+    let t = Instant::now();
+    let v = vec![0u8; 64 << 20];
+    println!("fill 64 MiB with vec![0; n]: {:?} ({})", t.elapsed(), v.len());
     // Inflate alone: 64 chunks of 1 MiB like the file's.
     let chunk: Vec<u8> = (0..131072u64)
         .flat_map(|i| (((i as f64 / 5000.0).sin() * 10000.0).round() / 10.0 + (i % 7) as f64).to_le_bytes())

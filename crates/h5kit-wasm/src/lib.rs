@@ -250,12 +250,14 @@ fn typed_to_js(t: inspect::Typed) -> Result<js_sys::Object, JsError> {
 }
 
 /// Builds a new HDF5 file in memory (h5kit-write).
+#[cfg(feature = "write")]
 #[wasm_bindgen]
 pub struct H5Writer {
     w: h5kit_write::FileWriter,
 }
 
 /// A writer datatype from a name: int8..uint64, float32, float64, str.
+#[cfg(feature = "write")]
 fn writer_dtype(name: &str) -> Result<h5kit::Datatype, JsError> {
     use h5kit_write::dtype;
     Ok(match name {
@@ -274,6 +276,7 @@ fn writer_dtype(name: &str) -> Result<h5kit::Datatype, JsError> {
     })
 }
 
+#[cfg(feature = "write")]
 #[wasm_bindgen]
 impl H5Writer {
     /// `latest`: superblock 3 / v2 object headers (h5py `libver="latest"`); else the earliest
@@ -356,6 +359,7 @@ impl H5Writer {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "write")]
     #[test]
     fn writer_round_trip_through_the_reader() {
         use h5kit_write::{dtype, DatasetSpec, FileWriter, LibVer};
