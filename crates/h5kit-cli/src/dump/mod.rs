@@ -195,7 +195,7 @@ pub fn dataset_opens_in_1_10(file: &File, d: &Dataset) -> bool {
         return false;
     }
     if matches!(d.layout().layout, h5kit::Layout::Virtual { .. }) {
-        return vds::mappings(file, d.layout()).is_some_and(|(v, _)| v == 0);
+        return vds::mappings_v(file, d.layout()).is_some_and(|(v, _, modern)| v == 0 && !modern);
     }
     true
 }

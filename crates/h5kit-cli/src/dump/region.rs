@@ -34,6 +34,13 @@ pub fn decode_region(data: &[u8], sizes: Sizes, at: u64) -> h5kit::Result<(u64, 
 
 /// Decodes one serialized dataspace selection.
 pub fn decode_selection(r: &mut Reader) -> h5kit::Result<Selection> {
+    let mut modern = false;
+    decode_selection_v(r, &mut modern)
+}
+
+/// Like [`decode_selection`]; sets `modern` when the encoding is one libhdf5 1.10 does not
+/// know (hyperslab version 3, points version 2: HDF5 1.12+).
+pub fn decode_selection_v(r: &mut Reader, modern: &mut bool) -> h5kit::Result<Selection> {
     let sel_type = r.u32()?;
     let sel = match sel_type {
         0 => {
@@ -57,6 +64,7 @@ pub fn decode_selection(r: &mut Reader) -> h5kit::Result<Selection> {
                     (4usize, rank, n)
                 }
                 2 => {
+                    *modern = true;
                     let enc = usize::from(r.u8()?);
                     let rank = u64::from(r.u32()?);
                     let n = uint(r, enc)?;
@@ -94,6 +102,7 @@ pub fn decode_selection(r: &mut Reader) -> h5kit::Result<Selection> {
                     regular(r, 8, rank)?
                 }
                 3 => {
+                    *modern = true;
                     let flags = r.u8()?;
                     let enc = usize::from(r.u8()?);
                     let rank = u64::from(r.u32()?);
@@ -112,6 +121,43 @@ pub fn decode_selection(r: &mut Reader) -> h5kit::Result<Selection> {
     Ok(sel)
 }
 
+/// libhdf5's view of a block list: a regular hyperslab when the blocks form a full grid of
+/// equal, evenly spaced blocks (`H5Sis_regular_hyperslab`), else irregular.
+pub fn normalize(sel: Selection) -> Selection {
+    let Selection::Blocks(blocks) = &sel else { return sel };
+    let Some((first_s, _)) = blocks.first() else { return sel };
+    let rank = first_s.len();
+    let mut dims = Vec::new();
+    for d in 0..rank {
+        let mut pairs: Vec<(u64, u64)> = blocks
+            .iter()
+            .filter_map(|(s, e)| Some((*s.get(d)?, *e.get(d)?)))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let Some(&(s0, e0)) = pairs.first() else { return sel };
+        let block = e0.saturating_sub(s0).saturating_add(1);
+        if pairs.iter().any(|&(s, e)| e.saturating_sub(s).saturating_add(1) != block) {
+            return sel;
+        }
+        let stride = match pairs.get(1) {
+            Some(&(s1, _)) => s1.saturating_sub(s0),
+            None => 1,
+        };
+        for (k, &(s, _)) in pairs.iter().enumerate() {
+            if s != s0.saturating_add(stride.saturating_mul(k as u64)) {
+                return sel;
+            }
+        }
+        dims.push((s0, stride, pairs.len() as u64, block));
+    }
+    let grid = dims.iter().try_fold(1u64, |a, d| a.checked_mul(d.2));
+    if grid != Some(blocks.len() as u64) {
+        return sel;
+    }
+    Selection::Regular(dims)
+}
+
 fn blocks_list(r: &mut Reader, enc: usize, rank: u64, n: u64) -> h5kit::Result<Selection> {
     if n.saturating_mul(rank.max(1)) > MAX_ITEMS || rank > 32 {
         return Err(r.error("hyperslab selection too large"));
@@ -128,7 +174,7 @@ fn blocks_list(r: &mut Reader, enc: usize, rank: u64, n: u64) -> h5kit::Result<S
         }
         blocks.push((s, e));
     }
-    Ok(Selection::Blocks(blocks))
+    Ok(normalize(Selection::Blocks(blocks)))
 }
 
 fn regular(r: &mut Reader, enc: usize, rank: u64) -> h5kit::Result<Selection> {

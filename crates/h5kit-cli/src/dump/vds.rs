@@ -5,7 +5,7 @@ use h5kit::{File, Layout, LayoutMessage};
 use h5kit_core::Reader;
 
 use super::printer::Printer;
-use super::region::{coords, decode_selection, Selection};
+use super::region::{coords, decode_selection_v, Selection};
 
 /// One mapping: source file, source dataset, source and virtual selections.
 #[derive(Debug, Clone)]
@@ -21,6 +21,12 @@ const MAX_MAPPINGS: u64 = 1 << 16;
 
 /// Decodes the mapping block of a virtual layout: (block version, mappings).
 pub fn mappings(file: &File, layout: &LayoutMessage) -> Option<(u8, Vec<Mapping>)> {
+    mappings_v(file, layout).map(|(v, m, _)| (v, m))
+}
+
+/// Like [`mappings`], also saying whether a selection uses an encoding newer than 1.10's.
+pub fn mappings_v(file: &File, layout: &LayoutMessage) -> Option<(u8, Vec<Mapping>, bool)> {
+    let mut modern = false;
     let Layout::Virtual { heap_address: Some(addr), heap_index } = &layout.layout else { return None };
     let data = file.global_heap_object(*addr, *heap_index).ok()?;
     let sizes = file.superblock().sizes;
@@ -47,17 +53,19 @@ pub fn mappings(file: &File, layout: &LayoutMessage) -> Option<(u8, Vec<Mapping>
         } else {
             String::from_utf8_lossy(r.cstr().ok()?).into_owned()
         };
-        let source = decode_selection(&mut r).ok()?;
-        let virtual_sel = decode_selection(&mut r).ok()?;
+        let source = decode_selection_v(&mut r, &mut modern).ok()?;
+        let virtual_sel = decode_selection_v(&mut r, &mut modern).ok()?;
         out.push(Mapping { file: file_name, dataset, source, virtual_sel });
     }
-    Some((version, out))
+    Some((version, out, modern))
 }
 
 fn print_selection(p: &mut Printer, sel: &Selection) {
     match sel {
         Selection::All => p.put("SELECTION ALL"),
-        Selection::None => p.put("SELECTION NONE"),
+        // h5dump 1.10.8 falls to "Unknown Selection" and repeats the pending line; callers
+        // handle it (see `print_mappings`).
+        Selection::None => p.put("Unknown Selection"),
         Selection::Points(pts) => {
             let parts: Vec<String> = pts.iter().map(|c| coords(c)).collect();
             p.put(&format!("SELECTION POINT {{ {} }}", parts.join(", ")));
@@ -66,8 +74,12 @@ fn print_selection(p: &mut Printer, sel: &Selection) {
             p.put("SELECTION REGULAR_HYPERSLAB { ");
             p.indent += 1;
             let col = |f: fn(&(u64, u64, u64, u64)) -> u64| -> String {
-                let v: Vec<u64> = d.iter().map(f).collect();
-                coords(&v)
+                let v: Vec<String> = d
+                    .iter()
+                    .map(f)
+                    .map(|x| if x == u64::MAX { "H5S_UNLIMITED".to_string() } else { x.to_string() })
+                    .collect();
+                format!("({})", v.join(","))
             };
             p.put(&format!("START {}", col(|x| x.0)));
             p.put(&format!("STRIDE {}", col(|x| x.1)));
@@ -100,16 +112,25 @@ pub fn print_mappings(p: &mut Printer, maps: &[Mapping]) {
     for (i, m) in maps.iter().enumerate() {
         p.put(&format!("MAPPING {} {{ ", i));
         p.indent += 1;
-        p.put("VIRTUAL {");
-        p.indent += 1;
-        print_selection(p, &m.virtual_sel);
-        p.indent -= 1;
+        if m.virtual_sel == Selection::None {
+            p.put("VIRTUAL {VIRTUAL {Unknown Selection");
+        } else {
+            p.put("VIRTUAL {");
+            p.indent += 1;
+            print_selection(p, &m.virtual_sel);
+            p.indent -= 1;
+        }
         p.put("}");
         p.put("SOURCE {");
         p.indent += 1;
         p.put(&format!("FILE \"{}\"", m.file));
-        p.put(&format!("DATASET \"{}\"", m.dataset));
-        print_selection(p, &m.source);
+        let ds_line = format!("DATASET \"{}\"", m.dataset);
+        if m.source == Selection::None {
+            p.put(&format!("{}{}Unknown Selection", ds_line, ds_line));
+        } else {
+            p.put(&ds_line);
+            print_selection(p, &m.source);
+        }
         p.indent -= 1;
         p.put("}");
         p.indent -= 1;
