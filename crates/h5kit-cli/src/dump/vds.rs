@@ -63,9 +63,7 @@ pub fn mappings_v(file: &File, layout: &LayoutMessage) -> Option<(u8, Vec<Mappin
 fn print_selection(p: &mut Printer, sel: &Selection) {
     match sel {
         Selection::All => p.put("SELECTION ALL"),
-        // h5dump 1.10.8 falls to "Unknown Selection" and repeats the pending line; callers
-        // handle it (see `print_mappings`).
-        Selection::None => p.put("Unknown Selection"),
+        Selection::None => p.put("SELECTION NONE"),
         Selection::Points(pts) => {
             let parts: Vec<String> = pts.iter().map(|c| coords(c)).collect();
             p.put(&format!("SELECTION POINT {{ {} }}", parts.join(", ")));
@@ -112,19 +110,17 @@ pub fn print_mappings(p: &mut Printer, maps: &[Mapping]) {
     for (i, m) in maps.iter().enumerate() {
         p.put(&format!("MAPPING {} {{ ", i));
         p.indent += 1;
-        if m.virtual_sel == Selection::None {
-            p.put("VIRTUAL {VIRTUAL {Unknown Selection");
-        } else {
-            p.put("VIRTUAL {");
-            p.indent += 1;
-            print_selection(p, &m.virtual_sel);
-            p.indent -= 1;
-        }
+        p.put("VIRTUAL {");
+        p.indent += 1;
+        print_selection(p, &m.virtual_sel);
+        p.indent -= 1;
         p.put("}");
         p.put("SOURCE {");
         p.indent += 1;
         p.put(&format!("FILE \"{}\"", m.file));
         let ds_line = format!("DATASET \"{}\"", m.dataset);
+        // For an empty source selection h5dump 1.10.8 prints "Unknown Selection" after
+        // repeating the pending DATASET text on the same line.
         if m.source == Selection::None {
             p.put(&format!("{}{}Unknown Selection", ds_line, ds_line));
         } else {
