@@ -309,10 +309,104 @@ fn zero_long_double_padding(raw: &mut [u8], dtype: &str) {
     }
 }
 
+/// A dataset or an attribute: what the comparison reads.
+trait Value {
+    fn is_attribute(&self) -> bool;
+    fn datatype(&self) -> &h5kit::Datatype;
+    fn kind(&self) -> h5kit::DataspaceKind;
+    fn raw(&self) -> h5kit::Result<Vec<u8>>;
+    fn vlen(&self) -> h5kit::Result<Vec<Vec<u8>>>;
+    fn i64s(&self) -> h5kit::Result<Vec<i64>>;
+    fn u64s(&self) -> h5kit::Result<Vec<u64>>;
+    fn f64s(&self) -> h5kit::Result<Vec<f64>>;
+}
+
+impl Value for h5kit::Dataset {
+    fn is_attribute(&self) -> bool {
+        false
+    }
+    fn datatype(&self) -> &h5kit::Datatype {
+        h5kit::Dataset::datatype(self)
+    }
+    fn kind(&self) -> h5kit::DataspaceKind {
+        self.dataspace().kind
+    }
+    fn raw(&self) -> h5kit::Result<Vec<u8>> {
+        self.read_raw()
+    }
+    fn vlen(&self) -> h5kit::Result<Vec<Vec<u8>>> {
+        self.read_vlen()
+    }
+    fn i64s(&self) -> h5kit::Result<Vec<i64>> {
+        Ok(self.read::<i64>()?.into_vec())
+    }
+    fn u64s(&self) -> h5kit::Result<Vec<u64>> {
+        Ok(self.read::<u64>()?.into_vec())
+    }
+    fn f64s(&self) -> h5kit::Result<Vec<f64>> {
+        Ok(self.read::<f64>()?.into_vec())
+    }
+}
+
+impl Value for h5kit::Attribute {
+    fn is_attribute(&self) -> bool {
+        true
+    }
+    fn datatype(&self) -> &h5kit::Datatype {
+        &self.datatype
+    }
+    fn kind(&self) -> h5kit::DataspaceKind {
+        self.dataspace.kind
+    }
+    fn raw(&self) -> h5kit::Result<Vec<u8>> {
+        Ok(if self.dataspace.kind == h5kit::DataspaceKind::Null { Vec::new() } else { self.data.clone() })
+    }
+    fn vlen(&self) -> h5kit::Result<Vec<Vec<u8>>> {
+        self.read_vlen()
+    }
+    fn i64s(&self) -> h5kit::Result<Vec<i64>> {
+        Ok(self.read::<i64>()?.into_vec())
+    }
+    fn u64s(&self) -> h5kit::Result<Vec<u64>> {
+        Ok(self.read::<u64>()?.into_vec())
+    }
+    fn f64s(&self) -> h5kit::Result<Vec<f64>> {
+        Ok(self.read::<f64>()?.into_vec())
+    }
+}
+
 /// The file's bytes as libhdf5's conversion to h5py's numpy type gives them: space-padded
 /// fixed strings become null-padded; integers narrower than their size (n-bit) are
 /// sign-extended or masked to full width; a scalar variable-length string is its characters.
-fn as_h5py_converts(d: &h5kit::Dataset, raw: Vec<u8>) -> h5kit::Result<Vec<u8>> {
+fn as_h5py_converts(d: &dyn Value, raw: Vec<u8>, dtype: &str) -> h5kit::Result<Vec<u8>> {
+    let size = d.datatype().size as usize;
+    let scalar = d.kind() == h5kit::DataspaceKind::Scalar;
+    let raw = convert_elements(d, raw)?;
+    let class = &d.datatype().class;
+    if dtype == "|b1" && size != 1 {
+        // h5py maps an enum {FALSE, TRUE} of any size to numpy bool
+        return Ok(d.u64s()?.into_iter().map(|v| u8::from(v != 0)).collect());
+    }
+    if !scalar {
+        return Ok(raw);
+    }
+    // A scalar comes back as a numpy scalar (native byte order; bytes without trailing NULs)
+    // or, for a variable-length string attribute, as a Python str (dumped as UTF-32).
+    Ok(match class {
+        TypeClass::Integer { order: h5kit::ByteOrder::BigEndian, .. }
+        | TypeClass::Float { order: h5kit::ByteOrder::BigEndian, .. } => raw.into_iter().rev().collect(),
+        TypeClass::String { .. } => {
+            let n = raw.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+            raw[..n].to_vec()
+        }
+        TypeClass::VarLenString { .. } if d.is_attribute() => {
+            String::from_utf8_lossy(&raw).chars().flat_map(|c| (c as u32).to_le_bytes()).collect()
+        }
+        _ => raw,
+    })
+}
+
+fn convert_elements(d: &dyn Value, raw: Vec<u8>) -> h5kit::Result<Vec<u8>> {
     let size = d.datatype().size as usize;
     match &d.datatype().class {
         TypeClass::String { padding: h5kit::StringPadding::SpacePad, .. } => {
@@ -332,9 +426,9 @@ fn as_h5py_converts(d: &h5kit::Dataset, raw: Vec<u8>) -> h5kit::Result<Vec<u8>> 
         {
             let mut out = Vec::with_capacity(raw.len());
             let vals: Vec<i128> = if *signed {
-                d.read::<i64>()?.into_vec().into_iter().map(i128::from).collect()
+                d.i64s()?.into_iter().map(i128::from).collect()
             } else {
-                d.read::<u64>()?.into_vec().into_iter().map(i128::from).collect()
+                d.u64s()?.into_iter().map(i128::from).collect()
             };
             for v in vals {
                 let le = v.to_le_bytes();
@@ -354,7 +448,7 @@ fn as_h5py_converts(d: &h5kit::Dataset, raw: Vec<u8>) -> h5kit::Result<Vec<u8>> 
         {
             // A custom float layout (bfloat16, FP8, ...): h5py converts it to the smallest
             // numpy float holding it (float16, float32 or float64).
-            let vals = d.read::<f64>()?.into_vec();
+            let vals = d.f64s()?;
             let width = if *exponent_size <= 5 && *mantissa_size <= 10 {
                 2
             } else if *exponent_size <= 8 && *mantissa_size <= 23 {
@@ -372,8 +466,8 @@ fn as_h5py_converts(d: &h5kit::Dataset, raw: Vec<u8>) -> h5kit::Result<Vec<u8>> 
             }
             Ok(out)
         }
-        TypeClass::VarLenString { .. } if d.dataspace().kind == h5kit::DataspaceKind::Scalar => {
-            Ok(d.read_vlen()?.into_iter().next().unwrap_or_default())
+        TypeClass::VarLenString { .. } if d.kind() == h5kit::DataspaceKind::Scalar => {
+            Ok(d.vlen()?.into_iter().next().unwrap_or_default())
         }
         _ => Ok(raw),
     }
@@ -400,18 +494,23 @@ fn f16_bits(v: f64) -> u16 {
 
 fn compare_dataset(file: &File, fname: &str, path: &str, rec: &Json, t: &mut Tally) {
     let id = format!("{}:{}", fname, path);
-    if rec.get("error").is_some() {
-        t.skipped_h5py_error += 1;
-        return;
-    }
     let d = match file.object(path) {
         Ok(Object::Dataset(d)) => d,
         Ok(_) => return t.mismatches.push(format!("{}: not a dataset for h5kit", id)),
         Err(e) => return t.mismatches.push(format!("{}: h5kit cannot open: {}", id, e)),
     };
+    compare_value(&d, &id, rec, t);
+}
+
+fn compare_value(d: &dyn Value, id: &str, rec: &Json, t: &mut Tally) {
+    let id = id.to_string();
+    if rec.get("error").is_some() {
+        t.skipped_h5py_error += 1;
+        return;
+    }
     let dtype = rec.get("dtype").and_then(Json::str).unwrap_or("");
     if rec.get("null").is_some() {
-        match d.read_raw() {
+        match d.raw() {
             Ok(r) if r.is_empty() => t.compared += 1,
             Ok(r) => t.mismatches.push(format!("{}: null dataspace but {} bytes", id, r.len())),
             Err(e) => t.mismatches.push(format!("{}: {}", id, e)),
@@ -425,7 +524,7 @@ fn compare_dataset(file: &File, fname: &str, path: &str, rec: &Json, t: &mut Tal
             t.not_comparable.push(format!("{} ({})", id, dtype));
             return;
         }
-        match d.read_vlen() {
+        match d.vlen() {
             Ok(got) => {
                 let got: Vec<Option<Vec<u8>>> = got.into_iter().map(Some).collect();
                 if got == want {
@@ -443,12 +542,12 @@ fn compare_dataset(file: &File, fname: &str, path: &str, rec: &Json, t: &mut Tal
         }
         return;
     }
-    let mut raw = match d.read_raw() {
+    let mut raw = match d.raw() {
         Ok(r) => r,
         Err(e) => return t.mismatches.push(format!("{}: {}", id, e)),
     };
     zero_long_double_padding(&mut raw, dtype);
-    raw = match as_h5py_converts(&d, raw) {
+    raw = match as_h5py_converts(d, raw, dtype) {
         Ok(r) => r,
         Err(e) => return t.mismatches.push(format!("{}: {}", id, e)),
     };
@@ -478,7 +577,7 @@ fn compare_dataset(file: &File, fname: &str, path: &str, rec: &Json, t: &mut Tal
     }
 }
 
-fn compare_document(doc: &Json, t: &mut Tally) {
+fn compare_document(doc: &Json, t: &mut Tally, ta: &mut Tally) {
     let fname = doc.get("file").and_then(Json::str).unwrap().to_string();
     if doc.get("error").is_some() {
         return;
@@ -494,6 +593,24 @@ fn compare_document(doc: &Json, t: &mut Tally) {
     for (p, rec) in objs {
         if rec.get("kind").and_then(Json::str) == Some("dataset") {
             compare_dataset(&file, &fname, p, rec, t);
+        }
+        let Some(Json::Obj(attrs)) = rec.get("attrs") else { continue };
+        if attrs.is_empty() || attrs.contains_key("__error__") {
+            continue;
+        }
+        let got = match file.object(p).and_then(|o| o.attributes()) {
+            Ok(a) => a,
+            Err(e) => {
+                ta.mismatches.push(format!("{}:{}: h5kit cannot list attributes: {}", fname, p, e));
+                continue;
+            }
+        };
+        for (name, arec) in attrs {
+            let id = format!("{}:{}@{}", fname, p, name);
+            match got.iter().find(|a| &a.name == name) {
+                Some(a) => compare_value(a, &id, arec, ta),
+                None => ta.mismatches.push(format!("{}: attribute missing in h5kit", id)),
+            }
         }
     }
 }
@@ -529,19 +646,20 @@ fn documents() -> Vec<Json> {
     docs
 }
 
-/// Datasets whose bytes are known to differ, with the reason (checked: each must still differ).
-const KNOWN: &[&str] = &[];
+/// Values known to differ (prefixes of the mismatch lines), with the reason. A listed value
+/// that matches again is reported (remove it from the list).
+const KNOWN: &[&str] = &[
+    // Attribute.data of an attribute with a committed datatype keeps the attribute message's
+    // trailing padding (13 bytes for 2 x 4): the lead's attribute decoding should truncate
+    // it to element count x size.
+    "generated/datatypes_earliest.h5:/committed@attr_int ",
+    "interop/jhdf/issue255_example.hdf5:/groupB@important ",
+];
 
-#[test]
-fn every_dataset_matches_h5py() {
-    let docs = documents();
-    assert!(docs.len() >= 60, "only {} golden documents", docs.len());
-    let mut t = Tally::default();
-    for doc in &docs {
-        compare_document(doc, &mut t);
-    }
+fn report(what: &str, t: &Tally) -> usize {
     eprintln!(
-        "h5py agreement: {} datasets byte-identical, {} variable-length datasets identical, {} unreadable by h5py, {} not comparable, {} mismatches",
+        "h5py agreement ({}): {} byte-identical, {} variable-length identical, {} unreadable by h5py, {} not comparable, {} mismatches",
+        what,
         t.compared,
         t.vlen_compared,
         t.skipped_h5py_error,
@@ -551,12 +669,32 @@ fn every_dataset_matches_h5py() {
     for n in &t.not_comparable {
         eprintln!("  not comparable: {}", n);
     }
-    let unexpected: Vec<&String> = t.mismatches.iter().filter(|m| !KNOWN.iter().any(|k| m.starts_with(k))).collect();
     for m in &t.mismatches {
         eprintln!("  MISMATCH {}", m);
     }
-    assert!(t.compared > 300, "only {} datasets compared", t.compared);
-    assert!(unexpected.is_empty(), "{} datasets differ from h5py", unexpected.len());
+    for k in KNOWN {
+        // attribute entries (with an `@`) belong to the attribute tally
+        if k.contains('@') == (what == "attributes") && !t.mismatches.iter().any(|m| m.starts_with(k)) {
+            eprintln!("  KNOWN mismatch {:?} now matches: remove it from KNOWN", k);
+        }
+    }
+    t.mismatches.iter().filter(|m| !KNOWN.iter().any(|k| m.starts_with(k))).count()
+}
+
+#[test]
+fn every_dataset_and_attribute_matches_h5py() {
+    let docs = documents();
+    assert!(docs.len() >= 60, "only {} golden documents", docs.len());
+    let (mut t, mut ta) = (Tally::default(), Tally::default());
+    for doc in &docs {
+        compare_document(doc, &mut t, &mut ta);
+    }
+    let bad = report("datasets", &t);
+    let bad_attrs = report("attributes", &ta);
+    assert!(t.compared > 3000, "only {} datasets compared", t.compared);
+    assert!(t.vlen_compared > 50, "only {} variable-length datasets compared", t.vlen_compared);
+    assert!(ta.compared > 300, "only {} attributes compared", ta.compared);
+    assert_eq!((bad, bad_attrs), (0, 0), "datasets / attributes that differ from h5py");
 }
 
 #[test]
