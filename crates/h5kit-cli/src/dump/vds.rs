@@ -163,15 +163,28 @@ fn selected_points(sel: &Selection, dims: &[u64]) -> Option<Vec<Vec<u64>>> {
         Selection::Points(p) => Some(p.clone()),
         Selection::Regular(d) => {
             let mut sets = Vec::new();
-            for &(start, stride, count, block) in d {
+            for (k, &(start, stride, count, block)) in d.iter().enumerate() {
+                // Only points inside the extent exist (unlimited counts/blocks are clipped).
+                let extent = dims.get(k).copied().unwrap_or(0);
                 let mut v = Vec::new();
-                for i in 0..count.min(MAX_POINTS as u64) {
-                    for j in 0..block.min(MAX_POINTS as u64) {
-                        v.push(start.saturating_add(i.saturating_mul(stride)).saturating_add(j));
+                let mut i = 0u64;
+                while i < count {
+                    let b0 = start.saturating_add(i.saturating_mul(stride));
+                    if b0 >= extent {
+                        break;
+                    }
+                    let mut j = 0u64;
+                    while j < block && b0.saturating_add(j) < extent {
+                        v.push(b0 + j);
+                        j += 1;
                     }
                     if v.len() > MAX_POINTS {
                         return None;
                     }
+                    if stride == 0 {
+                        break;
+                    }
+                    i += 1;
                 }
                 v.sort_unstable();
                 v.dedup();
@@ -230,7 +243,41 @@ pub fn read_virtual(file: &File, base_dir: &std::path::Path, ds: &h5kit::Dataset
     for _ in 0..count {
         out.extend_from_slice(&fill);
     }
+    let mut expanded: Vec<Mapping> = Vec::new();
     for m in &maps {
+        // printf-style names (`%b`) with an unlimited virtual count: block k comes from the
+        // source named with k, while such sources exist and the block is inside the extent.
+        let printf = m.file.contains("%b") || m.dataset.contains("%b");
+        let unlimited_dim = match &m.virtual_sel {
+            Selection::Regular(d) => d.iter().position(|x| x.2 == u64::MAX),
+            _ => None,
+        };
+        match (printf, unlimited_dim, &m.virtual_sel) {
+            (true, Some(u), Selection::Regular(d)) => {
+                let extent = dims.get(u).copied().unwrap_or(0);
+                for k in 0..MAX_MAPPINGS {
+                    let Some(&(start, stride, _, block)) = d.get(u) else { break };
+                    let b0 = start.saturating_add(k.saturating_mul(stride));
+                    if b0 >= extent || (k > 0 && stride == 0) {
+                        break;
+                    }
+                    let mut dk = d.clone();
+                    if let Some(slot) = dk.get_mut(u) {
+                        *slot = (b0, 1, 1, block);
+                    }
+                    let name = |t: &str| t.replace("%b", &k.to_string());
+                    expanded.push(Mapping {
+                        file: name(&m.file),
+                        dataset: name(&m.dataset),
+                        source: m.source.clone(),
+                        virtual_sel: Selection::Regular(dk),
+                    });
+                }
+            }
+            _ => expanded.push(m.clone()),
+        }
+    }
+    for m in &expanded {
         let src_file = if m.file == "." {
             file.clone()
         } else {
