@@ -513,11 +513,32 @@ fn unlimited_dim(sel: &Selection) -> Option<usize> {
 }
 
 /// Number of selected positions along dimension `k` of a regular selection clipped to `dims`.
-fn positions_along(sel: &Selection, dims: &[u64], k: usize, limit: u64) -> Result<u64> {
-    match sel {
-        Selection::Regular(d) => Ok(regular_positions(d, dims, limit)?.get(k).map(|v| v.len() as u64).unwrap_or(0)),
-        _ => Ok(0),
+/// Counted arithmetically (source extents can be huge).
+fn positions_along(sel: &Selection, dims: &[u64], k: usize, _limit: u64) -> Result<u64> {
+    let (Selection::Regular(d), Some(extent)) = (sel, dims.get(k)) else { return Ok(0) };
+    let Some(rd) = d.get(k) else { return Ok(0) };
+    Ok(count_positions(rd, *extent))
+}
+
+/// Number of positions of one regular hyperslab dimension below `extent`.
+fn count_positions(rd: &RegularDim, extent: u64) -> u64 {
+    if extent <= rd.start || rd.count == 0 || rd.block == 0 {
+        return 0;
     }
+    let len = extent - rd.start;
+    if rd.block == UNLIMITED {
+        return len;
+    }
+    let s = rd.stride.max(1);
+    // block starts below the extent, capped by the count
+    let mut nb = len / s + u64::from(len % s != 0);
+    if rd.count != UNLIMITED {
+        nb = nb.min(rd.count);
+    }
+    // overlapping blocks (block > stride) cover the stride between starts
+    let b = if nb > 1 { rd.block.min(s) } else { rd.block };
+    let last_start = (nb - 1).saturating_mul(s);
+    (nb - 1).saturating_mul(b).saturating_add(rd.block.min(len - last_start))
 }
 
 /// Keeps the first `n` positions along dimension `k` of a regular selection: a finite
@@ -586,7 +607,8 @@ fn read_all_inner(ds: &Dataset) -> Result<Vec<u8>> {
     let (_, maps) = decode_mappings(&data, *addr, inner.sizes())?;
     let vdims: Vec<u64> =
         if ds.dataspace().kind == h5kit_object_header::DataspaceKind::Scalar { vec![1] } else { ds.shape().to_vec() };
-    let limit = inner.limits.max_items;
+    // No mapping can pair more elements than the virtual dataset holds.
+    let limit = inner.limits.max_items.min(n.max(1));
     let mut sources = Sources { this, dir: inner.dir.clone(), files: HashMap::new() };
     for m in &maps {
         let printf = is_printf(&m.file) || is_printf(&m.dataset);
@@ -804,4 +826,63 @@ pub(crate) fn current_extent(ds: &Dataset) -> Option<Vec<u64>> {
         }
     }
     (dims != stored).then_some(dims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rd(start: u64, stride: u64, count: u64, block: u64) -> RegularDim {
+        RegularDim { start, stride, count, block }
+    }
+
+    #[test]
+    fn counted_positions_match_the_enumeration() {
+        let cases = [
+            rd(0, 2, UNLIMITED, 1),
+            rd(1, 3, UNLIMITED, 2),
+            rd(0, 1, 1, UNLIMITED),
+            rd(2, 4, 3, 3),
+            rd(0, 2, 5, 3), // overlapping blocks
+            rd(5, 1, 2, 2),
+            rd(0, 3, UNLIMITED, 5),
+        ];
+        for c in cases {
+            for extent in 0..30 {
+                let listed = regular_positions(&[c], &[extent], 1 << 20).unwrap()[0].len() as u64;
+                assert_eq!(count_positions(&c, extent), listed, "{:?} extent {}", c, extent);
+            }
+        }
+        // a huge source extent is counted, not listed
+        assert_eq!(count_positions(&rd(0, 2, UNLIMITED, 1), 1 << 62), 1 << 61);
+    }
+
+    #[test]
+    fn hostile_selections_are_errors_not_panics() {
+        let sizes = h5kit_core::Sizes::new(8, 8).unwrap();
+        // hyperslab v3 regular, encode size 8, rank 1, all-ones fields
+        let mut b = vec![2, 0, 0, 0, 3, 0, 0, 0, 1, 8, 1, 0, 0, 0];
+        b.extend_from_slice(&[0; 8]);
+        b.extend_from_slice(&[0xff; 24]);
+        let mut r = Reader::new(&b, 0, sizes);
+        let sel = decode_selection(&mut r).unwrap();
+        assert_eq!(sel, Selection::Regular(vec![rd(0, u64::MAX, UNLIMITED, UNLIMITED)]));
+        assert!(points(&sel, &[u64::MAX], 1000).is_err());
+        assert_eq!(points(&sel, &[3], 1000).unwrap(), vec![0, 1, 2]);
+        // a block list claiming 2^40 blocks
+        let mut b = vec![2, 0, 0, 0, 3, 0, 0, 0, 0, 8, 1, 0, 0, 0];
+        b.extend_from_slice(&(1u64 << 40).to_le_bytes());
+        assert!(decode_selection(&mut Reader::new(&b, 0, sizes)).is_err());
+        // unknown selection type and truncated input
+        assert!(decode_selection(&mut Reader::new(&[9, 0, 0, 0, 1, 0, 0, 0], 0, sizes)).is_err());
+        assert!(decode_selection(&mut Reader::new(&[2, 0, 0, 0], 0, sizes)).is_err());
+        // mapping block: shared-name index beyond the earlier mappings
+        let mut b = vec![1];
+        b.extend_from_slice(&1u64.to_le_bytes());
+        b.push(1);
+        b.extend_from_slice(&5u64.to_le_bytes());
+        assert!(decode_mappings(&b, 0, sizes).is_err());
+        assert_eq!(printf_name("d%b_%%b", 12), "d12_%b");
+        assert!(is_printf("x%b") && !is_printf("x%%b"));
+    }
 }
