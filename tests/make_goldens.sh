@@ -81,6 +81,27 @@ run_tool() { # dir name outfile cmd...
     echo "$st"
 }
 
+# --check compares the files the committed manifest records (new fixtures without goldens yet
+# are reported, not failed: run make_goldens.sh to record them)
+checked_files() {
+    local dir="$1" group="$2" name
+    local recorded
+    recorded="$(awk -F'\t' -v g="$group" '{ k = $1; n = k; sub(/\/[^\/]*$/, "", k); sub(/^.*\//, "", n);
+                 if (k == g) print n }' "$REPO/tests/golden/manifest.tsv" | LC_ALL=C sort -u)"
+    while IFS= read -r name; do
+        if [[ -n "$name" ]] && ! grep -qxF -- "$name" <<<"$recorded"; then
+            echo "make_goldens --check: note: $group/$name has no goldens yet (run tests/make_goldens.sh $group)" >&2
+        fi
+    done < <(group_files "$dir" "$group")
+    while IFS= read -r name; do
+        if [[ -n "$name" && -f "$dir/$name" ]]; then
+            echo "$name"
+        elif [[ -n "$name" ]]; then
+            echo "make_goldens --check: note: $group/$name has goldens but is gone" >&2
+        fi
+    done <<<"$recorded"
+}
+
 run_full() { # dir name outfile: h5dump, cut off after MAX_FULL+1 bytes (some files print gigabytes)
     local dir="$1" name="$2" out="$3"
     local st
@@ -117,7 +138,7 @@ for group in "${GROUPS_WANTED[@]}"; do
         printf '%s/%s\tfull\t%s\n' "$group" "$name" "$st" >>"$MANIFEST_NEW"
         st=$(run_tool "$dir" "$name" "$base.ls.txt" h5ls -r)
         printf '%s/%s\tls\t%s\n' "$group" "$name" "$st" >>"$MANIFEST_NEW"
-    done < <(group_files "$dir" "$group")
+    done < <(if [[ $CHECK -eq 1 ]]; then checked_files "$dir" "$group"; else group_files "$dir" "$group"; fi)
 done
 
 group_lines() { # manifest group: the lines whose key is exactly <group>/<file>
