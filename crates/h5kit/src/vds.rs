@@ -531,7 +531,7 @@ fn count_positions(rd: &RegularDim, extent: u64) -> u64 {
     }
     let s = rd.stride.max(1);
     // block starts below the extent, capped by the count
-    let mut nb = len / s + u64::from(len % s != 0);
+    let mut nb = len / s + u64::from(!len.is_multiple_of(s));
     if rd.count != UNLIMITED {
         nb = nb.min(rd.count);
     }
