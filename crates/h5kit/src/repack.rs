@@ -66,6 +66,58 @@ fn vlen_to_writer(elements: Vec<Vec<u8>>) -> Vec<u8> {
     out
 }
 
+/// Converts raw elements whose datatype holds variable-length slots inside compounds/arrays
+/// (global heap IDs in the element bytes) to the writer's encoding: the element bytes, then
+/// per slot (in [`h5kit_write::enc::vl_slots`] order) a u32 byte count and the bytes.
+fn mixed_to_writer(src: &File, dt: &Datatype, raw: &[u8]) -> Result<Vec<u8>> {
+    let slots = h5kit_write::enc::vl_slots(dt)?;
+    let size = dt.size as usize;
+    if slots.is_empty() || size == 0 {
+        return Ok(raw.to_vec());
+    }
+    let w = src.superblock().sizes.offset as usize;
+    let slot_len = 4 + w + 4;
+    let mut out = Vec::with_capacity(raw.len());
+    for elem in raw.chunks_exact(size) {
+        out.extend_from_slice(elem);
+        for &(off, base, _) in &slots {
+            let o = usize::try_from(off).unwrap_or(usize::MAX);
+            let slot = o
+                .checked_add(slot_len)
+                .and_then(|end| elem.get(o..end))
+                .ok_or_else(|| Error::usage("variable-length slot outside its element"))?;
+            let mut r = h5kit_core::Reader::new(slot, 0, src.superblock().sizes);
+            let count = r.u32()? as u64;
+            let addr = r.uint(w)?;
+            let index = r.u32()?;
+            let all_ones = if w >= 8 { u64::MAX } else { (1u64 << (8 * w)) - 1 };
+            let bytes = if count == 0 || addr == 0 || addr == all_ones {
+                Vec::new()
+            } else {
+                let mut obj = src.global_heap_object(addr, index)?;
+                let want = count.saturating_mul(base as u64);
+                obj.truncate(usize::try_from(want).unwrap_or(usize::MAX));
+                obj
+            };
+            let n = u32::try_from(bytes.len()).map_err(|_| Error::usage("variable-length element larger than 4 GiB"))?;
+            out.extend_from_slice(&n.to_le_bytes());
+            out.extend_from_slice(&bytes);
+        }
+    }
+    Ok(out)
+}
+
+/// The bytes the writer takes for `raw` elements of `dt` (non-reference types).
+fn to_writer(src: &File, dt: &Datatype, raw: &[u8], top_vlen: impl FnOnce() -> Result<Vec<Vec<u8>>>) -> Result<Vec<u8>> {
+    if is_vlen(dt) {
+        Ok(vlen_to_writer(top_vlen()?))
+    } else if h5kit_write::enc::is_vlen(dt) {
+        mixed_to_writer(src, dt, raw)
+    } else {
+        Ok(raw.to_vec())
+    }
+}
+
 struct Copier<'a> {
     src: &'a File,
     dst: &'a mut FileWriter,
@@ -110,7 +162,7 @@ impl<'a> Copier<'a> {
                 self.dst.set_reference_attribute(path, &a.name, shape.as_deref(), &refs)?;
                 continue;
             }
-            let data = if is_vlen(&a.datatype) { vlen_to_writer(a.read_vlen()?) } else { a.data.clone() };
+            let data = to_writer(self.src, &a.datatype, &a.data, || a.read_vlen())?;
             self.dst.set_attribute(path, &a.name, a.datatype.clone(), shape.as_deref(), &data)?;
         }
         Ok(())
@@ -194,7 +246,8 @@ impl<'a> Copier<'a> {
         } else if is_vlen(dt) {
             self.dst.write_dataset(path, &vlen_to_writer(d.read_vlen()?))?;
         } else {
-            self.dst.write_dataset(path, &d.read_raw()?)?;
+            let raw = d.read_raw()?;
+            self.dst.write_dataset(path, &to_writer(self.src, dt, &raw, || d.read_vlen())?)?;
         }
         self.copy_attributes(path, d.attributes()?)
     }
