@@ -513,6 +513,33 @@ def gen_sample(path):
         f["latest"] = h5py.SoftLink("/measurements/temperature")
 
 
+def gen_bad(bad_dir):
+    """tests/data/bad/: files h5dump refuses (exit 1), cut or damaged copies of fixtures."""
+    import re
+    os.makedirs(bad_dir, exist_ok=True)
+
+    def src(name):
+        with open(os.path.join(OUT, name), "rb") as fh:
+            return bytearray(fh.read())
+
+    def put(name, data):
+        with open(os.path.join(bad_dir, name), "wb") as fh:
+            fh.write(bytes(data))
+
+    put("not_hdf5.h5", b"this is not an HDF5 file\n")
+    put("empty.h5", b"")
+    put("truncated_superblock.h5", src("groups_earliest.h5")[:40])
+    put("truncated_half.h5", src("groups_earliest.h5")[:20000])
+    put("truncated_v110.h5", src("links_v110.h5")[:1200])
+    b = src("links_v110.h5")  # a byte of the third object header changed: checksum mismatch
+    third = [m.start() for m in re.finditer(b"OHDR", bytes(b))][2]
+    b[third + 8] ^= 0x55
+    put("bad_checksum_v110.h5", b)
+    b = src("groups_earliest.h5")  # second symbol table node signature "SNOD" -> "XNOD"
+    b[[m.start() for m in re.finditer(b"SNOD", bytes(b))][1]] = ord("X")
+    put("bad_snod_earliest.h5", b)
+
+
 FEATURES = [
     ("groups", gen_groups),
     ("links", None),
@@ -540,6 +567,7 @@ def main():
             else:
                 fn(path, ver)
     gen_sample(os.path.join(HERE, "data", "sample.h5"))
+    gen_bad(os.path.join(HERE, "data", "bad"))
     total = sum(os.path.getsize(p) for p in glob.glob(os.path.join(OUT, "*")))
     print(f"wrote {len(os.listdir(OUT))} files, {total} bytes, into {OUT}", file=sys.stderr)
 
