@@ -281,3 +281,47 @@ impl crate::Dataset {
         convert_complex(&raw, self.datatype()).map_err(|e| e.in_object(self.path().to_string()))
     }
 }
+
+/// Converts raw numeric elements of `from` into the encoding of `to` (standard integers of
+/// 1-8 bytes or IEEE single/double, either byte order), as libhdf5's conversion does for a
+/// virtual dataset whose sources have another numeric type (clamped integers, truncated
+/// floats, rounded int-to-float).
+pub(crate) fn convert_to_type(raw: &[u8], from: &Datatype, to: &Datatype) -> Result<Vec<u8>> {
+    let unsupported =
+        || Error::new(ErrorKind::Unsupported, format!("no conversion from {:?} to {:?}", from.class, to.class));
+    macro_rules! enc {
+        ($t:ty) => {
+            convert::<$t>(raw, from)?.into_iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()
+        };
+    }
+    let size = to.size as usize;
+    let (mut out, order) = match &to.class {
+        TypeClass::Integer { order, signed, precision, bit_offset: 0, .. } if usize::from(*precision) == size * 8 => {
+            let out = match (signed, size) {
+                (true, 1) => enc!(i8),
+                (false, 1) => enc!(u8),
+                (true, 2) => enc!(i16),
+                (false, 2) => enc!(u16),
+                (true, 4) => enc!(i32),
+                (false, 4) => enc!(u32),
+                (true, 8) => enc!(i64),
+                (false, 8) => enc!(u64),
+                _ => return Err(unsupported()),
+            };
+            (out, *order)
+        }
+        TypeClass::Float { order, precision: 32, exponent_size: 8, mantissa_size: 23, bit_offset: 0, .. } if size == 4 => {
+            (enc!(f32), *order)
+        }
+        TypeClass::Float { order, precision: 64, exponent_size: 11, mantissa_size: 52, bit_offset: 0, .. } if size == 8 => {
+            (enc!(f64), *order)
+        }
+        _ => return Err(unsupported()),
+    };
+    if order == ByteOrder::BigEndian {
+        for e in out.chunks_mut(size) {
+            e.reverse();
+        }
+    }
+    Ok(out)
+}

@@ -455,19 +455,7 @@ fn copy_mapping(
     es: usize,
     limit: u64,
 ) -> Result<()> {
-    if src.datatype().size as usize != es || src.datatype().class != vtype.class {
-        return Err(Error::unsupported(
-            src.address(),
-            format!(
-                "source dataset {} has datatype {:?} of {} bytes, the virtual dataset {:?} of {}: no conversion",
-                src.path(),
-                src.datatype().class,
-                src.datatype().size,
-                vtype.class,
-                es
-            ),
-        ));
-    }
+    let same_type = src.datatype().size as usize == es && src.datatype().class == vtype.class;
     let sdims = src.shape().to_vec();
     let srank = sdims.len();
     let vrank = vdims.len();
@@ -486,6 +474,13 @@ fn copy_mapping(
     }
     let count: Vec<u64> = lo.iter().zip(&hi).map(|(l, h)| h.saturating_sub(*l).saturating_add(1)).collect();
     let block = src.read_raw_selection(&crate::Hyperslab::new(&lo, &count))?;
+    // A source of another numeric type is converted as libhdf5 does.
+    let block = if same_type {
+        block
+    } else {
+        crate::typed::convert_to_type(&block, src.datatype(), vtype)
+            .map_err(|e| Error::unsupported(src.address(), format!("source dataset {}: {}", src.path(), e.message)))?
+    };
     let mut rel = vec![0u64; srank];
     for (sc, vc) in spts.chunks(srank).zip(vpts.chunks(vrank)) {
         for d in 0..srank {

@@ -173,3 +173,17 @@ fn extent_follows_grown_sources() {
         assert_eq!((a.shape.clone(), a.data.len()), (vec![37], 37));
     }
 }
+
+#[test]
+fn sources_of_other_numeric_types_are_converted() {
+    for ver in ["earliest", "latest"] {
+        let f = File::open(path(&format!("vds_convert_{}.h5", ver))).unwrap();
+        let raw = dataset(&f, "to_f8").read_raw().unwrap();
+        let v: Vec<f64> = raw.chunks(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
+        assert_eq!(v, vec![-3.0, 0.0, 7.0, 2147483647.0, -300.0, 5.0, 32767.0], "{}", ver);
+        // big-endian int32 from float64 (clamped, truncated) and big-endian int16
+        let raw = dataset(&f, "to_i4be").read_raw().unwrap();
+        let v: Vec<i32> = raw.chunks(4).map(|c| i32::from_be_bytes(c.try_into().unwrap())).collect();
+        assert_eq!(v, vec![1, -2, i32::MAX, i32::MIN, -300, 5, 32767], "{}", ver);
+    }
+}

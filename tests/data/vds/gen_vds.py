@@ -136,8 +136,26 @@ def gen_grown(ver):
             s.create_dataset(f"blk{i}", data=np.array([300 + 10 * i, 301 + 10 * i], dtype="<i4"))
 
 
+def gen_convert(ver):
+    """Sources of other numeric types than the virtual dataset: libhdf5 converts them."""
+    with new_file(f"vds_convert_{ver}.h5", ver) as f:
+        f.create_dataset("i4", data=np.array([-3, 0, 7, 2**31 - 1], dtype="<i4"))
+        f.create_dataset("i2be", data=np.array([-300, 5, 32767], dtype=">i2"))
+        f.create_dataset("f8", data=np.array([1.5, -2.75, 1e10, -1e10], dtype="<f8"))
+        vds(f, "to_f8", (7,), [
+            (".", "i4", space((4,)), hs((0,), (4,))),
+            (".", "i2be", space((3,)), hs((4,), (3,))),
+        ], dtype=h5t.IEEE_F64LE, fill=None)
+        # float to int clamps (1e10 -> 2**31-1) and truncates toward zero
+        vds(f, "to_i4be", (7,), [
+            (".", "f8", space((4,)), hs((0,), (4,))),
+            (".", "i2be", space((3,)), hs((4,), (3,))),
+        ], dtype=h5t.STD_I32BE, fill=None)
+
+
 if __name__ == "__main__":
     for ver in ("earliest", "latest"):
         gen(ver)
         gen_shared(ver)
         gen_grown(ver)
+        gen_convert(ver)
