@@ -743,6 +743,32 @@ fn v2x_layout_message_version_5_chunks() {
 }
 
 #[test]
+fn v2x_filtered_chunks_every_index() {
+    // (array * 7 % 1000) of 40 x 60 int32, gzip + shuffle, chunks 16 x 16 (fletcher32: 8 x 60).
+    let want: Vec<i32> = (0..2400).map(|i| i * 7 % 1000).collect();
+    for (ver, layout) in [("earliest", 3), ("latest", 5)] {
+        let f = File::open(repo().join(format!("tests/data/v2x/v2x_chunks_{}.h5", ver))).unwrap();
+        for (name, index) in [
+            ("fixed_array", "FixedArray"),
+            ("extensible_array", "ExtensibleArray"),
+            ("btree_v2", "BTreeV2"),
+            ("single_chunk", "SingleChunk"),
+            ("fletcher32", "FixedArray"),
+        ] {
+            let d = ds(&f, name);
+            assert_eq!(d.layout().version, layout, "{} {}", ver, name);
+            let h5kit::Layout::Chunked { index: ix, .. } = &d.layout().layout else { panic!("{} {}", ver, name) };
+            // earliest: every chunked dataset has a version 1 B-tree
+            let index = if ver == "earliest" { "BTreeV1" } else { index };
+            assert!(format!("{:?}", ix).starts_with(index), "{} {}: {:?}", ver, name, ix);
+            let a = d.read::<i32>().unwrap();
+            assert_eq!(a.shape, vec![40, 60]);
+            assert_eq!(a.data, want, "{} {}", ver, name);
+        }
+    }
+}
+
+#[test]
 fn v2x_complex_class() {
     for ver in ["earliest", "latest"] {
         let f = v2x(ver);

@@ -75,6 +75,21 @@ def gen(ver):
                          shuffle=True, track_times=False)
 
 
+def gen_chunks(ver):
+    """Filtered chunks under every chunk index (layout version 5 under "latest": the chunk
+    size of filtered records is "Size of Offsets" wide)."""
+    with h5py.File(os.path.join(HERE, f"v2x_chunks_{ver}.h5"), "w", libver=(ver, "latest"),
+                   track_order=False) as f:
+        data = (np.arange(2400, dtype="<i4") * 7 % 1000).reshape(40, 60)
+        kw = dict(compression="gzip", shuffle=True, track_times=False)
+        f.create_dataset("fixed_array", data=data, chunks=(16, 16), **kw)
+        f.create_dataset("extensible_array", data=data, chunks=(16, 16), maxshape=(None, 60), **kw)
+        f.create_dataset("btree_v2", data=data, chunks=(16, 16), maxshape=(None, None), **kw)
+        f.create_dataset("single_chunk", data=data, chunks=(40, 60), **kw)
+        f.create_dataset("fletcher32", data=data, chunks=(8, 60), fletcher32=True, track_times=False)
+
+
 if __name__ == "__main__":
     for ver in ("earliest", "latest"):
         gen(ver)
+        gen_chunks(ver)
