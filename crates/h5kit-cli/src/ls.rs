@@ -68,7 +68,7 @@ impl Lister {
             match &l.target {
                 LinkTarget::Hard { address } => {
                     if let Some((first, kind)) = self.seen.get(address) {
-                        let text = format!("{}, same as {}", kind, first);
+                        let text = format!("{}, same as {}", kind, escape_name(first));
                         line(&mut self.out, &shown, &text);
                         continue;
                     }
