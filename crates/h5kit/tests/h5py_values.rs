@@ -1,6 +1,7 @@
 //! Exact-bit agreement with h5py: for every dataset of every file in `../shared/interop` and
 //! `tests/data` (recursively), the bytes of `read_raw()` (variable-length data: the element
-//! contents through `read_vlen()`) equal what h5py reads. h5py's values are precomputed into
+//! contents through `read_vlen()`; references: the objects they point to) equal what h5py
+//! reads. Attributes are compared the same way. h5py's values are precomputed into
 //! `tests/golden/values/**.json` by `tests/h5py_values.py` (and `tests/golden/values/dump_extra.py`
 //! for the tests/data subdirectories), so this runs without h5py; with `H5KIT_LIVE_H5PY=1` and
 //! h5py installed, the values are recomputed live from the files.
@@ -292,6 +293,7 @@ fn flatten_values(v: &Json, out: &mut Vec<Option<Vec<u8>>>) -> bool {
 #[derive(Default)]
 struct Tally {
     compared: usize,
+    refs_compared: usize,
     vlen_compared: usize,
     skipped_h5py_error: usize,
     not_comparable: Vec<String>,
@@ -492,6 +494,54 @@ fn f16_bits(v: f64) -> u16 {
     sign | ((((e + 15) as u16) << 10) + m)
 }
 
+fn leaves<'a>(v: &'a Json, out: &mut Vec<&'a Json>) {
+    match v {
+        Json::Arr(items) => items.iter().for_each(|x| leaves(x, out)),
+        other => out.push(other),
+    }
+}
+
+/// Object and region references (version 1): h5py gives the referenced object's path (or
+/// null); h5kit's raw element is the object's address, or a global heap ID of the region whose
+/// first field is the object's address. Ok(false): a kind this test does not resolve.
+fn compare_references(file: &File, d: &dyn Value, kind: h5kit::ReferenceKind, values: &Json) -> Result<bool, String> {
+    let raw = d.raw().map_err(|e| e.to_string())?;
+    let mut want = Vec::new();
+    leaves(values, &mut want);
+    let size = d.datatype().size as usize;
+    if want.len() * size != raw.len() {
+        return Err(format!("{} references, h5py has {}", raw.len() / size.max(1), want.len()));
+    }
+    let addr = |b: &[u8]| u64::from_le_bytes(b[..8].try_into().unwrap());
+    for (i, (e, w)) in raw.chunks(size).zip(want).enumerate() {
+        let (target, key) = match kind {
+            h5kit::ReferenceKind::Object if size == 8 => (addr(e), "ref"),
+            h5kit::ReferenceKind::DatasetRegion if size == 12 => {
+                let heap = addr(e);
+                let index = u32::from_le_bytes(e[8..12].try_into().unwrap());
+                if heap == 0 {
+                    (0, "regionref")
+                } else {
+                    let obj = file.global_heap_object(heap, index).map_err(|e| e.to_string())?;
+                    (addr(&obj), "regionref")
+                }
+            }
+            _ => return Ok(false),
+        };
+        match w.get(key) {
+            Some(Json::Null) if target == 0 || target == u64::MAX => {}
+            Some(Json::Str(p)) => {
+                let at = file.object(p).map_err(|e| e.to_string())?.address();
+                if at != target {
+                    return Err(format!("element {}: h5kit address {}, h5py's {} is at {}", i, target, p, at));
+                }
+            }
+            other => return Err(format!("element {}: h5kit address {}, h5py {:?}", i, target, other)),
+        }
+    }
+    Ok(true)
+}
+
 fn compare_dataset(file: &File, fname: &str, path: &str, rec: &Json, t: &mut Tally) {
     let id = format!("{}:{}", fname, path);
     let d = match file.object(path) {
@@ -499,10 +549,10 @@ fn compare_dataset(file: &File, fname: &str, path: &str, rec: &Json, t: &mut Tal
         Ok(_) => return t.mismatches.push(format!("{}: not a dataset for h5kit", id)),
         Err(e) => return t.mismatches.push(format!("{}: h5kit cannot open: {}", id, e)),
     };
-    compare_value(&d, &id, rec, t);
+    compare_value(file, &d, &id, rec, t);
 }
 
-fn compare_value(d: &dyn Value, id: &str, rec: &Json, t: &mut Tally) {
+fn compare_value(file: &File, d: &dyn Value, id: &str, rec: &Json, t: &mut Tally) {
     let id = id.to_string();
     if rec.get("error").is_some() {
         t.skipped_h5py_error += 1;
@@ -518,6 +568,14 @@ fn compare_value(d: &dyn Value, id: &str, rec: &Json, t: &mut Tally) {
         return;
     }
     if let Some(values) = rec.get("values") {
+        if let TypeClass::Reference { kind } = d.datatype().class {
+            match compare_references(file, d, kind, values) {
+                Ok(true) => t.refs_compared += 1,
+                Ok(false) => t.not_comparable.push(format!("{} ({:?} references)", id, kind)),
+                Err(e) => t.mismatches.push(format!("{}: {}", id, e)),
+            }
+            return;
+        }
         let vlen = matches!(d.datatype().class, TypeClass::VarLenSequence { .. } | TypeClass::VarLenString { .. });
         let mut want = Vec::new();
         if !vlen || !flatten_values(values, &mut want) {
@@ -608,7 +666,7 @@ fn compare_document(doc: &Json, t: &mut Tally, ta: &mut Tally) {
         for (name, arec) in attrs {
             let id = format!("{}:{}@{}", fname, p, name);
             match got.iter().find(|a| &a.name == name) {
-                Some(a) => compare_value(a, &id, arec, ta),
+                Some(a) => compare_value(&file, a, &id, arec, ta),
                 None => ta.mismatches.push(format!("{}: attribute missing in h5kit", id)),
             }
         }
@@ -658,10 +716,11 @@ const KNOWN: &[&str] = &[
 
 fn report(what: &str, t: &Tally) -> usize {
     eprintln!(
-        "h5py agreement ({}): {} byte-identical, {} variable-length identical, {} unreadable by h5py, {} not comparable, {} mismatches",
+        "h5py agreement ({}): {} byte-identical, {} variable-length identical, {} references identical, {} unreadable by h5py, {} not comparable, {} mismatches",
         what,
         t.compared,
         t.vlen_compared,
+        t.refs_compared,
         t.skipped_h5py_error,
         t.not_comparable.len(),
         t.mismatches.len()
@@ -694,6 +753,7 @@ fn every_dataset_and_attribute_matches_h5py() {
     assert!(t.compared > 3000, "only {} datasets compared", t.compared);
     assert!(t.vlen_compared > 50, "only {} variable-length datasets compared", t.vlen_compared);
     assert!(ta.compared > 300, "only {} attributes compared", ta.compared);
+    assert!(t.refs_compared >= 8 && ta.refs_compared >= 8, "references: {} / {}", t.refs_compared, ta.refs_compared);
     assert_eq!((bad, bad_attrs), (0, 0), "datasets / attributes that differ from h5py");
 }
 
