@@ -22,7 +22,9 @@
 //! - `H5KIT_GOLDEN_FILTER=substr`: only files whose key contains `substr`.
 //! - `H5KIT_GOLDEN_VERBOSE=1`: print the diff of every mismatch, listed or not.
 //!
-//! See the summary with `cargo test -p h5kit-cli --test golden -- --nocapture`.
+//! The one-line summaries (`golden H: N of M files match ...`) and the newly matching files are
+//! written to stderr directly, so they show in every `cargo test` log; `-- --nocapture` adds the
+//! skipped files and (with `H5KIT_GOLDEN_VERBOSE=1`) the diffs of unlisted mismatches.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
@@ -351,15 +353,29 @@ fn golden_mode(mode_name: &str) {
         }
     }
     let source = if live { "live tools" } else { "goldens" };
-    println!("{}: {matched} of {compared} files match ({source}; {} skipped)", mode.name, skipped.len());
+    // The summary goes straight to the process's stderr (not through the test harness's output
+    // capture), so it shows in every `cargo test` log, CI included.
+    let mut summary = format!(
+        "golden {}: {matched} of {compared} files match ({source}; {} skipped, {} listed)\n",
+        mode.name,
+        skipped.len(),
+        listed.len()
+    );
+    if !newly.is_empty() {
+        summary.push_str(&format!(
+            "golden {}: newly matching (add to tests/golden/expected_pass/{}.txt, or rerun with H5KIT_GOLDEN_BLESS=1):\n",
+            mode.name, mode.name
+        ));
+        for k in &newly {
+            summary.push_str(&format!("  {k}\n"));
+        }
+    }
+    {
+        use std::io::Write;
+        let _ = std::io::stderr().lock().write_all(summary.as_bytes());
+    }
     for s in &skipped {
         println!("  skipped {s}");
-    }
-    if !newly.is_empty() {
-        println!("{}: newly matching (add to tests/golden/expected_pass/{}.txt):", mode.name, mode.name);
-        for k in &newly {
-            println!("  {k}");
-        }
     }
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("golden_{}_newly_matching.txt", mode.name));
     let _ = std::fs::write(&tmp, newly.iter().map(|k| format!("{k}\n")).collect::<String>());
