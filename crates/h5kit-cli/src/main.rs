@@ -23,6 +23,7 @@ fn parse_dump(args: &[String]) -> Result<(dump::Options, Vec<String>), String> {
         match arg.as_str() {
             "--header" => opts.header_only = true,
             "--noindex" => opts.no_index = true,
+            "--escape" => opts.escape = true,
             "--properties" => opts.properties = true,
             "--contents" => opts.contents = true,
             "--onlyattr" => opts.attrs_only = true,
@@ -62,7 +63,8 @@ fn parse_dump(args: &[String]) -> Result<(dump::Options, Vec<String>), String> {
                         'n' => opts.contents = true,
                         'A' => opts.attrs_only = true,
                         'y' => opts.no_index = true,
-                        'r' | 'e' | 'B' | 'R' => {}
+                        'e' => opts.escape = true,
+                        'r' | 'B' | 'R' => {}
                         other => return Err(format!("unknown option -{}", other)),
                     }
                 }

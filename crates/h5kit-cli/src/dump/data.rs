@@ -22,6 +22,8 @@ struct Fmt<'a> {
     indent: usize,
     /// h5dump's `is_next_arry_elmt`.
     next_array_elmt: bool,
+    /// `-e`: escape quotes, backslashes and control characters.
+    escape: bool,
     failed: bool,
 }
 
@@ -31,7 +33,19 @@ fn indent_str(level: usize) -> String {
 
 /// h5dump's character rendering without `-e`: `\n` and `\r` are followed by 11 spaces,
 /// non-printable bytes become `\ooo` of the sign-extended C `char`.
-fn push_char(out: &mut String, b: u8) {
+fn push_char(out: &mut String, b: u8, escape: bool) {
+    if escape {
+        match b {
+            b'"' => return out.push_str("\\\""),
+            b'\\' => return out.push_str("\\\\"),
+            0x08 => return out.push_str("\\b"),
+            0x0c => return out.push_str("\\f"),
+            b'\n' => return out.push_str("\\n"),
+            b'\r' => return out.push_str("\\r"),
+            b'\t' => return out.push_str("\\t"),
+            _ => {}
+        }
+    }
     match b {
         b'\n' => out.push_str("\n           "),
         b'\r' => out.push_str("\r           "),
@@ -45,6 +59,11 @@ fn push_char(out: &mut String, b: u8) {
 }
 
 fn string_text(bytes: &[u8], nullterm: bool) -> String {
+    string_text_e(bytes, nullterm, false)
+}
+
+/// [`string_text`] with h5dump's `-e` escaping.
+fn string_text_e(bytes: &[u8], nullterm: bool, escape: bool) -> String {
     let mut out = String::new();
     let mut opened = false;
     let mut n = 0;
@@ -56,7 +75,7 @@ fn string_text(bytes: &[u8], nullterm: bool) -> String {
             out.push('"');
             opened = true;
         }
-        push_char(&mut out, b);
+        push_char(&mut out, b, escape);
         n += 1;
     }
     if opened {
@@ -144,13 +163,13 @@ impl<'a> Fmt<'a> {
             },
             TypeClass::String { padding, .. } => {
                 let nullterm = matches!(padding, h5kit::StringPadding::NullTerminate);
-                string_text(bytes, nullterm)
+                string_text_e(bytes, nullterm, self.escape)
             }
             TypeClass::VarLenString { .. } => match self.vlen_data(bytes) {
                 Some((len, data)) => {
                     let n = (len as usize).min(data.len());
                     let s = data.get(..n).unwrap_or(&[]);
-                    string_text(s, true)
+                    string_text_e(s, true, self.escape)
                 }
                 None => "NULL".to_string(),
             },
@@ -323,7 +342,7 @@ fn print_references(
 /// Text of one value (fill values), formatted like a data element at indentation `indent`.
 pub fn value_text(file: &File, dt: &Datatype, bytes: &[u8], indent: usize) -> String {
     let refs = RefPaths::new();
-    let mut fmt = Fmt { file, refs: &refs, indent, next_array_elmt: false, failed: false };
+    let mut fmt = Fmt { file, refs: &refs, indent, next_array_elmt: false, escape: false, failed: false };
     fmt.element(dt, bytes)
 }
 
@@ -382,7 +401,7 @@ pub fn print_data(
     raw: &[u8],
     width: Option<usize>,
 ) -> bool {
-    print_data_opts(p, file, refs, dt, space, raw, DataOptions { width, no_index: false })
+    print_data_opts(p, file, refs, dt, space, raw, DataOptions { width, ..DataOptions::default() })
 }
 
 /// `-w` and `-y` settings for data blocks.
@@ -391,6 +410,8 @@ pub struct DataOptions {
     pub width: Option<usize>,
     /// `-y`: no `(i,j): ` prefixes (lines then start one level deeper).
     pub no_index: bool,
+    /// `-e`: escape non-printing characters, quotes and backslashes in strings.
+    pub escape: bool,
 }
 
 /// [`print_data`] with `-y` support.
@@ -425,7 +446,7 @@ pub fn print_data_opts(
     // The element level is one deeper than DATA; h5dump prints the prefix one level less but
     // counts the full indentation (one level too many) in its column.
     let level = p.indent + 1;
-    let mut fmt = Fmt { file, refs, indent: level, next_array_elmt: false, failed: false };
+    let mut fmt = Fmt { file, refs, indent: level, next_array_elmt: false, escape: dopts.escape, failed: false };
     let mut line = String::new();
     let mut cur_column = 0usize;
     let mut cur_elmt = 0u64;
@@ -506,5 +527,7 @@ mod tests {
         assert_eq!(string_text(b"", true), "\"\"");
         assert_eq!(string_text(&[b'1', 0xc3], true), "\"1\\37777777703\"");
         assert_eq!(count_cols("\"1\\37777777703\""), 15);
+        // h5dump -e.
+        assert_eq!(string_text_e(b"a\"b\n", true, true), "\"a\\\"b\\n\"");
     }
 }

@@ -44,6 +44,8 @@ pub struct Options {
     pub width: Option<usize>,
     /// `-y`: no array indices in data.
     pub no_index: bool,
+    /// `-e`: escape non-printing characters in strings.
+    pub escape: bool,
 }
 
 impl Options {
@@ -259,7 +261,7 @@ impl<'o> Dumper<'o> {
     }
 
     fn data_opts(&self) -> data::DataOptions {
-        data::DataOptions { width: self.opts.width, no_index: self.opts.no_index }
+        data::DataOptions { width: self.opts.width, no_index: self.opts.no_index, escape: self.opts.escape }
     }
 
     fn error(&mut self, msg: &str) {
