@@ -123,6 +123,7 @@ async function select(li, path, kind) {
       );
     }
     const attrs = await file.attrs(path);
+    if (!attrs.length) $('attrs').append(el('tr', {}, el('td', { textContent: 'none' })));
     if (attrs.length) $('attrs').append(el('tr', {}, el('th', { textContent: 'name' }), el('th', { textContent: 'type' }), el('th', { textContent: 'value' })));
     for (const a of attrs) $('attrs').append(el('tr', {}, el('td', { textContent: a.name }), el('td', { textContent: `${a.dtype} [${a.shape.join('×')}]` }), el('td', { textContent: fmtValue(a.value) })));
     if (info.kind === 'dataset') await showValues(path, info);

@@ -86,6 +86,25 @@ try {
   const statusText = await page.$eval('#status', (s) => s.textContent);
   check(/read .* of .* in \d+ requests/.test(statusText), `status "${statusText}"`);
 
+  // Drag-and-drop a second file: hdf_v14_test1.hdf5 (h5dump: dset1 H5T_STD_I32BE {10, 20},
+  // row 1 = 1, 2, 3, ...), shown as a table and an image.
+  const bytes = [...fs.readFileSync(path.join(interop, 'jhdf/hdf_v14_test1.hdf5'))];
+  await page.evaluate((b) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(b)], 'hdf_v14_test1.hdf5'));
+    document.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true }));
+    document.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true }));
+  }, bytes);
+  await page.waitForSelector('li[data-path="/dset1"]');
+  await page.click('li[data-path="/dset1"] > span');
+  await page.waitForFunction(() => document.querySelectorAll('#values tr').length === 11);
+  const dset1 = await page.$$eval('#values tr:nth-child(3) td', (tds) => tds.slice(0, 4).map((td) => td.textContent));
+  check(JSON.stringify(dset1) === JSON.stringify(['1', '2', '3', '4']), `dropped file: dset1 row 1 ${dset1}`);
+  const img2 = await page.$eval('#plot', (c) => [c.width, c.height]);
+  check(img2[0] === 20 && img2[1] === 10, `dset1 image ${img2}`);
+  const info = await page.$$eval('#info tr', (trs) => trs.map((tr) => tr.innerText.replace(/\s+/g, ' ').trim()));
+  check(info.includes('datatype >i4'), `dset1 datatype (${info.join(' | ')})`);
+
   await page.screenshot({ path: path.join(webDir, 'screenshot.png') });
   check(errors.length === 0, `no page errors ${errors.join('; ')}`);
 } finally {
