@@ -58,6 +58,15 @@ impl Dataspace {
         } else {
             None
         };
+        if let Some(m) = &max_dims {
+            // libhdf5 refuses a dataspace whose current size exceeds its maximum.
+            if let Some(i) = (0..rank).find(|&i| m[i] != UNLIMITED && dims[i] > m[i]) {
+                return Err(Error::format(
+                    at,
+                    format!("dataspace dimension {} has size {} above its maximum {}", i, dims[i], m[i]),
+                ));
+            }
+        }
         if version == 1 && flags & 0x02 != 0 {
             // Permutation indices: never implemented by libhdf5; skipped.
             for _ in 0..rank {
