@@ -76,6 +76,35 @@ await test('openSync (fs.readSync reader)', async () => {
   fs.closeSync(fd);
 });
 
+await test('openUrl (HTTP range requests)', async () => {
+  const http = await import('node:http');
+  const data = fs.readFileSync(testFile);
+  const ranges = [];
+  const server = http.createServer((req, res) => {
+    const m = /bytes=(\d+)-(\d+)/.exec(req.headers.range || '');
+    if (req.method === 'HEAD') {
+      res.writeHead(200, { 'content-length': data.length, 'accept-ranges': 'bytes' }).end();
+    } else if (m) {
+      const a = Number(m[1]);
+      const b = Math.min(Number(m[2]), data.length - 1);
+      ranges.push([a, b]);
+      res.writeHead(206, { 'content-range': `bytes ${a}-${b}/${data.length}`, 'content-length': b - a + 1 });
+      res.end(data.subarray(a, b + 1));
+    } else {
+      res.writeHead(200, { 'content-length': data.length }).end(data);
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const f = await h5.openUrl(`http://127.0.0.1:${server.address().port}/test_file.hdf5`, { blockSize: 2048 });
+    await checkTestFile(f);
+    assert.ok(ranges.length > 1 && ranges.every(([a]) => a % 2048 === 0), JSON.stringify(ranges));
+    f.close();
+  } finally {
+    server.close();
+  }
+});
+
 await test('big-endian and string datasets', async () => {
   // h5dump hdf_v14_test1.hdf5: dset2 H5T_IEEE_F64BE (0,0..2) = 0, 0.0001, 0.0002
   const f = await h5.openBytes(fs.readFileSync(path.join(interop, 'jhdf/hdf_v14_test1.hdf5')));
