@@ -767,6 +767,18 @@ pub(crate) fn current_extent(ds: &Dataset) -> Option<Vec<u64>> {
     if !matches!(ds.layout().layout, Layout::Virtual { .. }) {
         return None;
     }
+    // Opening a source opens its extent too: bound the chain (a dataset mapping itself).
+    let depth = NESTING.with(|n| n.get());
+    if depth >= MAX_NESTING {
+        return None;
+    }
+    NESTING.with(|n| n.set(depth + 1));
+    let r = current_extent_inner(ds);
+    NESTING.with(|n| n.set(depth));
+    r
+}
+
+fn current_extent_inner(ds: &Dataset) -> Option<Vec<u64>> {
     let maps = ds.virtual_mappings().ok()?;
     let stored = ds.shape().to_vec();
     let unlimited: Vec<usize> = maps.iter().filter_map(|m| unlimited_dim(&m.virtual_selection)).collect();

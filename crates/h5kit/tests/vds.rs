@@ -187,3 +187,14 @@ fn sources_of_other_numeric_types_are_converted() {
         assert_eq!(v, vec![1, -2, i32::MAX, i32::MIN, -300, 5, 32767], "{}", ver);
     }
 }
+
+#[test]
+fn self_mapping_datasets_end_in_an_error() {
+    // libhdf5 recurses until it crashes on these; h5kit stops at a nesting limit.
+    let f = File::open(path("hostile/self_reference.bad")).unwrap();
+    for name in ["v", "w"] {
+        let d = dataset(&f, name);
+        let e = d.read_raw().unwrap_err();
+        assert!(e.to_string().contains("nested"), "{}: {}", name, e);
+    }
+}

@@ -153,9 +153,22 @@ def gen_convert(ver):
         ], dtype=h5t.STD_I32BE, fill=None)
 
 
+def gen_hostile():
+    """Virtual datasets that map themselves (libhdf5 2.0 crashes reading them: recursion).
+    Kept out of the fixture scans (`hostile/`, `.bad`): h5py/h5dump must not open them."""
+    path = os.path.join(HERE, "hostile", "self_reference.bad")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with h5py.File(path, "w", libver="latest") as f:
+        # unlimited: opening the source (itself) asks for its extent again
+        vds(f, "v", (4,), [(".", "/v", space((4,), hs((0,), (U,), (1,), (1,)), maxshape=(U,)),
+                            hs((0,), (U,), (2,), (1,)))], maxshape=(U,))
+        vds(f, "w", (4,), [(".", "/w", space((4,)), lambda s: s.select_all())])
+
+
 if __name__ == "__main__":
     for ver in ("earliest", "latest"):
         gen(ver)
         gen_shared(ver)
         gen_grown(ver)
         gen_convert(ver)
+    gen_hostile()
