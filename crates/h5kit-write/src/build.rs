@@ -1664,7 +1664,11 @@ impl<'a> Plan<'a> {
             }
             Kind::Dataset(d) => {
                 let mut b = Buf::new();
-                enc::encode_dataspace(&mut b, d.shape.as_deref(), Some(d.maxshape.as_deref().or(d.shape.as_deref()).unwrap_or(&[])), latest);
+                if d.null {
+                    enc::encode_null_dataspace(&mut b);
+                } else {
+                    enc::encode_dataspace(&mut b, d.shape.as_deref(), Some(d.maxshape.as_deref().or(d.shape.as_deref()).unwrap_or(&[])), latest);
+                }
                 m.push((0x01, 0, b.v));
                 match d.committed {
                     Some(t) => m.push((0x03, 3, self.shared_datatype(t))),
@@ -1729,7 +1733,11 @@ impl<'a> Plan<'a> {
             }
         };
         let mut ds = Buf::new();
-        enc::encode_dataspace(&mut ds, a.shape.as_deref(), a.shape.as_deref(), latest);
+        if a.null {
+            enc::encode_null_dataspace(&mut ds);
+        } else {
+            enc::encode_dataspace(&mut ds, a.shape.as_deref(), a.shape.as_deref(), latest);
+        }
         let data = self.raw_values((id, Some(i)), &a.vals)?;
         let mut b = Buf::new();
         enc::encode_attribute(&mut b, &a.name, &dt, &ds.v, &data, latest, a.committed.is_some())?;
@@ -1824,7 +1832,7 @@ impl<'a> Plan<'a> {
     }
 
     fn raw_len(&self, d: &crate::Ds) -> Result<usize> {
-        let n = crate::element_count(d.shape.as_deref())?;
+        let n = if d.null { 0 } else { crate::element_count(d.shape.as_deref())? };
         n.checked_mul(d.dt.size as usize).ok_or_else(|| Error::usage("dataset too large"))
     }
 

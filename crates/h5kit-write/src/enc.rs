@@ -373,6 +373,15 @@ fn compound_offset_len(size: u32) -> usize {
 }
 
 /// Dataspace message (spec IV.A.2.b). `dims == None` is scalar. Version 1 (earliest) or 2.
+/// A null dataspace (`H5S_NULL`): version 2 (version 1 cannot express it; libhdf5 writes
+/// version 2 in earliest-format files too), rank 0, no flags, type 2.
+pub fn encode_null_dataspace(b: &mut Buf) {
+    b.u8(2);
+    b.u8(0);
+    b.u8(0);
+    b.u8(2);
+}
+
 pub fn encode_dataspace(b: &mut Buf, dims: Option<&[u64]>, max: Option<&[u64]>, latest: bool) {
     let rank = dims.map(|d| d.len()).unwrap_or(0) as u8;
     let has_max = dims.is_some() && max.is_some();

@@ -248,6 +248,8 @@ pub(crate) struct Attr {
     pub committed: Option<usize>,
     pub shape: Option<Vec<u64>>,
     pub vals: Values,
+    /// Null dataspace (`H5S_NULL`): no elements, `shape` unused.
+    pub null: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -279,6 +281,8 @@ pub(crate) struct Ds {
     pub written: bool,
     /// Object id of the committed datatype used, if any.
     pub committed: Option<usize>,
+    /// Null dataspace (`H5S_NULL`): no elements, no storage.
+    pub null: bool,
 }
 
 impl Ds {
@@ -558,6 +562,35 @@ impl FileWriter {
         Ok(())
     }
 
+    /// Creates a dataset with a null dataspace (`H5S_NULL`: no elements, never written). Of
+    /// `spec`, only the datatype, `committed_type` and `fill_value` are used; the layout is
+    /// contiguous without storage.
+    pub fn create_null_dataset(&mut self, path: &str, mut spec: DatasetSpec) -> Result<()> {
+        let committed = match spec.committed_type.take() {
+            Some(p) => {
+                let (id, dt) = self.committed(&p)?;
+                spec.datatype = dt;
+                Some(id)
+            }
+            None => None,
+        };
+        let spec = DatasetSpec {
+            datatype: spec.datatype,
+            fill_value: spec.fill_value,
+            layout: Some(LayoutKind::Contiguous),
+            ..DatasetSpec::scalar(dtype::int(1, false))
+        };
+        let mut ds = make_dataset(spec)?;
+        ds.committed = committed;
+        ds.null = true;
+        ds.vals = Values::Fixed(Vec::new());
+        let (parent, name) = self.parent_for_new(path)?;
+        self.objs.push(Obj { kind: Kind::Dataset(Box::new(ds)), attrs: Vec::new() });
+        let id = self.objs.len() - 1;
+        self.add_link(parent, &name, Some(Link::Hard(id)))?;
+        Ok(())
+    }
+
     fn dataset_mut(&mut self, path: &str) -> Result<&mut Ds> {
         let id = self.resolve(path)?;
         match self.objs.get_mut(id).map(|o| &mut o.kind) {
@@ -786,7 +819,7 @@ impl FileWriter {
     ) -> Result<()> {
         let n = element_count(shape)?;
         let vals = Values::from_raw(&datatype, n, data).map_err(|e| e.in_object(object_path))?;
-        let attr = Attr { name: name.to_string(), dt: datatype, committed: None, shape: shape.map(|s| s.to_vec()), vals };
+        let attr = Attr { name: name.to_string(), dt: datatype, committed: None, shape: shape.map(|s| s.to_vec()), vals, null: false };
         self.put_attr(object_path, attr)
     }
 
@@ -802,14 +835,28 @@ impl FileWriter {
         let (id, dt) = self.committed(type_path)?;
         let n = element_count(shape)?;
         let vals = Values::from_raw(&dt, n, data).map_err(|e| e.in_object(object_path))?;
-        let attr = Attr { name: name.to_string(), dt, committed: Some(id), shape: shape.map(|s| s.to_vec()), vals };
+        let attr = Attr { name: name.to_string(), dt, committed: Some(id), shape: shape.map(|s| s.to_vec()), vals, null: false };
+        self.put_attr(object_path, attr)
+    }
+
+    /// Creates or replaces an attribute with a null dataspace (`H5S_NULL`: no elements), of
+    /// `datatype` or of the committed datatype at `committed_type`.
+    pub fn set_null_attribute(&mut self, object_path: &str, name: &str, datatype: Datatype, committed_type: Option<&str>) -> Result<()> {
+        let (committed, dt) = match committed_type {
+            Some(p) => {
+                let (id, dt) = self.committed(p)?;
+                (Some(id), dt)
+            }
+            None => (None, datatype),
+        };
+        let attr = Attr { name: name.to_string(), dt, committed, shape: None, vals: Values::Fixed(Vec::new()), null: true };
         self.put_attr(object_path, attr)
     }
 
     /// Creates or replaces a scalar variable-length UTF-8 string attribute (h5py's `str`).
     pub fn set_string_attribute(&mut self, object_path: &str, name: &str, value: &str) -> Result<()> {
         let vals = Values::Vlen(vec![Some(value.as_bytes().to_vec())]);
-        self.put_attr(object_path, Attr { name: name.to_string(), dt: dtype::vlen_string(), committed: None, shape: None, vals })
+        self.put_attr(object_path, Attr { name: name.to_string(), dt: dtype::vlen_string(), committed: None, shape: None, vals, null: false })
     }
 
     /// Creates or replaces an object reference attribute.
@@ -818,7 +865,7 @@ impl FileWriter {
             return Err(Error::usage("shape mismatch: reference count differs from the attribute's element count"));
         }
         let vals = Values::Refs(targets.iter().map(|t| t.map(|s| s.to_string())).collect());
-        let attr = Attr { name: name.to_string(), dt: dtype::object_reference(), committed: None, shape: shape.map(|s| s.to_vec()), vals };
+        let attr = Attr { name: name.to_string(), dt: dtype::object_reference(), committed: None, shape: shape.map(|s| s.to_vec()), vals, null: false };
         self.put_attr(object_path, attr)
     }
 
@@ -983,5 +1030,6 @@ fn make_dataset(spec: DatasetSpec) -> Result<Ds> {
         vals,
         written: false,
         committed: None,
+        null: false,
     })
 }

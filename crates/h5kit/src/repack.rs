@@ -127,6 +127,11 @@ struct Copier<'a> {
     /// Every object's first path in a depth-first walk in name order (reference targets).
     paths: HashMap<u64, String>,
     report: RepackReport,
+    /// Groups created in the writer (by `create_group` or as intermediate groups of a
+    /// datatype committed ahead of its turn).
+    dst_groups: HashSet<String>,
+    /// Groups the writer created implicitly, not yet visited by `copy_group`.
+    premade: HashSet<String>,
 }
 
 impl<'a> Copier<'a> {
@@ -146,16 +151,54 @@ impl<'a> Copier<'a> {
             .collect()
     }
 
+    /// The writer path of the committed datatype at `address`, committing it first (with
+    /// its attributes) when it has not been copied yet. `None`: the type is not reachable
+    /// through links (it is then written inline).
+    fn committed_path(&mut self, address: Option<u64>) -> Result<Option<String>> {
+        let Some(address) = address else { return Ok(None) };
+        if let Some(p) = self.created.get(&address) {
+            return Ok(Some(p.clone()));
+        }
+        let Some(path) = self.paths.get(&address).cloned() else {
+            self.report.warnings.push(format!("committed datatype at address {} has no link; used inline", address));
+            return Ok(None);
+        };
+        let Object::Datatype(t) = self.src.object_at(address, &path)? else {
+            return Ok(None);
+        };
+        // Intermediate groups the writer creates now: `copy_group` must not create them again.
+        let mut prefix = String::new();
+        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        for part in parts.iter().take(parts.len().saturating_sub(1)) {
+            prefix = child_path(if prefix.is_empty() { "/" } else { &prefix }, part);
+            if self.dst_groups.insert(prefix.clone()) {
+                self.premade.insert(prefix.clone());
+            }
+        }
+        self.created.insert(address, path.clone());
+        self.report.objects += 1;
+        self.dst.commit_datatype(&path, t.datatype().clone())?;
+        self.copy_attributes(&path, t.attributes()?)?;
+        Ok(Some(path))
+    }
+
     fn copy_attributes(&mut self, path: &str, attrs: Vec<Attribute>) -> Result<()> {
-        for a in attrs {
+        for mut a in attrs {
+            let committed = self.committed_path(a.committed_datatype)?;
             let shape: Option<Vec<u64>> = match a.dataspace.kind {
                 DataspaceKind::Scalar => None,
                 DataspaceKind::Simple => Some(a.dataspace.dims.clone()),
                 DataspaceKind::Null => {
-                    self.report.warnings.push(format!("{}: attribute {:?} has a null dataspace; not copied", path, a.name));
+                    self.dst.set_null_attribute(path, &a.name, a.datatype.clone(), committed.as_deref())?;
                     continue;
                 }
             };
+            // libhdf5 ignores bytes past the elements (some writers pad attribute data).
+            let n = shape.as_deref().unwrap_or(&[]).iter().fold(1u64, |x, &d| x.saturating_mul(d));
+            let want = n.saturating_mul(a.datatype.size as u64);
+            if (a.data.len() as u64) > want {
+                a.data.truncate(usize::try_from(want).unwrap_or(usize::MAX));
+            }
             if is_object_reference(&a.datatype) {
                 let targets = self.reference_paths(&a.data);
                 let refs: Vec<Option<&str>> = targets.iter().map(|t| t.as_deref()).collect();
@@ -163,7 +206,10 @@ impl<'a> Copier<'a> {
                 continue;
             }
             let data = to_writer(self.src, &a.datatype, &a.data, || a.read_vlen())?;
-            self.dst.set_attribute(path, &a.name, a.datatype.clone(), shape.as_deref(), &data)?;
+            match committed {
+                Some(t) => self.dst.set_attribute_committed(path, &a.name, &t, shape.as_deref(), &data)?,
+                None => self.dst.set_attribute(path, &a.name, a.datatype.clone(), shape.as_deref(), &data)?,
+            }
         }
         Ok(())
     }
@@ -173,10 +219,9 @@ impl<'a> Copier<'a> {
         let mut spec = match space.kind {
             DataspaceKind::Scalar => DatasetSpec::scalar(d.datatype().clone()),
             DataspaceKind::Simple => DatasetSpec::new(d.datatype().clone(), &space.dims),
-            DataspaceKind::Null => {
-                return Err(Error::new(ErrorKind::Unsupported, "null dataspace datasets are not written yet"));
-            }
+            DataspaceKind::Null => DatasetSpec::scalar(d.datatype().clone()),
         };
+        spec.committed_type = self.committed_path(d.committed_datatype())?;
         if let Some(m) = &space.max_dims {
             if m != &space.dims {
                 spec.maxshape = Some(m.clone());
@@ -236,6 +281,10 @@ impl<'a> Copier<'a> {
 
     fn copy_dataset(&mut self, path: &str, d: &Dataset) -> Result<()> {
         let spec = self.dataset_spec(d)?;
+        if d.dataspace().kind == DataspaceKind::Null {
+            self.dst.create_null_dataset(path, spec)?;
+            return self.copy_attributes(path, d.attributes()?);
+        }
         self.dst.create_dataset(path, spec)?;
         let dt = d.datatype();
         if is_object_reference(dt) {
@@ -285,6 +334,9 @@ impl<'a> Copier<'a> {
                 LinkTarget::Hard { address } => {
                     if let Some(first) = self.created.get(address) {
                         let first = first.clone();
+                        if first == p {
+                            continue; // committed ahead of its turn
+                        }
                         self.dst.create_hard_link(&p, &first)?;
                         continue;
                     }
@@ -292,7 +344,10 @@ impl<'a> Copier<'a> {
                     self.report.objects += 1;
                     match self.src.object_at(*address, &p)? {
                         Object::Group(child) => {
-                            self.dst.create_group(&p)?;
+                            if !self.premade.remove(&p) {
+                                self.dst.create_group(&p)?;
+                                self.dst_groups.insert(p.clone());
+                            }
                             self.copy_attributes(&p, child.attributes()?)?;
                             self.copy_group(&child)?;
                         }
@@ -305,8 +360,9 @@ impl<'a> Copier<'a> {
                                 }
                             }
                         }
-                        Object::Datatype(_) => {
-                            self.report.warnings.push(format!("{}: committed datatype not copied (used inline)", p));
+                        Object::Datatype(t) => {
+                            self.dst.commit_datatype(&p, t.datatype().clone())?;
+                            self.copy_attributes(&p, t.attributes()?)?;
                         }
                     }
                 }
@@ -324,7 +380,7 @@ impl<'a> Copier<'a> {
 /// Copies every object, attribute and link of `src` into `dst`.
 pub fn copy_file(src: &File, dst: &mut FileWriter, opts: &RepackOptions) -> Result<RepackReport> {
     let root = src.root()?;
-    let mut c = Copier { src, dst, opts, created: HashMap::new(), paths: HashMap::new(), report: RepackReport::default() };
+    let mut c = Copier { src, dst, opts, created: HashMap::new(), paths: HashMap::new(), report: RepackReport::default(), dst_groups: HashSet::new(), premade: HashSet::new() };
     c.created.insert(root.address(), "/".to_string());
     c.paths.insert(root.address(), "/".to_string());
     let mut seen = HashSet::new();
