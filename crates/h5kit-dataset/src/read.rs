@@ -9,7 +9,7 @@ use h5kit_object_header::{
     ChunkIndex, Dataspace, DataspaceKind, ExternalFiles, FillValue, FilterPipeline, Layout, LayoutMessage, UNLIMITED,
 };
 
-use crate::filter::decode_pipeline;
+use crate::filter::decode_pipeline_sized;
 
 /// One allocated chunk: its first element's coordinates, address, stored size, filter mask.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +185,133 @@ fn fill_pattern(fill: Option<&FillValue>, element_size: usize) -> Vec<u8> {
     }
 }
 
+/// `n` bytes of the repeated fill `pattern` (zeros come from a zeroed allocation).
+fn filled(pattern: &[u8], n: usize) -> Vec<u8> {
+    if pattern.is_empty() || n == 0 {
+        return Vec::new();
+    }
+    if pattern.iter().all(|&b| b == 0) {
+        return vec![0u8; n];
+    }
+    let mut out = pattern.repeat(n / pattern.len());
+    out.extend_from_slice(pattern.get(..n - out.len()).unwrap_or(&[]));
+    out
+}
+
+/// One chunk's bytes after the filter pipeline (`apply`), borrowed from the file when no
+/// filter applies. At least `full` bytes long.
+fn chunk_data<'a>(
+    ctx: Context<'a>,
+    c: &ChunkLocation,
+    filters: &FilterPipeline,
+    apply: bool,
+    full: u64,
+    element_size: usize,
+) -> Result<std::borrow::Cow<'a, [u8]>> {
+    let stored = if apply { c.size } else { full };
+    let raw = ctx.read(c.address, stored, "chunk")?;
+    let data = if apply {
+        let expected = usize::try_from(full).unwrap_or(0);
+        std::borrow::Cow::Owned(decode_pipeline_sized(filters, c.filter_mask, raw.into_owned(), element_size, expected, ctx.limits, c.address)?)
+    } else {
+        raw
+    };
+    if (data.len() as u64) < full {
+        return Err(Error::format(c.address, format!("chunk decoded to {} bytes, expected {}", data.len(), full)));
+    }
+    Ok(data)
+}
+
+/// Worker threads for decoding `jobs` filtered chunks (1: decode on the calling thread).
+fn worker_count(jobs: usize) -> usize {
+    #[cfg(target_family = "wasm")]
+    {
+        let _ = jobs;
+        1
+    }
+    #[cfg(not(target_family = "wasm"))]
+    {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        cores.min(jobs).min(64)
+    }
+}
+
+/// Decodes every chunk of `chunks` with `decode` and hands each result to `place`, in order
+/// of completion. Decoding runs on up to [`worker_count`] threads (sequentially on wasm32);
+/// `place` always runs on the calling thread. At most two decoded chunks per worker wait to
+/// be placed. The first error stops the work and is returned.
+fn decode_chunks<'a, D, P>(chunks: &[ChunkLocation], parallel: bool, decode: D, mut place: P) -> Result<()>
+where
+    D: Fn(&ChunkLocation) -> Result<std::borrow::Cow<'a, [u8]>> + Sync,
+    P: FnMut(&ChunkLocation, &[u8]) -> Result<()>,
+{
+    let workers = if parallel { worker_count(chunks.len()) } else { 1 };
+    if workers <= 1 {
+        for c in chunks {
+            let data = decode(c)?;
+            place(c, &data)?;
+        }
+        return Ok(());
+    }
+    #[cfg(target_family = "wasm")]
+    {
+        unreachable_sequential(chunks, decode, place)
+    }
+    #[cfg(not(target_family = "wasm"))]
+    {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Result<std::borrow::Cow<'a, [u8]>>)>(2 * workers);
+            for _ in 0..workers {
+                let tx = tx.clone();
+                let (next, stop, decode) = (&next, &stop, &decode);
+                scope.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(c) = chunks.get(i) else { break };
+                        let r = decode(c);
+                        let failed = r.is_err();
+                        if tx.send((i, r)).is_err() || failed {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            let mut result = Ok(());
+            for (i, r) in rx.iter() {
+                let placed = r.and_then(|data| match chunks.get(i) {
+                    Some(c) => place(c, &data),
+                    None => Ok(()),
+                });
+                if let Err(e) = placed {
+                    stop.store(true, Ordering::Relaxed);
+                    result = Err(e);
+                    break;
+                }
+            }
+            // Dropping the receiver unblocks workers waiting to send; the scope joins them.
+            drop(rx);
+            result
+        })
+    }
+}
+
+#[cfg(target_family = "wasm")]
+fn unreachable_sequential<'a, D, P>(chunks: &[ChunkLocation], decode: D, mut place: P) -> Result<()>
+where
+    D: Fn(&ChunkLocation) -> Result<std::borrow::Cow<'a, [u8]>>,
+    P: FnMut(&ChunkLocation, &[u8]) -> Result<()>,
+{
+    for c in chunks {
+        let data = decode(c)?;
+        place(c, &data)?;
+    }
+    Ok(())
+}
+
 /// Copies the in-extent part of a decoded chunk at `offsets` into the row-major `out`.
 fn place_chunk(out: &mut [u8], dims: &[u64], chunk_dims: &[u64], offsets: &[u64], chunk: &[u8], elem: usize) -> Result<()> {
     let rank = dims.len();
@@ -235,10 +362,23 @@ pub fn read_all(
     let total = count.checked_mul(element_size as u64).ok_or_else(|| overflow("dataset size"))?;
     let n = ctx.limits.check_alloc(total, 0, "dataset")?;
     let pattern = fill_pattern(fill, element_size);
-    let mut out: Vec<u8> = if element_size == 0 { Vec::new() } else { pattern.iter().copied().cycle().take(n).collect() };
-    if n == 0 {
+    if n == 0 || element_size == 0 {
+        return Ok(Vec::new());
+    }
+    // Allocated contiguous storage in the file: one copy straight into the result.
+    if let (Layout::Contiguous { address: Some(a), size }, None) = (&layout.layout, external) {
+        if *size < total {
+            return Err(Error::format(*a, format!("contiguous storage of {} bytes, the dataset needs {}", size, total)));
+        }
+        let mut out = vec![0u8; n];
+        ctx.storage.read_at(a.checked_add(ctx.base_address).ok_or_else(|| overflow("address"))?, &mut out)
+            .map_err(|e| e.context("contiguous raw data"))?;
+        if dataspace.kind == DataspaceKind::Null {
+            out.clear();
+        }
         return Ok(out);
     }
+    let mut out = filled(&pattern, n);
     match &layout.layout {
         Layout::Compact { data } => {
             let src = data
@@ -260,17 +400,18 @@ pub fn read_all(
             let filtered = !filters.filters.is_empty();
             let full = chunk_bytes(chunk_dims, element_size)?;
             let no_edge_filter = flags & 1 != 0;
-            for c in chunk_locations(ctx, layout, dataspace, element_size, filtered)? {
-                let edge = c.offsets.iter().zip(chunk_dims).zip(&dataspace.dims).any(|((o, cd), d)| o.saturating_add(*cd) > *d);
-                let apply = filtered && !(no_edge_filter && edge);
-                let stored = if apply { c.size } else { full };
-                let raw = ctx.read(c.address, stored, "chunk")?.into_owned();
-                let data = if apply { decode_pipeline(filters, c.filter_mask, raw, element_size, ctx.limits, c.address)? } else { raw };
-                if (data.len() as u64) < full {
-                    return Err(Error::format(c.address, format!("chunk decoded to {} bytes, expected {}", data.len(), full)));
-                }
-                place_chunk(&mut out, &dataspace.dims, chunk_dims, &c.offsets, &data, element_size).map_err(|e| e.at(c.address))?;
-            }
+            let chunks = chunk_locations(ctx, layout, dataspace, element_size, filtered)?;
+            let dims = &dataspace.dims;
+            let apply = |c: &ChunkLocation| {
+                let edge = c.offsets.iter().zip(chunk_dims).zip(dims).any(|((o, cd), d)| o.saturating_add(*cd) > *d);
+                filtered && !(no_edge_filter && edge)
+            };
+            decode_chunks(
+                &chunks,
+                filtered,
+                |c| chunk_data(ctx, c, filters, apply(c), full, element_size),
+                |c, data| place_chunk(&mut out, dims, chunk_dims, &c.offsets, data, element_size).map_err(|e| e.at(c.address)),
+            )?;
         }
         Layout::Virtual { heap_address, .. } => {
             return Err(Error::unsupported(heap_address.unwrap_or(0), "virtual dataset storage"));
@@ -356,7 +497,7 @@ pub fn read_block(
     let total = n_elems.checked_mul(element_size as u64).ok_or_else(|| overflow("selection size"))?;
     let n = ctx.limits.check_alloc(total, 0, "selection")?;
     let pattern = fill_pattern(fill, element_size);
-    let mut out: Vec<u8> = if element_size == 0 { Vec::new() } else { pattern.iter().copied().cycle().take(n).collect() };
+    let mut out: Vec<u8> = filled(&pattern, n);
     if n == 0 || rank == 0 {
         return if rank == 0 { read_all(ctx, layout, dataspace, element_size, filters, fill, external) } else { Ok(out) };
     }
@@ -366,24 +507,31 @@ pub fn read_block(
             let filtered = !filters.filters.is_empty();
             let full = chunk_bytes(chunk_dims, element_size)?;
             let no_edge_filter = flags & 1 != 0;
+            let mut wanted = Vec::new();
             for c in chunk_locations(ctx, layout, dataspace, element_size, filtered)? {
                 if c.offsets.len() != rank || chunk_dims.len() != rank {
                     return Err(Error::format(c.address, "chunk rank differs from the dataspace rank"));
                 }
-                let lo_c: Vec<u64> = (0..rank).map(|r| c.offsets[r].max(start[r])).collect();
-                let hi_c: Vec<u64> =
-                    (0..rank).map(|r| c.offsets[r].saturating_add(chunk_dims[r]).min(hi[r])).collect();
-                if (0..rank).any(|r| hi_c[r] <= lo_c[r]) {
-                    continue;
+                let meets = (0..rank).all(|r| c.offsets[r].max(start[r]) < c.offsets[r].saturating_add(chunk_dims[r]).min(hi[r]));
+                if meets {
+                    wanted.push(c);
                 }
-                let edge = c.offsets.iter().zip(chunk_dims).zip(dims).any(|((o, cd), d)| o.saturating_add(*cd) > *d);
-                let apply = filtered && !(no_edge_filter && edge);
-                let stored = if apply { c.size } else { full };
-                let raw = ctx.read(c.address, stored, "chunk")?.into_owned();
-                let data = if apply { decode_pipeline(filters, c.filter_mask, raw, element_size, ctx.limits, c.address)? } else { raw };
-                copy_box(&data, chunk_dims, &c.offsets, &mut out, count, start, &lo_c, &hi_c, element_size)
-                    .map_err(|e| e.at(c.address))?;
             }
+            let apply = |c: &ChunkLocation| {
+                let edge = c.offsets.iter().zip(chunk_dims).zip(dims).any(|((o, cd), d)| o.saturating_add(*cd) > *d);
+                filtered && !(no_edge_filter && edge)
+            };
+            decode_chunks(
+                &wanted,
+                filtered,
+                |c| chunk_data(ctx, c, filters, apply(c), full, element_size),
+                |c, data| {
+                    let lo_c: Vec<u64> = (0..rank).map(|r| c.offsets[r].max(start[r])).collect();
+                    let hi_c: Vec<u64> = (0..rank).map(|r| c.offsets[r].saturating_add(chunk_dims[r]).min(hi[r])).collect();
+                    copy_box(data, chunk_dims, &c.offsets, &mut out, count, start, &lo_c, &hi_c, element_size)
+                        .map_err(|e| e.at(c.address))
+                },
+            )?;
         }
         Layout::Contiguous { address: Some(a), size } if external.is_none() => {
             let need = dims.iter().try_fold(element_size as u64, |x, &d| x.checked_mul(d)).ok_or_else(|| overflow("dataset size"))?;

@@ -1,16 +1,47 @@
 //! Deflate filter (id 1): a zlib stream (RFC 1950). Client data: the compression level.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use h5kit_core::{Error, Limits, Result};
 
 /// Inflates a zlib stream; the output is bounded by `limits.max_alloc`.
 pub fn decode(data: &[u8], limits: &Limits, at: u64) -> Result<Vec<u8>> {
-    let cap = (data.len() as u64).saturating_mul(4).min(limits.max_alloc).min(1 << 26);
-    let mut out = Vec::with_capacity(cap as usize);
-    let mut dec = flate2::read::ZlibDecoder::new(data).take(limits.max_alloc.saturating_add(1));
-    dec.read_to_end(&mut out).map_err(|e| Error::format(at, format!("deflate: corrupt zlib stream: {}", e)))?;
-    if out.len() as u64 > limits.max_alloc {
+    decode_sized(data, 0, limits, at)
+}
+
+/// Inflates a zlib stream expected to give `expected` bytes (the unfiltered chunk size; 0 if
+/// unknown): the output buffer is allocated once at that size and inflated into directly.
+/// Longer output is still accepted (bounded by `limits.max_alloc`).
+pub fn decode_sized(data: &[u8], expected: usize, limits: &Limits, at: u64) -> Result<Vec<u8>> {
+    use flate2::{Decompress, FlushDecompress, Status};
+    let max = usize::try_from(limits.max_alloc).unwrap_or(usize::MAX);
+    let first = if expected > 0 {
+        (expected as u64).min(limits.max_alloc) as usize
+    } else {
+        (data.len() as u64).saturating_mul(4).min(limits.max_alloc).min(1 << 26) as usize
+    };
+    let mut out: Vec<u8> = Vec::with_capacity(first.max(64));
+    let mut z = Decompress::new(true);
+    let corrupt = |e: &dyn std::fmt::Display| Error::format(at, format!("deflate: corrupt zlib stream: {}", e));
+    loop {
+        let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+        let input = data.get(consumed..).unwrap_or(&[]);
+        let before = (z.total_in(), z.total_out());
+        let status = z.decompress_vec(input, &mut out, FlushDecompress::Finish).map_err(|e| corrupt(&e))?;
+        if status == Status::StreamEnd {
+            break;
+        }
+        if out.len() >= max {
+            return Err(Error::limit(at, format!("deflate output exceeds the limit of {} bytes", limits.max_alloc)));
+        }
+        if out.len() == out.capacity() {
+            let more = out.capacity().max(64).min(max - out.len());
+            out.reserve(more);
+        } else if (z.total_in(), z.total_out()) == before {
+            return Err(corrupt(&"stream ends early"));
+        }
+    }
+    if out.len() > max {
         return Err(Error::limit(at, format!("deflate output exceeds the limit of {} bytes", limits.max_alloc)));
     }
     Ok(out)
@@ -36,5 +67,11 @@ mod tests {
         let small = Limits { max_alloc: 100, ..Limits::default() };
         assert_eq!(decode(&z, &small, 5).unwrap_err().kind, h5kit_core::ErrorKind::Limit);
         assert_eq!(decode(&[1, 2, 3, 4], &Limits::default(), 5).unwrap_err().kind, h5kit_core::ErrorKind::Format);
+        // Expected size too small, right, or unknown: the same bytes.
+        for expected in [0, 10, 9_999, 10_000, 20_000] {
+            assert_eq!(decode_sized(&z, expected, &Limits::default(), 0).unwrap(), data);
+        }
+        // A truncated stream is an error, not a loop.
+        assert_eq!(decode_sized(&z[..z.len() - 3], 10_000, &Limits::default(), 9).unwrap_err().kind, h5kit_core::ErrorKind::Format);
     }
 }

@@ -64,6 +64,20 @@ pub fn decode_pipeline(
     limits: &Limits,
     chunk_address: u64,
 ) -> Result<Vec<u8>> {
+    decode_pipeline_sized(filters, filter_mask, data, element_size, 0, limits, chunk_address)
+}
+
+/// As [`decode_pipeline`], knowing the unfiltered chunk size (`expected`, a hint; 0 if
+/// unknown) so that inflating allocates its output once.
+pub fn decode_pipeline_sized(
+    filters: &FilterPipeline,
+    filter_mask: u32,
+    data: Vec<u8>,
+    element_size: usize,
+    expected: usize,
+    limits: &Limits,
+    chunk_address: u64,
+) -> Result<Vec<u8>> {
     let mut data = data;
     if filters.filters.len() > 32 {
         return Err(Error::format(chunk_address, format!("filter pipeline of {} filters (at most 32)", filters.filters.len())));
@@ -72,7 +86,7 @@ pub fn decode_pipeline(
         if filter_mask & (1u32 << i) != 0 {
             continue;
         }
-        data = decode_filter(f, data, element_size, limits, chunk_address)
+        data = decode_filter_sized(f, data, element_size, expected, limits, chunk_address)
             .map_err(|e| e.at(chunk_address).context(format!("chunk at address {}", chunk_address)))?;
     }
     Ok(data)
@@ -80,9 +94,13 @@ pub fn decode_pipeline(
 
 /// Undoes one filter.
 pub fn decode_filter(f: &Filter, data: Vec<u8>, element_size: usize, limits: &Limits, at: u64) -> Result<Vec<u8>> {
+    decode_filter_sized(f, data, element_size, 0, limits, at)
+}
+
+fn decode_filter_sized(f: &Filter, data: Vec<u8>, element_size: usize, expected: usize, limits: &Limits, at: u64) -> Result<Vec<u8>> {
     let cd = f.client_data.as_slice();
     match f.id {
-        DEFLATE => deflate::decode(&data, limits, at),
+        DEFLATE => deflate::decode_sized(&data, expected, limits, at),
         SHUFFLE => shuffle::decode(&data, shuffle_size(cd, element_size)),
         FLETCHER32 => fletcher32::decode(data, at),
         NBIT => nbit::decode(&data, cd, limits, at),

@@ -1,0 +1,393 @@
+//! The benchmark workloads of `shared/bench/WORKLOADS.md`, run with h5kit, so that they can
+//! be set beside libhdf5 (`libhdf5_bench.c`, `h5py_bench.py`) as ratios in the same run.
+//!
+//! Same files, dataset names, shapes, chunking, filters, counts and order as the C program;
+//! data generated as it does (splitmix64, 53-bit uniforms, Box-Muller pairs, seed 7 for
+//! `smooth` then `plain`, seed 1 for the random slab offsets). Only the workload is timed;
+//! generating data and checking results is not. The generated values are kept as
+//! little-endian bytes (what the C program's `double` array is in memory on x86-64), so no
+//! conversion is timed on the write side.
+//!
+//! Peak memory: before each workload the process's peak resident set is reset
+//! (`/proc/self/clear_refs` = 5) and `VmHWM` is read after it (Linux only; `None`
+//! elsewhere). It includes the generated data held by the process, as in the C program.
+
+use std::path::Path;
+use std::time::Instant;
+
+use h5kit::write::{dtype, DatasetSpec, FileWriter, LayoutKind, LibVer, UNLIMITED};
+use h5kit::{Error, Hyperslab, Object, Result};
+
+/// One workload's figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkloadResult {
+    pub name: &'static str,
+    pub seconds: f64,
+    /// Bytes counted / 1e6 / seconds; 0 where no byte count applies.
+    pub mb_per_s: f64,
+    /// Peak resident set size of the process during the workload (KiB), if known.
+    pub peak_rss_kib: Option<u64>,
+}
+
+impl WorkloadResult {
+    /// `NAME SECONDS MB_PER_S`, formatted as h5py_bench.py prints it.
+    pub fn line(&self) -> String {
+        format!("{} {:.4} {:.1}", self.name, self.seconds, self.mb_per_s)
+    }
+}
+
+/// Sizes of one run (as h5py_bench.py computes them from the scale).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Params {
+    /// float64 values in "x".
+    pub n: usize,
+    /// Rows appended.
+    pub rows: usize,
+    /// Groups in meta.h5.
+    pub groups: usize,
+}
+
+impl Params {
+    pub fn new(scale: f64) -> Params {
+        Params {
+            n: (32.0 * 1048576.0 * scale) as usize,
+            rows: (100000.0 * scale) as usize,
+            groups: (100.0 * scale.max(0.01).powf(0.5)) as usize,
+        }
+    }
+}
+
+/// Number of random slab reads and their length.
+pub const NSLABS: usize = 10_000;
+pub const SLAB: usize = 16;
+
+/// splitmix64 step (libhdf5_bench.c).
+pub fn splitmix64(s: &mut u64) -> u64 {
+    *s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *s;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn uniform01(s: &mut u64) -> f64 {
+    (splitmix64(s) >> 11) as f64 * (1.0 / 9007199254740992.0)
+}
+
+/// `n` standard normal values, two per Box-Muller step, appended to `out`.
+pub fn fill_normal(out: &mut Vec<f64>, n: usize, s: &mut u64) {
+    const TWO_PI: f64 = std::f64::consts::TAU;
+    out.reserve(n);
+    let mut i = 0;
+    while i < n {
+        let u1 = 1.0 - uniform01(s);
+        let u2 = uniform01(s);
+        let r = (-2.0 * u1.ln()).sqrt();
+        out.push(r * (TWO_PI * u2).cos());
+        if i + 1 < n {
+            out.push(r * (TWO_PI * u2).sin());
+        }
+        i += 2;
+    }
+}
+
+/// `smooth` (cumulative sum of normals) then `plain` (normals), one stream seeded 7.
+pub fn generate(n: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut seed = 7u64;
+    let mut smooth = Vec::new();
+    fill_normal(&mut smooth, n, &mut seed);
+    for i in 1..smooth.len() {
+        smooth[i] += smooth[i - 1];
+    }
+    let mut plain = Vec::new();
+    fill_normal(&mut plain, n, &mut seed);
+    (smooth, plain)
+}
+
+/// The offsets read by read_random_slabs (seed 1, in [0, n-16)).
+pub fn slab_offsets(n: usize) -> Vec<u64> {
+    let mut seed = 1u64;
+    let m = n.saturating_sub(SLAB).max(1) as u64;
+    (0..NSLABS).map(|_| splitmix64(&mut seed) % m).collect()
+}
+
+fn le_bytes(v: &[f64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len() * 8);
+    for x in v {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out
+}
+
+fn fail(msg: impl Into<String>) -> Error {
+    Error::usage(msg.into())
+}
+
+/// Peak RSS reset (Linux: clear_refs 5 resets VmHWM).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn dataset(file: &h5kit::File, path: &str) -> Result<h5kit::Dataset> {
+    match file.object(path)? {
+        Object::Dataset(d) => Ok(d),
+        _ => Err(fail(format!("{}: not a dataset", path))),
+    }
+}
+
+/// Runs every workload in `dir` (created if missing) at `scale`; results in WORKLOADS.md's
+/// order.
+pub fn run(dir: &Path, scale: f64) -> Result<Vec<WorkloadResult>> {
+    run_with(dir, scale, |_| {})
+}
+
+/// As [`run`], calling `each` as soon as a workload is done (to print progressively).
+pub fn run_with(dir: &Path, scale: f64, each: impl FnMut(&WorkloadResult)) -> Result<Vec<WorkloadResult>> {
+    run_selected(dir, scale, None, each)
+}
+
+/// As [`run_with`], running only the workloads named in `only` (when given; the files the
+/// others would leave must then already be in `dir`, and the slab sum is not checked).
+pub fn run_selected(
+    dir: &Path,
+    scale: f64,
+    only: Option<&[String]>,
+    mut each: impl FnMut(&WorkloadResult),
+) -> Result<Vec<WorkloadResult>> {
+    if scale.is_nan() || scale <= 0.0 {
+        return Err(fail("the scale must be positive"));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(e, format!("creating {}", dir.display())))?;
+    let p = Params::new(scale);
+    if p.n <= SLAB {
+        return Err(fail("scale too small"));
+    }
+    let (smooth, plain) = generate(p.n);
+    let smooth_bytes = le_bytes(&smooth);
+    let plain_bytes = le_bytes(&plain);
+    let mb = p.n as f64 * 8.0 / 1e6;
+    let offsets = slab_offsets(p.n);
+    let mut out = Vec::new();
+    let mut slab_sum = 0.0;
+
+    let selected = |name: &str| match only {
+        Some(o) => o.iter().any(|x| x == name),
+        None => true,
+    };
+    let mut timed = |name: &'static str, mb: f64, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
+        if !selected(name) {
+            return Ok(());
+        }
+        reset_peak();
+        let t = Instant::now();
+        f()?;
+        let seconds = t.elapsed().as_secs_f64();
+        let r = WorkloadResult {
+            name,
+            seconds,
+            mb_per_s: if mb > 0.0 { mb / seconds } else { 0.0 },
+            peak_rss_kib: peak_rss_kib(),
+        };
+        each(&r);
+        out.push(r);
+        Ok(())
+    };
+
+    let contig = dir.join("contig.h5");
+    let gzip = dir.join("gzip.h5");
+    timed("write_contiguous", mb, &mut || write_x(&contig, &plain_bytes, p.n, false))?;
+    timed("read_contiguous", mb, &mut || read_x(&contig, &plain))?;
+    timed("write_gzip_shuffle", mb, &mut || write_x(&gzip, &smooth_bytes, p.n, true))?;
+    timed("read_gzip_shuffle", mb, &mut || read_x(&gzip, &smooth))?;
+    timed("read_random_slabs", 0.0, &mut || {
+        slab_sum = read_random(&gzip, &offsets)?;
+        Ok(())
+    })?;
+    timed("append_rows", p.rows as f64 * 64.0 / 1e6, &mut || append_rows(&dir.join("append.h5"), p.rows))?;
+    timed("write_groups", 0.0, &mut || write_groups(&dir.join("meta.h5"), p.groups))?;
+    timed("read_groups", 0.0, &mut || read_groups(&dir.join("meta.h5"), p.groups))?;
+
+    // read_random_slabs checked against the values in memory (not timed).
+    let mut expect = 0.0;
+    for &o in &offsets {
+        let o = o as usize;
+        expect += smooth.get(o..o + SLAB).map(|s| s.iter().sum::<f64>()).unwrap_or(f64::NAN);
+    }
+    if selected("read_random_slabs") && expect != slab_sum {
+        return Err(fail(format!("read_random_slabs: sum {} differs from {}", slab_sum, expect)));
+    }
+    Ok(out)
+}
+
+/// One 1-D float64 dataset "x" (contiguous, or chunks of 32768 with shuffle + deflate 4).
+fn write_x(path: &Path, data: &[u8], n: usize, gzip: bool) -> Result<()> {
+    let mut w = FileWriter::create(path, LibVer::Earliest)?;
+    let mut spec = DatasetSpec::new(dtype::float64(), &[n as u64]);
+    if gzip {
+        spec.chunks = Some(vec![32768]);
+        spec.shuffle = true;
+        spec.deflate = Some(4);
+    } else {
+        spec.layout = Some(LayoutKind::Contiguous);
+    }
+    w.create_dataset("x", spec)?;
+    w.write_dataset("x", data)?;
+    w.close()
+}
+
+fn read_x(path: &Path, expect: &[f64]) -> Result<()> {
+    let file = h5kit::File::open(path)?;
+    let a = dataset(&file, "x")?.read::<f64>()?;
+    if a.data.len() != expect.len() || a.data.last() != expect.last() {
+        return Err(fail("read-back of x does not match what was written"));
+    }
+    Ok(())
+}
+
+fn read_random(path: &Path, offsets: &[u64]) -> Result<f64> {
+    let file = h5kit::File::open(path)?;
+    let x = dataset(&file, "x")?;
+    let mut s = 0.0;
+    for &o in offsets {
+        let v = x.read_slice::<f64>(&Hyperslab::new(&[o], &[SLAB as u64]))?;
+        s += v.data.iter().sum::<f64>();
+    }
+    Ok(s)
+}
+
+fn append_rows(path: &Path, rows: usize) -> Result<()> {
+    let mut w = FileWriter::create(path, LibVer::Earliest)?;
+    let mut spec = DatasetSpec::new(dtype::float32(), &[0, 16]);
+    spec.maxshape = Some(vec![UNLIMITED, 16]);
+    spec.chunks = Some(vec![1024, 16]);
+    w.create_dataset("rows", spec)?;
+    let row: Vec<u8> = (0..16).flat_map(|k| (k as f32).to_le_bytes()).collect();
+    for i in 0..rows as u64 {
+        w.resize("rows", &[i + 1, 16])?;
+        w.write_slice("rows", &[i, 0], &[1, 16], &row)?;
+    }
+    w.close()
+}
+
+fn write_groups(path: &Path, groups: usize) -> Result<()> {
+    let mut w = FileWriter::create(path, LibVer::Earliest)?;
+    let values: Vec<u8> = (0..10i64).flat_map(|k| k.to_le_bytes()).collect();
+    let score = 0.5f64.to_le_bytes();
+    for c in 0..groups {
+        let g = format!("cat{:03}", c);
+        w.create_group(&g)?;
+        w.set_string_attribute(&g, "label", &format!("category {}", c))?;
+        for i in 0..100 {
+            let d = format!("{}/item{:03}", g, i);
+            w.create_dataset(&d, DatasetSpec::new(dtype::int(8, true), &[10]))?;
+            w.write_dataset(&d, &values)?;
+            let id = (c as i64 * 100 + i as i64).to_le_bytes();
+            w.set_attribute(&d, "id", dtype::int(8, true), None, &id)?;
+            w.set_attribute(&d, "score", dtype::float64(), None, &score)?;
+        }
+    }
+    w.close()
+}
+
+fn read_groups(path: &Path, groups: usize) -> Result<()> {
+    let file = h5kit::File::open(path)?;
+    let root = file.root()?;
+    let mut links = root.links()?;
+    links.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut total = 0i64;
+    let mut seen = 0usize;
+    for l in &links {
+        let Object::Group(g) = root.open(&l.name)? else { continue };
+        let attrs = g.attributes()?;
+        let label = attrs.iter().find(|a| a.name == "label").ok_or_else(|| fail("no label"))?.read_strings()?;
+        if !label.first().is_some_and(|s| s.starts_with("category ")) {
+            return Err(fail("unexpected label in meta.h5"));
+        }
+        let mut items = g.links()?;
+        items.sort_by(|a, b| a.name.cmp(&b.name));
+        for it in &items {
+            let Object::Dataset(d) = g.open(&it.name)? else { continue };
+            let attrs = d.attributes()?;
+            let id = attrs.iter().find(|a| a.name == "id").ok_or_else(|| fail("no id"))?.read::<i64>()?;
+            let last = d.read_slice::<i64>(&Hyperslab::new(&[9], &[1]))?;
+            total += id.data.first().copied().unwrap_or(0) + last.data.first().copied().unwrap_or(0);
+        }
+        seen += 1;
+    }
+    let mut expect = 0i64;
+    for c in 0..groups as i64 {
+        expect += 100 * (100 * c) + 99 * 100 / 2 + 9 * 100;
+    }
+    if seen != groups || total != expect {
+        return Err(fail(format!("read_groups: total {} in {} groups, expected {} in {}", total, seen, expect, groups)));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_match_the_python_sizes() {
+        // int(32 * 2**20 * 0.25), int(100000 * 0.25), int(100 * 0.25 ** 0.5)
+        assert_eq!(Params::new(0.25), Params { n: 8388608, rows: 25000, groups: 50 });
+        assert_eq!(Params::new(1.0), Params { n: 33554432, rows: 100000, groups: 100 });
+    }
+
+    #[test]
+    fn splitmix64_reference_values() {
+        // splitmix64 from seed 0: the published first output is 0xE220A8397B1DCDAF.
+        let mut s = 0u64;
+        assert_eq!(splitmix64(&mut s), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(splitmix64(&mut s), 0x6E78_9E6A_A1B9_65F4);
+    }
+
+    #[test]
+    fn data_matches_libhdf5_bench_c() {
+        // Bits printed by the C program's fill_normal/cumsum for N = 5 (seed 7), and the
+        // first slab offsets for N = 8 Mi (seed 1).
+        let (smooth, plain) = generate(5);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+        assert_eq!(
+            bits(&smooth),
+            [0x3fefa194ec47d228, 0x3ff17d76e9084c53, 0xbfe8ad0df918a488, 0xbffd756c8108cfa9, 0xbffd655dde6c4963]
+        );
+        assert_eq!(
+            bits(&plain),
+            [0xbfe0efc91ba890b4, 0x3fefb59aacd883f1, 0xbfdd5fc21a837efe, 0x3fd1d688014e8e2c, 0x3fdcfaecadfc5dcf]
+        );
+        assert_eq!(slab_offsets(8388608)[..3], [268001, 4114343, 7504830]);
+    }
+
+    /// The whole run at the smallest scale (slow in debug builds: run with `--release
+    /// -- --ignored`).
+    #[test]
+    #[ignore]
+    fn tiny_run_round_trips() {
+        let dir = std::env::temp_dir().join(format!("h5kit-bench-test-{}", std::process::id()));
+        let r = run(&dir, 0.002).map_err(|e| e.to_string());
+        let _ = std::fs::remove_dir_all(&dir);
+        let r = r.unwrap();
+        let names: Vec<_> = r.iter().map(|w| w.name).collect();
+        assert_eq!(
+            names,
+            [
+                "write_contiguous",
+                "read_contiguous",
+                "write_gzip_shuffle",
+                "read_gzip_shuffle",
+                "read_random_slabs",
+                "append_rows",
+                "write_groups",
+                "read_groups"
+            ]
+        );
+    }
+}
