@@ -1,0 +1,119 @@
+#!/bin/sh
+# Side-by-side benchmark: h5kit (crates/h5kit-bench) against libhdf5 from C
+# (shared/bench/libhdf5_bench.c) and through h5py (shared/bench/h5py_bench.py), on the
+# workloads of shared/bench/WORKLOADS.md.
+#
+# Usage: scripts/bench_compare.sh [--scale S | --full] [--pairs N] [--dir DIR]
+#   --scale S   workload scale (default 0.25: N = 8 Mi values, a few minutes on 2 cores)
+#   --full      scale 1 (N = 32 Mi values, 256 MiB per array)
+#   --pairs N   rounds, each running ours, C and h5py one after the other (default 3)
+#   --dir DIR   scratch directory (default: a new temporary directory, removed at the end)
+#
+# Prints each program's median time per workload and the ratios libhdf5 time / h5kit time
+# (above 1: h5kit is faster), then peak resident memory: h5kit's per workload (VmHWM, reset
+# before each) and each program's whole-run maximum (getrusage of the child).
+# Needs: cargo, cc, libhdf5-dev (installed with apt-get if missing), python3 + h5py + numpy.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+bench=$root/../shared/bench
+scale=0.25
+pairs=3
+dir=
+while [ $# -gt 0 ]; do
+    case $1 in
+        --scale) scale=$2; shift 2 ;;
+        --full) scale=1; shift ;;
+        --pairs) pairs=$2; shift 2 ;;
+        --dir) dir=$2; shift 2 ;;
+        *) echo "usage: $0 [--scale S | --full] [--pairs N] [--dir DIR]" >&2; exit 2 ;;
+    esac
+done
+cleanup=
+if [ -z "$dir" ]; then
+    dir=$(mktemp -d /tmp/h5kit-bench.XXXXXX)
+    cleanup=$dir
+fi
+mkdir -p "$dir"
+target=${CARGO_TARGET_DIR:-$root/target}
+
+echo "building h5kit-bench (release)..." >&2
+(cd "$root" && CARGO_TARGET_DIR=$target cargo build --release -q -p h5kit-bench)
+ours=$target/release/h5kit-bench
+
+echo "building libhdf5_bench.c..." >&2
+cbin=$dir/libhdf5_bench
+if ! sh "$bench/build_libhdf5_bench.sh" "$cbin"; then
+    echo "libhdf5_bench could not be built (libhdf5-dev missing?): C column skipped" >&2
+    cbin=
+fi
+have_py=1
+python3 -c 'import h5py, numpy' 2>/dev/null || { echo "h5py/numpy missing: h5py column skipped" >&2; have_py=0; }
+
+OURS=$ours CBIN=$cbin HAVE_PY=$have_py PYBENCH=$bench/h5py_bench.py \
+SCALE=$scale PAIRS=$pairs DIR=$dir python3 - <<'PY'
+import os, subprocess, statistics, sys, tempfile
+
+ours, cbin, pybench = os.environ["OURS"], os.environ["CBIN"], os.environ["PYBENCH"]
+scale, pairs, d = os.environ["SCALE"], int(os.environ["PAIRS"]), os.environ["DIR"]
+progs = [("h5kit", [ours])]
+if cbin:
+    progs.append(("libhdf5-C", [cbin]))
+if os.environ["HAVE_PY"] == "1":
+    progs.append(("h5py", [sys.executable, pybench]))
+
+times = {p: {} for p, _ in progs}      # prog -> workload -> [seconds]
+maxrss = {p: [] for p, _ in progs}     # prog -> [KiB]
+peak = {}                              # workload -> [KiB] (h5kit only)
+order = []
+
+def run(name, cmd, sub):
+    out = os.path.join(d, sub)
+    os.makedirs(out, exist_ok=True)
+    with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
+        p = subprocess.Popen(cmd + [out, "--scale", scale], stdout=fo, stderr=fe, text=True)
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        fo.seek(0); fe.seek(0)
+        stdout, stderr = fo.read(), fe.read()
+    if p.returncode != 0:
+        sys.exit(f"{name} failed ({p.returncode}):\n{stderr}")
+    maxrss[name].append(ru.ru_maxrss)
+    for line in stdout.splitlines():
+        w, s, _mb = line.split()
+        if w not in order:
+            order.append(w)
+        times[name].setdefault(w, []).append(float(s))
+    for line in stderr.splitlines():
+        f = line.split()
+        if len(f) == 3 and f[1] == "peak_rss_kib":
+            peak.setdefault(f[0], []).append(int(f[2]))
+
+for i in range(pairs):
+    for name, cmd in progs:
+        run(name, cmd, name)
+        print(f"round {i + 1}/{pairs}: {name} done", file=sys.stderr, flush=True)
+
+med = lambda v: statistics.median(v) if v else float("nan")
+names = [p for p, _ in progs]
+print(f"# scale {scale}, {pairs} rounds, median seconds; ratio = libhdf5 time / h5kit time (>1: h5kit faster)")
+hdr = f"{'workload':<20}" + "".join(f"{n:>12}" for n in names)
+if "libhdf5-C" in names:
+    hdr += f"{'C/h5kit':>10}"
+if "h5py" in names:
+    hdr += f"{'h5py/h5kit':>12}"
+hdr += f"{'h5kit peak MiB':>16}"
+print(hdr)
+for w in order:
+    row = f"{w:<20}" + "".join(f"{med(times[n].get(w, [])):>12.4f}" for n in names)
+    ours_t = med(times["h5kit"].get(w, []))
+    if "libhdf5-C" in names:
+        row += f"{med(times['libhdf5-C'].get(w, [])) / ours_t:>10.2f}"
+    if "h5py" in names:
+        row += f"{med(times['h5py'].get(w, [])) / ours_t:>12.2f}"
+    row += f"{med(peak.get(w, [])) / 1024:>16.0f}"
+    print(row)
+print("# whole-run peak RSS (MiB, median over rounds; includes each program's generated data): " +
+      ", ".join(f"{n} {med(maxrss[n]) / 1024:.0f}" for n in names))
+PY
+[ -n "$cleanup" ] && rm -rf "$cleanup"
+exit 0
