@@ -38,6 +38,8 @@ struct Lister {
     seen: HashMap<u64, (String, &'static str)>,
     out: String,
     recursive: bool,
+    /// Set when an object could not be read: h5ls lists nothing after it.
+    stopped: bool,
 }
 
 impl Lister {
@@ -59,9 +61,15 @@ impl Lister {
         }
         let links = match sorted_links(group) {
             Ok(l) => l,
-            Err(_) => return false,
+            Err(_) => {
+                self.stopped = true;
+                return false;
+            }
         };
         for l in links {
+            if self.stopped {
+                return false;
+            }
             let path = format!("{}/{}", prefix, l.name);
             // Without -r, h5ls names the root group's members without the leading slash.
             let shown = if self.recursive { path.clone() } else { l.name.clone() };
@@ -87,8 +95,9 @@ impl Lister {
                             }
                         }
                         Err(_) => {
-                            line(&mut self.out, &shown, "**NOT FOUND**");
-                            ok = false;
+                            // libhdf5's link iteration stops at an object it cannot read.
+                            self.stopped = true;
+                            return false;
                         }
                     }
                 }
@@ -115,12 +124,11 @@ pub fn run(path: &Path, display_name: &str, recursive: bool) -> (String, i32) {
         (String::new(), 1)
     };
     let Ok(file) = File::open(path) else { return fail() };
-    let sb = file.superblock();
-    if sb.version >= 3 && sb.file_consistency_flags & 0x1 != 0 {
+    if crate::dump::refused_by_1_10(path, &file) {
         return fail();
     }
     let Ok(root) = file.root() else { return fail() };
-    let mut l = Lister { file, seen: HashMap::new(), out: String::new(), recursive };
+    let mut l = Lister { file, seen: HashMap::new(), out: String::new(), recursive, stopped: false };
     l.seen.insert(root.address(), ("/".to_string(), "Group"));
     if recursive {
         line(&mut l.out, "/", "Group");

@@ -33,7 +33,7 @@ pub fn readable_by_h5dump(path: &Path, ds: &Dataset) -> bool {
     let Ok(storage) = FileStorage::open(path) else { return false };
     let Ok(sb) = Superblock::read(&storage as &dyn Storage) else { return false };
     let limits = Limits::default();
-    let ctx = Context::new(&storage, sb.sizes, &limits, sb.base_address);
+    let ctx = Context::new(&storage, sb.sizes, &limits, sb.effective_base_address());
     let Ok(chunks) =
         h5kit_dataset::chunk_locations(ctx, ds.layout(), ds.dataspace(), ds.datatype().size as usize, true)
     else {
@@ -50,7 +50,7 @@ pub fn external_names(path: &Path, ds: &Dataset) -> Vec<String> {
     let Ok(storage) = FileStorage::open(path) else { return Vec::new() };
     let Ok(sb) = Superblock::read(&storage as &dyn Storage) else { return Vec::new() };
     let limits = Limits::default();
-    let ctx = Context::new(&storage, sb.sizes, &limits, sb.base_address);
+    let ctx = Context::new(&storage, sb.sizes, &limits, sb.effective_base_address());
     let Ok(heap) = h5kit_heap::LocalHeap::read(ctx, x.heap_address) else { return Vec::new() };
     x.files
         .iter()

@@ -58,6 +58,7 @@ fn push_char(out: &mut String, b: u8, escape: bool) {
     }
 }
 
+#[cfg(test)]
 fn string_text(bytes: &[u8], nullterm: bool) -> String {
     string_text_e(bytes, nullterm, false)
 }

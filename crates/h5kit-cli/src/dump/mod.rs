@@ -117,7 +117,10 @@ impl Tables {
         if depth > 256 {
             return;
         }
-        let Ok(links) = sorted_links(group) else { return };
+        let Ok(links) = sorted_links(group) else {
+            self.broken = true;
+            return;
+        };
         for link in links {
             let path = format!("{}/{}", prefix, link.name);
             match &link.target {
@@ -200,6 +203,20 @@ pub fn dataset_opens_in_1_10(file: &File, d: &Dataset) -> bool {
         return vds::mappings_v(file, d.layout()).is_some_and(|(v, _, modern)| v == 0 && !modern);
     }
     true
+}
+
+/// Files libhdf5 1.10.8 will not open although they parse: a version-3 superblock marked as
+/// open for writing (file consistency flags bit 0), or an end-of-file address beyond the
+/// file's size (truncated file).
+pub fn refused_by_1_10(path: &Path, file: &File) -> bool {
+    let sb = file.superblock();
+    if sb.version >= 3 && sb.file_consistency_flags & 0x1 != 0 {
+        return true;
+    }
+    match std::fs::metadata(path) {
+        Ok(m) => sb.end_of_file_address > m.len(),
+        Err(_) => false,
+    }
 }
 
 /// Links sorted by name, byte-wise (h5dump's default `H5_INDEX_NAME` increasing order).
@@ -571,9 +588,7 @@ pub fn run_with(path: &Path, display_name: &str, opts: &Options, streaming: bool
             return (String::new(), 1);
         }
     };
-    // libhdf5 1.10 refuses files whose version-3 superblock says they are open for writing.
-    let sb = file.superblock();
-    if sb.version >= 3 && sb.file_consistency_flags & 0x1 != 0 {
+    if refused_by_1_10(path, &file) {
         eprintln!("h5dump error: unable to open file \"{}\"", display_name);
         return (String::new(), 1);
     }
