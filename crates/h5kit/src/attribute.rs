@@ -62,7 +62,15 @@ fn to_attribute(core: &ObjectCore, m: &MaybeShared<AttributeMessage>) -> Result<
     };
     let (datatype, committed_datatype) = resolve_datatype(&core.file, &msg.datatype)?;
     let dataspace = resolve_dataspace(&core.file, &msg.dataspace)?;
-    Ok(Attribute { name: msg.name, charset: msg.charset, datatype, dataspace, data: msg.data, committed_datatype, file: FileRef(core.file.clone()) })
+    // A shared datatype or dataspace leaves the message's padding after the data: keep only
+    // element count x element size bytes.
+    let mut data = msg.data;
+    if let Some(n) = dataspace.element_count().and_then(|n| n.checked_mul(u64::from(datatype.size))) {
+        if (data.len() as u64) > n {
+            data.truncate(n as usize);
+        }
+    }
+    Ok(Attribute { name: msg.name, charset: msg.charset, datatype, dataspace, data, committed_datatype, file: FileRef(core.file.clone()) })
 }
 
 /// All attributes of an object, compact then dense, in storage order.

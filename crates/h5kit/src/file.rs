@@ -37,8 +37,10 @@ impl FileInner {
 pub struct File {
     pub(crate) inner: Arc<FileInner>,
     /// Present when opened for writing.
+    #[cfg(feature = "write")]
     pub(crate) write: Option<Arc<std::sync::Mutex<crate::mode::WriteState>>>,
     /// Reader view of the writer model, refreshed after changes.
+    #[cfg(feature = "write")]
     pub(crate) snapshot: Arc<std::sync::Mutex<Option<Arc<FileInner>>>>,
 }
 
@@ -49,6 +51,17 @@ impl std::fmt::Debug for File {
 }
 
 impl File {
+    /// A read-only handle on already opened file state.
+    pub(crate) fn from_inner(inner: Arc<FileInner>) -> File {
+        File {
+            inner,
+            #[cfg(feature = "write")]
+            write: None,
+            #[cfg(feature = "write")]
+            snapshot: Arc::new(std::sync::Mutex::new(None)),
+        }
+    }
+
     /// Opens the file at `path` for reading.
     pub fn open(path: impl AsRef<Path>) -> Result<File> {
         let path = path.as_ref();
@@ -70,13 +83,25 @@ impl File {
         let superblock = Superblock::read(storage.as_ref())?;
         let mut inner = FileInner { storage, superblock, limits, sohm: None, name, dir: None, gheap: Default::default() };
         inner.sohm = read_sohm_table(&inner)?;
-        Ok(File { inner: Arc::new(inner), write: None, snapshot: Arc::new(std::sync::Mutex::new(None)) })
+        Ok(File {
+            inner: Arc::new(inner),
+            #[cfg(feature = "write")]
+            write: None,
+            #[cfg(feature = "write")]
+            snapshot: Arc::new(std::sync::Mutex::new(None)),
+        })
     }
 
     /// The superblock (of the file as opened; a writable file's new superblock is written
     /// on flush).
     pub fn superblock(&self) -> &Superblock {
         &self.inner.superblock
+    }
+
+    /// The reader view (read-only files: the file as opened).
+    #[cfg(not(feature = "write"))]
+    pub(crate) fn current(&self) -> Result<Arc<FileInner>> {
+        Ok(self.inner.clone())
     }
 
     /// The root group `/`.

@@ -19,9 +19,11 @@ mod attribute;
 mod dense;
 mod file;
 mod group;
+#[cfg(feature = "write")]
 mod mode;
 mod object;
 mod selection;
+#[cfg(feature = "write")]
 pub mod repack;
 mod typed;
 pub mod vds;
@@ -30,10 +32,13 @@ mod vlen;
 pub use attribute::Attribute;
 pub use file::File;
 pub use group::Link;
+#[cfg(feature = "write")]
 pub use mode::Mode;
 pub use object::{Dataset, Group, NamedDatatype, Object};
 pub use selection::Hyperslab;
-pub use typed::{Array, H5Type, H5Write};
+pub use typed::{Array, H5Type};
+#[cfg(feature = "write")]
+pub use typed::H5Write;
 
 pub use h5kit_core::{Error, ErrorKind, Limits, Result};
 pub use h5kit_object_header::{
@@ -43,6 +48,7 @@ pub use h5kit_object_header::{
 };
 pub use h5kit_superblock::Superblock;
 
+#[cfg(feature = "write")]
 /// The writer: build a file in memory and serialize it (see [`h5kit_write`]).
 pub mod write {
     pub use h5kit_write::*;

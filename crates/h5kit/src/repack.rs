@@ -52,6 +52,11 @@ fn is_object_reference(dt: &Datatype) -> bool {
     matches!(dt.class, TypeClass::Reference { kind: ReferenceKind::Object })
 }
 
+/// Variable-length sequences of object references (dimension scales' `DIMENSION_LIST`).
+fn is_vlen_of_refs(dt: &Datatype) -> bool {
+    matches!(&dt.class, TypeClass::VarLenSequence { base } if is_object_reference(base))
+}
+
 fn is_vlen(dt: &Datatype) -> bool {
     matches!(dt.class, TypeClass::VarLenString { .. } | TypeClass::VarLenSequence { .. })
 }
@@ -199,6 +204,12 @@ impl<'a> Copier<'a> {
             if (a.data.len() as u64) > want {
                 a.data.truncate(usize::try_from(want).unwrap_or(usize::MAX));
             }
+            if is_vlen_of_refs(&a.datatype) {
+                let lists: Vec<Vec<Option<String>>> = a.read_vlen()?.iter().map(|e| self.reference_paths(e)).collect();
+                let refs: Vec<Vec<Option<&str>>> = lists.iter().map(|l| l.iter().map(|t| t.as_deref()).collect()).collect();
+                self.dst.set_vlen_reference_attribute(path, &a.name, shape.as_deref(), &refs)?;
+                continue;
+            }
             if is_object_reference(&a.datatype) {
                 let targets = self.reference_paths(&a.data);
                 let refs: Vec<Option<&str>> = targets.iter().map(|t| t.as_deref()).collect();
@@ -292,6 +303,10 @@ impl<'a> Copier<'a> {
             let targets = self.reference_paths(&raw);
             let refs: Vec<Option<&str>> = targets.iter().map(|t| t.as_deref()).collect();
             self.dst.write_references(path, &refs)?;
+        } else if is_vlen_of_refs(dt) {
+            let lists: Vec<Vec<Option<String>>> = d.read_vlen()?.iter().map(|e| self.reference_paths(e)).collect();
+            let refs: Vec<Vec<Option<&str>>> = lists.iter().map(|l| l.iter().map(|t| t.as_deref()).collect()).collect();
+            self.dst.write_vlen_references(path, &refs)?;
         } else if is_vlen(dt) {
             self.dst.write_dataset(path, &vlen_to_writer(d.read_vlen()?))?;
         } else {

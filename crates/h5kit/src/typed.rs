@@ -184,6 +184,7 @@ pub(crate) fn convert<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Result<Vec<
 }
 
 /// A Rust type written as an HDF5 numeric type (little-endian, like h5py's native types).
+#[cfg(feature = "write")]
 pub trait H5Write: Copy {
     /// The HDF5 datatype of this type.
     fn datatype() -> Datatype;
@@ -191,6 +192,7 @@ pub trait H5Write: Copy {
     fn put(&self, out: &mut Vec<u8>);
 }
 
+#[cfg(feature = "write")]
 macro_rules! write_int {
     ($($t:ty, $size:expr, $signed:expr);*) => {$(
         impl H5Write for $t {
@@ -203,8 +205,10 @@ macro_rules! write_int {
         }
     )*};
 }
+#[cfg(feature = "write")]
 write_int!(i8, 1, true; u8, 1, false; i16, 2, true; u16, 2, false; i32, 4, true; u32, 4, false; i64, 8, true; u64, 8, false);
 
+#[cfg(feature = "write")]
 impl H5Write for f32 {
     fn datatype() -> Datatype {
         h5kit_write::dtype::float32()
@@ -213,6 +217,7 @@ impl H5Write for f32 {
         out.extend_from_slice(&self.to_le_bytes());
     }
 }
+#[cfg(feature = "write")]
 impl H5Write for f64 {
     fn datatype() -> Datatype {
         h5kit_write::dtype::float64()
@@ -223,6 +228,7 @@ impl H5Write for f64 {
 }
 
 /// The little-endian bytes of `data`.
+#[cfg(feature = "write")]
 pub(crate) fn to_bytes<T: H5Write>(data: &[T]) -> Vec<u8> {
     let mut out = Vec::with_capacity(std::mem::size_of_val(data));
     for v in data {

@@ -15,7 +15,6 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use h5kit_core::{Error, Reader, Result};
 use h5kit_object_header::{Layout, UNLIMITED};
@@ -597,7 +596,7 @@ fn read_all_inner(ds: &Dataset) -> Result<Vec<u8>> {
     let Some(addr) = heap_address else {
         return Ok(out);
     };
-    let this = File { inner: inner.clone(), write: None, snapshot: Arc::new(Mutex::new(None)) };
+    let this = File::from_inner(inner.clone());
     let data = this.global_heap_object(*addr, *heap_index)?;
     let (_, maps) = decode_mappings(&data, *addr, inner.sizes())?;
     let vdims: Vec<u64> =
@@ -720,7 +719,7 @@ impl Dataset {
             return Ok(Vec::new());
         };
         let inner = self.core.file.clone();
-        let this = File { inner: inner.clone(), write: None, snapshot: Arc::new(Mutex::new(None)) };
+        let this = File::from_inner(inner.clone());
         let data = this.global_heap_object(*addr, *heap_index)?;
         Ok(decode_mappings(&data, *addr, inner.sizes())?.1)
     }
@@ -787,7 +786,7 @@ fn current_extent_inner(ds: &Dataset) -> Option<Vec<u64>> {
     }
     let inner = ds.core.file.clone();
     let limit = inner.limits.max_items;
-    let this = File { inner: inner.clone(), write: None, snapshot: Arc::new(Mutex::new(None)) };
+    let this = File::from_inner(inner.clone());
     let mut sources = Sources { this, dir: inner.dir.clone(), files: HashMap::new() };
     let mut dims = stored.clone();
     for (k, dim) in dims.iter_mut().enumerate() {

@@ -706,13 +706,7 @@ fn documents() -> Vec<Json> {
 
 /// Values known to differ (prefixes of the mismatch lines), with the reason. A listed value
 /// that matches again is reported (remove it from the list).
-const KNOWN: &[&str] = &[
-    // Attribute.data of an attribute with a committed datatype keeps the attribute message's
-    // trailing padding (13 bytes for 2 x 4): the lead's attribute decoding should truncate
-    // it to element count x size.
-    "generated/datatypes_earliest.h5:/committed@attr_int ",
-    "interop/jhdf/issue255_example.hdf5:/groupB@important ",
-];
+const KNOWN: &[&str] = &[];
 
 fn report(what: &str, t: &Tally) -> usize {
     eprintln!(
