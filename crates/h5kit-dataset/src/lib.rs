@@ -2,8 +2,10 @@
 //! Storage - Filter Pipeline Message") and the read path over every layout and chunk index
 //! (spec IV.A.2.i "The Data Layout Message", VII "Appendix C: Types of Indexes for Dataset
 //! Chunks").
+pub mod cache;
 pub mod filter;
 pub mod read;
 
+pub use cache::{read_block_mapped, ChunkCache, ChunkMap, DEFAULT_CHUNK_CACHE_BYTES};
 pub use filter::decode_pipeline;
-pub use read::{chunk_locations, data_address, read_all, read_block, storage_size, ChunkLocation};
+pub use read::{chunk_locations, data_address, read_all, read_all_into, read_block, storage_size, ChunkLocation};

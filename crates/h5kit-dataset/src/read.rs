@@ -178,7 +178,7 @@ pub fn chunk_locations(
 }
 
 /// The fill pattern of one element.
-fn fill_pattern(fill: Option<&FillValue>, element_size: usize) -> Vec<u8> {
+pub(crate) fn fill_pattern(fill: Option<&FillValue>, element_size: usize) -> Vec<u8> {
     match fill.and_then(|f| f.value.as_ref()) {
         Some(v) if v.len() == element_size => v.clone(),
         _ => vec![0u8; element_size],
@@ -186,7 +186,7 @@ fn fill_pattern(fill: Option<&FillValue>, element_size: usize) -> Vec<u8> {
 }
 
 /// `n` bytes of the repeated fill `pattern` (zeros come from a zeroed allocation).
-fn filled(pattern: &[u8], n: usize) -> Vec<u8> {
+pub(crate) fn filled(pattern: &[u8], n: usize) -> Vec<u8> {
     if pattern.is_empty() || n == 0 {
         return Vec::new();
     }
@@ -200,7 +200,7 @@ fn filled(pattern: &[u8], n: usize) -> Vec<u8> {
 
 /// One chunk's bytes after the filter pipeline (`apply`), borrowed from the file when no
 /// filter applies. At least `full` bytes long.
-fn chunk_data<'a>(
+pub(crate) fn chunk_data<'a>(
     ctx: Context<'a>,
     c: &ChunkLocation,
     filters: &FilterPipeline,
@@ -358,27 +358,62 @@ pub fn read_all(
     fill: Option<&FillValue>,
     external: Option<(&ExternalFiles, &[String])>,
 ) -> Result<Vec<u8>> {
+    if dataspace.kind == DataspaceKind::Null || element_size == 0 {
+        return Ok(Vec::new());
+    }
     let count = dataspace.element_count().ok_or_else(|| overflow("dataspace element count"))?;
     let total = count.checked_mul(element_size as u64).ok_or_else(|| overflow("dataset size"))?;
     let n = ctx.limits.check_alloc(total, 0, "dataset")?;
-    let pattern = fill_pattern(fill, element_size);
-    if n == 0 || element_size == 0 {
-        return Ok(Vec::new());
+    let mut out = vec![0u8; n];
+    read_all_into(ctx, layout, dataspace, element_size, filters, fill, external, &mut out)?;
+    Ok(out)
+}
+
+/// As [`read_all`], into the caller's buffer `out`, which must be exactly the dataset's
+/// size (element count x `element_size` bytes; 0 for a null dataspace). Nothing is copied
+/// twice: contiguous data is copied once from the file, chunks are decoded (in parallel
+/// where threads exist) and placed into `out`.
+#[allow(clippy::too_many_arguments)]
+pub fn read_all_into(
+    ctx: Context,
+    layout: &LayoutMessage,
+    dataspace: &Dataspace,
+    element_size: usize,
+    filters: &FilterPipeline,
+    fill: Option<&FillValue>,
+    external: Option<(&ExternalFiles, &[String])>,
+    out: &mut [u8],
+) -> Result<()> {
+    let count = if dataspace.kind == DataspaceKind::Null {
+        0
+    } else {
+        dataspace.element_count().ok_or_else(|| overflow("dataspace element count"))?
+    };
+    let total = count.checked_mul(element_size as u64).ok_or_else(|| overflow("dataset size"))?;
+    if out.len() as u64 != total {
+        return Err(Error::usage(format!("read_all_into: buffer of {} bytes for a dataset of {} bytes", out.len(), total)));
     }
-    // Allocated contiguous storage in the file: one copy straight into the result.
+    let n = out.len();
+    if n == 0 {
+        return Ok(());
+    }
+    // Allocated contiguous storage in the file: one copy straight into `out`.
     if let (Layout::Contiguous { address: Some(a), size }, None) = (&layout.layout, external) {
         if *size < total {
             return Err(Error::format(*a, format!("contiguous storage of {} bytes, the dataset needs {}", size, total)));
         }
-        let mut out = vec![0u8; n];
-        ctx.storage.read_at(a.checked_add(ctx.base_address).ok_or_else(|| overflow("address"))?, &mut out)
-            .map_err(|e| e.context("contiguous raw data"))?;
-        if dataspace.kind == DataspaceKind::Null {
-            out.clear();
-        }
-        return Ok(out);
+        let abs = a.checked_add(ctx.base_address).ok_or_else(|| overflow("address"))?;
+        return ctx.storage.read_at(abs, out).map_err(|e| e.context("reading contiguous raw data"));
     }
-    let mut out = filled(&pattern, n);
+    let pattern = fill_pattern(fill, element_size);
+    if pattern.iter().all(|&b| b == 0) {
+        out.fill(0);
+    } else {
+        for e in out.chunks_mut(element_size) {
+            let k = e.len();
+            e.copy_from_slice(pattern.get(..k).unwrap_or(&[]));
+        }
+    }
     match &layout.layout {
         Layout::Compact { data } => {
             let src = data
@@ -388,7 +423,7 @@ pub fn read_all(
         }
         Layout::Contiguous { address, size } => {
             if let Some((ext, names)) = external {
-                read_external(&mut out, ext, names)?;
+                read_external(out, ext, names)?;
             } else if let Some(a) = address {
                 if *size < total {
                     return Err(Error::format(*a, format!("contiguous storage of {} bytes, the dataset needs {}", size, total)));
@@ -410,23 +445,20 @@ pub fn read_all(
                 &chunks,
                 filtered,
                 |c| chunk_data(ctx, c, filters, apply(c), full, element_size),
-                |c, data| place_chunk(&mut out, dims, chunk_dims, &c.offsets, data, element_size).map_err(|e| e.at(c.address)),
+                |c, data| place_chunk(out, dims, chunk_dims, &c.offsets, data, element_size).map_err(|e| e.at(c.address)),
             )?;
         }
         Layout::Virtual { heap_address, .. } => {
             return Err(Error::unsupported(heap_address.unwrap_or(0), "virtual dataset storage"));
         }
     }
-    if dataspace.kind == DataspaceKind::Null {
-        out.clear();
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// Copies the box `lo..hi` (global coordinates) from `src` (a row-major block of `src_dims`
 /// whose first element is at global `src_origin`) into `dst` (block `dst_dims` at `dst_origin`).
 #[allow(clippy::too_many_arguments)]
-fn copy_box(
+pub(crate) fn copy_box(
     src: &[u8],
     src_dims: &[u64],
     src_origin: &[u64],

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use h5kit_core::{FileStorage, Limits};
-use h5kit_dataset::{read_all, read_block, storage_size};
+use h5kit_dataset::{read_all, read_all_into, read_block, read_block_mapped, storage_size, ChunkCache, ChunkMap};
 use h5kit_object_header::{msg_type, FilterPipeline, MaybeShared, Message, ObjectHeader};
 use h5kit_superblock::Superblock;
 
@@ -105,6 +105,29 @@ fn check(e: &Entry, st: &FileStorage, sb: &Superblock) -> Outcome {
         let block = read_block(ctx, &layout, &space, elem, &filters, fill.as_ref(), ext, &start, &count)
             .unwrap_or_else(|err| panic!("{} {}: block: {}", e.label, e.path, err));
         assert_eq!(block, extract(&want, &space.dims, &start, &count, elem), "{} {}: block {:?}+{:?}", e.label, e.path, start, count);
+        // The same block through a prebuilt chunk map, without and with a chunk cache (the
+        // second cached read comes from decoded chunks kept in memory).
+        if matches!(layout.layout, h5kit_object_header::Layout::Chunked { .. }) {
+            let map = ChunkMap::build(ctx, &layout, &space, elem, !filters.filters.is_empty()).unwrap();
+            let cache = ChunkCache::new(1 << 20);
+            for k in [None, Some(&cache), Some(&cache)] {
+                let b = read_block_mapped(ctx, &layout, &space, elem, &filters, fill.as_ref(), &map, k, &start, &count)
+                    .unwrap_or_else(|err| panic!("{} {}: mapped block: {}", e.label, e.path, err));
+                assert_eq!(b, block, "{} {}: mapped block {:?}+{:?}", e.label, e.path, start, count);
+            }
+            let whole = read_block_mapped(ctx, &layout, &space, elem, &filters, fill.as_ref(), &map, Some(&cache), &vec![0; space.dims.len()], &space.dims)
+                .unwrap_or_else(|err| panic!("{} {}: mapped whole: {}", e.label, e.path, err));
+            assert!(whole == want, "{} {}: mapped whole read differs", e.label, e.path);
+        }
+    }
+    // Into a caller's buffer: the same bytes; a buffer of the wrong size is refused.
+    if external.is_none() {
+        let mut buf = vec![0xA5u8; want.len()];
+        read_all_into(ctx, &layout, &space, elem, &filters, fill.as_ref(), None, &mut buf)
+            .unwrap_or_else(|err| panic!("{} {}: into: {}", e.label, e.path, err));
+        assert!(buf == want, "{} {}: read_all_into differs", e.label, e.path);
+        let mut short = vec![0u8; want.len() + 1];
+        assert!(read_all_into(ctx, &layout, &space, elem, &filters, fill.as_ref(), None, &mut short).is_err());
     }
     let size = storage_size(ctx, &layout, &space, elem).unwrap();
     if external.is_none() {
