@@ -14,7 +14,7 @@ cargo build --target wasm32-unknown-unknown "${pkgs[@]}" -p h5kit-write -p h5kit
 
 # Test targets of h5kit that cannot run under WASI (std::env::temp_dir and std::process::id
 # panic on wasm32-wasip1; threads cannot be spawned): skipped until they are cfg'd out.
-WASM_SKIP_H5KIT_TESTS=(modes mutation tutorial)
+WASM_SKIP_H5KIT_TESTS=(mutation)
 h5kit_targets=(--lib)
 for t in crates/h5kit/tests/*.rs; do
   name=$(basename "$t" .rs)

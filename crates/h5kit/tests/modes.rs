@@ -1,5 +1,6 @@
 //! File modes and writing through the public API, checked with our reader and, when
 //! installed, with libhdf5 through h5py and h5dump.
+#![cfg(not(target_family = "wasm"))] // temp files, processes: not under WASI
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
