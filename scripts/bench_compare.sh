@@ -7,6 +7,7 @@
 #   --scale S   workload scale (default 0.25: N = 8 Mi values, a few minutes on 2 cores)
 #   --full      scale 1 (N = 32 Mi values, 256 MiB per array)
 #   --pairs N   rounds, each running ours, C and h5py one after the other (default 3)
+#   --cache B   chunk cache bytes for the "+direct" random-slab read (default 16 MiB)
 #   --dir DIR   scratch directory (default: a new temporary directory, removed at the end)
 #
 # Prints each program's median time per workload and the ratios libhdf5 time / h5kit time
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
         --full) scale=1; shift ;;
         --pairs) pairs=$2; shift 2 ;;
         --dir) dir=$2; shift 2 ;;
+        --cache) export CACHE_BYTES=$2; shift 2 ;;
         *) echo "usage: $0 [--scale S | --full] [--pairs N] [--dir DIR]" >&2; exit 2 ;;
     esac
 done
@@ -56,6 +58,7 @@ import os, subprocess, statistics, sys, tempfile
 ours, cbin, pybench = os.environ["OURS"], os.environ["CBIN"], os.environ["PYBENCH"]
 scale, pairs, d = os.environ["SCALE"], int(os.environ["PAIRS"]), os.environ["DIR"]
 progs = [("h5kit", [ours])]
+os.environ.setdefault("H5KIT_BENCH_DIRECT", str(os.environ.get("CACHE_BYTES", 16 << 20)))
 if cbin:
     progs.append(("libhdf5-C", [cbin]))
 if os.environ["HAVE_PY"] == "1":
@@ -65,6 +68,7 @@ times = {p: {} for p, _ in progs}      # prog -> workload -> [seconds]
 maxrss = {p: [] for p, _ in progs}     # prog -> [KiB]
 peak = {}                              # workload -> [KiB] (h5kit only)
 order = []
+direct = {}                            # "name+direct" -> [seconds] (h5kit's lower-level paths)
 
 def run(name, cmd, sub):
     out = os.path.join(d, sub)
@@ -85,6 +89,8 @@ def run(name, cmd, sub):
         times[name].setdefault(w, []).append(float(s))
     for line in stderr.splitlines():
         f = line.split()
+        if len(f) == 4 and f[0] == "direct":
+            direct.setdefault(f[1], []).append(float(f[2]))
         if len(f) == 3 and f[1] == "peak_rss_kib":
             peak.setdefault(f[0], []).append(int(f[2]))
 
@@ -112,6 +118,17 @@ for w in order:
         row += f"{med(times['h5py'].get(w, [])) / ours_t:>12.2f}"
     row += f"{med(peak.get(w, [])) / 1024:>16.0f}"
     print(row)
+if direct:
+    print("# h5kit-dataset fast paths not yet used by the public crate (H5KIT_BENCH_DIRECT; see spec-notes/performance.md)")
+    for w, v in direct.items():
+        base = w.split("+")[0]
+        row = f"{w:<28}{med(v):>12.4f}"
+        if "libhdf5-C" in names:
+            row += f"  C/h5kit {med(times['libhdf5-C'].get(base, [])) / med(v):.2f}"
+        if "h5py" in names:
+            row += f"  h5py/h5kit {med(times['h5py'].get(base, [])) / med(v):.2f}"
+        row += f"  peak MiB {med(peak.get(w, [])) / 1024:.0f}"
+        print(row)
 print("# whole-run peak RSS (MiB, median over rounds; includes each program's generated data): " +
       ", ".join(f"{n} {med(maxrss[n]) / 1024:.0f}" for n in names))
 PY

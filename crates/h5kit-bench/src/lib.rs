@@ -225,6 +225,84 @@ pub fn run_selected(
     Ok(out)
 }
 
+/// The read workloads again through the lower-level fast paths of `h5kit-dataset` that the
+/// public crate does not use yet (see spec-notes/performance.md): typed reads straight into
+/// a `Vec<f64>` ([`h5kit_dataset::read_all_into`] on its bytes: no conversion pass, no second
+/// buffer) and random slabs through a [`h5kit_dataset::ChunkMap`] built once plus a
+/// [`h5kit_dataset::ChunkCache`] of `cache_bytes`. Names carry a `+direct` suffix. The files
+/// must already be in `dir` (left by [`run`] at the same scale).
+pub fn run_direct(dir: &Path, scale: f64, cache_bytes: usize) -> Result<Vec<WorkloadResult>> {
+    let p = Params::new(scale);
+    let mb = p.n as f64 * 8.0 / 1e6;
+    let offsets = slab_offsets(p.n);
+    let mut out = Vec::new();
+    let mut timed = |name: &'static str, mb: f64, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
+        reset_peak();
+        let t = Instant::now();
+        f()?;
+        let seconds = t.elapsed().as_secs_f64();
+        out.push(WorkloadResult { name, seconds, mb_per_s: if mb > 0.0 { mb / seconds } else { 0.0 }, peak_rss_kib: peak_rss_kib() });
+        Ok(())
+    };
+    let mut last = (0.0, 0.0);
+    timed("read_contiguous+direct", mb, &mut || {
+        last.0 = read_into_f64(&dir.join("contig.h5"))?.last().copied().unwrap_or(f64::NAN);
+        Ok(())
+    })?;
+    timed("read_gzip_shuffle+direct", mb, &mut || {
+        last.1 = read_into_f64(&dir.join("gzip.h5"))?.last().copied().unwrap_or(f64::NAN);
+        Ok(())
+    })?;
+    let mut sum = 0.0;
+    timed("read_random_slabs+direct", 0.0, &mut || {
+        sum = read_random_mapped(&dir.join("gzip.h5"), &offsets, cache_bytes)?;
+        Ok(())
+    })?;
+    // Same answers as the public API.
+    let (smooth, plain) = generate(p.n);
+    let expect: f64 = offsets.iter().map(|&o| smooth.get(o as usize..o as usize + SLAB).map(|s| s.iter().sum::<f64>()).unwrap_or(f64::NAN)).sum();
+    if Some(&last.0) != plain.last() || Some(&last.1) != smooth.last() || sum != expect {
+        return Err(fail("direct reads differ from the data written"));
+    }
+    Ok(out)
+}
+
+/// A little-endian IEEE float64 dataset read straight into a `Vec<f64>` (little-endian hosts;
+/// what `Dataset::read::<f64>` can do when the file type is the native type).
+fn read_into_f64(path: &Path) -> Result<Vec<f64>> {
+    let file = h5kit::File::open(path)?;
+    let d = dataset(&file, "x")?;
+    if cfg!(target_endian = "big") || d.datatype().size != 8 || d.datatype() != &dtype::float64() {
+        return Ok(d.read::<f64>()?.data);
+    }
+    let st = h5kit_core::FileStorage::open(path)?;
+    let limits = h5kit::Limits::default();
+    let ctx = file.superblock().context(&st, &limits);
+    let n = d.dataspace().element_count().ok_or_else(|| fail("element count overflows"))?;
+    let mut v = vec![0f64; usize::try_from(n).map_err(|_| fail("too large"))?];
+    let empty = h5kit::FilterPipeline::default();
+    h5kit_dataset::read_all_into(ctx, d.layout(), d.dataspace(), 8, d.filters().unwrap_or(&empty), d.fill_value(), None, bytemuck::cast_slice_mut(&mut v))?;
+    Ok(v)
+}
+
+fn read_random_mapped(path: &Path, offsets: &[u64], cache_bytes: usize) -> Result<f64> {
+    let file = h5kit::File::open(path)?;
+    let x = dataset(&file, "x")?;
+    let st = h5kit_core::FileStorage::open(path)?;
+    let limits = h5kit::Limits::default();
+    let ctx = file.superblock().context(&st, &limits);
+    let empty = h5kit::FilterPipeline::default();
+    let filters = x.filters().unwrap_or(&empty);
+    let map = h5kit_dataset::ChunkMap::build(ctx, x.layout(), x.dataspace(), 8, !filters.filters.is_empty())?;
+    let cache = h5kit_dataset::ChunkCache::new(cache_bytes);
+    let mut s = 0.0;
+    for &o in offsets {
+        let raw = h5kit_dataset::read_block_mapped(ctx, x.layout(), x.dataspace(), 8, filters, x.fill_value(), &map, Some(&cache), &[o], &[SLAB as u64])?;
+        s += raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).sum::<f64>();
+    }
+    Ok(s)
+}
+
 /// One 1-D float64 dataset "x" (contiguous, or chunks of 32768 with shuffle + deflate 4).
 fn write_x(path: &Path, data: &[u8], n: usize, gzip: bool) -> Result<()> {
     let mut w = FileWriter::create(path, LibVer::Earliest)?;

@@ -43,4 +43,21 @@ fn main() {
         eprintln!("h5kit-bench: {}", e);
         std::process::exit(1);
     }
+    // H5KIT_BENCH_DIRECT=CACHE_BYTES: then the lower-level fast paths (stderr, "direct" lines).
+    if let Some(cache) = std::env::var("H5KIT_BENCH_DIRECT").ok().and_then(|v| v.parse::<usize>().ok()) {
+        match h5kit_bench::run_direct(std::path::Path::new(&dir), scale, cache) {
+            Ok(rs) => {
+                for r in rs {
+                    eprintln!("direct {}", r.line());
+                    if let Some(kb) = r.peak_rss_kib {
+                        eprintln!("{} peak_rss_kib {}", r.name, kb);
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("h5kit-bench: direct: {}", e);
+                std::process::exit(1);
+            }
+        }
+    }
 }

@@ -24,7 +24,7 @@ fn transpose(data: &[u8], size: usize, forward: bool) -> Vec<u8> {
     match (size, forward) {
         (2, false) => unshuffle::<2>(src, dst, n),
         (4, false) => unshuffle::<4>(src, dst, n),
-        (8, false) => unshuffle::<8>(src, dst, n),
+        (8, false) => unshuffle8(src, dst, n),
         (2, true) => shuffle::<2>(src, dst, n),
         (4, true) => shuffle::<4>(src, dst, n),
         (8, true) => shuffle::<8>(src, dst, n),
@@ -52,20 +52,87 @@ fn transpose(data: &[u8], size: usize, forward: bool) -> Vec<u8> {
 }
 
 /// Elements of `S` bytes gathered from `S` planes of `n` bytes (`src.len() == dst.len() == S * n`).
+/// Works on tiles of 32 elements (fixed sizes, so the compiler unrolls and vectorises).
 fn unshuffle<const S: usize>(src: &[u8], dst: &mut [u8], n: usize) {
-    let mut planes: [&[u8]; S] = [&[]; S];
-    for (j, p) in planes.iter_mut().enumerate() {
-        *p = src.get(j * n..(j + 1) * n).unwrap_or(&[]);
-    }
-    if planes.iter().any(|p| p.len() != n) {
+    const B: usize = 32;
+    if n == 0 || src.len() != S * n || dst.len() != S * n {
         return;
     }
-    for (i, e) in dst.chunks_exact_mut(S).enumerate().take(n) {
-        let mut v = [0u8; S];
-        for j in 0..S {
-            v[j] = planes[j][i];
+    let mut planes: [&[u8]; S] = [&[]; S];
+    for (p, chunk) in planes.iter_mut().zip(src.chunks_exact(n)) {
+        *p = chunk;
+    }
+    let tiles = n / B;
+    for (t, out) in dst.chunks_exact_mut(B * S).enumerate().take(tiles) {
+        let mut tile = [[0u8; S]; B];
+        for (j, plane) in planes.iter().enumerate() {
+            let Some(run) = plane.get(t * B..t * B + B) else { return };
+            let run: &[u8; B] = match run.try_into() {
+                Ok(r) => r,
+                Err(_) => return,
+            };
+            for (e, &b) in tile.iter_mut().zip(run) {
+                e[j] = b;
+            }
         }
-        e.copy_from_slice(&v);
+        for (o, e) in out.chunks_exact_mut(S).zip(&tile) {
+            o.copy_from_slice(e);
+        }
+    }
+    for i in tiles * B..n {
+        for (j, plane) in planes.iter().enumerate() {
+            if let (Some(o), Some(&b)) = (dst.get_mut(i * S + j), plane.get(i)) {
+                *o = b;
+            }
+        }
+    }
+}
+
+/// [`unshuffle`] for 8-byte elements: 8 elements at a time as an 8x8 byte matrix (one
+/// `u64` per plane) transposed with three rounds of masked swaps.
+fn unshuffle8(src: &[u8], dst: &mut [u8], n: usize) {
+    if n == 0 || src.len() != 8 * n || dst.len() != 8 * n {
+        return;
+    }
+    let mut planes: [&[u8]; 8] = [&[]; 8];
+    for (p, chunk) in planes.iter_mut().zip(src.chunks_exact(n)) {
+        *p = chunk;
+    }
+    let tiles = n / 8;
+    for (t, out) in dst.chunks_exact_mut(64).enumerate().take(tiles) {
+        let mut x = [0u64; 8];
+        for (xj, plane) in x.iter_mut().zip(&planes) {
+            let mut b = [0u8; 8];
+            if let Some(run) = plane.get(t * 8..t * 8 + 8) {
+                b.copy_from_slice(run);
+            }
+            *xj = u64::from_le_bytes(b);
+        }
+        for j in 0..4 {
+            let v = ((x[j] >> 32) ^ x[j + 4]) & 0x0000_0000_FFFF_FFFF;
+            x[j] ^= v << 32;
+            x[j + 4] ^= v;
+        }
+        for j in [0, 1, 4, 5] {
+            let v = ((x[j] >> 16) ^ x[j + 2]) & 0x0000_FFFF_0000_FFFF;
+            x[j] ^= v << 16;
+            x[j + 2] ^= v;
+        }
+        for j in [0, 2, 4, 6] {
+            let v = ((x[j] >> 8) ^ x[j + 1]) & 0x00FF_00FF_00FF_00FF;
+            x[j] ^= v << 8;
+            x[j + 1] ^= v;
+        }
+        for (o, xk) in out.chunks_exact_mut(8).zip(&x) {
+            o.copy_from_slice(&xk.to_le_bytes());
+        }
+    }
+    for i in tiles * 8..n {
+        for (j, plane) in planes.iter().enumerate() {
+            if let (Some(o), Some(&b)) = (dst.get_mut(i * 8 + j), plane.get(i)) {
+                *o = b;
+            }
+        }
     }
 }
 
