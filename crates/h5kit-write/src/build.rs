@@ -211,6 +211,9 @@ struct Plan<'a> {
     /// Global heap objects holding region references (collection, object index - 1): the
     /// target dataset and region, encoded when object header addresses are known.
     gregions: HashMap<(usize, usize), (String, crate::Region)>,
+    /// Global heap objects holding sequences of object references (collection, object
+    /// index - 1): the target paths, encoded when object header addresses are known.
+    grefs: HashMap<(usize, usize), Vec<Option<String>>>,
     vl: HashMap<Owner, Vec<HeapRef>>,
     prepared: HashMap<usize, Prepared>,
     symtabs: HashMap<usize, SymTab>,
@@ -235,6 +238,7 @@ pub fn serialize_into<W: Write>(w: &FileWriter, out: &mut W) -> Result<()> {
         addr: HashMap::new(),
         gcols: Vec::new(),
         gregions: HashMap::new(),
+        grefs: HashMap::new(),
         vl: HashMap::new(),
         prepared: HashMap::new(),
         symtabs: HashMap::new(),
@@ -500,6 +504,46 @@ impl<'a> Plan<'a> {
             }
             self.vl.insert(key, ids);
         }
+        // Sequences of object references: one heap object of 8-byte addresses each.
+        let mut seqs: Vec<(Owner, &'a Vec<Vec<Option<String>>>)> = Vec::new();
+        for &id in &self.order {
+            let o = self.obj(id)?;
+            if let Kind::Dataset(d) = &o.kind {
+                if let Values::VlenRefs(r) = &d.vals {
+                    seqs.push(((id, None), r));
+                }
+            }
+            for (i, a) in o.attrs.iter().enumerate() {
+                if let Values::VlenRefs(r) = &a.vals {
+                    seqs.push(((id, Some(i)), r));
+                }
+            }
+        }
+        for (key, elems) in seqs {
+            let mut ids = Vec::with_capacity(elems.len());
+            for refs in elems {
+                if refs.is_empty() {
+                    ids.push((0u32, usize::MAX, 0u16));
+                    continue;
+                }
+                let count = u32::try_from(refs.len()).map_err(|_| Error::usage("variable-length element too long"))?;
+                let len = refs.len().checked_mul(8).ok_or_else(|| Error::usage("variable-length element too long"))?;
+                let size = 16 + round_up(len, 8);
+                let full = self.gcols.last().map(|c| c.len() >= 0xfffe || used + size > GCOL_MIN).unwrap_or(true);
+                if full {
+                    self.gcols.push(Vec::new());
+                    used = 16;
+                }
+                let coll = self.gcols.len() - 1;
+                if let Some(c) = self.gcols.last_mut() {
+                    c.push(vec![0u8; len]);
+                    self.grefs.insert((coll, c.len() - 1), refs.clone());
+                    ids.push((count, coll, c.len() as u16));
+                }
+                used += size;
+            }
+            self.vl.insert(key, ids);
+        }
         // Region references: one heap object each (object address + serialized selection).
         type RegionRefs<'b> = &'b Vec<Option<(String, crate::Region)>>;
         let mut regions: Vec<(Owner, RegionRefs<'a>)> = Vec::new();
@@ -559,7 +603,15 @@ impl<'a> Plan<'a> {
                     b.u64(target.map(|t| self.at(Block::Ohdr(t))).unwrap_or(UNDEFINED_ADDRESS));
                     b.bytes(&selection_bytes(region));
                 }
-                None => b.bytes(o),
+                None => match self.grefs.get(&(i, k)) {
+                    Some(refs) => {
+                        for r in refs {
+                            let target = r.as_ref().and_then(|p| self.w.resolve(p).ok()).filter(|t| self.refcount.contains_key(t));
+                            b.u64(target.map(|t| self.at(Block::Ohdr(t))).unwrap_or(0));
+                        }
+                    }
+                    None => b.bytes(o),
+                },
             }
             b.pad_to(8);
         }
@@ -682,7 +734,29 @@ impl<'a> Plan<'a> {
                 Ok(out)
             }
             Values::Fixed(v) => Ok(v.clone()),
-            Values::Vlen(_) => {
+            Values::FixedRefs { fixed, refs, nslots } => {
+                let dt = match key {
+                    (id, None) => match &self.obj(id)?.kind {
+                        Kind::Dataset(d) => &d.dt,
+                        _ => return Err(Error::usage("internal error: values owner")),
+                    },
+                    (id, Some(i)) => &self.obj(id)?.attrs.get(i).ok_or_else(|| Error::usage("internal error: attribute"))?.dt,
+                };
+                let slots = enc::ref_slots(dt)?;
+                let size = dt.size as usize;
+                let mut out = fixed.clone();
+                for (k, r) in refs.iter().enumerate() {
+                    let (e, t) = (k / (*nslots).max(1), k % (*nslots).max(1));
+                    let off = e * size + slots.get(t).map(|s| *s as usize).unwrap_or(0);
+                    let target = r.as_ref().and_then(|p| self.w.resolve(p).ok()).filter(|t| self.refcount.contains_key(t));
+                    let addr = target.map(|t| self.at(Block::Ohdr(t))).unwrap_or(0);
+                    if let Some(dst) = out.get_mut(off..off + 8) {
+                        dst.copy_from_slice(&addr.to_le_bytes());
+                    }
+                }
+                Ok(out)
+            }
+            Values::Vlen(_) | Values::VlenRefs(_) => {
                 let ids = self.vl.get(&key).map(|v| v.as_slice()).unwrap_or(&[]);
                 let mut b = Buf::new();
                 for &r in ids {

@@ -141,6 +141,44 @@ pub fn is_vlen(dt: &Datatype) -> bool {
 /// Variable-length slots inside a fixed-size element (a compound or array containing
 /// variable-length members): (byte offset in the element, base element size, is a string).
 /// A top-level variable-length type has the single slot (0, base size, ..).
+/// Byte offsets of the object references (`H5R_OBJECT1`, 8 bytes) inside compound/array
+/// elements, in member order (a top-level reference type has none: it is not nested).
+pub fn ref_slots(dt: &Datatype) -> Result<Vec<u64>> {
+    fn walk(dt: &Datatype, base: u64, out: &mut Vec<u64>) -> Result<()> {
+        match &dt.class {
+            TypeClass::Reference { kind: h5kit_object_header::ReferenceKind::Object } => out.push(base),
+            TypeClass::Compound { members } => {
+                for m in members {
+                    walk(&m.datatype, base.saturating_add(m.byte_offset), out)?;
+                }
+            }
+            TypeClass::Array { dims, base: b } => {
+                let mut inner = Vec::new();
+                walk(b, 0, &mut inner)?;
+                if inner.is_empty() {
+                    return Ok(());
+                }
+                let n = dims.iter().fold(1u64, |a, &d| a.saturating_mul(d as u64));
+                if n.saturating_mul(inner.len() as u64) > 1 << 20 {
+                    return Err(Error::usage("too many reference slots in an array datatype"));
+                }
+                for i in 0..n {
+                    for &o in &inner {
+                        out.push(base.saturating_add(i.saturating_mul(b.size as u64)).saturating_add(o));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    if matches!(dt.class, TypeClass::Compound { .. } | TypeClass::Array { .. }) {
+        walk(dt, 0, &mut out)?;
+    }
+    Ok(out)
+}
+
 pub fn vl_slots(dt: &Datatype) -> Result<Vec<(u64, u32, bool)>> {
     Ok(match &dt.class {
         TypeClass::VarLenString { .. } => vec![(0, 1, true)],

@@ -140,6 +140,14 @@ pub(crate) enum Values {
     /// Fixed-size elements with variable-length slots inside (compound/array members): the
     /// fixed bytes (slots zero) and, element-major, `nslots` pieces per element.
     Mixed { fixed: Vec<u8>, pieces: Vec<Option<Vec<u8>>>, nslots: usize },
+    /// Variable-length sequences of object references (netCDF/dimension scale
+    /// `DIMENSION_LIST`): per element the target paths (`None`: null reference); an empty
+    /// element is an empty sequence.
+    VlenRefs(Vec<Vec<Option<String>>>),
+    /// Fixed-size elements with object references inside (compound/array members, e.g. a
+    /// dimension scale's `REFERENCE_LIST`): the element bytes and, element-major, `nslots`
+    /// target paths per element ([`enc::ref_slots`] order).
+    FixedRefs { fixed: Vec<u8>, refs: Vec<Option<String>>, nslots: usize },
 }
 
 impl Values {
@@ -205,6 +213,8 @@ impl Values {
                 Ok(Values::Vlen(out))
             }
             Values::Refs(_) => Err(Error::usage("object references are written with write_references")),
+            Values::FixedRefs { .. } => Err(Error::usage("references inside compounds are written with write_dataset_with_refs")),
+            Values::VlenRefs(_) => Err(Error::usage("sequences of object references are written with write_vlen_references")),
             Values::Regions(_) => Err(Error::usage("region references are written with write_region_references")),
             Values::Mixed { nslots, .. } => {
                 let size = dt.size as usize;
@@ -316,6 +326,34 @@ pub struct FileWriter {
 
 fn split_path(path: &str) -> Vec<&str> {
     path.split('/').filter(|s| !s.is_empty() && *s != ".").collect()
+}
+
+fn fixed_refs(dt: &Datatype, count: usize, data: &[u8], refs: &[Option<&str>]) -> Result<Values> {
+    let slots = enc::ref_slots(dt)?;
+    if slots.is_empty() || enc::is_vlen(dt) {
+        return Err(Error::usage("the datatype has no object references inside (or has variable-length members)"));
+    }
+    let want = count.checked_mul(dt.size as usize).ok_or_else(|| Error::usage("data too large"))?;
+    if data.len() != want {
+        return Err(Error::usage(format!("data size mismatch: {} bytes given, {} needed", data.len(), want)));
+    }
+    if Some(refs.len()) != count.checked_mul(slots.len()) {
+        return Err(Error::usage(format!("{} references given, {} needed", refs.len(), count.saturating_mul(slots.len()))));
+    }
+    Ok(Values::FixedRefs {
+        fixed: data.to_vec(),
+        refs: refs.iter().map(|t| t.map(|s| s.to_string())).collect(),
+        nslots: slots.len(),
+    })
+}
+
+fn owned_ref_lists(targets: &[Vec<Option<&str>>]) -> Vec<Vec<Option<String>>> {
+    targets.iter().map(|e| e.iter().map(|t| t.map(|s| s.to_string())).collect()).collect()
+}
+
+fn is_vlen_of_refs(dt: &Datatype) -> bool {
+    matches!(&dt.class, TypeClass::VarLenSequence { base }
+        if matches!(base.class, TypeClass::Reference { kind: h5kit_object_header::ReferenceKind::Object }))
 }
 
 fn element_count(shape: Option<&[u64]>) -> Result<usize> {
@@ -641,6 +679,35 @@ impl FileWriter {
         Ok(())
     }
 
+    /// Writes a dataset whose compound/array elements hold object references: `data` the
+    /// element bytes (reference slots ignored), `refs` per element the target path of each
+    /// reference slot, in member order ([`enc::ref_slots`]).
+    pub fn write_dataset_with_refs(&mut self, path: &str, data: &[u8], refs: &[Option<&str>]) -> Result<()> {
+        let ds = self.dataset_mut(path)?;
+        let n = element_count(ds.shape.as_deref())?;
+        let vals = fixed_refs(&ds.dt, n, data, refs).map_err(|e| e.in_object(path))?;
+        ds.vals = vals;
+        ds.written = true;
+        Ok(())
+    }
+
+    /// Writes variable-length sequences of object references (the dataset's datatype must be
+    /// [`dtype::vlen_sequence`] of [`dtype::object_reference`]): per element the target paths
+    /// (`None`: null reference), resolved when the file is serialized.
+    pub fn write_vlen_references(&mut self, path: &str, targets: &[Vec<Option<&str>>]) -> Result<()> {
+        let ds = self.dataset_mut(path)?;
+        let n = element_count(ds.shape.as_deref())?;
+        if !is_vlen_of_refs(&ds.dt) {
+            return Err(Error::usage(format!("{}: not a variable-length sequence of object references", path)));
+        }
+        if targets.len() != n {
+            return Err(Error::usage(format!("{}: shape mismatch: {} elements given for {}", path, targets.len(), n)));
+        }
+        ds.vals = Values::VlenRefs(owned_ref_lists(targets));
+        ds.written = true;
+        Ok(())
+    }
+
     /// Writes dataset region references (the dataset's datatype must be
     /// [`dtype::region_reference`]): target dataset path and region; `None` is a null
     /// reference. Targets are resolved when the file is serialized.
@@ -866,6 +933,41 @@ impl FileWriter {
         }
         let vals = Values::Refs(targets.iter().map(|t| t.map(|s| s.to_string())).collect());
         let attr = Attr { name: name.to_string(), dt: dtype::object_reference(), committed: None, shape: shape.map(|s| s.to_vec()), vals, null: false };
+        self.put_attr(object_path, attr)
+    }
+
+    /// Creates or replaces an attribute whose compound/array elements hold object references
+    /// (see [`FileWriter::write_dataset_with_refs`]).
+    pub fn set_attribute_with_refs(
+        &mut self,
+        object_path: &str,
+        name: &str,
+        datatype: Datatype,
+        shape: Option<&[u64]>,
+        data: &[u8],
+        refs: &[Option<&str>],
+    ) -> Result<()> {
+        let n = element_count(shape)?;
+        let vals = fixed_refs(&datatype, n, data, refs).map_err(|e| e.in_object(object_path))?;
+        let attr = Attr { name: name.to_string(), dt: datatype, committed: None, shape: shape.map(|s| s.to_vec()), vals, null: false };
+        self.put_attr(object_path, attr)
+    }
+
+    /// Creates or replaces an attribute of variable-length sequences of object references
+    /// (e.g. `DIMENSION_LIST` of dimension scales): per element the target paths.
+    pub fn set_vlen_reference_attribute(
+        &mut self,
+        object_path: &str,
+        name: &str,
+        shape: Option<&[u64]>,
+        targets: &[Vec<Option<&str>>],
+    ) -> Result<()> {
+        if targets.len() != element_count(shape)? {
+            return Err(Error::usage("shape mismatch: element count differs from the attribute's"));
+        }
+        let vals = Values::VlenRefs(owned_ref_lists(targets));
+        let dt = dtype::vlen_sequence(dtype::object_reference());
+        let attr = Attr { name: name.to_string(), dt, committed: None, shape: shape.map(|s| s.to_vec()), vals, null: false };
         self.put_attr(object_path, attr)
     }
 

@@ -187,6 +187,28 @@ impl<'a> Copier<'a> {
         Ok(Some(path))
     }
 
+    /// Targets of the object references nested in compound/array elements (slot order of
+    /// [`h5kit_write::enc::ref_slots`]); `None` when the type has none.
+    fn nested_refs(&self, dt: &Datatype, raw: &[u8]) -> Result<Option<Vec<Option<String>>>> {
+        if h5kit_write::enc::is_vlen(dt) {
+            return Ok(None);
+        }
+        let slots = h5kit_write::enc::ref_slots(dt)?;
+        let size = dt.size as usize;
+        if slots.is_empty() || size == 0 {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        for elem in raw.chunks_exact(size) {
+            for &o in &slots {
+                let o = usize::try_from(o).unwrap_or(usize::MAX);
+                let bytes = o.checked_add(8).and_then(|end| elem.get(o..end)).unwrap_or(&[]);
+                out.push(self.reference_paths(bytes).into_iter().next().flatten());
+            }
+        }
+        Ok(Some(out))
+    }
+
     fn copy_attributes(&mut self, path: &str, attrs: Vec<Attribute>) -> Result<()> {
         for mut a in attrs {
             let committed = self.committed_path(a.committed_datatype)?;
@@ -215,6 +237,13 @@ impl<'a> Copier<'a> {
                 let refs: Vec<Option<&str>> = targets.iter().map(|t| t.as_deref()).collect();
                 self.dst.set_reference_attribute(path, &a.name, shape.as_deref(), &refs)?;
                 continue;
+            }
+            if committed.is_none() {
+                if let Some(refs) = self.nested_refs(&a.datatype, &a.data)? {
+                    let refs: Vec<Option<&str>> = refs.iter().map(|t| t.as_deref()).collect();
+                    self.dst.set_attribute_with_refs(path, &a.name, a.datatype.clone(), shape.as_deref(), &a.data, &refs)?;
+                    continue;
+                }
             }
             let data = to_writer(self.src, &a.datatype, &a.data, || a.read_vlen())?;
             match committed {
@@ -311,7 +340,13 @@ impl<'a> Copier<'a> {
             self.dst.write_dataset(path, &vlen_to_writer(d.read_vlen()?))?;
         } else {
             let raw = d.read_raw()?;
-            self.dst.write_dataset(path, &to_writer(self.src, dt, &raw, || d.read_vlen())?)?;
+            match self.nested_refs(dt, &raw)? {
+                Some(refs) => {
+                    let refs: Vec<Option<&str>> = refs.iter().map(|t| t.as_deref()).collect();
+                    self.dst.write_dataset_with_refs(path, &raw, &refs)?;
+                }
+                None => self.dst.write_dataset(path, &to_writer(self.src, dt, &raw, || d.read_vlen())?)?,
+            }
         }
         self.copy_attributes(path, d.attributes()?)
     }
