@@ -8,6 +8,7 @@
 #   --full      scale 1 (N = 32 Mi values, 256 MiB per array)
 #   --pairs N   rounds, each running ours, C and h5py one after the other (default 3)
 #   --cache B   chunk cache bytes for the "+direct" random-slab read (default 16 MiB)
+#   --peers     also run the crates.io pure-Rust crates (bench/peers: rust-hdf5, hdf5-pure)
 #   --dir DIR   scratch directory (default: a new temporary directory, removed at the end)
 #
 # Prints each program's median time per workload and the ratios libhdf5 time / h5kit time
@@ -20,6 +21,7 @@ bench=$root/../shared/bench
 scale=0.25
 pairs=3
 dir=
+peers=0
 while [ $# -gt 0 ]; do
     case $1 in
         --scale) scale=$2; shift 2 ;;
@@ -27,6 +29,7 @@ while [ $# -gt 0 ]; do
         --pairs) pairs=$2; shift 2 ;;
         --dir) dir=$2; shift 2 ;;
         --cache) export CACHE_BYTES=$2; shift 2 ;;
+        --peers) peers=1; shift ;;
         *) echo "usage: $0 [--scale S | --full] [--pairs N] [--dir DIR]" >&2; exit 2 ;;
     esac
 done
@@ -48,10 +51,19 @@ if ! sh "$bench/build_libhdf5_bench.sh" "$cbin"; then
     echo "libhdf5_bench could not be built (libhdf5-dev missing?): C column skipped" >&2
     cbin=
 fi
+pbin=
+if [ "$peers" = 1 ]; then
+    echo "building bench/peers (release)..." >&2
+    if (cd "$root/bench/peers" && cargo build --release -q); then
+        pbin=$root/bench/peers/target/release/h5kit-peers
+    else
+        echo "bench/peers did not build: peers skipped" >&2
+    fi
+fi
 have_py=1
 python3 -c 'import h5py, numpy' 2>/dev/null || { echo "h5py/numpy missing: h5py column skipped" >&2; have_py=0; }
 
-OURS=$ours CBIN=$cbin HAVE_PY=$have_py PYBENCH=$bench/h5py_bench.py \
+OURS=$ours CBIN=$cbin PBIN=$pbin HAVE_PY=$have_py PYBENCH=$bench/h5py_bench.py \
 SCALE=$scale PAIRS=$pairs DIR=$dir python3 - <<'PY'
 import os, subprocess, statistics, sys, tempfile
 
@@ -63,11 +75,17 @@ if cbin:
     progs.append(("libhdf5-C", [cbin]))
 if os.environ["HAVE_PY"] == "1":
     progs.append(("h5py", [sys.executable, pybench]))
+peer_names = []
+if os.environ.get("PBIN"):
+    for lib in ("rust-hdf5", "hdf5-pure"):
+        progs.append((lib, ["env", f"H5KIT_PEERS_LIB={lib}", os.environ["PBIN"]]))
+        peer_names.append(lib)
 
 times = {p: {} for p, _ in progs}      # prog -> workload -> [seconds]
 maxrss = {p: [] for p, _ in progs}     # prog -> [KiB]
 peak = {}                              # workload -> [KiB] (h5kit only)
 order = []
+base = {}                              # workload -> [KiB] resident at its start (h5kit)
 direct = {}                            # "name+direct" -> [seconds] (h5kit's lower-level paths)
 
 def run(name, cmd, sub):
@@ -83,7 +101,10 @@ def run(name, cmd, sub):
         sys.exit(f"{name} failed ({p.returncode}):\n{stderr}")
     maxrss[name].append(ru.ru_maxrss)
     for line in stdout.splitlines():
-        w, s, _mb = line.split()
+        f = line.split()
+        if len(f) < 3 or f[1] == "skip":
+            continue
+        w, s = f[0], f[1]
         if w not in order:
             order.append(w)
         times[name].setdefault(w, []).append(float(s))
@@ -91,6 +112,8 @@ def run(name, cmd, sub):
         f = line.split()
         if len(f) == 4 and f[0] == "direct":
             direct.setdefault(f[1], []).append(float(f[2]))
+        if len(f) == 3 and f[1] == "base_rss_kib":
+            base.setdefault(f[0], []).append(int(f[2]))
         if len(f) == 3 and f[1] == "peak_rss_kib":
             peak.setdefault(f[0], []).append(int(f[2]))
 
@@ -107,7 +130,9 @@ if "libhdf5-C" in names:
     hdr += f"{'C/h5kit':>10}"
 if "h5py" in names:
     hdr += f"{'h5py/h5kit':>12}"
-hdr += f"{'h5kit peak MiB':>16}"
+for pn in peer_names:
+    hdr += f"{pn + '/h5kit':>17}"
+hdr += f"{'h5kit peak MiB (+added)':>24}"
 print(hdr)
 for w in order:
     row = f"{w:<20}" + "".join(f"{med(times[n].get(w, [])):>12.4f}" for n in names)
@@ -116,7 +141,10 @@ for w in order:
         row += f"{med(times['libhdf5-C'].get(w, [])) / ours_t:>10.2f}"
     if "h5py" in names:
         row += f"{med(times['h5py'].get(w, [])) / ours_t:>12.2f}"
-    row += f"{med(peak.get(w, [])) / 1024:>16.0f}"
+    for pn in peer_names:
+        row += f"{med(times[pn].get(w, [])) / ours_t:>17.2f}"
+    added = med(peak.get(w, [])) - med(base.get(w, []))
+    row += f"{med(peak.get(w, [])) / 1024:>16.0f} (+{added / 1024:.0f})"
     print(row)
 if direct:
     print("# h5kit-dataset fast paths not yet used by the public crate (H5KIT_BENCH_DIRECT; see spec-notes/performance.md)")
@@ -127,8 +155,10 @@ if direct:
             row += f"  C/h5kit {med(times['libhdf5-C'].get(base, [])) / med(v):.2f}"
         if "h5py" in names:
             row += f"  h5py/h5kit {med(times['h5py'].get(base, [])) / med(v):.2f}"
-        row += f"  peak MiB {med(peak.get(w, [])) / 1024:.0f}"
+        row += f"  peak MiB {med(peak.get(w, [])) / 1024:.0f} (+{(med(peak.get(w, [])) - med(base.get(w, []))) / 1024:.0f})"
         print(row)
+if peak:
+    maxrss["h5kit"] = [max(max(v) for v in peak.values())]
 print("# whole-run peak RSS (MiB, median over rounds; includes each program's generated data): " +
       ", ".join(f"{n} {med(maxrss[n]) / 1024:.0f}" for n in names))
 PY

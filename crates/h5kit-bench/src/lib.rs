@@ -27,6 +27,9 @@ pub struct WorkloadResult {
     pub mb_per_s: f64,
     /// Peak resident set size of the process during the workload (KiB), if known.
     pub peak_rss_kib: Option<u64>,
+    /// Resident set size when the workload started (KiB: the generated data and the
+    /// program); `peak_rss_kib - base_rss_kib` is what the workload itself added.
+    pub base_rss_kib: Option<u64>,
 }
 
 impl WorkloadResult {
@@ -128,10 +131,14 @@ fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn peak_rss_kib() -> Option<u64> {
+fn status_kib(key: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    status_kib("VmHWM:")
 }
 
 fn dataset(file: &h5kit::File, path: &str) -> Result<h5kit::Dataset> {
@@ -185,6 +192,7 @@ pub fn run_selected(
             return Ok(());
         }
         reset_peak();
+        let base_rss_kib = status_kib("VmRSS:");
         let t = Instant::now();
         f()?;
         let seconds = t.elapsed().as_secs_f64();
@@ -193,6 +201,7 @@ pub fn run_selected(
             seconds,
             mb_per_s: if mb > 0.0 { mb / seconds } else { 0.0 },
             peak_rss_kib: peak_rss_kib(),
+            base_rss_kib,
         };
         each(&r);
         out.push(r);
@@ -238,10 +247,12 @@ pub fn run_direct(dir: &Path, scale: f64, cache_bytes: usize) -> Result<Vec<Work
     let mut out = Vec::new();
     let mut timed = |name: &'static str, mb: f64, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
         reset_peak();
+        let base_rss_kib = status_kib("VmRSS:");
         let t = Instant::now();
         f()?;
         let seconds = t.elapsed().as_secs_f64();
-        out.push(WorkloadResult { name, seconds, mb_per_s: if mb > 0.0 { mb / seconds } else { 0.0 }, peak_rss_kib: peak_rss_kib() });
+        let mb_per_s = if mb > 0.0 { mb / seconds } else { 0.0 };
+        out.push(WorkloadResult { name, seconds, mb_per_s, peak_rss_kib: peak_rss_kib(), base_rss_kib });
         Ok(())
     };
     let mut last = (0.0, 0.0);

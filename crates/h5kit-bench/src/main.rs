@@ -35,6 +35,9 @@ fn main() {
         if let Some(kb) = r.peak_rss_kib {
             eprintln!("{} peak_rss_kib {}", r.name, kb);
         }
+        if let Some(kb) = r.base_rss_kib {
+            eprintln!("{} base_rss_kib {}", r.name, kb);
+        }
     };
     // H5KIT_BENCH_ONLY=name,name: run only these workloads (for profiling).
     let only: Option<Vec<String>> =
@@ -51,6 +54,9 @@ fn main() {
                     eprintln!("direct {}", r.line());
                     if let Some(kb) = r.peak_rss_kib {
                         eprintln!("{} peak_rss_kib {}", r.name, kb);
+                    }
+                    if let Some(kb) = r.base_rss_kib {
+                        eprintln!("{} base_rss_kib {}", r.name, kb);
                     }
                 }
             }

@@ -1,0 +1,150 @@
+//! `h5kit-peers DIR [--scale S] [--lib rust-hdf5|hdf5-pure]`: the array workloads of
+//! WORKLOADS.md (same files, shapes, chunking, filters and data as libhdf5_bench.c, data from
+//! h5kit-bench's generator) with the crates.io pure-Rust HDF5 crates. Prints `LIB NAME
+//! SECONDS MB_PER_S`. A workload a crate cannot run is printed with SECONDS `skip` and why.
+use std::path::Path;
+use std::time::Instant;
+
+use h5kit_bench::{generate, slab_offsets, Params, SLAB};
+
+type R<T> = Result<T, String>;
+
+/// With H5KIT_PEERS_LIB set (one library), lines are `NAME SECONDS MB_PER_S` as the other
+/// benchmarks print them (for scripts/bench_compare.sh); otherwise prefixed by the library.
+fn timed(lib: &str, name: &str, mb: f64, f: impl FnOnce() -> R<()>) {
+    let prefix = if std::env::var_os("H5KIT_PEERS_LIB").is_some() { String::new() } else { format!("{} ", lib) };
+    let t = Instant::now();
+    match f() {
+        Ok(()) => {
+            let s = t.elapsed().as_secs_f64();
+            println!("{}{} {:.4} {:.1}", prefix, name, s, if mb > 0.0 { mb / s } else { 0.0 });
+        }
+        Err(e) => println!("{}{} skip {}", prefix, name, e.replace('\n', " ")),
+    }
+}
+
+#[cfg(feature = "rust-hdf5")]
+fn rust_hdf5(dir: &Path, p: Params, smooth: &[f64], plain: &[f64], offsets: &[u64]) {
+    use rust_hdf5::H5File;
+    let lib = "rust-hdf5";
+    let mb = p.n as f64 * 8.0 / 1e6;
+    let e = |x: rust_hdf5::Hdf5Error| x.to_string();
+    let contig = dir.join("contig.h5");
+    let gzip = dir.join("gzip.h5");
+    timed(lib, "write_contiguous", mb, || {
+        let f = H5File::create(&contig).map_err(e)?;
+        let ds = f.new_dataset::<f64>().shape(&[p.n]).create("x").map_err(e)?;
+        ds.write_raw(plain).map_err(e)?;
+        f.close().map_err(e)
+    });
+    timed(lib, "read_contiguous", mb, || {
+        let f = H5File::open(&contig).map_err(e)?;
+        let v = f.dataset("x").map_err(e)?.read_raw::<f64>().map_err(e)?;
+        if v.last() != plain.last() { return Err("wrong data".into()) }
+        Ok(())
+    });
+    timed(lib, "write_gzip_shuffle", mb, || {
+        let f = H5File::create(&gzip).map_err(e)?;
+        let ds = f.new_dataset::<f64>().shape(&[p.n]).chunk(&[32768]).shuffle_deflate(4).create("x").map_err(e)?;
+        ds.write_raw(smooth).map_err(e)?;
+        f.close().map_err(e)
+    });
+    timed(lib, "read_gzip_shuffle", mb, || {
+        let f = H5File::open(&gzip).map_err(e)?;
+        let v = f.dataset("x").map_err(e)?.read_raw::<f64>().map_err(e)?;
+        if v.last() != smooth.last() { return Err("wrong data".into()) }
+        Ok(())
+    });
+    timed(lib, "read_random_slabs", 0.0, || {
+        let f = H5File::open(&gzip).map_err(e)?;
+        let ds = f.dataset("x").map_err(e)?;
+        let mut s = 0.0f64;
+        for &o in offsets {
+            s += ds.read_slice::<f64>(&[o as usize], &[SLAB]).map_err(e)?.iter().sum::<f64>();
+        }
+        if !s.is_finite() { return Err("bad sum".into()) }
+        Ok(())
+    });
+    timed(lib, "append_rows", p.rows as f64 * 64.0 / 1e6, || {
+        let f = H5File::create(dir.join("append.h5")).map_err(e)?;
+        let ds = f.new_dataset::<f32>().shape(&[0usize, 16]).chunk(&[1024, 16]).max_shape(&[None, Some(16)]).create("rows").map_err(e)?;
+        let row: Vec<f32> = (0..16).map(|k| k as f32).collect();
+        for i in 0..p.rows {
+            ds.extend(&[i + 1, 16]).map_err(e)?;
+            ds.write_slice(&[i, 0], &[1, 16], &row).map_err(e)?;
+        }
+        f.close().map_err(e)
+    });
+}
+
+#[cfg(feature = "hdf5-pure")]
+fn hdf5_pure(dir: &Path, p: Params, smooth: &[f64], plain: &[f64], offsets: &[u64]) {
+    use hdf5_pure::{File, FileBuilder};
+    let lib = "hdf5-pure";
+    let mb = p.n as f64 * 8.0 / 1e6;
+    let e = |x: &dyn std::fmt::Debug| format!("{:?}", x);
+    let contig = dir.join("contig-pure.h5");
+    let gzip = dir.join("gzip-pure.h5");
+    timed(lib, "write_contiguous", mb, || {
+        let mut b = FileBuilder::new();
+        b.create_dataset("x").with_f64_data(plain).with_shape(&[p.n as u64]);
+        b.write(&contig).map_err(|x| e(&x))
+    });
+    timed(lib, "read_contiguous", mb, || {
+        let f = File::open(&contig).map_err(|x| e(&x))?;
+        let v = f.dataset("x").map_err(|x| e(&x))?.read_f64().map_err(|x| e(&x))?;
+        if v.last() != plain.last() { return Err("wrong data".into()) }
+        Ok(())
+    });
+    timed(lib, "write_gzip_shuffle", mb, || {
+        let mut b = FileBuilder::new();
+        b.create_dataset("x").with_f64_data(smooth).with_shape(&[p.n as u64]).with_chunks(&[32768]).with_shuffle().with_deflate(4);
+        b.write(&gzip).map_err(|x| e(&x))
+    });
+    timed(lib, "read_gzip_shuffle", mb, || {
+        let f = File::open(&gzip).map_err(|x| e(&x))?;
+        let v = f.dataset("x").map_err(|x| e(&x))?.read_f64().map_err(|x| e(&x))?;
+        if v.last() != smooth.last() { return Err("wrong data".into()) }
+        Ok(())
+    });
+    timed(lib, "read_random_slabs", 0.0, || {
+        let f = File::open(&gzip).map_err(|x| e(&x))?;
+        let ds = f.dataset("x").map_err(|x| e(&x))?;
+        let mut s = 0.0f64;
+        for &o in offsets {
+            s += ds.read_f64_rows(o, SLAB as u64).map_err(|x| e(&x))?.iter().sum::<f64>();
+        }
+        if !s.is_finite() { return Err("bad sum".into()) }
+        Ok(())
+    });
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let dir = args.first().cloned().unwrap_or_else(|| "/tmp/h5kit-peers".into());
+    let scale = args.iter().position(|a| a == "--scale").and_then(|i| args.get(i + 1)).and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let only = args
+        .iter()
+        .position(|a| a == "--lib")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .or_else(|| std::env::var("H5KIT_PEERS_LIB").ok());
+    let dir = Path::new(&dir);
+    if let Err(err) = std::fs::create_dir_all(dir) {
+        eprintln!("{}: {}", dir.display(), err);
+        std::process::exit(1);
+    }
+    let p = Params::new(scale);
+    let (smooth, plain) = generate(p.n);
+    let offsets = slab_offsets(p.n);
+    let want = |l: &str| only.as_deref().is_none_or(|o| o == l);
+    #[cfg(feature = "rust-hdf5")]
+    if want("rust-hdf5") {
+        rust_hdf5(dir, p, &smooth, &plain, &offsets);
+    }
+    #[cfg(feature = "hdf5-pure")]
+    if want("hdf5-pure") {
+        hdf5_pure(dir, p, &smooth, &plain, &offsets);
+    }
+    let _ = (&smooth, &plain, &offsets, want("none"));
+}
