@@ -1780,6 +1780,17 @@ impl<'a> Plan<'a> {
             b.u64(self.at(Block::Bt2Hdr(id, Store::Attrs)));
             m.push((0x15, 0, b.v));
         } else {
+            if latest {
+                // libhdf5 puts an Attribute Info message (addresses undefined: compact storage)
+                // in every version 2 header, and counts a v2 header's attributes from it only
+                // (H5Oget_info: without it `num_attrs` is 0 and h5diff sees no attributes).
+                let mut b = Buf::new();
+                b.u8(0);
+                b.u8(0);
+                b.u64(UNDEFINED_ADDRESS);
+                b.u64(UNDEFINED_ADDRESS);
+                m.push((0x15, 0, b.v));
+            }
             for i in 0..o.attrs.len() {
                 m.push((0x0C, 0, self.attr_message(id, i)?));
             }
