@@ -54,7 +54,7 @@ fi
 pbin=
 if [ "$peers" = 1 ]; then
     echo "building bench/peers (release)..." >&2
-    if (cd "$root/bench/peers" && cargo build --release -q); then
+    if (cd "$root/bench/peers" && CARGO_TARGET_DIR=$root/bench/peers/target cargo build --release -q); then
         pbin=$root/bench/peers/target/release/h5kit-peers
     else
         echo "bench/peers did not build: peers skipped" >&2
