@@ -1870,7 +1870,9 @@ impl<'a> Plan<'a> {
                 } else {
                     b.u8(4);
                     b.u8(2);
-                    b.u8(0);
+                    // Flags: bit 1 SINGLE_INDEX_WITH_FILTER announces the filtered chunk's
+                    // size and mask in the index information.
+                    b.u8(if matches!(index, Index::Single) && d.filtered() { 2 } else { 0 });
                     b.u8(dims.len() as u8);
                     let w = enc::bytes_needed(dims.iter().copied().max().unwrap_or(1));
                     b.u8(w as u8);

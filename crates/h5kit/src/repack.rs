@@ -74,7 +74,7 @@ fn vlen_to_writer(elements: Vec<Vec<u8>>) -> Vec<u8> {
 /// Converts raw elements whose datatype holds variable-length slots inside compounds/arrays
 /// (global heap IDs in the element bytes) to the writer's encoding: the element bytes, then
 /// per slot (in [`h5kit_write::enc::vl_slots`] order) a u32 byte count and the bytes.
-fn mixed_to_writer(src: &File, dt: &Datatype, raw: &[u8]) -> Result<Vec<u8>> {
+fn mixed_to_writer(src: &File, dt: &Datatype, raw: &[u8], keep_fixed: bool) -> Result<Vec<u8>> {
     let slots = h5kit_write::enc::vl_slots(dt)?;
     let size = dt.size as usize;
     if slots.is_empty() || size == 0 {
@@ -84,7 +84,17 @@ fn mixed_to_writer(src: &File, dt: &Datatype, raw: &[u8]) -> Result<Vec<u8>> {
     let slot_len = 4 + w + 4;
     let mut out = Vec::with_capacity(raw.len());
     for elem in raw.chunks_exact(size) {
-        out.extend_from_slice(elem);
+        if keep_fixed {
+            // Slot bytes (heap IDs: file addresses) zeroed; the writer ignores them.
+            let mut e = elem.to_vec();
+            for &(off, _, _) in &slots {
+                let o = usize::try_from(off).unwrap_or(usize::MAX);
+                if let Some(s) = o.checked_add(slot_len).and_then(|end| e.get_mut(o..end)) {
+                    s.fill(0);
+                }
+            }
+            out.extend_from_slice(&e);
+        }
         for &(off, base, _) in &slots {
             let o = usize::try_from(off).unwrap_or(usize::MAX);
             let slot = o
@@ -112,12 +122,24 @@ fn mixed_to_writer(src: &File, dt: &Datatype, raw: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// `raw` elements of `dt` (no references) in a form independent of file addresses: fixed
+/// bytes as they are; variable-length data (top level or inside compounds/arrays) in the
+/// writer's encoding (element bytes, then u32 byte count + bytes per slot). Two files hold
+/// the same values exactly when these bytes are equal.
+pub fn canonical_values(src: &File, dt: &Datatype, raw: &[u8]) -> Result<Vec<u8>> {
+    if is_vlen(dt) {
+        mixed_to_writer(src, dt, raw, false)
+    } else {
+        mixed_to_writer(src, dt, raw, true)
+    }
+}
+
 /// The bytes the writer takes for `raw` elements of `dt` (non-reference types).
 fn to_writer(src: &File, dt: &Datatype, raw: &[u8], top_vlen: impl FnOnce() -> Result<Vec<Vec<u8>>>) -> Result<Vec<u8>> {
     if is_vlen(dt) {
         Ok(vlen_to_writer(top_vlen()?))
     } else if h5kit_write::enc::is_vlen(dt) {
-        mixed_to_writer(src, dt, raw)
+        mixed_to_writer(src, dt, raw, true)
     } else {
         Ok(raw.to_vec())
     }
