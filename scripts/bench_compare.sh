@@ -42,8 +42,11 @@ mkdir -p "$dir"
 target=${CARGO_TARGET_DIR:-$root/target}
 
 echo "building h5kit-bench (release)..." >&2
-(cd "$root" && CARGO_TARGET_DIR=$target cargo build --release -q -p h5kit-bench)
 ours=$target/release/h5kit-bench
+if ! (cd "$root" && CARGO_TARGET_DIR=$target cargo build --release -q -p h5kit-bench); then
+    [ -x "$ours" ] || exit 1
+    echo "build failed: using the existing $ours" >&2
+fi
 
 echo "building libhdf5_bench.c..." >&2
 cbin=$dir/libhdf5_bench
@@ -54,7 +57,8 @@ fi
 pbin=
 if [ "$peers" = 1 ]; then
     echo "building bench/peers (release)..." >&2
-    if (cd "$root/bench/peers" && CARGO_TARGET_DIR=$root/bench/peers/target cargo build --release -q); then
+    if (cd "$root/bench/peers" && CARGO_TARGET_DIR=$root/bench/peers/target cargo build --release -q) \
+        || [ -x "$root/bench/peers/target/release/h5kit-peers" ]; then
         pbin=$root/bench/peers/target/release/h5kit-peers
     else
         echo "bench/peers did not build: peers skipped" >&2
@@ -149,12 +153,12 @@ for w in order:
 if direct:
     print("# h5kit-dataset fast paths not yet used by the public crate (H5KIT_BENCH_DIRECT; see spec-notes/performance.md)")
     for w, v in direct.items():
-        base = w.split("+")[0]
+        bw = w.split("+")[0]
         row = f"{w:<28}{med(v):>12.4f}"
         if "libhdf5-C" in names:
-            row += f"  C/h5kit {med(times['libhdf5-C'].get(base, [])) / med(v):.2f}"
+            row += f"  C/h5kit {med(times['libhdf5-C'].get(bw, [])) / med(v):.2f}"
         if "h5py" in names:
-            row += f"  h5py/h5kit {med(times['h5py'].get(base, [])) / med(v):.2f}"
+            row += f"  h5py/h5kit {med(times['h5py'].get(bw, [])) / med(v):.2f}"
         row += f"  peak MiB {med(peak.get(w, [])) / 1024:.0f} (+{(med(peak.get(w, [])) - med(base.get(w, []))) / 1024:.0f})"
         print(row)
 if peak:
