@@ -231,6 +231,14 @@ pub struct Dataset {
     filters: Option<FilterPipeline>,
     fill_value: Option<FillValue>,
     external: Option<ExternalFiles>,
+    /// The chunk index, walked once, and recently decoded chunks (shared by clones).
+    chunks: Arc<ChunkState>,
+}
+
+#[derive(Default)]
+struct ChunkState {
+    map: std::sync::OnceLock<Arc<h5kit_dataset::ChunkMap>>,
+    cache: h5kit_dataset::ChunkCache,
 }
 
 impl Dataset {
@@ -285,6 +293,7 @@ impl Dataset {
             filters,
             fill_value: fill_new.or(fill_old),
             external,
+            chunks: Arc::new(ChunkState::default()),
         };
         // A virtual dataset with unlimited mappings has the extent its sources give (vds.rs).
         if let Some(dims) = crate::vds::current_extent(&ds) {
@@ -357,6 +366,22 @@ impl Dataset {
         .map_err(|e| e.in_object(self.core.path.clone()))
     }
 
+    /// The chunk index walked once (built on first use).
+    fn chunk_map(&self) -> Result<Arc<h5kit_dataset::ChunkMap>> {
+        if let Some(m) = self.chunks.map.get() {
+            return Ok(m.clone());
+        }
+        let filtered = self.filters.as_ref().map(|f| !f.filters.is_empty()).unwrap_or(false);
+        let map = Arc::new(h5kit_dataset::ChunkMap::build(
+            self.core.file.ctx(),
+            &self.layout,
+            &self.dataspace,
+            self.datatype.size as usize,
+            filtered,
+        )?);
+        Ok(self.chunks.map.get_or_init(|| map).clone())
+    }
+
     /// Paths of the external raw data files (spec IV.A.2.h), names from the local heap,
     /// resolved against the HDF5 file's directory when relative.
     fn external_file_paths(&self, x: &ExternalFiles) -> Result<Vec<String>> {
@@ -391,17 +416,25 @@ impl Dataset {
         let empty = FilterPipeline::default();
         let names = self.external.as_ref().map(|x| self.external_file_paths(x)).transpose()?;
         let external = self.external.as_ref().zip(names.as_deref());
-        let block = h5kit_dataset::read_block(
-            self.core.file.ctx(),
-            &self.layout,
-            &self.dataspace,
-            es,
-            self.filters.as_ref().unwrap_or(&empty),
-            self.fill_value.as_ref(),
-            external,
-            &start,
-            &count,
-        )
+        let filters = self.filters.as_ref().unwrap_or(&empty);
+        let ctx = self.core.file.ctx();
+        let block = if external.is_none() && matches!(self.layout.layout, h5kit_object_header::Layout::Chunked { .. }) {
+            let map = self.chunk_map().map_err(err)?;
+            h5kit_dataset::read_block_mapped(
+                ctx,
+                &self.layout,
+                &self.dataspace,
+                es,
+                filters,
+                self.fill_value.as_ref(),
+                &map,
+                Some(&self.chunks.cache),
+                &start,
+                &count,
+            )
+        } else {
+            h5kit_dataset::read_block(ctx, &self.layout, &self.dataspace, es, filters, self.fill_value.as_ref(), external, &start, &count)
+        }
         .map_err(err)?;
         if selection.is_box() {
             return Ok(block);
@@ -438,6 +471,29 @@ impl Dataset {
 
     /// All elements converted to `T` (numeric classes), with the dataset's shape.
     pub fn read<T: crate::H5Type>(&self) -> Result<crate::Array<T>> {
+        // The file's type is T's own layout: read straight into the result.
+        if T::is_native(&self.datatype) && !matches!(self.layout.layout, h5kit_object_header::Layout::Virtual { .. }) {
+            let err = |e: Error| e.in_object(self.core.path.clone());
+            let n = self.dataspace.element_count().ok_or_else(|| err(Error::format(0, "element count overflows")))?;
+            let bytes = n.checked_mul(std::mem::size_of::<T>() as u64).ok_or_else(|| err(Error::format(0, "size overflows")))?;
+            let n = self.core.file.limits.check_alloc(bytes, 0, "dataset read").map_err(err)? / std::mem::size_of::<T>().max(1);
+            let mut data = vec![T::zeroed(); n];
+            let empty = FilterPipeline::default();
+            let names = self.external.as_ref().map(|x| self.external_file_paths(x)).transpose()?;
+            let external = self.external.as_ref().zip(names.as_deref());
+            h5kit_dataset::read_all_into(
+                self.core.file.ctx(),
+                &self.layout,
+                &self.dataspace,
+                self.datatype.size as usize,
+                self.filters.as_ref().unwrap_or(&empty),
+                self.fill_value.as_ref(),
+                external,
+                bytemuck::cast_slice_mut(&mut data),
+            )
+            .map_err(err)?;
+            return Ok(crate::Array { data, shape: self.dataspace.dims.clone() });
+        }
         let raw = self.read_raw()?;
         let data = crate::typed::convert(&raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
         Ok(crate::Array { data, shape: self.dataspace.dims.clone() })

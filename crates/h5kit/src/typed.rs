@@ -25,11 +25,47 @@ impl<T> Array<T> {
 }
 
 /// A Rust type that numeric HDF5 data converts to.
-pub trait H5Type: Copy + Sized {
+pub trait H5Type: bytemuck::Pod {
     /// Name for error messages.
     const NAME: &'static str;
     fn from_i128(v: i128) -> Self;
     fn from_f64(v: f64) -> Self;
+    /// Whether data of `dt` is laid out exactly as this type in memory (then reads need no
+    /// conversion and land straight in the result).
+    fn is_native(dt: &Datatype) -> bool;
+}
+
+/// Whether `dt` is a little-endian integer of `size` bytes using all its bits.
+fn native_int(dt: &Datatype, size: usize, is_signed: bool) -> bool {
+    cfg!(target_endian = "little")
+        && dt.size as usize == size
+        && matches!(dt.class, TypeClass::Integer { order: ByteOrder::LittleEndian, signed, bit_offset: 0, precision, .. }
+            if signed == is_signed && precision as usize == 8 * size)
+}
+
+/// Whether `dt` is the IEEE little-endian float of `size` bytes (4 or 8).
+fn native_float(dt: &Datatype, size: usize) -> bool {
+    let (exp_size, mant_size, bias) = if size == 4 { (8, 23, 127) } else { (11, 52, 1023) };
+    cfg!(target_endian = "little")
+        && dt.size as usize == size
+        && matches!(dt.class, TypeClass::Float {
+            order: ByteOrder::LittleEndian,
+            bit_offset: 0,
+            precision,
+            sign_location,
+            exponent_location,
+            exponent_size,
+            mantissa_location: 0,
+            mantissa_size,
+            exponent_bias,
+            mantissa_norm: h5kit_object_header::MantissaNorm::Implied,
+            ..
+        } if precision as usize == 8 * size
+            && sign_location as usize == 8 * size - 1
+            && exponent_location == mant_size
+            && exponent_size == exp_size
+            && mantissa_size == mant_size
+            && exponent_bias == bias)
 }
 
 macro_rules! int_type {
@@ -42,6 +78,9 @@ macro_rules! int_type {
             fn from_f64(v: f64) -> Self {
                 // `as` saturates and maps NaN to 0, as libhdf5's float-to-int conversion does.
                 v as $t
+            }
+            fn is_native(dt: &Datatype) -> bool {
+                native_int(dt, std::mem::size_of::<$t>(), <$t>::MIN != 0)
             }
         }
     )*};
@@ -56,6 +95,9 @@ impl H5Type for f32 {
     fn from_f64(v: f64) -> Self {
         v as f32
     }
+    fn is_native(dt: &Datatype) -> bool {
+        native_float(dt, 4)
+    }
 }
 impl H5Type for f64 {
     const NAME: &'static str = "f64";
@@ -64,6 +106,9 @@ impl H5Type for f64 {
     }
     fn from_f64(v: f64) -> Self {
         v
+    }
+    fn is_native(dt: &Datatype) -> bool {
+        native_float(dt, 8)
     }
 }
 
