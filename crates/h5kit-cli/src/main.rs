@@ -1,13 +1,15 @@
 //! `h5`: command-line tools over h5kit, modelled on libhdf5's: `h5 dump` (h5dump 1.10.8's
 //! DDL output) and `h5 ls` (h5ls).
 
+mod bench;
 mod dump;
 mod ls;
+mod repack;
 
 use std::io::Write;
 use std::path::Path;
 
-const USAGE: &str = "usage: h5 <command> [options] FILE\n\ncommands:\n  dump [-H] [-p] [-n] [-A] [-d PATH] [-g PATH] [-w N] FILE   print like h5dump\n  ls [-r] FILE                                               list like h5ls\n";
+const USAGE: &str = "usage: h5 <command> [options] FILE\n\ncommands:\n  dump [-H] [-p] [-n] [-A] [-d PATH] [-g PATH] [-w N] FILE   print like h5dump\n  ls [-r] FILE                                               list like h5ls\n  repack [-L] [-f GZIP=N|SHUF|NONE] [-l CHUNK=AxB|CONTI|COMPA] IN OUT   copy like h5repack\n  bench DIR [--scale S]                                      the benchmark workloads\n";
 
 fn parse_dump(args: &[String]) -> Result<(dump::Options, Vec<String>), String> {
     let mut opts = dump::Options::default();
@@ -125,6 +127,8 @@ fn main() {
             }
             status
         }
+        "repack" => repack::run(rest),
+        "bench" => bench::run(rest),
         "-h" | "--help" | "help" => {
             print!("{}", USAGE);
             0
