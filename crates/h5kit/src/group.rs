@@ -35,7 +35,16 @@ impl Group {
     /// All links, in storage order (symbol-table groups: name order; compact groups: header
     /// order; dense groups: name-hash order). Sort as needed.
     pub fn links(&self) -> Result<Vec<Link>> {
-        self.read_links().map_err(|e| e.in_object(self.core.path.clone()))
+        Ok(self.cached_links()?.to_vec())
+    }
+
+    /// The links, read from the file on first use.
+    fn cached_links(&self) -> Result<&[Link]> {
+        if let Some(l) = self.links.get() {
+            return Ok(l);
+        }
+        let links = self.read_links().map_err(|e| e.in_object(self.core.path.clone()))?;
+        Ok(self.links.get_or_init(|| links))
     }
 
     fn read_links(&self) -> Result<Vec<Link>> {
@@ -87,7 +96,7 @@ impl Group {
 
     /// The link named `name` (one path component), if any.
     pub fn link(&self, name: &str) -> Result<Option<Link>> {
-        Ok(self.links()?.into_iter().find(|l| l.name == name))
+        Ok(self.cached_links()?.iter().find(|l| l.name == name).cloned())
     }
 
     /// Whether `path` (relative to this group, or absolute) names an object or link.

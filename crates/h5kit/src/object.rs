@@ -138,7 +138,7 @@ impl Object {
         if !is_group && has(&|m| matches!(m, Message::Datatype(_))) {
             return Ok(Object::Datatype(NamedDatatype::new(core)?));
         }
-        Ok(Object::Group(Group { core }))
+        Ok(Object::Group(Group { core, links: Default::default() }))
     }
 
     fn core(&self) -> &ObjectCore {
@@ -169,6 +169,8 @@ impl Object {
 #[derive(Clone)]
 pub struct Group {
     pub(crate) core: ObjectCore,
+    /// The links, read once (a group handle is a snapshot of the file).
+    pub(crate) links: Arc<std::sync::OnceLock<Vec<crate::Link>>>,
 }
 
 impl Group {
