@@ -31,6 +31,89 @@ pub struct RepackOptions {
     pub chunks: Option<Vec<u64>>,
 }
 
+impl RepackOptions {
+    /// Applies one h5repack `-f` argument: `GZIP=level` (0-9), `SHUF`, `FLET` (ignored: the
+    /// source's fletcher32 is kept), `NONE` (no deflate, no shuffle). Per-object prefixes
+    /// (`path:FILTER`) are not supported yet.
+    pub fn parse_filter(&mut self, arg: &str) -> Result<()> {
+        if arg.contains(':') {
+            return Err(Error::new(ErrorKind::Unsupported, format!("-f {}: per-object filters are not supported", arg)));
+        }
+        let upper = arg.trim().to_ascii_uppercase();
+        match upper.split_once('=') {
+            Some(("GZIP", level)) => {
+                let l: u8 = level.trim().parse().map_err(|_| Error::usage(format!("-f {}: GZIP level 0-9 expected", arg)))?;
+                if l > 9 {
+                    return Err(Error::usage(format!("-f {}: GZIP level 0-9 expected", arg)));
+                }
+                self.deflate = Some(Some(l));
+            }
+            None if upper == "SHUF" => self.shuffle = Some(true),
+            None if upper == "FLET" => {}
+            None if upper == "NONE" => {
+                self.deflate = Some(None);
+                self.shuffle = Some(false);
+            }
+            _ => return Err(Error::new(ErrorKind::Unsupported, format!("-f {}: filter not supported (GZIP=n, SHUF, NONE)", arg))),
+        }
+        Ok(())
+    }
+
+    /// Applies one h5repack `-l` argument: `CHUNK=10x20`, `CONTI`, `COMPA`.
+    pub fn parse_layout(&mut self, arg: &str) -> Result<()> {
+        if arg.contains(':') {
+            return Err(Error::new(ErrorKind::Unsupported, format!("-l {}: per-object layouts are not supported", arg)));
+        }
+        let upper = arg.trim().to_ascii_uppercase();
+        match upper.split_once('=') {
+            Some(("CHUNK", dims)) => {
+                let dims: std::result::Result<Vec<u64>, _> = dims.split('x').map(|d| d.trim().parse::<u64>()).collect();
+                let dims = dims.map_err(|_| Error::usage(format!("-l {}: CHUNK=AxB... expected", arg)))?;
+                if dims.is_empty() || dims.contains(&0) {
+                    return Err(Error::usage(format!("-l {}: chunk dimensions must be positive", arg)));
+                }
+                self.layout = Some(LayoutKind::Chunked);
+                self.chunks = Some(dims);
+            }
+            None if upper == "CONTI" => {
+                self.layout = Some(LayoutKind::Contiguous);
+                self.chunks = None;
+            }
+            None if upper == "COMPA" => {
+                self.layout = Some(LayoutKind::Compact);
+                self.chunks = None;
+            }
+            _ => return Err(Error::usage(format!("-l {}: CHUNK=AxB, CONTI or COMPA expected", arg))),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_h5repack_options() {
+        let mut o = RepackOptions::default();
+        o.parse_filter("GZIP=6").unwrap();
+        o.parse_filter("shuf").unwrap();
+        assert_eq!((o.deflate, o.shuffle), (Some(Some(6)), Some(true)));
+        o.parse_filter("NONE").unwrap();
+        assert_eq!((o.deflate, o.shuffle), (Some(None), Some(false)));
+        assert!(o.parse_filter("GZIP=10").is_err());
+        assert!(o.parse_filter("SZIP=8,NN").is_err());
+        o.parse_layout("CHUNK=10x20").unwrap();
+        assert_eq!((o.layout, o.chunks.clone()), (Some(LayoutKind::Chunked), Some(vec![10, 20])));
+        o.parse_layout("CONTI").unwrap();
+        assert_eq!((o.layout, o.chunks.clone()), (Some(LayoutKind::Contiguous), None));
+        o.parse_layout("COMPA").unwrap();
+        assert_eq!(o.layout, Some(LayoutKind::Compact));
+        assert!(o.parse_layout("CHUNK=0x3").is_err());
+        assert!(o.parse_layout("/a:CONTI").is_err());
+    }
+}
+
 /// What the copy could not carry over exactly.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RepackReport {
@@ -333,6 +416,17 @@ impl<'a> Copier<'a> {
         if let Some(layout) = self.opts.layout {
             spec.layout = Some(layout);
             spec.chunks = if layout == LayoutKind::Chunked { self.opts.chunks.clone() } else { None };
+        }
+        // Scalar datasets cannot be chunked (h5repack leaves them unfiltered too).
+        let chunkable = spec.shape.as_ref().map(|s| !s.is_empty()).unwrap_or(false);
+        if !chunkable {
+            spec.deflate = None;
+            spec.shuffle = false;
+            spec.fletcher32 = false;
+            if spec.layout == Some(LayoutKind::Chunked) {
+                spec.layout = Some(LayoutKind::Contiguous);
+                spec.chunks = None;
+            }
         }
         let unlimited = spec.maxshape.as_ref().map(|m| m.contains(&UNLIMITED)).unwrap_or(false);
         if (spec.deflate.is_some() || spec.shuffle || spec.fletcher32 || unlimited) && spec.layout != Some(LayoutKind::Chunked) {
