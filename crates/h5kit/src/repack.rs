@@ -67,7 +67,7 @@ impl RepackOptions {
         let upper = arg.trim().to_ascii_uppercase();
         match upper.split_once('=') {
             Some(("CHUNK", dims)) => {
-                let dims: std::result::Result<Vec<u64>, _> = dims.split('x').map(|d| d.trim().parse::<u64>()).collect();
+                let dims: std::result::Result<Vec<u64>, _> = dims.split(['x', 'X']).map(|d| d.trim().parse::<u64>()).collect();
                 let dims = dims.map_err(|_| Error::usage(format!("-l {}: CHUNK=AxB... expected", arg)))?;
                 if dims.is_empty() || dims.contains(&0) {
                     return Err(Error::usage(format!("-l {}: chunk dimensions must be positive", arg)));
