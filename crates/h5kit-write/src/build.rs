@@ -554,6 +554,11 @@ impl<'a> Plan<'a> {
                     regions.push(((id, None), r));
                 }
             }
+            for (i, a) in o.attrs.iter().enumerate() {
+                if let Values::Regions(r) = &a.vals {
+                    regions.push(((id, Some(i)), r));
+                }
+            }
         }
         for (key, refs) in regions {
             let mut ids = Vec::with_capacity(refs.len());

@@ -936,6 +936,23 @@ impl FileWriter {
         self.put_attr(object_path, attr)
     }
 
+    /// Creates or replaces a dataset region reference attribute ([`dtype::region_reference`]):
+    /// target dataset path and region per element (`None`: null reference).
+    pub fn set_region_reference_attribute(
+        &mut self,
+        object_path: &str,
+        name: &str,
+        shape: Option<&[u64]>,
+        targets: &[Option<(&str, Region)>],
+    ) -> Result<()> {
+        if targets.len() != element_count(shape)? {
+            return Err(Error::usage("shape mismatch: reference count differs from the attribute's element count"));
+        }
+        let vals = Values::Regions(targets.iter().map(|t| t.as_ref().map(|(p, r)| (p.to_string(), r.clone()))).collect());
+        let attr = Attr { name: name.to_string(), dt: dtype::region_reference(), committed: None, shape: shape.map(|s| s.to_vec()), vals, null: false };
+        self.put_attr(object_path, attr)
+    }
+
     /// Creates or replaces an attribute whose compound/array elements hold object references
     /// (see [`FileWriter::write_dataset_with_refs`]).
     pub fn set_attribute_with_refs(

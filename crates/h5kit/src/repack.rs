@@ -8,7 +8,7 @@ use h5kit_core::{Error, ErrorKind, Result};
 use h5kit_object_header::{
     DataspaceKind, Datatype, Layout, LinkTarget, ReferenceKind, TypeClass, UNLIMITED,
 };
-use h5kit_write::{DatasetSpec, FileWriter, LayoutKind};
+use h5kit_write::{DatasetSpec, FileWriter, LayoutKind, Region};
 
 use crate::attribute::Attribute;
 use crate::file::File;
@@ -133,6 +133,50 @@ fn child_path(parent: &str, name: &str) -> String {
 /// Object references inside a datatype (the writer takes them as paths).
 fn is_object_reference(dt: &Datatype) -> bool {
     matches!(dt.class, TypeClass::Reference { kind: ReferenceKind::Object })
+}
+
+fn is_region_reference(dt: &Datatype) -> bool {
+    matches!(dt.class, TypeClass::Reference { kind: ReferenceKind::DatasetRegion })
+}
+
+/// Decodes a region reference's global heap object: the target object header address and
+/// its "Dataspace Selection" (spec VIII.A): all (type 3) or hyperslab version 1 blocks
+/// (type 2: start and inclusive end offsets per block). `None`: another selection kind.
+fn decode_region(obj: &[u8], offset_size: usize) -> Option<(u64, Region)> {
+    let mut a = [0u8; 8];
+    let addr_bytes = obj.get(..offset_size.min(8))?;
+    a.get_mut(..addr_bytes.len())?.copy_from_slice(addr_bytes);
+    let addr = u64::from_le_bytes(a);
+    let rest = obj.get(offset_size..)?;
+    let u32_at = |i: usize| -> Option<u32> {
+        let b = rest.get(i.checked_mul(4)?..i.checked_mul(4)?.checked_add(4)?)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    match (u32_at(0)?, u32_at(1)?) {
+        (3, _) => Some((addr, Region::All)),
+        (2, 1) => {
+            let rank = u32_at(4)? as usize;
+            let nblocks = u32_at(5)? as usize;
+            if rank == 0 || rank > 32 || nblocks > rest.len() / 8 {
+                return None;
+            }
+            let mut blocks = Vec::with_capacity(nblocks);
+            for k in 0..nblocks {
+                let base = 6usize.checked_add(k.checked_mul(2 * rank)?)?;
+                let mut start = Vec::with_capacity(rank);
+                let mut count = Vec::with_capacity(rank);
+                for d in 0..rank {
+                    let s = u32_at(base + d)? as u64;
+                    let e = u32_at(base + rank + d)? as u64;
+                    start.push(s);
+                    count.push(e.checked_sub(s)?.checked_add(1)?);
+                }
+                blocks.push((start, count));
+            }
+            Some((addr, Region::Blocks(blocks)))
+        }
+        _ => None,
+    }
 }
 
 /// Variable-length sequences of object references (dimension scales' `DIMENSION_LIST`).
@@ -314,6 +358,35 @@ impl<'a> Copier<'a> {
         Ok(Some(out))
     }
 
+    /// Region references (12-byte global heap IDs) as writer targets: path and region.
+    fn region_targets(&mut self, raw: &[u8], what: &str) -> Result<Vec<Option<(String, Region)>>> {
+        let w = self.src.superblock().sizes.offset as usize;
+        let mut out = Vec::new();
+        for c in raw.chunks_exact(w.saturating_add(4).max(1)) {
+            let mut a = [0u8; 8];
+            let n = w.min(8);
+            a[..n].copy_from_slice(&c[..n]);
+            let coll = u64::from_le_bytes(a);
+            let idx = c.get(w..w + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0);
+            if coll == 0 {
+                out.push(None);
+                continue;
+            }
+            let obj = self.src.global_heap_object(coll, idx)?;
+            match decode_region(&obj, w) {
+                Some((addr, region)) => match self.paths.get(&addr) {
+                    Some(p) => out.push(Some((p.clone(), region))),
+                    None => out.push(None),
+                },
+                None => {
+                    self.report.warnings.push(format!("{}: region reference with a selection kind not copied (null)", what));
+                    out.push(None);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     fn copy_attributes(&mut self, path: &str, attrs: Vec<Attribute>) -> Result<()> {
         for mut a in attrs {
             let committed = self.committed_path(a.committed_datatype)?;
@@ -330,6 +403,12 @@ impl<'a> Copier<'a> {
             let want = n.saturating_mul(a.datatype.size as u64);
             if (a.data.len() as u64) > want {
                 a.data.truncate(usize::try_from(want).unwrap_or(usize::MAX));
+            }
+            if is_region_reference(&a.datatype) {
+                let t = self.region_targets(&a.data, path)?;
+                let refs: Vec<Option<(&str, Region)>> = t.iter().map(|x| x.as_ref().map(|(p, r)| (p.as_str(), r.clone()))).collect();
+                self.dst.set_region_reference_attribute(path, &a.name, shape.as_deref(), &refs)?;
+                continue;
             }
             if is_vlen_of_refs(&a.datatype) {
                 let lists: Vec<Vec<Option<String>>> = a.read_vlen()?.iter().map(|e| self.reference_paths(e)).collect();
@@ -448,6 +527,11 @@ impl<'a> Copier<'a> {
             let targets = self.reference_paths(&raw);
             let refs: Vec<Option<&str>> = targets.iter().map(|t| t.as_deref()).collect();
             self.dst.write_references(path, &refs)?;
+        } else if is_region_reference(dt) {
+            let raw = d.read_raw()?;
+            let t = self.region_targets(&raw, path)?;
+            let refs: Vec<Option<(&str, Region)>> = t.iter().map(|x| x.as_ref().map(|(p, r)| (p.as_str(), r.clone()))).collect();
+            self.dst.write_region_references(path, &refs)?;
         } else if is_vlen_of_refs(dt) {
             let lists: Vec<Vec<Option<String>>> = d.read_vlen()?.iter().map(|e| self.reference_paths(e)).collect();
             let refs: Vec<Vec<Option<&str>>> = lists.iter().map(|l| l.iter().map(|t| t.as_deref()).collect()).collect();

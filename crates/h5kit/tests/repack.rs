@@ -15,8 +15,6 @@ use h5kit::{Datatype, File, LinkTarget, Object, ReferenceKind, TypeClass};
 const SKIP: &[(&str, &str)] = &[
     // h5dump 1.10.8 itself cannot read it (byte shuffle filter unknown to it).
     ("test_byteshuffle_compressed_datasets_latest.hdf5", "h5dump cannot read the source"),
-    // Region references are not converted yet (dataspace selection in the global heap).
-    ("references.hdf5", "region references not copied"),
     // Anonymous committed datatypes (no link) are written inline: h5dump -H shows no "#addr" types.
     ("isssue-523.hdf5", "anonymous committed datatypes become inline types"),
     // Filters the writer does not apply (lzf, lz4, bitshuffle): data stored unfiltered,
