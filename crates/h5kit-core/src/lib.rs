@@ -7,6 +7,7 @@
 //! - [`Storage`]: bytes at an offset, from a file (memory map or positioned reads) or memory.
 //! - [`Limits`]: bounds on sizes a file claims, checked before allocating.
 #![deny(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod checksum;
 pub mod context;

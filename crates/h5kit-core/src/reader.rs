@@ -79,7 +79,7 @@ impl<'a> Reader<'a> {
     }
     /// The bytes not yet consumed.
     pub fn rest(&self) -> &'a [u8] {
-        &self.data[self.pos..]
+        self.data.get(self.pos..).unwrap_or(&[])
     }
 
     /// An error at the current address.
@@ -99,10 +99,18 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// The `n` bytes at the current position, bounds-checked.
+    fn window(&self, n: usize, what: &str) -> Result<&'a [u8]> {
+        self.need(n, what)?;
+        self.pos
+            .checked_add(n)
+            .and_then(|end| self.data.get(self.pos..end))
+            .ok_or_else(|| self.error(format!("truncated: {} needs {} bytes", what, n)))
+    }
+
     /// The next `n` bytes.
     pub fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
-        self.need(n, "field")?;
-        let s = &self.data[self.pos..self.pos + n];
+        let s = self.window(n, "field")?;
         self.pos += n;
         Ok(s)
     }
@@ -138,8 +146,8 @@ impl<'a> Reader<'a> {
     }
     /// A sub-cursor over the next `n` bytes; this cursor moves past them.
     pub fn split(&mut self, n: usize) -> Result<Reader<'a>> {
-        self.need(n, "sub-structure")?;
-        let r = Reader { data: &self.data[self.pos..self.pos + n], pos: 0, base: self.address(), sizes: self.sizes };
+        let data = self.window(n, "sub-structure")?;
+        let r = Reader { data, pos: 0, base: self.address(), sizes: self.sizes };
         self.pos += n;
         Ok(r)
     }
@@ -209,9 +217,8 @@ impl<'a> Reader<'a> {
     /// A NUL-terminated string (the NUL is consumed, not returned).
     pub fn cstr(&mut self) -> Result<&'a [u8]> {
         let rest = self.rest();
-        match rest.iter().position(|&b| b == 0) {
-            Some(n) => {
-                let s = &rest[..n];
+        match rest.iter().position(|&b| b == 0).and_then(|n| Some((n, rest.get(..n)?))) {
+            Some((n, s)) => {
                 self.pos += n + 1;
                 Ok(s)
             }

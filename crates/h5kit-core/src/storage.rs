@@ -26,8 +26,7 @@ pub trait Storage: Send + Sync {
     fn bytes(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
         check_range(self.len(), offset, len as u64)?;
         if let Some(s) = self.as_slice() {
-            let start = offset as usize;
-            return Ok(Cow::Borrowed(&s[start..start + len]));
+            return slice_at(s, offset, len).map(Cow::Borrowed);
         }
         let mut v = vec![0u8; len];
         self.read_at(offset, &mut v)?;
@@ -42,6 +41,19 @@ pub trait Storage: Send + Sync {
         let n = (total - offset).min(len as u64) as usize;
         self.bytes(offset, n)
     }
+}
+
+/// `len` bytes of `s` at `offset`, or the error of a range past the end.
+fn slice_at(s: &[u8], offset: u64, len: usize) -> Result<&[u8]> {
+    usize::try_from(offset)
+        .ok()
+        .and_then(|start| s.get(start..start.checked_add(len)?))
+        .ok_or_else(|| {
+            Error::format(
+                offset,
+                format!("{} bytes at address {} run past the end of the file ({} bytes)", len, offset, s.len()),
+            )
+        })
 }
 
 fn check_range(total: u64, offset: u64, len: u64) -> Result<()> {
@@ -74,9 +86,7 @@ impl Storage for MemStorage {
         self.data.len() as u64
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        check_range(self.len(), offset, buf.len() as u64)?;
-        let start = offset as usize;
-        buf.copy_from_slice(&self.data[start..start + buf.len()]);
+        buf.copy_from_slice(slice_at(&self.data, offset, buf.len())?);
         Ok(())
     }
     fn as_slice(&self) -> Option<&[u8]> {
@@ -128,8 +138,7 @@ impl Storage for FileStorage {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         check_range(self.len, offset, buf.len() as u64)?;
         if let Some(s) = self.as_slice() {
-            let start = offset as usize;
-            buf.copy_from_slice(&s[start..start + buf.len()]);
+            buf.copy_from_slice(slice_at(s, offset, buf.len())?);
             return Ok(());
         }
         self.read_file_at(offset, buf)
@@ -181,5 +190,18 @@ mod tests {
         assert!(s.bytes(2, 2).is_err());
         assert!(s.bytes(u64::MAX, 2).is_err());
         assert_eq!(&*s.bytes_upto(1, 10).unwrap(), &[2, 3]);
+    }
+
+    #[test]
+    fn read_at_bounds() {
+        let s = MemStorage::new(vec![1, 2, 3]);
+        let mut buf = [0u8; 2];
+        s.read_at(1, &mut buf).unwrap();
+        assert_eq!(buf, [2, 3]);
+        assert!(s.read_at(2, &mut buf).is_err());
+        let e = s.read_at(u64::MAX, &mut buf).unwrap_err();
+        assert_eq!(e.offset, Some(u64::MAX));
+        assert!(s.read_at(3, &mut []).is_ok());
+        assert!(slice_at(&[1, 2, 3], u64::MAX - 1, 5).is_err());
     }
 }
