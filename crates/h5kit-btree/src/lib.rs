@@ -15,6 +15,7 @@
 //! Every walk is bounded: node levels must strictly decrease, depth is checked against
 //! [`h5kit_core::Limits::max_depth`], visited node addresses are remembered to detect cycles,
 //! the number of nodes and records is bounded by [`h5kit_core::Limits::max_items`].
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod extensible_array;
 pub mod fixed_array;

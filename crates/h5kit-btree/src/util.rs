@@ -49,7 +49,8 @@ pub(crate) fn checked_reader<'a>(ctx: &Context, data: &'a [u8], len: usize, at: 
     let stored = data
         .get(len..len.saturating_add(4))
         .ok_or_else(|| Error::format(at, format!("{} checksum truncated", what)))?;
-    let stored = u32::from_le_bytes([stored[0], stored[1], stored[2], stored[3]]);
+    // `stored` is exactly 4 bytes (`len..len + 4`); a short slice cannot occur.
+    let stored = u32::from_le_bytes(stored.try_into().unwrap_or_default());
     h5kit_core::verify_checksum(body, stored, at, what)?;
     Ok(Reader::new(body, at, ctx.sizes))
 }

@@ -135,8 +135,9 @@ impl BTreeV2 {
         let leaf_max = (ns - NODE_OVERHEAD) / rs;
         let mut levels = vec![LevelInfo { max_nrec: leaf_max, cum_max_nrec: leaf_max, cum_max_nrec_size: 0 }];
         let max_nrec_size = limit_enc_size(leaf_max);
-        for d in 1..=depth as usize {
-            let prev = levels.get(d - 1).copied().unwrap_or(levels[0]);
+        for _ in 1..=depth as usize {
+            // `levels` holds one entry per level below this one: the last is the level under it.
+            let Some(prev) = levels.last().copied() else { break };
             let ptr = o + max_nrec_size as u64 + prev.cum_max_nrec_size as u64;
             let max_nrec = ns.checked_sub(NODE_OVERHEAD + ptr).map(|v| v / (rs + ptr)).unwrap_or(0);
             let cum = max_nrec
@@ -370,7 +371,8 @@ type NodeContent = (Vec<Record>, Vec<(u64, u64)>);
 fn checked<'a>(ctx: &Context, data: &'a [u8], at: u64, what: &str) -> Result<Reader<'a>> {
     let n = data.len().checked_sub(4).ok_or_else(|| Error::format(at, format!("{} truncated", what)))?;
     let (body, sum) = data.split_at(n);
-    let stored = u32::from_le_bytes([sum[0], sum[1], sum[2], sum[3]]);
+    // `sum` is exactly the last 4 bytes (split at `len - 4`).
+    let stored = u32::from_le_bytes(sum.try_into().unwrap_or_default());
     h5kit_core::verify_checksum(body, stored, at, what)?;
     Ok(Reader::new(body, at, ctx.sizes))
 }

@@ -206,7 +206,8 @@ impl FractalHeap {
         }
         let all = ctx.read(address, total as u64 + 4, "fractal heap header")?;
         let (body, sum) = all.split_at(total);
-        let stored = u32::from_le_bytes([sum[0], sum[1], sum[2], sum[3]]);
+        // `sum` is exactly the 4 bytes read after the body.
+        let stored = u32::from_le_bytes(sum.try_into().unwrap_or_default());
         h5kit_core::verify_checksum(body, stored, address, "fractal heap header")?;
         let mut filtered_root_direct_block_size = None;
         let mut root_filter_mask = 0;
@@ -542,7 +543,8 @@ impl FractalHeap {
         }
         let data = ctx.read(address, len + 4, "fractal heap indirect block")?;
         let (body, sum) = data.split_at(len as usize);
-        let stored = u32::from_le_bytes([sum[0], sum[1], sum[2], sum[3]]);
+        // `sum` is exactly the 4 bytes read after the body.
+        let stored = u32::from_le_bytes(sum.try_into().unwrap_or_default());
         h5kit_core::verify_checksum(body, stored, address, "fractal heap indirect block")?;
         let mut r = Reader::new(body, address, ctx.sizes);
         r.signature(b"FHIB", "fractal heap indirect block")?;

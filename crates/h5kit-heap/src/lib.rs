@@ -4,6 +4,7 @@
 //! - [`GlobalHeapCollection`]: spec III.E "Disk Format: Level 1E - Global Heap" ("GCOL").
 //! - [`FractalHeap`]: spec III.G "Disk Format: Level 1G - Fractal Heap" ("FRHP", "FHDB",
 //!   "FHIB"), with managed, tiny and huge objects and deflate-filtered blocks.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod fractal;
 pub mod global;
