@@ -2,6 +2,7 @@
 //! their messages (spec IV.A.2 "Disk Format: Level 2A2 - Data Object Header Messages") and the
 //! shared object header message table (spec III.I "Disk Format: Level 1I - Shared Object Header
 //! Message Table").
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod header;
 pub mod message;
 pub mod sohm;

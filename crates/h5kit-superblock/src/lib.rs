@@ -10,6 +10,7 @@
 //! from where the signature was found it assumes the file was moved and relocates to the
 //! superblock position. So every address is relative to the superblock signature. Use
 //! [`Superblock::context`] (or [`Superblock::effective_base_address`]) to map addresses.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod driver_info;
 pub mod symbol_table_entry;

@@ -60,10 +60,10 @@ impl Dataspace {
         };
         if let Some(m) = &max_dims {
             // libhdf5 refuses a dataspace whose current size exceeds its maximum.
-            if let Some(i) = (0..rank).find(|&i| m[i] != UNLIMITED && dims[i] > m[i]) {
+            if let Some((i, (d, mx))) = dims.iter().zip(m).enumerate().find(|(_, (d, mx))| **mx != UNLIMITED && *d > *mx) {
                 return Err(Error::format(
                     at,
-                    format!("dataspace dimension {} has size {} above its maximum {}", i, dims[i], m[i]),
+                    format!("dataspace dimension {} has size {} above its maximum {}", i, d, mx),
                 ));
             }
         }
