@@ -94,6 +94,10 @@ impl Storage for MemStorage {
     }
 }
 
+/// Reads of at least this many bytes use positioned reads rather than the memory map.
+#[cfg(unix)]
+const LARGE_READ: usize = 1 << 20;
+
 /// A file on disk: memory-mapped where possible, otherwise positioned reads.
 pub struct FileStorage {
     len: u64,
@@ -137,6 +141,14 @@ impl Storage for FileStorage {
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         check_range(self.len, offset, buf.len() as u64)?;
+        // Large reads (raw data) go through the kernel's copy, which beats faulting in every
+        // page of the map; small ones (metadata) copy from the map.
+        #[cfg(unix)]
+        if buf.len() >= LARGE_READ {
+            use std::os::unix::fs::FileExt;
+            let f = self.file.lock().map_err(|_| Error::new(ErrorKind::Io, "file lock poisoned"))?;
+            return f.read_exact_at(buf, offset).map_err(|e| Error::io(e, "read failed").at(offset));
+        }
         if let Some(s) = self.as_slice() {
             buf.copy_from_slice(slice_at(s, offset, buf.len())?);
             return Ok(());
