@@ -24,6 +24,21 @@ impl<T> Array<T> {
     }
 }
 
+#[cfg(feature = "ndarray")]
+impl<T> Array<T> {
+    /// The values as an n-dimensional `ndarray` array of the dataset's shape (feature
+    /// `ndarray`).
+    pub fn into_ndarray(self) -> Result<ndarray::ArrayD<T>> {
+        let shape: Vec<usize> = self
+            .shape
+            .iter()
+            .map(|&d| usize::try_from(d).map_err(|_| Error::usage("dimension too large for this platform")))
+            .collect::<Result<_>>()?;
+        ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), self.data)
+            .map_err(|e| Error::usage(format!("shape does not match the values: {}", e)))
+    }
+}
+
 /// A Rust type that numeric HDF5 data converts to.
 pub trait H5Type: bytemuck::Pod {
     /// Name for error messages.
@@ -114,14 +129,17 @@ impl H5Type for f64 {
 
 fn ordered(bytes: &[u8], order: ByteOrder) -> [u8; 16] {
     let mut le = [0u8; 16];
-    let n = bytes.len().min(16);
     match order {
         ByteOrder::BigEndian => {
-            for (i, b) in bytes.iter().rev().take(n).enumerate() {
-                le[i] = *b;
+            for (d, b) in le.iter_mut().zip(bytes.iter().rev()) {
+                *d = *b;
             }
         }
-        _ => le[..n].copy_from_slice(&bytes[..n]),
+        _ => {
+            for (d, b) in le.iter_mut().zip(bytes) {
+                *d = *b;
+            }
+        }
     }
     le
 }

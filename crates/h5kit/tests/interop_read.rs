@@ -223,3 +223,15 @@ fn strided_hyperslab() {
     }
     assert_eq!(v.data, expected);
 }
+
+#[cfg(feature = "ndarray")]
+#[test]
+fn ndarray_results() {
+    let Some(p) = interop("jhdf/test_file.hdf5") else { return };
+    let f = File::open(&p).unwrap();
+    let a = dataset(&f, "/nD_Datasets/3D_int32").read::<i32>().unwrap().into_ndarray().unwrap();
+    assert_eq!(a.shape(), &[2, 5, 100]);
+    // h5dump: value at (i,j,k) is 500*i + 100*j + k.
+    assert_eq!(a[[1, 4, 99]], 999);
+    assert_eq!(a[[0, 2, 7]], 207);
+}
