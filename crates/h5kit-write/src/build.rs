@@ -10,7 +10,7 @@
 //! addresses with the full "Size of Offsets", so sizes do not depend on address values.
 
 use crate::enc::{self, round_up, Buf, LinkBody};
-use crate::{filters, FileWriter, Kind, LayoutKind, Link, LibVer, Obj, Values};
+use crate::{FileWriter, Kind, LayoutKind, Link, LibVer, Obj, Values};
 use h5kit_core::{lookup3, Error, Result, UNDEFINED_ADDRESS};
 use h5kit_object_header::{AllocTime, FillTime, FillValue, UNLIMITED};
 use std::collections::HashMap;
@@ -862,13 +862,13 @@ impl<'a> Plan<'a> {
             let mut data = buf;
             // (the filtered size is checked below: chunk sizes are 32-bit in chunk indexes)
             if d.shuffle {
-                data = filters::shuffle(&data, esize);
+                data = h5kit_dataset::filter::shuffle::encode(&data, esize);
             }
             if let Some(level) = d.deflate {
-                data = filters::deflate(&data, level)?;
+                data = h5kit_dataset::filter::deflate::encode(&data, level as u32)?;
             }
             if d.fletcher32 {
-                data = filters::fletcher32(&data);
+                data = h5kit_dataset::filter::fletcher32::encode(data);
             }
             if data.len() > u32::MAX as usize {
                 return Err(Error::usage("filtered chunk larger than 4 GiB"));

@@ -1,76 +1,6 @@
-//! Filter encoders for chunked raw data (spec IV.A.2.l "The Data Storage - Filter Pipeline
-//! Message": deflate = 1, shuffle = 2, fletcher32 = 3) and h5py's chunk shape guess.
-
-use h5kit_core::{Error, Result};
-use std::io::Write;
-
-/// Byte shuffle (filter 2): byte `j` of every element goes to plane `j`.
-pub fn shuffle(data: &[u8], elem: usize) -> Vec<u8> {
-    if elem <= 1 || data.len() < elem {
-        return data.to_vec();
-    }
-    let n = data.len() / elem;
-    let mut out = vec![0u8; data.len()];
-    for (i, e) in data.chunks_exact(elem).enumerate() {
-        for (j, &byte) in e.iter().enumerate() {
-            if let Some(o) = out.get_mut(j * n + i) {
-                *o = byte;
-            }
-        }
-    }
-    // Trailing bytes that do not make a whole element are copied as is.
-    let tail = n * elem;
-    if let (Some(dst), Some(src)) = (out.get_mut(tail..), data.get(tail..)) {
-        dst.copy_from_slice(src);
-    }
-    out
-}
-
-/// Deflate (filter 1): a zlib stream at `level`.
-pub fn deflate(data: &[u8], level: u8) -> Result<Vec<u8>> {
-    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level.min(9) as u32));
-    e.write_all(data).map_err(|err| Error::io(err, "deflate"))?;
-    e.finish().map_err(|err| Error::io(err, "deflate"))
-}
-
-/// libhdf5's Fletcher-32 (`H5_checksum_fletcher32`): sums of big-endian 16-bit words.
-pub fn fletcher32_sum(data: &[u8]) -> u32 {
-    let mut sum1: u32 = 0;
-    let mut sum2: u32 = 0;
-    let mut words = data.chunks_exact(2);
-    let mut count = 0usize;
-    for w in words.by_ref() {
-        let (a, b) = (w.first().copied().unwrap_or(0), w.get(1).copied().unwrap_or(0));
-        sum1 = sum1.wrapping_add(((a as u32) << 8) | b as u32);
-        sum2 = sum2.wrapping_add(sum1);
-        count += 1;
-        if count == 360 {
-            count = 0;
-            sum1 = (sum1 & 0xffff) + (sum1 >> 16);
-            sum2 = (sum2 & 0xffff) + (sum2 >> 16);
-        }
-    }
-    if count != 0 {
-        sum1 = (sum1 & 0xffff) + (sum1 >> 16);
-        sum2 = (sum2 & 0xffff) + (sum2 >> 16);
-    }
-    if let Some(&last) = words.remainder().first() {
-        sum1 = sum1.wrapping_add((last as u32) << 8);
-        sum2 = sum2.wrapping_add(sum1);
-        sum1 = (sum1 & 0xffff) + (sum1 >> 16);
-        sum2 = (sum2 & 0xffff) + (sum2 >> 16);
-    }
-    sum1 = (sum1 & 0xffff) + (sum1 >> 16);
-    sum2 = (sum2 & 0xffff) + (sum2 >> 16);
-    (sum2 << 16) | sum1
-}
-
-/// Fletcher-32 filter (3): the data followed by its checksum, little-endian.
-pub fn fletcher32(data: &[u8]) -> Vec<u8> {
-    let mut out = data.to_vec();
-    out.extend_from_slice(&fletcher32_sum(data).to_le_bytes());
-    out
-}
+//! h5py's chunk shape guess. The filter encoders (spec IV.A.2.l "The Data Storage - Filter
+//! Pipeline Message": deflate = 1, shuffle = 2, fletcher32 = 3) are those of
+//! [`h5kit_dataset::filter`], shared with the reader.
 
 /// h5py's `guess_chunk(shape, maxshape, typesize)`: halve dimensions round-robin until the
 /// chunk is near a target size between 8 KiB and 1 MiB that grows with the dataset size.
@@ -111,7 +41,8 @@ mod tests {
 
     #[test]
     fn shuffle_planes() {
-        assert_eq!(shuffle(&[1, 2, 3, 4, 5, 6, 7], 2), vec![1, 3, 5, 2, 4, 6, 7]);
+        // The shared encoder: byte planes, trailing partial element unshuffled.
+        assert_eq!(h5kit_dataset::filter::shuffle::encode(&[1, 2, 3, 4, 5, 6, 7], 2), vec![1, 3, 5, 2, 4, 6, 7]);
     }
 
     #[test]

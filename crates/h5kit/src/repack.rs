@@ -150,7 +150,7 @@ fn decode_region(obj: &[u8], offset_size: usize) -> Option<(u64, Region)> {
     let rest = obj.get(offset_size..)?;
     let u32_at = |i: usize| -> Option<u32> {
         let b = rest.get(i.checked_mul(4)?..i.checked_mul(4)?.checked_add(4)?)?;
-        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        Some(u32::from_le_bytes(b.try_into().ok()?))
     };
     match (u32_at(0)?, u32_at(1)?) {
         (3, _) => Some((addr, Region::All)),
@@ -294,7 +294,9 @@ impl<'a> Copier<'a> {
         raw.chunks_exact(w.max(1))
             .map(|c| {
                 let mut a = [0u8; 8];
-                a[..c.len().min(8)].copy_from_slice(&c[..c.len().min(8)]);
+                for (d, s) in a.iter_mut().zip(c) {
+                    *d = *s;
+                }
                 let addr = u64::from_le_bytes(a);
                 if addr == 0 {
                     None
@@ -364,10 +366,11 @@ impl<'a> Copier<'a> {
         let mut out = Vec::new();
         for c in raw.chunks_exact(w.saturating_add(4).max(1)) {
             let mut a = [0u8; 8];
-            let n = w.min(8);
-            a[..n].copy_from_slice(&c[..n]);
+            for (d, s) in a.iter_mut().zip(c.iter().take(w)) {
+                *d = *s;
+            }
             let coll = u64::from_le_bytes(a);
-            let idx = c.get(w..w + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0);
+            let idx = c.get(w..w + 4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes).unwrap_or(0);
             if coll == 0 {
                 out.push(None);
                 continue;

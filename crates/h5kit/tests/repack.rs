@@ -92,6 +92,23 @@ fn canon(f: &File, paths: &HashMap<u64, String>, dt: &Datatype, raw: &[u8], n: u
     if let TypeClass::Reference { kind: ReferenceKind::Object } = dt.class {
         return raw.chunks(8).flat_map(|c| (ref_path(paths, c) + "\n").into_bytes()).collect();
     }
+    if let TypeClass::Reference { kind: ReferenceKind::DatasetRegion } = dt.class {
+        // Heap ID -> target path + the encoded selection.
+        let mut out = Vec::new();
+        for c in raw.chunks(12) {
+            let coll = u64::from_le_bytes(c[..8].try_into().unwrap());
+            let idx = u32::from_le_bytes(c[8..12].try_into().unwrap());
+            if coll == 0 {
+                out.extend_from_slice(b"NULL\n");
+                continue;
+            }
+            let obj = f.global_heap_object(coll, idx).unwrap();
+            out.extend((ref_path(paths, &obj[..8]) + ":").into_bytes());
+            out.extend_from_slice(&obj[8..]);
+            out.push(b'\n');
+        }
+        return out;
+    }
     if let TypeClass::VarLenSequence { base } = &dt.class {
         if matches!(base.class, TypeClass::Reference { kind: ReferenceKind::Object }) {
             let w = 16usize;
