@@ -11,6 +11,17 @@ use std::path::Path;
 
 const USAGE: &str = "usage: h5 <command> [options] FILE\n\ncommands:\n  dump [-H] [-p] [-n] [-A] [-d PATH] [-g PATH] [-w N] FILE   print like h5dump\n  ls [-r] FILE                                               list like h5ls\n  repack [-L] [-f GZIP=N|SHUF|NONE] [-l CHUNK=AxB|CONTI|COMPA] IN OUT   copy like h5repack\n  bench DIR [--scale S]                                      the benchmark workloads\n";
 
+/// `-m FMT`: a printf floating-point format.
+fn parse_float_format(v: &str) -> Result<dump::printf::FloatFormat, String> {
+    dump::printf::FloatFormat::parse(v).ok_or_else(|| format!("bad float format {:?} (expected e.g. %.3f, %e, %.10g)", v))
+}
+
+/// `-w N`: columns; like h5dump, N <= 0 means no wrapping (65535 columns).
+fn parse_width(v: &str) -> Result<usize, String> {
+    let n: i64 = v.trim().parse().map_err(|_| format!("bad width {:?}", v))?;
+    Ok(if n <= 0 { 65535 } else { usize::try_from(n).unwrap_or(65535) })
+}
+
 fn parse_dump(args: &[String]) -> Result<(dump::Options, Vec<String>), String> {
     let mut opts = dump::Options::default();
     let mut files = Vec::new();
@@ -43,10 +54,19 @@ fn parse_dump(args: &[String]) -> Result<(dump::Options, Vec<String>), String> {
             }
             "-w" | "--width" => {
                 let v = take_value("-w")?;
-                opts.width = Some(v.parse().map_err(|_| format!("bad width {:?}", v))?);
+                opts.width = Some(parse_width(&v)?);
             }
             "-m" | "--format" => {
-                let _ = take_value(arg)?;
+                let v = take_value("-m")?;
+                opts.float_format = Some(parse_float_format(&v)?);
+                // h5dump 1.10.8 sets its column count to 0 with -m (one element per line)
+                // unless a later -w changes it.
+                opts.width = Some(0);
+            }
+            "--string" => opts.as_chars = true,
+            a if a.starts_with("--format=") => {
+                opts.float_format = Some(parse_float_format(a.trim_start_matches("--format="))?);
+                opts.width = Some(0);
             }
             a if a.starts_with("--dataset=") => opts.objects.push(('d', a.trim_start_matches("--dataset=").to_string())),
             a if a.starts_with("--group=") => opts.objects.push(('g', a.trim_start_matches("--group=").to_string())),
@@ -55,7 +75,7 @@ fn parse_dump(args: &[String]) -> Result<(dump::Options, Vec<String>), String> {
             }
             a if a.starts_with("--width=") => {
                 let v = a.trim_start_matches("--width=");
-                opts.width = Some(v.parse().map_err(|_| format!("bad width {:?}", v))?);
+                opts.width = Some(parse_width(v)?);
             }
             a if a.starts_with('-') && a.len() > 1 && !a.starts_with("--") => {
                 for c in a.chars().skip(1) {
@@ -66,7 +86,8 @@ fn parse_dump(args: &[String]) -> Result<(dump::Options, Vec<String>), String> {
                         'A' => opts.attrs_only = true,
                         'y' => opts.no_index = true,
                         'e' => opts.escape = true,
-                        'r' | 'B' | 'R' => {}
+                        'r' => opts.as_chars = true,
+                        'B' | 'R' => {}
                         other => return Err(format!("unknown option -{}", other)),
                     }
                 }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use h5kit::{ByteOrder, Dataspace, DataspaceKind, Datatype, File, Object, ReferenceKind, TypeClass};
 
 use super::printer::{Printer, COL};
+use super::printf::FloatFormat;
 use super::values::{float_value, int_text};
 
 /// Kind and first path of objects, for object references (`DATASET 664 "/enum_var"`).
@@ -24,6 +25,8 @@ struct Fmt<'a> {
     next_array_elmt: bool,
     /// `-e`: escape quotes, backslashes and control characters.
     escape: bool,
+    /// `-m FMT`.
+    float_format: Option<&'a FloatFormat>,
     failed: bool,
 }
 
@@ -159,7 +162,10 @@ impl<'a> Fmt<'a> {
                 int_text(bytes, *order, *signed, *bit_offset, *precision)
             }
             TypeClass::Float { .. } => match float_value(dt, bytes) {
-                Some(v) => super::values::fmt_g(v),
+                Some(v) => match self.float_format {
+                    Some(f) => f.format(v),
+                    None => super::values::fmt_g(v),
+                },
                 None => hex_bytes(bytes),
             },
             TypeClass::String { padding, .. } => {
@@ -343,7 +349,7 @@ fn print_references(
 /// Text of one value (fill values), formatted like a data element at indentation `indent`.
 pub fn value_text(file: &File, dt: &Datatype, bytes: &[u8], indent: usize) -> String {
     let refs = RefPaths::new();
-    let mut fmt = Fmt { file, refs: &refs, indent, next_array_elmt: false, escape: false, failed: false };
+    let mut fmt = Fmt { file, refs: &refs, indent, next_array_elmt: false, escape: false, float_format: None, failed: false };
     fmt.element(dt, bytes)
 }
 
@@ -406,13 +412,17 @@ pub fn print_data(
 }
 
 /// `-w` and `-y` settings for data blocks.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct DataOptions {
     pub width: Option<usize>,
     /// `-y`: no `(i,j): ` prefixes (lines then start one level deeper).
     pub no_index: bool,
     /// `-e`: escape non-printing characters, quotes and backslashes in strings.
     pub escape: bool,
+    /// `-m FMT`: printf format for floating-point values.
+    pub float_format: Option<FloatFormat>,
+    /// `-r`: 1-byte integers printed as characters.
+    pub as_chars: bool,
 }
 
 /// [`print_data`] with `-y` support.
@@ -438,16 +448,13 @@ pub fn print_data_opts(
     }
     let dims: Vec<u64> = if space.kind == DataspaceKind::Simple { space.dims.clone() } else { Vec::new() };
     let size_last_dim = dims.last().copied().unwrap_or(0);
-    let ncols = match width {
-        Some(0) => 65535,
-        Some(w) => w,
-        None => 80,
-    };
+    // `-w N` (N <= 0 was turned into 65535 by the option parser); 0 comes from `-m`.
+    let ncols = width.unwrap_or(80);
     let size = dt.size as usize;
     // The element level is one deeper than DATA; h5dump prints the prefix one level less but
     // counts the full indentation (one level too many) in its column.
     let level = p.indent + 1;
-    let mut fmt = Fmt { file, refs, indent: level, next_array_elmt: false, escape: dopts.escape, failed: false };
+    let mut fmt = Fmt { file, refs, indent: level, next_array_elmt: false, escape: dopts.escape, float_format: dopts.float_format.as_ref(), failed: false };
     let mut line = String::new();
     let mut cur_column = 0usize;
     let mut cur_elmt = 0u64;

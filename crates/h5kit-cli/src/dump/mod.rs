@@ -9,6 +9,7 @@ pub mod data;
 pub mod dataspace;
 pub mod datatype;
 pub mod printer;
+pub mod printf;
 pub mod properties;
 pub mod region;
 pub mod vds;
@@ -40,12 +41,17 @@ pub struct Options {
     /// `-d PATH` (`'d'`), `-g PATH` (`'g'`), `-a PATH` (`'a'`) selections, in command-line
     /// order.
     pub objects: Vec<(char, String)>,
-    /// `-w N` (0: no wrapping).
+    /// Columns: `-w N` (the parser turns N <= 0 into 65535), 0 after `-m` (h5dump then
+    /// starts a new line at every element).
     pub width: Option<usize>,
     /// `-y`: no array indices in data.
     pub no_index: bool,
     /// `-e`: escape non-printing characters in strings.
     pub escape: bool,
+    /// `-m FMT`: printf format for floating-point values.
+    pub float_format: Option<printf::FloatFormat>,
+    /// `-r`: 1-byte integers printed as characters.
+    pub as_chars: bool,
 }
 
 impl Options {
@@ -278,7 +284,13 @@ impl<'o> Dumper<'o> {
     }
 
     fn data_opts(&self) -> data::DataOptions {
-        data::DataOptions { width: self.opts.width, no_index: self.opts.no_index, escape: self.opts.escape }
+        data::DataOptions {
+            width: self.opts.width,
+            no_index: self.opts.no_index,
+            escape: self.opts.escape,
+            float_format: self.opts.float_format.clone(),
+            as_chars: self.opts.as_chars,
+        }
     }
 
     fn error(&mut self, msg: &str) {

@@ -1,0 +1,50 @@
+//! `h5 dump -m FMT` (printf float format) and `-r` (1-byte integers as characters) compared
+//! byte for byte with h5dump 1.10.8 output captured into `tests/golden_options/`.
+
+use std::path::Path;
+use std::process::Command;
+
+const INTEROP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/interop/jhdf");
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden_options");
+
+/// (golden file, arguments after `dump`), as given to h5dump.
+const CASES: &[(&str, &[&str])] = &[
+    ("m_f32_3f.ddl", &["-m", "%.3f", "-d", "/datasets_group/float/float32", "test_file.hdf5"]),
+    ("m_3d_e.ddl", &["-m", "%e", "-d", "/nD_Datasets/3D_float32", "test_file.hdf5"]),
+    ("m_f64_10g.ddl", &["-m", "%.10g", "-d", "/datasets_group/float/float64", "test_file.hdf5"]),
+    ("m_3d_52f_w60.ddl", &["-m", "%5.2f", "-w", "60", "-d", "/nD_Datasets/3D_float32", "test_file.hdf5"]),
+    ("m_attr_E.ddl", &["--format=%+08.2E", "test_attribute_latest.hdf5"]),
+    ("m_special_G.ddl", &["-m", "%G", "float_special_values_latest.hdf5"]),
+    ("m_int_unaffected.ddl", &["-m", "%.3f", "-d", "/nD_Datasets/3D_int32", "test_file.hdf5"]),
+];
+
+fn run_cases(cases: &[(&str, &[&str])]) {
+    if !Path::new(INTEROP).join("test_file.hdf5").exists() {
+        eprintln!("skipping: {} not present", INTEROP);
+        return;
+    }
+    let mut failures = Vec::new();
+    for (golden, args) in cases {
+        let expected = std::fs::read(Path::new(GOLDEN).join(golden)).expect("golden file");
+        let out = Command::new(env!("CARGO_BIN_EXE_h5"))
+            .arg("dump")
+            .args(*args)
+            .current_dir(INTEROP)
+            .output()
+            .expect("run h5");
+        if out.stdout != expected {
+            failures.push(format!(
+                "{} ({}):\n--- got ---\n{}",
+                golden,
+                args.join(" "),
+                String::from_utf8_lossy(&out.stdout).lines().take(40).collect::<Vec<_>>().join("\n")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{} case(s) differ from h5dump:\n{}", failures.len(), failures.join("\n\n"));
+}
+
+#[test]
+fn float_format_like_h5dump() {
+    run_cases(CASES);
+}
