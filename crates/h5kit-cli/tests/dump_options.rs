@@ -1,6 +1,8 @@
 //! `h5 dump -m FMT` (printf float format) and `-r` (1-byte integers as characters) compared
 //! byte for byte with h5dump 1.10.8 output captured into `tests/golden_options/`.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::Command;
 
@@ -16,6 +18,18 @@ const CASES: &[(&str, &[&str])] = &[
     ("m_attr_E.ddl", &["--format=%+08.2E", "test_attribute_latest.hdf5"]),
     ("m_special_G.ddl", &["-m", "%G", "float_special_values_latest.hdf5"]),
     ("m_int_unaffected.ddl", &["-m", "%.3f", "-d", "/nD_Datasets/3D_int32", "test_file.hdf5"]),
+];
+
+/// `-r`/`--string`: 1-byte integers as characters.
+const CHAR_CASES: &[(&str, &[&str])] = &[
+    ("r_int8.ddl", &["-r", "-d", "/datasets_group/int/int8", "test_file.hdf5"]),
+    ("r_2d.ddl", &["-r", "-d", "/int/int8", "fletcher32_datasets_latest.hdf5"]),
+    ("r_2d_w12.ddl", &["-r", "-w", "12", "-d", "/int/int8", "fletcher32_datasets_latest.hdf5"]),
+    ("r_2d_y.ddl", &["--string", "-y", "-d", "/int/int8", "fletcher32_datasets_latest.hdf5"]),
+    ("r_u8_text.ddl", &["-r", "-d", "/42571/Config/CurrentSettings.ini", "isssue-523.hdf5"]),
+    ("r_m_int8.ddl", &["-r", "-m", "%.2f", "-d", "/datasets_group/int/int8", "test_file.hdf5"]),
+    ("r_attr_file.ddl", &["-r", "test_large_attribute.hdf5"]),
+    ("r_test_file.ddl", &["-r", "test_file.hdf5"]),
 ];
 
 fn run_cases(cases: &[(&str, &[&str])]) {
@@ -47,4 +61,9 @@ fn run_cases(cases: &[(&str, &[&str])]) {
 #[test]
 fn float_format_like_h5dump() {
     run_cases(CASES);
+}
+
+#[test]
+fn one_byte_integers_as_characters_like_h5dump() {
+    run_cases(CHAR_CASES);
 }

@@ -460,6 +460,76 @@ pub fn print_data_opts(
     let mut cur_elmt = 0u64;
     let mut elmt_counter = 0u64;
     let mut started = false;
+    // `-r`: 1-byte integers as characters in quoted lines (h5dump's string data format:
+    // no separators, every line starts with `"` and ends with `"`; a line breaks when the
+    // element's byte length plus the closing quote would pass the column limit).
+    if dopts.as_chars && size == 1 && matches!(dt.class, TypeClass::Integer { .. }) {
+        for i in 0..count {
+            let start = usize::try_from(i).unwrap_or(usize::MAX);
+            let mut s = String::new();
+            push_char(&mut s, raw.get(start).copied().unwrap_or(0), dopts.escape);
+            let mut need_prefix = !started || cur_column + s.len() + 1 > ncols;
+            let mut dimension_break = true;
+            if cur_elmt > 0 {
+                #[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87 (MSRV 1.80)
+                if size_last_dim > 0 && cur_elmt % size_last_dim == 0 {
+                    need_prefix = true;
+                }
+                if elmt_counter == size_last_dim {
+                    need_prefix = true;
+                    dimension_break = false;
+                }
+            }
+            if need_prefix {
+                if started {
+                    line.push('"');
+                    p.raw_line(&line);
+                    line.clear();
+                }
+                if dopts.no_index {
+                    // h5dump 1.10.8 with -y puts the opening quote before the indentation
+                    // of the first line only.
+                    if !started {
+                        line.push('"');
+                    }
+                    line.push_str(&indent_str(level + 1));
+                    cur_column = (level + 1) * COL;
+                } else {
+                    line.push_str(&indent_str(level.saturating_sub(1)));
+                    line.push_str("   \"");
+                    cur_column = 4 + level * COL;
+                    // h5dump prints an empty `""` line first when the first element does
+                    // not fit after the prefix (not with -m's zero column count).
+                    if !started && ncols > 0 && cur_column + s.len() + 1 > ncols {
+                        line.push('"');
+                        p.raw_line(&line);
+                        line.clear();
+                        line.push_str(&indent_str(level.saturating_sub(1)));
+                        line.push_str("   \"");
+                    }
+                }
+                started = true;
+                cur_elmt = 0;
+            }
+            line.push_str(&s);
+            cur_column += s.len();
+            cur_elmt += 1;
+            elmt_counter = if dimension_break { elmt_counter + 1 } else { 1 };
+        }
+        if started {
+            // The final quote goes on a line of its own when it would pass the column limit
+            // (always with `-m`, which sets the limit to 0).
+            if cur_column + 1 > ncols {
+                p.raw_line(&line);
+                line.clear();
+                line.push_str(&indent_str(if dopts.no_index { level + 1 } else { level }));
+            }
+            line.push('"');
+            p.raw_line(&line);
+        }
+        p.put("}");
+        return !fmt.failed;
+    }
     for i in 0..count {
         let start = usize::try_from(i).unwrap_or(usize::MAX).saturating_mul(size);
         let eb = raw.get(start..start.saturating_add(size)).unwrap_or(&[]);
