@@ -30,8 +30,9 @@ pub(crate) fn dense_messages(file: &FileInner, heap_address: u64, index_address:
                 Error::format(index_address, "shared message in dense storage, but the file has no shared message table")
             })?;
             let mut id = [0u8; 8];
-            let n = heap_id.len().min(8);
-            id[..n].copy_from_slice(&heap_id[..n]);
+            for (d, s) in id.iter_mut().zip(heap_id) {
+                *d = *s;
+            }
             table.message_body(ctx, type_id, &id)?
         } else {
             heap.read_object(ctx, heap_id)?

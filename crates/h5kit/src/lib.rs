@@ -14,6 +14,7 @@
 //! }
 //! # Ok::<(), h5kit::Error>(())
 //! ```
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 mod attribute;
 mod dense;

@@ -446,6 +446,9 @@ impl Dataset {
         let total: usize = offs.iter().map(|v| v.len()).product();
         let mut out = Vec::with_capacity(total * es);
         let mut idx = vec![0usize; rank];
+        // `offs`, `idx` and `count` all have `rank` entries (checked above), and `idx[d]` stays
+        // below `offs[d].len()` (the odometer wraps it): the indexing below is in bounds.
+        #[allow(clippy::indexing_slicing)]
         for _ in 0..total {
             let mut lin = 0u64;
             for d in 0..rank {

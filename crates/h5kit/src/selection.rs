@@ -38,7 +38,8 @@ impl Hyperslab {
     }
     /// The selected coordinates along dimension `d`, relative to the bounding box.
     pub(crate) fn offsets_in_box(&self, d: usize) -> Vec<u64> {
-        let (c, s, b) = (self.count[d], self.stride[d].max(1), self.block[d]);
+        let at = |v: &[u64]| v.get(d).copied().unwrap_or(0);
+        let (c, s, b) = (at(&self.count), at(&self.stride).max(1), at(&self.block));
         let mut v = Vec::new();
         for i in 0..c {
             for j in 0..b {

@@ -349,6 +349,8 @@ fn product(pos: &[Vec<u64>], limit: u64) -> Result<Vec<u64>> {
     }
     let mut out = Vec::with_capacity((n as usize).saturating_mul(rank));
     let mut idx = vec![0usize; rank];
+    // `idx` and `pos` have `rank` entries; the odometer keeps `idx[d] < pos[d].len()`.
+    #[allow(clippy::indexing_slicing)]
     for _ in 0..n {
         for (d, v) in pos.iter().enumerate() {
             out.push(v.get(idx[d]).copied().unwrap_or(0));
@@ -465,6 +467,9 @@ fn copy_mapping(
     // Read the source's bounding box of the selected points.
     let mut lo = vec![u64::MAX; srank];
     let mut hi = vec![0u64; srank];
+    // `points` returns whole points: `spts` is a multiple of `srank` long, `lo`/`hi` have
+    // `srank` entries.
+    #[allow(clippy::indexing_slicing)]
     for c in spts.chunks(srank) {
         for d in 0..srank {
             lo[d] = lo[d].min(c[d]);
@@ -482,8 +487,8 @@ fn copy_mapping(
     };
     let mut rel = vec![0u64; srank];
     for (sc, vc) in spts.chunks(srank).zip(vpts.chunks(vrank)) {
-        for d in 0..srank {
-            rel[d] = sc[d] - lo[d];
+        for ((r, s), l) in rel.iter_mut().zip(sc).zip(&lo) {
+            *r = s.saturating_sub(*l);
         }
         let (Some(si), Some(vi)) = (linear(&rel, &count), linear(vc, vdims)) else {
             continue;

@@ -42,16 +42,16 @@ impl GlobalHeapCache {
 pub(crate) fn unpad(bytes: &[u8], padding: StringPadding) -> &[u8] {
     match padding {
         StringPadding::NullTerminate => match bytes.iter().position(|&b| b == 0) {
-            Some(n) => &bytes[..n],
+            Some(n) => bytes.get(..n).unwrap_or(bytes),
             None => bytes,
         },
         StringPadding::NullPad => {
             let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-            &bytes[..end]
+            bytes.get(..end).unwrap_or(bytes)
         }
         StringPadding::SpacePad => {
             let end = bytes.iter().rposition(|&b| b != b' ' && b != 0).map_or(0, |i| i + 1);
-            &bytes[..end]
+            bytes.get(..end).unwrap_or(bytes)
         }
     }
 }
@@ -85,7 +85,7 @@ pub(crate) fn vlen_elements(file: &FileInner, raw: &[u8], datatype: &Datatype) -
         let obj = collection.object(id.index)?;
         let want = count.saturating_mul(base_size);
         let n = usize::try_from(want).unwrap_or(usize::MAX).min(obj.len());
-        out.push(obj[..n].to_vec());
+        out.push(obj.get(..n).unwrap_or(obj).to_vec());
     }
     Ok(out)
 }
