@@ -120,6 +120,10 @@ impl Walk<'_> {
                 let _ = writeln!(self.out, "  attr {:?} {:?} {:?} {} bytes #{:08x}", a.name, a.datatype, a.dataspace, a.data.len(), digest(&a.data));
                 let v = a.read::<f64>();
                 self.log("  attr f64", &v, |v| format!("{}", v.len()));
+                let v = a.read_strings();
+                self.log("  attr strings", &v, |v| format!("{:?}", v));
+                let v = a.read_vlen();
+                self.log("  attr vlen", &v, |v| format!("{}", v.len()));
                 self.vlen(&a.datatype.class, &a.data);
             }
         }
@@ -168,6 +172,8 @@ impl Walk<'_> {
                 let _ = writeln!(self.out, "  dataset {:?} {:?} {:?} {:?}", d.datatype(), d.dataspace(), d.layout(), d.filters());
                 let s = d.storage_size();
                 self.log("  storage_size", &s, |s| s.to_string());
+                let m = d.virtual_mappings();
+                self.log("  virtual", &m, |m| format!("{}", m.len()));
                 let size = d.dataspace().element_count().and_then(|n| n.checked_mul(d.datatype().size as u64));
                 if matches!(size, Some(s) if s <= MAX_READ_BYTES) {
                     let raw = d.read_raw();
@@ -175,6 +181,10 @@ impl Walk<'_> {
                     if let Ok(raw) = raw {
                         self.vlen(&d.datatype().class, &raw);
                     }
+                    let v = d.read_strings();
+                    self.log("  strings", &v, |v| format!("{:?}", v));
+                    let v = d.read_vlen();
+                    self.log("  vlen", &v, |v| format!("{}", v.len()));
                     let dims = d.shape().to_vec();
                     if !dims.is_empty() {
                         let start: Vec<u64> = dims.iter().map(|&n| n / 2).collect();

@@ -188,6 +188,8 @@ impl Walk<'_> {
             for a in &attrs {
                 let _ = a.read::<f64>();
                 let _ = a.read::<i64>();
+                let _ = a.read_strings();
+                let _ = a.read_vlen();
                 self.vlen(&a.datatype.class, &a.data);
             }
         }
@@ -230,6 +232,7 @@ impl Walk<'_> {
             }
             Object::Dataset(d) => {
                 let _ = d.storage_size();
+                let _ = d.virtual_mappings();
                 let _ = d.data_offset();
                 let size = d.dataspace().element_count().and_then(|n| n.checked_mul(d.datatype().size as u64));
                 if matches!(size, Some(s) if s <= MAX_READ_BYTES) {
@@ -238,6 +241,8 @@ impl Walk<'_> {
                         self.vlen(&d.datatype().class, &raw);
                     }
                     let _ = d.read::<f64>();
+                    let _ = d.read_strings();
+                    let _ = d.read_vlen();
                     if let Some(dims) = Some(d.shape()).filter(|s| !s.is_empty()) {
                         let start: Vec<u64> = dims.iter().map(|&n| n / 2).collect();
                         let count: Vec<u64> = dims.iter().map(|&n| n - n / 2).collect();
