@@ -17,6 +17,8 @@ const CASES: &[(&str, &[&str])] = &[
     ("m_3d_52f_w60.ddl", &["-m", "%5.2f", "-w", "60", "-d", "/nD_Datasets/3D_float32", "test_file.hdf5"]),
     ("m_attr_E.ddl", &["--format=%+08.2E", "test_attribute_latest.hdf5"]),
     ("m_special_G.ddl", &["-m", "%G", "float_special_values_latest.hdf5"]),
+    // h5dump applies -m to fill values too (`VALUE  123.46`).
+    ("m_fill_p.ddl", &["-p", "-m", "%.2f", "test_fill_value_latest.hdf5"]),
     ("m_int_unaffected.ddl", &["-m", "%.3f", "-d", "/nD_Datasets/3D_int32", "test_file.hdf5"]),
 ];
 

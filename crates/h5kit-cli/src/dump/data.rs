@@ -347,9 +347,15 @@ fn print_references(
 }
 
 /// Text of one value (fill values), formatted like a data element at indentation `indent`.
-pub fn value_text(file: &File, dt: &Datatype, bytes: &[u8], indent: usize) -> String {
+pub fn value_text(
+    file: &File,
+    dt: &Datatype,
+    bytes: &[u8],
+    indent: usize,
+    float_format: Option<&FloatFormat>,
+) -> String {
     let refs = RefPaths::new();
-    let mut fmt = Fmt { file, refs: &refs, indent, next_array_elmt: false, escape: false, float_format: None, failed: false };
+    let mut fmt = Fmt { file, refs: &refs, indent, next_array_elmt: false, escape: false, float_format, failed: false };
     fmt.element(dt, bytes)
 }
 

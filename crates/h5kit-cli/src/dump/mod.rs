@@ -432,7 +432,7 @@ impl<'o> Dumper<'o> {
         if self.opts.properties {
             if let Some(f) = self.files.get(fi) {
                 let (file, path) = (f.file.clone(), f.path.clone());
-                properties::print_dcpl(&mut self.p, &file, &path, d);
+                properties::print_dcpl(&mut self.p, &file, &path, d, self.opts.float_format.as_ref());
             }
         }
         if self.opts.dataset_data() {

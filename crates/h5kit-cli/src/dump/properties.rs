@@ -111,7 +111,8 @@ pub fn memory_size(dt: &Datatype) -> u64 {
 }
 
 /// Writes STORAGE_LAYOUT, FILTERS, FILLVALUE and ALLOCATION_TIME blocks for a dataset.
-pub fn print_dcpl(p: &mut Printer, file: &File, path: &Path, ds: &Dataset) {
+/// `float_format`: `-m FMT`, which h5dump also applies to the fill value.
+pub fn print_dcpl(p: &mut Printer, file: &File, path: &Path, ds: &Dataset, float_format: Option<&super::printf::FloatFormat>) {
     let storage_size = ds.storage_size().unwrap_or(0);
     let filters: Vec<Filter> = ds.filters().map(|f| f.filters.clone()).unwrap_or_default();
     let layout = &ds.layout().layout;
@@ -189,7 +190,7 @@ pub fn print_dcpl(p: &mut Printer, file: &File, path: &Path, ds: &Dataset) {
         FillStatus::Undefined => p.put("VALUE  H5D_FILL_VALUE_UNDEFINED"),
         FillStatus::Default => p.put("VALUE  H5D_FILL_VALUE_DEFAULT"),
         FillStatus::User(v) => {
-            let text = value_text(file, ds.datatype(), v, p.indent);
+            let text = value_text(file, ds.datatype(), v, p.indent, float_format);
             p.put(&format!("VALUE  {}", text));
         }
     }
