@@ -6,7 +6,10 @@
 use h5kit::write::{dtype, DatasetSpec};
 use h5kit::{File, UNLIMITED};
 
-const CATALOG: &[(&str, &[(&str, &[i64])])] = &[
+/// Category name, then (item name, stock) pairs.
+type Catalog = &'static [(&'static str, &'static [(&'static str, &'static [i64])])];
+
+const CATALOG: Catalog = &[
     ("fruits", &[("apple", &[3, 5, 2, 8]), ("pear", &[1, 1, 4])]),
     ("vegetables", &[("carrot", &[10, 12]), ("leek", &[7]), ("pea", &[20, 30, 25, 22, 21])]),
 ];

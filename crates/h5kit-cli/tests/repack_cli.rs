@@ -1,5 +1,6 @@
 //! `h5 repack`: the copy prints the same `h5 dump` as the original (and `h5diff` finds no
 //! difference when installed), with the default format, `-L`, and `-f`/`-l` options.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::Command;

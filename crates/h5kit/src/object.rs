@@ -108,6 +108,7 @@ pub(crate) fn resolve_dataspace(file: &FileInner, ds: &MaybeShared<Dataspace>) -
 
 /// Any object a link can point to.
 #[derive(Clone)]
+#[allow(clippy::large_enum_variant)] // objects are few and short-lived; matching by value reads best
 pub enum Object {
     Group(Group),
     Dataset(Dataset),

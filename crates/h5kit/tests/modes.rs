@@ -1,5 +1,6 @@
 //! File modes and writing through the public API, checked with our reader and, when
 //! installed, with libhdf5 through h5py and h5dump.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(not(target_family = "wasm"))] // temp files, processes: not under WASI
 
 use std::path::{Path, PathBuf};
