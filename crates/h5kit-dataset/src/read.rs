@@ -323,28 +323,13 @@ fn place_chunk(out: &mut [u8], dims: &[u64], chunk_dims: &[u64], offsets: &[u64]
     if offsets.len() != rank || offsets.iter().zip(dims).any(|(o, d)| o >= d) {
         return Ok(()); // a chunk wholly outside the current extent (dataset shrunk): ignore
     }
-    // Extent of the chunk inside the dataset.
-    let ext: Vec<u64> = (0..rank).map(|r| chunk_dims[r].min(dims[r] - offsets[r])).collect();
-    let run = (ext[rank - 1] as usize) * elem;
-    let rows: u64 = ext[..rank - 1].iter().product();
-    let mut idx = vec![0u64; rank];
-    for row in 0..rows {
-        let mut rem = row;
-        for r in (0..rank - 1).rev() {
-            idx[r] = rem % ext[r];
-            rem /= ext[r];
-        }
-        let (mut src, mut dst) = (0u64, 0u64);
-        for r in 0..rank {
-            src = src * chunk_dims[r] + idx[r];
-            dst = dst * dims[r] + offsets[r] + idx[r];
-        }
-        let s = (src as usize) * elem;
-        let d = (dst as usize) * elem;
-        let from = chunk.get(s..s + run).ok_or_else(|| Error::format(0, "decoded chunk is shorter than the chunk size"))?;
-        out.get_mut(d..d + run).ok_or_else(|| overflow("dataset offset"))?.copy_from_slice(from);
+    if chunk_dims.len() != rank {
+        return Err(Error::format(0, "chunk rank differs from the dataspace rank"));
     }
-    Ok(())
+    // The part of the chunk inside the dataset's extent.
+    let hi: Vec<u64> = (0..rank).map(|r| offsets[r].saturating_add(chunk_dims[r]).min(dims[r])).collect();
+    let origin = vec![0u64; rank];
+    copy_box(chunk, chunk_dims, offsets, out, dims, &origin, offsets, &hi, elem)
 }
 
 /// All raw data of a dataset (row-major, `element_size` bytes each), filling unallocated
