@@ -126,6 +126,20 @@ pub enum Region {
 }
 
 /// Element values of a dataset or attribute.
+/// Takes one variable-length element of the raw API encoding (u32 byte count, then the
+/// bytes) off the front of `rest`.
+fn take_vlen(rest: &mut &[u8], length_of: &str, body_of: &str) -> Result<Vec<u8>> {
+    let Some((l, tail)) = rest.split_first_chunk::<4>() else {
+        return Err(Error::usage(format!("{} truncated (u32 length expected)", length_of)));
+    };
+    let len = u32::from_le_bytes(*l) as usize;
+    let (Some(item), Some(tail)) = (tail.get(..len), tail.get(len..)) else {
+        return Err(Error::usage(format!("{} truncated", body_of)));
+    };
+    *rest = tail;
+    Ok(item.to_vec())
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Values {
     /// Fixed-size elements: count x size bytes.
@@ -196,16 +210,7 @@ impl Values {
                 let mut out = Vec::with_capacity(count.min(data.len() / 4 + 1));
                 let mut rest = data;
                 for _ in 0..count {
-                    let (len, tail) = match rest.split_first_chunk::<4>() {
-                        Some((l, t)) => (u32::from_le_bytes(*l) as usize, t),
-                        None => return Err(Error::usage("variable-length data truncated (u32 length expected)")),
-                    };
-                    let (item, tail) = match (tail.get(..len), tail.get(len..)) {
-                        (Some(i), Some(t)) => (i, t),
-                        _ => return Err(Error::usage("variable-length element truncated")),
-                    };
-                    out.push(Some(item.to_vec()));
-                    rest = tail;
+                    out.push(Some(take_vlen(&mut rest, "variable-length data", "variable-length element")?));
                 }
                 if !rest.is_empty() {
                     return Err(Error::usage("data size mismatch: extra bytes after the variable-length elements"));
@@ -229,16 +234,7 @@ impl Values {
                     fixed.extend_from_slice(f);
                     rest = tail;
                     for _ in 0..nslots {
-                        let (len, tail) = match rest.split_first_chunk::<4>() {
-                            Some((l, t)) => (u32::from_le_bytes(*l) as usize, t),
-                            None => return Err(Error::usage("variable-length member truncated (u32 length expected)")),
-                        };
-                        let (item, tail) = match (tail.get(..len), tail.get(len..)) {
-                            (Some(i), Some(t)) => (i, t),
-                            _ => return Err(Error::usage("variable-length member truncated")),
-                        };
-                        pieces.push(Some(item.to_vec()));
-                        rest = tail;
+                        pieces.push(Some(take_vlen(&mut rest, "variable-length member", "variable-length member")?));
                     }
                 }
                 if !rest.is_empty() {
