@@ -859,17 +859,8 @@ impl<'a> Plan<'a> {
             let count: Vec<u64> = start.iter().zip(&shape).zip(&cdims).map(|((st, sh), c)| (*c).min(sh - st)).collect();
             // Copy the valid part of the chunk, row by row of the chunk box.
             crate::copy_box(raw, &shape, &start, &mut buf, &cdims, &vec![0; cdims.len()], &count, esize);
-            let mut data = buf;
             // (the filtered size is checked below: chunk sizes are 32-bit in chunk indexes)
-            if d.shuffle {
-                data = h5kit_dataset::filter::shuffle::encode(&data, esize);
-            }
-            if let Some(level) = d.deflate {
-                data = h5kit_dataset::filter::deflate::encode(&data, level as u32)?;
-            }
-            if d.fletcher32 {
-                data = h5kit_dataset::filter::fletcher32::encode(data);
-            }
+            let data = crate::filters::encode_chunk(d, buf)?;
             if data.len() > u32::MAX as usize {
                 return Err(Error::usage("filtered chunk larger than 4 GiB"));
             }

@@ -2,6 +2,25 @@
 //! Pipeline Message": deflate = 1, shuffle = 2, fletcher32 = 3) are those of
 //! [`h5kit_dataset::filter`], shared with the reader.
 
+use crate::{Ds, Result};
+
+/// Runs one chunk's bytes (a whole chunk, edge chunks padded) through the dataset's filter
+/// pipeline, in pipeline order. Pure: called from worker threads.
+pub(crate) fn encode_chunk(d: &Ds, chunk: Vec<u8>) -> Result<Vec<u8>> {
+    let esize = d.dt.size as usize;
+    let mut data = chunk;
+    if d.shuffle {
+        data = h5kit_dataset::filter::shuffle::encode(&data, esize);
+    }
+    if let Some(level) = d.deflate {
+        data = h5kit_dataset::filter::deflate::encode(&data, level as u32)?;
+    }
+    if d.fletcher32 {
+        data = h5kit_dataset::filter::fletcher32::encode(data);
+    }
+    Ok(data)
+}
+
 /// h5py's `guess_chunk(shape, maxshape, typesize)`: halve dimensions round-robin until the
 /// chunk is near a target size between 8 KiB and 1 MiB that grows with the dataset size.
 pub fn guess_chunk(shape: &[u64], typesize: u64) -> Vec<u64> {
