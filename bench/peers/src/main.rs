@@ -75,6 +75,53 @@ fn rust_hdf5(dir: &Path, p: Params, smooth: &[f64], plain: &[f64], offsets: &[u6
         }
         f.close().map_err(e)
     });
+    let meta = dir.join("meta.h5");
+    timed(lib, "write_groups", 0.0, || {
+        let f = H5File::create(&meta).map_err(e)?;
+        let values: Vec<i64> = (0..10).collect();
+        for c in 0..p.groups {
+            let g = f.create_group(&format!("cat{:03}", c)).map_err(e)?;
+            g.set_attr_string("label", &format!("category {}", c)).map_err(e)?;
+            for i in 0..100 {
+                let ds = g.new_dataset::<i64>().shape(&[10usize]).create(&format!("item{:03}", i)).map_err(e)?;
+                ds.write_raw(&values).map_err(e)?;
+                ds.new_attr::<i64>().shape(()).create("id").map_err(e)?.write_numeric(&((c * 100 + i) as i64)).map_err(e)?;
+                ds.new_attr::<f64>().shape(()).create("score").map_err(e)?.write_numeric(&0.5f64).map_err(e)?;
+            }
+        }
+        f.close().map_err(e)
+    });
+    timed(lib, "read_groups", 0.0, || {
+        let f = H5File::open(&meta).map_err(e)?;
+        let root = f.root_group();
+        let mut names = root.group_names().map_err(e)?;
+        names.sort();
+        let mut total = 0i64;
+        for gname in &names {
+            let g = root.group(gname).map_err(e)?;
+            if !g.attr_string("label").map_err(e)?.starts_with("category ") {
+                return Err("wrong label".into());
+            }
+            let mut items = g.dataset_names().map_err(e)?;
+            items.sort();
+            for it in &items {
+                let ds = f.dataset(&format!("{}/{}", gname, it)).map_err(e)?;
+                let id: i64 = ds.attr("id").map_err(e)?.read_numeric().map_err(e)?;
+                let last = ds.read_slice::<i64>(&[9], &[1]).map_err(e)?;
+                total += id + last.first().copied().unwrap_or(0);
+            }
+        }
+        check_groups(total, names.len(), p.groups)
+    });
+}
+
+/// The read_groups result every library must reach (h5kit-bench checks the same sum).
+fn check_groups(total: i64, seen: usize, groups: usize) -> R<()> {
+    let expect: i64 = (0..groups as i64).map(|c| 100 * (100 * c) + 99 * 100 / 2 + 9 * 100).sum();
+    if seen != groups || total != expect {
+        return Err(format!("read_groups: total {} in {} groups, expected {} in {}", total, seen, expect, groups));
+    }
+    Ok(())
 }
 
 #[cfg(feature = "hdf5-pure")]
@@ -116,6 +163,52 @@ fn hdf5_pure(dir: &Path, p: Params, smooth: &[f64], plain: &[f64], offsets: &[u6
         }
         if !s.is_finite() { return Err("bad sum".into()) }
         Ok(())
+    });
+    let meta = dir.join("meta-pure.h5");
+    timed(lib, "write_groups", 0.0, || {
+        use hdf5_pure::AttrValue;
+        let mut b = FileBuilder::new();
+        let values: Vec<i64> = (0..10).collect();
+        for c in 0..p.groups {
+            let mut g = b.create_group(&format!("cat{:03}", c));
+            g.set_attr("label", AttrValue::String(format!("category {}", c)));
+            for i in 0..100 {
+                g.create_dataset(&format!("item{:03}", i))
+                    .with_i64_data(&values)
+                    .with_shape(&[10])
+                    .set_attr("id", AttrValue::I64((c * 100 + i) as i64))
+                    .set_attr("score", AttrValue::F64(0.5));
+            }
+            b.add_group(g.finish());
+        }
+        b.write(&meta).map_err(|x| e(&x))
+    });
+    timed(lib, "read_groups", 0.0, || {
+        use hdf5_pure::AttrValue;
+        let f = File::open(&meta).map_err(|x| e(&x))?;
+        let root = f.root();
+        let mut names = root.groups().map_err(|x| e(&x))?;
+        names.sort();
+        let mut total = 0i64;
+        for gname in &names {
+            let g = root.group(gname).map_err(|x| e(&x))?;
+            match g.attrs().map_err(|x| e(&x))?.get("label") {
+                Some(AttrValue::String(s)) if s.starts_with("category ") => {}
+                other => return Err(format!("wrong label {:?}", other)),
+            }
+            let mut items = g.datasets().map_err(|x| e(&x))?;
+            items.sort();
+            for it in &items {
+                let ds = g.dataset(it).map_err(|x| e(&x))?;
+                let id = match ds.attrs().map_err(|x| e(&x))?.get("id") {
+                    Some(AttrValue::I64(v)) => *v,
+                    other => return Err(format!("wrong id {:?}", other)),
+                };
+                let last = ds.read_i64_rows(9, 1).map_err(|x| e(&x))?;
+                total += id + last.first().copied().unwrap_or(0);
+            }
+        }
+        check_groups(total, names.len(), p.groups)
     });
 }
 
