@@ -16,6 +16,10 @@ impl<'a> BitReader<'a> {
         BitReader { data, pos: 0, at, what }
     }
 
+    pub(crate) fn error(&self, msg: &str) -> Error {
+        Error::format(self.at, format!("{}: {}", self.what, msg))
+    }
+
     /// The next `n` bits (n <= 64) as an unsigned value, first bit most significant.
     pub(crate) fn bits(&mut self, n: u32) -> Result<u64> {
         let mut v = 0u64;

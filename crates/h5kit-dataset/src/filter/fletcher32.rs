@@ -17,7 +17,8 @@ pub fn checksum(data: &[u8]) -> u32 {
         let n = remaining.min(360);
         remaining -= n;
         for w in words.by_ref().take(n) {
-            sum1 = sum1.wrapping_add(u32::from(u16::from_be_bytes([w[0], w[1]])));
+            let word = if let [hi, lo] = *w { u16::from_be_bytes([hi, lo]) } else { 0 };
+            sum1 = sum1.wrapping_add(u32::from(word));
             sum2 = sum2.wrapping_add(sum1);
         }
         sum1 = (sum1 & 0xffff) + (sum1 >> 16);
@@ -40,8 +41,9 @@ pub fn decode(mut data: Vec<u8>, at: u64) -> Result<Vec<u8>> {
         return Err(Error::format(at, format!("Fletcher-32: chunk at address {} has {} bytes, no room for a checksum", at, data.len())));
     }
     let n = data.len() - 4;
-    let stored = u32::from_le_bytes([data[n], data[n + 1], data[n + 2], data[n + 3]]);
-    let sum = checksum(&data[..n]);
+    let (body, tail) = data.split_at(n);
+    let stored = u32::from_le_bytes(<[u8; 4]>::try_from(tail).unwrap_or_default());
+    let sum = checksum(body);
     let b = sum.to_le_bytes();
     let reversed = u32::from_le_bytes([b[1], b[0], b[3], b[2]]);
     if stored != sum && stored != reversed {
@@ -62,7 +64,7 @@ pub fn encode(mut data: Vec<u8>) -> Vec<u8> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

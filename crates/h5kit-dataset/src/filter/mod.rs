@@ -1,9 +1,13 @@
 //! The filter pipeline (spec IV.A.2.l "The Data Storage - Filter Pipeline Message"): the
 //! decoders of every filter h5kit reads, as pure functions over chunk bytes, and the encoders
-//! the writer needs (deflate, shuffle, Fletcher-32).
+//! the writer applies ([`encode_pipeline`]: deflate, shuffle, Fletcher-32, LZF, LZ4,
+//! bitshuffle, zstd).
 //!
 //! Filters are applied on read in reverse pipeline order; a filter whose bit is set in the
 //! chunk's filter mask was skipped when the chunk was written and is skipped again.
+//!
+//! The decoders run on hostile bytes (fuzzed): no slice indexing in this module.
+#![deny(clippy::indexing_slicing)]
 
 mod bits;
 pub mod bitshuffle;
@@ -120,23 +124,94 @@ fn decode_filter_sized(f: &Filter, data: Vec<u8>, element_size: usize, expected:
     }
 }
 
-/// Applies the filters h5kit can encode (deflate, shuffle, Fletcher-32), in pipeline order.
-/// Returns the encoded chunk; optional filters that do not shrink the data are not skipped
-/// (the filter mask is always 0).
-pub fn encode_pipeline(filters: &FilterPipeline, data: Vec<u8>, element_size: usize) -> Result<Vec<u8>> {
-    let mut data = data;
-    for f in &filters.filters {
-        let cd = f.client_data.as_slice();
-        data = match f.id {
-            DEFLATE => deflate::encode(&data, cd.first().copied().unwrap_or(6))?,
-            SHUFFLE => shuffle::encode(&data, shuffle_size(cd, element_size)),
-            FLETCHER32 => fletcher32::encode(data),
-            id => {
-                return Err(Error::unsupported(0, format!("cannot write filter {} ({})", id, filter_name(id))));
-            }
-        };
+/// Whether h5kit can apply filter `id` when writing.
+pub fn can_encode(id: u16) -> bool {
+    matches!(id, DEFLATE | SHUFFLE | FLETCHER32 | LZF | LZ4 | BITSHUFFLE | ZSTD)
+}
+
+/// Bit 0 of a filter's flags (spec IV.A.2.l): the filter is optional, a failure to apply it
+/// is not an error.
+pub const FLAG_OPTIONAL: u16 = 1;
+
+/// Applies one filter on write. `Ok(None)`: the filter declines this chunk (LZF when the
+/// data does not shrink), as a filter callback returning 0 does in libhdf5.
+pub fn encode_filter(f: &Filter, data: Vec<u8>, element_size: usize) -> Result<Option<Vec<u8>>> {
+    let cd = f.client_data.as_slice();
+    Ok(Some(match f.id {
+        DEFLATE => deflate::encode(&data, cd.first().copied().unwrap_or(6))?,
+        SHUFFLE => shuffle::encode(&data, shuffle_size(cd, element_size)),
+        FLETCHER32 => fletcher32::encode(data),
+        LZF => return Ok(lzf::encode(&data)),
+        LZ4 => lz4::encode(&data, cd.first().copied().unwrap_or(0) as usize)?,
+        BITSHUFFLE => bitshuffle::encode(&data, cd, element_size)?,
+        ZSTD => zstd::encode(&data, cd.first().copied().unwrap_or(3)),
+        id => {
+            return Err(Error::unsupported(
+                0,
+                format!(
+                    "cannot write filter {} ({})",
+                    id,
+                    f.name.clone().unwrap_or_else(|| filter_name(id).to_string())
+                ),
+            ))
+        }
+    }))
+}
+
+/// Applies `filters` to one chunk in pipeline order, as libhdf5's `H5Z_pipeline` does on
+/// write: a filter that fails (declines the chunk, or that h5kit cannot apply) is an error
+/// unless it is optional ([`FLAG_OPTIONAL`]); an optional one is then skipped and its bit `i`
+/// set in the returned filter mask (the chunk's "Filter Mask" in the chunk index).
+pub fn encode_pipeline(filters: &FilterPipeline, data: Vec<u8>, element_size: usize) -> Result<(Vec<u8>, u32)> {
+    if filters.filters.len() > 32 {
+        return Err(Error::unsupported(0, format!("filter pipeline of {} filters (at most 32)", filters.filters.len())));
     }
-    Ok(data)
+    let mut data = data;
+    let mut mask = 0u32;
+    for (i, f) in filters.filters.iter().enumerate() {
+        let optional = f.flags & FLAG_OPTIONAL != 0;
+        let input = if optional { data.clone() } else { std::mem::take(&mut data) };
+        match encode_filter(f, input, element_size) {
+            Ok(Some(out)) => data = out,
+            Ok(None) | Err(_) if optional => mask |= 1u32 << i,
+            Ok(None) => {
+                return Err(Error::unsupported(0, format!("filter {} ({}) failed on a chunk", f.id, filter_name(f.id))));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((data, mask))
+}
+
+/// Fills the client data a filter's "set local" callback derives from the dataset (the
+/// values libhdf5 and the plugins store when a dataset is created), keeping the others:
+/// shuffle = [element size]; LZF = [4, 0x0105, chunk bytes]; bitshuffle = [major, minor,
+/// element size, block, compression, level] (version 0.4 unless given). `chunk_bytes` is the
+/// size of one unfiltered chunk.
+pub fn set_local(f: &Filter, element_size: usize, chunk_bytes: u64) -> Filter {
+    let mut f = f.clone();
+    let es = u32::try_from(element_size).unwrap_or(u32::MAX);
+    let cd = &mut f.client_data;
+    match f.id {
+        SHUFFLE => *cd = vec![es],
+        LZF => {
+            let (v, lv) = (cd.first().copied().unwrap_or(lzf::FILTER_VERSION), cd.get(1).copied().unwrap_or(lzf::LZF_VERSION));
+            *cd = vec![v, lv, u32::try_from(chunk_bytes).unwrap_or(0)];
+        }
+        BITSHUFFLE => {
+            if cd.len() < 3 {
+                cd.resize(3, 0);
+                if let Some(minor) = cd.get_mut(1) {
+                    *minor = 4;
+                }
+            }
+            if let Some(e) = cd.get_mut(2) {
+                *e = es;
+            }
+        }
+        _ => {}
+    }
+    f
 }
 
 fn shuffle_size(cd: &[u32], element_size: usize) -> usize {
@@ -165,7 +240,7 @@ pub(crate) fn be_u64(data: &[u8], pos: usize, at: u64, what: &str) -> Result<u64
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -180,7 +255,8 @@ mod tests {
             filters: vec![filter(SHUFFLE, &[4]), filter(DEFLATE, &[6]), filter(FLETCHER32, &[])],
         };
         let data: Vec<u8> = (0..1000u32).flat_map(|v| v.to_le_bytes()).collect();
-        let enc = encode_pipeline(&pipe, data.clone(), 4).unwrap();
+        let (enc, mask) = encode_pipeline(&pipe, data.clone(), 4).unwrap();
+        assert_eq!(mask, 0);
         assert!(enc.len() < data.len());
         let dec = decode_pipeline(&pipe, 0, enc.clone(), 4, &Limits::default(), 1234).unwrap();
         assert_eq!(dec, data);
@@ -216,5 +292,63 @@ mod tests {
         };
         let e = decode_pipeline(&named, 0, vec![], 1, &Limits::default(), 0).unwrap_err();
         assert!(e.message.contains("307") && e.message.contains("bzip2"), "{}", e);
+    }
+
+    #[test]
+    fn optional_filters_that_fail_set_the_mask() {
+        let lzf = Filter { id: LZF, name: None, flags: FLAG_OPTIONAL, client_data: vec![4, 261, 16] };
+        let noise: Vec<u8> = (0..16u8).map(|i| i.wrapping_mul(73) ^ 0x5a).collect();
+        // LZF declines incompressible data: skipped (bit 1), Fletcher-32 still applied.
+        let pipe = FilterPipeline { version: 2, filters: vec![filter(SHUFFLE, &[2]), lzf.clone(), filter(FLETCHER32, &[])] };
+        let (enc, mask) = encode_pipeline(&pipe, noise.clone(), 2).unwrap();
+        assert_eq!(mask, 0b010);
+        assert_eq!(enc.len(), 20);
+        assert_eq!(decode_pipeline(&pipe, mask, enc, 2, &Limits::default(), 0).unwrap(), noise);
+        // Compressible data: all three applied.
+        let zeros = vec![0u8; 1000];
+        let (enc, mask) = encode_pipeline(&pipe, zeros.clone(), 2).unwrap();
+        assert_eq!(mask, 0);
+        assert!(enc.len() < 100);
+        assert_eq!(decode_pipeline(&pipe, mask, enc, 2, &Limits::default(), 0).unwrap(), zeros);
+        // The same filter made mandatory: an error. An optional unknown filter is skipped.
+        let strict = FilterPipeline { version: 2, filters: vec![Filter { flags: 0, ..lzf }] };
+        assert!(encode_pipeline(&strict, noise.clone(), 1).is_err());
+        let unknown = FilterPipeline { version: 2, filters: vec![Filter { id: 32001, name: None, flags: 1, client_data: vec![] }] };
+        assert_eq!(encode_pipeline(&unknown, noise.clone(), 1).unwrap(), (noise.clone(), 1));
+        assert!(encode_pipeline(&FilterPipeline { version: 2, filters: vec![filter(32001, &[])] }, noise, 1).is_err());
+    }
+
+    #[test]
+    fn every_encoder_roundtrips_through_the_pipeline() {
+        let data: Vec<u8> = (0..4000u32).flat_map(|i| ((i / 5) as u16).to_le_bytes()).collect();
+        for f in [
+            filter(DEFLATE, &[9]),
+            filter(SHUFFLE, &[2]),
+            filter(FLETCHER32, &[]),
+            filter(LZF, &[4, 261, 8000]),
+            filter(LZ4, &[0]),
+            filter(LZ4, &[100]),
+            filter(BITSHUFFLE, &[0, 4, 2, 0, 2]),
+            filter(BITSHUFFLE, &[0, 4, 2, 0, 0]),
+            filter(BITSHUFFLE, &[0, 4, 2, 0, 3, 3]),
+            filter(ZSTD, &[5]),
+        ] {
+            let pipe = FilterPipeline { version: 2, filters: vec![f.clone()] };
+            let (enc, mask) = encode_pipeline(&pipe, data.clone(), 2).unwrap();
+            assert_eq!(mask, 0, "{:?}", f);
+            assert_eq!(decode_pipeline(&pipe, 0, enc, 2, &Limits::default(), 0).unwrap(), data, "{:?}", f);
+            assert!(can_encode(f.id));
+        }
+        assert!(!can_encode(SZIP) && !can_encode(NBIT) && !can_encode(32001));
+    }
+
+    #[test]
+    fn set_local_fills_dataset_values() {
+        assert_eq!(set_local(&filter(SHUFFLE, &[]), 8, 800).client_data, [8]);
+        assert_eq!(set_local(&filter(LZF, &[]), 8, 800).client_data, [4, 261, 800]);
+        assert_eq!(set_local(&filter(LZF, &[4, 261, 5]), 4, 400).client_data, [4, 261, 400]);
+        assert_eq!(set_local(&filter(BITSHUFFLE, &[]), 4, 400).client_data, [0, 4, 4]);
+        assert_eq!(set_local(&filter(BITSHUFFLE, &[0, 4, 0, 0, 2]), 2, 400).client_data, [0, 4, 2, 0, 2]);
+        assert_eq!(set_local(&filter(ZSTD, &[5]), 2, 400).client_data, [5]);
     }
 }

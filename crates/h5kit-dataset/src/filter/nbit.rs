@@ -117,8 +117,11 @@ fn unpack(d: &Desc, out: &mut [u8], r: &mut BitReader) -> Result<()> {
             for b in (*offset..offset + precision).rev() {
                 if r.bits(1)? == 1 {
                     let byte = (b / 8) as usize;
-                    let idx = if *big_endian { size - 1 - byte } else { byte };
-                    out[idx] |= 1 << (b % 8);
+                    // byte < size: precision + offset <= 8 * size (checked when parsed).
+                    let idx = if *big_endian { size.saturating_sub(1 + byte) } else { byte };
+                    if let Some(o) = out.get_mut(idx) {
+                        *o |= 1 << (b % 8);
+                    }
                 }
             }
         }
@@ -129,13 +132,14 @@ fn unpack(d: &Desc, out: &mut [u8], r: &mut BitReader) -> Result<()> {
         }
         Desc::Array { size, base } => {
             let bs = base.size();
-            for i in 0..size / bs {
-                unpack(base, &mut out[i * bs..(i + 1) * bs], r)?;
+            for e in out.chunks_exact_mut(bs.max(1)).take(size / bs.max(1)) {
+                unpack(base, e, r)?;
             }
         }
         Desc::Compound { members, .. } => {
             for (off, m) in members {
-                unpack(m, &mut out[*off..off + m.size()], r)?;
+                let e = out.get_mut(*off..off + m.size()).ok_or_else(|| r.error("compound member outside the element"))?;
+                unpack(m, e, r)?;
             }
         }
     }
@@ -144,13 +148,13 @@ fn unpack(d: &Desc, out: &mut [u8], r: &mut BitReader) -> Result<()> {
 
 /// Unpacks an n-bit chunk.
 pub fn decode(data: &[u8], cd: &[u32], limits: &Limits, at: u64) -> Result<Vec<u8>> {
-    if cd.len() < 5 {
+    let [_, no_compress, nelmts, _, _, ..] = *cd else {
         return Err(Error::format(at, format!("n-bit: {} client data values, at least 5 needed", cd.len())));
-    }
-    if cd[1] != 0 {
+    };
+    if no_compress != 0 {
         return Ok(data.to_vec());
     }
-    let nelmts = cd[2] as u64;
+    let nelmts = u64::from(nelmts);
     let mut p = Parser { cd, i: 3, at };
     let desc = p.desc(0)?;
     let size = desc.size() as u64;
@@ -171,7 +175,7 @@ pub fn decode(data: &[u8], cd: &[u32], limits: &Limits, at: u64) -> Result<Vec<u
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -20,23 +20,27 @@ const HEADER: usize = 21;
 
 /// Decodes a scale-offset chunk.
 pub fn decode(data: &[u8], cd: &[u32], limits: &Limits, at: u64) -> Result<Vec<u8>> {
-    if cd.len() < 8 {
+    let [scale_type, factor, nelmts, class, size, _sign, order, fill_flag, ..] = *cd else {
         return Err(Error::format(at, format!("scale-offset: {} client data values, at least 8 needed", cd.len())));
-    }
-    let (scale_type, factor, nelmts, class, size) = (cd[0], cd[1] as i32, cd[2] as u64, cd[3], cd[4] as usize);
-    let big_endian = cd[6] == 1;
-    let fill_defined = cd[7] == 1;
+    };
+    let (factor, nelmts, size) = (factor as i32, u64::from(nelmts), size as usize);
+    let big_endian = order == 1;
+    let fill_defined = fill_flag == 1;
     if !matches!(size, 1 | 2 | 4 | 8) || (class == 1 && !matches!(size, 4 | 8)) || class > 1 {
         return Err(Error::unsupported(at, format!("scale-offset: class {} of size {}", class, size)));
     }
     if class == 1 && scale_type != 0 {
         return Err(Error::unsupported(at, format!("scale-offset: float scale type {} (only D-scale)", scale_type)));
     }
-    let head = data.get(..HEADER).ok_or_else(|| Error::format(at, "scale-offset: chunk shorter than its header"))?;
-    let minbits = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
-    let minval_size = usize::from(head[4]).min(8);
+    if data.len() < HEADER {
+        return Err(Error::format(at, "scale-offset: chunk shorter than its header"));
+    }
+    let (head, payload) = data.split_at(HEADER);
+    let (mb, rest) = head.split_at(4);
+    let minbits = u32::from_le_bytes(<[u8; 4]>::try_from(mb).unwrap_or_default());
+    let (&minval_size, minval_bytes) = rest.split_first().unwrap_or((&0, &[]));
     let mut minval = 0u64;
-    for (i, b) in head[5..5 + minval_size].iter().enumerate() {
+    for (i, b) in minval_bytes.iter().take(usize::from(minval_size).min(8)).enumerate() {
         minval |= u64::from(*b) << (8 * i);
     }
     let width = (size * 8) as u32;
@@ -44,7 +48,6 @@ pub fn decode(data: &[u8], cd: &[u32], limits: &Limits, at: u64) -> Result<Vec<u
         return Err(Error::format(at, format!("scale-offset: minbits {} wider than the type ({} bits)", minbits, width)));
     }
     let total = nelmts.checked_mul(size as u64).ok_or_else(|| Error::format(at, "scale-offset: size overflows"))?;
-    let payload = &data[HEADER..];
     let need = nelmts.saturating_mul(u64::from(minbits));
     if need > (payload.len() as u64).saturating_mul(8) {
         return Err(Error::format(at, format!("scale-offset: {} elements of {} bits do not fit in {} bytes", nelmts, minbits, payload.len())));
@@ -85,7 +88,9 @@ pub fn decode(data: &[u8], cd: &[u32], limits: &Limits, at: u64) -> Result<Vec<u
             let x = (v as i64) as f64 / 10f64.powf(f64::from(factor)) + min;
             x.to_bits()
         };
-        e.copy_from_slice(&bits.to_le_bytes()[..size]);
+        for (o, b) in e.iter_mut().zip(bits.to_le_bytes()) {
+            *o = b;
+        }
     }
     if big_endian {
         swap(&mut out, size);
@@ -100,7 +105,7 @@ fn swap(data: &mut [u8], size: usize) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

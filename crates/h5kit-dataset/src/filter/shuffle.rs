@@ -32,12 +32,12 @@ fn transpose(data: &[u8], size: usize, forward: bool) -> Vec<u8> {
             for j in 0..size {
                 let (p_src, p_dst): (&[u8], &mut [u8]) = (src, &mut *dst);
                 if forward {
-                    let plane = &mut p_dst[j * n..(j + 1) * n];
+                    let Some(plane) = p_dst.get_mut(j * n..(j + 1) * n) else { continue };
                     for (o, e) in plane.iter_mut().zip(p_src.chunks_exact(size)) {
                         *o = e.get(j).copied().unwrap_or(0);
                     }
                 } else {
-                    let plane = &p_src[j * n..(j + 1) * n];
+                    let Some(plane) = p_src.get(j * n..(j + 1) * n) else { continue };
                     for (e, &b) in p_dst.chunks_exact_mut(size).zip(plane) {
                         if let Some(o) = e.get_mut(j) {
                             *o = b;
@@ -72,7 +72,9 @@ fn unshuffle<const S: usize>(src: &[u8], dst: &mut [u8], n: usize) {
                 Err(_) => return,
             };
             for (e, &b) in tile.iter_mut().zip(run) {
-                e[j] = b;
+                if let Some(o) = e.get_mut(j) {
+                    *o = b;
+                }
             }
         }
         for (o, e) in out.chunks_exact_mut(S).zip(&tile) {
@@ -109,19 +111,13 @@ fn unshuffle8(src: &[u8], dst: &mut [u8], n: usize) {
             *xj = u64::from_le_bytes(b);
         }
         for j in 0..4 {
-            let v = ((x[j] >> 32) ^ x[j + 4]) & 0x0000_0000_FFFF_FFFF;
-            x[j] ^= v << 32;
-            x[j + 4] ^= v;
+            swap_step(&mut x, j, j + 4, 32, 0x0000_0000_FFFF_FFFF);
         }
         for j in [0, 1, 4, 5] {
-            let v = ((x[j] >> 16) ^ x[j + 2]) & 0x0000_FFFF_0000_FFFF;
-            x[j] ^= v << 16;
-            x[j + 2] ^= v;
+            swap_step(&mut x, j, j + 2, 16, 0x0000_FFFF_0000_FFFF);
         }
         for j in [0, 2, 4, 6] {
-            let v = ((x[j] >> 8) ^ x[j + 1]) & 0x00FF_00FF_00FF_00FF;
-            x[j] ^= v << 8;
-            x[j + 1] ^= v;
+            swap_step(&mut x, j, j + 1, 8, 0x00FF_00FF_00FF_00FF);
         }
         for (o, xk) in out.chunks_exact_mut(8).zip(&x) {
             o.copy_from_slice(&xk.to_le_bytes());
@@ -132,6 +128,20 @@ fn unshuffle8(src: &[u8], dst: &mut [u8], n: usize) {
             if let (Some(o), Some(&b)) = (dst.get_mut(i * 8 + j), plane.get(i)) {
                 *o = b;
             }
+        }
+    }
+}
+
+/// One round of the 8x8 byte transpose: exchanges the `mask`ed bytes of words `j` and `k`.
+#[inline(always)]
+fn swap_step(x: &mut [u64; 8], j: usize, k: usize, shift: u32, mask: u64) {
+    if let (Some(&a), Some(&b)) = (x.get(j), x.get(k)) {
+        let v = ((a >> shift) ^ b) & mask;
+        if let Some(p) = x.get_mut(j) {
+            *p = a ^ (v << shift);
+        }
+        if let Some(q) = x.get_mut(k) {
+            *q = b ^ v;
         }
     }
 }
@@ -152,7 +162,7 @@ fn shuffle<const S: usize>(src: &[u8], dst: &mut [u8], n: usize) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     #[test]
     fn known_layout_and_tail() {
