@@ -860,11 +860,11 @@ impl<'a> Plan<'a> {
             // Copy the valid part of the chunk, row by row of the chunk box.
             crate::copy_box(raw, &shape, &start, &mut buf, &cdims, &vec![0; cdims.len()], &count, esize);
             // (the filtered size is checked below: chunk sizes are 32-bit in chunk indexes)
-            let data = crate::filters::encode_chunk(d, buf)?;
+            let (data, mask) = crate::filters::encode_chunk(d, buf)?;
             if data.len() > u32::MAX as usize {
                 return Err(Error::usage("filtered chunk larger than 4 GiB"));
             }
-            out.push(Chunk { scaled: scaled.clone(), data, mask: 0 });
+            out.push(Chunk { scaled: scaled.clone(), data, mask });
             for k in (0..scaled.len()).rev() {
                 let (Some(s), Some(&g)) = (scaled.get_mut(k), grid.get(k)) else { break };
                 *s += 1;
@@ -1759,9 +1759,8 @@ impl<'a> Plan<'a> {
                 enc::encode_fill(&mut b, &fill, latest);
                 m.push((0x05, 1, b.v));
                 if d.filtered() {
-                    let p = enc::standard_pipeline(d.shuffle, d.deflate, d.fletcher32, d.dt.size);
                     let mut b = Buf::new();
-                    enc::encode_filters(&mut b, &p, latest);
+                    enc::encode_filters(&mut b, &d.pipeline, latest);
                     m.push((0x0B, 1, b.v));
                 }
                 m.push((0x08, 0, self.layout_message(id, d)?));

@@ -1,24 +1,50 @@
-//! h5py's chunk shape guess. The filter encoders (spec IV.A.2.l "The Data Storage - Filter
-//! Pipeline Message": deflate = 1, shuffle = 2, fletcher32 = 3) are those of
+//! The dataset's filter pipeline on write (spec IV.A.2.l "The Data Storage - Filter Pipeline
+//! Message") and h5py's chunk shape guess. The filter encoders are those of
 //! [`h5kit_dataset::filter`], shared with the reader.
 
-use crate::{Ds, Result};
+use h5kit_dataset::filter::{self, Filter, FilterPipeline};
+
+use crate::{Ds, Error, Result};
 
 /// Runs one chunk's bytes (a whole chunk, edge chunks padded) through the dataset's filter
-/// pipeline, in pipeline order. Pure: called from worker threads.
-pub(crate) fn encode_chunk(d: &Ds, chunk: Vec<u8>) -> Result<Vec<u8>> {
-    let esize = d.dt.size as usize;
-    let mut data = chunk;
-    if d.shuffle {
-        data = h5kit_dataset::filter::shuffle::encode(&data, esize);
+/// pipeline, in pipeline order. Returns the filtered bytes and the chunk's filter mask (bit
+/// `i` set: optional filter `i` declined the chunk and was skipped, as libhdf5 records it).
+/// Pure: called from worker threads.
+pub(crate) fn encode_chunk(d: &Ds, chunk: Vec<u8>) -> Result<(Vec<u8>, u32)> {
+    if d.pipeline.filters.is_empty() {
+        return Ok((chunk, 0));
     }
-    if let Some(level) = d.deflate {
-        data = h5kit_dataset::filter::deflate::encode(&data, level as u32)?;
+    filter::encode_pipeline(&d.pipeline, chunk, d.dt.size as usize)
+}
+
+/// The pipeline written for a dataset: checks `filters` (at most 32; each either applied by
+/// h5kit or optional) and completes their client data and names as libhdf5's "set local"
+/// callbacks and filter registrations do. `chunks`: the chunk shape (LZF records the chunk
+/// size).
+pub(crate) fn make_pipeline(filters: Vec<Filter>, elem_size: u32, chunks: Option<&[u64]>) -> Result<FilterPipeline> {
+    if filters.len() > 32 {
+        return Err(Error::usage(format!("{} filters in a pipeline (at most 32)", filters.len())));
     }
-    if d.fletcher32 {
-        data = h5kit_dataset::filter::fletcher32::encode(data);
+    let chunk_bytes = crate::sat_prod(chunks.unwrap_or(&[])).saturating_mul(u64::from(elem_size));
+    let mut out = Vec::with_capacity(filters.len());
+    for f in filters {
+        let name = f.name.clone().unwrap_or_else(|| filter::filter_name(f.id).to_string());
+        if !filter::can_encode(f.id) && f.flags & filter::FLAG_OPTIONAL == 0 {
+            return Err(Error::usage(format!(
+                "filter {} ({}) cannot be applied by h5kit; only an optional one (flags bit 0) can be written",
+                f.id, name
+            )));
+        }
+        if f.client_data.len() > 4096 || f.name.as_ref().is_some_and(|n| n.len() > 1024 || n.contains('\0')) {
+            return Err(Error::usage(format!("filter {} ({}): client data or name too long", f.id, name)));
+        }
+        let mut f = filter::set_local(&f, elem_size as usize, chunk_bytes);
+        if f.name.is_none() {
+            f.name = filter::registered_name(f.id).map(str::to_string);
+        }
+        out.push(f);
     }
-    Ok(data)
+    Ok(FilterPipeline { version: 1, filters: out })
 }
 
 /// h5py's `guess_chunk(shape, maxshape, typesize)`: halve dimensions round-robin until the
@@ -55,8 +81,27 @@ pub fn guess_chunk(shape: &[u64], typesize: u64) -> Vec<u64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn f(id: u16, flags: u16, cd: &[u32]) -> Filter {
+        Filter { id, name: None, flags, client_data: cd.to_vec() }
+    }
+
+    #[test]
+    fn pipeline_checks_and_set_local() {
+        let p = make_pipeline(vec![f(2, 1, &[]), f(32000, 1, &[]), f(32008, 0, &[0, 4, 0, 0, 2])], 4, Some(&[10, 20])).unwrap();
+        assert_eq!(p.filters[0].client_data, [4]);
+        assert_eq!(p.filters[1].client_data, [4, 261, 800]);
+        assert_eq!(p.filters[1].name.as_deref(), Some("lzf"));
+        assert_eq!(p.filters[2].client_data, [0, 4, 4, 0, 2]);
+        assert_eq!(p.filters[2].name.as_deref(), Some("bitshuffle; see https://github.com/kiyo-masui/bitshuffle"));
+        // A mandatory filter h5kit cannot apply is refused; an optional one is kept.
+        assert!(make_pipeline(vec![f(32001, 0, &[])], 4, Some(&[10])).is_err());
+        assert_eq!(make_pipeline(vec![f(32001, 1, &[])], 4, Some(&[10])).unwrap().filters.len(), 1);
+        assert!(make_pipeline(vec![f(1, 1, &[4]); 33], 4, Some(&[10])).is_err());
+    }
 
     #[test]
     fn shuffle_planes() {

@@ -46,7 +46,8 @@ pub mod filters;
 
 pub use h5kit_core::{Error, ErrorKind, Result};
 pub use h5kit_object_header::{
-    ByteOrder, CharacterSet, CompoundMember, Datatype, ReferenceKind, StringPadding, TypeClass, UNLIMITED,
+    ByteOrder, CharacterSet, CompoundMember, Datatype, Filter, FilterPipeline, ReferenceKind, StringPadding, TypeClass,
+    UNLIMITED,
 };
 use std::path::{Path, PathBuf};
 
@@ -87,6 +88,15 @@ pub struct DatasetSpec {
     pub deflate: Option<u8>,
     pub shuffle: bool,
     pub fletcher32: bool,
+    /// Any filter pipeline (spec IV.A.2.l "Filter Pipeline Message"), applied to each chunk in
+    /// this order; not combinable with the `deflate`/`shuffle`/`fletcher32` shorthand (which
+    /// makes h5py's shuffle, deflate, fletcher32 pipeline). Each filter's id, name, flags and
+    /// client data are written as given, except the values its "set local" step derives from
+    /// the dataset ([`h5kit_dataset::filter::set_local`]: shuffle's element size, LZF's chunk
+    /// size, bitshuffle's element size); a missing name is the plugin's usual one. Filters
+    /// h5kit cannot apply ([`h5kit_dataset::filter::can_encode`]) must be optional (flags bit
+    /// 0): they are skipped on every chunk, as libhdf5 does without the plugin.
+    pub filters: Vec<Filter>,
     /// Fill value bytes in the datatype's encoding.
     pub fill_value: Option<Vec<u8>>,
     /// Path of a committed datatype ([`FileWriter::commit_datatype`]) to use instead of
@@ -106,6 +116,7 @@ impl DatasetSpec {
             deflate: None,
             shuffle: false,
             fletcher32: false,
+            filters: Vec::new(),
             fill_value: None,
             committed_type: None,
         }
@@ -279,9 +290,8 @@ pub(crate) struct Ds {
     pub maxshape: Option<Vec<u64>>,
     pub layout: LayoutKind,
     pub chunks: Option<Vec<u64>>,
-    pub deflate: Option<u8>,
-    pub shuffle: bool,
-    pub fletcher32: bool,
+    /// The filter pipeline (client data completed by `set_local`); empty: unfiltered.
+    pub pipeline: FilterPipeline,
     pub fill: Option<Vec<u8>>,
     pub vals: Values,
     pub written: bool,
@@ -293,7 +303,7 @@ pub(crate) struct Ds {
 
 impl Ds {
     pub fn filtered(&self) -> bool {
-        self.deflate.is_some() || self.shuffle || self.fletcher32
+        !self.pipeline.filters.is_empty()
     }
 }
 
@@ -1081,7 +1091,11 @@ fn make_dataset(spec: DatasetSpec) -> Result<Ds> {
     if dt.size == 0 {
         return Err(Error::usage("datatype size must be positive"));
     }
-    let filtered = spec.deflate.is_some() || spec.shuffle || spec.fletcher32;
+    let shorthand = spec.deflate.is_some() || spec.shuffle || spec.fletcher32;
+    if shorthand && !spec.filters.is_empty() {
+        return Err(Error::usage("give either a filter pipeline or deflate/shuffle/fletcher32, not both"));
+    }
+    let filtered = shorthand || !spec.filters.is_empty();
     let shape = spec.shape;
     let rank = shape.as_ref().map(|s| s.len()).unwrap_or(0);
     if let Some(m) = &spec.maxshape {
@@ -1130,6 +1144,12 @@ fn make_dataset(spec: DatasetSpec) -> Result<Ds> {
             return Err(Error::usage("fill value size differs from the datatype size"));
         }
     }
+    let filters = if shorthand {
+        enc::standard_pipeline(spec.shuffle, spec.deflate, spec.fletcher32, dt.size).filters
+    } else {
+        spec.filters
+    };
+    let pipeline = filters::make_pipeline(filters, dt.size, chunks.as_deref())?;
     let count = element_count(shape.as_deref())?;
     let vals = Values::empty(&dt, count, spec.fill_value.as_deref())?;
     Ok(Ds {
@@ -1138,9 +1158,7 @@ fn make_dataset(spec: DatasetSpec) -> Result<Ds> {
         maxshape,
         layout,
         chunks,
-        deflate: spec.deflate,
-        shuffle: spec.shuffle,
-        fletcher32: spec.fletcher32,
+        pipeline,
         fill: spec.fill_value,
         vals,
         written: false,

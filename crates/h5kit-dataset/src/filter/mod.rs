@@ -21,7 +21,7 @@ pub mod shuffle;
 pub mod zstd;
 
 use h5kit_core::{Error, Limits, Result};
-use h5kit_object_header::{Filter, FilterPipeline};
+pub use h5kit_object_header::{Filter, FilterPipeline};
 
 /// Filter identifiers (spec IV.A.2.l, "Filter Identification Value", and the registered
 /// third-party filters).
@@ -55,6 +55,24 @@ pub fn filter_name(id: u16) -> &'static str {
         32026 => "blosc2",
         _ => "unknown",
     }
+}
+
+/// The name libhdf5 or the plugin registers for a filter (stored in version 1 pipeline
+/// messages, and for ids >= 256 in version 2; h5dump prints it as the COMMENT).
+pub fn registered_name(id: u16) -> Option<&'static str> {
+    Some(match id {
+        DEFLATE => "deflate",
+        SHUFFLE => "shuffle",
+        FLETCHER32 => "fletcher32",
+        SZIP => "szip",
+        NBIT => "nbit",
+        SCALEOFFSET => "scaleoffset",
+        LZF => "lzf",
+        LZ4 => "HDF5 lz4 filter; see http://www.hdfgroup.org/services/contributions.html",
+        BITSHUFFLE => "bitshuffle; see https://github.com/kiyo-masui/bitshuffle",
+        ZSTD => "HDF5 zstd filter; see https://github.com/HDFGroup/hdf5_plugins/blob/master/docs/RegisteredFilterPlugins.md",
+        _ => return None,
+    })
 }
 
 /// Undoes the filters of `filters` on one chunk, in reverse order, skipping those whose bit is
