@@ -17,6 +17,7 @@
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 mod attribute;
+mod chunks;
 mod dense;
 mod file;
 mod group;
@@ -31,6 +32,7 @@ pub mod vds;
 mod vlen;
 
 pub use attribute::Attribute;
+pub use chunks::ChunkLocation;
 pub use file::File;
 pub use group::Link;
 #[cfg(feature = "write")]

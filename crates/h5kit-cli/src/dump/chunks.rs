@@ -14,8 +14,9 @@ fn builtin(id: u16) -> bool {
     matches!(id, 1..=6)
 }
 
-/// Whether h5dump could read the dataset's data.
-pub fn readable_by_h5dump(path: &Path, ds: &Dataset) -> bool {
+/// Whether h5dump could read the dataset's data (the chunk filter masks come from
+/// [`Dataset::chunk_locations`]).
+pub fn readable_by_h5dump(ds: &Dataset) -> bool {
     let Some(pipeline) = ds.filters() else { return true };
     let missing: Vec<usize> = pipeline
         .filters
@@ -30,15 +31,7 @@ pub fn readable_by_h5dump(path: &Path, ds: &Dataset) -> bool {
     if !matches!(ds.layout().layout, Layout::Chunked { .. }) {
         return false;
     }
-    let Ok(storage) = FileStorage::open(path) else { return false };
-    let Ok(sb) = Superblock::read(&storage as &dyn Storage) else { return false };
-    let limits = Limits::default();
-    let ctx = Context::new(&storage, sb.sizes, &limits, sb.effective_base_address());
-    let Ok(chunks) =
-        h5kit_dataset::chunk_locations(ctx, ds.layout(), ds.dataspace(), ds.datatype().size as usize, true)
-    else {
-        return false;
-    };
+    let Ok(chunks) = ds.chunk_locations() else { return false };
     // A set mask bit means the filter was skipped for that chunk.
     chunks.iter().all(|c| missing.iter().all(|&i| i < 32 && c.filter_mask & (1u32 << i) != 0))
 }

@@ -439,7 +439,7 @@ impl<'o> Dumper<'o> {
             let file = self.files.get(fi).map(|f| f.file.clone());
             if let Some(file) = file {
                 let path = self.files.get(fi).map(|f| f.path.clone()).unwrap_or_default();
-                let unreadable = !chunks::readable_by_h5dump(&path, d);
+                let unreadable = !chunks::readable_by_h5dump(d);
                 let raw = if unreadable {
                     Err(h5kit::Error::unsupported(d.address(), "filter not available to h5dump"))
                 } else if matches!(d.layout().layout, h5kit::Layout::Virtual { .. }) {
