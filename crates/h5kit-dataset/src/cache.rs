@@ -7,6 +7,7 @@
 //! coordinates: element offsets divided by the chunk dimensions) and passes it, with an
 //! optional [`ChunkCache`], to [`read_block_mapped`]; only the chunks the selection meets
 //! are looked up, and recently decoded chunks are reused.
+#![deny(clippy::indexing_slicing)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use h5kit_core::{Context, Error, Result};
 use h5kit_object_header::{Dataspace, FillValue, FilterPipeline, Layout, LayoutMessage};
 
-use crate::read::{chunk_locations, ChunkLocation};
+use crate::read::{chunk_locations, chunk_part, copy_box, decode_chunk, deferred_shuffle, selection_end, ChunkLocation, Src};
 
 /// Every allocated chunk of a chunked dataset, by scaled chunk coordinates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,11 +63,31 @@ impl ChunkMap {
 
 /// Recently decoded chunks (least recently used evicted first), bounded in bytes. Shared
 /// through `&` (internally locked), so one cache can live beside a dataset handle.
+///
+/// Chunks whose leading filter is shuffle are kept still shuffled (byte planes): a read
+/// unshuffles only the elements it copies, so a miss costs the inflate alone. The buffer of
+/// the last evicted chunk is reused for the next one decoded.
 #[derive(Debug)]
 pub struct ChunkCache {
+    state: Mutex<CacheState>,
+}
+
+#[derive(Debug, Default)]
+struct CacheState {
     capacity: usize,
-    /// Most recently used last: (chunk address, decoded bytes).
-    entries: Mutex<Vec<(u64, Arc<Vec<u8>>)>>,
+    /// Bytes held by `entries`.
+    used: usize,
+    /// Most recently used last.
+    entries: Vec<Entry>,
+    /// An evicted chunk's buffer, for the next decode.
+    spare: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    address: u64,
+    data: Arc<Vec<u8>>,
+    layout: Src,
 }
 
 /// Default capacity of [`ChunkCache::default`]: 8 MiB (libhdf5 1.10 uses 1 MiB, h5py's
@@ -82,41 +103,78 @@ impl Default for ChunkCache {
 impl ChunkCache {
     /// A cache holding at most `capacity` bytes of decoded chunks (0: caches nothing).
     pub fn new(capacity: usize) -> ChunkCache {
-        ChunkCache { capacity, entries: Mutex::new(Vec::new()) }
+        ChunkCache { state: Mutex::new(CacheState { capacity, ..CacheState::default() }) }
     }
 
-    fn get(&self, address: u64) -> Option<Arc<Vec<u8>>> {
-        let mut e = self.entries.lock().ok()?;
-        let i = e.iter().rposition(|(a, _)| *a == address)?;
-        let entry = e.remove(i);
-        let data = entry.1.clone();
-        e.push(entry);
-        Some(data)
+    fn lock(&self) -> Option<std::sync::MutexGuard<'_, CacheState>> {
+        self.state.lock().ok()
     }
 
-    fn put(&self, address: u64, data: Arc<Vec<u8>>) {
-        if data.len() > self.capacity {
+    fn get(&self, address: u64) -> Option<(Arc<Vec<u8>>, Src)> {
+        let mut st = self.lock()?;
+        let i = st.entries.iter().rposition(|e| e.address == address)?;
+        let entry = st.entries.remove(i);
+        let found = (entry.data.clone(), entry.layout);
+        st.entries.push(entry);
+        Some(found)
+    }
+
+    fn put(&self, address: u64, data: Arc<Vec<u8>>, layout: Src) {
+        let Some(mut st) = self.lock() else { return };
+        if data.len() > st.capacity {
             return;
         }
-        let Ok(mut e) = self.entries.lock() else { return };
-        e.retain(|(a, _)| *a != address);
-        let mut used: usize = e.iter().map(|(_, d)| d.len()).sum();
-        while used.saturating_add(data.len()) > self.capacity && !e.is_empty() {
-            let (_, old) = e.remove(0);
-            used = used.saturating_sub(old.len());
+        if let Some(i) = st.entries.iter().position(|e| e.address == address) {
+            let old = st.entries.remove(i);
+            st.used = st.used.saturating_sub(old.data.len());
         }
-        e.push((address, data));
+        while st.used.saturating_add(data.len()) > st.capacity && !st.entries.is_empty() {
+            let old = st.entries.remove(0);
+            st.used = st.used.saturating_sub(old.data.len());
+            // Keep the buffer for the next decode unless a reader still holds it.
+            if let Ok(v) = Arc::try_unwrap(old.data) {
+                st.spare = v;
+            }
+        }
+        st.used = st.used.saturating_add(data.len());
+        st.entries.push(Entry { address, data, layout });
+    }
+
+    /// A buffer to decode into (the last evicted chunk's, or a new one).
+    fn take_spare(&self) -> Vec<u8> {
+        self.lock().map(|mut st| std::mem::take(&mut st.spare)).unwrap_or_default()
     }
 
     /// Bytes held.
     pub fn used(&self) -> usize {
-        self.entries.lock().map(|e| e.iter().map(|(_, d)| d.len()).sum()).unwrap_or(0)
+        self.lock().map(|st| st.used).unwrap_or(0)
+    }
+
+    /// The capacity in bytes.
+    pub fn capacity(&self) -> usize {
+        self.lock().map(|st| st.capacity).unwrap_or(0)
+    }
+
+    /// Changes the capacity (evicting least recently used chunks down to it).
+    pub fn set_capacity(&self, capacity: usize) {
+        if let Some(mut st) = self.lock() {
+            st.capacity = capacity;
+            while st.used > capacity && !st.entries.is_empty() {
+                let old = st.entries.remove(0);
+                st.used = st.used.saturating_sub(old.data.len());
+            }
+            if capacity == 0 {
+                st.spare = Vec::new();
+            }
+        }
     }
 
     /// Drops every entry (after the dataset's chunks changed).
     pub fn clear(&self) {
-        if let Ok(mut e) = self.entries.lock() {
-            e.clear();
+        if let Some(mut st) = self.lock() {
+            st.entries.clear();
+            st.used = 0;
+            st.spare = Vec::new();
         }
     }
 }
@@ -142,17 +200,10 @@ pub fn read_block_mapped(
     };
     let dims = &dataspace.dims;
     let rank = dims.len();
-    if start.len() != rank || count.len() != rank || chunk_dims.len() != rank || map.chunk_dims() != chunk_dims.as_slice() {
-        return Err(Error::usage(format!("selection of rank {} on a dataset of rank {}", start.len(), rank)));
+    if chunk_dims.len() != rank || map.chunk_dims() != chunk_dims.as_slice() {
+        return Err(Error::usage(format!("chunk map of rank {} for a dataset of rank {}", map.chunk_dims().len(), rank)));
     }
-    let mut hi = Vec::with_capacity(rank);
-    for r in 0..rank {
-        let end = start[r].checked_add(count[r]).ok_or_else(|| Error::usage("selection overflows"))?;
-        if end > dims[r] {
-            return Err(Error::usage(format!("selection {}..{} outside dimension {} of size {}", start[r], end, r, dims[r])));
-        }
-        hi.push(end);
-    }
+    let hi = selection_end(dims, start, count)?;
     let n_elems = count.iter().try_fold(1u64, |a, &c| a.checked_mul(c)).ok_or_else(|| Error::usage("selection size overflows"))?;
     let total = n_elems.checked_mul(element_size as u64).ok_or_else(|| Error::usage("selection size overflows"))?;
     let n = ctx.limits.check_alloc(total, 0, "selection")?;
@@ -168,68 +219,108 @@ pub fn read_block_mapped(
     let no_edge_filter = flags & 1 != 0;
     // The chunks the box meets: scaled coordinates first..=last per dimension (each one holds
     // at least one selected element, so their number is bounded by the selection size).
-    let first: Vec<u64> = (0..rank).map(|r| start[r] / chunk_dims[r]).collect();
-    let last: Vec<u64> = (0..rank).map(|r| (hi[r] - 1) / chunk_dims[r]).collect();
+    // ChunkMap::build rejected chunk dimensions of 0; hi > start as n > 0.
+    let first: Vec<u64> = start.iter().zip(chunk_dims).map(|(s, c)| s / c.max(&1)).collect();
+    let last: Vec<u64> = hi.iter().zip(chunk_dims).map(|(h, c)| h.saturating_sub(1) / c.max(&1)).collect();
     let mut scaled = first.clone();
     loop {
         if let Some(c) = map.get(&scaled) {
             let edge = c.offsets.iter().zip(chunk_dims).zip(dims).any(|((o, cd), d)| o.saturating_add(*cd) > *d);
             let apply = filtered && !(no_edge_filter && edge);
-            let lo_c: Vec<u64> = (0..rank).map(|r| c.offsets[r].max(start[r])).collect();
-            let hi_c: Vec<u64> = (0..rank).map(|r| c.offsets[r].saturating_add(chunk_dims[r]).min(hi[r])).collect();
+            let (lo_c, hi_c) = chunk_part(&c.offsets, chunk_dims, start, &hi);
             let cached = cache.and_then(|k| k.get(c.address));
-            let data: Arc<Vec<u8>> = match cached {
-                Some(d) => d,
+            let (data, src) = match cached {
+                Some(found) => found,
                 None => {
-                    let d = Arc::new(crate::read::chunk_data(ctx, c, filters, apply, full, element_size)?.into_owned());
+                    let (data, src) = decode_for_cache(ctx, c, filters, apply, full, element_size, cache)?;
+                    let data = Arc::new(data);
                     if let Some(k) = cache {
-                        k.put(c.address, d.clone());
+                        k.put(c.address, data.clone(), src);
                     }
-                    d
+                    (data, src)
                 }
             };
-            crate::read::copy_box(&data, chunk_dims, &c.offsets, &mut out, count, start, &lo_c, &hi_c, element_size)
+            copy_box(&data, src, chunk_dims, &c.offsets, &mut out, count, start, &lo_c, &hi_c, element_size)
                 .map_err(|e| e.at(c.address))?;
         }
         // Next scaled coordinate, last dimension fastest.
-        let mut r = rank;
-        loop {
-            if r == 0 {
-                return Ok(out);
-            }
-            r -= 1;
-            if scaled[r] < last[r] {
-                scaled[r] += 1;
+        let mut done = true;
+        for ((s, &f), &l) in scaled.iter_mut().zip(&first).zip(&last).rev() {
+            if *s < l {
+                *s += 1;
+                done = false;
                 break;
             }
-            scaled[r] = first[r];
+            *s = f;
+        }
+        if done {
+            return Ok(out);
         }
     }
 }
 
+/// One chunk decoded for the cache: still shuffled when shuffle can be undone per copied
+/// element (see [`ChunkCache`]), into the cache's spare buffer when it has one.
+fn decode_for_cache(
+    ctx: Context,
+    c: &ChunkLocation,
+    filters: &FilterPipeline,
+    apply: bool,
+    full: u64,
+    element_size: usize,
+    cache: Option<&ChunkCache>,
+) -> Result<(Vec<u8>, Src)> {
+    if !apply {
+        return Ok((ctx.read(c.address, full, "chunk")?.into_owned(), Src::Plain));
+    }
+    let spare = cache.map(|k| k.take_spare()).unwrap_or_default();
+    let deferred = deferred_shuffle(filters, c.filter_mask, element_size);
+    let data = decode_chunk(ctx, c, filters, deferred.unwrap_or(0), full, element_size, spare)?;
+    if (data.len() as u64) < full {
+        return Err(Error::format(c.address, format!("chunk decoded to {} bytes, expected {}", data.len(), full)));
+    }
+    match deferred {
+        // Planes are laid out over the decoded length: only the exact size is read as planes.
+        Some(_) if data.len() as u64 == full => Ok((data, Src::Planes)),
+        Some(_) => Ok((crate::filter::shuffle::decode(&data, element_size)?, Src::Plain)),
+        None => Ok((data, Src::Plain)),
+    }
+}
+
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
     #[test]
     fn cache_evicts_least_recently_used_within_capacity() {
         let c = ChunkCache::new(250);
-        c.put(1, Arc::new(vec![1; 100]));
-        c.put(2, Arc::new(vec![2; 100]));
-        assert_eq!(c.get(1).unwrap()[0], 1); // 1 is now the most recent
-        c.put(3, Arc::new(vec![3; 100])); // evicts 2
+        let p = Src::Plain;
+        c.put(1, Arc::new(vec![1; 100]), p);
+        c.put(2, Arc::new(vec![2; 100]), Src::Planes);
+        assert_eq!(c.get(1).unwrap().0[0], 1); // 1 is now the most recent
+        assert_eq!(c.get(2).unwrap().1, Src::Planes);
+        assert_eq!(c.get(1).unwrap().0[0], 1);
+        c.put(3, Arc::new(vec![3; 100]), p); // evicts 2
         assert!(c.get(2).is_none());
-        assert_eq!(c.get(1).unwrap()[0], 1);
-        assert_eq!(c.get(3).unwrap()[0], 3);
+        assert_eq!(c.take_spare(), vec![2; 100]); // its buffer is kept for the next decode
+        assert!(c.take_spare().is_empty());
+        assert_eq!(c.get(1).unwrap().0[0], 1);
+        assert_eq!(c.get(3).unwrap().0[0], 3);
         assert_eq!(c.used(), 200);
-        c.put(4, Arc::new(vec![4; 300])); // larger than the cache: not kept
+        c.put(4, Arc::new(vec![4; 300]), p); // larger than the cache: not kept
         assert!(c.get(4).is_none());
         assert_eq!(c.used(), 200);
+        c.put(3, Arc::new(vec![5; 50]), p); // replaces 3
+        assert_eq!(c.used(), 150);
+        c.set_capacity(60); // evicts 1
+        assert!(c.get(1).is_none());
+        assert_eq!(c.get(3).unwrap().0[0], 5);
+        assert_eq!((c.used(), c.capacity()), (50, 60));
         c.clear();
         assert_eq!(c.used(), 0);
         let none = ChunkCache::new(0);
-        none.put(1, Arc::new(vec![1]));
+        none.put(1, Arc::new(vec![1]), p);
         assert!(none.get(1).is_none());
     }
 }

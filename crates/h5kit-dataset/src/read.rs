@@ -2,6 +2,10 @@
 //! Data Object Data Storage", VII "Appendix C: Types of Indexes for Dataset Chunks"):
 //! compact, contiguous (also in external files) and chunked storage with every chunk index,
 //! filtered chunks, partial edge chunks and unallocated chunks read as the fill value.
+//!
+//! `clippy::indexing_slicing` is denied here: every access into file-sized data goes through
+//! `get`/iterators (the odometer loops walk zipped slices of checked equal length).
+#![deny(clippy::indexing_slicing)]
 
 use h5kit_btree::{fixed_array, v1, v2};
 use h5kit_core::{Context, Error, Result};
@@ -9,7 +13,7 @@ use h5kit_object_header::{
     ChunkIndex, Dataspace, DataspaceKind, ExternalFiles, FillValue, FilterPipeline, Layout, LayoutMessage, UNLIMITED,
 };
 
-use crate::filter::decode_pipeline_sized;
+use crate::filter::{decode_pipeline_sized, deflate, DEFLATE, SHUFFLE};
 
 /// One allocated chunk: its first element's coordinates, address, stored size, filter mask.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,9 +56,9 @@ fn grid(dims: &[u64], chunk_dims: &[u64]) -> Result<Vec<u64>> {
 /// Coordinates of chunk number `index` of a row-major chunk grid.
 fn coords_of(mut index: u64, grid: &[u64], chunk_dims: &[u64]) -> Vec<u64> {
     let mut out = vec![0u64; grid.len()];
-    for r in (0..grid.len()).rev() {
-        let g = grid[r].max(1);
-        out[r] = (index % g).saturating_mul(chunk_dims[r]);
+    for ((o, &g), &c) in out.iter_mut().zip(grid).zip(chunk_dims).rev() {
+        let g = g.max(1);
+        *o = (index % g).saturating_mul(c);
         index /= g;
     }
     out
@@ -64,13 +68,13 @@ fn coords_of(mut index: u64, grid: &[u64], chunk_dims: &[u64]) -> Vec<u64> {
 fn coords_of_unbounded_first(index: u64, grid: &[u64], chunk_dims: &[u64]) -> Result<Vec<u64>> {
     let mut out = vec![0u64; grid.len()];
     let mut rem = index;
-    for r in (1..grid.len()).rev() {
-        let g = grid[r].max(1);
-        out[r] = (rem % g).saturating_mul(chunk_dims[r]);
+    for ((o, &g), &c) in out.iter_mut().zip(grid).zip(chunk_dims).skip(1).rev() {
+        let g = g.max(1);
+        *o = (rem % g).saturating_mul(c);
         rem /= g;
     }
-    if let Some(first) = out.first_mut() {
-        *first = rem.checked_mul(chunk_dims[0]).ok_or_else(|| overflow("chunk offset"))?;
+    if let (Some(first), Some(&c)) = (out.first_mut(), chunk_dims.first()) {
+        *first = rem.checked_mul(c).ok_or_else(|| overflow("chunk offset"))?;
     }
     Ok(out)
 }
@@ -158,14 +162,23 @@ pub fn chunk_locations(
             let unlim = max.iter().position(|&d| d == UNLIMITED).unwrap_or(0);
             let mut order: Vec<usize> = vec![unlim];
             order.extend((0..rank).filter(|&r| r != unlim));
-            let swz_chunk: Vec<u64> = order.iter().map(|&r| chunk_dims[r]).collect();
-            let swz_max: Vec<u64> = order.iter().map(|&r| if max[r] == UNLIMITED { 1 } else { max[r] }).collect();
+            // `order` holds each r < rank once; chunk_dims and max have `rank` entries.
+            let swz_chunk: Vec<u64> = order.iter().map(|&r| chunk_dims.get(r).copied().unwrap_or(1)).collect();
+            let swz_max: Vec<u64> = order
+                .iter()
+                .map(|&r| match max.get(r).copied().unwrap_or(1) {
+                    UNLIMITED => 1,
+                    m => m,
+                })
+                .collect();
             let g = grid(&swz_max, &swz_chunk)?;
             for e in h5kit_btree::extensible_array::read_chunks(ctx, *a, filtered, size_len)? {
                 let swz = coords_of_unbounded_first(e.index, &g, &swz_chunk)?;
                 let mut offsets = vec![0u64; rank];
-                for (k, &r) in order.iter().enumerate() {
-                    offsets[r] = swz[k];
+                for (&r, &o) in order.iter().zip(&swz) {
+                    if let Some(slot) = offsets.get_mut(r) {
+                        *slot = o;
+                    }
                 }
                 let size = if filtered { e.size } else { full };
                 out.push(ChunkLocation { offsets, address: e.address, size, filter_mask: e.filter_mask });
@@ -208,18 +221,54 @@ pub(crate) fn chunk_data<'a>(
     full: u64,
     element_size: usize,
 ) -> Result<std::borrow::Cow<'a, [u8]>> {
-    let stored = if apply { c.size } else { full };
-    let raw = ctx.read(c.address, stored, "chunk")?;
     let data = if apply {
-        let expected = usize::try_from(full).unwrap_or(0);
-        std::borrow::Cow::Owned(decode_pipeline_sized(filters, c.filter_mask, raw.into_owned(), element_size, expected, ctx.limits, c.address)?)
+        std::borrow::Cow::Owned(decode_chunk(ctx, c, filters, 0, full, element_size, Vec::new())?)
     } else {
-        raw
+        ctx.read(c.address, full, "chunk")?
     };
     if (data.len() as u64) < full {
         return Err(Error::format(c.address, format!("chunk decoded to {} bytes, expected {}", data.len(), full)));
     }
     Ok(data)
+}
+
+/// Runs a stored chunk through the filters of `filters` not masked by its filter mask or by
+/// `extra_mask` (bit i: skip filter i), reading the stored bytes in place: when the first
+/// filter to undo is deflate it inflates straight from the file's bytes into `spare` (a
+/// buffer to reuse; its allocation is kept when large enough) instead of copying them out
+/// first. `full` is the unfiltered chunk size (a hint for the output allocation).
+pub(crate) fn decode_chunk(
+    ctx: Context,
+    c: &ChunkLocation,
+    filters: &FilterPipeline,
+    extra_mask: u32,
+    full: u64,
+    element_size: usize,
+    spare: Vec<u8>,
+) -> Result<Vec<u8>> {
+    let raw = ctx.read(c.address, c.size, "chunk")?;
+    let mask = c.filter_mask | extra_mask;
+    let expected = usize::try_from(full).unwrap_or(0);
+    // Filters are undone last to first; at most 32 (decode_pipeline_sized reports more).
+    let first = filters.filters.iter().enumerate().rev().find(|(i, _)| *i < 32 && mask & (1u32 << i) == 0);
+    match first {
+        Some((i, f)) if f.id == DEFLATE && filters.filters.len() <= 32 => {
+            let mut out = spare;
+            deflate::decode_into(&raw, &mut out, expected, ctx.limits, c.address)
+                .map_err(|e| e.at(c.address).context(format!("chunk at address {}", c.address)))?;
+            decode_pipeline_sized(filters, mask | (1u32 << i), out, element_size, expected, ctx.limits, c.address)
+        }
+        _ => decode_pipeline_sized(filters, mask, raw.into_owned(), element_size, expected, ctx.limits, c.address),
+    }
+}
+
+/// Whether the shuffle filter of a chunk can be left undone and applied per element while
+/// copying (the leading filter is shuffle of `element_size`-byte elements, not masked out).
+/// Returns the mask bit to pass as `extra_mask` to [`decode_chunk`].
+pub(crate) fn deferred_shuffle(filters: &FilterPipeline, filter_mask: u32, element_size: usize) -> Option<u32> {
+    let f = filters.filters.first()?;
+    let size = f.client_data.first().map(|&s| s as usize).filter(|&s| s > 0).unwrap_or(element_size);
+    (f.id == SHUFFLE && size == element_size && element_size > 1 && filter_mask & 1 == 0).then_some(1)
 }
 
 /// Worker threads for decoding `jobs` filtered chunks (1: decode on the calling thread).
@@ -317,7 +366,9 @@ fn place_chunk(out: &mut [u8], dims: &[u64], chunk_dims: &[u64], offsets: &[u64]
     let rank = dims.len();
     if rank == 0 {
         let n = elem.min(chunk.len()).min(out.len());
-        out[..n].copy_from_slice(&chunk[..n]);
+        if let (Some(d), Some(s)) = (out.get_mut(..n), chunk.get(..n)) {
+            d.copy_from_slice(s);
+        }
         return Ok(());
     }
     if offsets.len() != rank || offsets.iter().zip(dims).any(|(o, d)| o >= d) {
@@ -327,9 +378,9 @@ fn place_chunk(out: &mut [u8], dims: &[u64], chunk_dims: &[u64], offsets: &[u64]
         return Err(Error::format(0, "chunk rank differs from the dataspace rank"));
     }
     // The part of the chunk inside the dataset's extent.
-    let hi: Vec<u64> = (0..rank).map(|r| offsets[r].saturating_add(chunk_dims[r]).min(dims[r])).collect();
+    let hi: Vec<u64> = offsets.iter().zip(chunk_dims).zip(dims).map(|((o, c), d)| o.saturating_add(*c).min(*d)).collect();
     let origin = vec![0u64; rank];
-    copy_box(chunk, chunk_dims, offsets, out, dims, &origin, offsets, &hi, elem)
+    copy_box(chunk, Src::Plain, chunk_dims, offsets, out, dims, &origin, offsets, &hi, elem)
 }
 
 /// All raw data of a dataset (row-major, `element_size` bytes each), filling unallocated
@@ -440,11 +491,23 @@ pub fn read_all_into(
     Ok(())
 }
 
+/// How a decoded chunk's bytes are arranged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Src {
+    /// Row-major elements.
+    Plain,
+    /// Still shuffled: byte `j` of element `i` at `j * n + i`, `n` = bytes / element size
+    /// (the shuffle filter is undone while copying, for the copied elements only).
+    Planes,
+}
+
 /// Copies the box `lo..hi` (global coordinates) from `src` (a row-major block of `src_dims`
-/// whose first element is at global `src_origin`) into `dst` (block `dst_dims` at `dst_origin`).
+/// whose first element is at global `src_origin`, arranged as `layout` says) into `dst`
+/// (block `dst_dims` at `dst_origin`). Every coordinate list has the same length (checked).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn copy_box(
     src: &[u8],
+    layout: Src,
     src_dims: &[u64],
     src_origin: &[u64],
     dst: &mut [u8],
@@ -455,29 +518,59 @@ pub(crate) fn copy_box(
     elem: usize,
 ) -> Result<()> {
     let rank = lo.len();
-    if rank == 0 || (0..rank).any(|r| hi[r] <= lo[r]) {
+    if [src_dims.len(), src_origin.len(), dst_dims.len(), dst_origin.len(), hi.len()].iter().any(|&l| l != rank) {
+        return Err(Error::format(0, "box copy between blocks of different ranks"));
+    }
+    if rank == 0 || lo.iter().zip(hi).any(|(l, h)| h <= l) || elem == 0 {
         return Ok(());
     }
-    let ext: Vec<u64> = (0..rank).map(|r| hi[r] - lo[r]).collect();
-    let run = usize::try_from(ext[rank - 1]).map_err(|_| overflow("run"))?.saturating_mul(elem);
-    let rows: u64 = ext[..rank - 1].iter().product();
-    let mut idx = vec![0u64; rank];
-    for row in 0..rows {
-        let mut rem = row;
-        for r in (0..rank - 1).rev() {
-            idx[r] = rem % ext[r];
-            rem /= ext[r];
-        }
+    let ext: Vec<u64> = lo.iter().zip(hi).map(|(l, h)| h - l).collect();
+    let Some((&run_elems, outer)) = ext.split_last() else { return Ok(()) };
+    let run_elems = usize::try_from(run_elems).map_err(|_| overflow("run"))?;
+    let run = run_elems.checked_mul(elem).ok_or_else(|| overflow("run"))?;
+    let rows = outer.iter().try_fold(1u64, |a, &e| a.checked_mul(e)).ok_or_else(|| overflow("row count"))?;
+    let plane = src.len() / elem;
+    // Odometer over the outer dimensions (the last one is the run).
+    let mut idx = vec![0u64; rank - 1];
+    for _ in 0..rows {
         let (mut s_lin, mut d_lin) = (0u64, 0u64);
-        for r in 0..rank {
-            let g = lo[r] + idx[r];
-            s_lin = s_lin * src_dims[r] + (g - src_origin[r]);
-            d_lin = d_lin * dst_dims[r] + (g - dst_origin[r]);
+        let dims = lo.iter().zip(src_dims).zip(src_origin).zip(dst_dims).zip(dst_origin);
+        for (r, ((((&l, &sd), &so), &dd), &d0)) in dims.enumerate() {
+            let g = l.saturating_add(idx.get(r).copied().unwrap_or(0));
+            s_lin = g.checked_sub(so).and_then(|o| s_lin.checked_mul(sd)?.checked_add(o)).ok_or_else(|| overflow("offset"))?;
+            d_lin = g.checked_sub(d0).and_then(|o| d_lin.checked_mul(dd)?.checked_add(o)).ok_or_else(|| overflow("offset"))?;
         }
-        let s = usize::try_from(s_lin).map_err(|_| overflow("offset"))?.saturating_mul(elem);
-        let d = usize::try_from(d_lin).map_err(|_| overflow("offset"))?.saturating_mul(elem);
-        let from = src.get(s..s.saturating_add(run)).ok_or_else(|| Error::format(0, "source block too short"))?;
-        dst.get_mut(d..d.saturating_add(run)).ok_or_else(|| overflow("selection offset"))?.copy_from_slice(from);
+        let s = usize::try_from(s_lin).map_err(|_| overflow("offset"))?;
+        let d = usize::try_from(d_lin).ok().and_then(|d| d.checked_mul(elem)).ok_or_else(|| overflow("offset"))?;
+        let to = dst.get_mut(d..d.saturating_add(run)).ok_or_else(|| overflow("selection offset"))?;
+        let short = || Error::format(0, "source block too short");
+        match layout {
+            Src::Plain => {
+                let s = s.checked_mul(elem).ok_or_else(|| overflow("offset"))?;
+                to.copy_from_slice(src.get(s..s.saturating_add(run)).ok_or_else(short)?);
+            }
+            Src::Planes => {
+                for j in 0..elem {
+                    let at = j.checked_mul(plane).and_then(|p| p.checked_add(s)).ok_or_else(|| overflow("offset"))?;
+                    let bytes = src.get(at..at.saturating_add(run_elems)).ok_or_else(short)?;
+                    if s.saturating_add(run_elems) > plane {
+                        return Err(short());
+                    }
+                    for (e, &b) in to.chunks_exact_mut(elem).zip(bytes) {
+                        if let Some(o) = e.get_mut(j) {
+                            *o = b;
+                        }
+                    }
+                }
+            }
+        }
+        for (i, &e) in idx.iter_mut().zip(outer).rev() {
+            *i += 1;
+            if *i < e {
+                break;
+            }
+            *i = 0;
+        }
     }
     Ok(())
 }
@@ -499,17 +592,7 @@ pub fn read_block(
 ) -> Result<Vec<u8>> {
     let dims = &dataspace.dims;
     let rank = dims.len();
-    if start.len() != rank || count.len() != rank {
-        return Err(Error::usage(format!("selection of rank {} on a dataset of rank {}", start.len(), rank)));
-    }
-    let mut hi = Vec::with_capacity(rank);
-    for r in 0..rank {
-        let end = start[r].checked_add(count[r]).ok_or_else(|| Error::usage("selection overflows"))?;
-        if end > dims[r] {
-            return Err(Error::usage(format!("selection {}..{} outside dimension {} of size {}", start[r], end, r, dims[r])));
-        }
-        hi.push(end);
-    }
+    let hi = selection_end(dims, start, count)?;
     let n_elems = count.iter().try_fold(1u64, |a, &c| a.checked_mul(c)).ok_or_else(|| overflow("selection size"))?;
     let total = n_elems.checked_mul(element_size as u64).ok_or_else(|| overflow("selection size"))?;
     let n = ctx.limits.check_alloc(total, 0, "selection")?;
@@ -529,8 +612,8 @@ pub fn read_block(
                 if c.offsets.len() != rank || chunk_dims.len() != rank {
                     return Err(Error::format(c.address, "chunk rank differs from the dataspace rank"));
                 }
-                let meets = (0..rank).all(|r| c.offsets[r].max(start[r]) < c.offsets[r].saturating_add(chunk_dims[r]).min(hi[r]));
-                if meets {
+                let (lo_c, hi_c) = chunk_part(&c.offsets, chunk_dims, start, &hi);
+                if lo_c.iter().zip(&hi_c).all(|(l, h)| l < h) {
                     wanted.push(c);
                 }
             }
@@ -543,9 +626,8 @@ pub fn read_block(
                 filtered,
                 |c| chunk_data(ctx, c, filters, apply(c), full, element_size),
                 |c, data| {
-                    let lo_c: Vec<u64> = (0..rank).map(|r| c.offsets[r].max(start[r])).collect();
-                    let hi_c: Vec<u64> = (0..rank).map(|r| c.offsets[r].saturating_add(chunk_dims[r]).min(hi[r])).collect();
-                    copy_box(data, chunk_dims, &c.offsets, &mut out, count, start, &lo_c, &hi_c, element_size)
+                    let (lo_c, hi_c) = chunk_part(&c.offsets, chunk_dims, start, &hi);
+                    copy_box(data, Src::Plain, chunk_dims, &c.offsets, &mut out, count, start, &lo_c, &hi_c, element_size)
                         .map_err(|e| e.at(c.address))
                 },
             )?;
@@ -555,33 +637,62 @@ pub fn read_block(
             if *size < need {
                 return Err(Error::format(*a, format!("contiguous storage of {} bytes, the dataset needs {}", size, need)));
             }
-            // One read per row of the last dimension.
-            let run = count[rank - 1].saturating_mul(element_size as u64);
-            let rows: u64 = count[..rank - 1].iter().product();
-            let mut idx = vec![0u64; rank];
+            // One read per row of the last dimension (the selection is inside the extent,
+            // whose byte size was checked above, so the offsets below cannot overflow).
+            let Some((&run_elems, outer)) = count.split_last() else { return Ok(out) };
+            let run = run_elems.saturating_mul(element_size as u64);
+            let rows: u64 = outer.iter().product();
+            let mut idx = vec![0u64; rank - 1];
             for row in 0..rows {
-                let mut rem = row;
-                for r in (0..rank - 1).rev() {
-                    idx[r] = rem % count[r];
-                    rem /= count[r];
-                }
                 let mut lin = 0u64;
-                for r in 0..rank {
-                    lin = lin * dims[r] + start[r] + if r + 1 < rank { idx[r] } else { 0 };
+                for (r, (&d, &s)) in dims.iter().zip(start).enumerate() {
+                    lin = lin.saturating_mul(d).saturating_add(s).saturating_add(idx.get(r).copied().unwrap_or(0));
                 }
                 let off = lin.checked_mul(element_size as u64).and_then(|o| o.checked_add(*a)).ok_or_else(|| overflow("address"))?;
                 let bytes = ctx.read(off, run, "contiguous raw data")?;
                 let d = usize::try_from(row.saturating_mul(run)).map_err(|_| overflow("offset"))?;
-                out.get_mut(d..d + bytes.len()).ok_or_else(|| overflow("selection offset"))?.copy_from_slice(&bytes);
+                out.get_mut(d..d.saturating_add(bytes.len())).ok_or_else(|| overflow("selection offset"))?.copy_from_slice(&bytes);
+                for (i, &e) in idx.iter_mut().zip(outer).rev() {
+                    *i += 1;
+                    if *i < e {
+                        break;
+                    }
+                    *i = 0;
+                }
             }
         }
         Layout::Contiguous { address: None, .. } if external.is_none() => {}
         _ => {
             let all = read_all(ctx, layout, dataspace, element_size, filters, fill, external)?;
-            copy_box(&all, dims, &zero, &mut out, count, start, start, &hi, element_size)?;
+            copy_box(&all, Src::Plain, dims, &zero, &mut out, count, start, start, &hi, element_size)?;
         }
     }
     Ok(out)
+}
+
+/// The exclusive end of the selection `start .. start + count` in each dimension, checked
+/// against the extent `dims`.
+pub(crate) fn selection_end(dims: &[u64], start: &[u64], count: &[u64]) -> Result<Vec<u64>> {
+    if start.len() != dims.len() || count.len() != dims.len() {
+        return Err(Error::usage(format!("selection of rank {} on a dataset of rank {}", start.len(), dims.len())));
+    }
+    let mut hi = Vec::with_capacity(dims.len());
+    for (r, ((&s, &c), &d)) in start.iter().zip(count).zip(dims).enumerate() {
+        let end = s.checked_add(c).ok_or_else(|| Error::usage("selection overflows"))?;
+        if end > d {
+            return Err(Error::usage(format!("selection {}..{} outside dimension {} of size {}", s, end, r, d)));
+        }
+        hi.push(end);
+    }
+    Ok(hi)
+}
+
+/// The part `lo..hi` of the chunk at `offsets` inside the selection `start..end` (empty in
+/// some dimension when they do not meet).
+pub(crate) fn chunk_part(offsets: &[u64], chunk_dims: &[u64], start: &[u64], end: &[u64]) -> (Vec<u64>, Vec<u64>) {
+    let lo = offsets.iter().zip(start).map(|(o, s)| *o.max(s)).collect();
+    let hi = offsets.iter().zip(chunk_dims).zip(end).map(|((o, c), e)| o.saturating_add(*c).min(*e)).collect();
+    (lo, hi)
 }
 
 fn read_external(out: &mut [u8], ext: &ExternalFiles, names: &[String]) -> Result<()> {
@@ -598,7 +709,8 @@ fn read_external(out: &mut [u8], ext: &ExternalFiles, names: &[String]) -> Resul
         // A short external file reads as fill (libhdf5 reads zeros past its end).
         let mut got = 0usize;
         while got < want {
-            match file.read(&mut out[pos + got..pos + want]) {
+            let Some(buf) = out.get_mut(pos.saturating_add(got)..pos.saturating_add(want)) else { break };
+            match file.read(buf) {
                 Ok(0) => break,
                 Ok(k) => got += k,
                 Err(e) => return Err(Error::io(e, format!("reading external file {}", name))),
@@ -644,7 +756,7 @@ pub fn data_address(layout: &LayoutMessage) -> Option<u64> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

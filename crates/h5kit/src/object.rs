@@ -385,6 +385,19 @@ impl Dataset {
         Ok(self.chunks.map.get_or_init(|| map).clone())
     }
 
+    /// Capacity in bytes of this dataset's cache of decoded chunks, used by
+    /// [`Dataset::read_raw_selection`] and [`Dataset::read_slice`] (default
+    /// [`h5kit_dataset::DEFAULT_CHUNK_CACHE_BYTES`]; shared by clones of this handle).
+    pub fn chunk_cache_bytes(&self) -> usize {
+        self.chunks.cache.capacity()
+    }
+
+    /// Sets the capacity of the decoded-chunk cache (like libhdf5's `H5Pset_chunk_cache`
+    /// `rdcc_nbytes`; 0 disables it). A chunk larger than the capacity is never cached.
+    pub fn set_chunk_cache_bytes(&self, bytes: usize) {
+        self.chunks.cache.set_capacity(bytes);
+    }
+
     /// Paths of the external raw data files (spec IV.A.2.h), names from the local heap,
     /// resolved against the HDF5 file's directory when relative.
     fn external_file_paths(&self, x: &ExternalFiles) -> Result<Vec<String>> {

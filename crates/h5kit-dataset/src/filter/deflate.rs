@@ -13,6 +13,14 @@ pub fn decode(data: &[u8], limits: &Limits, at: u64) -> Result<Vec<u8>> {
 /// unknown): the output buffer is allocated once at that size and inflated into directly.
 /// Longer output is still accepted (bounded by `limits.max_alloc`).
 pub fn decode_sized(data: &[u8], expected: usize, limits: &Limits, at: u64) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    decode_into(data, &mut out, expected, limits, at)?;
+    Ok(out)
+}
+
+/// As [`decode_sized`], into `out` (cleared first; its allocation is reused when large
+/// enough, so a caller decoding many chunks can recycle one buffer).
+pub fn decode_into(data: &[u8], out: &mut Vec<u8>, expected: usize, limits: &Limits, at: u64) -> Result<()> {
     use flate2::{Decompress, FlushDecompress, Status};
     let max = usize::try_from(limits.max_alloc).unwrap_or(usize::MAX);
     let first = if expected > 0 {
@@ -20,14 +28,15 @@ pub fn decode_sized(data: &[u8], expected: usize, limits: &Limits, at: u64) -> R
     } else {
         (data.len() as u64).saturating_mul(4).min(limits.max_alloc).min(1 << 26) as usize
     };
-    let mut out: Vec<u8> = Vec::with_capacity(first.max(64));
+    out.clear();
+    out.reserve(first.max(64));
     let mut z = Decompress::new(true);
     let corrupt = |e: &dyn std::fmt::Display| Error::format(at, format!("deflate: corrupt zlib stream: {}", e));
     loop {
         let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
         let input = data.get(consumed..).unwrap_or(&[]);
         let before = (z.total_in(), z.total_out());
-        let status = z.decompress_vec(input, &mut out, FlushDecompress::Finish).map_err(|e| corrupt(&e))?;
+        let status = z.decompress_vec(input, out, FlushDecompress::Finish).map_err(|e| corrupt(&e))?;
         if status == Status::StreamEnd {
             break;
         }
@@ -44,7 +53,7 @@ pub fn decode_sized(data: &[u8], expected: usize, limits: &Limits, at: u64) -> R
     if out.len() > max {
         return Err(Error::limit(at, format!("deflate output exceeds the limit of {} bytes", limits.max_alloc)));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Deflates with zlib framing at `level` (0-9).
