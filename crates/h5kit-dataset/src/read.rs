@@ -361,6 +361,165 @@ where
     Ok(())
 }
 
+/// `out` filled with the repeated element `pattern`.
+fn fill_with(out: &mut [u8], pattern: &[u8]) {
+    if pattern.iter().all(|&b| b == 0) {
+        out.fill(0);
+    } else {
+        for e in out.chunks_mut(pattern.len().max(1)) {
+            let k = e.len();
+            e.copy_from_slice(pattern.get(..k).unwrap_or(&[]));
+        }
+    }
+}
+
+/// Where one chunk's in-extent elements go in the row-major result: one run of bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    chunk: usize,
+    start: usize,
+    len: usize,
+}
+
+/// The run of each chunk (sorted by position), when every chunk's in-extent part is one run
+/// of the row-major result: the chunks span all of the trailing dimensions (always so for
+/// 1-D datasets). `None` otherwise, or when runs overlap (duplicate chunks in a corrupt
+/// index): the general placement handles those.
+fn run_plan(chunks: &[ChunkLocation], dims: &[u64], chunk_dims: &[u64], elem: usize) -> Option<Vec<Run>> {
+    let (&d0, rest_dims) = dims.split_first()?;
+    let (&c0, rest_chunk) = chunk_dims.split_first()?;
+    if rest_dims != rest_chunk {
+        return None;
+    }
+    // Bytes of one index of dimension 0.
+    let row = rest_dims.iter().try_fold(elem as u64, |a, &x| a.checked_mul(x))?;
+    let mut plan = Vec::with_capacity(chunks.len());
+    for (i, c) in chunks.iter().enumerate() {
+        let (&o0, rest_off) = c.offsets.split_first()?;
+        if c.offsets.len() != dims.len() || rest_off.iter().any(|&o| o != 0) {
+            return None;
+        }
+        if o0 >= d0 {
+            continue; // wholly outside the current extent (dataset shrunk)
+        }
+        let rows = c0.min(d0 - o0);
+        let start = usize::try_from(o0.checked_mul(row)?).ok()?;
+        let len = usize::try_from(rows.checked_mul(row)?).ok()?;
+        plan.push(Run { chunk: i, start, len });
+    }
+    plan.sort_by_key(|r| r.start);
+    let disjoint = plan.windows(2).all(|w| match w {
+        [a, b] => a.start.checked_add(a.len).is_some_and(|end| end <= b.start),
+        _ => true,
+    });
+    disjoint.then_some(plan)
+}
+
+/// Decodes each chunk of `plan` into its run of `out` with `decode(chunk, run, scratch)`,
+/// on up to [`worker_count`] threads (each with its own scratch buffer, reused from chunk
+/// to chunk), and fills the gaps between runs (unallocated chunks) with `pattern`.
+fn decode_into_runs<D>(chunks: &[ChunkLocation], plan: Vec<Run>, out: &mut [u8], pattern: &[u8], decode: D) -> Result<()>
+where
+    D: Fn(&ChunkLocation, &mut [u8], &mut Vec<u8>) -> Result<()> + Sync,
+{
+    let mut jobs: Vec<(&ChunkLocation, &mut [u8])> = Vec::with_capacity(plan.len());
+    let mut rest: &mut [u8] = out;
+    let mut pos = 0usize;
+    for r in plan {
+        let c = chunks.get(r.chunk).ok_or_else(|| overflow("chunk number"))?;
+        let (gap, tail) = rest.split_at_mut_checked(r.start.saturating_sub(pos)).ok_or_else(|| overflow("chunk run"))?;
+        fill_with(gap, pattern);
+        let (run, tail) = tail.split_at_mut_checked(r.len).ok_or_else(|| overflow("chunk run"))?;
+        jobs.push((c, run));
+        rest = tail;
+        pos = r.start.saturating_add(r.len);
+    }
+    fill_with(rest, pattern);
+    let workers = worker_count(jobs.len());
+    if workers <= 1 {
+        let mut scratch = Vec::new();
+        for (c, run) in jobs {
+            decode(c, run, &mut scratch)?;
+        }
+        return Ok(());
+    }
+    #[cfg(target_family = "wasm")]
+    {
+        Err(Error::usage("no threads on this target"))
+    }
+    #[cfg(not(target_family = "wasm"))]
+    {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let queue = std::sync::Mutex::new(jobs.into_iter());
+        let stop = AtomicBool::new(false);
+        let first_error = std::sync::Mutex::new(None);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    let mut scratch = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let Some((c, run)) = queue.lock().ok().and_then(|mut q| q.next()) else { break };
+                        if let Err(e) = decode(c, run, &mut scratch) {
+                            stop.store(true, Ordering::Relaxed);
+                            if let Ok(mut slot) = first_error.lock() {
+                                slot.get_or_insert(e);
+                            }
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        match first_error.into_inner() {
+            Ok(Some(e)) => Err(e),
+            Ok(None) => Ok(()),
+            Err(_) => Err(Error::usage("a chunk decoding thread failed")),
+        }
+    }
+}
+
+/// Decodes one chunk (`apply`: through the filter pipeline) and writes its first
+/// `dst.len()` bytes (the in-extent part, a prefix of the chunk) into `dst`. A leading
+/// shuffle is undone straight into `dst`; `scratch` holds the inflated bytes and is reused.
+#[allow(clippy::too_many_arguments)]
+fn decode_chunk_into(
+    ctx: Context,
+    c: &ChunkLocation,
+    filters: &FilterPipeline,
+    apply: bool,
+    full: u64,
+    elem: usize,
+    dst: &mut [u8],
+    scratch: &mut Vec<u8>,
+) -> Result<()> {
+    let short = |len: usize| Error::format(c.address, format!("chunk decoded to {} bytes, expected {}", len, full));
+    if !apply {
+        let raw = ctx.read(c.address, full, "chunk")?;
+        dst.copy_from_slice(raw.get(..dst.len()).ok_or_else(|| short(raw.len()))?);
+        return Ok(());
+    }
+    let deferred = deferred_shuffle(filters, c.filter_mask, elem);
+    let data = decode_chunk(ctx, c, filters, deferred.unwrap_or(0), full, elem, std::mem::take(scratch))?;
+    if (data.len() as u64) < full {
+        return Err(short(data.len()));
+    }
+    match deferred {
+        Some(_) if data.len() as u64 == full && data.len() == dst.len() => crate::filter::shuffle::decode_into(&data, elem, dst)?,
+        Some(_) if data.len() as u64 == full => {
+            // An edge chunk: its first dst.len() / elem elements, gathered from the planes.
+            let (n, m) = ((data.len() / elem) as u64, (dst.len() / elem) as u64);
+            copy_box(&data, Src::Planes, &[n], &[0], dst, &[m], &[0], &[0], &[m], elem)?;
+        }
+        Some(_) => {
+            let plain = crate::filter::shuffle::decode(&data, elem)?;
+            dst.copy_from_slice(plain.get(..dst.len()).ok_or_else(|| short(plain.len()))?);
+        }
+        None => dst.copy_from_slice(data.get(..dst.len()).ok_or_else(|| short(data.len()))?),
+    }
+    *scratch = data;
+    Ok(())
+}
+
 /// Copies the in-extent part of a decoded chunk at `offsets` into the row-major `out`.
 fn place_chunk(out: &mut [u8], dims: &[u64], chunk_dims: &[u64], offsets: &[u64], chunk: &[u8], elem: usize) -> Result<()> {
     let rank = dims.len();
@@ -442,14 +601,27 @@ pub fn read_all_into(
         return ctx.storage.read_at(abs, out).map_err(|e| e.context("reading contiguous raw data"));
     }
     let pattern = fill_pattern(fill, element_size);
-    if pattern.iter().all(|&b| b == 0) {
-        out.fill(0);
-    } else {
-        for e in out.chunks_mut(element_size) {
-            let k = e.len();
-            e.copy_from_slice(pattern.get(..k).unwrap_or(&[]));
+    // Filtered chunks that each fill one run of `out` (1-D datasets, or chunks spanning the
+    // trailing dimensions): decoded in parallel straight into their runs, only the gaps
+    // filled.
+    if let Layout::Chunked { chunk_dims, flags, .. } = &layout.layout {
+        if !filters.filters.is_empty() {
+            let chunks = chunk_locations(ctx, layout, dataspace, element_size, true)?;
+            if let Some(plan) = run_plan(&chunks, &dataspace.dims, chunk_dims, element_size) {
+                let full = chunk_bytes(chunk_dims, element_size)?;
+                let no_edge_filter = flags & 1 != 0;
+                let dims = &dataspace.dims;
+                let apply = |c: &ChunkLocation| {
+                    let edge = c.offsets.iter().zip(chunk_dims).zip(dims).any(|((o, cd), d)| o.saturating_add(*cd) > *d);
+                    !(no_edge_filter && edge)
+                };
+                return decode_into_runs(&chunks, plan, out, &pattern, |c, dst, buf| {
+                    decode_chunk_into(ctx, c, filters, apply(c), full, element_size, dst, buf).map_err(|e| e.at(c.address))
+                });
+            }
         }
     }
+    fill_with(out, &pattern);
     match &layout.layout {
         Layout::Compact { data } => {
             let src = data
@@ -781,6 +953,32 @@ mod tests {
         assert_eq!(&out[2..4], &[1, 2]);
         assert_eq!(&out[7..9], &[3, 4]);
         assert!(place_chunk(&mut out, &[3, 5], &[2, 2], &[0, 0], &[1, 2], 1).is_err());
+    }
+
+    #[test]
+    fn run_plan_for_chunks_spanning_trailing_dimensions() {
+        let loc = |offsets: Vec<u64>| ChunkLocation { offsets, address: 0, size: 0, filter_mask: 0 };
+        // 10 x 3 dataset, chunks 4 x 3: runs of 4 rows (the edge chunk 2 rows), any order;
+        // a chunk past the extent is left out.
+        let chunks = vec![loc(vec![8, 0]), loc(vec![0, 0]), loc(vec![12, 0]), loc(vec![4, 0])];
+        let plan = run_plan(&chunks, &[10, 3], &[4, 3], 2).unwrap();
+        let runs: Vec<(usize, usize, usize)> = plan.iter().map(|r| (r.chunk, r.start, r.len)).collect();
+        assert_eq!(runs, [(1, 0, 24), (3, 24, 24), (0, 48, 12)]);
+        // Chunks narrower than a trailing dimension, duplicates, or a bad rank: no plan.
+        assert!(run_plan(&chunks, &[10, 6], &[4, 3], 2).is_none());
+        assert!(run_plan(&[loc(vec![0, 0]), loc(vec![0, 0])], &[10, 3], &[4, 3], 2).is_none());
+        assert!(run_plan(&[loc(vec![0])], &[10, 3], &[4, 3], 2).is_none());
+        assert!(run_plan(&[loc(vec![0, 3])], &[10, 3], &[4, 3], 2).is_none());
+        // Gaps are filled with the pattern, runs decoded into place.
+        let mut out = vec![0xA5u8; 10];
+        let chunks = vec![loc(vec![2]), loc(vec![6])];
+        let plan = run_plan(&chunks, &[5], &[1], 2).unwrap();
+        decode_into_runs(&chunks, plan, &mut out, &[7, 9], |c, run, _| {
+            run.fill(c.offsets[0] as u8);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(out, [7, 9, 7, 9, 2, 2, 7, 9, 7, 9]);
     }
 
     #[test]

@@ -7,6 +7,16 @@ pub fn decode(data: &[u8], size: usize) -> Result<Vec<u8>, h5kit_core::Error> {
     Ok(transpose(data, size, false))
 }
 
+/// Undoes the shuffle into `out`, which must be as long as `data` (a caller placing the
+/// elements straight into its destination saves an allocation and a copy).
+pub fn decode_into(data: &[u8], size: usize, out: &mut [u8]) -> Result<(), h5kit_core::Error> {
+    if out.len() != data.len() {
+        return Err(h5kit_core::Error::usage(format!("shuffle: {} bytes into a buffer of {}", data.len(), out.len())));
+    }
+    transpose_into(data, size, false, out);
+    Ok(())
+}
+
 /// Shuffles (the inverse of [`decode`]).
 pub fn encode(data: &[u8], size: usize) -> Vec<u8> {
     transpose(data, size, true)
@@ -16,9 +26,21 @@ fn transpose(data: &[u8], size: usize, forward: bool) -> Vec<u8> {
     if size <= 1 || data.len() < size {
         return data.to_vec();
     }
+    let mut out = vec![0u8; data.len()];
+    transpose_into(data, size, forward, &mut out);
+    out
+}
+
+/// [`transpose`] into `out` (`out.len() == data.len()`).
+fn transpose_into(data: &[u8], size: usize, forward: bool, out: &mut [u8]) {
+    if size <= 1 || data.len() < size || out.len() != data.len() {
+        if out.len() == data.len() {
+            out.copy_from_slice(data);
+        }
+        return;
+    }
     let n = data.len() / size;
     let body = n * size;
-    let mut out = vec![0u8; data.len()];
     let (src, tail) = data.split_at(body);
     let (dst, out_tail) = out.split_at_mut(body);
     match (size, forward) {
@@ -48,7 +70,6 @@ fn transpose(data: &[u8], size: usize, forward: bool) -> Vec<u8> {
         }
     }
     out_tail.copy_from_slice(tail);
-    out
 }
 
 /// Elements of `S` bytes gathered from `S` planes of `n` bytes (`src.len() == dst.len() == S * n`).
@@ -171,6 +192,10 @@ mod tests {
         assert_eq!(s, [1, 4, 2, 5, 3, 6, 7]);
         assert_eq!(super::decode(&s, 3).unwrap(), data);
         assert_eq!(super::decode(&[1, 2], 4).unwrap(), [1, 2]);
+        let mut out = [0u8; 7];
+        super::decode_into(&s, 3, &mut out).unwrap();
+        assert_eq!(out, data);
+        assert!(super::decode_into(&s, 3, &mut [0u8; 6]).is_err());
     }
 
     #[test]
