@@ -1,45 +1,17 @@
-//! `h5 repack [-L] [-f FILTER]... [-l LAYOUT] IN OUT`: h5repack's job done by h5kit's reader
-//! and writer. Filters: `GZIP=N`, `SHUF`, `NONE`; layouts: `CHUNK=AxB..`, `CONTI`, `COMPA`;
-//! `-L` writes the latest format.
+//! `h5 repack [-L] [-f [OBJ,..:]FILTER]... [-l [OBJ,..:]LAYOUT]... IN OUT`: h5repack's job
+//! done by h5kit's reader and writer ([`h5kit::repack`]). Filters: `GZIP=N`, `SHUF`, `FLET`,
+//! `UD=id,flags,n,values..`, `NONE`; layouts: `CHUNK=AxB..`, `CONTI`, `COMPA`; `-L` writes
+//! the latest format. The source's filters are kept unless `-f` replaces them.
 
 use h5kit::repack::{copy_file, RepackOptions};
-use h5kit::write::{FileWriter, LayoutKind, LibVer};
+use h5kit::write::{FileWriter, LibVer};
 
 fn parse_filter(spec: &str, opts: &mut RepackOptions) -> Result<(), String> {
-    let up = spec.to_ascii_uppercase();
-    if up == "NONE" {
-        opts.deflate = Some(None);
-        opts.shuffle = Some(false);
-    } else if up == "SHUF" {
-        opts.shuffle = Some(true);
-    } else if let Some(level) = up.strip_prefix("GZIP=") {
-        let n: u8 = level.parse().map_err(|_| format!("bad gzip level {:?}", level))?;
-        if n > 9 {
-            return Err(format!("gzip level {} is not 0-9", n));
-        }
-        opts.deflate = Some(Some(n));
-    } else {
-        return Err(format!("unsupported filter {:?} (GZIP=N, SHUF, NONE)", spec));
-    }
-    Ok(())
+    opts.parse_filter(spec).map_err(|e| e.to_string())
 }
 
 fn parse_layout(spec: &str, opts: &mut RepackOptions) -> Result<(), String> {
-    let up = spec.to_ascii_uppercase();
-    match up.as_str() {
-        "CONTI" => opts.layout = Some(LayoutKind::Contiguous),
-        "COMPA" => opts.layout = Some(LayoutKind::Compact),
-        _ => {
-            let dims = up.strip_prefix("CHUNK=").ok_or_else(|| format!("unsupported layout {:?}", spec))?;
-            let chunks = dims
-                .split('x')
-                .map(|d| d.parse::<u64>().map_err(|_| format!("bad chunk dimension {:?}", d)))
-                .collect::<Result<Vec<u64>, String>>()?;
-            opts.layout = Some(LayoutKind::Chunked);
-            opts.chunks = Some(chunks);
-        }
-    }
-    Ok(())
+    opts.parse_layout(spec).map_err(|e| e.to_string())
 }
 
 /// Runs the subcommand; returns the exit status.
@@ -70,7 +42,7 @@ pub fn run(args: &[String]) -> i32 {
         }
     }
     let [input, output] = files.as_slice() else {
-        eprintln!("usage: h5 repack [-L] [-f GZIP=N|SHUF|NONE] [-l CHUNK=AxB|CONTI|COMPA] IN OUT");
+        eprintln!("usage: h5 repack [-L] [-f [OBJ,..:]GZIP=N|SHUF|FLET|UD=id,flags,n,v..|NONE]... [-l [OBJ,..:]CHUNK=AxB|CONTI|COMPA]... IN OUT");
         return 1;
     };
     let job = || -> h5kit::Result<()> {

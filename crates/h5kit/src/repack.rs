@@ -2,11 +2,12 @@
 //! do): every group, dataset, attribute and link, read with the reader and created again with
 //! the writer ([`h5kit_write::FileWriter`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use h5kit_core::{Error, ErrorKind, Result};
+use h5kit_dataset::filter;
 use h5kit_object_header::{
-    DataspaceKind, Datatype, Layout, LinkTarget, ReferenceKind, TypeClass, UNLIMITED,
+    DataspaceKind, Datatype, Filter, Layout, LinkTarget, ReferenceKind, TypeClass, UNLIMITED,
 };
 use h5kit_write::{DatasetSpec, FileWriter, LayoutKind, Region};
 
@@ -14,82 +15,163 @@ use crate::attribute::Attribute;
 use crate::file::File;
 use crate::object::{Dataset, Object};
 
-/// Filter ids of the pipeline the writer can apply.
-const DEFLATE: u16 = 1;
-const SHUFFLE: u16 = 2;
-const FLETCHER32: u16 = 3;
+/// h5repack's buffer size (`H5TOOLS_BUFSIZE`, 32 MiB): the chunk it gives a dataset that
+/// gets filters without a chunk shape is at most this large.
+const TOOLS_BUFSIZE: u64 = 32 * 1024 * 1024;
+
+/// h5repack's largest compact dataset (`MAX_COMPACT_DSIZE`: 64 KiB less 1 KiB of header).
+const MAX_COMPACT_DSIZE: u64 = 64512;
+
+/// A layout option: the layout and, for `CHUNK=`, the chunk shape.
+pub type LayoutOption = (LayoutKind, Option<Vec<u64>>);
 
 /// What to change while copying (h5repack's `-f` and `-l`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RepackOptions {
-    /// Replace every dataset's filters: `Some(None)` removes them (`-f NONE`),
-    /// `Some(Some(level))` applies deflate at `level` (`-f GZIP=level`).
-    pub deflate: Option<Option<u8>>,
-    pub shuffle: Option<bool>,
-    /// Replace every dataset's layout (`-l CONTI`, `-l COMPA`, `-l CHUNK=dims`).
-    pub layout: Option<LayoutKind>,
-    pub chunks: Option<Vec<u64>>,
+    /// `-f FILTER` without object names: every dataset's pipeline is replaced by these
+    /// filters, in order (`Some(vec![])`: `NONE`, no filters).
+    pub filters: Option<Vec<Filter>>,
+    /// `-f OBJ[,OBJ...]:FILTER`: pipelines of named datasets (paths without the leading '/'),
+    /// replacing the source's.
+    pub object_filters: BTreeMap<String, Vec<Filter>>,
+    /// `-l LAYOUT` without object names: `CONTI` (filters dropped), `COMPA` (unfiltered
+    /// datasets under 64512 bytes), `CHUNK=AxB` (datasets of that rank).
+    pub layout: Option<LayoutOption>,
+    /// `-l OBJ[,OBJ...]:LAYOUT`: layouts of named datasets.
+    pub object_layouts: BTreeMap<String, LayoutOption>,
+}
+
+/// Splits h5repack's `OBJ,OBJ:VALUE` into the object names (without a leading '/') and the
+/// value; no ':' means every object.
+fn split_objects(arg: &str) -> (Vec<String>, &str) {
+    match arg.rsplit_once(':') {
+        Some((objs, value)) => {
+            let names = objs.split(',').map(|o| o.trim().trim_start_matches('/').to_string()).filter(|o| !o.is_empty()).collect();
+            (names, value)
+        }
+        None => (Vec::new(), arg),
+    }
+}
+
+fn numbers(arg: &str, list: &str) -> Result<Vec<u32>> {
+    list.split(',')
+        .map(|v| v.trim().parse::<u32>().map_err(|_| Error::usage(format!("-f {}: {:?} is not a number", arg, v))))
+        .collect()
+}
+
+/// One h5repack filter name as a pipeline entry (`None`: `NONE`). The flags are those
+/// libhdf5's `H5Pset_deflate`/`H5Pset_shuffle` (optional) and `H5Pset_fletcher32`
+/// (mandatory) use.
+fn parse_one_filter(arg: &str, value: &str) -> Result<Option<Filter>> {
+    let (name, params) = match value.split_once('=') {
+        Some((n, p)) => (n.trim().to_ascii_uppercase(), Some(p.trim())),
+        None => (value.trim().to_ascii_uppercase(), None),
+    };
+    let filter = |id: u16, flags: u16, client_data: Vec<u32>| Filter { id, name: None, flags, client_data };
+    Ok(Some(match (name.as_str(), params) {
+        ("GZIP", Some(level)) => {
+            let l: u32 = level.parse().map_err(|_| Error::usage(format!("-f {}: GZIP level 1-9 expected", arg)))?;
+            if l > 9 {
+                return Err(Error::usage(format!("-f {}: GZIP level 1-9 expected", arg)));
+            }
+            filter(filter::DEFLATE, 1, vec![l])
+        }
+        ("SHUF", None) => filter(filter::SHUFFLE, 1, vec![]),
+        ("FLET", None) => filter(filter::FLETCHER32, 0, vec![]),
+        ("NONE", None) => return Ok(None),
+        ("UD", Some(list)) => {
+            let v = numbers(arg, list)?;
+            let &[id, flags, count, ref values @ ..] = v.as_slice() else {
+                return Err(Error::usage(format!("-f {}: UD=filter_number,filter_flag,cd_value_count,value1[,...] expected", arg)));
+            };
+            let id = u16::try_from(id).map_err(|_| Error::usage(format!("-f {}: filter number {} too large", arg, id)))?;
+            if flags > 1 || count as usize != values.len() || values.is_empty() {
+                return Err(Error::usage(format!("-f {}: filter flag 0/1 and {} client data values expected", arg, count)));
+            }
+            if !filter::can_encode(id) && flags == 0 {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!("-f {}: filter {} ({}) cannot be applied by h5kit", arg, id, filter::filter_name(id)),
+                ));
+            }
+            filter(id, flags as u16, values.to_vec())
+        }
+        ("SZIP" | "NBIT" | "SOFF", _) => {
+            return Err(Error::new(ErrorKind::Unsupported, format!("-f {}: filter {} is not supported by h5kit", arg, name)))
+        }
+        _ => return Err(Error::usage(format!("-f {}: GZIP=n, SHUF, FLET, UD=..., NONE expected", arg))),
+    }))
 }
 
 impl RepackOptions {
-    /// Applies one h5repack `-f` argument: `GZIP=level` (0-9), `SHUF`, `FLET` (ignored: the
-    /// source's fletcher32 is kept), `NONE` (no deflate, no shuffle). Per-object prefixes
-    /// (`path:FILTER`) are not supported yet.
+    /// Applies one h5repack `-f` argument: `[OBJ,OBJ...:]FILTER` with FILTER one of
+    /// `GZIP=level` (0-9), `SHUF`, `FLET`, `UD=id,flags,count,values...` (filters h5kit can
+    /// apply, or optional ones), `NONE`. Filters accumulate in the order given; `NONE` only
+    /// removes the source's filters. As h5repack, filters for all objects and for named
+    /// objects cannot be mixed.
     pub fn parse_filter(&mut self, arg: &str) -> Result<()> {
-        if arg.contains(':') {
-            return Err(Error::new(ErrorKind::Unsupported, format!("-f {}: per-object filters are not supported", arg)));
-        }
-        let upper = arg.trim().to_ascii_uppercase();
-        match upper.split_once('=') {
-            Some(("GZIP", level)) => {
-                let l: u8 = level.trim().parse().map_err(|_| Error::usage(format!("-f {}: GZIP level 0-9 expected", arg)))?;
-                if l > 9 {
-                    return Err(Error::usage(format!("-f {}: GZIP level 0-9 expected", arg)));
-                }
-                self.deflate = Some(Some(l));
+        let (objects, value) = split_objects(arg);
+        let f = parse_one_filter(arg, value)?;
+        if objects.is_empty() {
+            if !self.object_filters.is_empty() {
+                return Err(Error::usage(format!("-f {}: filters for all objects and for named objects cannot be mixed", arg)));
             }
-            None if upper == "SHUF" => self.shuffle = Some(true),
-            None if upper == "FLET" => {}
-            None if upper == "NONE" => {
-                self.deflate = Some(None);
-                self.shuffle = Some(false);
+            self.filters.get_or_insert_with(Vec::new).extend(f);
+        } else {
+            if self.filters.is_some() {
+                return Err(Error::usage(format!("-f {}: filters for all objects and for named objects cannot be mixed", arg)));
             }
-            _ => return Err(Error::new(ErrorKind::Unsupported, format!("-f {}: filter not supported (GZIP=n, SHUF, NONE)", arg))),
+            for o in objects {
+                self.object_filters.entry(o).or_default().extend(f.clone());
+            }
         }
         Ok(())
     }
 
-    /// Applies one h5repack `-l` argument: `CHUNK=10x20`, `CONTI`, `COMPA`.
+    /// Applies one h5repack `-l` argument: `[OBJ,OBJ...:]LAYOUT` with LAYOUT one of
+    /// `CHUNK=10x20`, `CONTI`, `COMPA`.
     pub fn parse_layout(&mut self, arg: &str) -> Result<()> {
-        if arg.contains(':') {
-            return Err(Error::new(ErrorKind::Unsupported, format!("-l {}: per-object layouts are not supported", arg)));
-        }
-        let upper = arg.trim().to_ascii_uppercase();
-        match upper.split_once('=') {
+        let (objects, value) = split_objects(arg);
+        let upper = value.trim().to_ascii_uppercase();
+        let layout = match upper.split_once('=') {
             Some(("CHUNK", dims)) => {
                 let dims: std::result::Result<Vec<u64>, _> = dims.split(['x', 'X']).map(|d| d.trim().parse::<u64>()).collect();
                 let dims = dims.map_err(|_| Error::usage(format!("-l {}: CHUNK=AxB... expected", arg)))?;
-                if dims.is_empty() || dims.contains(&0) {
+                if dims.is_empty() || dims.contains(&0) || dims.len() > 32 {
                     return Err(Error::usage(format!("-l {}: chunk dimensions must be positive", arg)));
                 }
-                self.layout = Some(LayoutKind::Chunked);
-                self.chunks = Some(dims);
+                (LayoutKind::Chunked, Some(dims))
             }
-            None if upper == "CONTI" => {
-                self.layout = Some(LayoutKind::Contiguous);
-                self.chunks = None;
-            }
-            None if upper == "COMPA" => {
-                self.layout = Some(LayoutKind::Compact);
-                self.chunks = None;
-            }
+            None if upper == "CONTI" => (LayoutKind::Contiguous, None),
+            None if upper == "COMPA" => (LayoutKind::Compact, None),
             _ => return Err(Error::usage(format!("-l {}: CHUNK=AxB, CONTI or COMPA expected", arg))),
+        };
+        if objects.is_empty() {
+            self.layout = Some(layout);
+        } else {
+            for o in objects {
+                self.object_layouts.insert(o, layout.clone());
+            }
         }
         Ok(())
     }
 }
 
+/// h5repack's chunk for a dataset it filters that has none: the dataset's shape, the leading
+/// dimensions cut so that a chunk is at most 32 MiB (its "strip mine" hyperslab).
+pub fn h5repack_chunk(dims: &[u64], elem_size: u64) -> Vec<u64> {
+    let mut out = vec![1u64; dims.len()];
+    let mut nbytes = elem_size.max(1);
+    for (o, &d) in out.iter_mut().zip(dims).rev() {
+        let size = (TOOLS_BUFSIZE / nbytes).max(1);
+        *o = d.min(size).max(1);
+        nbytes = nbytes.saturating_mul(*o);
+    }
+    out
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -98,19 +180,38 @@ mod tests {
         let mut o = RepackOptions::default();
         o.parse_filter("GZIP=6").unwrap();
         o.parse_filter("shuf").unwrap();
-        assert_eq!((o.deflate, o.shuffle), (Some(Some(6)), Some(true)));
         o.parse_filter("NONE").unwrap();
-        assert_eq!((o.deflate, o.shuffle), (Some(None), Some(false)));
+        let ids: Vec<(u16, u16, Vec<u32>)> = o.filters.clone().unwrap().into_iter().map(|f| (f.id, f.flags, f.client_data)).collect();
+        assert_eq!(ids, [(1, 1, vec![6]), (2, 1, vec![])]);
+        assert!(o.parse_filter("a:FLET").is_err(), "all-object and per-object filters mixed");
         assert!(o.parse_filter("GZIP=10").is_err());
         assert!(o.parse_filter("SZIP=8,NN").is_err());
+        let mut o = RepackOptions::default();
+        o.parse_filter("/a,g/d:UD=32004,1,1,0").unwrap();
+        o.parse_filter("a:FLET").unwrap();
+        o.parse_filter("b:NONE").unwrap();
+        assert_eq!(o.object_filters["a"].iter().map(|f| f.id).collect::<Vec<_>>(), [32004, 3]);
+        assert_eq!(o.object_filters["g/d"][0].client_data, [0]);
+        assert!(o.object_filters["b"].is_empty());
+        assert!(o.parse_filter("UD=32004,1,2,0").is_err(), "count differs from the values");
+        assert!(o.parse_filter("x:UD=307,0,1,9").is_err(), "mandatory bzip2: cannot be applied");
+        assert!(o.parse_filter("x:UD=307,1,1,9").is_ok(), "optional: written, skipped on chunks");
         o.parse_layout("CHUNK=10x20").unwrap();
-        assert_eq!((o.layout, o.chunks.clone()), (Some(LayoutKind::Chunked), Some(vec![10, 20])));
+        assert_eq!(o.layout, Some((LayoutKind::Chunked, Some(vec![10, 20]))));
         o.parse_layout("CONTI").unwrap();
-        assert_eq!((o.layout, o.chunks.clone()), (Some(LayoutKind::Contiguous), None));
-        o.parse_layout("COMPA").unwrap();
-        assert_eq!(o.layout, Some(LayoutKind::Compact));
+        assert_eq!(o.layout, Some((LayoutKind::Contiguous, None)));
+        o.parse_layout("/b,c:COMPA").unwrap();
+        assert_eq!(o.object_layouts["c"], (LayoutKind::Compact, None));
         assert!(o.parse_layout("CHUNK=0x3").is_err());
-        assert!(o.parse_layout("/a:CONTI").is_err());
+        assert!(o.parse_layout("a:CHUNKY").is_err());
+    }
+
+    #[test]
+    fn chunk_like_h5repack() {
+        // h5repack -f big:GZIP=1 on a 3000 x 3000 float64 dataset: CHUNKED ( 1398, 3000 ).
+        assert_eq!(h5repack_chunk(&[3000, 3000], 8), [1398, 3000]);
+        assert_eq!(h5repack_chunk(&[1000], 8), [1000]);
+        assert_eq!(h5repack_chunk(&[10, 5_000_000, 2], 8), [1, 2_097_152, 2]);
     }
 }
 
@@ -466,21 +567,6 @@ impl<'a> Copier<'a> {
                 spec.layout = Some(LayoutKind::Contiguous);
             }
         }
-        if let Some(p) = d.filters() {
-            for f in &p.filters {
-                match f.id {
-                    DEFLATE => spec.deflate = Some(f.client_data.first().copied().unwrap_or(6).min(9) as u8),
-                    SHUFFLE => spec.shuffle = true,
-                    FLETCHER32 => spec.fletcher32 = true,
-                    other => self.report.warnings.push(format!(
-                        "{}: filter {} ({}) is not written by h5kit; data stored without it",
-                        d.path(),
-                        other,
-                        h5kit_dataset::filter::filter_name(other)
-                    )),
-                }
-            }
-        }
         if let Some(fv) = d.fill_value() {
             if let Some(v) = &fv.value {
                 if v.len() == d.datatype().size as usize && !is_vlen(d.datatype()) {
@@ -488,32 +574,76 @@ impl<'a> Copier<'a> {
                 }
             }
         }
-        // Options override what the source had.
-        if let Some(deflate) = self.opts.deflate {
-            spec.deflate = deflate;
+        // The source's pipeline as it is (ids, names, flags, client data), less the filters
+        // the writer cannot apply.
+        let mut filters = Vec::new();
+        for f in d.filters().map(|p| p.filters.as_slice()).unwrap_or(&[]) {
+            if filter::can_encode(f.id) {
+                filters.push(f.clone());
+            } else {
+                self.report.warnings.push(format!(
+                    "{}: filter {} ({}) is not written by h5kit; data stored without it",
+                    d.path(),
+                    f.id,
+                    f.name.clone().unwrap_or_else(|| filter::filter_name(f.id).to_string())
+                ));
+            }
         }
-        if let Some(shuffle) = self.opts.shuffle {
-            spec.shuffle = shuffle;
+        // Options (h5repack -f / -l) override what the source had: named objects first.
+        let key = d.path().trim_start_matches('/');
+        let opt_filters = self.opts.object_filters.get(key).or(self.opts.filters.as_ref());
+        let named_layout = self.opts.object_layouts.get(key);
+        let opt_layout = named_layout.or(self.opts.layout.as_ref());
+        if let Some(f) = opt_filters {
+            filters = f.clone();
         }
-        if let Some(layout) = self.opts.layout {
-            spec.layout = Some(layout);
-            spec.chunks = if layout == LayoutKind::Chunked { self.opts.chunks.clone() } else { None };
-        }
-        // Scalar datasets cannot be chunked (h5repack leaves them unfiltered too).
-        let chunkable = spec.shape.as_ref().map(|s| !s.is_empty()).unwrap_or(false);
-        if !chunkable {
-            spec.deflate = None;
-            spec.shuffle = false;
-            spec.fletcher32 = false;
+        let dims = spec.shape.clone().unwrap_or_default();
+        let unlimited = spec.maxshape.as_ref().map(|m| m.contains(&UNLIMITED)).unwrap_or(false);
+        if dims.is_empty() {
+            // Scalar datasets cannot be chunked: h5repack leaves them unfiltered, in their layout.
+            filters.clear();
             if spec.layout == Some(LayoutKind::Chunked) {
                 spec.layout = Some(LayoutKind::Contiguous);
                 spec.chunks = None;
             }
+        } else if let Some((layout, chunks)) = opt_layout {
+            let named = named_layout.is_some();
+            match layout {
+                LayoutKind::Chunked => match chunks {
+                    Some(c) if c.len() == dims.len() => {
+                        spec.layout = Some(LayoutKind::Chunked);
+                        spec.chunks = Some(c.clone());
+                    }
+                    _ if named => {
+                        return Err(Error::usage(format!("-l {}: chunk rank differs from the dataset's {}", d.path(), dims.len())))
+                    }
+                    _ => {}
+                },
+                LayoutKind::Contiguous | LayoutKind::Compact if named && opt_filters.is_some_and(|f| !f.is_empty()) => {
+                    return Err(Error::usage(format!("{}: filters need a chunked layout", d.path())));
+                }
+                LayoutKind::Contiguous if !unlimited => {
+                    filters.clear();
+                    spec.layout = Some(LayoutKind::Contiguous);
+                    spec.chunks = None;
+                }
+                LayoutKind::Compact if !unlimited && filters.is_empty() => {
+                    let bytes = dims.iter().fold(1u64, |a, &x| a.saturating_mul(x)).saturating_mul(u64::from(d.datatype().size));
+                    if bytes < MAX_COMPACT_DSIZE && !is_vlen(d.datatype()) {
+                        spec.layout = Some(LayoutKind::Compact);
+                        spec.chunks = None;
+                    } else if named {
+                        return Err(Error::usage(format!("{}: {} bytes are too many for a compact layout", d.path(), bytes)));
+                    }
+                }
+                _ => {}
+            }
         }
-        let unlimited = spec.maxshape.as_ref().map(|m| m.contains(&UNLIMITED)).unwrap_or(false);
-        if (spec.deflate.is_some() || spec.shuffle || spec.fletcher32 || unlimited) && spec.layout != Some(LayoutKind::Chunked) {
+        if (!filters.is_empty() || unlimited) && spec.layout != Some(LayoutKind::Chunked) {
             spec.layout = Some(LayoutKind::Chunked);
+            spec.chunks = Some(h5repack_chunk(&dims, u64::from(d.datatype().size)));
         }
+        spec.filters = filters;
         Ok(spec)
     }
 
