@@ -90,9 +90,14 @@ struct Entry {
     layout: Src,
 }
 
-/// Default capacity of [`ChunkCache::default`]: 8 MiB (libhdf5 1.10 uses 1 MiB, h5py's
-/// libhdf5 2.x 8 MiB).
-pub const DEFAULT_CHUNK_CACHE_BYTES: usize = 8 << 20;
+/// Default capacity of [`ChunkCache::default`]: 16 MiB per dataset handle (libhdf5 1.10's
+/// default is 1 MiB). It is a bound, not an allocation: only chunks decoded by partial
+/// reads are kept (whole-dataset reads bypass the cache), plus one spare chunk buffer.
+/// 16 MiB holds 64 chunks of 256 KiB or 16 of 1 MiB (the upper end of the 10 KiB - 1 MiB
+/// chunk size h5py's guide recommends). Change it per dataset with `set_capacity`
+/// (`h5kit::Dataset::set_chunk_cache_bytes`); see spec-notes/performance.md for the cost of
+/// a miss and the measured effect of the size.
+pub const DEFAULT_CHUNK_CACHE_BYTES: usize = 16 << 20;
 
 impl Default for ChunkCache {
     fn default() -> Self {
