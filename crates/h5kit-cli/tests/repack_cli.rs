@@ -43,3 +43,125 @@ fn repack_sample_keeps_the_content() {
     let (_, st) = h5(&["repack", "-f", "BOGUS", "sample.h5", "x.h5"], &out);
     assert_eq!(st, 1);
 }
+
+/// A small file of the shapes h5repack's options treat differently: chunked + deflate,
+/// contiguous, chunked shuffle + deflate in a group, scalar, tiny, 2-D contiguous, unlimited.
+fn options_input(path: &std::path::Path) {
+    use h5kit::write::{dtype, DatasetSpec, FileWriter, LibVer, UNLIMITED};
+    let mut w = FileWriter::create(path, LibVer::Earliest).unwrap();
+    let bytes = |n: usize, size: usize| -> Vec<u8> { (0..n * size).map(|i| ((i / size) % 251) as u8).collect() };
+    let mut a = DatasetSpec::new(dtype::int(4, true), &[100, 50]);
+    a.chunks = Some(vec![10, 50]);
+    a.deflate = Some(4);
+    w.create_dataset("a", a).unwrap();
+    w.write_dataset("a", &bytes(5000, 4)).unwrap();
+    w.create_dataset("b", DatasetSpec::new(dtype::float64(), &[1000])).unwrap();
+    w.write_dataset("b", &(0..1000).flat_map(|i| (i as f64 / 7.0).to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+    w.create_group("g").unwrap();
+    let mut d = DatasetSpec::new(dtype::float32(), &[2000]);
+    d.chunks = Some(vec![400]);
+    d.shuffle = true;
+    d.deflate = Some(4);
+    w.create_dataset("g/d", d).unwrap();
+    w.write_dataset("g/d", &(0..2000).flat_map(|i| (i as f32).to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+    w.create_dataset("s", DatasetSpec::scalar(dtype::int(8, true))).unwrap();
+    w.write_dataset("s", &5i64.to_le_bytes()).unwrap();
+    w.create_dataset("e", DatasetSpec::new(dtype::int(4, true), &[10])).unwrap();
+    w.write_dataset("e", &bytes(10, 4)).unwrap();
+    w.create_dataset("m", DatasetSpec::new(dtype::int(2, false), &[20, 10])).unwrap();
+    w.write_dataset("m", &bytes(200, 2)).unwrap();
+    let mut u = DatasetSpec::new(dtype::int(4, true), &[100]);
+    u.maxshape = Some(vec![UNLIMITED]);
+    u.chunks = Some(vec![64]);
+    w.create_dataset("u", u).unwrap();
+    w.write_dataset("u", &bytes(100, 4)).unwrap();
+    w.close().unwrap();
+}
+
+/// Layout and filter lines of `h5dump -p -H`, per dataset.
+fn layout_and_filters(dir: &std::path::Path, name: &str, plugins: &Option<String>) -> String {
+    let mut c = Command::new("h5dump");
+    if let Some(p) = plugins {
+        c.env("HDF5_PLUGIN_PATH", p);
+    }
+    let o = c.args(["-p", "-H", name]).current_dir(dir).output().unwrap();
+    let keep = ["DATASET ", "CHUNKED", "CONTIGUOUS", "COMPACT", "COMPRESSION", "PREPROCESSING", "CHECKSUM", "FILTER_ID", "COMMENT", "PARAMS"];
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| keep.iter().any(|k| l.starts_with(k)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `h5 repack` with h5repack's `-f`/`-l` options gives the layouts and filters h5repack
+/// (1.10.8) gives on the same input (when installed), and the same values (h5diff).
+#[test]
+fn options_match_h5repack() {
+    let have = |t: &str| Command::new(t).arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
+    if !have("h5repack") || !have("h5dump") || !have("h5diff") {
+        eprintln!("h5repack/h5dump/h5diff not installed: skipped");
+        return;
+    }
+    let plugins = Command::new("python3")
+        .args(["-c", "import hdf5plugin; print(hdf5plugin.PLUGIN_PATH)"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let out = std::env::temp_dir().join(format!("h5kit-repack-options-{}", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    options_input(&out.join("in.h5"));
+    let mut cases: Vec<Vec<&str>> = vec![
+        vec![],
+        vec!["-f", "GZIP=1", "-f", "SHUF"],
+        vec!["-f", "SHUF", "-f", "GZIP=5", "-f", "FLET"],
+        vec!["-f", "NONE"],
+        vec!["-f", "a:NONE", "-f", "g/d,m:GZIP=9", "-l", "b:CHUNK=100"],
+        vec!["-f", "/a:SHUF", "-f", "/a:FLET", "-l", "/b:CHUNK=10", "-l", "e,m:COMPA"],
+        vec!["-l", "CONTI"],
+        vec!["-l", "COMPA"],
+        vec!["-l", "CHUNK=5x5"],
+        vec!["-f", "FLET", "-l", "CHUNK=20"],
+        vec!["-f", "e:UD=1,0,1,3"],
+    ];
+    if plugins.is_some() {
+        cases.push(vec!["-f", "a:UD=32004,1,1,0", "-f", "b:UD=32015,0,1,5", "-f", "m:UD=32004,0,1,64"]);
+    }
+    for (k, opts) in cases.iter().enumerate() {
+        let (ours, theirs) = (format!("ours{}.h5", k), format!("theirs{}.h5", k));
+        let mut args = vec!["repack"];
+        args.extend(opts.iter().copied());
+        args.extend(["in.h5", ours.as_str()]);
+        let (_, st) = h5(&args, &out);
+        assert_eq!(st, 0, "h5 {:?}", args);
+        let mut c = Command::new("h5repack");
+        if let Some(p) = &plugins {
+            c.env("HDF5_PLUGIN_PATH", p);
+        }
+        let st = c.args(opts).args(["in.h5", theirs.as_str()]).current_dir(&out).output().unwrap();
+        assert!(st.status.success(), "h5repack {:?}: {}", opts, String::from_utf8_lossy(&st.stderr));
+        assert_eq!(
+            layout_and_filters(&out, &ours, &plugins),
+            layout_and_filters(&out, &theirs, &plugins),
+            "layouts/filters after {:?} (left: h5 repack, right: h5repack)",
+            opts
+        );
+        let mut c = Command::new("h5diff");
+        if let Some(p) = &plugins {
+            c.env("HDF5_PLUGIN_PATH", p);
+        }
+        let d = c.args(["in.h5", ours.as_str()]).current_dir(&out).output().unwrap();
+        assert!(d.status.success(), "h5diff after {:?}: {}", opts, String::from_utf8_lossy(&d.stdout));
+    }
+    // What h5repack refuses, h5 repack refuses too.
+    for opts in [vec!["-f", "GZIP=1", "-f", "a:SHUF"], vec!["-l", "a:CONTI", "-f", "a:GZIP=2"]] {
+        let mut args = vec!["repack"];
+        args.extend(opts.iter().copied());
+        args.extend(["in.h5", "bad.h5"]);
+        assert_eq!(h5(&args, &out).1, 1, "h5 {:?}", args);
+        let st = Command::new("h5repack").args(&opts).args(["in.h5", "bad2.h5"]).current_dir(&out).output().unwrap();
+        assert!(!st.status.success(), "h5repack {:?} succeeded", opts);
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -589,16 +589,7 @@ impl<'a> Copier<'a> {
                 ));
             }
         }
-        // Options (h5repack -f / -l) override what the source had: named objects first.
-        let key = d.path().trim_start_matches('/');
-        let opt_filters = self.opts.object_filters.get(key).or(self.opts.filters.as_ref());
-        let named_layout = self.opts.object_layouts.get(key);
-        let opt_layout = named_layout.or(self.opts.layout.as_ref());
-        if let Some(f) = opt_filters {
-            filters = f.clone();
-        }
         let dims = spec.shape.clone().unwrap_or_default();
-        let unlimited = spec.maxshape.as_ref().map(|m| m.contains(&UNLIMITED)).unwrap_or(false);
         if dims.is_empty() {
             // Scalar datasets cannot be chunked: h5repack leaves them unfiltered, in their layout.
             filters.clear();
@@ -606,54 +597,94 @@ impl<'a> Copier<'a> {
                 spec.layout = Some(LayoutKind::Contiguous);
                 spec.chunks = None;
             }
-        } else if let Some((layout, chunks)) = opt_layout {
-            let named = named_layout.is_some();
-            match layout {
-                LayoutKind::Chunked => match chunks {
-                    Some(c) if c.len() == dims.len() => {
-                        spec.layout = Some(LayoutKind::Chunked);
-                        spec.chunks = Some(c.clone());
-                    }
-                    _ if named => {
-                        return Err(Error::usage(format!("-l {}: chunk rank differs from the dataset's {}", d.path(), dims.len())))
-                    }
-                    _ => {}
-                },
-                LayoutKind::Contiguous | LayoutKind::Compact if named && opt_filters.is_some_and(|f| !f.is_empty()) => {
-                    return Err(Error::usage(format!("{}: filters need a chunked layout", d.path())));
-                }
-                LayoutKind::Contiguous if !unlimited => {
-                    filters.clear();
-                    spec.layout = Some(LayoutKind::Contiguous);
-                    spec.chunks = None;
-                }
-                LayoutKind::Compact if !unlimited && filters.is_empty() => {
-                    let bytes = dims.iter().fold(1u64, |a, &x| a.saturating_mul(x)).saturating_mul(u64::from(d.datatype().size));
-                    if bytes < MAX_COMPACT_DSIZE && !is_vlen(d.datatype()) {
-                        spec.layout = Some(LayoutKind::Compact);
-                        spec.chunks = None;
-                    } else if named {
-                        return Err(Error::usage(format!("{}: {} bytes are too many for a compact layout", d.path(), bytes)));
-                    }
-                }
-                _ => {}
-            }
         }
-        if (!filters.is_empty() || unlimited) && spec.layout != Some(LayoutKind::Chunked) {
+        spec.filters = filters;
+        let unlimited = spec.maxshape.as_ref().map(|m| m.contains(&UNLIMITED)).unwrap_or(false);
+        if (!spec.filters.is_empty() || unlimited) && spec.layout != Some(LayoutKind::Chunked) {
             spec.layout = Some(LayoutKind::Chunked);
             spec.chunks = Some(h5repack_chunk(&dims, u64::from(d.datatype().size)));
         }
-        spec.filters = filters;
         Ok(spec)
     }
 
+    /// The source's `spec` changed by the options (h5repack -f / -l; named objects first), as
+    /// h5repack's `apply_filters` changes the creation properties: option filters replace the
+    /// source's (`NONE`: none); filters without a chunk layout get h5repack's chunk; `CONTI`
+    /// drops the filters and an unlimited maximum shape; `COMPA` keeps the filters (so that
+    /// filtered datasets stay as they are, as in h5repack where the creation then fails).
+    fn with_options(&self, d: &Dataset, orig: &DatasetSpec) -> Result<DatasetSpec> {
+        let mut spec = orig.clone();
+        let dims = spec.shape.clone().unwrap_or_default();
+        if dims.is_empty() {
+            return Ok(spec);
+        }
+        let key = d.path().trim_start_matches('/');
+        let named_filters = self.opts.object_filters.get(key);
+        let opt_filters = named_filters.or(self.opts.filters.as_ref());
+        let named_layout = self.opts.object_layouts.get(key);
+        let opt_layout = named_layout.or(self.opts.layout.as_ref());
+        if let (Some((LayoutKind::Contiguous | LayoutKind::Compact, _)), Some(f)) = (named_layout, named_filters) {
+            if !f.is_empty() {
+                return Err(Error::usage(format!("{}: filters need a chunked layout", d.path())));
+            }
+        }
+        if let Some(f) = opt_filters {
+            spec.filters = f.clone();
+        }
+        match opt_layout {
+            Some((LayoutKind::Chunked, Some(c))) => {
+                spec.layout = Some(LayoutKind::Chunked);
+                spec.chunks = Some(c.clone());
+            }
+            Some((LayoutKind::Contiguous, _)) => {
+                spec.filters.clear();
+                spec.layout = Some(LayoutKind::Contiguous);
+                spec.chunks = None;
+                spec.maxshape = None;
+            }
+            Some((LayoutKind::Compact, _)) => {
+                spec.layout = Some(LayoutKind::Compact);
+                spec.chunks = None;
+                let bytes = dims.iter().fold(1u64, |a, &x| a.saturating_mul(x)).saturating_mul(u64::from(d.datatype().size));
+                if bytes <= MAX_COMPACT_DSIZE {
+                    spec.maxshape = None;
+                }
+            }
+            _ => {}
+        }
+        if !spec.filters.is_empty() && opt_layout.is_none() && spec.layout != Some(LayoutKind::Chunked) {
+            spec.layout = Some(LayoutKind::Chunked);
+            spec.chunks = Some(h5repack_chunk(&dims, u64::from(d.datatype().size)));
+        }
+        Ok(spec)
+    }
+
+    /// Whether libhdf5 would refuse to create a dataset of `spec` (h5repack then creates it
+    /// with the source's properties): compact data over 64512 bytes; the writer checks the
+    /// rest (chunk rank and size, filters or unlimited sizes without chunks).
+    fn too_big_for_compact(spec: &DatasetSpec) -> bool {
+        let n = spec.shape.iter().flatten().fold(1u64, |a, &x| a.saturating_mul(x));
+        spec.layout == Some(LayoutKind::Compact) && n.saturating_mul(u64::from(spec.datatype.size)) > MAX_COMPACT_DSIZE
+    }
+
     fn copy_dataset(&mut self, path: &str, d: &Dataset) -> Result<()> {
-        let spec = self.dataset_spec(d)?;
+        let orig = self.dataset_spec(d)?;
         if d.dataspace().kind == DataspaceKind::Null {
-            self.dst.create_null_dataset(path, spec)?;
+            self.dst.create_null_dataset(path, orig)?;
             return self.copy_attributes(path, d.attributes()?);
         }
-        self.dst.create_dataset(path, spec)?;
+        let spec = self.with_options(d, &orig)?;
+        if spec == orig {
+            self.dst.create_dataset(path, spec)?;
+        } else {
+            // As h5repack: properties the library refuses (chunk rank or size, compact too
+            // large or filtered) fall back to the source's.
+            let refused = if Self::too_big_for_compact(&spec) { Err(Error::usage("compact data too large")) } else { self.dst.create_dataset(path, spec) };
+            if let Err(e) = refused {
+                self.report.warnings.push(format!("{}: options not applied ({}); source properties kept", d.path(), e));
+                self.dst.create_dataset(path, orig)?;
+            }
+        }
         let dt = d.datatype();
         if is_object_reference(dt) {
             let raw = d.read_raw()?;

@@ -68,7 +68,7 @@ pub fn registered_name(id: u16) -> Option<&'static str> {
         NBIT => "nbit",
         SCALEOFFSET => "scaleoffset",
         LZF => "lzf",
-        LZ4 => "HDF5 lz4 filter; see http://www.hdfgroup.org/services/contributions.html",
+        LZ4 => "HDF5 lz4 filter; see https://github.com/HDFGroup/hdf5_plugins/blob/master/docs/RegisteredFilterPlugins.md",
         BITSHUFFLE => "bitshuffle; see https://github.com/kiyo-masui/bitshuffle",
         ZSTD => "HDF5 zstd filter; see https://github.com/HDFGroup/hdf5_plugins/blob/master/docs/RegisteredFilterPlugins.md",
         _ => return None,
