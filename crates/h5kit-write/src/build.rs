@@ -13,6 +13,7 @@ use crate::enc::{self, round_up, Buf, LinkBody};
 use crate::{FileWriter, Kind, LayoutKind, Link, LibVer, Obj, Values};
 use h5kit_core::{lookup3, Error, Result, UNDEFINED_ADDRESS};
 use h5kit_object_header::{AllocTime, FillTime, FillValue, UNLIMITED};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -175,8 +176,10 @@ struct Chunk {
 }
 
 #[derive(Default)]
-struct Prepared {
-    raw: Vec<u8>,
+struct Prepared<'a> {
+    /// Contiguous and compact raw data: borrowed from the model when no heap ID or reference
+    /// has to be resolved into it (no copy of the caller's data).
+    raw: Cow<'a, [u8]>,
     chunks: Vec<Chunk>,
     /// Extensible array index: element index -> chunk, allocated secondary blocks and data
     /// blocks (computed once).
@@ -215,7 +218,7 @@ struct Plan<'a> {
     /// index - 1): the target paths, encoded when object header addresses are known.
     grefs: HashMap<(usize, usize), Vec<Option<String>>>,
     vl: HashMap<Owner, Vec<HeapRef>>,
-    prepared: HashMap<usize, Prepared>,
+    prepared: HashMap<usize, Prepared<'a>>,
     symtabs: HashMap<usize, SymTab>,
     dense: HashMap<(usize, Store), Dense>,
 }
@@ -297,7 +300,7 @@ pub fn serialize_into<W: Write>(w: &FileWriter, out: &mut W) -> Result<()> {
     for &b in &others {
         match b {
             Block::Data(id) => {
-                let raw = p.prepared.get(&id).map(|x| x.raw.as_slice()).unwrap_or(&[]);
+                let raw = p.prepared.get(&id).map(|x| &*x.raw).unwrap_or(&[]);
                 sink.put(p.at(b), raw)?;
             }
             Block::Chunk(id, i) => {
@@ -708,7 +711,7 @@ impl<'a> Plan<'a> {
     }
 
     /// Encodes element values (heap IDs, references resolved) into raw bytes.
-    fn raw_values(&self, key: (usize, Option<usize>), vals: &Values) -> Result<Vec<u8>> {
+    fn raw_values(&self, key: (usize, Option<usize>), vals: &'a Values) -> Result<Cow<'a, [u8]>> {
         let heap_id = |b: &mut Buf, (count, coll, idx): HeapRef| {
             b.u32(count);
             b.u64(if coll == usize::MAX { 0 } else { self.at(Block::GCol(coll)) });
@@ -736,9 +739,9 @@ impl<'a> Plan<'a> {
                         dst.copy_from_slice(&b.v);
                     }
                 }
-                Ok(out)
+                Ok(Cow::Owned(out))
             }
-            Values::Fixed(v) => Ok(v.clone()),
+            Values::Fixed(v) => Ok(Cow::Borrowed(v)),
             Values::FixedRefs { fixed, refs, nslots } => {
                 let dt = match key {
                     (id, None) => match &self.obj(id)?.kind {
@@ -759,7 +762,7 @@ impl<'a> Plan<'a> {
                         dst.copy_from_slice(&addr.to_le_bytes());
                     }
                 }
-                Ok(out)
+                Ok(Cow::Owned(out))
             }
             Values::Vlen(_) | Values::VlenRefs(_) => {
                 let ids = self.vl.get(&key).map(|v| v.as_slice()).unwrap_or(&[]);
@@ -767,7 +770,7 @@ impl<'a> Plan<'a> {
                 for &r in ids {
                     heap_id(&mut b, r);
                 }
-                Ok(b.v)
+                Ok(Cow::Owned(b.v))
             }
             Values::Regions(r) => {
                 for (path, _) in r.iter().flatten() {
@@ -783,7 +786,7 @@ impl<'a> Plan<'a> {
                     b.u64(if coll == usize::MAX { 0 } else { self.at(Block::GCol(coll)) });
                     b.u32(idx as u32);
                 }
-                Ok(b.v)
+                Ok(Cow::Owned(b.v))
             }
             Values::Refs(r) => {
                 let mut b = Buf::new();
@@ -799,7 +802,7 @@ impl<'a> Plan<'a> {
                         }
                     }
                 }
-                Ok(b.v)
+                Ok(Cow::Owned(b.v))
             }
         }
     }
@@ -836,6 +839,11 @@ impl<'a> Plan<'a> {
         Ok(())
     }
 
+    /// Every chunk of a written chunked dataset, in chunk-grid (row-major) order: gathered
+    /// from the row-major `raw` data (edge chunks padded with the fill value) and run through
+    /// the filter pipeline ([`crate::filters::encode_chunk`]). Filtered chunks are encoded on
+    /// up to [`worker_count`] threads; each worker holds one unfiltered chunk at a time and the
+    /// results are put back in grid order, so the file is the same whatever the thread count.
     fn make_chunks(&self, d: &crate::Ds, raw: &[u8]) -> Result<Vec<Chunk>> {
         let shape = d.shape.clone().unwrap_or_default();
         let cdims = d.chunks.clone().unwrap_or_default();
@@ -847,34 +855,38 @@ impl<'a> Plan<'a> {
         if chunk_bytes > u32::MAX as usize {
             return Err(Error::usage("chunk too large (4 GiB maximum)"));
         }
+        let nchunks = usize::try_from(nchunks).map_err(|_| Error::usage("too many chunks"))?;
         let fill: Vec<u8> = match &d.fill {
             Some(f) => f.repeat(per_chunk as usize),
             None => vec![0u8; chunk_bytes],
         };
-        let mut out = Vec::new();
-        let mut scaled = vec![0u64; shape.len()];
-        for _ in 0..nchunks {
-            let mut buf = fill.clone();
+        // Chunk `i` of the grid: its scaled coordinates and its encoded bytes.
+        let chunk_at = |i: usize| -> Result<Chunk> {
+            let scaled = unravel(i as u64, &grid);
             let start: Vec<u64> = scaled.iter().zip(&cdims).map(|(s, c)| s * c).collect();
             let count: Vec<u64> = start.iter().zip(&shape).zip(&cdims).map(|((st, sh), c)| (*c).min(sh - st)).collect();
-            // Copy the valid part of the chunk, row by row of the chunk box.
-            crate::copy_box(raw, &shape, &start, &mut buf, &cdims, &vec![0; cdims.len()], &count, esize);
-            // (the filtered size is checked below: chunk sizes are 32-bit in chunk indexes)
+            let buf = if count == cdims {
+                // A whole chunk: its rows appended (no fill pass over bytes overwritten next).
+                let mut buf = Vec::with_capacity(chunk_bytes);
+                gather_box(raw, &shape, &start, &count, esize, &mut buf);
+                buf
+            } else {
+                // An edge chunk: the fill value, then the valid part copied over it.
+                let mut buf = fill.clone();
+                crate::copy_box(raw, &shape, &start, &mut buf, &cdims, &vec![0; cdims.len()], &count, esize);
+                buf
+            };
             let (data, mask) = crate::filters::encode_chunk(d, buf)?;
+            // (chunk sizes are 32-bit in chunk indexes)
             if data.len() > u32::MAX as usize {
                 return Err(Error::usage("filtered chunk larger than 4 GiB"));
             }
-            out.push(Chunk { scaled: scaled.clone(), data, mask });
-            for k in (0..scaled.len()).rev() {
-                let (Some(s), Some(&g)) = (scaled.get_mut(k), grid.get(k)) else { break };
-                *s += 1;
-                if *s < g {
-                    break;
-                }
-                *s = 0;
-            }
-        }
-        Ok(out)
+            Ok(Chunk { scaled, data, mask })
+        };
+        // Unfiltered chunks are copies: not worth threads. Small datasets neither.
+        let parallel = d.filtered() && nchunks > 1 && raw.len() >= PARALLEL_MIN_BYTES;
+        let workers = if parallel { worker_count(self.w.threads, nchunks) } else { 1 };
+        run_in_order(nchunks, workers, chunk_at)
     }
 
     /// Blocks other than object headers that belong to object `id`.
@@ -965,7 +977,7 @@ impl<'a> Plan<'a> {
 
     fn encode_block(&self, b: Block) -> Result<Vec<u8>> {
         match b {
-            Block::Data(id) => Ok(self.prepared.get(&id).map(|p| p.raw.clone()).unwrap_or_default()),
+            Block::Data(id) => Ok(self.prepared.get(&id).map(|p| p.raw.to_vec()).unwrap_or_default()),
             Block::Chunk(id, i) => {
                 Ok(self.prepared.get(&id).and_then(|p| p.chunks.get(i)).map(|c| c.data.clone()).unwrap_or_default())
             }
@@ -1832,7 +1844,7 @@ impl<'a> Plan<'a> {
             LayoutKind::Compact => {
                 let raw = match prep {
                     Some(p) => p.raw.clone(),
-                    None => vec![0u8; self.raw_len(d)?],
+                    None => Cow::Owned(vec![0u8; self.raw_len(d)?]),
                 };
                 let n = u16::try_from(raw.len()).map_err(|_| Error::usage("compact dataset larger than 64 KiB"))?;
                 b.u8(3);
@@ -2006,6 +2018,135 @@ impl<'a> Plan<'a> {
             }
         }
         Ok(b.v)
+    }
+}
+
+/// Filtered data smaller than this is encoded on the calling thread (thread start-up would
+/// cost more than it saves).
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+/// Threads encoding `jobs` chunks: `requested` ([`FileWriter::set_threads`]) or the number of
+/// cores, at most `jobs` and 64; always 1 on WebAssembly.
+fn worker_count(requested: Option<usize>, jobs: usize) -> usize {
+    #[cfg(target_family = "wasm")]
+    {
+        let _ = (requested, jobs);
+        1
+    }
+    #[cfg(not(target_family = "wasm"))]
+    {
+        let cores = requested.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        cores.min(jobs).clamp(1, 64)
+    }
+}
+
+/// `f(0)`, ..., `f(n - 1)` in that order, computed on `workers` threads (each takes the next
+/// index in turn; results are placed by index). The error of the lowest failing index is
+/// returned, as a sequential run would; after a failure the workers stop taking new indices.
+fn run_in_order<T: Send>(n: usize, workers: usize, f: impl Fn(usize) -> Result<T> + Sync) -> Result<Vec<T>> {
+    #[cfg(not(target_family = "wasm"))]
+    if workers > 1 {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let parts: Vec<Vec<(usize, Result<T>)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    let (next, stop, f) = (&next, &stop, &f);
+                    scope.spawn(move || {
+                        let mut done = Vec::new();
+                        while !stop.load(Ordering::Relaxed) {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            if i >= n {
+                                break;
+                            }
+                            let r = f(i);
+                            if r.is_err() {
+                                stop.store(true, Ordering::Relaxed);
+                            }
+                            done.push((i, r));
+                        }
+                        done
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        });
+        let mut slots: Vec<Option<Result<T>>> = Vec::new();
+        slots.resize_with(n, || None);
+        for (i, r) in parts.into_iter().flatten() {
+            if let Some(s) = slots.get_mut(i) {
+                *s = Some(r);
+            }
+        }
+        let mut out = Vec::with_capacity(n);
+        for s in slots {
+            match s {
+                Some(r) => out.push(r?),
+                // Not computed: an earlier index failed (returned above) or a worker died.
+                None => return Err(Error::usage("internal error: a chunk encoder thread stopped")),
+            }
+        }
+        return Ok(out);
+    }
+    let _ = workers;
+    (0..n).map(f).collect()
+}
+
+/// Scaled coordinates of the `i`-th cell of `grid` in row-major order.
+fn unravel(mut i: u64, grid: &[u64]) -> Vec<u64> {
+    let mut out = vec![0u64; grid.len()];
+    for (o, &g) in out.iter_mut().zip(grid).rev() {
+        let g = g.max(1);
+        *o = i % g;
+        i /= g;
+    }
+    out
+}
+
+/// Appends the box `count` at `start` of the row-major array `src` (of `shape`, `esize`-byte
+/// elements) to `out`, packed: runs of the last dimension, merged where the box spans whole
+/// trailing dimensions. Rows outside `src` are skipped (callers check extents).
+fn gather_box(src: &[u8], shape: &[u64], start: &[u64], count: &[u64], esize: usize, out: &mut Vec<u8>) {
+    let rank = count.len();
+    if count.contains(&0) {
+        return;
+    }
+    // Trailing dimensions the box covers entirely are one contiguous run per outer index.
+    let mut inner = rank;
+    while inner > 1 && count.get(inner - 1) == shape.get(inner - 1) {
+        inner -= 1;
+    }
+    // Dimensions inner-1.. form one run; the outer ones (0..inner-1) are iterated.
+    let outer = inner.saturating_sub(1);
+    let run_elems: u64 = count.iter().skip(outer).product();
+    let run = run_elems as usize * esize;
+    let st = crate::strides(shape);
+    let mut idx = vec![0u64; outer];
+    loop {
+        let mut so = 0u64;
+        for (d, &stride) in st.iter().enumerate() {
+            let i = if d < outer { idx.get(d).copied().unwrap_or(0) } else { 0 };
+            so += (start.get(d).copied().unwrap_or(0) + i) * stride;
+        }
+        let so = so as usize * esize;
+        if let Some(s) = src.get(so..so + run) {
+            out.extend_from_slice(s);
+        }
+        let mut d = outer;
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            if let Some(x) = idx.get_mut(d) {
+                *x += 1;
+                if *x < count.get(d).copied().unwrap_or(1) {
+                    break;
+                }
+                *x = 0;
+            }
+        }
     }
 }
 

@@ -328,6 +328,8 @@ pub struct FileWriter {
     pub(crate) libver: LibVer,
     pub(crate) objs: Vec<Obj>,
     path: Option<PathBuf>,
+    /// Threads compressing chunks at serialization (`None`: one per core).
+    pub(crate) threads: Option<usize>,
 }
 
 fn split_path(path: &str) -> Vec<&str> {
@@ -376,7 +378,7 @@ pub(crate) fn sat_prod(v: &[u64]) -> u64 {
 }
 
 /// Row-major strides of `shape` in elements.
-fn strides(shape: &[u64]) -> Vec<u64> {
+pub(crate) fn strides(shape: &[u64]) -> Vec<u64> {
     let mut s = vec![1u64; shape.len()];
     for i in (0..shape.len().saturating_sub(1)).rev() {
         let next = s.get(i + 1).copied().unwrap_or(1);
@@ -484,7 +486,15 @@ impl FileWriter {
             libver,
             objs: vec![Obj { kind: Kind::Group { links: Vec::new(), next_corder: 0 }, attrs: Vec::new() }],
             path: None,
+            threads: None,
         }
+    }
+
+    /// Sets how many threads run the filter pipeline over chunks when the file is serialized
+    /// (`None`, the default: one per core; `Some(1)`: on the calling thread). The file is the
+    /// same byte for byte whatever the count. WebAssembly builds always use one.
+    pub fn set_threads(&mut self, threads: Option<usize>) {
+        self.threads = threads.map(|n| n.max(1));
     }
 
     pub fn libver(&self) -> LibVer {
@@ -649,6 +659,25 @@ impl FileWriter {
         let ds = self.dataset_mut(path)?;
         let n = element_count(ds.shape.as_deref())?;
         ds.vals = Values::from_raw(&ds.dt, n, data).map_err(|e| e.in_object(path))?;
+        ds.written = true;
+        Ok(())
+    }
+
+    /// As [`FileWriter::write_dataset`], taking the bytes by value: for fixed-size datatypes
+    /// the vector becomes the dataset's data as it is (no copy of the caller's bytes; the
+    /// serializer writes it to the file from there).
+    pub fn write_dataset_owned(&mut self, path: &str, data: Vec<u8>) -> Result<()> {
+        let ds = self.dataset_mut(path)?;
+        if !matches!(ds.vals, Values::Fixed(_)) {
+            return self.write_dataset(path, &data);
+        }
+        let n = element_count(ds.shape.as_deref())?;
+        let want = n.checked_mul(ds.dt.size as usize).ok_or_else(|| Error::usage("data too large").in_object(path))?;
+        if data.len() != want {
+            // The same error as the borrowing call.
+            return self.write_dataset(path, &data);
+        }
+        ds.vals = Values::Fixed(data);
         ds.written = true;
         Ok(())
     }

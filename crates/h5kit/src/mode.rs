@@ -188,7 +188,8 @@ impl File {
     /// Writes the whole dataset from `data` (row-major; as many values as elements).
     pub fn write<T: crate::H5Write>(&self, path: &str, data: &[T]) -> Result<()> {
         let bytes = crate::typed::to_bytes(data);
-        self.change(|w| w.write_dataset(path, &bytes))
+        // The converted bytes become the model's data (no second copy).
+        self.change(|w| w.write_dataset_owned(path, bytes))
     }
 
     /// Writes the raw bytes of the whole dataset, in its datatype's encoding.
@@ -252,11 +253,10 @@ impl File {
     /// Writes everything to disk: the complete file goes to a temporary file beside it, which
     /// then replaces the original (so a crash leaves either the old or the new file).
     pub fn flush(&self) -> Result<()> {
-        let mut st = self.state()?;
+        let st = self.state()?;
         let Some(path) = st.path.clone() else { return Ok(()) };
-        let bytes = st.writer.to_bytes()?;
-        write_atomically(&path, &bytes)?;
-        Ok(())
+        // Streamed into the temporary file (no whole-file image in memory).
+        write_atomically(&path, |out| st.writer.write_to(out))
     }
 
     /// Flushes and closes; later writes fail.
@@ -282,12 +282,22 @@ impl File {
     }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes a new file beside `path` with `fill` (the serializer streaming into a buffered
+/// writer: small structures are gathered, large raw data blocks go straight to the file),
+/// syncs it, then renames it over `path`.
+fn write_atomically(path: &Path, fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<()>) -> Result<()> {
     use std::io::Write;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
     let tmp = path.with_file_name(format!(".{}.h5kit-tmp", name));
-    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(e, format!("creating {}", tmp.display())))?;
-    f.write_all(bytes).map_err(|e| Error::io(e, format!("writing {}", tmp.display())))?;
+    let f = std::fs::File::create(&tmp).map_err(|e| Error::io(e, format!("creating {}", tmp.display())))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, f);
+    let written = fill(&mut out).and_then(|()| out.flush().map_err(|e| Error::io(e, format!("writing {}", tmp.display()))));
+    if let Err(e) = written {
+        drop(out);
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    let f = out.into_inner().map_err(|e| Error::io(e.into_error(), format!("writing {}", tmp.display())))?;
     f.sync_all().map_err(|e| Error::io(e, format!("syncing {}", tmp.display())))?;
     drop(f);
     std::fs::rename(&tmp, path).map_err(|e| Error::io(e, format!("replacing {}", path.display())))
