@@ -53,81 +53,138 @@ pub fn decode(data: &[u8], client_data: &[u32], limits: &Limits, at: u64) -> Res
     Ok(out)
 }
 
-const HLOG: u32 = 14;
+// The compressor is liblzf's `lzf_compress` as h5py builds it (lzfP.h: HLOG 17, ULTRA_FAST,
+// hash table zeroed), so that chunks come out byte for byte as h5py writes them.
+const HLOG: u32 = 17;
+const HSIZE: usize = 1 << HLOG;
+const MAX_LIT: usize = 1 << 5;
 const MAX_OFF: usize = 1 << 13;
 const MAX_REF: usize = (1 << 8) + (1 << 3);
-const MAX_LIT: usize = 1 << 5;
 
-fn hash3(b: &[u8]) -> usize {
-    let v = b.iter().take(3).fold(0u32, |a, &x| (a << 8) | u32::from(x));
-    (v.wrapping_mul(2_654_435_761) >> (32 - HLOG)) as usize
+/// liblzf's hash slot (ULTRA_FAST `IDX`) of the 3 bytes in the low 24 bits of `h`.
+fn idx(h: u32) -> usize {
+    ((h >> (24 - HLOG)).wrapping_sub(h) as usize) & (HSIZE - 1)
 }
 
-fn push_literals(out: &mut Vec<u8>, lit: &[u8]) {
-    for run in lit.chunks(MAX_LIT) {
-        // run.len() is 1..=32: the control byte is len - 1 (< 32).
-        out.push((run.len() - 1) as u8);
-        out.extend_from_slice(run);
-    }
-}
-
-/// Compresses into one LZF stream (liblzf's format: greedy matches found through a hash of 3
-/// bytes, distances below 8 KiB, lengths up to 264). Returns `None` when the stream would be
-/// larger than the input: h5py's filter then fails, and libhdf5 stores the chunk unfiltered
-/// with the filter's mask bit set (LZF is an optional filter).
+/// Compresses into one LZF stream exactly as h5py's filter does (liblzf's `lzf_compress`
+/// with an output buffer the size of the input). Returns `None` when liblzf gives up (the
+/// stream would not fit in the input's size): h5py's filter then fails, and libhdf5 stores
+/// the chunk unfiltered with the filter's mask bit set (LZF is an optional filter).
 pub fn encode(data: &[u8]) -> Option<Vec<u8>> {
-    if data.is_empty() {
+    let n = data.len();
+    if n == 0 {
         return None;
     }
-    let n = data.len();
-    let mut out = Vec::with_capacity(n + n / 32 + 1);
-    let mut table = vec![0usize; 1 << HLOG];
-    let mut lit_start = 0usize;
-    let mut i = 0usize;
-    while i + 3 <= n {
-        let Some(cur) = data.get(i..) else { break };
-        let h = hash3(cur);
-        let Some(slot) = table.get_mut(h) else { break };
+    let out_end = n;
+    // Positions written stay below out_end + 1 (checked before each write below).
+    let mut out = vec![0u8; n + 2];
+    let mut table = vec![0usize; HSIZE]; // position + 1; 0 = empty
+    let at = |i: usize| data.get(i).copied().unwrap_or(0);
+    fn put(out: &mut [u8], i: usize, v: u8) -> Option<()> {
+        *out.get_mut(i)? = v;
+        Some(())
+    }
+    let mut lit = 0usize;
+    let mut op = 1usize; // start run
+    let mut ip = 0usize;
+    let mut hval = (u32::from(at(0)) << 8) | u32::from(at(1));
+    while ip + 2 < n {
+        hval = (hval << 8) | u32::from(at(ip + 2));
+        let slot = table.get_mut(idx(hval))?;
         let cand = *slot;
-        *slot = i + 1;
-        if cand > 0 {
-            let r = cand - 1;
-            let off = i - r - 1;
-            if off < MAX_OFF {
-                let Some(prev) = data.get(r..) else { break };
-                let len = prev.iter().zip(cur).take(MAX_REF.min(n - i)).take_while(|(a, b)| a == b).count();
-                if len >= 3 {
-                    push_literals(&mut out, data.get(lit_start..i).unwrap_or(&[]));
-                    let l = len - 2;
-                    let hi = (off >> 8) as u8;
-                    if l < 7 {
-                        out.push(((l as u8) << 5) | hi);
-                    } else {
-                        out.push((7 << 5) | hi);
-                        out.push((l - 7) as u8);
+        *slot = ip + 1;
+        let r = cand.wrapping_sub(1);
+        let is_match = cand > 1 // ref > in_data: position 0 is never a reference
+            && r < ip
+            && ip - r - 1 < MAX_OFF
+            && ip + 4 < n
+            && at(r) == at(ip)
+            && at(r + 1) == at(ip + 1)
+            && at(r + 2) == at(ip + 2);
+        if is_match {
+            let off = ip - r - 1;
+            let mut len = 2usize;
+            let maxlen = (n - ip - len).min(MAX_REF);
+            if op + 4 >= out_end && op - usize::from(lit == 0) + 4 >= out_end {
+                return None;
+            }
+            put(&mut out, op - lit - 1, lit.wrapping_sub(1) as u8)?; // stop run
+            op -= usize::from(lit == 0); // undo run if length is zero
+            // liblzf compares 16 bytes unrolled first when maxlen > 16 (it may then run past
+            // maxlen, up to index 18), then byte by byte up to maxlen.
+            let mut done = false;
+            if maxlen > 16 {
+                for _ in 0..16 {
+                    len += 1;
+                    if at(r + len) != at(ip + len) {
+                        done = true;
+                        break;
                     }
-                    out.push((off & 0xff) as u8);
-                    // Index the positions inside the match (better later matches).
-                    for p in i + 1..(i + len).min(n.saturating_sub(2)) {
-                        if let Some(t) = data.get(p..).and_then(|s| table.get_mut(hash3(s))) {
-                            *t = p + 1;
-                        }
-                    }
-                    i += len;
-                    lit_start = i;
-                    if out.len() > n {
-                        return None;
-                    }
-                    continue;
                 }
             }
+            if !done {
+                loop {
+                    len += 1;
+                    if !(len < maxlen && at(r + len) == at(ip + len)) {
+                        break;
+                    }
+                }
+            }
+            len -= 2; // octets - 1
+            ip += 1;
+            if len < 7 {
+                put(&mut out, op, ((off >> 8) + (len << 5)) as u8)?;
+                op += 1;
+            } else {
+                put(&mut out, op, ((off >> 8) + (7 << 5)) as u8)?;
+                put(&mut out, op + 1, (len - 7) as u8)?;
+                op += 2;
+            }
+            put(&mut out, op, (off & 0xff) as u8)?;
+            op += 2; // the offset byte, then start a run
+            lit = 0;
+            ip += len + 1;
+            if ip + 2 >= n {
+                break;
+            }
+            // ULTRA_FAST: hash only the position before the next one.
+            ip -= 1;
+            hval = (u32::from(at(ip)) << 8) | u32::from(at(ip + 1));
+            hval = (hval << 8) | u32::from(at(ip + 2));
+            *table.get_mut(idx(hval))? = ip + 1;
+            ip += 1;
+        } else {
+            if op >= out_end {
+                return None;
+            }
+            lit += 1;
+            put(&mut out, op, at(ip))?;
+            op += 1;
+            ip += 1;
+            if lit == MAX_LIT {
+                put(&mut out, op - lit - 1, (lit - 1) as u8)?;
+                lit = 0;
+                op += 1;
+            }
         }
-        i += 1;
     }
-    push_literals(&mut out, data.get(lit_start..).unwrap_or(&[]));
-    if out.len() > n {
+    if op + 3 > out_end {
         return None;
     }
+    while ip < n {
+        lit += 1;
+        put(&mut out, op, at(ip))?;
+        op += 1;
+        ip += 1;
+        if lit == MAX_LIT {
+            put(&mut out, op - lit - 1, (lit - 1) as u8)?;
+            lit = 0;
+            op += 1;
+        }
+    }
+    put(&mut out, op - lit - 1, lit.wrapping_sub(1) as u8)?; // end run
+    op -= usize::from(lit == 0);
+    out.truncate(op);
     Some(out)
 }
 
@@ -151,15 +208,19 @@ mod tests {
 
     #[test]
     fn encode_roundtrip_and_incompressible() {
-        // A run of one byte: literal 'x' then references at distance 1.
+        // A run of one byte: position 0 is never a reference (liblzf's `ref > in_data`), so
+        // two literals, then 16 bytes at distance 1 (16 = 2 + 7 + 7), then 2 literals.
         let e = encode(&[b'x'; 20]).unwrap();
-        assert_eq!(e, [0, b'x', 7 << 5, 10, 0]);
+        assert_eq!(e, [1, b'x', b'x', 7 << 5, 7, 0, 1, b'x', b'x']);
+        assert_eq!(decode(&e, &[], &Limits::default(), 0).unwrap(), vec![b'x'; 20]);
+        // Too short to shrink: liblzf gives up.
+        assert_eq!(encode(b"abcabcabc"), None);
         let text = b"the quick brown fox jumps over the lazy dog; the quick brown fox jumps again".repeat(50);
         let mut long = vec![0u8; 100_000];
         for (i, b) in long.iter_mut().enumerate() {
             *b = ((i / 3) % 251) as u8;
         }
-        for data in [text.clone(), long, (0..=255u8).collect::<Vec<_>>().repeat(40), b"abcabcabc".to_vec()] {
+        for data in [text.clone(), long, (0..=255u8).collect::<Vec<_>>().repeat(40), b"abcabcabcabcabc".to_vec()] {
             let e = encode(&data).unwrap();
             assert!(e.len() <= data.len());
             assert_eq!(decode(&e, &[], &Limits::default(), 0).unwrap(), data);
