@@ -13,7 +13,7 @@ fn main() -> h5kit::Result<()> {
         let f = h5kit::File::from_bytes(std::fs::read(&path).map_err(|e| h5kit::Error::io(e, "read"))?)?;
         let d = h5kit_wasm::inspect::dataset(&f, &ds)?;
         let t1 = t.elapsed();
-        let r = h5kit_wasm::inspect::read_typed(&d, None, None)?;
+        let r = h5kit_wasm::inspect::read_typed(&d, None)?;
         println!("open {:?} read {:?} ({} bytes)", t1, t.elapsed() - t1, r.bytes.len());
     }
     // The fill-value initialisation h5kit-dataset's read_all/read_block do before reading.

@@ -301,9 +301,10 @@ fn converted<T: h5kit::H5Type>(ds: &Dataset, sel: Option<&Hyperslab>) -> Result<
     })
 }
 
-/// Reads a numeric dataset (or the hyperslab `start`/`count` of it) into typed-array bytes.
-/// `fast`: a context on the file's storage, for [`crate::fast`]'s whole-dataset read.
-pub fn read_typed(ds: &Dataset, selection: Option<(&[u64], &[u64])>, fast: Option<h5kit_core::Context>) -> Result<Typed> {
+/// Reads a numeric dataset (or the hyperslab `start`/`count` of it) into typed-array bytes:
+/// native little-endian types as stored (`Dataset::read_raw`/`read_raw_selection`), others
+/// converted by h5kit.
+pub fn read_typed(ds: &Dataset, selection: Option<(&[u64], &[u64])>) -> Result<Typed> {
     let dt = ds.datatype();
     let (element, native) = element_of(dt).ok_or_else(|| {
         Error::new(ErrorKind::Unsupported, format!("{} has datatype {}, not a number type", ds.path(), dtype_name(dt)))
@@ -323,13 +324,7 @@ pub fn read_typed(ds: &Dataset, selection: Option<(&[u64], &[u64])>, fast: Optio
         None => (None, ds.shape().to_vec()),
     };
     let sel = sel.as_ref();
-    let fast_bytes = match (fast, sel, native) {
-        (Some(ctx), None, true) => crate::fast::read_all_chunked(ctx, ds).map_err(|e| e.in_object(ds.path()))?,
-        _ => None,
-    };
-    let bytes = if let Some(b) = fast_bytes {
-        b
-    } else if native {
+    let bytes = if native {
         match sel {
             Some(h) => ds.read_raw_selection(h)?,
             None => ds.read_raw()?,
@@ -558,17 +553,17 @@ mod tests {
     fn reads_typed_values_and_slices() {
         let f = interop("jhdf/test_file.hdf5");
         // h5dump: int8 = -10 .. 10
-        let t = read_typed(&dataset(&f, "/datasets_group/int/int8").unwrap(), None, None).unwrap();
+        let t = read_typed(&dataset(&f, "/datasets_group/int/int8").unwrap(), None).unwrap();
         assert_eq!(t.element, Element::I8);
         assert_eq!(t.bytes.len(), 21);
         assert_eq!(t.bytes[0] as i8, -10);
         assert_eq!(t.bytes[20] as i8, 10);
-        let t = read_typed(&dataset(&f, "/datasets_group/float/float64").unwrap(), Some((&[5], &[3])), None).unwrap();
+        let t = read_typed(&dataset(&f, "/datasets_group/float/float64").unwrap(), Some((&[5], &[3]))).unwrap();
         assert_eq!(t.element, Element::F64);
         assert_eq!(t.shape, vec![3]);
         let v: Vec<f64> = t.bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
         assert_eq!(v, vec![-5.0, -4.0, -3.0]);
-        assert!(read_typed(&dataset(&f, "/datasets_group/float/float64").unwrap(), Some((&[5, 1], &[3, 1])), None).is_err());
+        assert!(read_typed(&dataset(&f, "/datasets_group/float/float64").unwrap(), Some((&[5, 1], &[3, 1]))).is_err());
     }
 
     #[test]
@@ -576,13 +571,13 @@ mod tests {
         // h5dump hdf_v14_test1.hdf5: dset1 H5T_STD_I32BE {10, 20}, row 1 = 1, 2, ...;
         // dset2 H5T_IEEE_F64BE {30, 20}, (0,1) = 0.0001.
         let f = interop("jhdf/hdf_v14_test1.hdf5");
-        let t = read_typed(&dataset(&f, "/dset1").unwrap(), None, None).unwrap();
+        let t = read_typed(&dataset(&f, "/dset1").unwrap(), None).unwrap();
         assert_eq!(t.element, Element::I32);
         assert_eq!(t.shape, vec![10, 20]);
         let v: Vec<i32> = t.bytes.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap())).collect();
         assert_eq!(&v[..3], &[0, 1, 2]);
         assert_eq!(&v[20..23], &[1, 2, 3]);
-        let t = read_typed(&dataset(&f, "/dset2").unwrap(), Some((&[0, 1], &[1, 2])), None).unwrap();
+        let t = read_typed(&dataset(&f, "/dset2").unwrap(), Some((&[0, 1], &[1, 2]))).unwrap();
         let v: Vec<f64> = t.bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
         assert_eq!(v, vec![0.0001, 0.0002]);
         assert!(info(&f, "/dset2").unwrap().contains(r#""dtype":">f8","element":"Float64Array""#));
@@ -617,7 +612,7 @@ mod tests {
             "{}",
             i
         );
-        let t = read_typed(&dataset(&f, "/float/float32").unwrap(), Some((&[6, 3], &[1, 2])), None).unwrap();
+        let t = read_typed(&dataset(&f, "/float/float32").unwrap(), Some((&[6, 3], &[1, 2]))).unwrap();
         let v: Vec<f32> = t.bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
         assert_eq!(v, vec![33.0, 34.0]);
         assert!(info(&f, "/float").unwrap().starts_with(r#"{"kind":"group","path":"/float","#));

@@ -11,16 +11,14 @@
 //! Spec references: the reader follows spec II "Disk Format: Level 0" onwards (see the other
 //! crates); this crate adds no format code of its own.
 
-pub mod fast;
 pub mod inspect;
 pub mod ranged;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use h5kit::{File, Limits};
-use h5kit_core::{Context, Error, ErrorKind, Storage};
+use h5kit_core::{Error, ErrorKind};
 use ranged::{CacheConfig, CacheHandle, RangeSource, RangedStorage, SuppliedOnly};
 use wasm_bindgen::prelude::*;
 
@@ -166,41 +164,10 @@ impl Drop for RangedCache {
     }
 }
 
-/// File bytes shared by the open [`File`] and the fast read path.
-#[derive(Clone)]
-struct SharedBytes(Arc<Vec<u8>>);
-
-impl Storage for SharedBytes {
-    fn len(&self) -> u64 {
-        self.0.len() as u64
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> h5kit::Result<()> {
-        let src = usize::try_from(offset)
-            .ok()
-            .and_then(|o| self.0.get(o..o.checked_add(buf.len())?))
-            .ok_or_else(|| Error::format(offset, format!("{} bytes at address {} run past the end of the file", buf.len(), offset)))?;
-        buf.copy_from_slice(src);
-        Ok(())
-    }
-    fn as_slice(&self) -> Option<&[u8]> {
-        Some(&self.0)
-    }
-}
-
 /// An open HDF5 file.
 #[wasm_bindgen]
 pub struct H5File {
     file: File,
-    /// A second view of the file's storage (for [`fast`]).
-    view: Box<dyn Storage>,
-    limits: Limits,
-}
-
-impl H5File {
-    fn fast_ctx(&self) -> Context<'_> {
-        let sb = self.file.superblock();
-        Context::new(self.view.as_ref(), sb.sizes, &self.limits, sb.base_address)
-    }
 }
 
 #[wasm_bindgen]
@@ -208,16 +175,15 @@ impl H5File {
     /// Opens a file held in memory.
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(data: Vec<u8>) -> Result<H5File, JsError> {
-        let shared = SharedBytes(Arc::new(data));
-        let file = File::from_storage(Box::new(shared.clone()), "<memory>".to_string(), Limits::default()).map_err(js_err)?;
-        Ok(H5File { file, view: Box::new(shared), limits: Limits::default() })
+        let file = File::from_bytes(data).map_err(js_err)?;
+        Ok(H5File { file })
     }
 
     /// Opens a file read through `cache` (may fail with missing blocks: see [`RangedCache`]).
     #[wasm_bindgen(js_name = openRanged)]
     pub fn open_ranged(cache: &RangedCache, name: &str) -> Result<H5File, JsError> {
         let file = File::from_storage(Box::new(cache.storage()), name.to_string(), Limits::default()).map_err(js_err)?;
-        Ok(H5File { file, view: Box::new(cache.storage()), limits: Limits::default() })
+        Ok(H5File { file })
     }
 
     /// Links of the group at `path` as JSON (see [`inspect::list`]).
@@ -250,7 +216,7 @@ impl H5File {
             (None, None) => None,
             _ => return Err(JsError::new("give both start and count, or neither")),
         };
-        let t = inspect::read_typed(&ds, sel.as_ref().map(|(s, c)| (&s[..], &c[..])), Some(self.fast_ctx())).map_err(js_err)?;
+        let t = inspect::read_typed(&ds, sel.as_ref().map(|(s, c)| (&s[..], &c[..]))).map_err(js_err)?;
         typed_to_js(t)
     }
 }
@@ -408,7 +374,7 @@ mod tests {
         let f = File::from_bytes(bytes).unwrap();
         assert_eq!(inspect::list(&f, "/g").unwrap(), r#"[{"name":"x","path":"/g/x","kind":"dataset","shape":[4],"dtype":"<f8"}]"#);
         assert_eq!(inspect::attributes(&f, "/g").unwrap(), r#"[{"name":"units","dtype":"str","shape":[],"value":"m"}]"#);
-        let t = inspect::read_typed(&inspect::dataset(&f, "/g/x").unwrap(), None, None).unwrap();
+        let t = inspect::read_typed(&inspect::dataset(&f, "/g/x").unwrap(), None).unwrap();
         assert_eq!(t.bytes, data);
     }
 }
