@@ -64,9 +64,10 @@ impl ChunkMap {
 /// Recently decoded chunks (least recently used evicted first), bounded in bytes. Shared
 /// through `&` (internally locked), so one cache can live beside a dataset handle.
 ///
-/// Chunks whose leading filter is shuffle are kept still shuffled (byte planes): a read
-/// unshuffles only the elements it copies, so a miss costs the inflate alone. The buffer of
-/// the last evicted chunk is reused for the next one decoded.
+/// Chunks whose leading filter is shuffle, decoded for a read that copies less than 1/8 of
+/// them, are kept still shuffled (byte planes): a read unshuffles only the elements it
+/// copies, so such a miss costs the inflate alone. The buffer of the last evicted chunk is
+/// reused for the next one decoded.
 #[derive(Debug)]
 pub struct ChunkCache {
     state: Mutex<CacheState>,
@@ -237,7 +238,11 @@ pub fn read_block_mapped(
             let (data, src) = match cached {
                 Some(found) => found,
                 None => {
-                    let (data, src) = decode_for_cache(ctx, c, filters, apply, full, element_size, cache)?;
+                    // Shuffle is undone per copied element only when the read copies a small
+                    // part of the chunk (below 1/8); otherwise the whole-chunk kernel is faster.
+                    let part = lo_c.iter().zip(&hi_c).fold(1u64, |a, (l, h)| a.saturating_mul(h.saturating_sub(*l)));
+                    let small = part.saturating_mul(8) < full / (element_size as u64).max(1);
+                    let (data, src) = decode_for_cache(ctx, c, filters, apply, small, full, element_size, cache)?;
                     let data = Arc::new(data);
                     if let Some(k) = cache {
                         k.put(c.address, data.clone(), src);
@@ -264,13 +269,15 @@ pub fn read_block_mapped(
     }
 }
 
-/// One chunk decoded for the cache: still shuffled when shuffle can be undone per copied
-/// element (see [`ChunkCache`]), into the cache's spare buffer when it has one.
+/// One chunk decoded for the cache: still shuffled when `defer` and shuffle can be undone
+/// per copied element (see [`ChunkCache`]), into the cache's spare buffer when it has one.
+#[allow(clippy::too_many_arguments)]
 fn decode_for_cache(
     ctx: Context,
     c: &ChunkLocation,
     filters: &FilterPipeline,
     apply: bool,
+    defer: bool,
     full: u64,
     element_size: usize,
     cache: Option<&ChunkCache>,
@@ -279,7 +286,7 @@ fn decode_for_cache(
         return Ok((ctx.read(c.address, full, "chunk")?.into_owned(), Src::Plain));
     }
     let spare = cache.map(|k| k.take_spare()).unwrap_or_default();
-    let deferred = deferred_shuffle(filters, c.filter_mask, element_size);
+    let deferred = deferred_shuffle(filters, c.filter_mask, element_size).filter(|_| defer);
     let data = decode_chunk(ctx, c, filters, deferred.unwrap_or(0), full, element_size, spare)?;
     if (data.len() as u64) < full {
         return Err(Error::format(c.address, format!("chunk decoded to {} bytes, expected {}", data.len(), full)));

@@ -4,7 +4,7 @@
 
 use h5kit_dataset::filter::{self, Filter, FilterPipeline};
 
-use crate::{Ds, Error, Result};
+use crate::{Datatype, Ds, Error, Result};
 
 /// Runs one chunk's bytes (a whole chunk, edge chunks padded) through the dataset's filter
 /// pipeline, in pipeline order. Returns the filtered bytes and the chunk's filter mask (bit
@@ -21,15 +21,16 @@ pub(crate) fn encode_chunk(d: &Ds, chunk: Vec<u8>) -> Result<(Vec<u8>, u32)> {
 /// h5kit or optional) and completes their client data and names as libhdf5's "set local"
 /// callbacks and filter registrations do. `chunks`: the chunk shape (LZF records the chunk
 /// size).
-pub(crate) fn make_pipeline(filters: Vec<Filter>, elem_size: u32, chunks: Option<&[u64]>) -> Result<FilterPipeline> {
+pub(crate) fn make_pipeline(filters: Vec<Filter>, dt: &Datatype, chunks: Option<&[u64]>, fill: Option<&[u8]>) -> Result<FilterPipeline> {
     if filters.len() > 32 {
         return Err(Error::usage(format!("{} filters in a pipeline (at most 32)", filters.len())));
     }
-    let chunk_bytes = crate::sat_prod(chunks.unwrap_or(&[])).saturating_mul(u64::from(elem_size));
+    let chunk_elems = crate::sat_prod(chunks.unwrap_or(&[]));
     let mut out = Vec::with_capacity(filters.len());
     for f in filters {
         let name = f.name.clone().unwrap_or_else(|| filter::filter_name(f.id).to_string());
-        if !filter::can_encode(f.id) && f.flags & filter::FLAG_OPTIONAL == 0 {
+        let optional = f.flags & filter::FLAG_OPTIONAL != 0;
+        if !filter::can_encode(f.id) && !optional {
             return Err(Error::usage(format!(
                 "filter {} ({}) cannot be applied by h5kit; only an optional one (flags bit 0) can be written",
                 f.id, name
@@ -38,7 +39,12 @@ pub(crate) fn make_pipeline(filters: Vec<Filter>, elem_size: u32, chunks: Option
         if f.client_data.len() > 4096 || f.name.as_ref().is_some_and(|n| n.len() > 1024 || n.contains('\0')) {
             return Err(Error::usage(format!("filter {} ({}): client data or name too long", f.id, name)));
         }
-        let mut f = filter::set_local(&f, elem_size as usize, chunk_bytes);
+        let mut f = match filter::set_local(&f, dt, chunk_elems, fill) {
+            Ok(f) => f,
+            // An optional filter that cannot handle the datatype is skipped on every chunk.
+            Err(_) if optional => f,
+            Err(e) => return Err(Error::usage(format!("filter {} ({}): {}", f.id, name, e.message))),
+        };
         if f.name.is_none() {
             f.name = filter::registered_name(f.id).map(str::to_string);
         }
@@ -91,16 +97,22 @@ mod tests {
 
     #[test]
     fn pipeline_checks_and_set_local() {
-        let p = make_pipeline(vec![f(2, 1, &[]), f(32000, 1, &[]), f(32008, 0, &[0, 4, 0, 0, 2])], 4, Some(&[10, 20])).unwrap();
+        let i32 = crate::dtype::int(4, true);
+        let p = make_pipeline(vec![f(2, 1, &[]), f(32000, 1, &[]), f(32008, 0, &[0, 4, 0, 0, 2])], &i32, Some(&[10, 20]), None).unwrap();
         assert_eq!(p.filters[0].client_data, [4]);
         assert_eq!(p.filters[1].client_data, [4, 261, 800]);
         assert_eq!(p.filters[1].name.as_deref(), Some("lzf"));
         assert_eq!(p.filters[2].client_data, [0, 4, 4, 0, 2]);
         assert_eq!(p.filters[2].name.as_deref(), Some("bitshuffle; see https://github.com/kiyo-masui/bitshuffle"));
         // A mandatory filter h5kit cannot apply is refused; an optional one is kept.
-        assert!(make_pipeline(vec![f(32001, 0, &[])], 4, Some(&[10])).is_err());
-        assert_eq!(make_pipeline(vec![f(32001, 1, &[])], 4, Some(&[10])).unwrap().filters.len(), 1);
-        assert!(make_pipeline(vec![f(1, 1, &[4]); 33], 4, Some(&[10])).is_err());
+        assert!(make_pipeline(vec![f(32001, 0, &[])], &i32, Some(&[10]), None).is_err());
+        assert_eq!(make_pipeline(vec![f(32001, 1, &[])], &i32, Some(&[10]), None).unwrap().filters.len(), 1);
+        assert!(make_pipeline(vec![f(1, 1, &[4]); 33], &i32, Some(&[10]), None).is_err());
+        // n-bit needs an atomic type; scale-offset records the fill value.
+        let s = crate::dtype::fixed_string(4, crate::StringPadding::NullTerminate, crate::CharacterSet::Ascii);
+        assert!(make_pipeline(vec![f(5, 0, &[])], &s, Some(&[10]), None).is_err());
+        let p = make_pipeline(vec![f(6, 1, &[2, 0])], &i32, Some(&[10]), Some(&[9, 0, 0, 0])).unwrap();
+        assert_eq!(p.filters[0].client_data[..9], [2, 0, 10, 0, 4, 1, 0, 1, 9]);
     }
 
     #[test]

@@ -1178,7 +1178,7 @@ fn make_dataset(spec: DatasetSpec) -> Result<Ds> {
     } else {
         spec.filters
     };
-    let pipeline = filters::make_pipeline(filters, dt.size, chunks.as_deref())?;
+    let pipeline = filters::make_pipeline(filters, &dt, chunks.as_deref(), spec.fill_value.as_deref())?;
     let count = element_count(shape.as_deref())?;
     let vals = Values::empty(&dt, count, spec.fill_value.as_deref())?;
     Ok(Ds {

@@ -484,6 +484,13 @@ impl Dataset {
     /// A hyperslab converted to `T`, with the selection's shape.
     pub fn read_slice<T: crate::H5Type>(&self, selection: &crate::Hyperslab) -> Result<crate::Array<T>> {
         let raw = self.read_raw_selection(selection)?;
+        // The file's type is T's own layout: one copy of the bytes, no per-element decode.
+        let size = std::mem::size_of::<T>();
+        if T::is_native(&self.datatype) && size > 0 && raw.len() % size == 0 {
+            let mut data = vec![T::zeroed(); raw.len() / size];
+            bytemuck::cast_slice_mut::<T, u8>(&mut data).copy_from_slice(&raw);
+            return Ok(crate::Array { data, shape: selection.shape() });
+        }
         let data = crate::typed::convert(&raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
         Ok(crate::Array { data, shape: selection.shape() })
     }

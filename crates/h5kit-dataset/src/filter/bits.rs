@@ -40,3 +40,43 @@ impl<'a> BitReader<'a> {
         Ok(v)
     }
 }
+
+/// Most-significant-bit-first bit writer (the inverse of [`BitReader`]).
+pub(crate) struct BitWriter {
+    pub(crate) out: Vec<u8>,
+    /// Bits used in the last byte of `out` (0: start a new byte).
+    used: u32,
+}
+
+impl BitWriter {
+    pub(crate) fn with_capacity(bytes: usize) -> Self {
+        BitWriter { out: Vec::with_capacity(bytes), used: 0 }
+    }
+
+    /// Appends the low `n` bits of `v` (n <= 64), most significant first.
+    pub(crate) fn put(&mut self, v: u64, n: u32) {
+        let mut left = n;
+        while left > 0 {
+            if self.used == 0 {
+                self.out.push(0);
+            }
+            let room = 8 - self.used;
+            let take = room.min(left);
+            let chunk = ((v >> (left - take)) & ((1u64 << take) - 1)) as u8;
+            if let Some(last) = self.out.last_mut() {
+                *last |= chunk << (room - take);
+            }
+            self.used = (self.used + take) % 8;
+            left -= take;
+        }
+    }
+
+    /// The bytes as libhdf5's n-bit and scale-offset filters size them: the index of the byte
+    /// being filled plus one, i.e. one zero byte more when the bits end on a byte boundary.
+    pub(crate) fn finish_libhdf5(mut self) -> Vec<u8> {
+        if self.used == 0 {
+            self.out.push(0);
+        }
+        self.out
+    }
+}

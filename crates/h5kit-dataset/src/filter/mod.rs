@@ -21,7 +21,7 @@ pub mod shuffle;
 pub mod zstd;
 
 use h5kit_core::{Error, Limits, Result};
-pub use h5kit_object_header::{Filter, FilterPipeline};
+pub use h5kit_object_header::{Datatype, Filter, FilterPipeline};
 
 /// Filter identifiers (spec IV.A.2.l, "Filter Identification Value", and the registered
 /// third-party filters).
@@ -144,7 +144,7 @@ fn decode_filter_sized(f: &Filter, data: Vec<u8>, element_size: usize, expected:
 
 /// Whether h5kit can apply filter `id` when writing.
 pub fn can_encode(id: u16) -> bool {
-    matches!(id, DEFLATE | SHUFFLE | FLETCHER32 | LZF | LZ4 | BITSHUFFLE | ZSTD)
+    matches!(id, DEFLATE | SHUFFLE | FLETCHER32 | NBIT | SCALEOFFSET | LZF | LZ4 | BITSHUFFLE | ZSTD)
 }
 
 /// Bit 0 of a filter's flags (spec IV.A.2.l): the filter is optional, a failure to apply it
@@ -159,6 +159,8 @@ pub fn encode_filter(f: &Filter, data: Vec<u8>, element_size: usize) -> Result<O
         DEFLATE => deflate::encode(&data, cd.first().copied().unwrap_or(6))?,
         SHUFFLE => shuffle::encode(&data, shuffle_size(cd, element_size)),
         FLETCHER32 => fletcher32::encode(data),
+        NBIT => nbit::encode(&data, cd, 0)?,
+        SCALEOFFSET => scaleoffset::encode(&data, cd, 0)?,
         LZF => return Ok(lzf::encode(&data)),
         LZ4 => lz4::encode(&data, cd.first().copied().unwrap_or(0) as usize)?,
         BITSHUFFLE => bitshuffle::encode(&data, cd, element_size)?,
@@ -204,12 +206,16 @@ pub fn encode_pipeline(filters: &FilterPipeline, data: Vec<u8>, element_size: us
 /// Fills the client data a filter's "set local" callback derives from the dataset (the
 /// values libhdf5 and the plugins store when a dataset is created), keeping the others:
 /// shuffle = [element size]; LZF = [4, 0x0105, chunk bytes]; bitshuffle = [major, minor,
-/// element size, block, compression, level] (version 0.4 unless given). `chunk_bytes` is the
-/// size of one unfiltered chunk.
-pub fn set_local(f: &Filter, element_size: usize, chunk_bytes: u64) -> Filter {
+/// element size, block, compression, level] (version 0.4 unless given); n-bit and
+/// scale-offset = their full description of the datatype ([`nbit::set_local`],
+/// [`scaleoffset::set_local`]; an error for other datatypes). `chunk_elems`: elements in one
+/// chunk; `fill`: the dataset's fill value (scale-offset records it; `None` = 0).
+pub fn set_local(f: &Filter, dt: &Datatype, chunk_elems: u64, fill: Option<&[u8]>) -> Result<Filter> {
     let mut f = f.clone();
-    let es = u32::try_from(element_size).unwrap_or(u32::MAX);
+    let es = dt.size;
+    let chunk_bytes = chunk_elems.saturating_mul(u64::from(es));
     let cd = &mut f.client_data;
+    let unsupported = |what: &str| Error::unsupported(0, format!("{} cannot encode this datatype (integers and floats only)", what));
     match f.id {
         SHUFFLE => *cd = vec![es],
         LZF => {
@@ -227,9 +233,11 @@ pub fn set_local(f: &Filter, element_size: usize, chunk_bytes: u64) -> Filter {
                 *e = es;
             }
         }
+        NBIT => *cd = nbit::set_local(dt, chunk_elems).ok_or_else(|| unsupported("n-bit"))?,
+        SCALEOFFSET => *cd = scaleoffset::set_local(cd, dt, chunk_elems, fill).ok_or_else(|| unsupported("scale-offset"))?,
         _ => {}
     }
-    f
+    Ok(f)
 }
 
 fn shuffle_size(cd: &[u32], element_size: usize) -> usize {
@@ -357,16 +365,28 @@ mod tests {
             assert_eq!(decode_pipeline(&pipe, 0, enc, 2, &Limits::default(), 0).unwrap(), data, "{:?}", f);
             assert!(can_encode(f.id));
         }
-        assert!(!can_encode(SZIP) && !can_encode(NBIT) && !can_encode(32001));
+        assert!(!can_encode(SZIP) && can_encode(NBIT) && !can_encode(32001));
     }
 
     #[test]
     fn set_local_fills_dataset_values() {
-        assert_eq!(set_local(&filter(SHUFFLE, &[]), 8, 800).client_data, [8]);
-        assert_eq!(set_local(&filter(LZF, &[]), 8, 800).client_data, [4, 261, 800]);
-        assert_eq!(set_local(&filter(LZF, &[4, 261, 5]), 4, 400).client_data, [4, 261, 400]);
-        assert_eq!(set_local(&filter(BITSHUFFLE, &[]), 4, 400).client_data, [0, 4, 4]);
-        assert_eq!(set_local(&filter(BITSHUFFLE, &[0, 4, 0, 0, 2]), 2, 400).client_data, [0, 4, 2, 0, 2]);
-        assert_eq!(set_local(&filter(ZSTD, &[5]), 2, 400).client_data, [5]);
+        use h5kit_object_header::{ByteOrder, TypeClass};
+        let int = |size: u32| Datatype {
+            version: 1,
+            size,
+            class: TypeClass::Integer { order: ByteOrder::LittleEndian, signed: true, bit_offset: 0, precision: (size * 8) as u16, pad_lo: false, pad_hi: false },
+        };
+        let sl = |f: Filter, size: u32, elems: u64| set_local(&f, &int(size), elems, None).unwrap().client_data;
+        assert_eq!(sl(filter(SHUFFLE, &[]), 8, 100), [8]);
+        assert_eq!(sl(filter(LZF, &[]), 8, 100), [4, 261, 800]);
+        assert_eq!(sl(filter(LZF, &[4, 261, 5]), 4, 100), [4, 261, 400]);
+        assert_eq!(sl(filter(BITSHUFFLE, &[]), 4, 100), [0, 4, 4]);
+        assert_eq!(sl(filter(BITSHUFFLE, &[0, 4, 0, 0, 2]), 2, 200), [0, 4, 2, 0, 2]);
+        assert_eq!(sl(filter(ZSTD, &[5]), 2, 200), [5]);
+        // As libhdf5 writes them (filters.h5: nbit_i32_p12_o4 and so_i32 have other types).
+        assert_eq!(sl(filter(NBIT, &[]), 4, 40), [8, 1, 40, 1, 4, 0, 32, 0]);
+        assert_eq!(sl(filter(SCALEOFFSET, &[2, 0]), 4, 40), [2, 0, 40, 0, 4, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let s = Datatype { version: 1, size: 4, class: TypeClass::Opaque { tag: String::new() } };
+        assert!(set_local(&filter(NBIT, &[]), &s, 4, None).is_err());
     }
 }

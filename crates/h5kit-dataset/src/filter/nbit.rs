@@ -13,7 +13,9 @@
 
 use h5kit_core::{Error, Limits, Result};
 
-use super::bits::BitReader;
+use h5kit_object_header::{ByteOrder, Datatype, TypeClass};
+
+use super::bits::{BitReader, BitWriter};
 
 const ATOMIC: u32 = 1;
 const ARRAY: u32 = 2;
@@ -174,6 +176,76 @@ pub fn decode(data: &[u8], cd: &[u32], limits: &Limits, at: u64) -> Result<Vec<u
     Ok(out)
 }
 
+fn pack(d: &Desc, e: &[u8], w: &mut BitWriter) {
+    match d {
+        Desc::Atomic { size, big_endian, precision, offset } => {
+            for b in (*offset..offset + precision).rev() {
+                let byte = (b / 8) as usize;
+                let idx = if *big_endian { size.saturating_sub(1 + byte) } else { byte };
+                let bit = e.get(idx).map_or(0, |v| (v >> (b % 8)) & 1);
+                w.put(u64::from(bit), 1);
+            }
+        }
+        Desc::Noop { size } => {
+            for &x in e.iter().take(*size) {
+                w.put(u64::from(x), 8);
+            }
+        }
+        Desc::Array { size, base } => {
+            let bs = base.size().max(1);
+            for c in e.chunks_exact(bs).take(size / bs) {
+                pack(base, c, w);
+            }
+        }
+        Desc::Compound { members, .. } => {
+            for (off, m) in members {
+                if let Some(c) = e.get(*off..off + m.size()) {
+                    pack(m, c, w);
+                }
+            }
+        }
+    }
+}
+
+/// Packs a chunk as libhdf5's n-bit filter does: each value's significant bits, most
+/// significant first, bytes filled from their top bit; the output is one byte longer than
+/// the bits when they end on a byte boundary (libhdf5's size). Client data as [`set_local`]
+/// makes it; "no need to compress" (cd[1]) copies the chunk.
+pub fn encode(data: &[u8], cd: &[u32], at: u64) -> Result<Vec<u8>> {
+    let [_, no_compress, nelmts, _, _, ..] = *cd else {
+        return Err(Error::format(at, format!("n-bit: {} client data values, at least 5 needed", cd.len())));
+    };
+    if no_compress != 0 {
+        return Ok(data.to_vec());
+    }
+    let desc = Parser { cd, i: 3, at }.desc(0)?;
+    let es = desc.size();
+    let mut w = BitWriter::with_capacity(data.len());
+    for e in data.chunks_exact(es).take(nelmts as usize) {
+        pack(&desc, e, &mut w);
+    }
+    Ok(w.finish_libhdf5())
+}
+
+/// libhdf5's n-bit "set local" client data for an integer or floating-point datatype (other
+/// datatypes: `None`): [8, no need to compress, elements per chunk, 1 (atomic), size, order
+/// (0 LE, 1 BE), precision, offset].
+pub fn set_local(dt: &Datatype, chunk_elems: u64) -> Option<Vec<u32>> {
+    let (order, offset, precision) = match &dt.class {
+        TypeClass::Integer { order, bit_offset, precision, .. } | TypeClass::Float { order, bit_offset, precision, .. } => {
+            (order, *bit_offset, *precision)
+        }
+        _ => return None,
+    };
+    let order = match order {
+        ByteOrder::LittleEndian => 0,
+        ByteOrder::BigEndian => 1,
+        ByteOrder::Vax => return None,
+    };
+    let no_compress = offset == 0 && u32::from(precision) == dt.size.saturating_mul(8);
+    Some(vec![8, u32::from(no_compress), u32::try_from(chunk_elems).ok()?, ATOMIC, dt.size, order, u32::from(precision), u32::from(offset)])
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
@@ -193,5 +265,19 @@ mod tests {
         assert!(decode(&[0; 8], &[8, 0, 1, ATOMIC, 2, 0, 15, 2], &Limits::default(), 0).is_err());
         assert!(decode(&[0; 8], &[8, 0, 1, ATOMIC], &Limits::default(), 0).is_err());
         assert!(decode(&[0; 8], &[8, 0, 1, COMPOUND, 4, 1, 3, COMPOUND, 4, 1, 0, NOOP, 2], &Limits::default(), 0).is_err());
+    }
+
+    #[test]
+    fn encode_packs_like_libhdf5() {
+        let cd = [8, 0, 2, ATOMIC, 2, 0, 4, 2];
+        // 8 bits end on a byte boundary: libhdf5 writes one more (zero) byte.
+        assert_eq!(encode(&[0b1011 << 2, 0, 0b0110 << 2, 0], &cd, 0).unwrap(), [0b1011_0110, 0]);
+        let cd = [8, 0, 3, ATOMIC, 2, 1, 4, 2];
+        let e = encode(&[0, 0b1011 << 2, 0, 0b0001 << 2, 0, 0b1111 << 2], &cd, 0).unwrap();
+        assert_eq!(e, [0b1011_0001, 0b1111_0000]);
+        assert_eq!(decode(&e, &cd, &Limits::default(), 0).unwrap(), [0, 0b1011 << 2, 0, 0b0001 << 2, 0, 0b1111 << 2]);
+        assert_eq!(encode(&[1, 2, 3], &[8, 1, 3, ATOMIC, 1, 0, 8, 0], 0).unwrap(), [1, 2, 3]);
+        let i16 = Datatype { version: 1, size: 4, class: TypeClass::Integer { order: ByteOrder::BigEndian, signed: false, bit_offset: 3, precision: 20, pad_lo: false, pad_hi: false } };
+        assert_eq!(set_local(&i16, 77), Some(vec![8, 0, 77, 1, 4, 1, 20, 3]));
     }
 }

@@ -14,7 +14,9 @@
 
 use h5kit_core::{Error, Limits, Result};
 
-use super::bits::BitReader;
+use h5kit_object_header::{ByteOrder, Datatype, TypeClass};
+
+use super::bits::{BitReader, BitWriter};
 
 const HEADER: usize = 21;
 
@@ -98,6 +100,148 @@ pub fn decode(data: &[u8], cd: &[u32], limits: &Limits, at: u64) -> Result<Vec<u
     Ok(out)
 }
 
+/// libhdf5's `H5Z__scaleoffset_log2`: the bits needed for `num` distinct values.
+fn bits_for(num: u128) -> u32 {
+    let mut v = 0u32;
+    let mut bound = 1u128;
+    while num > bound {
+        bound <<= 1;
+        v += 1;
+    }
+    v
+}
+
+/// Encodes an integer chunk as libhdf5's scale-offset filter does (integer scale type 2;
+/// floating-point data is not encoded: an error, so that the optional filter is skipped).
+/// The minimum (skipping fill values) is subtracted and each offset packed in `minbits` bits
+/// (cd[1] when positive, else the fewest bits for the range, one value more when a fill value
+/// is defined: all ones stands for it); the full width stores the data as it is.
+pub fn encode(data: &[u8], cd: &[u32], at: u64) -> Result<Vec<u8>> {
+    let [scale_type, factor, nelmts, class, size, sign, order, fill_flag, ..] = *cd else {
+        return Err(Error::format(at, format!("scale-offset: {} client data values, at least 8 needed", cd.len())));
+    };
+    if class != 0 || scale_type != 2 {
+        return Err(Error::unsupported(at, "scale-offset: only integer data is encoded"));
+    }
+    let size = size as usize;
+    if !matches!(size, 1 | 2 | 4 | 8) {
+        return Err(Error::unsupported(at, format!("scale-offset: integers of size {}", size)));
+    }
+    let width = (size * 8) as u32;
+    let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
+    let (signed, big_endian, fill_defined) = (sign == 1, order == 1, fill_flag == 1);
+    let value = |e: &[u8]| -> u64 {
+        let mut b = [0u8; 8];
+        for (k, &x) in e.iter().enumerate().take(8) {
+            let pos = if big_endian { size - 1 - k } else { k };
+            if let Some(o) = b.get_mut(pos) {
+                *o = x;
+            }
+        }
+        u64::from_le_bytes(b)
+    };
+    let as_i128 = |v: u64| -> i128 {
+        if signed && width < 64 && v >> (width - 1) & 1 == 1 {
+            i128::from(v) - (1i128 << width)
+        } else if signed && width == 64 {
+            i128::from(v as i64)
+        } else {
+            i128::from(v)
+        }
+    };
+    let mut fill = 0u64;
+    if fill_defined {
+        for i in 0..size {
+            let word = cd.get(8 + i / 4).copied().unwrap_or(0);
+            fill |= u64::from((word >> (8 * (i % 4))) & 0xff) << (8 * i);
+        }
+    }
+    let vals: Vec<u64> = data.chunks_exact(size).take(nelmts as usize).map(value).collect();
+    let mut range: Option<(i128, i128)> = None;
+    for &v in &vals {
+        if fill_defined && v == fill {
+            continue;
+        }
+        let x = as_i128(v);
+        range = Some(match range {
+            None => (x, x),
+            Some((lo, hi)) => (lo.min(x), hi.max(x)),
+        });
+    }
+    let (min, max) = range.unwrap_or((0, 0));
+    let span = (max - min) as u128;
+    let minbits = if factor > 0 {
+        if factor > width {
+            return Err(Error::unsupported(at, format!("scale-offset: minimum bits {} wider than the type", factor)));
+        }
+        factor
+    } else if fill_defined {
+        if span > u128::from(u64::MAX - 2) { width } else { bits_for(span + 2).min(width) }
+    } else if span > u128::from(u64::MAX - 1) {
+        width
+    } else {
+        bits_for(span + 1).min(width)
+    };
+    let mut out = Vec::with_capacity(HEADER + data.len());
+    out.extend_from_slice(&minbits.to_le_bytes());
+    out.push(8);
+    out.extend_from_slice(&(min as i64 as u64).to_le_bytes());
+    out.resize(HEADER, 0);
+    if minbits == width {
+        for v in &vals {
+            out.extend_from_slice(v.to_le_bytes().get(..size).unwrap_or(&[]));
+        }
+        return Ok(out);
+    }
+    let all_ones = if minbits == 0 { 0 } else { u64::MAX >> (64 - minbits) };
+    let mut w = BitWriter::with_capacity(vals.len() * minbits as usize / 8 + 1);
+    for &v in &vals {
+        let x = if fill_defined && v == fill { all_ones } else { ((as_i128(v) - min) as u64) & mask & all_ones };
+        w.put(x, minbits);
+    }
+    out.extend_from_slice(&w.finish_libhdf5());
+    Ok(out)
+}
+
+/// libhdf5's scale-offset "set local" client data (20 values) for an integer or
+/// floating-point datatype (others: `None`), keeping the scale type and factor of `cd`:
+/// [scale type, factor, elements per chunk, class (0 integer, 1 float), size, sign, order,
+/// 1 (a fill value is always defined, 0 by default), fill value bytes little-endian, 4 per
+/// value].
+pub fn set_local(cd: &[u32], dt: &Datatype, chunk_elems: u64, fill: Option<&[u8]>) -> Option<Vec<u32>> {
+    let (class, signed, order) = match &dt.class {
+        TypeClass::Integer { order, signed, .. } => (0, *signed, order),
+        TypeClass::Float { order, .. } => (1, true, order),
+        _ => return None,
+    };
+    let order = match order {
+        ByteOrder::LittleEndian => 0,
+        ByteOrder::BigEndian => 1,
+        ByteOrder::Vax => return None,
+    };
+    let mut out = vec![
+        cd.first().copied().unwrap_or(if class == 0 { 2 } else { 0 }),
+        cd.get(1).copied().unwrap_or(0),
+        u32::try_from(chunk_elems).ok()?,
+        class,
+        dt.size,
+        u32::from(signed),
+        order,
+        1,
+    ];
+    out.resize(20, 0);
+    let mut bytes: Vec<u8> = fill.map(<[u8]>::to_vec).unwrap_or_default();
+    if order == 1 {
+        bytes.reverse();
+    }
+    for (i, b) in bytes.iter().enumerate().take(48) {
+        if let Some(w) = out.get_mut(8 + i / 4) {
+            *w |= u32::from(*b) << (8 * (i % 4));
+        }
+    }
+    Some(out)
+}
+
 fn swap(data: &mut [u8], size: usize) {
     for e in data.chunks_exact_mut(size) {
         e.reverse();
@@ -132,5 +276,25 @@ mod tests {
         assert_eq!(decode(&c, &[2, 0, 2, 0, 2, 1, 1, 0], &Limits::default(), 0).unwrap(), [0, 5, 0, 5]);
         assert!(decode(&c[..10], &[2, 0, 2, 0, 2, 1, 1, 0], &Limits::default(), 0).is_err());
         assert!(decode(&chunk(17, 0, &[]), &[2, 0, 2, 0, 2, 1, 1, 0], &Limits::default(), 0).is_err());
+    }
+
+    #[test]
+    fn encode_integers() {
+        // 3 u16 101, fill 7, 103: min 101, span 2 + fill -> 2 bits: 00 11 10 -> 0b0011_1000.
+        let cd = [2, 0, 3, 0, 2, 0, 0, 1, 7];
+        let e = encode(&[101, 0, 7, 0, 103, 0], &cd, 0).unwrap();
+        assert_eq!(e, chunk(2, 101, &[0b0011_1000]));
+        assert_eq!(decode(&e, &cd, &Limits::default(), 0).unwrap(), [101, 0, 7, 0, 103, 0]);
+        // Signed big-endian, no fill: min -3 (sign-extended in the header), span 5 -> 3 bits.
+        let cd = [2, 0, 2, 0, 2, 1, 1, 0];
+        let e = encode(&[0xff, 0xfd, 0, 2], &cd, 0).unwrap();
+        assert_eq!(e, chunk(3, (-3i64) as u64, &[0b0001_0100]));
+        assert_eq!(decode(&e, &cd, &Limits::default(), 0).unwrap(), [0xff, 0xfd, 0, 2]);
+        // All values equal with a fill value: 1 bit each; floats are not encoded.
+        assert_eq!(encode(&[5, 5, 5], &[2, 0, 3, 0, 1, 0, 0, 1, 0], 0).unwrap(), chunk(1, 5, &[0]));
+        assert!(encode(&[0; 8], &[0, 2, 2, 1, 4, 1, 0, 1], 0).is_err());
+        let dt = Datatype { version: 1, size: 2, class: TypeClass::Integer { order: ByteOrder::LittleEndian, signed: true, bit_offset: 0, precision: 16, pad_lo: false, pad_hi: false } };
+        let cd = set_local(&[2, 0], &dt, 30, Some(&[0xf9, 0xff])).unwrap();
+        assert_eq!(cd, [2, 0, 30, 0, 2, 1, 0, 1, 65529, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     }
 }
