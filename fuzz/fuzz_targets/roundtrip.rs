@@ -54,7 +54,13 @@ enum Scalar {
 enum Dt {
     Scalar(Scalar),
     VlenString { utf8: bool },
-    Compound(Vec<(String, Scalar)>),
+    Compound(Vec<(String, Member)>),
+}
+
+#[derive(Arbitrary, Debug)]
+enum Member {
+    Scalar(Scalar),
+    VlenString { utf8: bool },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -175,31 +181,49 @@ fn scalar_dt(s: &Scalar) -> Datatype {
     }
 }
 
-/// The datatype and whether its elements are variable-length strings.
-fn datatype(dt: &Dt) -> (Datatype, bool) {
+/// How an element is encoded: fixed bytes, one variable-length string, or fixed bytes with
+/// variable-length string slots (16-byte heap IDs in the file) at these byte offsets.
+#[derive(Clone, Debug, PartialEq)]
+enum Kind {
+    Fixed,
+    Vlen,
+    Mixed(Vec<usize>),
+}
+
+fn vlen_dt(utf8: bool) -> Datatype {
+    dtype::vlen_string_cs(if utf8 { CharacterSet::Utf8 } else { CharacterSet::Ascii })
+}
+
+/// The datatype and how its elements are encoded.
+fn datatype(dt: &Dt) -> (Datatype, Kind) {
     match dt {
-        Dt::Scalar(s) => (scalar_dt(s), false),
-        Dt::VlenString { utf8 } => {
-            let cs = if *utf8 { CharacterSet::Utf8 } else { CharacterSet::Ascii };
-            (dtype::vlen_string_cs(cs), true)
-        }
+        Dt::Scalar(s) => (scalar_dt(s), Kind::Fixed),
+        Dt::VlenString { utf8 } => (vlen_dt(*utf8), Kind::Vlen),
         Dt::Compound(members) => {
             let mut off = 0u64;
             let mut names: Vec<String> = Vec::new();
             let mut out = Vec::new();
-            for (i, (name, s)) in members.iter().take(4).enumerate() {
+            let mut slots = Vec::new();
+            for (i, (name, m)) in members.iter().take(4).enumerate() {
                 let mut n = no_nul(name, 8);
                 if n.is_empty() || names.contains(&n) {
                     n = format!("{}m{}", n, i);
                 }
                 names.push(n.clone());
-                let d = scalar_dt(s);
+                let d = match m {
+                    Member::Scalar(s) => scalar_dt(s),
+                    Member::VlenString { utf8 } => {
+                        slots.push(off as usize);
+                        vlen_dt(*utf8)
+                    }
+                };
                 let size = u64::from(d.size);
                 out.push((n, off, d));
                 off += size;
             }
             let members = out.iter().map(|(n, o, d)| (n.as_str(), *o, d.clone())).collect();
-            (dtype::compound(off as u32, members), false)
+            let kind = if slots.is_empty() { Kind::Fixed } else { Kind::Mixed(slots) };
+            (dtype::compound(off as u32, members), kind)
         }
     }
 }
@@ -218,13 +242,51 @@ fn count(shape: &[u64]) -> usize {
 enum Vals {
     Fixed(Vec<u8>),
     Vlen(Vec<Option<Vec<u8>>>),
+    /// Element bytes (slots zero) and, element-major, one piece per slot.
+    Mixed { fixed: Vec<u8>, pieces: Vec<Option<Vec<u8>>>, nslots: usize },
 }
 
-fn make_vals(vlen: bool, size: usize, n: usize, rng: &mut Rng) -> Vals {
-    if vlen {
-        Vals::Vlen((0..n).map(|_| Some(rng.text())).collect())
-    } else {
-        Vals::Fixed(rng.bytes(n * size))
+fn make_vals(kind: &Kind, size: usize, n: usize, rng: &mut Rng) -> Vals {
+    match kind {
+        Kind::Vlen => Vals::Vlen((0..n).map(|_| Some(rng.text())).collect()),
+        Kind::Fixed => Vals::Fixed(rng.bytes(n * size)),
+        Kind::Mixed(slots) => {
+            let mut fixed = rng.bytes(n * size);
+            for e in 0..n {
+                for &o in slots {
+                    fixed[e * size + o..e * size + o + 16].fill(0);
+                }
+            }
+            let pieces = (0..n * slots.len()).map(|_| Some(rng.text())).collect();
+            Vals::Mixed { fixed, pieces, nslots: slots.len() }
+        }
+    }
+}
+
+/// Values of `n` elements never written: the fill value (or zeros), null strings.
+fn empty_vals(kind: &Kind, size: usize, n: usize, fill: Option<&[u8]>) -> Vals {
+    match kind {
+        Kind::Vlen => Vals::Vlen(vec![None; n]),
+        Kind::Fixed => match fill {
+            Some(f) => Vals::Fixed(f.repeat(n)),
+            None => Vals::Fixed(vec![0; n * size]),
+        },
+        Kind::Mixed(slots) => Vals::Mixed { fixed: vec![0; n * size], pieces: vec![None; n * slots.len()], nslots: slots.len() },
+    }
+}
+
+/// `dst[j] = src[i]` (element indices).
+fn copy_elem(dst: &mut Vals, j: usize, src: &Vals, i: usize, size: usize) {
+    match (dst, src) {
+        (Vals::Fixed(d), Vals::Fixed(s)) => d[j * size..(j + 1) * size].copy_from_slice(&s[i * size..(i + 1) * size]),
+        (Vals::Vlen(d), Vals::Vlen(s)) => d[j] = s[i].clone(),
+        (Vals::Mixed { fixed: d, pieces: dp, nslots }, Vals::Mixed { fixed: s, pieces: sp, .. }) => {
+            d[j * size..(j + 1) * size].copy_from_slice(&s[i * size..(i + 1) * size]);
+            for t in 0..*nslots {
+                dp[j * *nslots + t] = sp[i * *nslots + t].clone();
+            }
+        }
+        _ => unreachable!("values of different kinds"),
     }
 }
 
@@ -238,6 +300,19 @@ fn encode(v: &Vals) -> Vec<u8> {
                 let s = s.as_deref().unwrap_or_default();
                 out.extend_from_slice(&(s.len() as u32).to_le_bytes());
                 out.extend_from_slice(s);
+            }
+            out
+        }
+        Vals::Mixed { fixed, pieces, nslots } => {
+            let size = if pieces.is_empty() { 0 } else { fixed.len() / (pieces.len() / nslots) };
+            let mut out = Vec::new();
+            for (e, ps) in pieces.chunks(*nslots).enumerate() {
+                out.extend_from_slice(&fixed[e * size..(e + 1) * size]);
+                for p in ps {
+                    let p = p.as_deref().unwrap_or_default();
+                    out.extend_from_slice(&(p.len() as u32).to_le_bytes());
+                    out.extend_from_slice(p);
+                }
             }
             out
         }
@@ -395,7 +470,7 @@ fn apply(file: &File, m: &mut Model, op: &Op) -> h5kit::Result<()> {
 }
 
 fn build_dataset(file: &File, path: &str, ds: &DsDesc) -> h5kit::Result<DsM> {
-    let (dt, vlen) = datatype(&ds.dt);
+    let (dt, kind) = datatype(&ds.dt);
     let size = dt.size as usize;
     let shape = dims_of(&ds.dims, 3, 8);
     let scalar = shape.is_empty();
@@ -422,7 +497,7 @@ fn build_dataset(file: &File, path: &str, ds: &DsDesc) -> h5kit::Result<DsM> {
     spec.shuffle = ds.shuffle;
     spec.fletcher32 = ds.fletcher32;
     let fill = match ds.fill {
-        Some(seed) if !vlen => Some(Rng(seed).bytes(size)),
+        Some(seed) if kind == Kind::Fixed => Some(Rng(seed).bytes(size)),
         _ => None,
     };
     spec.fill_value = fill.clone();
@@ -447,19 +522,10 @@ fn build_dataset(file: &File, path: &str, ds: &DsDesc) -> h5kit::Result<DsM> {
     file.create_dataset(path, spec)?;
 
     let n = count(&shape);
-    let empty = |n: usize| -> Vals {
-        if vlen {
-            Vals::Vlen(vec![None; n])
-        } else {
-            match &fill {
-                Some(f) => Vals::Fixed(f.repeat(n)),
-                None => Vals::Fixed(vec![0; n * size]),
-            }
-        }
-    };
+    let empty = |n: usize| empty_vals(&kind, size, n, fill.as_deref());
     let mut vals = empty(n);
     if let Some(seed) = ds.write {
-        vals = make_vals(vlen, size, n, &mut Rng(seed));
+        vals = make_vals(&kind, size, n, &mut Rng(seed));
         file.write_raw(path, &encode(&vals))?;
     }
     let mut shape_now = shape.clone();
@@ -481,18 +547,8 @@ fn build_dataset(file: &File, path: &str, ds: &DsDesc) -> h5kit::Result<DsM> {
             let zero = vec![0u64; shape.len()];
             let from = box_indices(&shape, &zero, &common);
             let to = box_indices(&new, &zero, &common);
-            match (&mut nv, &vals) {
-                (Vals::Fixed(dst), Vals::Fixed(src)) => {
-                    for (&i, &j) in from.iter().zip(&to) {
-                        dst[j * size..(j + 1) * size].copy_from_slice(&src[i * size..(i + 1) * size]);
-                    }
-                }
-                (Vals::Vlen(dst), Vals::Vlen(src)) => {
-                    for (&i, &j) in from.iter().zip(&to) {
-                        dst[j] = src[i].clone();
-                    }
-                }
-                _ => unreachable!(),
+            for (&i, &j) in from.iter().zip(&to) {
+                copy_elem(&mut nv, j, &vals, i, size);
             }
             vals = nv;
             shape_now = new;
@@ -502,21 +558,11 @@ fn build_dataset(file: &File, path: &str, ds: &DsDesc) -> h5kit::Result<DsM> {
         let cnt: Vec<u64> = (0..shape_now.len())
             .map(|d| u64::from(sw.count.get(d).copied().unwrap_or(1)) % (shape_now[d] - start[d] + 1))
             .collect();
-        let src = make_vals(vlen, size, count(&cnt), &mut Rng(sw.seed));
+        let src = make_vals(&kind, size, count(&cnt), &mut Rng(sw.seed));
         file.write_slice::<u8>(path, &start, &cnt, &encode(&src))?;
         let to = box_indices(&shape_now, &start, &cnt);
-        match (&mut vals, &src) {
-            (Vals::Fixed(dst), Vals::Fixed(s)) => {
-                for (i, &j) in to.iter().enumerate() {
-                    dst[j * size..(j + 1) * size].copy_from_slice(&s[i * size..(i + 1) * size]);
-                }
-            }
-            (Vals::Vlen(dst), Vals::Vlen(s)) => {
-                for (i, &j) in to.iter().enumerate() {
-                    dst[j] = s[i].clone();
-                }
-            }
-            _ => unreachable!(),
+        for (i, &j) in to.iter().enumerate() {
+            copy_elem(&mut vals, j, &src, i, size);
         }
         slice = Some((start, cnt));
     }
@@ -524,19 +570,19 @@ fn build_dataset(file: &File, path: &str, ds: &DsDesc) -> h5kit::Result<DsM> {
 }
 
 fn build_attr(file: &File, object: &str, name: &str, a: &AttrDesc) -> h5kit::Result<AttrM> {
-    let (dt, vlen) = datatype(&a.dt);
+    let (dt, kind) = datatype(&a.dt);
     // Rank 0 is the scalar dataspace (h5py's shape `()`).
     let dims = a.dims.as_ref().map(|d| dims_of(d, 2, 8)).filter(|d| !d.is_empty());
     let n = dims.as_deref().map(count).unwrap_or(1);
     let mut rng = Rng(a.seed);
-    if vlen && a.as_str && dims.is_none() {
+    if kind == Kind::Vlen && a.as_str && dims.is_none() {
         let text = String::from_utf8(rng.text()).unwrap_or_default();
         file.set_attr_str(object, name, &text)?;
         // h5py's `attrs[name] = "text"`: always a UTF-8 variable-length string.
         let dt = dtype::vlen_string();
         return Ok(AttrM { dt, dims, vals: Vals::Vlen(vec![Some(text.into_bytes())]), as_str: true });
     }
-    let vals = make_vals(vlen, dt.size as usize, n, &mut rng);
+    let vals = make_vals(&kind, dt.size as usize, n, &mut rng);
     file.set_attr_raw(object, name, dt.clone(), dims.as_deref(), &encode(&vals))?;
     Ok(AttrM { dt, dims, vals, as_str: false })
 }
@@ -563,8 +609,57 @@ fn norm(dt: &Datatype) -> Datatype {
 fn vlen_items(v: &Vals) -> Vec<Vec<u8>> {
     match v {
         Vals::Vlen(items) => items.iter().map(|s| s.clone().unwrap_or_default()).collect(),
-        Vals::Fixed(_) => Vec::new(),
+        _ => Vec::new(),
     }
+}
+
+/// Compares raw element bytes read back (variable-length slots are global heap IDs: length
+/// u32, collection address, object index u32) with written mixed values.
+fn check_mixed(file: &File, got: &[u8], v: &Vals, dt: &Datatype) -> Result<(), String> {
+    let Vals::Mixed { fixed, pieces, nslots } = v else { return Err("not mixed values".into()) };
+    let size = dt.size as usize;
+    let slots: Vec<usize> = match &dt.class {
+        TypeClass::Compound { members } => members
+            .iter()
+            .filter(|m| matches!(m.datatype.class, TypeClass::VarLenString { .. }))
+            .map(|m| m.byte_offset as usize)
+            .collect(),
+        _ => Vec::new(),
+    };
+    if got.len() != fixed.len() {
+        return Err(format!("{} bytes read, {} written", got.len(), fixed.len()));
+    }
+    let osize = usize::from(file.superblock().sizes.offset);
+    let n = if size == 0 { 0 } else { fixed.len() / size };
+    for e in 0..n {
+        let mut g = got[e * size..(e + 1) * size].to_vec();
+        for (t, &o) in slots.iter().enumerate() {
+            let id = &g[o..o + 16];
+            let len = u32::from_le_bytes(id[0..4].try_into().unwrap()) as usize;
+            let mut a = [0u8; 8];
+            a[..osize].copy_from_slice(&id[4..4 + osize]);
+            let addr = u64::from_le_bytes(a);
+            let index = u32::from_le_bytes(id[4 + osize..8 + osize].try_into().unwrap());
+            let s = if addr == 0 && len == 0 {
+                Vec::new()
+            } else {
+                let mut obj = file
+                    .global_heap_object(addr, index)
+                    .map_err(|err| format!("element {} slot {}: global heap object {}/{}: {}", e, t, addr, index, err))?;
+                obj.truncate(len);
+                obj
+            };
+            let want = pieces[e * nslots + t].clone().unwrap_or_default();
+            if s != want {
+                return Err(format!("element {} slot {}: {:?}, written {:?}", e, t, s, want));
+            }
+            g[o..o + 16].fill(0);
+        }
+        if g[..] != fixed[e * size..(e + 1) * size] {
+            return Err(format!("element {}: bytes {:?}, written {:?}", e, g, &fixed[e * size..(e + 1) * size]));
+        }
+    }
+    Ok(())
 }
 
 fn verify(file: &File, m: &Model) -> Result<(), String> {
@@ -600,7 +695,7 @@ fn verify(file: &File, m: &Model) -> Result<(), String> {
                 g.attributes()
             }
             (KindM::Dataset(d), Object::Dataset(ds)) => {
-                check_dataset(&o.path, d, ds)?;
+                check_dataset(file, &o.path, d, ds)?;
                 ds.attributes()
             }
             _ => return Err(format!("{}: wrong object kind {:?}", o.path, obj)),
@@ -629,6 +724,9 @@ fn verify(file: &File, m: &Model) -> Result<(), String> {
                     return Err(format!("{}: data {:?}, written {:?}", at, got.data, b));
                 }
                 Vals::Fixed(_) => {}
+                m @ Vals::Mixed { .. } => {
+                    check_mixed(file, &got.data, m, &a.dt).map_err(|e| format!("{}: {}", at, e))?;
+                }
                 v @ Vals::Vlen(_) => {
                     let want = vlen_items(v);
                     let items = got.read_vlen().map_err(|e| format!("{}: read_vlen: {}", at, e))?;
@@ -649,7 +747,7 @@ fn verify(file: &File, m: &Model) -> Result<(), String> {
     Ok(())
 }
 
-fn check_dataset(path: &str, d: &DsM, ds: &h5kit::Dataset) -> Result<(), String> {
+fn check_dataset(file: &File, path: &str, d: &DsM, ds: &h5kit::Dataset) -> Result<(), String> {
     if norm(ds.datatype()) != norm(&d.dt) {
         return Err(format!("{}: datatype {:?}, written {:?}", path, ds.datatype(), d.dt));
     }
@@ -674,6 +772,20 @@ fn check_dataset(path: &str, d: &DsM, ds: &h5kit::Dataset) -> Result<(), String>
             if let Some(c) = &d.chunks {
                 if chunk_dims != c {
                     return Err(format!("{}: chunk dims {:?}, written {:?}", path, chunk_dims, c));
+                }
+            }
+            // Every listed chunk is a distinct grid cell inside the dataset's extent (chunks
+            // are written for the current shape), with consistent offsets.
+            let chunks = ds.chunk_locations().map_err(|e| format!("{}: chunk_locations: {}", path, e))?;
+            let mut seen = std::collections::HashSet::new();
+            for c in &chunks {
+                let ok = c.scaled_offset.len() == d.shape.len()
+                    && c.scaled_offset.iter().zip(chunk_dims).zip(&c.offset).all(|((s, cd), o)| s * cd == *o)
+                    && c.offset.iter().zip(&d.shape).all(|(o, n)| o < n)
+                    && c.size > 0
+                    && seen.insert(c.scaled_offset.clone());
+                if !ok {
+                    return Err(format!("{}: chunk {:?} of {:?} (chunks {:?})", path, c, d.shape, chunk_dims));
                 }
             }
         }
@@ -704,6 +816,10 @@ fn check_dataset(path: &str, d: &DsM, ds: &h5kit::Dataset) -> Result<(), String>
                     return Err(format!("{}: selection {:?}/{:?} read {:?}, written {:?}", path, start, cnt, sel, w));
                 }
             }
+        }
+        m @ Vals::Mixed { .. } => {
+            let got = ds.read_raw().map_err(|e| format!("{}: read_raw: {}", path, e))?;
+            check_mixed(file, &got, m, &d.dt).map_err(|e| format!("{}: {}", path, e))?;
         }
         v @ Vals::Vlen(_) => {
             let want = vlen_items(v);
