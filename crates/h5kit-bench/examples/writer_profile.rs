@@ -1,10 +1,11 @@
 //! Repeats the two writer workloads (write_contiguous, write_gzip_shuffle) on data generated
 //! once, for profiling without the data generation in the profile:
 //! `writer_profile DIR [--scale S] [--reps N] [--only contig|gzip] [--threads T] [--borrowed]`;
-//! prints each run's time (the copy handed to the writer is made before the clock starts;
-//! `--borrowed`: `write_dataset(&[u8])` instead, its copy into the model timed).
+//! prints each run's time (`--borrowed`: `write_dataset(&[u8])` instead of the shared
+//! buffer of `write_dataset_shared`, its copy into the model timed).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
 use std::time::Instant;
 
 fn main() {
@@ -19,8 +20,8 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let p = h5kit_bench::Params::new(scale);
     let (smooth, plain) = h5kit_bench::generate(p.n);
-    let smooth_bytes: Vec<u8> = bytemuck::cast_slice(&smooth).to_vec();
-    let plain_bytes: Vec<u8> = bytemuck::cast_slice(&plain).to_vec();
+    let smooth_bytes = Arc::new(bytemuck::cast_slice::<f64, u8>(&smooth).to_vec());
+    let plain_bytes = Arc::new(bytemuck::cast_slice::<f64, u8>(&plain).to_vec());
     for _ in 0..reps {
         if only.as_deref() != Some("gzip") {
             let data = plain_bytes.clone();
@@ -38,7 +39,7 @@ fn main() {
 }
 
 /// `h5kit_bench::write_x` with a thread count and the choice of the borrowing call.
-fn write(path: &std::path::Path, data: Vec<u8>, n: usize, gzip: bool, threads: Option<usize>, borrowed: bool) {
+fn write(path: &std::path::Path, data: Arc<Vec<u8>>, n: usize, gzip: bool, threads: Option<usize>, borrowed: bool) {
     use h5kit::write::{dtype, DatasetSpec, FileWriter, LayoutKind, LibVer};
     if threads.is_none() && !borrowed {
         return h5kit_bench::write_x(path, data, n, gzip).unwrap();
@@ -57,7 +58,7 @@ fn write(path: &std::path::Path, data: Vec<u8>, n: usize, gzip: bool, threads: O
     if borrowed {
         w.write_dataset("x", &data).unwrap();
     } else {
-        w.write_dataset_owned("x", data).unwrap();
+        w.write_dataset_shared("x", data).unwrap();
     }
     w.close().unwrap();
 }

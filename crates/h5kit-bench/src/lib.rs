@@ -6,15 +6,16 @@
 //! `smooth` then `plain`, seed 1 for the random slab offsets). Only the workload is timed;
 //! generating data and checking results is not. The generated values are kept as
 //! little-endian bytes (what the C program's `double` array is in memory on x86-64), so no
-//! conversion is timed on the write side; the writes hand that buffer over to the writer
-//! ([`FileWriter::write_dataset_owned`]: written to the file from there, as libhdf5 writes
-//! from the caller's array), so its release at close is timed too.
+//! conversion is timed on the write side; the writer is given a shared handle on that buffer
+//! ([`FileWriter::write_dataset_shared`]: written to the file from there, as libhdf5 writes
+//! from the caller's array, which the caller keeps and frees).
 //!
 //! Peak memory: before each workload the process's peak resident set is reset
 //! (`/proc/self/clear_refs` = 5) and `VmHWM` is read after it (Linux only; `None`
 //! elsewhere). It includes the generated data held by the process, as in the C program.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use h5kit::write::{dtype, DatasetSpec, FileWriter, LayoutKind, LibVer, UNLIMITED};
@@ -178,9 +179,9 @@ pub fn run_selected(
         return Err(fail("scale too small"));
     }
     let (smooth, plain) = generate(p.n);
-    // Each given to its write workload (moved: see the module documentation).
-    let mut smooth_bytes = Some(le_bytes(&smooth));
-    let mut plain_bytes = Some(le_bytes(&plain));
+    // Shared with the writer by its write workload (see the module documentation).
+    let smooth_bytes = Arc::new(le_bytes(&smooth));
+    let plain_bytes = Arc::new(le_bytes(&plain));
     let mb = p.n as f64 * 8.0 / 1e6;
     let offsets = slab_offsets(p.n);
     let mut out = Vec::new();
@@ -213,9 +214,9 @@ pub fn run_selected(
 
     let contig = dir.join("contig.h5");
     let gzip = dir.join("gzip.h5");
-    timed("write_contiguous", mb, &mut || write_x(&contig, plain_bytes.take().unwrap_or_default(), p.n, false))?;
+    timed("write_contiguous", mb, &mut || write_x(&contig, plain_bytes.clone(), p.n, false))?;
     timed("read_contiguous", mb, &mut || read_x(&contig, &plain))?;
-    timed("write_gzip_shuffle", mb, &mut || write_x(&gzip, smooth_bytes.take().unwrap_or_default(), p.n, true))?;
+    timed("write_gzip_shuffle", mb, &mut || write_x(&gzip, smooth_bytes.clone(), p.n, true))?;
     timed("read_gzip_shuffle", mb, &mut || read_x(&gzip, &smooth))?;
     timed("read_random_slabs", 0.0, &mut || {
         slab_sum = read_random(&gzip, &offsets)?;
@@ -318,8 +319,8 @@ fn read_random_mapped(path: &Path, offsets: &[u64], cache_bytes: usize) -> Resul
 }
 
 /// One 1-D float64 dataset "x" (contiguous, or chunks of 32768 with shuffle + deflate 4),
-/// from `data` (little-endian float64 bytes, handed over to the writer).
-pub fn write_x(path: &Path, data: Vec<u8>, n: usize, gzip: bool) -> Result<()> {
+/// from `data` (little-endian float64 bytes, shared with the writer).
+pub fn write_x(path: &Path, data: Arc<Vec<u8>>, n: usize, gzip: bool) -> Result<()> {
     let mut w = FileWriter::create(path, LibVer::Earliest)?;
     let mut spec = DatasetSpec::new(dtype::float64(), &[n as u64]);
     if gzip {
@@ -330,7 +331,7 @@ pub fn write_x(path: &Path, data: Vec<u8>, n: usize, gzip: bool) -> Result<()> {
         spec.layout = Some(LayoutKind::Contiguous);
     }
     w.create_dataset("x", spec)?;
-    w.write_dataset_owned("x", data)?;
+    w.write_dataset_shared("x", data)?;
     w.close()
 }
 

@@ -741,7 +741,7 @@ impl<'a> Plan<'a> {
                 }
                 Ok(Cow::Owned(out))
             }
-            Values::Fixed(v) => Ok(Cow::Borrowed(v)),
+            Values::Fixed(v) => Ok(Cow::Borrowed(v.as_slice())),
             Values::FixedRefs { fixed, refs, nslots } => {
                 let dt = match key {
                     (id, None) => match &self.obj(id)?.kind {

@@ -50,6 +50,7 @@ pub use h5kit_object_header::{
     UNLIMITED,
 };
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Which file format features to use (h5py's `libver`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -153,8 +154,9 @@ fn take_vlen(rest: &mut &[u8], length_of: &str, body_of: &str) -> Result<Vec<u8>
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Values {
-    /// Fixed-size elements: count x size bytes.
-    Fixed(Vec<u8>),
+    /// Fixed-size elements: count x size bytes, possibly shared with the caller
+    /// ([`FileWriter::write_dataset_shared`]; copied on the first change).
+    Fixed(Arc<Vec<u8>>),
     /// Variable-length elements: each one's bytes (strings: UTF-8 bytes; sequences: base
     /// elements' bytes); `None` = never written (a null heap ID, as libhdf5's fill).
     Vlen(Vec<Option<Vec<u8>>>),
@@ -196,8 +198,8 @@ impl Values {
         let size = dt.size as usize;
         let total = count.checked_mul(size).ok_or_else(|| Error::usage("dataset too large"))?;
         match fill {
-            Some(f) if f.len() == size && size > 0 => Ok(Values::Fixed(f.repeat(count))),
-            _ => Ok(Values::Fixed(vec![0u8; total])),
+            Some(f) if f.len() == size && size > 0 => Ok(Values::Fixed(Arc::new(f.repeat(count)))),
+            _ => Ok(Values::Fixed(Arc::new(vec![0u8; total]))),
         }
     }
 
@@ -215,7 +217,7 @@ impl Values {
                         want
                     )));
                 }
-                Ok(Values::Fixed(data.to_vec()))
+                Ok(Values::Fixed(Arc::new(data.to_vec())))
             }
             Values::Vlen(_) => {
                 let mut out = Vec::with_capacity(count.min(data.len() / 4 + 1));
@@ -328,6 +330,9 @@ pub struct FileWriter {
     pub(crate) libver: LibVer,
     pub(crate) objs: Vec<Obj>,
     path: Option<PathBuf>,
+    /// The file at `path`, open from creation on (each flush rewrites it from the start, as
+    /// libhdf5 keeps its file open: one truncation at creation).
+    file: Option<Arc<std::fs::File>>,
     /// Threads compressing chunks at serialization (`None`: one per core).
     pub(crate) threads: Option<usize>,
 }
@@ -474,6 +479,8 @@ impl FileWriter {
     pub fn create(path: impl AsRef<Path>, libver: LibVer) -> Result<FileWriter> {
         let p = path.as_ref().to_path_buf();
         let mut w = FileWriter::in_memory(libver);
+        let file = std::fs::File::create(&p).map_err(|e| Error::io(e, format!("creating {}", p.display())))?;
+        w.file = Some(Arc::new(file));
         w.path = Some(p);
         // Like libhdf5, a valid (empty) file exists as soon as it is created.
         w.flush()?;
@@ -486,6 +493,7 @@ impl FileWriter {
             libver,
             objs: vec![Obj { kind: Kind::Group { links: Vec::new(), next_corder: 0 }, attrs: Vec::new() }],
             path: None,
+            file: None,
             threads: None,
         }
     }
@@ -637,7 +645,7 @@ impl FileWriter {
         let mut ds = make_dataset(spec)?;
         ds.committed = committed;
         ds.null = true;
-        ds.vals = Values::Fixed(Vec::new());
+        ds.vals = Values::Fixed(Arc::default());
         let (parent, name) = self.parent_for_new(path)?;
         self.objs.push(Obj { kind: Kind::Dataset(Box::new(ds)), attrs: Vec::new() });
         let id = self.objs.len() - 1;
@@ -667,6 +675,15 @@ impl FileWriter {
     /// the vector becomes the dataset's data as it is (no copy of the caller's bytes; the
     /// serializer writes it to the file from there).
     pub fn write_dataset_owned(&mut self, path: &str, data: Vec<u8>) -> Result<()> {
+        self.write_dataset_shared(path, Arc::new(data))
+    }
+
+    /// As [`FileWriter::write_dataset_owned`], the caller keeping a handle on the bytes (as
+    /// libhdf5 writes from the caller's buffer): for fixed-size datatypes the writer holds
+    /// `data` without copying it, and neither the writer nor its serialization frees it. A
+    /// later change to the dataset (`write_slice`, `resize`) copies it first if it is
+    /// still shared.
+    pub fn write_dataset_shared(&mut self, path: &str, data: Arc<Vec<u8>>) -> Result<()> {
         let ds = self.dataset_mut(path)?;
         if !matches!(ds.vals, Values::Fixed(_)) {
             return self.write_dataset(path, &data);
@@ -795,7 +812,7 @@ impl FileWriter {
         let size = ds.dt.size as usize;
         match (&mut ds.vals, &src) {
             (Values::Fixed(dst), Values::Fixed(s)) => {
-                copy_box(s, count, &vec![0; count.len()], dst, &shape, start, count, size)
+                copy_box(s, count, &vec![0; count.len()], Arc::<Vec<u8>>::make_mut(dst), &shape, start, count, size)
             }
             (Values::Vlen(dst), Values::Vlen(s)) => for_each_in_box(&shape, start, count, |i, j| {
                 if let (Some(d), Some(s)) = (dst.get_mut(j), s.get(i)) {
@@ -843,6 +860,7 @@ impl FileWriter {
         // fixed-size values are cut or extended in place (the append pattern, O(rows added)).
         if old.len() == new_shape.len() && !old.is_empty() && old[1..] == new_shape[1..] {
             if let Values::Fixed(v) = &mut ds.vals {
+                let v = Arc::make_mut(v);
                 let size = ds.dt.size as usize;
                 let total = count.checked_mul(size).ok_or_else(|| Error::usage("dataset too large"))?;
                 match ds.fill.as_deref() {
@@ -865,7 +883,7 @@ impl FileWriter {
         let old_st = strides(&old);
         let zero = vec![0u64; old.len()];
         match (&mut vals, &ds.vals) {
-            (Values::Fixed(dst), Values::Fixed(src)) => copy_box(src, &old, &zero, dst, new_shape, &zero, &common, size),
+            (Values::Fixed(dst), Values::Fixed(src)) => copy_box(src, &old, &zero, Arc::<Vec<u8>>::make_mut(dst), new_shape, &zero, &common, size),
             (Values::Vlen(dst), Values::Vlen(src)) => for_each_in_box(new_shape, &zero, &common, |i, j| {
                 if let (Some(d), Some(s)) = (dst.get_mut(j), src.get(unpacked_index(i, &common, &old_st))) {
                     d.clone_from(s);
@@ -951,7 +969,7 @@ impl FileWriter {
             }
             None => (None, datatype),
         };
-        let attr = Attr { name: name.to_string(), dt, committed, shape: None, vals: Values::Fixed(Vec::new()), null: true };
+        let attr = Attr { name: name.to_string(), dt, committed, shape: None, vals: Values::Fixed(Arc::default()), null: true };
         self.put_attr(object_path, attr)
     }
 
@@ -1089,11 +1107,30 @@ impl FileWriter {
     /// Writes a complete, consistent file (in-memory writers: nothing to do).
     pub fn flush(&mut self) -> Result<()> {
         if let Some(p) = self.path.clone() {
-            let file = std::fs::File::create(&p).map_err(|e| Error::io(e, format!("creating {}", p.display())))?;
-            let mut out = std::io::BufWriter::new(file);
+            use std::io::{Seek, Write};
+            let file = match &self.file {
+                Some(f) => f.clone(),
+                None => {
+                    let f = std::fs::File::create(&p).map_err(|e| Error::io(e, format!("creating {}", p.display())))?;
+                    Arc::new(f)
+                }
+            };
+            let io = |e| Error::io(e, format!("writing {}", p.display()));
+            let mut f: &std::fs::File = &file;
+            f.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
+            // Structures are gathered in the buffer; large raw data blocks go straight to the
+            // file (BufWriter passes writes larger than its buffer through).
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, f);
             build::serialize_into(self, &mut out)?;
-            use std::io::Write;
-            out.flush().map_err(|e| Error::io(e, format!("writing {}", p.display())))?;
+            out.flush().map_err(io)?;
+            drop(out);
+            // A file longer than before keeps no stale tail (the length is only cut when it
+            // shrank: no truncation to zero between flushes).
+            let end = f.stream_position().map_err(io)?;
+            if f.metadata().map_err(io)?.len() > end {
+                f.set_len(end).map_err(io)?;
+            }
+            self.file = Some(file);
         }
         Ok(())
     }
