@@ -1104,7 +1104,11 @@ impl FileWriter {
         build::serialize_into(self, out)
     }
 
-    /// Writes a complete, consistent file (in-memory writers: nothing to do).
+    /// Writes a complete, consistent file (in-memory writers: nothing to do): the whole file
+    /// is rewritten from its start through the handle opened by [`FileWriter::create`] (as
+    /// libhdf5 keeps its file open; a file renamed meanwhile is the one written), then cut to
+    /// its new length. Not atomic: a crash during a flush leaves a mix of the two versions
+    /// (`h5kit::File::flush` writes a temporary file and renames it for that).
     pub fn flush(&mut self) -> Result<()> {
         if let Some(p) = self.path.clone() {
             use std::io::{Seek, Write};
