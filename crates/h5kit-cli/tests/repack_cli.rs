@@ -124,6 +124,7 @@ fn options_match_h5repack() {
         vec!["-l", "CHUNK=5x5"],
         vec!["-f", "FLET", "-l", "CHUNK=20"],
         vec!["-f", "e:UD=1,0,1,3"],
+        vec!["-f", "g:GZIP=1"],
     ];
     if plugins.is_some() {
         cases.push(vec!["-f", "a:UD=32004,1,1,0", "-f", "b:UD=32015,0,1,5", "-f", "m:UD=32004,0,1,64"]);
@@ -155,7 +156,12 @@ fn options_match_h5repack() {
         assert!(d.status.success(), "h5diff after {:?}: {}", opts, String::from_utf8_lossy(&d.stdout));
     }
     // What h5repack refuses, h5 repack refuses too.
-    for opts in [vec!["-f", "GZIP=1", "-f", "a:SHUF"], vec!["-l", "a:CONTI", "-f", "a:GZIP=2"]] {
+    for opts in [
+        vec!["-f", "GZIP=1", "-f", "a:SHUF"],
+        vec!["-l", "a:CONTI", "-f", "a:GZIP=2"],
+        vec!["-f", "zz:GZIP=1"],
+        vec!["-l", "g/zz:CONTI"],
+    ] {
         let mut args = vec!["repack"];
         args.extend(opts.iter().copied());
         args.extend(["in.h5", "bad.h5"]);

@@ -15,6 +15,9 @@ use crate::attribute::Attribute;
 use crate::file::File;
 use crate::object::{Dataset, Object};
 
+/// Temporary link name of an anonymous committed datatype while it is copied.
+const ANONYMOUS_TYPE_PREFIX: &str = "\u{1}h5kit-anonymous-datatype-";
+
 /// h5repack's buffer size (`H5TOOLS_BUFSIZE`, 32 MiB): the chunk it gives a dataset that
 /// gets filters without a chunk shape is at most this large.
 const TOOLS_BUFSIZE: u64 = 32 * 1024 * 1024;
@@ -387,6 +390,8 @@ struct Copier<'a> {
     dst_groups: HashSet<String>,
     /// Groups the writer created implicitly, not yet visited by `copy_group`.
     premade: HashSet<String>,
+    /// Temporary links of anonymous committed datatypes, removed at the end.
+    anonymous: Vec<String>,
 }
 
 impl<'a> Copier<'a> {
@@ -409,16 +414,23 @@ impl<'a> Copier<'a> {
     }
 
     /// The writer path of the committed datatype at `address`, committing it first (with
-    /// its attributes) when it has not been copied yet. `None`: the type is not reachable
-    /// through links (it is then written inline).
+    /// its attributes) when it has not been copied yet; types without a link are committed
+    /// anonymously.
     fn committed_path(&mut self, address: Option<u64>) -> Result<Option<String>> {
         let Some(address) = address else { return Ok(None) };
         if let Some(p) = self.created.get(&address) {
             return Ok(Some(p.clone()));
         }
-        let Some(path) = self.paths.get(&address).cloned() else {
-            self.report.warnings.push(format!("committed datatype at address {} has no link; used inline", address));
-            return Ok(None);
+        let path = match self.paths.get(&address) {
+            Some(p) => p.clone(),
+            None => {
+                // An anonymous committed datatype (no link; h5dump shows it as "#address"):
+                // committed under a temporary name, unlinked when the copy ends, kept in the
+                // file by its users as h5repack keeps it.
+                let p = format!("/{}{}", ANONYMOUS_TYPE_PREFIX, address);
+                self.anonymous.push(p.clone());
+                p
+            }
         };
         let Object::Datatype(t) = self.src.object_at(address, &path)? else {
             return Ok(None);
@@ -794,7 +806,23 @@ impl<'a> Copier<'a> {
 /// Copies every object, attribute and link of `src` into `dst`.
 pub fn copy_file(src: &File, dst: &mut FileWriter, opts: &RepackOptions) -> Result<RepackReport> {
     let root = src.root()?;
-    let mut c = Copier { src, dst, opts, created: HashMap::new(), paths: HashMap::new(), report: RepackReport::default(), dst_groups: HashSet::new(), premade: HashSet::new() };
+    // As h5repack: objects named in the options must exist (of any kind).
+    for name in opts.object_filters.keys().chain(opts.object_layouts.keys()) {
+        if !root.contains(name) {
+            return Err(Error::usage(format!("object {:?} named in the options not found", name)));
+        }
+    }
+    let mut c = Copier {
+        src,
+        dst,
+        opts,
+        created: HashMap::new(),
+        paths: HashMap::new(),
+        report: RepackReport::default(),
+        dst_groups: HashSet::new(),
+        premade: HashSet::new(),
+        anonymous: Vec::new(),
+    };
     c.created.insert(root.address(), "/".to_string());
     c.paths.insert(root.address(), "/".to_string());
     let mut seen = HashSet::new();
@@ -802,5 +830,8 @@ pub fn copy_file(src: &File, dst: &mut FileWriter, opts: &RepackOptions) -> Resu
     c.collect_paths(&Object::Group(root.clone()), &mut seen)?;
     c.copy_attributes("/", root.attributes()?)?;
     c.copy_group(&root)?;
+    for p in std::mem::take(&mut c.anonymous) {
+        c.dst.delete_link(&p)?;
+    }
     Ok(c.report)
 }

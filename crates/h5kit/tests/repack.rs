@@ -16,12 +16,14 @@ use h5kit::{Datatype, File, LinkTarget, Object, ReferenceKind, TypeClass};
 const SKIP: &[(&str, &str)] = &[
     // h5dump 1.10.8 itself cannot read it (byte shuffle filter unknown to it).
     ("test_byteshuffle_compressed_datasets_latest.hdf5", "h5dump cannot read the source"),
-    // Anonymous committed datatypes (no link) are written inline: h5dump -H shows no "#addr" types.
-    ("isssue-523.hdf5", "anonymous committed datatypes become inline types"),
 ];
 
 /// Skipped in the earliest format only (the latest format copies them).
-const SKIP_EARLIEST: &[(&str, &str)] = &[
+const SKIP_EARLIEST: &[(&str, &str)] = &[];
+
+/// Copies that must fail in the earliest format, as `h5repack` (default bounds) fails on them
+/// ("Error occurred while repacking", exit 1; `h5repack -L` copies them).
+const FAIL_EARLIEST: &[(&str, &str)] = &[
     // An attribute over 64 KiB needs dense attribute storage, which only the latest format has.
     ("test_large_attribute.hdf5", "attribute larger than 64 KiB"),
 ];
@@ -258,7 +260,27 @@ fn values(f: &File) -> Vec<(String, Vec<u8>)> {
 
 fn h5dump_tree(dir: &Path, name: &str) -> String {
     let o = Command::new("h5dump").arg("-H").arg(name).current_dir(dir).output().unwrap();
-    String::from_utf8_lossy(&o.stdout).lines().skip(1).collect::<Vec<_>>().join("\n")
+    anonymous_types_numbered(&String::from_utf8_lossy(&o.stdout).lines().skip(1).collect::<Vec<_>>().join("\n"))
+}
+
+/// h5dump names anonymous committed datatypes by their address (`"#1234"`, `"/#1234"`):
+/// numbered instead by first appearance, so that copies compare equal.
+fn anonymous_types_numbered(text: &str) -> String {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("\"#").or_else(|| rest.find("\"/#")) {
+        let skip = if rest[i..].starts_with("\"/#") { 3 } else { 2 };
+        let digits: String = rest[i + skip..].chars().take_while(|c| c.is_ascii_digit()).collect();
+        out.push_str(&rest[..i + skip]);
+        if !digits.is_empty() {
+            let n = seen.len();
+            out.push_str(&format!("T{}", seen.entry(digits.clone()).or_insert(n)));
+        }
+        rest = &rest[i + skip + digits.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn run(libver: LibVer, tag: &str) {
@@ -281,6 +303,14 @@ fn run(libver: LibVer, tag: &str) {
         let Ok(src) = File::open(p) else { continue };
         let out = out_dir.join(&name);
         let mut w = FileWriter::create(&out, libver).unwrap();
+        if libver == LibVer::Earliest && FAIL_EARLIEST.iter().any(|s| s.0 == name) {
+            let copied = h5kit::repack::copy_file(&src, &mut w, &Default::default()).and_then(|_| w.close());
+            match copied {
+                Err(e) => assert!(e.to_string().contains("64 KiB"), "{}: {}", name, e),
+                Ok(()) => failures.push(format!("{}: copied in the earliest format, where h5repack fails", name)),
+            }
+            continue;
+        }
         let report = match h5kit::repack::copy_file(&src, &mut w, &Default::default()) {
             Ok(r) => r,
             Err(e) => {
