@@ -14,8 +14,10 @@ fn f(id: u16, flags: u16, cd: &[u32]) -> Filter {
     Filter { id, name: None, flags, client_data: cd.to_vec() }
 }
 
-/// (dataset name, pipeline given, client data expected after set_local per filter).
-fn cases() -> Vec<(&'static str, Vec<Filter>, Vec<Vec<u32>>)> {
+/// Dataset name, pipeline given, client data expected after set_local per filter.
+type Case = (&'static str, Vec<Filter>, Vec<Vec<u32>>);
+
+fn cases() -> Vec<Case> {
     vec![
         ("lzf", vec![f(32000, 1, &[])], vec![vec![4, 261, 1600]]),
         ("lz4", vec![f(32004, 0, &[0])], vec![vec![0]]),
