@@ -33,6 +33,10 @@ enum Op {
     Attr { object: u8, name: String, attr: AttrDesc },
     SoftLink { parent: u8, name: String, target: SoftTarget },
     HardLink { parent: u8, name: String, object: u8 },
+    /// Up to 63 groups at once (dense link storage, B-tree splits of symbol-table groups).
+    ManyGroups { parent: u8, count: u8 },
+    /// Up to 63 small attributes at once (dense attribute storage).
+    ManyAttrs { object: u8, count: u8, seed: u64 },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -422,14 +426,7 @@ impl Model {
 
 fn apply(file: &File, m: &mut Model, op: &Op) -> h5kit::Result<()> {
     match op {
-        Op::Group { parent, name } => {
-            let g = m.group_for(*parent);
-            let (n, path) = m.new_name(g, name);
-            file.create_group(&path)?;
-            m.objs.push(ObjM { path, kind: KindM::Group(Vec::new()), attrs: Vec::new() });
-            let id = m.objs.len() - 1;
-            m.add_link(g, n, LinkM::Hard(id));
-        }
+        Op::Group { parent, name } => add_group(file, m, m.group_for(*parent), name)?,
         Op::Dataset { parent, name, ds } => {
             let g = m.group_for(*parent);
             let (n, path) = m.new_name(g, name);
@@ -458,6 +455,23 @@ fn apply(file: &File, m: &mut Model, op: &Op) -> h5kit::Result<()> {
             file.create_soft_link(&path, &t)?;
             m.add_link(g, n, LinkM::Soft(t));
         }
+        Op::ManyGroups { parent, count } => {
+            let g = m.group_for(*parent);
+            for i in 0..count % 64 {
+                add_group(file, m, g, &format!("g{}", i))?;
+            }
+        }
+        Op::ManyAttrs { object, count, seed } => {
+            for i in 0..count % 64 {
+                let attr = AttrDesc {
+                    dt: Dt::Scalar(Scalar::Int { size: i, signed: true, big_endian: i % 3 == 0 }),
+                    dims: if i % 2 == 0 { None } else { Some(vec![i % 5]) },
+                    seed: seed.wrapping_add(u64::from(i)),
+                    as_str: false,
+                };
+                apply(file, m, &Op::Attr { object: *object, name: format!("a{}", i), attr })?;
+            }
+        }
         Op::HardLink { parent, name, object } => {
             let g = m.group_for(*parent);
             let (n, path) = m.new_name(g, name);
@@ -466,6 +480,15 @@ fn apply(file: &File, m: &mut Model, op: &Op) -> h5kit::Result<()> {
             m.add_link(g, n, LinkM::Hard(o));
         }
     }
+    Ok(())
+}
+
+fn add_group(file: &File, m: &mut Model, g: usize, name: &str) -> h5kit::Result<()> {
+    let (n, path) = m.new_name(g, name);
+    file.create_group(&path)?;
+    m.objs.push(ObjM { path, kind: KindM::Group(Vec::new()), attrs: Vec::new() });
+    let id = m.objs.len() - 1;
+    m.add_link(g, n, LinkM::Hard(id));
     Ok(())
 }
 
