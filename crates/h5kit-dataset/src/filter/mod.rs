@@ -233,7 +233,17 @@ pub fn set_local(f: &Filter, dt: &Datatype, chunk_elems: u64, fill: Option<&[u8]
                 *e = es;
             }
         }
-        NBIT => *cd = nbit::set_local(dt, chunk_elems).ok_or_else(|| unsupported("n-bit"))?,
+        NBIT => match nbit::set_local(dt, chunk_elems) {
+            Some(v) => *cd = v,
+            // A description given with the filter (copied from a file: compound, array, ...)
+            // is kept; only the element count follows the chunk shape.
+            None if cd.len() >= 5 => {
+                if let Some(n) = cd.get_mut(2) {
+                    *n = u32::try_from(chunk_elems).unwrap_or(0);
+                }
+            }
+            None => return Err(unsupported("n-bit")),
+        },
         SCALEOFFSET => *cd = scaleoffset::set_local(cd, dt, chunk_elems, fill).ok_or_else(|| unsupported("scale-offset"))?,
         _ => {}
     }
@@ -386,7 +396,35 @@ mod tests {
         // As libhdf5 writes them (filters.h5: nbit_i32_p12_o4 and so_i32 have other types).
         assert_eq!(sl(filter(NBIT, &[]), 4, 40), [8, 1, 40, 1, 4, 0, 32, 0]);
         assert_eq!(sl(filter(SCALEOFFSET, &[2, 0]), 4, 40), [2, 0, 40, 0, 4, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        let s = Datatype { version: 1, size: 4, class: TypeClass::Opaque { tag: String::new() } };
+        let s = Datatype { version: 1, size: 16, class: TypeClass::Opaque { tag: String::new() } };
         assert!(set_local(&filter(NBIT, &[]), &s, 4, None).is_err());
+        // A description copied from a file (filters.h5 nbit_compound) is kept, the element
+        // count follows the chunk.
+        let compound = [21, 0, 16, 3, 16, 3, 0, 1, 4, 0, 10, 2, 4, 4, 4, 8, 1, 8, 0, 64, 0];
+        let mut want = compound.to_vec();
+        want[2] = 8;
+        assert_eq!(set_local(&filter(NBIT, &compound), &s, 8, None).unwrap().client_data, want);
+        // Floats: sign 0 as libhdf5 writes it (filters.h5 so_f32_d2).
+        let f32 = Datatype {
+            version: 1,
+            size: 4,
+            class: TypeClass::Float {
+                order: ByteOrder::LittleEndian,
+                bit_offset: 0,
+                precision: 32,
+                pad_lo: false,
+                pad_hi: false,
+                pad_internal: false,
+                mantissa_norm: h5kit_object_header::MantissaNorm::Implied,
+                sign_location: 31,
+                exponent_location: 23,
+                exponent_size: 8,
+                mantissa_location: 0,
+                mantissa_size: 23,
+                exponent_bias: 127,
+            },
+        };
+        let cd = set_local(&filter(SCALEOFFSET, &[0, 2]), &f32, 50, None).unwrap().client_data;
+        assert_eq!(cd, [0, 2, 50, 1, 4, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     }
 }

@@ -211,7 +211,7 @@ pub fn encode(data: &[u8], cd: &[u32], at: u64) -> Result<Vec<u8>> {
 pub fn set_local(cd: &[u32], dt: &Datatype, chunk_elems: u64, fill: Option<&[u8]>) -> Option<Vec<u32>> {
     let (class, signed, order) = match &dt.class {
         TypeClass::Integer { order, signed, .. } => (0, *signed, order),
-        TypeClass::Float { order, .. } => (1, true, order),
+        TypeClass::Float { order, .. } => (1, false, order),
         _ => return None,
     };
     let order = match order {
