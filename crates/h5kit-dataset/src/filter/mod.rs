@@ -154,17 +154,26 @@ pub const FLAG_OPTIONAL: u16 = 1;
 /// Applies one filter on write. `Ok(None)`: the filter declines this chunk (LZF when the
 /// data does not shrink), as a filter callback returning 0 does in libhdf5.
 pub fn encode_filter(f: &Filter, data: Vec<u8>, element_size: usize) -> Result<Option<Vec<u8>>> {
+    if f.id == FLETCHER32 {
+        return Ok(Some(fletcher32::encode(data)));
+    }
+    encode_ref(f, &data, element_size)
+}
+
+/// [`encode_filter`] for the filters that write a new buffer (all but Fletcher-32, which
+/// appends to its input).
+fn encode_ref(f: &Filter, data: &[u8], element_size: usize) -> Result<Option<Vec<u8>>> {
     let cd = f.client_data.as_slice();
     Ok(Some(match f.id {
-        DEFLATE => deflate::encode(&data, cd.first().copied().unwrap_or(6))?,
-        SHUFFLE => shuffle::encode(&data, shuffle_size(cd, element_size)),
-        FLETCHER32 => fletcher32::encode(data),
-        NBIT => nbit::encode(&data, cd, 0)?,
-        SCALEOFFSET => scaleoffset::encode(&data, cd, 0)?,
-        LZF => return Ok(lzf::encode(&data)),
-        LZ4 => lz4::encode(&data, cd.first().copied().unwrap_or(0) as usize)?,
-        BITSHUFFLE => bitshuffle::encode(&data, cd, element_size)?,
-        ZSTD => zstd::encode(&data, cd.first().copied().unwrap_or(3)),
+        DEFLATE => deflate::encode(data, cd.first().copied().unwrap_or(6))?,
+        SHUFFLE => shuffle::encode(data, shuffle_size(cd, element_size)),
+        FLETCHER32 => fletcher32::encode(data.to_vec()),
+        NBIT => nbit::encode(data, cd, 0)?,
+        SCALEOFFSET => scaleoffset::encode(data, cd, 0)?,
+        LZF => return Ok(lzf::encode(data)),
+        LZ4 => lz4::encode(data, cd.first().copied().unwrap_or(0) as usize)?,
+        BITSHUFFLE => bitshuffle::encode(data, cd, element_size)?,
+        ZSTD => zstd::encode(data, cd.first().copied().unwrap_or(3)),
         id => {
             return Err(Error::unsupported(
                 0,
@@ -181,7 +190,8 @@ pub fn encode_filter(f: &Filter, data: Vec<u8>, element_size: usize) -> Result<O
 /// Applies `filters` to one chunk in pipeline order, as libhdf5's `H5Z_pipeline` does on
 /// write: a filter that fails (declines the chunk, or that h5kit cannot apply) is an error
 /// unless it is optional ([`FLAG_OPTIONAL`]); an optional one is then skipped and its bit `i`
-/// set in the returned filter mask (the chunk's "Filter Mask" in the chunk index).
+/// set in the returned filter mask (the chunk's "Filter Mask" in the chunk index). The input
+/// of a filter is kept until its output exists (no copy of the chunk per filter).
 pub fn encode_pipeline(filters: &FilterPipeline, data: Vec<u8>, element_size: usize) -> Result<(Vec<u8>, u32)> {
     if filters.filters.len() > 32 {
         return Err(Error::unsupported(0, format!("filter pipeline of {} filters (at most 32)", filters.filters.len())));
@@ -190,8 +200,8 @@ pub fn encode_pipeline(filters: &FilterPipeline, data: Vec<u8>, element_size: us
     let mut mask = 0u32;
     for (i, f) in filters.filters.iter().enumerate() {
         let optional = f.flags & FLAG_OPTIONAL != 0;
-        let input = if optional { data.clone() } else { std::mem::take(&mut data) };
-        match encode_filter(f, input, element_size) {
+        let out = if f.id == FLETCHER32 { Ok(Some(fletcher32::encode(std::mem::take(&mut data)))) } else { encode_ref(f, &data, element_size) };
+        match out {
             Ok(Some(out)) => data = out,
             Ok(None) | Err(_) if optional => mask |= 1u32 << i,
             Ok(None) => {
