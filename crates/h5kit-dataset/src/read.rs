@@ -453,22 +453,25 @@ where
         let queue = std::sync::Mutex::new(jobs.into_iter());
         let stop = AtomicBool::new(false);
         let first_error = std::sync::Mutex::new(None);
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    let mut scratch = Vec::new();
-                    while !stop.load(Ordering::Relaxed) {
-                        let Some((c, run)) = queue.lock().ok().and_then(|mut q| q.next()) else { break };
-                        if let Err(e) = decode(c, run, &mut scratch) {
-                            stop.store(true, Ordering::Relaxed);
-                            if let Ok(mut slot) = first_error.lock() {
-                                slot.get_or_insert(e);
-                            }
-                            break;
-                        }
+        let work = || {
+            let mut scratch = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let Some((c, run)) = queue.lock().ok().and_then(|mut q| q.next()) else { break };
+                if let Err(e) = decode(c, run, &mut scratch) {
+                    stop.store(true, Ordering::Relaxed);
+                    if let Ok(mut slot) = first_error.lock() {
+                        slot.get_or_insert(e);
                     }
-                });
+                    break;
+                }
             }
+        };
+        // The calling thread is one of the workers.
+        std::thread::scope(|scope| {
+            for _ in 1..workers {
+                scope.spawn(work);
+            }
+            work();
         });
         match first_error.into_inner() {
             Ok(Some(e)) => Err(e),
