@@ -1,7 +1,8 @@
 //! `h5 repack [-L] [-f [OBJ,..:]FILTER]... [-l [OBJ,..:]LAYOUT]... IN OUT`: h5repack's job
 //! done by h5kit's reader and writer ([`h5kit::repack`]). Filters: `GZIP=N`, `SHUF`, `FLET`,
-//! `UD=id,flags,n,values..`, `NONE`; layouts: `CHUNK=AxB..`, `CONTI`, `COMPA`; `-L` writes
-//! the latest format. The source's filters are kept unless `-f` replaces them.
+//! `NBIT`, `SOFF=factor,IN|DS`, `UD=id,flags,n,values..`, `NONE`; layouts: `CHUNK=AxB..`,
+//! `CONTI`, `COMPA`; `-L` writes the latest format. The source's filters are kept unless
+//! `-f` replaces them.
 
 use h5kit::repack::{copy_file, RepackOptions};
 use h5kit::write::{FileWriter, LibVer};
@@ -42,7 +43,7 @@ pub fn run(args: &[String]) -> i32 {
         }
     }
     let [input, output] = files.as_slice() else {
-        eprintln!("usage: h5 repack [-L] [-f [OBJ,..:]GZIP=N|SHUF|FLET|UD=id,flags,n,v..|NONE]... [-l [OBJ,..:]CHUNK=AxB|CONTI|COMPA]... IN OUT");
+        eprintln!("usage: h5 repack [-L] [-f [OBJ,..:]GZIP=N|SHUF|FLET|NBIT|SOFF=f,IN|DS|UD=id,flags,n,v..|NONE]... [-l [OBJ,..:]CHUNK=AxB|CONTI|COMPA]... IN OUT");
         return 1;
     };
     let job = || -> h5kit::Result<()> {

@@ -125,6 +125,9 @@ fn options_match_h5repack() {
         vec!["-f", "FLET", "-l", "CHUNK=20"],
         vec!["-f", "e:UD=1,0,1,3"],
         vec!["-f", "g:GZIP=1"],
+        vec!["-f", "NBIT"],
+        vec!["-f", "SOFF=0,IN"],
+        vec!["-f", "a,m:SOFF=0,IN", "-f", "a,m:SHUF"],
     ];
     if plugins.is_some() {
         cases.push(vec!["-f", "a:UD=32004,1,1,0", "-f", "b:UD=32015,0,1,5", "-f", "m:UD=32004,0,1,64"]);

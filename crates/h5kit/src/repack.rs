@@ -99,6 +99,20 @@ fn parse_one_filter(arg: &str, value: &str) -> Result<Option<Filter>> {
             }
             filter(id, flags as u16, values.to_vec())
         }
+        // H5Pset_nbit: mandatory; H5Pset_scaleoffset: optional, cd = [scale type, factor].
+        ("NBIT", None) => filter(filter::NBIT, 0, vec![]),
+        ("SOFF", Some(p)) => {
+            let (factor, kind) = p
+                .split_once(',')
+                .ok_or_else(|| Error::usage(format!("-f {}: SOFF=scale_factor,IN|DS expected", arg)))?;
+            let factor: i32 = factor.trim().parse().map_err(|_| Error::usage(format!("-f {}: SOFF=scale_factor,IN|DS expected", arg)))?;
+            let scale_type = match kind.trim().to_ascii_uppercase().as_str() {
+                "IN" => 2,
+                "DS" => 0,
+                _ => return Err(Error::usage(format!("-f {}: scale type IN or DS expected", arg))),
+            };
+            filter(filter::SCALEOFFSET, 1, vec![scale_type, factor as u32])
+        }
         ("SZIP" | "NBIT" | "SOFF", _) => {
             return Err(Error::new(ErrorKind::Unsupported, format!("-f {}: filter {} is not supported by h5kit", arg, name)))
         }
@@ -108,8 +122,9 @@ fn parse_one_filter(arg: &str, value: &str) -> Result<Option<Filter>> {
 
 impl RepackOptions {
     /// Applies one h5repack `-f` argument: `[OBJ,OBJ...:]FILTER` with FILTER one of
-    /// `GZIP=level` (0-9), `SHUF`, `FLET`, `UD=id,flags,count,values...` (filters h5kit can
-    /// apply, or optional ones), `NONE`. Filters accumulate in the order given; `NONE` only
+    /// `GZIP=level` (0-9), `SHUF`, `FLET`, `NBIT`, `SOFF=factor,IN|DS` (integers encoded;
+    /// floats keep the optional filter, skipped), `UD=id,flags,count,values...` (filters h5kit
+    /// can apply, or optional ones), `NONE`. Filters accumulate in the order given; `NONE` only
     /// removes the source's filters. As h5repack, filters for all objects and for named
     /// objects cannot be mixed.
     pub fn parse_filter(&mut self, arg: &str) -> Result<()> {
@@ -189,6 +204,13 @@ mod tests {
         assert!(o.parse_filter("a:FLET").is_err(), "all-object and per-object filters mixed");
         assert!(o.parse_filter("GZIP=10").is_err());
         assert!(o.parse_filter("SZIP=8,NN").is_err());
+        let mut o = RepackOptions::default();
+        o.parse_filter("NBIT").unwrap();
+        o.parse_filter("SOFF=3,in").unwrap();
+        o.parse_filter("SOFF=-2,DS").unwrap();
+        let got: Vec<(u16, u16, Vec<u32>)> = o.filters.clone().unwrap().into_iter().map(|f| (f.id, f.flags, f.client_data)).collect();
+        assert_eq!(got, [(5, 0, vec![]), (6, 1, vec![2, 3]), (6, 1, vec![0, (-2i32) as u32])]);
+        assert!(o.parse_filter("SOFF=3").is_err() && o.parse_filter("SOFF=3,XX").is_err());
         let mut o = RepackOptions::default();
         o.parse_filter("/a,g/d:UD=32004,1,1,0").unwrap();
         o.parse_filter("a:FLET").unwrap();
