@@ -49,7 +49,7 @@ fn transpose_into(data: &[u8], size: usize, forward: bool, out: &mut [u8]) {
         (8, false) => unshuffle8(src, dst, n),
         (2, true) => shuffle::<2>(src, dst, n),
         (4, true) => shuffle::<4>(src, dst, n),
-        (8, true) => shuffle::<8>(src, dst, n),
+        (8, true) => shuffle8(src, dst, n),
         _ => {
             for j in 0..size {
                 let (p_src, p_dst): (&[u8], &mut [u8]) = (src, &mut *dst);
@@ -131,15 +131,7 @@ fn unshuffle8(src: &[u8], dst: &mut [u8], n: usize) {
             }
             *xj = u64::from_le_bytes(b);
         }
-        for j in 0..4 {
-            swap_step(&mut x, j, j + 4, 32, 0x0000_0000_FFFF_FFFF);
-        }
-        for j in [0, 1, 4, 5] {
-            swap_step(&mut x, j, j + 2, 16, 0x0000_FFFF_0000_FFFF);
-        }
-        for j in [0, 2, 4, 6] {
-            swap_step(&mut x, j, j + 1, 8, 0x00FF_00FF_00FF_00FF);
-        }
+        transpose8(&mut x);
         for (o, xk) in out.chunks_exact_mut(8).zip(&x) {
             o.copy_from_slice(&xk.to_le_bytes());
         }
@@ -164,6 +156,51 @@ fn swap_step(x: &mut [u64; 8], j: usize, k: usize, shift: u32, mask: u64) {
         if let Some(q) = x.get_mut(k) {
             *q = b ^ v;
         }
+    }
+}
+
+/// [`shuffle`] for 8-byte elements: the 8x8 byte transpose of [`unshuffle8`] (a transpose is its
+/// own inverse), 8 elements in, one `u64` out to each plane.
+fn shuffle8(src: &[u8], dst: &mut [u8], n: usize) {
+    if n == 0 || src.len() != 8 * n || dst.len() != 8 * n {
+        return;
+    }
+    let mut planes: Vec<&mut [u8]> = dst.chunks_exact_mut(n).collect();
+    let tiles = n / 8;
+    for (t, block) in src.chunks_exact(64).enumerate().take(tiles) {
+        let mut x = [0u64; 8];
+        for (xk, e) in x.iter_mut().zip(block.chunks_exact(8)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(e);
+            *xk = u64::from_le_bytes(b);
+        }
+        transpose8(&mut x);
+        for (plane, xj) in planes.iter_mut().zip(&x) {
+            if let Some(run) = plane.get_mut(t * 8..t * 8 + 8) {
+                run.copy_from_slice(&xj.to_le_bytes());
+            }
+        }
+    }
+    for i in tiles * 8..n {
+        for (j, plane) in planes.iter_mut().enumerate() {
+            if let (Some(o), Some(&b)) = (plane.get_mut(i), src.get(i * 8 + j)) {
+                *o = b;
+            }
+        }
+    }
+}
+
+/// Transposes the 8x8 byte matrix held as 8 little-endian words (three rounds of masked swaps).
+#[inline(always)]
+fn transpose8(x: &mut [u64; 8]) {
+    for j in 0..4 {
+        swap_step(x, j, j + 4, 32, 0x0000_0000_FFFF_FFFF);
+    }
+    for j in [0, 1, 4, 5] {
+        swap_step(x, j, j + 2, 16, 0x0000_FFFF_0000_FFFF);
+    }
+    for j in [0, 2, 4, 6] {
+        swap_step(x, j, j + 1, 8, 0x00FF_00FF_00FF_00FF);
     }
 }
 
