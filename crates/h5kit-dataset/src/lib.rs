@@ -2,6 +2,7 @@
 //! Storage - Filter Pipeline Message") and the read path over every layout and chunk index
 //! (spec IV.A.2.i "The Data Layout Message", VII "Appendix C: Types of Indexes for Dataset
 //! Chunks").
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 pub mod cache;
 pub mod filter;
 pub mod read;

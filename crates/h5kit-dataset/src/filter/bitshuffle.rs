@@ -35,7 +35,7 @@ pub fn default_block_size(elem_size: usize) -> usize {
 fn block_lens(count: usize, block: usize) -> impl Iterator<Item = usize> {
     let (full, rest) = count.checked_div(block).zip(count.checked_rem(block)).unwrap_or((0, 0));
     let last = rest - rest % 8;
-    std::iter::repeat(block).take(full).chain((last > 0).then_some(last))
+    std::iter::repeat_n(block, full).chain((last > 0).then_some(last))
 }
 
 /// Client data: element size (cd[2], else the datatype's), block size in elements (cd[3], 0 =
@@ -134,7 +134,7 @@ pub fn decode(data: &[u8], cd: &[u32], element_size: usize, limits: &Limits, at:
 /// cd[3] is 0).
 pub fn encode(data: &[u8], cd: &[u32], element_size: usize) -> Result<Vec<u8>> {
     let (elem, block, compression) = params(cd, element_size, 0)?;
-    if data.len() % elem != 0 {
+    if !data.len().is_multiple_of(elem) {
         return Err(Error::unsupported(0, format!("bitshuffle: {} bytes is not a whole number of {}-byte elements", data.len(), elem)));
     }
     let count = data.len() / elem;

@@ -100,7 +100,7 @@ impl Parser<'_> {
                 for _ in 0..n {
                     let off = self.next()? as usize;
                     let m = self.desc(depth + 1)?;
-                    if off.checked_add(m.size()).map_or(true, |e| e > size) {
+                    if off.checked_add(m.size()).is_none_or(|e| e > size) {
                         return Err(Error::format(self.at, "n-bit: compound member outside the compound"));
                     }
                     members.push((off, m));
