@@ -56,8 +56,9 @@ fn lookup3(b: &[u8]) -> u32 {
 
 #[test]
 fn same_bytes_whatever_the_thread_count() {
-    // (length, lookup3) of the files the sequential writer produced (commit e372f0a).
-    for (lv, golden) in [(LibVer::Earliest, (1985528, 0xd7d9_2170u32)), (LibVer::Latest, (1972568, 0x095c_a9acu32))] {
+    // (length, lookup3) of the files the sequential writer produced (commit e372f0a; again after
+    // deflate became one `compress_vec` call per chunk, which changes where blocks end).
+    for (lv, golden) in [(LibVer::Earliest, (1985424, 0xce15_04c3u32)), (LibVer::Latest, (1972464, 0x7d06_2603u32))] {
         let one = build(lv, Some(1));
         eprintln!("{:?}: {} bytes, lookup3 {:#010x}", lv, one.len(), lookup3(&one));
         assert_eq!((one.len(), lookup3(&one)), golden, "{:?}: differs from the sequential writer's file", lv);

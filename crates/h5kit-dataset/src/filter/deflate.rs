@@ -1,6 +1,5 @@
 //! Deflate filter (id 1): a zlib stream (RFC 1950). Client data: the compression level.
 
-use std::io::Write;
 
 use h5kit_core::{Error, Limits, Result};
 
@@ -58,9 +57,21 @@ pub fn decode_into(data: &[u8], out: &mut Vec<u8>, expected: usize, limits: &Lim
 
 /// Deflates with zlib framing at `level` (0-9).
 pub fn encode(data: &[u8], level: u32) -> Result<Vec<u8>> {
-    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level.min(9)));
-    enc.write_all(data).map_err(|e| Error::io(e, "deflate"))?;
-    enc.finish().map_err(|e| Error::io(e, "deflate"))
+    use flate2::{Compress, Compression, FlushCompress, Status};
+    let mut z = Compress::new(Compression::new(level.min(9)), true);
+    // zlib's compressBound: the output fits at once for any input, so one call normally does it.
+    let n = data.len();
+    let bound = n.saturating_add(n >> 12).saturating_add(n >> 14).saturating_add(n >> 25).saturating_add(64);
+    let mut out = Vec::with_capacity(bound);
+    loop {
+        let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+        let rest = data.get(consumed..).unwrap_or(&[]);
+        match z.compress_vec(rest, &mut out, FlushCompress::Finish) {
+            Ok(Status::StreamEnd) => return Ok(out),
+            Ok(_) => out.reserve(out.capacity().max(4096)),
+            Err(e) => return Err(Error::io(std::io::Error::other(e), "deflate")),
+        }
+    }
 }
 
 #[cfg(test)]
