@@ -337,6 +337,40 @@ pub struct FileWriter {
     pub(crate) threads: Option<usize>,
 }
 
+/// HDF5 names (links, attributes, compound members, enum values, soft link targets) are C
+/// strings: a NUL inside would cut the name when read back, so it is refused.
+fn check_c_string(what: &str, s: &str) -> Result<()> {
+    if s.contains('\0') {
+        return Err(Error::usage(format!("{} {:?} contains a NUL byte (HDF5 names are C strings)", what, s)));
+    }
+    Ok(())
+}
+
+/// [`check_c_string`] for the names inside a datatype (compound members, enum values, the
+/// opaque tag), at any depth.
+fn check_datatype_names(dt: &Datatype) -> Result<()> {
+    match &dt.class {
+        TypeClass::Compound { members } => {
+            for m in members {
+                check_c_string("compound member name", &m.name)?;
+                check_datatype_names(&m.datatype)?;
+            }
+            Ok(())
+        }
+        TypeClass::Enum { base, members } => {
+            for (name, _) in members {
+                check_c_string("enum value name", name)?;
+            }
+            check_datatype_names(base)
+        }
+        TypeClass::Opaque { tag } => check_c_string("opaque tag", tag),
+        TypeClass::VarLenSequence { base } | TypeClass::VarLenString { base, .. } | TypeClass::Array { base, .. } | TypeClass::Complex { base } => {
+            check_datatype_names(base)
+        }
+        _ => Ok(()),
+    }
+}
+
 fn split_path(path: &str) -> Vec<&str> {
     path.split('/').filter(|s| !s.is_empty() && *s != ".").collect()
 }
@@ -536,6 +570,9 @@ impl FileWriter {
     /// Parent group id (creating intermediate groups) and the last path component.
     fn parent_for_new(&mut self, path: &str) -> Result<(usize, String)> {
         let parts = split_path(path);
+        for p in &parts {
+            check_c_string("name", p)?;
+        }
         let (last, dirs) = parts.split_last().ok_or_else(|| Error::usage("the root group already exists"))?;
         let mut cur = 0usize;
         for d in dirs {
@@ -589,6 +626,7 @@ impl FileWriter {
 
     /// Commits a datatype at `path` (h5py `f[path] = numpy.dtype(...)`).
     pub fn commit_datatype(&mut self, path: &str, datatype: Datatype) -> Result<()> {
+        check_datatype_names(&datatype)?;
         let (parent, name) = self.parent_for_new(path)?;
         self.objs.push(Obj { kind: Kind::Datatype(datatype), attrs: Vec::new() });
         let id = self.objs.len() - 1;
@@ -615,6 +653,7 @@ impl FileWriter {
             }
             None => None,
         };
+        check_datatype_names(&spec.datatype)?;
         let mut ds = make_dataset(spec)?;
         ds.committed = committed;
         let (parent, name) = self.parent_for_new(path)?;
@@ -855,6 +894,10 @@ impl FileWriter {
                 )));
             }
         }
+        // No maxshape means "the creation shape" (h5py): it must outlive the first resize.
+        if ds.maxshape.is_none() && new_shape != old.as_slice() {
+            ds.maxshape = Some(max);
+        }
         let count = element_count(Some(new_shape))?;
         // Growing or shrinking only the slowest dimension keeps the row-major order: the
         // fixed-size values are cut or extended in place (the append pattern, O(rows added)).
@@ -919,6 +962,8 @@ impl FileWriter {
     }
 
     fn put_attr(&mut self, object_path: &str, attr: Attr) -> Result<()> {
+        check_c_string("attribute name", &attr.name)?;
+        check_datatype_names(&attr.dt)?;
         let attrs = self.attrs_mut(object_path)?;
         if let Some(a) = attrs.iter_mut().find(|a| a.name == attr.name) {
             *a = attr;
@@ -1073,6 +1118,7 @@ impl FileWriter {
         if target.len() > 0xfff0 {
             return Err(Error::usage("soft link target too long"));
         }
+        check_c_string("soft link target", target)?;
         let (parent, name) = self.parent_for_new(path)?;
         self.add_link(parent, &name, Some(Link::Soft(target.to_string())))?;
         Ok(())
@@ -1082,6 +1128,8 @@ impl FileWriter {
         if file.len() + target_path.len() > 0xfff0 {
             return Err(Error::usage("external link file name and path too long"));
         }
+        check_c_string("external link file name", file)?;
+        check_c_string("external link target", target_path)?;
         let (parent, name) = self.parent_for_new(path)?;
         self.add_link(parent, &name, Some(Link::External(file.to_string(), target_path.to_string())))?;
         Ok(())
