@@ -555,8 +555,11 @@ impl FileWriter {
         let mut cur = 0usize;
         for part in split_path(path) {
             let links = self.links_of(cur).ok_or_else(|| Error::not_found(format!("{}: not a group on the way", path)))?;
+            // Newest first: names are unique in a group, and the object just created is the
+            // one most often addressed next (write after create, attributes after write).
             let e = links
                 .iter()
+                .rev()
                 .find(|e| e.name == part)
                 .ok_or_else(|| Error::not_found(format!("{}: no object named {:?}", path, part)))?;
             cur = match &e.link {
@@ -576,7 +579,7 @@ impl FileWriter {
         let (last, dirs) = parts.split_last().ok_or_else(|| Error::usage("the root group already exists"))?;
         let mut cur = 0usize;
         for d in dirs {
-            let existing = self.links_of(cur).and_then(|l| l.iter().find(|e| e.name == *d)).map(|e| e.link.clone());
+            let existing = self.links_of(cur).and_then(|l| l.iter().rev().find(|e| e.name == *d)).map(|e| e.link.clone());
             cur = match existing {
                 Some(Link::Hard(id)) => {
                     if self.links_of(id).is_none() {
