@@ -9,7 +9,7 @@ mod repack;
 use std::io::Write;
 use std::path::Path;
 
-const USAGE: &str = "usage: h5 <command> [options] FILE\n\ncommands:\n  dump [-H] [-p] [-n] [-A] [-d PATH] [-g PATH] [-w N] [-m FMT] [-r] FILE   print like h5dump\n  ls [-r] FILE                                               list like h5ls\n  repack [-L] [-f GZIP=N|SHUF|NONE] [-l CHUNK=AxB|CONTI|COMPA] IN OUT   copy like h5repack\n  bench DIR [--scale S]                                      the benchmark workloads\n";
+const USAGE: &str = "usage: h5 <command> [options] FILE\n\ncommands:\n  dump [-H] [-p] [-n] [-A] [-d PATH] [-g PATH] [-w N] [-m FMT] [-r] FILE   print like h5dump\n  ls [-r] FILE                                               list like h5ls\n  repack [-L] [-f [OBJ:]FILTER].. [-l [OBJ:]LAYOUT].. IN OUT      copy like h5repack (repack -h: options)\n  bench DIR [--scale S]                                      the benchmark workloads\n";
 
 /// `-m FMT`: a printf floating-point format.
 fn parse_float_format(v: &str) -> Result<dump::printf::FloatFormat, String> {

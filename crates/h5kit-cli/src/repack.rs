@@ -15,6 +15,8 @@ fn parse_layout(spec: &str, opts: &mut RepackOptions) -> Result<(), String> {
     opts.parse_layout(spec).map_err(|e| e.to_string())
 }
 
+const USAGE: &str = "usage: h5 repack [-L] [-f [OBJ,..:]GZIP=N|SHUF|FLET|NBIT|SOFF=f,IN|DS|UD=id,flags,n,v..|NONE]... [-l [OBJ,..:]CHUNK=AxB|CONTI|COMPA]... IN OUT\n  -L  write the latest format (default: the earliest format that holds the content)";
+
 /// Runs the subcommand; returns the exit status.
 pub fn run(args: &[String]) -> i32 {
     let mut opts = RepackOptions::default();
@@ -23,6 +25,10 @@ pub fn run(args: &[String]) -> i32 {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let result = match a.as_str() {
+            "-h" | "--help" => {
+                println!("{}", USAGE);
+                return 0;
+            }
             "-L" | "--latest" => {
                 libver = LibVer::Latest;
                 Ok(())
@@ -43,10 +49,10 @@ pub fn run(args: &[String]) -> i32 {
         }
     }
     let [input, output] = files.as_slice() else {
-        eprintln!("usage: h5 repack [-L] [-f [OBJ,..:]GZIP=N|SHUF|FLET|NBIT|SOFF=f,IN|DS|UD=id,flags,n,v..|NONE]... [-l [OBJ,..:]CHUNK=AxB|CONTI|COMPA]... IN OUT");
+        eprintln!("{}", USAGE);
         return 1;
     };
-    let job = || -> h5kit::Result<()> {
+    let job = |libver: LibVer| -> h5kit::Result<()> {
         let src = h5kit::File::open(input)?;
         let mut dst = FileWriter::in_memory(libver);
         let report = copy_file(&src, &mut dst, &opts)?;
@@ -56,7 +62,17 @@ pub fn run(args: &[String]) -> i32 {
         let bytes = dst.to_bytes()?;
         std::fs::write(output, bytes).map_err(|e| h5kit::Error::new(h5kit::ErrorKind::Io, format!("writing {}: {}", output, e)))
     };
-    match job() {
+    let mut result = job(libver);
+    // The earliest format cannot hold a header message over 64 KiB (a large attribute needs
+    // dense attribute storage, a version-2 object header): h5repack stops there; we write the
+    // file in the latest format instead and say so.
+    if let Err(e) = &result {
+        if libver == LibVer::Earliest && e.to_string().contains("larger than 64 KiB") {
+            eprintln!("h5repack warning: {}: the earliest format cannot hold it; writing the latest format (-L)", e);
+            result = job(LibVer::Latest);
+        }
+    }
+    match result {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("h5repack error: {}", e);

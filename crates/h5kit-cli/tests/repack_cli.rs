@@ -174,3 +174,38 @@ fn options_match_h5repack() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// An attribute over 64 KiB (jhdf's test_large_attribute.hdf5: 8200 float64) does not fit a
+/// version-1 object header. h5repack 1.10.8 fails on it by default; `h5 repack` writes the
+/// latest format instead, says so on stderr, and the copy has the same content.
+#[test]
+fn large_attribute_falls_back_to_the_latest_format() {
+    let src = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/interop/jhdf/test_large_attribute.hdf5"));
+    if !src.exists() {
+        eprintln!("skipping: ../shared/interop not present");
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("h5kit-repack-large-{}", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_h5")).arg("repack").arg(&src).arg("copy.h5").current_dir(&out).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("writing the latest format"));
+    let a = h5kit::File::open(&src).unwrap();
+    let b = h5kit::File::open(out.join("copy.h5")).unwrap();
+    let attr = |f: &h5kit::File| {
+        let r = f.root().unwrap();
+        let attrs = r.attributes().unwrap();
+        attrs.iter().find(|a| a.name == "large_attribute").unwrap().read::<f64>().unwrap().data
+    };
+    let (x, y) = (attr(&a), attr(&b));
+    assert_eq!(x.len(), 8200);
+    assert_eq!(x, y);
+    let (orig, _) = h5(&["dump", src.to_str().unwrap()], &out);
+    let (copy, st) = h5(&["dump", "copy.h5"], &out);
+    assert_eq!(st, 0);
+    assert_eq!(body(&copy), body(&orig));
+    if let Ok(d) = Command::new("h5diff").arg(&src).arg("copy.h5").current_dir(&out).output() {
+        assert!(d.status.success(), "h5diff: {}", String::from_utf8_lossy(&d.stdout));
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
