@@ -14,7 +14,46 @@ use crate::{FileWriter, Kind, LayoutKind, Link, LibVer, Obj, Values};
 use h5kit_core::{lookup3, Error, Result, UNDEFINED_ADDRESS};
 use h5kit_object_header::{AllocTime, FillTime, FillValue, UNLIMITED};
 use std::borrow::Cow;
-use std::collections::HashMap;
+/// The serializer's maps are keyed by internal object ids and block tags, never by input from
+/// outside: SipHash's flooding resistance buys nothing there and cost ~10% of a flush of many
+/// small objects. FxHash's multiply-rotate step instead.
+type HashMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl IdHasher {
+    #[inline]
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.add(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+}
 use std::io::Write;
 
 /// Group B-tree node K ("Group Internal Node K"): 2K children per node.
@@ -237,15 +276,15 @@ pub fn serialize_into<W: Write>(w: &FileWriter, out: &mut W) -> Result<()> {
         w,
         latest,
         order: Vec::new(),
-        refcount: HashMap::new(),
-        addr: HashMap::new(),
+        refcount: HashMap::default(),
+        addr: HashMap::default(),
         gcols: Vec::new(),
-        gregions: HashMap::new(),
-        grefs: HashMap::new(),
-        vl: HashMap::new(),
-        prepared: HashMap::new(),
-        symtabs: HashMap::new(),
-        dense: HashMap::new(),
+        gregions: HashMap::default(),
+        grefs: HashMap::default(),
+        vl: HashMap::default(),
+        prepared: HashMap::default(),
+        symtabs: HashMap::default(),
+        dense: HashMap::default(),
     };
     p.collect_objects();
     p.collect_vlen()?;
@@ -1236,7 +1275,7 @@ impl<'a> Plan<'a> {
         static EMPTY: std::sync::OnceLock<HashMap<u64, usize>> = std::sync::OnceLock::new();
         match self.prepared.get(&id) {
             Some(p) => &p.ea_slots,
-            None => EMPTY.get_or_init(HashMap::new),
+            None => EMPTY.get_or_init(HashMap::default),
         }
     }
 

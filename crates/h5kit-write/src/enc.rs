@@ -17,7 +17,8 @@ pub struct Buf {
 
 impl Buf {
     pub fn new() -> Self {
-        Buf { v: Vec::new() }
+        // Most header messages fit: one allocation instead of a chain of small reallocations.
+        Buf { v: Vec::with_capacity(96) }
     }
     pub fn u8(&mut self, x: u8) {
         self.v.push(x);
