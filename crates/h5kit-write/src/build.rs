@@ -1973,50 +1973,58 @@ impl<'a> Plan<'a> {
     /// Object header (spec IV.A.1): version 1 prefix (earliest) or version 2 with checksum.
     fn ohdr(&self, id: usize) -> Result<Vec<u8>> {
         let msgs = self.messages(id)?;
-        let mut b = Buf::new();
         let rc = self.refcount.get(&id).copied().unwrap_or(1);
+        // One buffer of the final size: prefix, then the messages written straight into it.
         if self.latest {
-            let mut body = Buf::new();
-            for (t, flags, data) in &msgs {
-                let size = u16::try_from(data.len()).map_err(|_| Error::usage("header message larger than 64 KiB"))?;
-                body.u8(*t as u8);
-                body.u16(size);
-                body.u8(*flags);
-                body.bytes(data);
+            let mut body_len = 0usize;
+            for (_, _, data) in &msgs {
+                u16::try_from(data.len()).map_err(|_| Error::usage("header message larger than 64 KiB"))?;
+                body_len += 4 + data.len();
             }
-            let (code, w) = match body.len() {
+            let (code, w) = match body_len {
                 0..=0xff => (0u8, 1usize),
                 0x100..=0xffff => (1, 2),
                 _ => (2, 4),
             };
+            let mut b = Buf { v: Vec::with_capacity(6 + w + body_len + 4) };
             b.bytes(b"OHDR");
             b.u8(2);
             b.u8(code);
-            b.uint(body.len() as u64, w);
-            b.bytes(&body.v);
+            b.uint(body_len as u64, w);
+            for (t, flags, data) in &msgs {
+                b.u8(*t as u8);
+                b.u16(data.len() as u16);
+                b.u8(*flags);
+                b.bytes(data);
+            }
             let c = lookup3(&b.v, 0);
             b.u32(c);
+            Ok(b.v)
         } else {
-            let mut body = Buf::new();
-            for (t, flags, data) in &msgs {
+            let mut body_len = 0usize;
+            for (_, _, data) in &msgs {
                 let padded = round_up(data.len(), 8);
-                let size = u16::try_from(padded).map_err(|_| Error::usage("header message larger than 64 KiB"))?;
-                body.u16(*t);
-                body.u16(size);
-                body.u8(*flags);
-                body.zeros(3);
-                body.bytes(data);
-                body.zeros(padded - data.len());
+                u16::try_from(padded).map_err(|_| Error::usage("header message larger than 64 KiB"))?;
+                body_len += 8 + padded;
             }
+            let mut b = Buf { v: Vec::with_capacity(16 + body_len) };
             b.u8(1);
             b.u8(0);
             b.u16(u16::try_from(msgs.len()).map_err(|_| Error::usage("too many header messages (65535 maximum)"))?);
             b.u32(rc);
-            b.u32(u32::try_from(body.len()).map_err(|_| Error::usage("object header too large"))?);
+            b.u32(u32::try_from(body_len).map_err(|_| Error::usage("object header too large"))?);
             b.u32(0);
-            b.bytes(&body.v);
+            for (t, flags, data) in &msgs {
+                let padded = round_up(data.len(), 8);
+                b.u16(*t);
+                b.u16(padded as u16);
+                b.u8(*flags);
+                b.zeros(3);
+                b.bytes(data);
+                b.zeros(padded - data.len());
+            }
+            Ok(b.v)
         }
-        Ok(b.v)
     }
 
     /// Superblock (spec II.A): version 0 with the root symbol table entry, or version 3.
