@@ -288,7 +288,9 @@ fn worker_count(jobs: usize) -> usize {
 /// Decodes every chunk of `chunks` with `decode` and hands each result to `place`, in order
 /// of completion. Decoding runs on up to [`worker_count`] threads (sequentially on wasm32);
 /// `place` always runs on the calling thread. At most two decoded chunks per worker wait to
-/// be placed. The first error stops the work and is returned.
+/// be placed. An error stops the work; the one returned is that of the lowest chunk index,
+/// as the sequential loop would return (chunks are taken in index order, so every lower one
+/// is already in flight and still placed): results never depend on thread timing.
 fn decode_chunks<'a, D, P>(chunks: &[ChunkLocation], parallel: bool, decode: D, mut place: P) -> Result<()>
 where
     D: Fn(&ChunkLocation) -> Result<std::borrow::Cow<'a, [u8]>> + Sync,
@@ -329,21 +331,27 @@ where
                 });
             }
             drop(tx);
-            let mut result = Ok(());
+            let mut failure: Option<(usize, Error)> = None;
             for (i, r) in rx.iter() {
+                if failure.as_ref().is_some_and(|(f, _)| i > *f) {
+                    continue;
+                }
                 let placed = r.and_then(|data| match chunks.get(i) {
                     Some(c) => place(c, &data),
                     None => Ok(()),
                 });
                 if let Err(e) = placed {
                     stop.store(true, Ordering::Relaxed);
-                    result = Err(e);
-                    break;
+                    if failure.as_ref().is_none_or(|(f, _)| i < *f) {
+                        failure = Some((i, e));
+                    }
                 }
             }
-            // Dropping the receiver unblocks workers waiting to send; the scope joins them.
-            drop(rx);
-            result
+            // The workers have all stopped (the channel is closed); the scope joins them.
+            match failure {
+                Some((_, e)) => Err(e),
+                None => Ok(()),
+            }
         })
     }
 }
@@ -450,17 +458,21 @@ where
     #[cfg(not(target_family = "wasm"))]
     {
         use std::sync::atomic::{AtomicBool, Ordering};
-        let queue = std::sync::Mutex::new(jobs.into_iter());
+        // Jobs are taken in order: when one fails, every lower one is already taken and runs
+        // to its end, so the error kept (the lowest index) is the sequential loop's.
+        let queue = std::sync::Mutex::new(jobs.into_iter().enumerate());
         let stop = AtomicBool::new(false);
-        let first_error = std::sync::Mutex::new(None);
+        let first_error: std::sync::Mutex<Option<(usize, Error)>> = std::sync::Mutex::new(None);
         let work = || {
             let mut scratch = Vec::new();
             while !stop.load(Ordering::Relaxed) {
-                let Some((c, run)) = queue.lock().ok().and_then(|mut q| q.next()) else { break };
+                let Some((i, (c, run))) = queue.lock().ok().and_then(|mut q| q.next()) else { break };
                 if let Err(e) = decode(c, run, &mut scratch) {
                     stop.store(true, Ordering::Relaxed);
                     if let Ok(mut slot) = first_error.lock() {
-                        slot.get_or_insert(e);
+                        if slot.as_ref().is_none_or(|(f, _)| i < *f) {
+                            *slot = Some((i, e));
+                        }
                     }
                     break;
                 }
@@ -474,7 +486,7 @@ where
             work();
         });
         match first_error.into_inner() {
-            Ok(Some(e)) => Err(e),
+            Ok(Some((_, e))) => Err(e),
             Ok(None) => Ok(()),
             Err(_) => Err(Error::usage("a chunk decoding thread failed")),
         }
