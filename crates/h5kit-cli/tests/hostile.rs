@@ -221,3 +221,20 @@ fn variants_are_deterministic_and_damaged() {
         assert_ne!(ca, &bytes, "{ta} left the file intact");
     }
 }
+
+/// Found by scripts/dump_mutation_sweep.py (pyfive/enum_h5variable.hdf5, mutant 172): a flipped
+/// datatype size makes a dataset without storage claim 3 GB of fill values. `h5 dump` held
+/// them in memory (2.9 GiB peak, 20 s); it now refuses reads over `DUMP_MAX_READ` with
+/// h5dump's "unable to print data" and goes on.
+#[test]
+fn dump_refuses_a_dataset_claiming_gigabytes() {
+    let path = repo_root().join("tests/robustness/dump-3gb-fill-enum_h5variable-172.h5");
+    let start = Instant::now();
+    let out = Command::new(H5).arg("dump").arg(&path).output().unwrap();
+    assert!(start.elapsed() < Duration::from_secs(10), "took {:?}", start.elapsed());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unable to print data"), "{}", err);
+    // The header part is still printed, as h5dump does.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("DATASPACE  SIMPLE { ( 1, 3, 255, 3, 5 )"));
+}

@@ -64,9 +64,15 @@ impl File {
 
     /// Opens the file at `path` for reading.
     pub fn open(path: impl AsRef<Path>) -> Result<File> {
+        File::open_with_limits(path, Limits::default())
+    }
+
+    /// Opens the file at `path` for reading, with explicit [`Limits`] (for example a smaller
+    /// `max_alloc`, the most one read may allocate, where memory is scarce).
+    pub fn open_with_limits(path: impl AsRef<Path>, limits: Limits) -> Result<File> {
         let path = path.as_ref();
         let storage = FileStorage::open(path)?;
-        let mut file = File::from_storage(Box::new(storage), path.display().to_string(), Limits::default())?;
+        let mut file = File::from_storage(Box::new(storage), path.display().to_string(), limits)?;
         if let Some(inner) = Arc::get_mut(&mut file.inner) {
             inner.dir = path.parent().map(|p| p.to_path_buf());
         }

@@ -589,11 +589,18 @@ impl<'o> Dumper<'o> {
     }
 }
 
+/// The most one dataset or attribute read may allocate in `h5 dump` (512 MiB).
+pub const DUMP_MAX_READ: u64 = 512 << 20;
+
 /// Runs `h5dump` on `path` (displayed as `display_name`): returns stdout text and exit status.
 /// With `streaming`, output is written to stdout as it is produced and only the rest is
 /// returned.
 pub fn run_with(path: &Path, display_name: &str, opts: &Options, streaming: bool) -> (String, i32) {
-    let file = match File::open(path) {
+    // A dataset's bytes are held in memory while its DATA block is printed: reads past
+    // DUMP_MAX_READ fail with a clear error ("unable to print data") instead of letting a
+    // file that claims gigabytes of elements take the machine's memory.
+    let limits = h5kit::Limits { max_alloc: DUMP_MAX_READ, ..h5kit::Limits::default() };
+    let file = match File::open_with_limits(path, limits) {
         Ok(f) => f,
         Err(_) => {
             eprintln!("h5dump error: unable to open file \"{}\"", display_name);
