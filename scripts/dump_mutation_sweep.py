@@ -90,8 +90,23 @@ def main():
             for i, kind, mdata in mutants(data, a.mutants, f"{os.path.basename(f)}:{len(data)}"):
                 yield fi, f, i, kind, mdata
 
-    with ThreadPoolExecutor(a.jobs) as ex:
-        for f, i, kind, status, secs, rss, timed_out in ex.map(job, work(), chunksize=4):
+    def results():
+        # At most 2 * jobs mutants in memory: Executor.map would materialise every mutant
+        # first, and the parent's size then shows in each child's ru_maxrss (fork inherits it).
+        from concurrent.futures import FIRST_COMPLETED, wait
+        with ThreadPoolExecutor(a.jobs) as ex:
+            pending = set()
+            for item in work():
+                pending.add(ex.submit(job, item))
+                if len(pending) >= 2 * a.jobs:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for d in done:
+                        yield d.result()
+            for d in pending:
+                yield d.result()
+
+    if True:
+        for f, i, kind, status, secs, rss, timed_out in results():
             total += 1
             s = stats.setdefault(kind, {"runs": 0, "ok": 0, "err": 0})
             s["runs"] += 1
