@@ -21,4 +21,4 @@ pub use context::Context;
 pub use error::{Error, ErrorKind, Result};
 pub use limits::Limits;
 pub use reader::{Reader, Sizes, UNDEFINED_ADDRESS};
-pub use storage::{advise_huge_pages, FileStorage, MemStorage, Storage};
+pub use storage::{FileStorage, MemStorage, Storage};

@@ -189,39 +189,6 @@ mod mmap {
             &self.0
         }
     }
-
-    /// Asks the kernel for transparent huge pages under `buf` (`madvise(MADV_HUGEPAGE)`),
-    /// before its first touch: filling a fresh result of many MiB then takes a few hundred
-    /// faults instead of one per 4 KiB page. Advice only: contents and validity unchanged.
-    #[cfg(target_os = "linux")]
-    pub fn advise_huge_pages(buf: &mut [u8]) {
-        const HUGE: usize = 2 << 20;
-        let start = buf.as_ptr() as usize;
-        let end = start.saturating_add(buf.len());
-        // The advice applies to whole pages: the 2 MiB-aligned part inside `buf`.
-        let first = start.div_ceil(HUGE).saturating_mul(HUGE);
-        let last = end / HUGE * HUGE;
-        if last <= first {
-            return;
-        }
-        let Some(offset) = first.checked_sub(start) else { return };
-        let Some(region) = buf.get_mut(offset..offset + (last - first)) else { return };
-        // SAFETY: `region` is a live, exclusively borrowed part of `buf`, page-aligned (2 MiB)
-        // and of whole pages. MADV_HUGEPAGE changes how the kernel backs these pages, never
-        // their contents or their accessibility, so no Rust reference is invalidated; the
-        // result is ignored (the advice may be refused, e.g. with THP disabled).
-        unsafe {
-            libc::madvise(region.as_mut_ptr().cast(), region.len(), libc::MADV_HUGEPAGE);
-        }
-    }
-}
-
-/// [`mmap::advise_huge_pages`] where it exists; nothing elsewhere.
-pub fn advise_huge_pages(buf: &mut [u8]) {
-    #[cfg(all(feature = "mmap", target_os = "linux"))]
-    mmap::advise_huge_pages(buf);
-    #[cfg(not(all(feature = "mmap", target_os = "linux")))]
-    let _ = buf;
 }
 
 #[cfg(test)]
@@ -235,20 +202,6 @@ mod tests {
         assert!(s.bytes(2, 2).is_err());
         assert!(s.bytes(u64::MAX, 2).is_err());
         assert_eq!(&*s.bytes_upto(1, 10).unwrap(), &[2, 3]);
-    }
-
-    #[test]
-    fn huge_page_advice_keeps_contents() {
-        // 16 MiB + 3 bytes, filled before and after the advice: nothing changes but backing.
-        let mut v: Vec<u8> = (0..(16usize << 20) + 3).map(|i| (i % 251) as u8).collect();
-        super::advise_huge_pages(&mut v);
-        assert!(v.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
-        let mut w = vec![0u8; 32 << 20];
-        super::advise_huge_pages(&mut w);
-        w.iter_mut().enumerate().for_each(|(i, b)| *b = (i % 7) as u8);
-        assert!(w.iter().enumerate().all(|(i, &b)| b == (i % 7) as u8));
-        // Smaller than one huge page: no-op.
-        super::advise_huge_pages(&mut [1u8, 2, 3]);
     }
 
     #[test]

@@ -504,11 +504,6 @@ impl Dataset {
             let bytes = n.checked_mul(std::mem::size_of::<T>() as u64).ok_or_else(|| err(Error::format(0, "size overflows")))?;
             let n = self.core.file.limits.check_alloc(bytes, 0, "dataset read").map_err(err)? / std::mem::size_of::<T>().max(1);
             let mut data = vec![T::zeroed(); n];
-            // A large result is filled once from start to end: back it with huge pages
-            // (what numpy does for its arrays) so the fill is not one page fault per 4 KiB.
-            if bytes >= 8 << 20 {
-                h5kit_core::advise_huge_pages(bytemuck::cast_slice_mut(&mut data));
-            }
             let empty = FilterPipeline::default();
             let names = self.external.as_ref().map(|x| self.external_file_paths(x)).transpose()?;
             let external = self.external.as_ref().zip(names.as_deref());
