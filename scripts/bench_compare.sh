@@ -151,7 +151,7 @@ for w in order:
     row += f"{med(peak.get(w, [])) / 1024:>16.0f} (+{added / 1024:.0f})"
     print(row)
 if direct:
-    print("# h5kit-dataset fast paths not yet used by the public crate (H5KIT_BENCH_DIRECT; see spec-notes/performance.md)")
+    print("# the same reads through h5kit-dataset directly (H5KIT_BENCH_DIRECT; see spec-notes/performance.md)")
     for w, v in direct.items():
         bw = w.split("+")[0]
         row = f"{w:<28}{med(v):>12.4f}"
