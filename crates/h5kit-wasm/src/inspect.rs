@@ -361,8 +361,8 @@ fn value_json(j: &mut Json, a: &Attribute, scalar: bool) -> Result<()> {
     }
     if is_string(&a.datatype) {
         let strs = a.read_strings()?;
-        if scalar && strs.len() == 1 {
-            j.str(&strs[0]);
+        if let (true, [only]) = (scalar, strs.as_slice()) {
+            j.str(only);
         } else {
             j.raw("[");
             for s in &strs {

@@ -10,6 +10,7 @@
 //!
 //! Spec references: the reader follows spec II "Disk Format: Level 0" onwards (see the other
 //! crates); this crate adds no format code of its own.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod inspect;
 pub mod ranged;

@@ -129,7 +129,7 @@ impl CacheHandle {
     /// the last block may end at the end of the file).
     pub fn supply(&self, offset: u64, data: &[u8]) -> Result<()> {
         let bs = self.config.block_size;
-        if offset % bs != 0 {
+        if bs == 0 || !offset.is_multiple_of(bs) {
             return Err(Error::usage(format!("supplied range at {} is not aligned to the block size {}", offset, bs)));
         }
         let end = offset.checked_add(data.len() as u64).filter(|e| *e <= self.len).ok_or_else(|| {

@@ -603,7 +603,7 @@ pub fn encode_link(b: &mut Buf, name: &str, creation_order: Option<u64>, target:
     if !name.is_ascii() {
         b.u8(1);
     }
-    b.uint(n, [1usize, 2, 4, 8][len_code as usize]);
+    b.uint(n, [1usize, 2, 4, 8].get(usize::from(len_code)).copied().unwrap_or(8));
     b.bytes(name.as_bytes());
     match target {
         LinkBody::Hard(a) => b.u64(*a),

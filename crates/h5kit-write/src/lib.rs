@@ -38,6 +38,7 @@
 //! assert_eq!(&bytes[..8], b"\x89HDF\r\n\x1a\n");
 //! # Ok::<(), h5kit_write::Error>(())
 //! ```
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod build;
 pub mod dtype;
@@ -904,7 +905,7 @@ impl FileWriter {
         let count = element_count(Some(new_shape))?;
         // Growing or shrinking only the slowest dimension keeps the row-major order: the
         // fixed-size values are cut or extended in place (the append pattern, O(rows added)).
-        if old.len() == new_shape.len() && !old.is_empty() && old[1..] == new_shape[1..] {
+        if old.len() == new_shape.len() && !old.is_empty() && old.get(1..) == new_shape.get(1..) {
             if let Values::Fixed(v) = &mut ds.vals {
                 let v = Arc::make_mut(v);
                 let size = ds.dt.size as usize;

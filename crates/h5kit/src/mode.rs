@@ -297,8 +297,10 @@ fn write_atomically(path: &Path, fill: impl FnOnce(&mut std::io::BufWriter<std::
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    let f = out.into_inner().map_err(|e| Error::io(e.into_error(), format!("writing {}", tmp.display())))?;
-    f.sync_all().map_err(|e| Error::io(e, format!("syncing {}", tmp.display())))?;
-    drop(f);
+    {
+        // Synced and closed (end of scope) before the rename.
+        let f = out.into_inner().map_err(|e| Error::io(e.into_error(), format!("writing {}", tmp.display())))?;
+        f.sync_all().map_err(|e| Error::io(e, format!("syncing {}", tmp.display())))?;
+    }
     std::fs::rename(&tmp, path).map_err(|e| Error::io(e, format!("replacing {}", path.display())))
 }

@@ -32,7 +32,7 @@ fn damaged_chunks_give_the_same_error_every_time() {
         .unwrap()
         .iter()
         .find_map(|c| {
-            let count: Vec<u64> = c.offset.iter().zip(chunk_dims).zip(&shape).map(|((o, k), s)| (*k as u64).min(s - o)).collect();
+            let count: Vec<u64> = c.offset.iter().zip(chunk_dims).zip(&shape).map(|((o, k), s)| (*k).min(s - o)).collect();
             d.read_raw_selection(&h5kit::Hyperslab::new(&c.offset, &count)).err().map(|e| e.to_string())
         })
         .unwrap();
