@@ -151,7 +151,7 @@ for w in order:
     row += f"{med(peak.get(w, [])) / 1024:>16.0f} (+{added / 1024:.0f})"
     print(row)
 if direct:
-    print("# the same reads through h5kit-dataset directly (H5KIT_BENCH_DIRECT; see spec-notes/performance.md)")
+    print("# other ways to read the same data: +owned = Dataset::read into a new Vec; +direct = through h5kit-dataset (H5KIT_BENCH_DIRECT; see spec-notes/performance.md)")
     for w, v in direct.items():
         bw = w.split("+")[0]
         row = f"{w:<28}{med(v):>12.4f}"

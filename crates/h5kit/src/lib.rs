@@ -29,6 +29,7 @@ mod selection;
 pub mod repack;
 mod typed;
 pub mod vds;
+mod view;
 mod vlen;
 
 pub use attribute::Attribute;
@@ -40,6 +41,7 @@ pub use mode::Mode;
 pub use object::{Dataset, Group, NamedDatatype, Object};
 pub use selection::Hyperslab;
 pub use typed::{Array, H5Type};
+pub use view::ArrayView;
 #[cfg(feature = "write")]
 pub use typed::H5Write;
 

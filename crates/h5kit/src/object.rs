@@ -525,6 +525,40 @@ impl Dataset {
         Ok(crate::Array { data, shape: self.dataspace.dims.clone() })
     }
 
+    /// All elements as `T`, with the dataset's shape, borrowed from the file without a copy
+    /// when it can be: contiguous storage already allocated, the file's datatype laid out
+    /// exactly as `T`, the file memory-mapped or in memory, and the data aligned for `T`
+    /// (see [`crate::ArrayView::is_borrowed`]). Otherwise the values are read as
+    /// [`Dataset::read`] reads them. The fastest way to look at a large contiguous dataset.
+    ///
+    /// ```no_run
+    /// # use h5kit::{File, Object};
+    /// let file = File::open("data.h5")?;
+    /// if let Object::Dataset(ds) = file.object("/x")? {
+    ///     let view = ds.read_view::<f64>()?;
+    ///     println!("{:?}: sum {}, copied: {}", view.shape(), view.iter().sum::<f64>(), !view.is_borrowed());
+    /// }
+    /// # Ok::<(), h5kit::Error>(())
+    /// ```
+    pub fn read_view<T: crate::H5Type>(&self) -> Result<crate::ArrayView<T>> {
+        if let h5kit_object_header::Layout::Contiguous { address: Some(address), size } = self.layout.layout {
+            let n = self.dataspace.element_count().and_then(|n| usize::try_from(n).ok());
+            let bytes = n.and_then(|n| n.checked_mul(std::mem::size_of::<T>()));
+            let file = &self.core.file;
+            let start = file.superblock.base_address.checked_add(address);
+            if let (true, None, Some(n), Some(bytes), Some(start)) =
+                (T::is_native(&self.datatype), &self.external, n, bytes, start)
+            {
+                if n > 0 && bytes as u64 <= size {
+                    if let Some(view) = crate::ArrayView::borrowed(file.clone(), start, n, self.dataspace.dims.clone()) {
+                        return Ok(view);
+                    }
+                }
+            }
+        }
+        Ok(crate::ArrayView::owned(self.read::<T>()?))
+    }
+
     /// Bytes of storage allocated for the raw data (h5dump -p's `SIZE`).
     pub fn storage_size(&self) -> Result<u64> {
         h5kit_dataset::storage_size(self.core.file.ctx(), &self.layout, &self.dataspace, self.datatype.size as usize)

@@ -1,0 +1,148 @@
+//! `Dataset::read_view` (zero-copy reads) gives exactly what `Dataset::read` gives, for every
+//! dataset of every file libhdf5 wrote (../shared/interop) and of the generated fixtures, for
+//! every numeric `T`; and it borrows from the file where the file stores the values as `T`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use h5kit::{File, H5Type, LinkTarget, Object};
+
+fn files() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for dir in ["../../../shared/interop/jhdf", "../../../shared/interop/pyfive", "../../tests/data/generated", "../../tests/data"] {
+        let Ok(rd) = std::fs::read_dir(root.join(dir)) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if matches!(p.extension().and_then(|x| x.to_str()), Some("h5" | "hdf5" | "nc")) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every dataset reachable by hard links, each address once.
+fn datasets(file: &File) -> Vec<h5kit::Dataset> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut stack = vec![(String::from("/"), file.root().map(Object::Group))];
+    while let Some((path, obj)) = stack.pop() {
+        match obj {
+            Ok(Object::Group(g)) => {
+                for l in g.links().unwrap_or_default() {
+                    if let LinkTarget::Hard { address } = l.target {
+                        if seen.insert(address) {
+                            let child = format!("{}/{}", path.trim_end_matches('/'), l.name);
+                            stack.push((child.clone(), file.object(&child)));
+                        }
+                    }
+                }
+            }
+            Ok(Object::Dataset(d)) => out.push(d),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Compares the view with `read` for one `T`; returns whether the view borrowed.
+fn check<T: H5Type + PartialEq + std::fmt::Debug>(d: &h5kit::Dataset, what: &str) -> bool {
+    let Ok(read) = d.read::<T>() else {
+        // A borrowed view allocates nothing, so it may exist where `read` hits the limit.
+        if let Ok(v) = d.read_view::<T>() {
+            assert!(v.is_borrowed(), "{what}: read fails but read_view reads into memory");
+        }
+        return false;
+    };
+    let view = d.read_view::<T>().unwrap_or_else(|e| panic!("{what}: read works, read_view fails: {e}"));
+    assert_eq!(view.shape(), read.shape.as_slice(), "{what}: shape");
+    // Compare bit patterns (NaN != NaN).
+    assert_eq!(bytemuck::cast_slice::<T, u8>(&view), bytemuck::cast_slice::<T, u8>(&read.data), "{what}: values");
+    let borrowed = view.is_borrowed();
+    assert_eq!(view.into_array().data.len(), read.data.len());
+    borrowed
+}
+
+#[test]
+fn read_view_equals_read_everywhere() {
+    let (mut compared, mut borrowed) = (0usize, 0usize);
+    for p in files() {
+        // Bounded: some interop files declare datasets of 2^31 elements and more.
+        let limits = h5kit::Limits { max_alloc: 64 << 20, ..h5kit::Limits::default() };
+        let Ok(file) = File::open_with_limits(&p, limits) else { continue };
+        for d in datasets(&file) {
+            let what = format!("{}:{}", p.display(), d.path());
+            let results = [
+                check::<f64>(&d, &what),
+                check::<f32>(&d, &what),
+                check::<i64>(&d, &what),
+                check::<u64>(&d, &what),
+                check::<i32>(&d, &what),
+                check::<u32>(&d, &what),
+                check::<i16>(&d, &what),
+                check::<u16>(&d, &what),
+                check::<i8>(&d, &what),
+                check::<u8>(&d, &what),
+            ];
+            compared += 1;
+            borrowed += results.iter().filter(|&&b| b).count();
+        }
+    }
+    eprintln!("{compared} datasets compared, {borrowed} views borrowed from the file");
+    assert!(compared > 50, "too few datasets found: {compared}");
+    assert!(borrowed > 10, "too few views borrowed: {borrowed}");
+}
+
+fn dataset(file: &File, path: &str) -> h5kit::Dataset {
+    match file.object(path).unwrap() {
+        Object::Dataset(d) => d,
+        other => panic!("{path} is {other:?}"),
+    }
+}
+
+/// tests/data/userblock_contiguous.h5, written by h5py with a 512-byte userblock (HDF5 address
+/// 0 is file offset 512): "x" = 0.5 * arange(1000) <f8, "be" = arange(300) - 7 >i4, "i16" =
+/// arange(12) <i2 shaped 3x4, "unwritten" = 5 x <f8 never written, fill value 2.5.
+#[test]
+fn borrowed_from_map_and_from_bytes_after_a_userblock() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/userblock_contiguous.h5");
+    let mapped = File::open(&p).unwrap();
+    let in_memory = File::from_bytes(std::fs::read(&p).unwrap()).unwrap();
+    for file in [&mapped, &in_memory] {
+        assert_eq!(file.superblock().base_address, 512);
+
+        let x = dataset(file, "x").read_view::<f64>().unwrap();
+        assert!(x.is_borrowed());
+        assert_eq!(x.shape(), &[1000]);
+        assert_eq!(&*x, (0..1000).map(|i| i as f64 * 0.5).collect::<Vec<_>>().as_slice());
+
+        let i16v = dataset(file, "i16").read_view::<i16>().unwrap();
+        assert!(i16v.is_borrowed());
+        assert_eq!(i16v.shape(), &[3, 4]);
+        assert_eq!(&*i16v, (0..12).collect::<Vec<i16>>().as_slice());
+
+        // Big-endian in the file: converted, so read into memory.
+        let be = dataset(file, "be").read_view::<i32>().unwrap();
+        assert!(!be.is_borrowed());
+        assert_eq!(&*be, (0..300).map(|i| i - 7).collect::<Vec<i32>>().as_slice());
+
+        // Another T than the file's: converted.
+        let xf = dataset(file, "x").read_view::<f32>().unwrap();
+        assert!(!xf.is_borrowed());
+        assert_eq!(xf.get(3), Some(&1.5f32));
+
+        // Storage never allocated: the fill value.
+        let u = dataset(file, "unwritten").read_view::<f64>().unwrap();
+        assert!(!u.is_borrowed());
+        assert_eq!(&*u, &[2.5; 5]);
+    }
+    // A view outlives the handles it came from.
+    let view = {
+        let f = File::open(&p).unwrap();
+        dataset(&f, "x").read_view::<f64>().unwrap()
+    };
+    assert_eq!(view.last(), Some(&499.5));
+}
