@@ -185,6 +185,13 @@ impl Walk<'_> {
                     self.log("  strings", &v, |v| format!("{:?}", v));
                     let v = d.read_vlen();
                     self.log("  vlen", &v, |v| format!("{}", v.len()));
+                    // Zero-copy reads: the same values as `read`, borrowed or not.
+                    let view = d.read_view::<f64>();
+                    self.log("  view", &view, |v| format!("{} values #{:08x}", v.len(), digest(bytemuck::cast_slice(v))));
+                    if let (Ok(view), Ok(read)) = (&view, d.read::<f64>()) {
+                        let same = bytemuck::cast_slice::<f64, u8>(view) == bytemuck::cast_slice::<f64, u8>(&read.data);
+                        assert!(same && view.shape() == read.shape.as_slice(), "read_view differs from read");
+                    }
                     let dims = d.shape().to_vec();
                     if !dims.is_empty() {
                         let start: Vec<u64> = dims.iter().map(|&n| n / 2).collect();
