@@ -83,6 +83,23 @@ impl<T: H5Type> ArrayView<T> {
     }
 }
 
+impl<T: H5Type> Clone for ArrayView<T> {
+    /// A borrowed view clones as another borrow of the same bytes; an owned one copies.
+    fn clone(&self) -> Self {
+        let data = match &self.data {
+            ViewData::Borrowed { file, start, len } => ViewData::Borrowed { file: file.clone(), start: *start, len: *len },
+            ViewData::Owned(v) => ViewData::Owned(v.clone()),
+        };
+        ArrayView { data, shape: self.shape.clone() }
+    }
+}
+
+impl<T: H5Type> AsRef<[T]> for ArrayView<T> {
+    fn as_ref(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
 impl<T: H5Type> std::ops::Deref for ArrayView<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {

@@ -154,4 +154,9 @@ fn borrowed_from_map_and_from_bytes_after_a_userblock() {
         dataset(&f, "x").read_view::<f64>().unwrap()
     };
     assert_eq!(view.last(), Some(&499.5));
+    let copy = view.clone();
+    assert_eq!(copy.is_borrowed(), view.is_borrowed());
+    assert_eq!(copy.as_ref(), &*view);
+    let owned = copy.into_array();
+    assert_eq!((owned.data.len(), owned.shape), (1000, vec![1000]));
 }
