@@ -190,7 +190,14 @@ impl Walk<'_> {
                     self.log("  view", &view, |v| format!("{} values #{:08x}", v.len(), digest(bytemuck::cast_slice(v))));
                     if let (Ok(view), Ok(read)) = (&view, d.read::<f64>()) {
                         let same = bytemuck::cast_slice::<f64, u8>(view) == bytemuck::cast_slice::<f64, u8>(&read.data);
-                        assert!(same && view.shape() == read.shape.as_slice(), "read_view differs from read");
+                        if !same || view.shape() != read.shape.as_slice() {
+                            let first = view.iter().zip(&read.data).position(|(a, b)| a.to_bits() != b.to_bits());
+                            panic!(
+                                "read_view differs from read: {} (borrowed {}, shapes {:?} / {:?}, lengths {} / {}, first difference at {:?}: {:?} / {:?}, layout {:?})",
+                                d.path(), view.is_borrowed(), view.shape(), read.shape, view.len(), read.data.len(), first,
+                                first.and_then(|i| view.get(i)), first.and_then(|i| read.data.get(i)), d.layout()
+                            );
+                        }
                     }
                     let dims = d.shape().to_vec();
                     if !dims.is_empty() {

@@ -187,7 +187,33 @@ pub fn chunk_locations(
         // Undefined index address: no chunk was ever written.
         _ => {}
     }
+    check_chunk_grid(&out, chunk_dims)?;
     Ok(out)
+}
+
+/// A damaged index can list a chunk twice or at an offset off the chunk grid; either would
+/// make two chunks claim the same elements (and parallel decoding pick a winner at random).
+/// libhdf5 only ever writes one entry per grid position, so both are errors.
+fn check_chunk_grid(chunks: &[ChunkLocation], chunk_dims: &[u64]) -> Result<()> {
+    for c in chunks {
+        if c.offsets.len() != chunk_dims.len() || c.offsets.iter().zip(chunk_dims).any(|(&o, &d)| d == 0 || o % d != 0) {
+            return Err(Error::format(
+                c.address,
+                format!("chunk index: chunk offset {:?} is not on the grid of chunk dimensions {:?}", c.offsets, chunk_dims),
+            ));
+        }
+    }
+    let mut order: Vec<&ChunkLocation> = chunks.iter().collect();
+    order.sort_unstable_by(|a, b| a.offsets.cmp(&b.offsets));
+    if let Some(w) = order.windows(2).find(|w| matches!(w, [a, b] if a.offsets == b.offsets)) {
+        let (first, second) = (w.first().map(|c| c.address), w.get(1).map(|c| c.address));
+        let offsets = w.first().map(|c| c.offsets.clone()).unwrap_or_default();
+        return Err(Error::format(
+            second.unwrap_or(0),
+            format!("chunk index lists the chunk at {:?} twice (at addresses {:?} and {:?})", offsets, first, second),
+        ));
+    }
+    Ok(())
 }
 
 /// The fill pattern of one element.

@@ -40,3 +40,25 @@ fn damaged_chunks_give_the_same_error_every_time() {
     assert_eq!(raw, first_bad);
     assert!(raw.contains("chunk at address 11491"), "{}", raw);
 }
+
+/// A damaged v1 B-tree (fuzzer input: a mutated netCDF file) lists two chunks of "/time_bnds"
+/// (12 x 2, chunks 1 x 2) for the same elements. Decoded in parallel, whichever chunk landed
+/// last won, so two reads of the same bytes differed (found by the `whole_file` target
+/// comparing `read_view` with `read`). Such an index is now an error naming the chunk.
+#[test]
+fn chunks_claiming_the_same_elements_are_an_error() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/robustness/whole_file-overlapping-chunks-e7f9a144.h5");
+    let bytes = std::fs::read(path).unwrap();
+    let f = File::from_bytes(bytes).unwrap();
+    let Object::Dataset(d) = f.object("/time_bnds").unwrap() else { panic!("not a dataset") };
+    let e = d.read::<f64>().unwrap_err().to_string();
+    eprintln!("{e}");
+    assert!(e.contains("twice") || e.contains("not on the grid"), "{e}");
+    assert!(e.contains("/time_bnds"), "{e}");
+    for _ in 0..20 {
+        assert_eq!(d.read::<f64>().unwrap_err().to_string(), e);
+        assert_eq!(d.read_view::<f64>().unwrap_err().to_string(), e);
+        assert!(d.read_raw().is_err());
+        assert!(d.chunk_locations().is_err());
+    }
+}
