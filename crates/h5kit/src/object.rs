@@ -401,10 +401,9 @@ impl Dataset {
     /// Paths of the external raw data files (spec IV.A.2.h), names from the local heap,
     /// resolved against the HDF5 file's directory when relative.
     fn external_file_paths(&self, x: &ExternalFiles) -> Result<Vec<String>> {
-        let heap = h5kit_heap::LocalHeap::read(self.core.file.ctx(), x.heap_address)?;
-        let mut out = Vec::with_capacity(x.files.len());
-        for f in &x.files {
-            let name = String::from_utf8_lossy(heap.string_at(f.name_offset)?).into_owned();
+        let names = self.external_names(x)?;
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
             let resolved = match &self.core.file.dir {
                 Some(dir) if std::path::Path::new(&name).is_relative() => dir.join(&name).display().to_string(),
                 _ => name,
@@ -412,6 +411,20 @@ impl Dataset {
             out.push(resolved);
         }
         Ok(out)
+    }
+
+    /// Names of the external raw data files as stored in the file (spec IV.A.2.h "External
+    /// Data Files Message": offsets into a local heap), empty when the data is in this file.
+    pub fn external_file_names(&self) -> Result<Vec<String>> {
+        match &self.external {
+            Some(x) => self.external_names(x).map_err(|e| e.in_object(self.core.path.clone())),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn external_names(&self, x: &ExternalFiles) -> Result<Vec<String>> {
+        let heap = h5kit_heap::LocalHeap::read(self.core.file.ctx(), x.heap_address)?;
+        x.files.iter().map(|f| Ok(String::from_utf8_lossy(heap.string_at(f.name_offset)?).into_owned())).collect()
     }
 
     /// The elements of a hyperslab, row-major over the selection's shape, in the file's

@@ -431,8 +431,8 @@ impl<'o> Dumper<'o> {
         self.p.put(&format!("DATASPACE  {}", dataspace_text(d.dataspace())));
         if self.opts.properties {
             if let Some(f) = self.files.get(fi) {
-                let (file, path) = (f.file.clone(), f.path.clone());
-                properties::print_dcpl(&mut self.p, &file, &path, d, self.opts.float_format.as_ref());
+                let file = f.file.clone();
+                properties::print_dcpl(&mut self.p, &file, d, self.opts.float_format.as_ref());
             }
         }
         if self.opts.dataset_data() {

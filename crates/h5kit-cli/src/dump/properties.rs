@@ -6,7 +6,6 @@
 use h5kit::{AllocTime, Dataset, DataspaceKind, Datatype, FillTime, FillValue, Filter, Layout, TypeClass};
 
 use super::printer::Printer;
-use std::path::Path;
 
 use h5kit::File;
 
@@ -112,7 +111,7 @@ pub fn memory_size(dt: &Datatype) -> u64 {
 
 /// Writes STORAGE_LAYOUT, FILTERS, FILLVALUE and ALLOCATION_TIME blocks for a dataset.
 /// `float_format`: `-m FMT`, which h5dump also applies to the fill value.
-pub fn print_dcpl(p: &mut Printer, file: &File, path: &Path, ds: &Dataset, float_format: Option<&super::printf::FloatFormat>) {
+pub fn print_dcpl(p: &mut Printer, file: &File, ds: &Dataset, float_format: Option<&super::printf::FloatFormat>) {
     let storage_size = ds.storage_size().unwrap_or(0);
     let filters: Vec<Filter> = ds.filters().map(|f| f.filters.clone()).unwrap_or_default();
     let layout = &ds.layout().layout;
@@ -141,7 +140,7 @@ pub fn print_dcpl(p: &mut Printer, file: &File, path: &Path, ds: &Dataset, float
             p.put("CONTIGUOUS");
             p.put("EXTERNAL {");
             p.indent += 1;
-            let names = super::chunks::external_names(path, ds);
+            let names = ds.external_file_names().unwrap_or_default();
             if let Some(x) = ds.external_files() {
                 for (i, f) in x.files.iter().enumerate() {
                     let name = names.get(i).cloned().unwrap_or_default();
