@@ -1,5 +1,6 @@
 //! `h5 bench` argument handling: help and unknown options never create a benchmark
 //! directory named after the option.
+#![allow(clippy::unwrap_used)]
 
 use std::process::Command;
 
