@@ -517,25 +517,53 @@ impl Dataset {
             let bytes = n.checked_mul(std::mem::size_of::<T>() as u64).ok_or_else(|| err(Error::format(0, "size overflows")))?;
             let n = self.core.file.limits.check_alloc(bytes, 0, "dataset read").map_err(err)? / std::mem::size_of::<T>().max(1);
             let mut data = vec![T::zeroed(); n];
-            let empty = FilterPipeline::default();
-            let names = self.external.as_ref().map(|x| self.external_file_paths(x)).transpose()?;
-            let external = self.external.as_ref().zip(names.as_deref());
-            h5kit_dataset::read_all_into(
-                self.core.file.ctx(),
-                &self.layout,
-                &self.dataspace,
-                self.datatype.size as usize,
-                self.filters.as_ref().unwrap_or(&empty),
-                self.fill_value.as_ref(),
-                external,
-                bytemuck::cast_slice_mut(&mut data),
-            )
-            .map_err(err)?;
+            self.read_native_into(&mut data)?;
             return Ok(crate::Array { data, shape: self.dataspace.dims.clone() });
         }
         let raw = self.read_raw()?;
         let data = crate::typed::convert(&raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
         Ok(crate::Array { data, shape: self.dataspace.dims.clone() })
+    }
+
+    /// All elements converted to `T`, row-major, into the caller's buffer, which must hold
+    /// exactly the dataset's element count (h5py's `read_direct`). Reusing one buffer for
+    /// many reads saves the allocation and the page faults of a new one; when the file's
+    /// type is laid out as `T` the values land in `out` with one copy (contiguous data) or
+    /// straight from the decoded chunks.
+    pub fn read_into<T: crate::H5Type>(&self, out: &mut [T]) -> Result<()> {
+        let err = |e: Error| e.in_object(self.core.path.clone());
+        let n = self.dataspace.element_count().ok_or_else(|| err(Error::format(0, "element count overflows")))?;
+        if out.len() as u64 != n {
+            return Err(err(Error::usage(format!("read_into: buffer of {} elements for a dataset of {}", out.len(), n))));
+        }
+        if T::is_native(&self.datatype) && !matches!(self.layout.layout, h5kit_object_header::Layout::Virtual { .. }) {
+            return self.read_native_into(out);
+        }
+        let raw = self.read_raw()?;
+        let data: Vec<T> = crate::typed::convert(&raw, &self.datatype).map_err(err)?;
+        if data.len() != out.len() {
+            return Err(err(Error::format(0, format!("{} elements decoded for a dataset of {}", data.len(), out.len()))));
+        }
+        out.copy_from_slice(&data);
+        Ok(())
+    }
+
+    /// The elements into `out` (sized for them) when the file's type is `T`'s own layout.
+    fn read_native_into<T: crate::H5Type>(&self, out: &mut [T]) -> Result<()> {
+        let empty = FilterPipeline::default();
+        let names = self.external.as_ref().map(|x| self.external_file_paths(x)).transpose()?;
+        let external = self.external.as_ref().zip(names.as_deref());
+        h5kit_dataset::read_all_into(
+            self.core.file.ctx(),
+            &self.layout,
+            &self.dataspace,
+            self.datatype.size as usize,
+            self.filters.as_ref().unwrap_or(&empty),
+            self.fill_value.as_ref(),
+            external,
+            bytemuck::cast_slice_mut(out),
+        )
+        .map_err(|e| e.in_object(self.core.path.clone()))
     }
 
     /// All elements as `T`, with the dataset's shape, borrowed from the file without a copy

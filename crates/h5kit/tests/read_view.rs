@@ -1,6 +1,7 @@
-//! `Dataset::read_view` (zero-copy reads) gives exactly what `Dataset::read` gives, for every
-//! dataset of every file libhdf5 wrote (../shared/interop) and of the generated fixtures, for
-//! every numeric `T`; and it borrows from the file where the file stores the values as `T`.
+//! `Dataset::read_view` (zero-copy reads) and `Dataset::read_into` (into the caller's buffer)
+//! give exactly what `Dataset::read` gives, for every dataset of every file libhdf5 wrote
+//! (../shared/interop) and of the generated fixtures, for every numeric `T`; and the view
+//! borrows from the file where the file stores the values as `T`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashSet;
@@ -61,6 +62,13 @@ fn check<T: H5Type + PartialEq + std::fmt::Debug>(d: &h5kit::Dataset, what: &str
     assert_eq!(view.shape(), read.shape.as_slice(), "{what}: shape");
     // Compare bit patterns (NaN != NaN).
     assert_eq!(bytemuck::cast_slice::<T, u8>(&view), bytemuck::cast_slice::<T, u8>(&read.data), "{what}: values");
+    // read_into (h5py's read_direct) into a reused buffer: the same values; a buffer of
+    // another length is an error.
+    let mut buf = vec![<T as bytemuck::Zeroable>::zeroed(); read.data.len()];
+    d.read_into(&mut buf).unwrap_or_else(|e| panic!("{what}: read works, read_into fails: {e}"));
+    assert_eq!(bytemuck::cast_slice::<T, u8>(&buf), bytemuck::cast_slice::<T, u8>(&read.data), "{what}: read_into values");
+    let mut longer = vec![<T as bytemuck::Zeroable>::zeroed(); read.data.len() + 1];
+    assert!(d.read_into(&mut longer).is_err(), "{what}: read_into accepted a buffer of the wrong length");
     let borrowed = view.is_borrowed();
     assert_eq!(view.into_array().data.len(), read.data.len());
     borrowed
