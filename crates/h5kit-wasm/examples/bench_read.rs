@@ -14,7 +14,7 @@ fn main() -> h5kit::Result<()> {
         let d = h5kit_wasm::inspect::dataset(&f, &ds)?;
         let t1 = t.elapsed();
         let r = h5kit_wasm::inspect::read_typed(&d, None)?;
-        println!("open {:?} read {:?} ({} bytes)", t1, t.elapsed() - t1, r.bytes.len());
+        println!("open {:?} read {:?} ({} bytes)", t1, t.elapsed() - t1, r.bytes().len());
     }
     // The fill-value initialisation h5kit-dataset's read_all/read_block do before reading.
     let pattern = [0u8; 8];

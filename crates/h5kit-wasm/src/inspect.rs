@@ -277,12 +277,43 @@ pub fn element_of(dt: &Datatype) -> Option<(Element, bool)> {
 }
 
 /// Dataset or attribute values as bytes of a typed array.
-#[derive(Debug, Clone, PartialEq)]
 pub struct Typed {
     pub element: Element,
     pub shape: Vec<u64>,
     /// Little-endian elements.
-    pub bytes: Vec<u8>,
+    bytes: Box<dyn AsRef<[u8]>>,
+}
+
+impl Typed {
+    /// The little-endian elements.
+    pub fn bytes(&self) -> &[u8] {
+        (*self.bytes).as_ref()
+    }
+}
+
+impl std::fmt::Debug for Typed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Typed").field("element", &self.element).field("shape", &self.shape).field("len", &self.bytes().len()).finish()
+    }
+}
+
+/// The bytes of an [`h5kit::ArrayView`]: for contiguous data of an in-memory file, the file's
+/// own bytes (no copy in wasm memory before the one into the JavaScript typed array).
+struct ViewBytes<T>(h5kit::ArrayView<T>);
+
+impl<T: h5kit::H5Type> AsRef<[u8]> for ViewBytes<T> {
+    fn as_ref(&self) -> &[u8] {
+        bytemuck::cast_slice(self.0.as_slice())
+    }
+}
+
+/// The whole dataset as stored, when its type is laid out as `T`: borrowed from the file's
+/// bytes where it can be ([`Dataset::read_view`]); `None` when `T` is not the file's layout.
+fn stored_view<T: h5kit::H5Type>(ds: &Dataset) -> Result<Option<Box<dyn AsRef<[u8]>>>> {
+    if !T::is_native(ds.datatype()) {
+        return Ok(None);
+    }
+    Ok(Some(Box::new(ViewBytes(ds.read_view::<T>()?))))
 }
 
 fn le_bytes<T: Copy, const N: usize>(v: Vec<T>, f: impl Fn(T) -> [u8; N]) -> Vec<u8> {
@@ -324,6 +355,25 @@ pub fn read_typed(ds: &Dataset, selection: Option<(&[u64], &[u64])>) -> Result<T
         None => (None, ds.shape().to_vec()),
     };
     let sel = sel.as_ref();
+    let whole = if native && sel.is_none() {
+        match element {
+            Element::I8 => stored_view::<i8>(ds)?,
+            Element::U8 => stored_view::<u8>(ds)?,
+            Element::I16 => stored_view::<i16>(ds)?,
+            Element::U16 => stored_view::<u16>(ds)?,
+            Element::I32 => stored_view::<i32>(ds)?,
+            Element::U32 => stored_view::<u32>(ds)?,
+            Element::I64 => stored_view::<i64>(ds)?,
+            Element::U64 => stored_view::<u64>(ds)?,
+            Element::F32 => stored_view::<f32>(ds)?,
+            Element::F64 => stored_view::<f64>(ds)?,
+        }
+    } else {
+        None
+    };
+    if let Some(bytes) = whole {
+        return Ok(Typed { element, shape, bytes });
+    }
     let bytes = if native {
         match sel {
             Some(h) => ds.read_raw_selection(h)?,
@@ -343,7 +393,7 @@ pub fn read_typed(ds: &Dataset, selection: Option<(&[u64], &[u64])>) -> Result<T
             Element::F64 => le_bytes(converted::<f64>(ds, sel)?, f64::to_le_bytes),
         }
     };
-    Ok(Typed { element, shape, bytes })
+    Ok(Typed { element, shape, bytes: Box::new(bytes) })
 }
 
 fn is_string(dt: &Datatype) -> bool {
@@ -555,13 +605,13 @@ mod tests {
         // h5dump: int8 = -10 .. 10
         let t = read_typed(&dataset(&f, "/datasets_group/int/int8").unwrap(), None).unwrap();
         assert_eq!(t.element, Element::I8);
-        assert_eq!(t.bytes.len(), 21);
-        assert_eq!(t.bytes[0] as i8, -10);
-        assert_eq!(t.bytes[20] as i8, 10);
+        assert_eq!(t.bytes().len(), 21);
+        assert_eq!(t.bytes()[0] as i8, -10);
+        assert_eq!(t.bytes()[20] as i8, 10);
         let t = read_typed(&dataset(&f, "/datasets_group/float/float64").unwrap(), Some((&[5], &[3]))).unwrap();
         assert_eq!(t.element, Element::F64);
         assert_eq!(t.shape, vec![3]);
-        let v: Vec<f64> = t.bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
+        let v: Vec<f64> = t.bytes().chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
         assert_eq!(v, vec![-5.0, -4.0, -3.0]);
         assert!(read_typed(&dataset(&f, "/datasets_group/float/float64").unwrap(), Some((&[5, 1], &[3, 1]))).is_err());
     }
@@ -574,11 +624,11 @@ mod tests {
         let t = read_typed(&dataset(&f, "/dset1").unwrap(), None).unwrap();
         assert_eq!(t.element, Element::I32);
         assert_eq!(t.shape, vec![10, 20]);
-        let v: Vec<i32> = t.bytes.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap())).collect();
+        let v: Vec<i32> = t.bytes().chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap())).collect();
         assert_eq!(&v[..3], &[0, 1, 2]);
         assert_eq!(&v[20..23], &[1, 2, 3]);
         let t = read_typed(&dataset(&f, "/dset2").unwrap(), Some((&[0, 1], &[1, 2]))).unwrap();
-        let v: Vec<f64> = t.bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
+        let v: Vec<f64> = t.bytes().chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
         assert_eq!(v, vec![0.0001, 0.0002]);
         assert!(info(&f, "/dset2").unwrap().contains(r#""dtype":">f8","element":"Float64Array""#));
     }
@@ -613,7 +663,7 @@ mod tests {
             i
         );
         let t = read_typed(&dataset(&f, "/float/float32").unwrap(), Some((&[6, 3], &[1, 2]))).unwrap();
-        let v: Vec<f32> = t.bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+        let v: Vec<f32> = t.bytes().chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
         assert_eq!(v, vec![33.0, 34.0]);
         assert!(info(&f, "/float").unwrap().starts_with(r#"{"kind":"group","path":"/float","#));
     }

@@ -224,9 +224,9 @@ impl H5File {
 
 fn typed_to_js(t: inspect::Typed) -> Result<js_sys::Object, JsError> {
     use inspect::Element as E;
-    let bytes = js_sys::Uint8Array::from(&t.bytes[..]);
+    let bytes = js_sys::Uint8Array::from(t.bytes());
     let buf = bytes.buffer();
-    let n = (t.bytes.len() / t.element.size()) as u32;
+    let n = (t.bytes().len() / t.element.size()) as u32;
     let data: JsValue = match t.element {
         E::U8 => bytes.into(),
         E::I8 => js_sys::Int8Array::new_with_byte_offset_and_length(&buf, 0, n).into(),
@@ -376,6 +376,6 @@ mod tests {
         assert_eq!(inspect::list(&f, "/g").unwrap(), r#"[{"name":"x","path":"/g/x","kind":"dataset","shape":[4],"dtype":"<f8"}]"#);
         assert_eq!(inspect::attributes(&f, "/g").unwrap(), r#"[{"name":"units","dtype":"str","shape":[],"value":"m"}]"#);
         let t = inspect::read_typed(&inspect::dataset(&f, "/g/x").unwrap(), None).unwrap();
-        assert_eq!(t.bytes, data);
+        assert_eq!(t.bytes(), data.as_slice());
     }
 }
