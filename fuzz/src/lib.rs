@@ -189,6 +189,10 @@ impl Walk<'_> {
                     let view = d.read_view::<f64>();
                     self.log("  view", &view, |v| format!("{} values #{:08x}", v.len(), digest(bytemuck::cast_slice(v))));
                     if let (Ok(view), Ok(read)) = (&view, d.read::<f64>()) {
+                        let mut buf = vec![0f64; read.data.len()];
+                        let into = d.read_into(&mut buf);
+                        let same = into.is_ok() && bytemuck::cast_slice::<f64, u8>(&buf) == bytemuck::cast_slice::<f64, u8>(&read.data);
+                        assert!(same, "read_into differs from read: {} ({:?})", d.path(), into.err());
                         let same = bytemuck::cast_slice::<f64, u8>(view) == bytemuck::cast_slice::<f64, u8>(&read.data);
                         if !same || view.shape() != read.shape.as_slice() {
                             let first = view.iter().zip(&read.data).position(|(a, b)| a.to_bits() != b.to_bits());

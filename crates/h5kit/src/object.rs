@@ -505,6 +505,7 @@ impl Dataset {
             return Ok(crate::Array { data, shape: selection.shape() });
         }
         let data = crate::typed::convert(&raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
+        self.check_count(data.len(), selection.shape().iter().try_fold(1u64, |a, &d| a.checked_mul(d)))?;
         Ok(crate::Array { data, shape: selection.shape() })
     }
 
@@ -522,7 +523,19 @@ impl Dataset {
         }
         let raw = self.read_raw()?;
         let data = crate::typed::convert(&raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
+        self.check_count(data.len(), self.dataspace.element_count())?;
         Ok(crate::Array { data, shape: self.dataspace.dims.clone() })
+    }
+
+    /// A conversion gave `got` elements where the dataspace or selection has `want` (a
+    /// damaged datatype, such as one of size 0, can make them differ): an error, never a
+    /// result whose length contradicts its shape.
+    fn check_count(&self, got: usize, want: Option<u64>) -> Result<()> {
+        if want != Some(got as u64) {
+            return Err(Error::format(self.core.address, format!("{} elements decoded where the dataspace has {:?}", got, want))
+                .in_object(self.core.path.clone()));
+        }
+        Ok(())
     }
 
     /// All elements converted to `T`, row-major, into the caller's buffer, which must hold
@@ -541,9 +554,7 @@ impl Dataset {
         }
         let raw = self.read_raw()?;
         let data: Vec<T> = crate::typed::convert(&raw, &self.datatype).map_err(err)?;
-        if data.len() != out.len() {
-            return Err(err(Error::format(0, format!("{} elements decoded for a dataset of {}", data.len(), out.len()))));
-        }
+        self.check_count(data.len(), Some(n))?;
         out.copy_from_slice(&data);
         Ok(())
     }
