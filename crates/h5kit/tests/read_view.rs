@@ -183,3 +183,27 @@ fn views_of_a_writable_file_do_not_see_later_writes() {
     // Both come from in-memory snapshots, so neither was copied.
     assert!(before.is_borrowed() && after.is_borrowed());
 }
+
+/// A damaged datatype of size 0 (found by the fuzz walk comparing `read_into` with `read`):
+/// `read` returned no values for a scalar dataset, whose shape says one. Every read is now an
+/// error naming the dataset.
+#[test]
+fn a_datatype_of_size_zero_is_an_error_not_an_empty_result() {
+    let f = File::create_in_memory(h5kit::write::LibVer::Earliest).unwrap();
+    f.write_new("/s", &[], &[2.5f64]).unwrap();
+    let mut bytes = f.to_bytes().unwrap();
+    // The datatype message of an IEEE little-endian float64: class 1 version 1, bit field
+    // 0x20 0x3f 0x00, size 8. Make the size 0.
+    let pattern = [0x11u8, 0x20, 0x3f, 0x00, 0x08, 0x00, 0x00, 0x00];
+    let at = bytes.windows(pattern.len()).position(|w| w == pattern).expect("float64 datatype message");
+    bytes[at + 4] = 0;
+    let file = File::from_bytes(bytes).unwrap();
+    let Ok(Object::Dataset(d)) = file.object("/s") else {
+        panic!("the damaged dataset no longer opens: this test then needs another way in");
+    };
+    assert_eq!(d.shape(), &[] as &[u64]);
+    for e in [d.read::<f64>().err(), d.read_view::<f64>().err(), d.read_into(&mut [0f64]).err(), d.read::<i32>().err()] {
+        let e = e.expect("a read of a size-0 datatype succeeded");
+        assert!(e.to_string().contains("/s"), "{e}");
+    }
+}
