@@ -2181,19 +2181,8 @@ fn gather_box(src: &[u8], shape: &[u64], start: &[u64], count: &[u64], esize: us
         if let Some(s) = src.get(so..so + run) {
             out.extend_from_slice(s);
         }
-        let mut d = outer;
-        loop {
-            if d == 0 {
-                return;
-            }
-            d -= 1;
-            if let Some(x) = idx.get_mut(d) {
-                *x += 1;
-                if *x < count.get(d).copied().unwrap_or(1) {
-                    break;
-                }
-                *x = 0;
-            }
+        if !crate::next_index(&mut idx, count) {
+            return;
         }
     }
 }

@@ -417,6 +417,19 @@ pub(crate) fn sat_prod(v: &[u64]) -> u64 {
     v.iter().fold(1u64, |a, &b| a.saturating_mul(b))
 }
 
+/// Advances the row-major index `idx` over the box `count` (its first `idx.len()`
+/// dimensions, the last fastest); false once it wraps past the last index.
+pub(crate) fn next_index(idx: &mut [u64], count: &[u64]) -> bool {
+    for (x, &c) in idx.iter_mut().zip(count).rev() {
+        *x += 1;
+        if *x < c {
+            return true;
+        }
+        *x = 0;
+    }
+    false
+}
+
 /// Row-major strides of `shape` in elements.
 pub(crate) fn strides(shape: &[u64]) -> Vec<u64> {
     let mut s = vec![1u64; shape.len()];
@@ -464,19 +477,8 @@ pub(crate) fn copy_box(
         if let (Some(s), Some(t)) = (src.get(so..so + row), dst.get_mut(dof..dof + row)) {
             t.copy_from_slice(s);
         }
-        let mut d = outer;
-        loop {
-            if d == 0 {
-                return;
-            }
-            d -= 1;
-            if let Some(x) = idx.get_mut(d) {
-                *x += 1;
-                if *x < count.get(d).copied().unwrap_or(1) {
-                    break;
-                }
-                *x = 0;
-            }
+        if !next_index(&mut idx, count) {
+            return;
         }
     }
 }
@@ -497,15 +499,7 @@ fn for_each_in_box(shape: &[u64], start: &[u64], count: &[u64], mut f: impl FnMu
             dst += (start.get(d).copied().unwrap_or(0) + idx.get(d).copied().unwrap_or(0)) * st.get(d).copied().unwrap_or(0);
         }
         f(src as usize, dst as usize);
-        for d in (0..rank).rev() {
-            if let Some(x) = idx.get_mut(d) {
-                *x += 1;
-                if *x < count.get(d).copied().unwrap_or(1) {
-                    break;
-                }
-                *x = 0;
-            }
-        }
+        next_index(&mut idx, count);
     }
 }
 
@@ -1287,4 +1281,22 @@ fn make_dataset(spec: DatasetSpec) -> Result<Ds> {
         committed: None,
         null: false,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    #[test]
+    fn next_index_walks_a_box_row_major() {
+        // The first two dimensions of a 2 x 3 x 5 box (the last one is a run).
+        let mut idx = [0u64; 2];
+        let mut seen = vec![idx];
+        while super::next_index(&mut idx, &[2, 3, 5]) {
+            seen.push(idx);
+        }
+        assert_eq!(seen, [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2]]);
+        assert_eq!(idx, [0, 0]);
+        // Rank 0: one index, then done.
+        assert!(!super::next_index(&mut [], &[4]));
+    }
 }
