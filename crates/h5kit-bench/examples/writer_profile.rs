@@ -40,21 +40,13 @@ fn main() {
 
 /// `h5kit_bench::write_x` with a thread count and the choice of the borrowing call.
 fn write(path: &std::path::Path, data: Arc<Vec<u8>>, n: usize, gzip: bool, threads: Option<usize>, borrowed: bool) {
-    use h5kit::write::{dtype, DatasetSpec, FileWriter, LayoutKind, LibVer};
+    use h5kit::write::{FileWriter, LibVer};
     if threads.is_none() && !borrowed {
         return h5kit_bench::write_x(path, data, n, gzip).unwrap();
     }
     let mut w = FileWriter::create(path, LibVer::Earliest).unwrap();
     w.set_threads(threads);
-    let mut spec = DatasetSpec::new(dtype::float64(), &[n as u64]);
-    if gzip {
-        spec.chunks = Some(vec![32768]);
-        spec.shuffle = true;
-        spec.deflate = Some(4);
-    } else {
-        spec.layout = Some(LayoutKind::Contiguous);
-    }
-    w.create_dataset("x", spec).unwrap();
+    w.create_dataset("x", h5kit_bench::x_spec(n, gzip)).unwrap();
     if borrowed {
         w.write_dataset("x", &data).unwrap();
     } else {

@@ -329,10 +329,9 @@ fn read_random_mapped(path: &Path, offsets: &[u64], cache_bytes: usize) -> Resul
     Ok(s)
 }
 
-/// One 1-D float64 dataset "x" (contiguous, or chunks of 32768 with shuffle + deflate 4),
-/// from `data` (little-endian float64 bytes, shared with the writer).
-pub fn write_x(path: &Path, data: Arc<Vec<u8>>, n: usize, gzip: bool) -> Result<()> {
-    let mut w = FileWriter::create(path, LibVer::Earliest)?;
+/// The write workloads' dataset "x": `n` float64 values, contiguous, or (`gzip`) chunks of
+/// 32768 with shuffle + deflate 4.
+pub fn x_spec(n: usize, gzip: bool) -> DatasetSpec {
     let mut spec = DatasetSpec::new(dtype::float64(), &[n as u64]);
     if gzip {
         spec.chunks = Some(vec![32768]);
@@ -341,7 +340,14 @@ pub fn write_x(path: &Path, data: Arc<Vec<u8>>, n: usize, gzip: bool) -> Result<
     } else {
         spec.layout = Some(LayoutKind::Contiguous);
     }
-    w.create_dataset("x", spec)?;
+    spec
+}
+
+/// One 1-D float64 dataset "x" ([`x_spec`]) from `data` (little-endian float64 bytes, shared
+/// with the writer).
+pub fn write_x(path: &Path, data: Arc<Vec<u8>>, n: usize, gzip: bool) -> Result<()> {
+    let mut w = FileWriter::create(path, LibVer::Earliest)?;
+    w.create_dataset("x", x_spec(n, gzip))?;
     w.write_dataset_shared("x", data)?;
     w.close()
 }
