@@ -84,6 +84,19 @@ pub fn encode(data: &[u8]) -> Option<Vec<u8>> {
         *out.get_mut(i)? = v;
         Some(())
     }
+    /// Appends one literal byte to the current run; a full run (MAX_LIT) gets its length
+    /// byte and a new run starts.
+    fn literal(out: &mut [u8], op: &mut usize, lit: &mut usize, v: u8) -> Option<()> {
+        *lit += 1;
+        put(out, *op, v)?;
+        *op += 1;
+        if *lit == MAX_LIT {
+            put(out, *op - *lit - 1, (*lit - 1) as u8)?;
+            *lit = 0;
+            *op += 1;
+        }
+        Some(())
+    }
     let mut lit = 0usize;
     let mut op = 1usize; // start run
     let mut ip = 0usize;
@@ -157,30 +170,16 @@ pub fn encode(data: &[u8]) -> Option<Vec<u8>> {
             if op >= out_end {
                 return None;
             }
-            lit += 1;
-            put(&mut out, op, at(ip))?;
-            op += 1;
+            literal(&mut out, &mut op, &mut lit, at(ip))?;
             ip += 1;
-            if lit == MAX_LIT {
-                put(&mut out, op - lit - 1, (lit - 1) as u8)?;
-                lit = 0;
-                op += 1;
-            }
         }
     }
     if op + 3 > out_end {
         return None;
     }
     while ip < n {
-        lit += 1;
-        put(&mut out, op, at(ip))?;
-        op += 1;
+        literal(&mut out, &mut op, &mut lit, at(ip))?;
         ip += 1;
-        if lit == MAX_LIT {
-            put(&mut out, op - lit - 1, (lit - 1) as u8)?;
-            lit = 0;
-            op += 1;
-        }
     }
     put(&mut out, op - lit - 1, lit.wrapping_sub(1) as u8)?; // end run
     op -= usize::from(lit == 0);
