@@ -2,6 +2,7 @@
 //!
 //! - [`Reader`]: a bounded little-endian cursor that knows the file's "Size of Offsets" and
 //!   "Size of Lengths" (spec II.A, superblock) and the file address of every byte it reads.
+//! - [`Writer`]: its encoding twin, one `encode` per structure beside each `decode`.
 //! - [`Error`]: what failed, where (file offset, object path), and its [`ErrorKind`].
 //! - [`lookup3`]: Bob Jenkins' lookup3 `hashlittle`, the checksum of all v2 metadata.
 //! - [`Storage`]: bytes at an offset, from a file (memory map or positioned reads) or memory.
@@ -15,6 +16,7 @@ pub mod error;
 pub mod limits;
 pub mod reader;
 pub mod storage;
+pub mod writer;
 
 pub use checksum::{lookup3, verify_checksum};
 pub use context::Context;
@@ -22,3 +24,4 @@ pub use error::{Error, ErrorKind, Result};
 pub use limits::Limits;
 pub use reader::{Reader, Sizes, UNDEFINED_ADDRESS};
 pub use storage::{FileStorage, MemStorage, Storage};
+pub use writer::Writer;
