@@ -44,6 +44,7 @@ pub mod build;
 pub mod dtype;
 pub mod enc;
 pub mod filters;
+pub mod space;
 
 pub use h5kit_core::{Error, ErrorKind, Result};
 pub use h5kit_object_header::{
