@@ -44,6 +44,8 @@ pub mod build;
 pub mod dtype;
 pub mod enc;
 pub mod filters;
+mod parallel;
+pub mod chunk_cache;
 pub mod space;
 
 pub use h5kit_core::{Error, ErrorKind, Result};
