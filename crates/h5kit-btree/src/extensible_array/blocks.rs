@@ -227,15 +227,20 @@ impl Geometry {
         let dblk = off / info.dblk_nelmts;
         let elem = off % info.dblk_nelmts;
         let page = (info.dblk_nelmts > self.page_nelmts).then(|| (elem / self.page_nelmts, elem % self.page_nelmts));
-        let block = DataBlockPosition {
+        let mut block = DataBlockPosition {
             level: s,
             nelmts: info.dblk_nelmts,
-            block_offset: info.start_idx + dblk * info.dblk_nelmts,
+            block_offset: info.start_idx.checked_add(dblk.checked_mul(info.dblk_nelmts)?)?,
             index: elem,
             page,
         };
         if s < self.iblock_nsblks {
-            Some(ExtensibleArrayLocation::DirectDataBlock { slot: info.start_dblk + dblk, block })
+            let slot = info.start_dblk + dblk;
+            // libhdf5 (`H5EA__lookup_elmt`) computes the "Block Offset" of a data block
+            // addressed from the index block with the block's slot in the index block, not
+            // its index within its level: start_idx + slot * dblk_nelmts. Files carry that.
+            block.block_offset = info.start_idx.checked_add(slot.checked_mul(info.dblk_nelmts)?)?;
+            Some(ExtensibleArrayLocation::DirectDataBlock { slot, block })
         } else {
             Some(ExtensibleArrayLocation::SecondaryDataBlock { slot: (s - self.iblock_nsblks) as u64, dblk, block })
         }
