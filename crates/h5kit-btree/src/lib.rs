@@ -17,6 +17,7 @@
 //! the number of nodes and records is bounded by [`h5kit_core::Limits::max_items`].
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+pub mod element;
 pub mod extensible_array;
 pub mod fixed_array;
 pub mod v1;

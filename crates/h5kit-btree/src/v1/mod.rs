@@ -24,100 +24,45 @@ pub struct ChunkRecord {
     pub address: u64,
 }
 
-/// A decoded v1 B-tree node (header fields, keys and child addresses).
-#[derive(Debug, Clone)]
-pub struct Node<K> {
-    pub address: u64,
-    /// 0: group nodes, 1: raw data chunks.
-    pub node_type: u8,
-    /// 0 for leaves.
-    pub level: u8,
-    pub left_sibling: Option<u64>,
-    pub right_sibling: Option<u64>,
-    /// `entries_used + 1` keys.
-    pub keys: Vec<K>,
-    /// `entries_used` child addresses.
-    pub children: Vec<u64>,
-}
+mod insert;
+mod node;
 
-/// The key of a type-1 (chunk) node.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChunkKey {
-    pub size: u32,
-    pub filter_mask: u32,
-    /// `rank + 1` offsets (the last is the offset in the datatype, normally 0).
-    pub offsets: Vec<u64>,
-}
+pub use insert::{insert_chunk, ChunkInsertParams, InsertOutcome};
+pub use node::{ChunkKey, Node, NodeKey, SymbolTableNode};
 
 const SIGNATURE: &[u8; 4] = b"TREE";
 
-/// Reads one node, decoding each key with `key` whose encoded size is `key_size`.
-fn read_node<K>(
-    ctx: Context,
-    address: u64,
-    expected_type: u8,
-    key_size: u64,
-    mut key: impl FnMut(&mut Reader) -> Result<K>,
-) -> Result<Node<K>> {
+/// Reads one node whose keys are `K`: the header first, then the used entries.
+fn read_node<K: NodeKey>(ctx: Context, address: u64, params: K::Params) -> Result<Node<K>> {
     let o = ctx.sizes.offset as u64;
     let prefix = add(8, 2 * o, address, "v1 B-tree node")?;
     let head = ctx.read(address, prefix, "v1 B-tree node header")?;
     let mut r = Reader::new(&head, address, ctx.sizes);
     r.signature(SIGNATURE, "v1 B-tree node")?;
     let node_type = r.u8()?;
-    let level = r.u8()?;
+    let _level = r.u8()?;
     let entries = r.u16()? as u64;
-    let left_sibling = r.address_field()?;
-    let right_sibling = r.address_field()?;
-    if node_type != expected_type {
+    if node_type != K::NODE_TYPE {
         return Err(Error::format(
             address,
-            format!("v1 B-tree node type is {}, expected {}", node_type, expected_type),
+            format!("v1 B-tree node type is {}, expected {}", node_type, K::NODE_TYPE),
         ));
     }
+    let key_size = K::key_size(ctx.sizes, params) as u64;
     // entries * (key + child) + one more key.
     let body = add(mul(entries, add(key_size, o, address, "v1 B-tree node")?, address, "v1 B-tree node")?, key_size, address, "v1 B-tree node")?;
-    let body_addr = add(address, prefix, address, "v1 B-tree node")?;
-    let data = ctx.read(body_addr, body, "v1 B-tree node entries")?;
-    let mut r = Reader::new(&data, body_addr, ctx.sizes);
-    let n = entries as usize;
-    let mut keys = Vec::with_capacity(n + 1);
-    let mut children = Vec::with_capacity(n);
-    for _ in 0..n {
-        keys.push(key(&mut r)?);
-        let at = r.address();
-        let child = r.address_field()?.ok_or_else(|| Error::format(at, "v1 B-tree child address is undefined"))?;
-        children.push(child);
-    }
-    keys.push(key(&mut r)?);
-    Ok(Node { address, node_type, level, left_sibling, right_sibling, keys, children })
-}
-
-fn chunk_key_size(rank: usize, at: u64) -> Result<u64> {
-    let dims = (rank as u64).checked_add(1).ok_or_else(|| Error::format(at, "rank overflows"))?;
-    add(8, mul(dims, 8, at, "v1 chunk key")?, at, "v1 chunk key")
-}
-
-fn decode_chunk_key(r: &mut Reader, rank: usize) -> Result<ChunkKey> {
-    let size = r.u32()?;
-    let filter_mask = r.u32()?;
-    let mut offsets = Vec::with_capacity(rank.min(64).saturating_add(1));
-    for _ in 0..=rank {
-        offsets.push(r.u64()?);
-    }
-    Ok(ChunkKey { size, filter_mask, offsets })
+    let data = ctx.read(address, add(prefix, body, address, "v1 B-tree node")?, "v1 B-tree node entries")?;
+    Node::decode(&mut Reader::new(&data, address, ctx.sizes), params)
 }
 
 /// Reads one type-0 (group) node: keys are local heap offsets.
 pub fn read_group_node(ctx: Context, address: u64) -> Result<Node<u64>> {
-    let l = ctx.sizes.length as u64;
-    read_node(ctx, address, 0, l, |r| r.length())
+    read_node(ctx, address, ())
 }
 
 /// Reads one type-1 (chunk) node of a dataset of rank `rank`.
 pub fn read_chunk_node(ctx: Context, address: u64, rank: usize) -> Result<Node<ChunkKey>> {
-    let ks = chunk_key_size(rank, address)?;
-    read_node(ctx, address, 1, ks, |r| decode_chunk_key(r, rank))
+    read_node(ctx, address, rank)
 }
 
 /// Checks a child's level against its parent's.
@@ -167,28 +112,14 @@ fn walk_node<K: Clone>(
     Ok(())
 }
 
-const SNOD: &[u8; 4] = b"SNOD";
-
 /// Reads a symbol table node ("SNOD", spec III.B): its valid entries.
 pub fn read_symbol_table_node(ctx: Context, address: u64) -> Result<Vec<SymbolTableEntry>> {
     let head = ctx.read(address, 8, "symbol table node")?;
-    let mut r = Reader::new(&head, address, ctx.sizes);
-    r.signature(SNOD, "symbol table node")?;
-    let version = r.u8()?;
-    if version != 1 {
-        return Err(Error::format(address, format!("symbol table node version {} (expected 1)", version)));
-    }
-    let _reserved = r.u8()?;
-    let n = r.u16()? as u64;
+    let n = u16::from_le_bytes([head.get(6).copied().unwrap_or(0), head.get(7).copied().unwrap_or(0)]) as u64;
     let es = SymbolTableEntry::encoded_size(ctx.sizes.offset) as u64;
-    let body_addr = add(address, 8, address, "symbol table node")?;
-    let data = ctx.read(body_addr, mul(n, es, address, "symbol table node")?, "symbol table node entries")?;
-    let mut r = Reader::new(&data, body_addr, ctx.sizes);
-    let mut out = Vec::with_capacity(n as usize);
-    for _ in 0..n {
-        out.push(SymbolTableEntry::decode(&mut r)?);
-    }
-    Ok(out)
+    let len = add(8, mul(n, es, address, "symbol table node")?, address, "symbol table node")?;
+    let data = ctx.read(address, len, "symbol table node entries")?;
+    Ok(SymbolTableNode::decode(&mut Reader::new(&data, address, ctx.sizes))?.entries)
 }
 
 /// Every entry of a group's symbol table, in B-tree key (name) order: walks the type-0 v1

@@ -13,6 +13,10 @@
 
 use h5kit_core::{Context, Error, Reader, Result};
 
+mod blocks;
+
+pub use blocks::{BlockToCreate, DataBlock, DataBlockPosition, ExtensibleArrayLocation, Geometry, IndexBlock, SecondaryBlock, SuperBlockInfo};
+
 use crate::fixed_array::{check_element_size, decode_element, ChunkEntry};
 use crate::util::{add, bytes_for_bits, mul, read_checked, Walk};
 
@@ -53,45 +57,9 @@ pub struct ExtensibleArrayHeader {
 impl ExtensibleArrayHeader {
     /// Reads the header at `address`, checksum verified.
     pub fn read(ctx: Context, address: u64) -> Result<ExtensibleArrayHeader> {
-        let len = 12 + 6 * ctx.sizes.length as u64 + ctx.sizes.offset as u64;
-        let data = read_checked(&ctx, address, len, "extensible array header")?;
-        let mut r = Reader::new(&data, address, ctx.sizes);
-        r.signature(b"EAHD", "extensible array header")?;
-        let version = r.u8()?;
-        if version != 0 {
-            return Err(Error::format(address, format!("extensible array header version {} (expected 0)", version)));
-        }
-        let h = ExtensibleArrayHeader {
-            address,
-            client_id: r.u8()?,
-            element_size: r.u8()?,
-            max_nelmts_bits: r.u8()?,
-            index_block_elements: r.u8()?,
-            data_block_min_elements: r.u8()?,
-            secondary_block_min_data_ptrs: r.u8()?,
-            max_data_block_page_nelmts_bits: r.u8()?,
-            num_secondary_blocks: r.length()?,
-            secondary_block_size: r.length()?,
-            num_data_blocks: r.length()?,
-            data_block_size: r.length()?,
-            max_index_set: r.length()?,
-            num_elements: r.length()?,
-            index_block_address: r.address_field()?,
-        };
-        let pow2 = |v: u8| v != 0 && v.is_power_of_two();
-        if h.max_nelmts_bits == 0 || h.max_nelmts_bits > 64 || h.max_data_block_page_nelmts_bits >= 64 {
-            return Err(Error::format(address, "extensible array bit counts are invalid"));
-        }
-        if !pow2(h.data_block_min_elements) || !pow2(h.secondary_block_min_data_ptrs) {
-            return Err(Error::format(
-                address,
-                "extensible array data block minimum / secondary block minimum are not powers of two",
-            ));
-        }
-        if h.data_block_min_elements.trailing_zeros() > h.max_nelmts_bits as u32 {
-            return Err(Error::format(address, "extensible array data block minimum exceeds the array size"));
-        }
-        Ok(h)
+        let len = Self::encoded_size(ctx.sizes);
+        let data = ctx.read(address, len, "extensible array header")?;
+        Self::decode(&mut Reader::new(&data, address, ctx.sizes))
     }
 
     /// Number of super block levels.
