@@ -13,5 +13,5 @@ pub mod local;
 mod filter;
 
 pub use fractal::{ChildDirectBlock, DirectBlock, FractalHeap, FractalHeapParams, HeapId, IndirectBlock};
-pub use global::{GlobalHeapCollection, GlobalHeapId};
-pub use local::LocalHeap;
+pub use global::{GlobalHeapCollection, GlobalHeapId, GlobalHeapObject};
+pub use local::{LocalHeap, LocalHeapFreeBlock, LocalHeapHeader, LocalHeapInsert};
