@@ -12,6 +12,6 @@ pub mod local;
 
 mod filter;
 
-pub use fractal::{ChildDirectBlock, FractalHeap, HeapId, IndirectBlock};
-pub use global::{GlobalHeapCollection, GlobalHeapId};
-pub use local::LocalHeap;
+pub use fractal::{ChildDirectBlock, DirectBlock, FractalHeap, FractalHeapParams, HeapId, IndirectBlock};
+pub use global::{GlobalHeapCollection, GlobalHeapId, GlobalHeapObject};
+pub use local::{LocalHeap, LocalHeapFreeBlock, LocalHeapHeader, LocalHeapInsert};
