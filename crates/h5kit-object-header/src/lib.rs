@@ -9,5 +9,8 @@ pub mod sohm;
 
 pub use header::{HeaderTimes, ObjectHeader, RawMessage};
 pub use message::types::*;
-pub use message::{decode_message, decode_shared, msg_type, FLAG_SHARED};
+pub use message::{
+    decode_message, decode_shared, encode_message, encode_shared, message_flags, message_size, msg_type, shared_size, FLAG_SHARED,
+    MAX_MESSAGE_SIZE,
+};
 pub use sohm::{SharedMessageIndex, SharedMessageTable};
