@@ -39,11 +39,13 @@ fn every_corpus_heap_reencodes_byte_for_byte() {
     let mut c = Counts::default();
     let limits = Limits::default();
     // This crate's own test files (deep, filtered, SOHM heaps) too.
-    let own: Vec<_> = std::fs::read_dir(format!("{}/tests/data", env!("CARGO_MANIFEST_DIR")))
+    // and a file with 4-byte offsets and lengths (superblock v1, a userblock).
+    let mut own: Vec<_> = std::fs::read_dir(format!("{}/tests/data", env!("CARGO_MANIFEST_DIR")))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "hdf5"))
         .collect();
+    own.push(format!("{}/../h5kit-superblock/tests/data/v1_sizes4.h5", env!("CARGO_MANIFEST_DIR")).into());
     for path in common::corpus().into_iter().chain(own) {
         let name = path.display().to_string();
         let bytes = std::fs::read(&path).unwrap();
@@ -75,6 +77,12 @@ fn every_corpus_heap_reencodes_byte_for_byte() {
             let dirty = free.iter().any(|b| heap.data()[b.offset as usize + l..(b.offset + b.size) as usize].iter().any(|&x| x != 0));
             if dirty {
                 c.add("HEAP with non-zero bytes inside free blocks (kept as is)");
+            }
+            if heap.data_address == addr + LocalHeapHeader::padded_size(sizes) {
+                c.add("HEAP data segment right after the padded header");
+            }
+            if sizes.length == 4 {
+                c.add("HEAP with 4-byte lengths");
             }
             c.add("HEAP local heap (header + data segment)");
         }
@@ -176,4 +184,5 @@ fn every_corpus_heap_reencodes_byte_for_byte() {
     assert!(c.get("FHDB fractal heap direct block") >= 10);
     assert!(c.get("FHIB fractal heap indirect block") >= 1);
     assert!(c.get("FHDB filtered direct block (compared unfiltered)") >= 1);
+    assert!(c.get("HEAP with 4-byte lengths") >= 1);
 }
