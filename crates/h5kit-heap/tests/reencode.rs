@@ -127,6 +127,18 @@ fn every_corpus_heap_reencodes_byte_for_byte() {
             assert_eq!(w.as_slice(), at(addr, heap.encoded_size()), "{}: fractal heap header at {}", name, addr);
             assert_eq!(FractalHeap::decode(w.as_slice(), addr, sizes).unwrap(), heap);
             c.add("FRHP fractal heap header");
+            if heap.root_block_address.is_some() && heap.current_root_rows == 0 {
+                // What new_root_direct_block sets, as libhdf5 does.
+                let b = heap.starting_block_size;
+                assert_eq!(
+                    (heap.managed_space, heap.allocated_managed_space, heap.direct_block_allocation_iterator_offset),
+                    (b, b, 0),
+                    "{}: root direct block heap at {}",
+                    name,
+                    addr
+                );
+                c.add("FRHP root direct block: managed/allocated space = starting block size, iterator 0");
+            }
             if !heap.filters.is_empty() {
                 c.add("FRHP with I/O filters");
             }
