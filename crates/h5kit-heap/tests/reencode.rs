@@ -111,6 +111,21 @@ fn every_corpus_heap_reencodes_byte_for_byte() {
             if on_disk[exact..] != w.as_slice()[exact..on_disk.len()] {
                 c.add("GCOL with non-zero bytes in the free space (compared modulo)");
             }
+            // Rebuilt by inserts in file order: same indexes, same layout.
+            let mut rebuilt = GlobalHeapCollection::new(addr, col.size, sizes).unwrap();
+            for o in &col.objects {
+                let i = rebuilt.insert(&o.data, sizes).unwrap();
+                rebuilt.objects.last_mut().unwrap().reference_count = o.reference_count;
+                if i != Some(o.index) {
+                    break;
+                }
+            }
+            if rebuilt == col {
+                c.add("GCOL rebuilt by inserts in file order (same indexes and layout)");
+            } else {
+                eprintln!("{}: collection at {}: indexes {:?}", name, addr, col.objects.iter().map(|o| o.index).collect::<Vec<_>>());
+                c.add("GCOL not rebuilt by inserts in file order (indexes not 1..n)");
+            }
             c.add("GCOL global heap collection");
         }
 
