@@ -2,8 +2,9 @@
 //! objects addressed by a global heap ID (collection address + object index), used by
 //! variable-length data and region references.
 //!
-//! A collection is decoded and encoded side by side: its objects in file order, each padded to
-//! 8 bytes, then the free space, which starts with the header of object 0 when there is room
+//! A collection is decoded and encoded side by side: its objects in file order (the collection
+//! header, each object header and each object's data padded to 8 bytes, as libhdf5 aligns them
+//! whatever the Size of Lengths), then the free space, which starts with the header of object 0 when there is room
 //! for it ("Object Size" of object 0 counts its own header). Bytes of the free space past that
 //! header are written as zeros (libhdf5 may leave them uninitialised). New collections are at
 //! least 4096 bytes; [`GlobalHeapCollection::insert`] appends an object when it fits.
@@ -20,14 +21,20 @@ fn align8(n: u64) -> Option<u64> {
     n.checked_add(ALIGN - 1).map(|v| v & !(ALIGN - 1))
 }
 
-/// Collection header: signature, version, reserved, "Collection Size".
+/// Collection header: signature, version, reserved, "Collection Size", padded to 8 bytes (as
+/// libhdf5 lays it out, so that objects stay aligned when lengths are not 8 bytes).
 fn header_size(sizes: Sizes) -> u64 {
-    8 + u64::from(sizes.length)
+    (8 + u64::from(sizes.length)).next_multiple_of(ALIGN)
 }
 
-/// Object header: index, reference count, reserved, "Object Size".
+/// Object header: index, reference count, reserved, "Object Size", padded to 8 bytes.
 fn object_header_size(sizes: Sizes) -> u64 {
-    8 + u64::from(sizes.length)
+    (8 + u64::from(sizes.length)).next_multiple_of(ALIGN)
+}
+
+/// Zero bytes after a header's last field up to its padded size.
+fn header_pad(sizes: Sizes) -> usize {
+    (object_header_size(sizes) - 8 - u64::from(sizes.length)) as usize
 }
 
 /// One global heap object.
@@ -114,6 +121,7 @@ impl GlobalHeapCollection {
             let reference_count = r.u16()?;
             r.skip(4)?;
             let obj_size = r.length()?;
+            r.skip(header_pad(sizes).min(r.remaining()))?;
             if index == 0 {
                 break; // free space: the rest of the collection
             }
@@ -144,7 +152,7 @@ impl GlobalHeapCollection {
     /// An empty collection of `size` bytes (at least the header; libhdf5 never makes one below
     /// [`MIN_COLLECTION_SIZE`], see [`GlobalHeapCollection::size_for`]).
     pub fn new(address: u64, size: u64, sizes: Sizes) -> Result<GlobalHeapCollection> {
-        if size < header_size(sizes) || size % ALIGN != 0 {
+        if size < header_size(sizes) || !size.is_multiple_of(ALIGN) {
             return Err(Error::usage(format!("global heap collection size {} (a multiple of 8 from {})", size, header_size(sizes))));
         }
         Ok(GlobalHeapCollection { address, size, objects: Vec::new() })
@@ -191,13 +199,15 @@ impl GlobalHeapCollection {
         s.u8(1);
         s.zeros(3);
         s.length(self.size)?;
+        s.zeros(header_pad(sizes));
         for o in &self.objects {
             s.u16(o.index);
             s.u16(o.reference_count);
             s.zeros(4);
             s.length(o.data.len() as u64)?;
+            s.zeros(header_pad(sizes));
             s.bytes(&o.data);
-            s.align(ALIGN as usize);
+            s.zeros((8 - o.data.len() % 8) % 8);
         }
         let free = usize::try_from(free).map_err(|_| Error::usage("collection too large"))?;
         if free as u64 >= object_header_size(sizes) {
@@ -205,7 +215,7 @@ impl GlobalHeapCollection {
             s.u16(0);
             s.zeros(4);
             s.length(free as u64)?;
-            s.zeros(free - object_header_size(sizes) as usize);
+            s.zeros(free - object_header_size(sizes) as usize + header_pad(sizes));
         } else {
             s.zeros(free);
         }

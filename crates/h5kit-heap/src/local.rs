@@ -38,6 +38,12 @@ impl LocalHeapHeader {
         8 + 2 * u64::from(sizes.length) + u64::from(sizes.offset)
     }
 
+    /// Where a data segment that directly follows the header starts, counted from the header:
+    /// libhdf5 pads the header to 8 bytes (24 bytes with 4-byte offsets and lengths).
+    pub fn padded_size(sizes: Sizes) -> u64 {
+        Self::encoded_size(sizes).next_multiple_of(ALIGN)
+    }
+
     /// Decodes the header at the reader's position.
     pub fn decode(r: &mut Reader) -> Result<LocalHeapHeader> {
         let address = r.address();
@@ -67,7 +73,7 @@ impl LocalHeapHeader {
         s.length(self.data_segment_size)?;
         match self.free_list_offset {
             Some(f) => s.length(f)?,
-            None => s.bytes(&u64::MAX.to_le_bytes()[..l.min(8)]),
+            None => s.length(if l < 8 { (1u64 << (8 * l)) - 1 } else { u64::MAX })?,
         }
         s.offset(self.data_address)?;
         w.bytes(s.as_slice());
@@ -136,7 +142,7 @@ impl LocalHeap {
     /// block, as libhdf5 creates it (a group then inserts the empty name at offset 0).
     pub fn new(address: u64, data_address: u64, size: u64, sizes: Sizes) -> Result<LocalHeap> {
         let min = 2 * u64::from(sizes.length);
-        if size < min || size % ALIGN != 0 {
+        if size < min || !size.is_multiple_of(ALIGN) {
             return Err(Error::usage(format!("local heap data segment of {} bytes (a multiple of 8, at least {})", size, min)));
         }
         let n = usize::try_from(size).map_err(|_| Error::usage("local heap data segment too large"))?;

@@ -39,11 +39,13 @@ fn every_corpus_heap_reencodes_byte_for_byte() {
     let mut c = Counts::default();
     let limits = Limits::default();
     // This crate's own test files (deep, filtered, SOHM heaps) too.
-    let own: Vec<_> = std::fs::read_dir(format!("{}/tests/data", env!("CARGO_MANIFEST_DIR")))
+    // and a file with 4-byte offsets and lengths (superblock v1, a userblock).
+    let mut own: Vec<_> = std::fs::read_dir(format!("{}/tests/data", env!("CARGO_MANIFEST_DIR")))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "hdf5"))
         .collect();
+    own.push(format!("{}/../h5kit-superblock/tests/data/v1_sizes4.h5", env!("CARGO_MANIFEST_DIR")).into());
     for path in common::corpus().into_iter().chain(own) {
         let name = path.display().to_string();
         let bytes = std::fs::read(&path).unwrap();
@@ -76,6 +78,12 @@ fn every_corpus_heap_reencodes_byte_for_byte() {
             if dirty {
                 c.add("HEAP with non-zero bytes inside free blocks (kept as is)");
             }
+            if heap.data_address == addr + LocalHeapHeader::padded_size(sizes) {
+                c.add("HEAP data segment right after the padded header");
+            }
+            if sizes.length == 4 {
+                c.add("HEAP with 4-byte lengths");
+            }
             c.add("HEAP local heap (header + data segment)");
         }
 
@@ -103,6 +111,21 @@ fn every_corpus_heap_reencodes_byte_for_byte() {
             if on_disk[exact..] != w.as_slice()[exact..on_disk.len()] {
                 c.add("GCOL with non-zero bytes in the free space (compared modulo)");
             }
+            // Rebuilt by inserts in file order: same indexes, same layout.
+            let mut rebuilt = GlobalHeapCollection::new(addr, col.size, sizes).unwrap();
+            for o in &col.objects {
+                let i = rebuilt.insert(&o.data, sizes).unwrap();
+                rebuilt.objects.last_mut().unwrap().reference_count = o.reference_count;
+                if i != Some(o.index) {
+                    break;
+                }
+            }
+            if rebuilt == col {
+                c.add("GCOL rebuilt by inserts in file order (same indexes and layout)");
+            } else {
+                eprintln!("{}: collection at {}: indexes {:?}", name, addr, col.objects.iter().map(|o| o.index).collect::<Vec<_>>());
+                c.add("GCOL not rebuilt by inserts in file order (indexes not 1..n)");
+            }
             c.add("GCOL global heap collection");
         }
 
@@ -119,6 +142,18 @@ fn every_corpus_heap_reencodes_byte_for_byte() {
             assert_eq!(w.as_slice(), at(addr, heap.encoded_size()), "{}: fractal heap header at {}", name, addr);
             assert_eq!(FractalHeap::decode(w.as_slice(), addr, sizes).unwrap(), heap);
             c.add("FRHP fractal heap header");
+            if heap.root_block_address.is_some() && heap.current_root_rows == 0 {
+                // What new_root_direct_block sets, as libhdf5 does.
+                let b = heap.starting_block_size;
+                assert_eq!(
+                    (heap.managed_space, heap.allocated_managed_space, heap.direct_block_allocation_iterator_offset),
+                    (b, b, 0),
+                    "{}: root direct block heap at {}",
+                    name,
+                    addr
+                );
+                c.add("FRHP root direct block: managed/allocated space = starting block size, iterator 0");
+            }
             if !heap.filters.is_empty() {
                 c.add("FRHP with I/O filters");
             }
@@ -176,4 +211,5 @@ fn every_corpus_heap_reencodes_byte_for_byte() {
     assert!(c.get("FHDB fractal heap direct block") >= 10);
     assert!(c.get("FHIB fractal heap indirect block") >= 1);
     assert!(c.get("FHDB filtered direct block (compared unfiltered)") >= 1);
+    assert!(c.get("HEAP with 4-byte lengths") >= 1);
 }

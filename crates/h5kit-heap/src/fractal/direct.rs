@@ -115,7 +115,8 @@ impl FractalHeap {
         self.current_root_rows = 0;
         self.managed_space = self.starting_block_size;
         self.allocated_managed_space = self.starting_block_size;
-        self.direct_block_allocation_iterator_offset = self.starting_block_size;
+        // libhdf5 moves the allocation iterator only once the root is an indirect block.
+        self.direct_block_allocation_iterator_offset = 0;
         self.free_space = self.free_space.saturating_add(block.object_data.len() as u64);
         Ok(block)
     }
