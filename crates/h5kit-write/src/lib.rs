@@ -46,6 +46,7 @@ pub mod enc;
 pub mod filters;
 mod parallel;
 pub mod chunk_cache;
+pub mod edit;
 pub mod space;
 
 pub use h5kit_core::{Error, ErrorKind, Result};
@@ -1281,6 +1282,15 @@ fn unpacked_index(i: usize, count: &[u64], st: &[u64]) -> usize {
 }
 
 fn make_dataset(spec: DatasetSpec) -> Result<Ds> {
+    let mut ds = check_spec(spec)?;
+    let count = element_count(ds.shape.as_deref())?;
+    ds.vals = Values::empty(&ds.dt, count, ds.fill.as_deref())?;
+    Ok(ds)
+}
+
+/// Checks a dataset's creation arguments and settles its layout, chunk shape and filter
+/// pipeline; the values are left empty.
+pub(crate) fn check_spec(spec: DatasetSpec) -> Result<Ds> {
     let dt = spec.datatype;
     if dt.size == 0 {
         return Err(Error::usage("datatype size must be positive"));
@@ -1363,8 +1373,8 @@ fn make_dataset(spec: DatasetSpec) -> Result<Ds> {
         spec.filters
     };
     let pipeline = filters::make_pipeline(filters, &dt, chunks.as_deref(), spec.fill_value.as_deref())?;
-    let count = element_count(shape.as_deref())?;
-    let vals = Values::empty(&dt, count, spec.fill_value.as_deref())?;
+    element_count(shape.as_deref())?;
+    let vals = Values::Fixed(Arc::default());
     Ok(Ds {
         dt,
         shape,

@@ -1,0 +1,523 @@
+//! Datasets edited in place (spec IV.A.2.b dataspace, IV.A.2.i layout version 3, III.A.1
+//! v1 B-trees of type 1): raw data written where it lives.
+//!
+//! Contiguous data gets its block at the first write (libhdf5's late allocation) and is
+//! written by positioned writes, row runs straight from the caller's buffer. Chunked data
+//! goes through the dataset's [`ChunkCache`]: whole chunks are filtered (on every core when
+//! filters apply), written into new space (or over their old bytes when unfiltered) and entered
+//! in the v1 B-tree; the tree's nodes are written at the next flush.
+
+use std::collections::HashMap;
+
+use h5kit_btree::v1::{insert_chunk, read_chunk_node, read_chunk_records, ChunkInsertParams, ChunkKey, ChunkRecord, Node};
+use h5kit_core::{Context, Error, Result};
+use h5kit_dataset::filter::{decode_pipeline, encode_pipeline};
+use h5kit_object_header::message::msg_type;
+use h5kit_object_header::{
+    AllocTime, ChunkIndex, Dataspace, DataspaceKind, Datatype, FillTime, FillValue, FilterPipeline, Layout, LayoutMessage,
+    MaybeShared, Message, TypeClass, UNLIMITED,
+};
+
+use super::{unsupported, Cached, Editor};
+use crate::chunk_cache::{ChunkBackend, ChunkCache, ChunkGrid};
+use crate::parallel::{run_in_order, worker_count, PARALLEL_MIN_BYTES};
+use crate::{check_spec, sat_prod, DatasetSpec, LayoutKind};
+
+/// Bytes of chunks a dataset's write-back cache holds (libhdf5's default is 1 MiB, h5py's
+/// 2.x default larger; whole chunks never wait here).
+pub const CHUNK_CACHE_BYTES: usize = 16 << 20;
+
+/// Fill writes of a new contiguous block go in pieces of this many bytes.
+const FILL_PIECE: usize = 8 << 20;
+
+pub(crate) struct Chunked {
+    chunk: Vec<u64>,
+    root: Option<u64>,
+    records: HashMap<Vec<u64>, ChunkRecord>,
+    pipeline: FilterPipeline,
+    cache: ChunkCache,
+}
+
+pub(crate) enum RawStorage {
+    Contiguous { address: Option<u64>, size: u64 },
+    Chunked(Box<Chunked>),
+}
+
+/// A dataset open for writing.
+pub(crate) struct DatasetEdit {
+    header: u64,
+    element_size: usize,
+    dims: Vec<u64>,
+    max_dims: Option<Vec<u64>>,
+    fill: Vec<u8>,
+    storage: RawStorage,
+}
+
+
+/// Whether values of `dt` can be written as plain bytes (no global heap, no references).
+fn plain(dt: &Datatype) -> bool {
+    match &dt.class {
+        TypeClass::VarLenSequence { .. } | TypeClass::VarLenString { .. } | TypeClass::Reference { .. } => false,
+        TypeClass::Compound { members } => members.iter().all(|m| plain(&m.datatype)),
+        TypeClass::Array { base, .. } | TypeClass::Enum { base, .. } | TypeClass::Complex { base } => plain(base),
+        _ => true,
+    }
+}
+
+impl Editor {
+    /// Creates a dataset (contiguous or chunked; fixed-size datatypes without references).
+    pub fn create_dataset(&mut self, path: &str, spec: DatasetSpec) -> Result<()> {
+        if spec.committed_type.is_some() {
+            return Err(unsupported("datasets of committed datatypes"));
+        }
+        let ds = check_spec(spec)?;
+        if !plain(&ds.dt) {
+            return Err(unsupported("variable-length or reference datatypes"));
+        }
+        if ds.layout == LayoutKind::Compact {
+            return Err(unsupported("compact datasets"));
+        }
+        let (parent, name) = self.parent_for_new(path)?;
+        self.check_room(parent, name.as_bytes())?;
+        let dims = ds.shape.clone().unwrap_or_default();
+        let element_size = ds.dt.size as usize;
+        let dataspace = Dataspace {
+            version: 1,
+            kind: if ds.shape.is_some() { DataspaceKind::Simple } else { DataspaceKind::Scalar },
+            dims: dims.clone(),
+            max_dims: ds.maxshape.clone(),
+        };
+        let chunked = ds.layout == LayoutKind::Chunked;
+        let fill = FillValue {
+            version: 2,
+            alloc_time: if chunked { AllocTime::Incremental } else { AllocTime::Late },
+            fill_time: FillTime::IfSet,
+            defined: ds.fill.is_some(),
+            value: ds.fill.clone(),
+        };
+        let bytes = sat_prod(&dims).saturating_mul(element_size as u64);
+        let layout = match &ds.chunks {
+            Some(c) if chunked => Layout::Chunked {
+                chunk_dims: c.clone(),
+                element_size: ds.dt.size,
+                index: ChunkIndex::BTreeV1 { address: None },
+                flags: 0,
+            },
+            _ => Layout::Contiguous { address: None, size: bytes },
+        };
+        let mut messages = vec![
+            Message::Dataspace(MaybeShared::Inline(dataspace)),
+            Message::Datatype(MaybeShared::Inline(ds.dt.clone())),
+            Message::FillValue(MaybeShared::Inline(fill)),
+            Message::Layout(LayoutMessage { version: 3, layout, stored_dims: Vec::new() }),
+        ];
+        if !ds.pipeline.filters.is_empty() {
+            messages.push(Message::FilterPipeline(MaybeShared::Inline(FilterPipeline { version: 1, ..ds.pipeline.clone() })));
+        }
+        let h = self.new_header(&messages)?;
+        self.insert_link(parent, name.as_bytes(), h)?;
+        let storage = match ds.chunks {
+            Some(chunk) if chunked => RawStorage::Chunked(Box::new(Chunked {
+                chunk,
+                root: None,
+                records: HashMap::new(),
+                pipeline: ds.pipeline,
+                cache: ChunkCache::new(CHUNK_CACHE_BYTES),
+            })),
+            _ => RawStorage::Contiguous { address: None, size: bytes },
+        };
+        let fill = ds.fill.unwrap_or_default();
+        self.datasets.insert(h, DatasetEdit { header: h, element_size, dims, max_dims: ds.maxshape, fill, storage });
+        Ok(())
+    }
+
+    /// The dataset at `path`, loaded for writing; its header address.
+    fn dataset(&mut self, path: &str) -> Result<u64> {
+        let h = self.resolve(path)?;
+        if self.datasets.contains_key(&h) {
+            return Ok(h);
+        }
+        let sizes = self.sizes;
+        let hdr = self.header(h)?;
+        let space = hdr.first(msg_type::DATASPACE, sizes)?;
+        let dtype = hdr.first(msg_type::DATATYPE, sizes)?;
+        let layout = hdr.first(msg_type::LAYOUT, sizes)?;
+        let pipeline = hdr.first(msg_type::FILTER_PIPELINE, sizes)?;
+        let fill = match hdr.first(msg_type::FILL_VALUE, sizes)? {
+            Some(m) => Some(m),
+            None => hdr.first(msg_type::FILL_VALUE_OLD, sizes)?,
+        };
+        let (Some(Message::Dataspace(MaybeShared::Inline(space))), Some(Message::Datatype(MaybeShared::Inline(dt))), Some(Message::Layout(layout))) =
+            (space, dtype, layout)
+        else {
+            return Err(unsupported(format!("{}: not a dataset with inline dataspace, datatype and layout", path)));
+        };
+        if !plain(&dt) || space.kind == DataspaceKind::Null {
+            return Err(unsupported(format!("{}: writing variable-length, reference or null datasets in place", path)));
+        }
+        let fill = match fill {
+            Some(Message::FillValue(MaybeShared::Inline(f))) | Some(Message::FillValueOld(f)) => f.value.unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let pipeline = match pipeline {
+            Some(Message::FilterPipeline(MaybeShared::Inline(p))) => p,
+            None => FilterPipeline::default(),
+            _ => return Err(unsupported(format!("{}: shared filter pipelines", path))),
+        };
+        let element_size = dt.size as usize;
+        let storage = match layout.layout {
+            Layout::Contiguous { address, size } => RawStorage::Contiguous { address, size },
+            Layout::Chunked { chunk_dims, index: ChunkIndex::BTreeV1 { address }, .. } => {
+                let rank = chunk_dims.len();
+                let records = match address {
+                    Some(a) => read_chunk_records(self.ctx(), a, rank)?,
+                    None => Vec::new(),
+                };
+                let records = records.into_iter().map(|r| (r.offsets.clone(), r)).collect();
+                RawStorage::Chunked(Box::new(Chunked {
+                    chunk: chunk_dims,
+                    root: address,
+                    records,
+                    pipeline,
+                    cache: ChunkCache::new(CHUNK_CACHE_BYTES),
+                }))
+            }
+            _ => return Err(unsupported(format!("{}: writing this layout in place", path))),
+        };
+        let ds = DatasetEdit { header: h, element_size, dims: space.dims, max_dims: space.max_dims, fill, storage };
+        self.datasets.insert(h, ds);
+        Ok(h)
+    }
+
+    /// Writes the whole dataset from `data` (row-major, the dataset's datatype encoding).
+    pub fn write_dataset(&mut self, path: &str, data: &[u8]) -> Result<()> {
+        let h = self.dataset(path)?;
+        let dims = self.datasets.get(&h).map(|d| d.dims.clone()).unwrap_or_default();
+        let start = vec![0u64; dims.len()];
+        self.write_box(h, &start, &dims, data).map_err(|e| e.in_object(path))
+    }
+
+    /// Writes the box `start`/`count` of the dataset from `data`.
+    pub fn write_slice(&mut self, path: &str, start: &[u64], count: &[u64], data: &[u8]) -> Result<()> {
+        let h = self.dataset(path)?;
+        self.write_box(h, start, count, data).map_err(|e| e.in_object(path))
+    }
+
+    fn write_box(&mut self, h: u64, start: &[u64], count: &[u64], data: &[u8]) -> Result<()> {
+        let Some(mut ds) = self.datasets.remove(&h) else { return Err(Error::usage("internal error: dataset not loaded")) };
+        let r = self.write_box_in(&mut ds, start, count, data);
+        self.datasets.insert(h, ds);
+        self.changed = true;
+        r
+    }
+
+    fn write_box_in(&mut self, ds: &mut DatasetEdit, start: &[u64], count: &[u64], data: &[u8]) -> Result<()> {
+        let rank = ds.dims.len();
+        if start.len() != rank || count.len() != rank {
+            return Err(Error::usage(format!("selection of rank {} for a dataset of rank {}", start.len(), rank)));
+        }
+        for ((&s, &c), &d) in start.iter().zip(count).zip(&ds.dims) {
+            if s.checked_add(c).is_none_or(|e| e > d) {
+                return Err(Error::usage(format!("selection start {:?} count {:?} is outside the dataset's shape {:?}", start, count, ds.dims)));
+            }
+        }
+        let want = sat_prod(count).checked_mul(ds.element_size as u64);
+        if want != Some(data.len() as u64) {
+            return Err(Error::usage(format!(
+                "data size mismatch: {} bytes given, the selection {:?} of {}-byte elements needs {}",
+                data.len(),
+                count,
+                ds.element_size,
+                want.unwrap_or(u64::MAX)
+            )));
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        match &mut ds.storage {
+            RawStorage::Contiguous { address, size } => {
+                let size = *size;
+                let base = match *address {
+                    Some(a) => a,
+                    None => {
+                        let a = self.space.allocate_at_end(size)?;
+                        let whole = start.iter().all(|&s| s == 0) && count == ds.dims.as_slice();
+                        if !whole {
+                            self.fill_block(a, size, &ds.fill)?;
+                        }
+                        *address = Some(a);
+                        let msg = Message::Layout(LayoutMessage {
+                            version: 3,
+                            layout: Layout::Contiguous { address: Some(a), size },
+                            stored_dims: Vec::new(),
+                        });
+                        let sizes = self.sizes;
+                        let hdr = self.header(ds.header)?;
+                        let i = hdr.find(msg_type::LAYOUT).ok_or_else(|| Error::usage("dataset without a layout message"))?;
+                        hdr.replace(i, &msg, sizes)?;
+                        a
+                    }
+                };
+                self.write_runs(base, &ds.dims, start, count, ds.element_size, data)
+            }
+            RawStorage::Chunked(c) => {
+                let grid = ChunkGrid::new(&ds.dims, &c.chunk, ds.element_size)?;
+                let mut cache = std::mem::replace(&mut c.cache, ChunkCache::new(0));
+                let r = {
+                    let mut backend = Backend { ed: self, header: ds.header, chunked: c, element_size: ds.element_size };
+                    cache.write(&mut backend, &grid, &ds.fill, start, count, data)
+                };
+                c.cache = cache;
+                r
+            }
+        }
+    }
+
+    /// Fills `size` bytes at `a` with the fill element (zeros when empty).
+    fn fill_block(&mut self, a: u64, size: u64, fill: &[u8]) -> Result<()> {
+        let piece_len = (FILL_PIECE as u64).min(size) as usize;
+        let elem = fill.len().max(1);
+        let piece_len = piece_len - piece_len % elem;
+        let piece: Vec<u8> = if fill.iter().all(|&b| b == 0) { vec![0u8; piece_len] } else { fill.iter().copied().cycle().take(piece_len).collect() };
+        let mut done = 0u64;
+        while done < size && !piece.is_empty() {
+            let n = (size - done).min(piece.len() as u64) as usize;
+            self.write_now(a + done, piece.get(..n).unwrap_or(&piece))?;
+            done += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Writes the box `start`/`count` of packed `data` into a contiguous block at `base` of a
+    /// dataset of `dims`: one write per run of consecutive elements.
+    fn write_runs(&self, base: u64, dims: &[u64], start: &[u64], count: &[u64], esize: usize, data: &[u8]) -> Result<()> {
+        let rank = dims.len();
+        if rank == 0 {
+            return self.write_now(base, data);
+        }
+        // Trailing dimensions the box covers entirely merge into one run.
+        let mut inner = rank;
+        while inner > 1 && count.get(inner - 1) == dims.get(inner - 1) && start.get(inner - 1) == Some(&0) {
+            inner -= 1;
+        }
+        let run_elems: u64 = count.get(inner - 1..).map(sat_prod).unwrap_or(1);
+        let run = run_elems as usize * esize;
+        let strides = crate::strides(dims);
+        let outer = inner - 1;
+        let mut idx = vec![0u64; outer];
+        let mut src = 0usize;
+        loop {
+            let mut off = 0u64;
+            for d in 0..rank {
+                let i = if d < outer { idx.get(d).copied().unwrap_or(0) } else { 0 };
+                off += (start.get(d).copied().unwrap_or(0) + i) * strides.get(d).copied().unwrap_or(0);
+            }
+            let bytes = data.get(src..src + run).ok_or_else(|| Error::usage("internal error: run past the data"))?;
+            self.write_now(base + off * esize as u64, bytes)?;
+            src += run;
+            if outer == 0 || !crate::next_index(&mut idx, count) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Changes a chunked dataset's extent within its maximum (growing; shrinking is not
+    /// done in place yet).
+    pub fn resize(&mut self, path: &str, shape: &[u64]) -> Result<()> {
+        let h = self.dataset(path)?;
+        let Some(ds) = self.datasets.get(&h) else { return Err(Error::usage("internal error: dataset not loaded")) };
+        if !matches!(ds.storage, RawStorage::Chunked(_)) {
+            return Err(Error::usage(format!("{}: only chunked datasets can be resized", path)));
+        }
+        if shape.len() != ds.dims.len() {
+            return Err(Error::usage(format!("{}: new shape {:?} has another rank than {:?}", path, shape, ds.dims)));
+        }
+        let max = ds.max_dims.clone().unwrap_or_else(|| ds.dims.clone());
+        for (d, (&n, &m)) in shape.iter().zip(&max).enumerate() {
+            if m != UNLIMITED && n > m {
+                return Err(Error::usage(format!("{}: new shape {} is past the maximum {} in dimension {}", path, n, m, d)));
+            }
+        }
+        if shape.iter().zip(&ds.dims).any(|(n, o)| n < o) {
+            return Err(unsupported("shrinking a dataset in place"));
+        }
+        let dataspace = Dataspace { version: 1, kind: DataspaceKind::Simple, dims: shape.to_vec(), max_dims: ds.max_dims.clone() };
+        let sizes = self.sizes;
+        let hdr = self.header(h)?;
+        let i = hdr.find(msg_type::DATASPACE).ok_or_else(|| Error::usage("dataset without a dataspace message"))?;
+        // Keep the message's version (and so its size).
+        let version = match hdr.first(msg_type::DATASPACE, sizes)? {
+            Some(Message::Dataspace(MaybeShared::Inline(s))) => s.version,
+            _ => 1,
+        };
+        hdr.replace(i, &Message::Dataspace(MaybeShared::Inline(Dataspace { version, ..dataspace })), sizes)?;
+        if let Some(ds) = self.datasets.get_mut(&h) {
+            ds.dims = shape.to_vec();
+        }
+        self.changed = true;
+        Ok(())
+    }
+
+    /// Stores every chunk waiting in a cache (first step of a flush).
+    pub(super) fn flush_datasets(&mut self) -> Result<()> {
+        let keys: Vec<u64> = self.datasets.keys().copied().collect();
+        for h in keys {
+            let Some(mut ds) = self.datasets.remove(&h) else { continue };
+            let r = match &mut ds.storage {
+                RawStorage::Chunked(c) if !c.cache.is_empty() => {
+                    let mut cache = std::mem::replace(&mut c.cache, ChunkCache::new(0));
+                    let r = {
+                        let mut backend = Backend { ed: self, header: h, chunked: c, element_size: ds.element_size };
+                        cache.flush(&mut backend)
+                    };
+                    c.cache = cache;
+                    r
+                }
+                _ => Ok(()),
+            };
+            self.datasets.insert(h, ds);
+            r?;
+        }
+        Ok(())
+    }
+}
+
+/// A chunked dataset's chunks in the file: its v1 B-tree and file space.
+struct Backend<'a> {
+    ed: &'a mut Editor,
+    header: u64,
+    chunked: &'a mut Chunked,
+    element_size: usize,
+}
+
+impl Backend<'_> {
+    fn offsets(&self, index: &[u64]) -> Vec<u64> {
+        index.iter().zip(&self.chunked.chunk).map(|(i, c)| i * c).collect()
+    }
+
+    /// Enters `rec` in the chunk B-tree (created at the first chunk).
+    fn index(&mut self, rec: &ChunkRecord) -> Result<()> {
+        let rank = self.chunked.chunk.len();
+        let sizes = self.ed.sizes;
+        let k = self.ed.chunk_k();
+        let mut dims = self.chunked.chunk.clone();
+        dims.push(self.element_size as u64);
+        let params = ChunkInsertParams::new(rank, dims, k, sizes);
+        let root = match self.chunked.root {
+            Some(r) => r,
+            None => {
+                let r = self.ed.allocate(params.node_size())?;
+                let mut key0 = vec![0u64; rank + 1];
+                if let Some(last) = key0.last_mut() {
+                    *last = 0;
+                }
+                let node = Node {
+                    address: r,
+                    node_type: 1,
+                    level: 0,
+                    left_sibling: None,
+                    right_sibling: None,
+                    keys: vec![ChunkKey { size: 0, filter_mask: 0, offsets: key0 }],
+                    children: vec![],
+                };
+                self.ed.chunk_nodes.insert(r, Cached { value: node, dirty: true });
+                self.chunked.root = Some(r);
+                let msg = Message::Layout(LayoutMessage {
+                    version: 3,
+                    layout: Layout::Chunked {
+                        chunk_dims: self.chunked.chunk.clone(),
+                        element_size: self.element_size as u32,
+                        index: ChunkIndex::BTreeV1 { address: Some(r) },
+                        flags: 0,
+                    },
+                    stored_dims: Vec::new(),
+                });
+                let hdr = self.ed.header(self.header)?;
+                let i = hdr.find(msg_type::LAYOUT).ok_or_else(|| Error::usage("dataset without a layout message"))?;
+                hdr.replace(i, &msg, sizes)?;
+                r
+            }
+        };
+        let ed = &mut *self.ed;
+        let (storage, limits, base) = (ed.storage.clone(), ed.limits.clone(), ed.sb.base_address);
+        let nodes = &ed.chunk_nodes;
+        let mut load = |a: u64| -> Result<Node<ChunkKey>> {
+            if let Some(c) = nodes.get(&a) {
+                return Ok(c.value.clone());
+            }
+            read_chunk_node(Context::new(storage.as_ref(), sizes, &limits, base), a, rank)
+        };
+        let space = &mut ed.space;
+        let fresh = &mut ed.fresh;
+        let mut alloc = |len: u64| -> Result<u64> {
+            let a = space.allocate(len)?;
+            fresh.push((a, len));
+            Ok(a)
+        };
+        let out = insert_chunk(root, rec, &params, &mut load, &mut alloc)?;
+        for n in out.nodes {
+            ed.chunk_nodes.insert(n.address, Cached { value: n, dirty: true });
+        }
+        Ok(())
+    }
+}
+
+impl ChunkBackend for Backend<'_> {
+    fn load(&mut self, index: &[u64]) -> Result<Option<Vec<u8>>> {
+        let offsets = self.offsets(index);
+        let Some(rec) = self.chunked.records.get(&offsets).cloned() else { return Ok(None) };
+        let len = usize::try_from(rec.size).map_err(|_| Error::format(rec.address, "chunk too large"))?;
+        if len as u64 > self.ed.limits.max_alloc {
+            return Err(Error::limit(rec.address, format!("chunk of {} bytes is over the allocation limit", len)));
+        }
+        let raw = self.ed.read_bytes(rec.address, len)?;
+        if self.chunked.pipeline.filters.is_empty() {
+            return Ok(Some(raw));
+        }
+        decode_pipeline(&self.chunked.pipeline, rec.filter_mask, raw, self.element_size, &self.ed.limits, rec.address).map(Some)
+    }
+
+    fn store(&mut self, chunks: Vec<(Vec<u64>, Vec<u8>)>) -> Result<()> {
+        let filtered = !self.chunked.pipeline.filters.is_empty();
+        let total: usize = chunks.iter().map(|(_, c)| c.len()).sum();
+        let (indexes, datas): (Vec<Vec<u64>>, Vec<Vec<u8>>) = chunks.into_iter().unzip();
+        let encoded: Vec<(Vec<u8>, u32)> = if filtered {
+            let slots: Vec<std::sync::Mutex<Option<Vec<u8>>>> = datas.into_iter().map(|d| std::sync::Mutex::new(Some(d))).collect();
+            let workers = if total >= PARALLEL_MIN_BYTES { worker_count(None, slots.len()) } else { 1 };
+            let pipeline = &self.chunked.pipeline;
+            let esize = self.element_size;
+            run_in_order(slots.len(), workers, |i| {
+                let data = slots
+                    .get(i)
+                    .and_then(|m| m.lock().ok().and_then(|mut g| g.take()))
+                    .ok_or_else(|| Error::usage("internal error: chunk taken twice"))?;
+                encode_pipeline(pipeline, data, esize)
+            })?
+        } else {
+            datas.into_iter().map(|d| (d, 0)).collect()
+        };
+        for (index, (bytes, mask)) in indexes.into_iter().zip(encoded) {
+            let offsets = self.offsets(&index);
+            let len = bytes.len() as u64;
+            let old = self.chunked.records.get(&offsets).cloned();
+            let address = match &old {
+                Some(o) if o.size == len => o.address,
+                _ => {
+                    let a = self.ed.space.allocate_at_end(len.max(1))?;
+                    self.ed.fresh.push((a, len.max(1)));
+                    a
+                }
+            };
+            self.ed.write_now(address, &bytes)?;
+            let rec = ChunkRecord { offsets: offsets.clone(), size: len, filter_mask: mask, address };
+            if old.as_ref() != Some(&rec) {
+                self.index(&rec)?;
+                if let Some(o) = old.filter(|o| o.address != address) {
+                    self.ed.space.free(o.address, o.size);
+                }
+            }
+            self.chunked.records.insert(offsets, rec);
+        }
+        Ok(())
+    }
+}

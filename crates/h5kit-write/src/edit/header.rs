@@ -1,0 +1,174 @@
+//! An object header loaded for change (spec IV.A.1, IV.A.2.q "Object Header Continuation"):
+//! messages replaced, added or removed, then written back where the header lives.
+//!
+//! Each chunk keeps its address and size. A chunk whose messages still fit is rewritten in
+//! place; messages that no longer fit go to a new continuation chunk, which a continuation
+//! message in an existing chunk points at (a message of chunk #0 moves to the new chunk when
+//! no existing chunk has room for that message). The header's address never changes, so
+//! nothing that links to the object changes.
+
+use h5kit_core::{Error, Result, Sizes};
+use h5kit_object_header::message::msg_type;
+use h5kit_object_header::{message_space, messages_fit, HeaderChunk, Message, ObjectHeader, RawMessage};
+
+use crate::space::FileSpace;
+
+/// A header and whether it changed since it was read or last written.
+#[derive(Debug, Clone)]
+pub struct HeaderEdit {
+    pub header: ObjectHeader,
+    pub dirty: bool,
+}
+
+/// Writes that store a header: new chunks (into space nothing points at yet) and rewritten
+/// existing chunks (in place, after the new ones).
+#[derive(Debug, Default)]
+pub struct HeaderWrites {
+    pub fresh: Vec<(u64, Vec<u8>)>,
+    pub in_place: Vec<(u64, Vec<u8>)>,
+}
+
+impl HeaderEdit {
+    pub fn new(header: ObjectHeader) -> HeaderEdit {
+        HeaderEdit { header, dirty: false }
+    }
+
+    /// Index of the first message of `type_id`.
+    pub fn find(&self, type_id: u16) -> Option<usize> {
+        self.header.messages.iter().position(|m| m.type_id == type_id)
+    }
+
+    /// The first message of `type_id`, decoded.
+    pub fn first(&self, type_id: u16, sizes: Sizes) -> Result<Option<Message>> {
+        self.header.first(type_id, sizes)
+    }
+
+    /// Replaces message `index` with `message` (its flags and creation order kept).
+    pub fn replace(&mut self, index: usize, message: &Message, sizes: Sizes) -> Result<()> {
+        let old = self.header.messages.get(index).ok_or_else(|| Error::usage("internal error: no such header message"))?;
+        let mut raw = RawMessage::encode(message, old.creation_order, sizes)?;
+        raw.flags = old.flags;
+        raw.address = old.address;
+        if let Some(m) = self.header.messages.get_mut(index) {
+            *m = raw;
+        }
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Adds `message` at the end of the last chunk (moved to a new chunk on write when it
+    /// does not fit there).
+    pub fn add(&mut self, message: &Message, sizes: Sizes) -> Result<()> {
+        let raw = RawMessage::encode(message, None, sizes)?;
+        self.header.messages.push(raw);
+        if let Some(last) = self.header.chunks.last_mut() {
+            last.messages.end = self.header.messages.len();
+        }
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Encodes the header for writing, moving messages that no longer fit into a new
+    /// continuation chunk allocated from `space` (its address recorded in `fresh_at`).
+    pub fn encode(&mut self, sizes: Sizes, space: &mut FileSpace, fresh_at: &mut Vec<(u64, u64)>) -> Result<HeaderWrites> {
+        let version = self.header.version;
+        let co = version == 2 && self.header.flags & 0x04 != 0;
+        let old_count = self.header.chunks.len();
+        // Messages that do not fit their chunk any more, taken off the end of each chunk.
+        let mut overflow: Vec<RawMessage> = Vec::new();
+        let mut kept: Vec<Vec<RawMessage>> = Vec::new();
+        for (i, c) in self.header.chunks.iter().enumerate() {
+            let area = self.header.message_area_size(i, c.size).ok_or_else(|| Error::usage("object header chunk too small"))?;
+            let mut msgs: Vec<RawMessage> = self.header.messages.get(c.messages.clone()).unwrap_or(&[]).to_vec();
+            while !messages_fit(version, co, msgs.iter().map(|m| m.data.len()), area) {
+                match msgs.pop() {
+                    Some(m) => overflow.insert(0, m),
+                    None => return Err(Error::usage("internal error: an empty header chunk does not fit")),
+                }
+            }
+            kept.push(msgs);
+        }
+        let mut writes = HeaderWrites::default();
+        if !overflow.is_empty() {
+            // A continuation message must fit in some existing chunk; make room in the last
+            // chunk by moving its last messages to the new chunk until it does.
+            let cont = RawMessage::encode(&Message::Continuation { address: 0, length: 0 }, None, sizes)?;
+            let target = loop {
+                let found = (0..kept.len()).rev().find(|&i| {
+                    let area = self.header.chunks.get(i).and_then(|c| self.header.message_area_size(i, c.size)).unwrap_or(0);
+                    let sizes_with = kept.get(i).into_iter().flatten().map(|m| m.data.len()).chain([cont.data.len()]);
+                    messages_fit(version, co, sizes_with, area)
+                });
+                if let Some(i) = found {
+                    break i;
+                }
+                let last = kept.iter_mut().rev().find(|k| !k.is_empty()).and_then(|k| k.pop());
+                match last {
+                    Some(m) => overflow.insert(0, m),
+                    None => return Err(Error::usage("object header has no room for a continuation message")),
+                }
+            };
+            let body: usize = overflow.iter().map(|m| message_space(version, co, m.data.len())).sum();
+            let size = if version == 1 { body.max(24) } else { body + 8 };
+            let address = space.allocate(size as u64)?;
+            fresh_at.push((address, size as u64));
+            let cont = RawMessage::encode(&Message::Continuation { address, length: size as u64 }, None, sizes)?;
+            if let Some(k) = kept.get_mut(target) {
+                k.push(cont);
+            }
+            kept.push(overflow);
+            self.header.chunks.push(HeaderChunk {
+                address,
+                size: size as u64,
+                messages: 0..0,
+                nil_messages: Vec::new(),
+                gap: 0,
+            });
+        }
+        // Lay the messages out again chunk by chunk.
+        let mut messages = Vec::new();
+        for (c, msgs) in self.header.chunks.iter_mut().zip(kept) {
+            let start = messages.len();
+            messages.extend(msgs);
+            c.messages = start..messages.len();
+        }
+        self.header.messages = messages;
+        let encoded = self.header.encode(sizes)?;
+        for (i, (address, bytes)) in encoded.into_iter().enumerate() {
+            let is_new = i >= old_count || fresh_at.iter().any(|&(a, _)| a == address);
+            if is_new {
+                writes.fresh.push((address, bytes));
+            } else {
+                writes.in_place.push((address, bytes));
+            }
+        }
+        self.dirty = false;
+        Ok(writes)
+    }
+}
+
+/// A new version 1 object header at `address` holding `messages`, with room left for one
+/// continuation message (so later changes can always add a chunk without moving messages):
+/// the header and the bytes it takes.
+pub fn new_v1_header(address: u64, messages: &[Message], sizes: Sizes) -> Result<(ObjectHeader, u64)> {
+    let raws = messages.iter().map(|m| RawMessage::encode(m, None, sizes)).collect::<Result<Vec<_>>>()?;
+    let used: usize = raws.iter().map(|m| message_space(1, false, m.data.len())).sum();
+    // Room for a continuation message (8-byte prefix + address + length).
+    let spare = message_space(1, false, 2 * 8);
+    let area = (used + spare).max(24);
+    let n = raws.len();
+    let header = ObjectHeader {
+        version: 1,
+        address,
+        flags: 0,
+        times: None,
+        attribute_phase_change: None,
+        reference_count: 1,
+        messages: raws,
+        chunks: vec![HeaderChunk { address: address + 16, size: area as u64, messages: 0..n, nil_messages: Vec::new(), gap: 0 }],
+    };
+    Ok((header, 16 + area as u64))
+}
+
+/// Header message type of the layout message (what dataset edits replace most).
+pub const LAYOUT: u16 = msg_type::LAYOUT;

@@ -1,0 +1,334 @@
+//! The on-disk writer: a file opened for writing is edited where it lives.
+//!
+//! Opening parses the superblock only; objects are read when an operation reaches them (as the
+//! reader does) and only what an operation changes is rewritten: an object header where it
+//! lives ([`header`]), a symbol table node, a local heap, the chunk index nodes a chunk
+//! enters. Raw data goes to disk as it is written: contiguous data by positioned writes into
+//! its block, chunks through a bounded write-back cache ([`crate::chunk_cache`]).
+//!
+//! Commit order of a flush ([`Editor::flush`]): first every structure written into new
+//! space (nothing committed points there), then the superblock's end-of-file address, then
+//! the structures rewritten in place, children before what points at them (heap data, heap
+//! header, symbol table nodes, chunk B-tree nodes leaves first, object headers), each one
+//! write. Space freed by superseded structures becomes reusable after that
+//! ([`crate::space::FileSpace::commit`]). See spec-notes/writer.md.
+//!
+//! This first version edits files of the earliest format (superblock 0/1, version 1 object
+//! headers, symbol-table groups, v1 B-tree chunk indexes): h5py's default, and what libhdf5
+//! writes unless told otherwise. Operations it cannot do yet fail with
+//! [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller can fall back.
+
+mod dataset;
+mod group;
+pub mod header;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use h5kit_btree::v1::{ChunkKey, Node, SymbolTableNode};
+use h5kit_core::{Context, Error, ErrorKind, Limits, Result, Sizes, WritableStorage, Writer};
+use h5kit_heap::local::LocalHeap;
+use h5kit_object_header::ObjectHeader;
+use h5kit_superblock::Superblock;
+
+use crate::space::FileSpace;
+use dataset::DatasetEdit;
+use header::HeaderEdit;
+
+pub(crate) fn unsupported(what: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Unsupported, what)
+}
+
+/// A cached structure and whether it changed since it was read or written.
+#[derive(Debug, Clone)]
+struct Cached<T> {
+    value: T,
+    dirty: bool,
+}
+
+/// A file opened for writing, edited in place.
+pub struct Editor {
+    storage: Arc<dyn WritableStorage>,
+    /// The superblock as it should be.
+    sb: Superblock,
+    /// The superblock as the file holds it.
+    on_disk: Superblock,
+    sizes: Sizes,
+    limits: Limits,
+    space: FileSpace,
+    /// Ranges allocated since the last commit (relative addresses, lengths).
+    fresh: Vec<(u64, u64)>,
+    headers: BTreeMap<u64, HeaderEdit>,
+    snods: BTreeMap<u64, Cached<SymbolTableNode>>,
+    group_nodes: BTreeMap<u64, Cached<Node<u64>>>,
+    heaps: BTreeMap<u64, Cached<LocalHeap>>,
+    chunk_nodes: BTreeMap<u64, Cached<Node<ChunkKey>>>,
+    datasets: BTreeMap<u64, DatasetEdit>,
+    /// Names of the groups looked up so far: group header address -> name -> object header.
+    names: BTreeMap<u64, BTreeMap<Vec<u8>, u64>>,
+    /// Whether anything changed since the last flush.
+    changed: bool,
+}
+
+impl std::fmt::Debug for Editor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Editor").field("eoa", &self.space.eoa()).finish()
+    }
+}
+
+impl Editor {
+    /// Opens the file in `storage` for editing. Files of another format than the earliest
+    /// are refused with an `Unsupported` error (nothing is written).
+    pub fn open(storage: Arc<dyn WritableStorage>, limits: Limits) -> Result<Editor> {
+        let sb = Superblock::read(storage.as_ref())?;
+        if sb.version > 1 {
+            return Err(unsupported(format!("editing files with superblock version {} in place", sb.version)));
+        }
+        if sb.root_group_entry.is_none() {
+            return Err(Error::format(sb.superblock_address, "superblock without a root group symbol table entry"));
+        }
+        sb.check_truncation(storage.as_ref())?;
+        // The stored end of file counts the userblock (libhdf5 writes the relative end plus
+        // the base address); file space here is relative to the base address.
+        let space = FileSpace::new(sb.end_of_file_address.saturating_sub(sb.base_address));
+        Ok(Editor {
+            storage,
+            on_disk: sb.clone(),
+            sizes: sb.sizes,
+            sb,
+            limits,
+            space,
+            fresh: Vec::new(),
+            headers: BTreeMap::new(),
+            snods: BTreeMap::new(),
+            group_nodes: BTreeMap::new(),
+            heaps: BTreeMap::new(),
+            chunk_nodes: BTreeMap::new(),
+            datasets: BTreeMap::new(),
+            names: BTreeMap::new(),
+            changed: false,
+        })
+    }
+
+    /// Writes a new, empty file of the earliest format into `storage` (which must be empty)
+    /// and opens it.
+    pub fn create(storage: Arc<dyn WritableStorage>, limits: Limits) -> Result<Editor> {
+        let empty = crate::FileWriter::in_memory(crate::LibVer::Earliest).to_bytes()?;
+        storage.set_len(0)?;
+        storage.write_at(0, &empty)?;
+        Editor::open(storage, limits)
+    }
+
+    /// The storage edited.
+    pub fn storage(&self) -> &Arc<dyn WritableStorage> {
+        &self.storage
+    }
+
+    /// Whether changes wait for a flush.
+    pub fn has_changes(&self) -> bool {
+        self.changed
+    }
+
+    fn ctx(&self) -> Context<'_> {
+        Context::new(self.storage.as_ref(), self.sizes, &self.limits, self.sb.base_address)
+    }
+
+    /// Absolute storage position of relative address `a`.
+    fn abs(&self, a: u64) -> Result<u64> {
+        self.sb
+            .base_address
+            .checked_add(a)
+            .ok_or_else(|| Error::format(a, "address past the end of the address space"))
+    }
+
+    /// New file space (recorded as fresh until the next commit).
+    fn allocate(&mut self, len: u64) -> Result<u64> {
+        let a = self.space.allocate(len)?;
+        self.fresh.push((a, len));
+        Ok(a)
+    }
+
+    /// A new version 1 object header holding `messages` (in fresh space, written at the
+    /// next flush); its address.
+    fn new_header(&mut self, messages: &[h5kit_object_header::Message]) -> Result<u64> {
+        let (_, len) = header::new_v1_header(0, messages, self.sizes)?;
+        let a = self.allocate(len)?;
+        let (h, _) = header::new_v1_header(a, messages, self.sizes)?;
+        self.headers.insert(a, HeaderEdit { header: h, dirty: true });
+        self.changed = true;
+        Ok(a)
+    }
+
+    fn is_fresh(&self, a: u64) -> bool {
+        self.fresh.iter().any(|&(s, l)| a >= s && a < s.saturating_add(l))
+    }
+
+    /// Writes raw bytes at relative address `a` now (raw data and other writes into space
+    /// nothing committed points at, or data the caller overwrites).
+    fn write_now(&self, a: u64, bytes: &[u8]) -> Result<()> {
+        self.storage.write_at(self.abs(a)?, bytes)
+    }
+
+    fn read_bytes(&self, a: u64, len: usize) -> Result<Vec<u8>> {
+        let mut buf = vec![0u8; len];
+        self.storage.read_at(self.abs(a)?, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// The object header at `a`, loaded once.
+    fn header(&mut self, a: u64) -> Result<&mut HeaderEdit> {
+        if !self.headers.contains_key(&a) {
+            let h = ObjectHeader::read(self.ctx(), a)?;
+            if h.version != 1 {
+                return Err(unsupported("editing version 2 object headers"));
+            }
+            self.headers.insert(a, HeaderEdit::new(h));
+        }
+        self.headers.get_mut(&a).ok_or_else(|| Error::usage("internal error: header cache"))
+    }
+
+    /// Address of the root group's object header.
+    fn root(&self) -> Result<u64> {
+        self.sb
+            .root_group_entry
+            .map(|e| e.object_header_address)
+            .ok_or_else(|| Error::format(0, "no root group"))
+    }
+
+    /// Writes every change to the file: chunks waiting in caches, then the metadata in commit
+    /// order. The writes are handed to the operating system (as `H5Fflush`); see
+    /// [`Editor::sync`] for durability against power loss.
+    pub fn flush(&mut self) -> Result<()> {
+        self.flush_datasets()?;
+        let sizes = self.sizes;
+        let mut fresh: Vec<(u64, Vec<u8>)> = Vec::new();
+        // In-place writes by rank: 0 heap data, 1 heap headers, 2 symbol table nodes, 3 group
+        // nodes, 4 chunk nodes (leaves first: rank 4 + level), then headers last.
+        let mut in_place: Vec<(u32, u64, Vec<u8>)> = Vec::new();
+
+        let heaps: Vec<u64> = self.heaps.iter().filter(|(_, c)| c.dirty).map(|(a, _)| *a).collect();
+        for a in heaps {
+            let Some(c) = self.heaps.get(&a) else { continue };
+            let heap = &c.value;
+            let mut data = Writer::new(heap.data_address, sizes);
+            heap.encode_data(&mut data);
+            let mut head = Writer::new(heap.address, sizes);
+            heap.encode_header(&mut head)?;
+            let (da, ha) = (heap.data_address, heap.address);
+            self.place(&mut fresh, &mut in_place, 0, da, data.into_inner());
+            self.place(&mut fresh, &mut in_place, 1, ha, head.into_inner());
+            if let Some(c) = self.heaps.get_mut(&a) {
+                c.dirty = false;
+            }
+        }
+        let leaf_k = self.sb.group_leaf_k;
+        let snods: Vec<u64> = self.snods.iter().filter(|(_, c)| c.dirty).map(|(a, _)| *a).collect();
+        for a in snods {
+            let Some(c) = self.snods.get(&a) else { continue };
+            let mut w = Writer::new(a, sizes);
+            c.value.encode(&mut w, leaf_k)?;
+            self.place(&mut fresh, &mut in_place, 2, a, w.into_inner());
+            if let Some(c) = self.snods.get_mut(&a) {
+                c.dirty = false;
+            }
+        }
+        let internal_k = self.sb.group_internal_k;
+        let gnodes: Vec<u64> = self.group_nodes.iter().filter(|(_, c)| c.dirty).map(|(a, _)| *a).collect();
+        for a in gnodes {
+            let Some(c) = self.group_nodes.get(&a) else { continue };
+            // Every node of a group B-tree holds up to 2K children, K = "Group Internal Node K".
+            let mut w = Writer::new(a, sizes);
+            c.value.encode(&mut w, internal_k, ())?;
+            let rank = 3 + u32::from(c.value.level);
+            self.place(&mut fresh, &mut in_place, rank, a, w.into_inner());
+            if let Some(c) = self.group_nodes.get_mut(&a) {
+                c.dirty = false;
+            }
+        }
+        let cnodes: Vec<u64> = self.chunk_nodes.iter().filter(|(_, c)| c.dirty).map(|(a, _)| *a).collect();
+        for a in cnodes {
+            let Some(c) = self.chunk_nodes.get(&a) else { continue };
+            let rank_of_key = c.value.keys.first().map(|k| k.offsets.len().saturating_sub(1)).unwrap_or(0);
+            let mut w = Writer::new(a, sizes);
+            c.value.encode(&mut w, self.chunk_k(), rank_of_key)?;
+            let rank = 300 + u32::from(c.value.level);
+            self.place(&mut fresh, &mut in_place, rank, a, w.into_inner());
+            if let Some(c) = self.chunk_nodes.get_mut(&a) {
+                c.dirty = false;
+            }
+        }
+        let dirty_headers: Vec<u64> = self.headers.iter().filter(|(_, h)| h.dirty).map(|(a, _)| *a).collect();
+        for a in dirty_headers {
+            let fresh_header = self.is_fresh(a);
+            let mut fresh_at = Vec::new();
+            let writes = match self.headers.get_mut(&a) {
+                Some(h) => h.encode(sizes, &mut self.space, &mut fresh_at)?,
+                None => continue,
+            };
+            self.fresh.extend(fresh_at);
+            fresh.extend(writes.fresh);
+            for (addr, bytes) in writes.in_place {
+                if fresh_header {
+                    fresh.push((addr, bytes));
+                } else {
+                    in_place.push((1000, addr, bytes));
+                }
+            }
+        }
+
+        // 1. New structures.
+        fresh.sort_by_key(|(a, _)| *a);
+        for (a, bytes) in &fresh {
+            self.write_now(*a, bytes)?;
+        }
+        // The file reaches the end of allocated space (a file shorter than its superblock's
+        // end-of-file address is "truncated" to libhdf5).
+        let eoa = self.space.eoa();
+        let end = self.abs(eoa)?;
+        if self.storage.len() < end {
+            self.storage.set_len(end)?;
+        }
+        // 2. The superblock's end of file.
+        self.sb = self.sb.with_end_of_file(end);
+        self.write_superblock()?;
+        // 3. In place, children first.
+        in_place.sort_by_key(|(rank, a, _)| (*rank, *a));
+        for (_, a, bytes) in &in_place {
+            self.write_now(*a, bytes)?;
+        }
+        self.fresh.clear();
+        self.space.commit();
+        self.changed = false;
+        Ok(())
+    }
+
+    /// Queues `bytes` for relative address `a`: with the new structures when `a` is fresh,
+    /// else with the in-place writes of `rank`.
+    fn place(&self, fresh: &mut Vec<(u64, Vec<u8>)>, in_place: &mut Vec<(u32, u64, Vec<u8>)>, rank: u32, a: u64, bytes: Vec<u8>) {
+        if self.is_fresh(a) {
+            fresh.push((a, bytes));
+        } else {
+            in_place.push((rank, a, bytes));
+        }
+    }
+
+    /// Writes the superblock bytes that changed (one write).
+    fn write_superblock(&mut self) -> Result<()> {
+        if let Some((at, bytes)) = self.sb.update(&self.on_disk)? {
+            self.storage.write_at(at, &bytes)?;
+            self.on_disk = self.sb.clone();
+        }
+        Ok(())
+    }
+
+    /// Makes everything flushed durable: fsync of the file.
+    pub fn sync(&self) -> Result<()> {
+        self.storage.sync()
+    }
+
+    /// "Indexed Storage Internal Node K": from a version 1 superblock, else libhdf5's
+    /// default, 32.
+    fn chunk_k(&self) -> u16 {
+        self.sb.chunk_internal_k.unwrap_or(32)
+    }
+}
