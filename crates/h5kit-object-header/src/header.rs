@@ -11,6 +11,12 @@
 //! size of chunk #0 (1/2/4/8 bytes per flags bits 0-1), packed messages (type u8, size u16,
 //! flags u8, creation order u16 when flags bit 2), an optional gap, and a checksum. Continuation
 //! blocks are "OCHK", messages, gap, checksum.
+//!
+//! Encoding is the reader's inverse: [`ObjectHeader::encode`] writes a header as laid out by
+//! its [`HeaderChunk`]s (what the reader records: each chunk's address, size and messages), and
+//! [`encode_message_area`] / [`encode_chunk`] / [`messages_fit`] are the primitives an in-place
+//! editor needs: a chunk's messages are packed in order and the free space left becomes one NIL
+//! message, or a version 2 gap when smaller than a message prefix.
 
 use std::collections::HashSet;
 use std::ops::Range;
