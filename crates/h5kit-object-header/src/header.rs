@@ -494,8 +494,8 @@ impl ObjectHeader {
         6 + if f & 0x20 != 0 { 16 } else { 0 } + if f & 0x10 != 0 { 4 } else { 0 } + (1usize << (f & 0x03))
     }
 
-    /// Bytes of chunk #0's message area for a chunk of `chunk_size` bytes (as in
-    /// [`HeaderChunk::size`]).
+    /// Bytes of the message area of chunk `chunk_index` (0: chunk #0) for a chunk of
+    /// `chunk_size` bytes (as in [`HeaderChunk::size`]).
     pub fn message_area_size(&self, chunk_index: usize, chunk_size: u64) -> Option<usize> {
         let size = usize::try_from(chunk_size).ok()?;
         match (self.version, chunk_index) {
@@ -503,6 +503,14 @@ impl ObjectHeader {
             (_, 0) => size.checked_sub(self.prefix_size() + 4),
             _ => size.checked_sub(8),
         }
+    }
+
+    /// Whether messages with bodies of these lengths fit chunk `chunk_index` (0: chunk #0,
+    /// whose prefix is this header's) of `chunk_size` bytes (as in [`HeaderChunk::size`]).
+    pub fn chunk_fits(&self, chunk_index: usize, chunk_size: u64, bodies: impl IntoIterator<Item = usize>) -> bool {
+        let creation_order = self.version == 2 && self.flags & 0x04 != 0;
+        self.message_area_size(chunk_index, chunk_size)
+            .is_some_and(|area| messages_fit(self.version, creation_order, bodies, area))
     }
 
     /// Encodes chunk #0 (version 1: the 16-byte prefix then the message area; version 2:
