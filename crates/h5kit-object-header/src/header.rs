@@ -11,6 +11,12 @@
 //! size of chunk #0 (1/2/4/8 bytes per flags bits 0-1), packed messages (type u8, size u16,
 //! flags u8, creation order u16 when flags bit 2), an optional gap, and a checksum. Continuation
 //! blocks are "OCHK", messages, gap, checksum.
+//!
+//! Encoding is the reader's inverse: [`ObjectHeader::encode`] writes a header as laid out by
+//! its [`HeaderChunk`]s (what the reader records: each chunk's address, size and messages), and
+//! [`encode_message_area`] / [`encode_chunk`] / [`messages_fit`] are the primitives an in-place
+//! editor needs: a chunk's messages are packed in order and the free space left becomes one NIL
+//! message, or a version 2 gap when smaller than a message prefix.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -488,8 +494,8 @@ impl ObjectHeader {
         6 + if f & 0x20 != 0 { 16 } else { 0 } + if f & 0x10 != 0 { 4 } else { 0 } + (1usize << (f & 0x03))
     }
 
-    /// Bytes of chunk #0's message area for a chunk of `chunk_size` bytes (as in
-    /// [`HeaderChunk::size`]).
+    /// Bytes of the message area of chunk `chunk_index` (0: chunk #0) for a chunk of
+    /// `chunk_size` bytes (as in [`HeaderChunk::size`]).
     pub fn message_area_size(&self, chunk_index: usize, chunk_size: u64) -> Option<usize> {
         let size = usize::try_from(chunk_size).ok()?;
         match (self.version, chunk_index) {
@@ -497,6 +503,14 @@ impl ObjectHeader {
             (_, 0) => size.checked_sub(self.prefix_size() + 4),
             _ => size.checked_sub(8),
         }
+    }
+
+    /// Whether messages with bodies of these lengths fit chunk `chunk_index` (0: chunk #0,
+    /// whose prefix is this header's) of `chunk_size` bytes (as in [`HeaderChunk::size`]).
+    pub fn chunk_fits(&self, chunk_index: usize, chunk_size: u64, bodies: impl IntoIterator<Item = usize>) -> bool {
+        let creation_order = self.version == 2 && self.flags & 0x04 != 0;
+        self.message_area_size(chunk_index, chunk_size)
+            .is_some_and(|area| messages_fit(self.version, creation_order, bodies, area))
     }
 
     /// Encodes chunk #0 (version 1: the 16-byte prefix then the message area; version 2:

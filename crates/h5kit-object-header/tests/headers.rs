@@ -43,7 +43,11 @@ fn v1_header_with_continuation_block() {
         Message::Dataspace(MaybeShared::Inline(Dataspace { version: 1, kind: DataspaceKind::Simple, dims: vec![10, 20], max_dims: None }))
     );
     // Layout version 1, contiguous: 10 x 20 x 4 bytes at 856 (h5dump: SIZE 800, OFFSET 856).
-    assert_eq!(msgs[4], Message::Layout(LayoutMessage { version: 1, layout: Layout::Contiguous { address: Some(856), size: 800 } }));
+    assert_eq!(msgs[4], Message::Layout(LayoutMessage {
+            version: 1,
+            layout: Layout::Contiguous { address: Some(856), size: 800 },
+            stored_dims: vec![10, 20, 4]
+        }));
 }
 
 /// `h5debug hdf_v14_test2.hdf5 744`: layout version 1, chunked 5 x 5, element size 4.
@@ -61,7 +65,8 @@ fn v1_chunked_layout() {
                 element_size: 4,
                 index: ChunkIndex::BTreeV1 { address: Some(856) },
                 flags: 0
-            }
+            },
+            stored_dims: vec![]
         })
     );
 }
@@ -103,6 +108,7 @@ fn link_info_and_group_info() {
         max_creation_index: None,
         fractal_heap_address: Some(1870),
         name_index_address: Some(5232),
+        index_creation_order: false,
         creation_order_index_address: None
     })));
     assert!(msgs.contains(&Message::GroupInfo(GroupInfo::default())));

@@ -104,7 +104,8 @@ fn layout_version_5_indexes() {
                     element_size: 2,
                     index: ChunkIndex::SingleChunk { address: Some(2048), filtered: Some((39, 0)) },
                     flags: 2
-                }
+                },
+                stored_dims: vec![]
             }
         );
         assert_eq!(
@@ -200,12 +201,13 @@ fn virtual_layout_and_external_files() {
     let ctx = Context::new(&storage, sizes, &limits, 0);
     assert_eq!(
         ObjectHeader::read(ctx, 800).unwrap().first(msg_type::LAYOUT, sizes).unwrap(),
-        Some(Message::Layout(LayoutMessage { version: 4, layout: Layout::Virtual { heap_address: Some(2048), heap_index: 1 } }))
+        Some(Message::Layout(LayoutMessage { version: 4, layout: Layout::Virtual { heap_address: Some(2048), heap_index: 1 }, stored_dims: vec![] }))
     );
     let h = ObjectHeader::read(ctx, 1400).unwrap();
     assert_eq!(
         h.first(msg_type::EXTERNAL_FILES, sizes).unwrap(),
         Some(Message::ExternalFiles(ExternalFiles {
+            allocated: 2,
             heap_address: 1672,
             files: vec![
                 ExternalFile { name_offset: 8, file_offset: 0, size: 4 },
@@ -215,6 +217,6 @@ fn virtual_layout_and_external_files() {
     );
     assert_eq!(
         h.first(msg_type::LAYOUT, sizes).unwrap(),
-        Some(Message::Layout(LayoutMessage { version: 3, layout: Layout::Contiguous { address: None, size: 8 } }))
+        Some(Message::Layout(LayoutMessage { version: 3, layout: Layout::Contiguous { address: None, size: 8 }, stored_dims: vec![] }))
     );
 }

@@ -338,8 +338,13 @@ impl Datatype {
         encode_at_depth(self, w, 0)
     }
 
-    /// Size of [`Datatype::encode`]'s output.
-    pub fn encoded_size(&self, sizes: Sizes) -> usize {
+    /// Size of [`Datatype::encode`]'s output (datatypes hold no addresses or lengths: the
+    /// same for all `sizes`).
+    pub fn encoded_size(&self, _sizes: Sizes) -> usize {
+        self.body_size()
+    }
+
+    fn body_size(&self) -> usize {
         8 + match &self.class {
             TypeClass::Integer { .. } | TypeClass::Bitfield { .. } => 4,
             TypeClass::Float { .. } => 12,
@@ -356,7 +361,7 @@ impl Datatype {
                         (1, None) => (28, &m.datatype),
                         _ => (0, &m.datatype),
                     };
-                    name + offset + v1 + t.encoded_size(sizes)
+                    name + offset + v1 + t.body_size()
                 })
                 .sum(),
             TypeClass::Enum { base, members } => {
@@ -364,15 +369,15 @@ impl Datatype {
                     .iter()
                     .map(|(n, _)| if self.version < 3 { padded_name_size(n) } else { n.len() + 1 })
                     .sum();
-                base.encoded_size(sizes) + names + members.len() * base.size as usize
+                base.body_size() + names + members.len() * base.size as usize
             }
             TypeClass::VarLenSequence { base } | TypeClass::VarLenString { base, .. } | TypeClass::Complex { base } => {
-                base.encoded_size(sizes)
+                base.body_size()
             }
             TypeClass::Array { dims, base } => {
                 let per_dim = if self.version < 3 { 8 } else { 4 };
                 let reserved = if self.version < 3 { 3 } else { 0 };
-                1 + reserved + dims.len() * per_dim + base.encoded_size(sizes)
+                1 + reserved + dims.len() * per_dim + base.body_size()
             }
         }
     }
@@ -478,6 +483,9 @@ fn encode_at_depth(t: &Datatype, w: &mut Writer, depth: u32) -> Result<()> {
                     let (dims, base) = v1_array_member(&m.datatype).unwrap_or((&[], &m.datatype));
                     if dims.len() > 4 {
                         return Err(Error::usage(format!("version 1 compound member with {} dimensions (at most 4)", dims.len())));
+                    }
+                    if !dims.is_empty() && dims.iter().try_fold(base.size, |a, &d| a.checked_mul(d)) != Some(m.datatype.size) {
+                        return Err(Error::usage(format!("version 1 compound array member {:?}: size is not the dimensions' product", m.name)));
                     }
                     w.u8(dims.len() as u8);
                     w.zeros(3 + 4 + 4);
