@@ -156,11 +156,10 @@ fn a_new_file_written_through_the_editor() {
     assert_eq!(part, vec![7, 7, 7, 7, 1, 2, 7, 3, 4, 7, 7, 7, 7, 7, 7]);
     h5dump_ok(&p);
     if let Some(out) = h5py(
-        "import h5py, sys\nf = h5py.File(sys.argv[1], 'r')\nprint(list(f['a/ints'][...]), float(f['a/b/grid'][...].sum()), f['a/b/grid'].compression, f['partial'][...].tolist())",
+        "import h5py, sys, numpy as np\nf = h5py.File(sys.argv[1], 'r')\nprint(f['a/ints'][...].tolist(), bool((f['a/b/grid'][...].ravel() == np.sqrt(np.arange(10000.0))).all()), f['a/b/grid'].compression, f['partial'][...].tolist())",
         &p,
     ) {
-        let sum: f64 = grid.iter().sum();
-        assert_eq!(out.trim(), format!("[0, 1, 4, 9, 16, 25, 36, 49, 64, 81] {:?} gzip [[7, 7, 7], [7, 1, 2], [7, 3, 4], [7, 7, 7], [7, 7, 7]]", sum));
+        assert_eq!(out.trim(), "[0, 1, 4, 9, 16, 25, 36, 49, 64, 81] True gzip [[7, 7, 7], [7, 1, 2], [7, 3, 4], [7, 7, 7], [7, 7, 7]]");
     }
 }
 

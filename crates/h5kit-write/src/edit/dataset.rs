@@ -439,7 +439,7 @@ impl Backend<'_> {
             }
         };
         let ed = &mut *self.ed;
-        let (storage, limits, base) = (ed.storage.clone(), ed.limits.clone(), ed.sb.base_address);
+        let (storage, limits, base) = (ed.storage.clone(), ed.limits, ed.sb.base_address);
         let nodes = &ed.chunk_nodes;
         let mut load = |a: u64| -> Result<Node<ChunkKey>> {
             if let Some(c) = nodes.get(&a) {

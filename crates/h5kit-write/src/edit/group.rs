@@ -17,6 +17,10 @@ use super::{unsupported, Cached, Editor};
 /// Bytes of a new group's local heap data segment (libhdf5's default for a new group).
 const NEW_HEAP_SIZE: u64 = 88;
 
+/// Group B-tree nodes on the way down (address, child index) and the symbol table node
+/// reached (`None`: an empty tree).
+type LeafPath = (Vec<(u64, usize)>, Option<u64>);
+
 /// Deepest group B-tree followed.
 const MAX_DEPTH: usize = 32;
 
@@ -168,7 +172,7 @@ impl Editor {
     /// header with the symbol table message. Returns the header address.
     fn new_group(&mut self) -> Result<u64> {
         let sizes = self.sizes;
-        let heap_header_len = 8 + 2 * u64::from(sizes.length) + u64::from(sizes.offset);
+        let heap_header_len = h5kit_heap::local::LocalHeapHeader::padded_size(sizes);
         let heap_addr = self.allocate(heap_header_len + NEW_HEAP_SIZE)?;
         let mut heap = LocalHeap::new(heap_addr, heap_addr + heap_header_len, NEW_HEAP_SIZE, sizes)?;
         heap.insert(b"", sizes)?;
@@ -199,7 +203,7 @@ impl Editor {
 
     /// The path of group B-tree nodes (address, child index) down to the leaf where `name`
     /// goes, and that leaf's symbol table node (`None` for an empty tree).
-    fn find_leaf(&mut self, g: u64, name: &[u8]) -> Result<(Vec<(u64, usize)>, Option<u64>)> {
+    fn find_leaf(&mut self, g: u64, name: &[u8]) -> Result<LeafPath> {
         let st = self.symbol_table(g)?;
         let mut a = st.btree_address;
         let mut path = Vec::new();
