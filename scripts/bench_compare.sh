@@ -3,17 +3,25 @@
 # (shared/bench/libhdf5_bench.c) and through h5py (shared/bench/h5py_bench.py), on the
 # workloads of shared/bench/WORKLOADS.md.
 #
-# Usage: scripts/bench_compare.sh [--scale S | --full] [--pairs N] [--dir DIR]
+# Usage: scripts/bench_compare.sh [--scale S | --full] [--pairs N] [--peers] [--large] [--dir DIR]
 #   --scale S   workload scale (default 0.25: N = 8 Mi values, a few minutes on 2 cores)
 #   --full      scale 1 (N = 32 Mi values, 256 MiB per array)
 #   --pairs N   rounds, each running ours, C and h5py one after the other (default 3)
 #   --cache B   chunk cache bytes for the "+direct" random-slab read (default 16 MiB)
 #   --peers     also run the crates.io pure-Rust crates (bench/peers: rust-hdf5, hdf5-pure)
+#   --large     also run write_large and append_flush with h5kit and the peers (the C program
+#               and h5py always run them). Off by default: today's h5kit writer holds the whole
+#               file in memory and rewrites it on every flush, so append_flush takes ~150 s at
+#               --scale 0.01 (50 MB file) and hours at 0.25; use --large with --scale 0.01.
 #   --dir DIR   scratch directory (default: a new temporary directory, removed at the end)
 #
-# Prints each program's median time per workload and the ratios libhdf5 time / h5kit time
-# (above 1: h5kit is faster), then peak resident memory: h5kit's per workload (VmHWM, reset
-# before each) and each program's whole-run maximum (getrusage of the child).
+# Every program works through its library's public API (h5kit: the `h5kit` crate's File; the
+# lines "+internal" / "+direct" / "+owned" below the table are other paths, not compared).
+# Prints each program's median time per workload and the ratios other time / h5kit time
+# (above 1: h5kit is faster) against libhdf5 from C, h5py, rust-hdf5 and hdf5-pure (nan: a
+# program that did not run the workload), then peak resident memory: h5kit's per workload
+# (VmHWM, reset before each) and each program's whole-run maximum (getrusage of the child).
+# Each program's large.h5 (16x the other files) is deleted after its run.
 # Needs: cargo, cc, libhdf5-dev (installed with apt-get if missing), python3 + h5py + numpy.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +30,7 @@ scale=0.25
 pairs=3
 dir=
 peers=0
+large=0
 while [ $# -gt 0 ]; do
     case $1 in
         --scale) scale=$2; shift 2 ;;
@@ -30,7 +39,8 @@ while [ $# -gt 0 ]; do
         --dir) dir=$2; shift 2 ;;
         --cache) export CACHE_BYTES=$2; shift 2 ;;
         --peers) peers=1; shift ;;
-        *) echo "usage: $0 [--scale S | --full] [--pairs N] [--dir DIR]" >&2; exit 2 ;;
+        --large) large=1; shift ;;
+        *) echo "usage: $0 [--scale S | --full] [--pairs N] [--peers] [--large] [--cache B] [--dir DIR]" >&2; exit 2 ;;
     esac
 done
 cleanup=
@@ -68,12 +78,13 @@ have_py=1
 python3 -c 'import h5py, numpy' 2>/dev/null || { echo "h5py/numpy missing: h5py column skipped" >&2; have_py=0; }
 
 OURS=$ours CBIN=$cbin PBIN=$pbin HAVE_PY=$have_py PYBENCH=$bench/h5py_bench.py \
-SCALE=$scale PAIRS=$pairs DIR=$dir python3 - <<'PY'
+SCALE=$scale PAIRS=$pairs DIR=$dir LARGE=$large python3 - <<'PY'
 import os, subprocess, statistics, sys, tempfile
 
 ours, cbin, pybench = os.environ["OURS"], os.environ["CBIN"], os.environ["PYBENCH"]
 scale, pairs, d = os.environ["SCALE"], int(os.environ["PAIRS"]), os.environ["DIR"]
-progs = [("h5kit", [ours])]
+large = ["--large"] if os.environ["LARGE"] == "1" else []
+progs = [("h5kit", [ours] + large)]
 os.environ.setdefault("H5KIT_BENCH_DIRECT", str(os.environ.get("CACHE_BYTES", 16 << 20)))
 if cbin:
     progs.append(("libhdf5-C", [cbin]))
@@ -82,7 +93,7 @@ if os.environ["HAVE_PY"] == "1":
 peer_names = []
 if os.environ.get("PBIN"):
     for lib in ("rust-hdf5", "hdf5-pure"):
-        progs.append((lib, ["env", f"H5KIT_PEERS_LIB={lib}", os.environ["PBIN"]]))
+        progs.append((lib, ["env", f"H5KIT_PEERS_LIB={lib}", os.environ["PBIN"]] + large))
         peer_names.append(lib)
 
 times = {p: {} for p, _ in progs}      # prog -> workload -> [seconds]
@@ -99,6 +110,11 @@ def run(name, cmd, sub):
         p = subprocess.Popen(cmd + [out, "--scale", scale], stdout=fo, stderr=fe, text=True)
         _, status, ru = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
+        # Dropped before its dirty pages reach the disk (and the next program's timings).
+        try:
+            os.remove(os.path.join(out, "large.h5"))
+        except FileNotFoundError:
+            pass
         fo.seek(0); fe.seek(0)
         stdout, stderr = fo.read(), fe.read()
     if p.returncode != 0:
@@ -128,7 +144,7 @@ for i in range(pairs):
 
 med = lambda v: statistics.median(v) if v else float("nan")
 names = [p for p, _ in progs]
-print(f"# scale {scale}, {pairs} rounds, median seconds; ratio = libhdf5 time / h5kit time (>1: h5kit faster)")
+print(f"# scale {scale}, {pairs} rounds, median seconds; ratio = other time / h5kit time (>1: h5kit faster); every program through its public API")
 hdr = f"{'workload':<20}" + "".join(f"{n:>12}" for n in names)
 if "libhdf5-C" in names:
     hdr += f"{'C/h5kit':>10}"
@@ -151,7 +167,7 @@ for w in order:
     row += f"{med(peak.get(w, [])) / 1024:>16.0f} (+{added / 1024:.0f})"
     print(row)
 if direct:
-    print("# other ways to read the same data: +owned = Dataset::read into a new Vec; +direct = through h5kit-dataset (H5KIT_BENCH_DIRECT; see spec-notes/performance.md)")
+    print("# not compared: +internal = written through h5kit-write's FileWriter (not the public API); +owned = Dataset::read into a new Vec; +direct = through h5kit-dataset (H5KIT_BENCH_DIRECT; see spec-notes/performance.md)")
     for w, v in direct.items():
         bw = w.split("+")[0]
         row = f"{w:<28}{med(v):>12.4f}"
@@ -163,6 +179,8 @@ if direct:
         print(row)
 if peak:
     maxrss["h5kit"] = [max(max(v) for v in peak.values())]
+if not large:
+    print("# write_large, append_flush: h5kit and the peers not run (add --large, with a small --scale)")
 print("# whole-run peak RSS (MiB, median over rounds; includes each program's generated data): " +
       ", ".join(f"{n} {med(maxrss[n]) / 1024:.0f}" for n in names))
 PY

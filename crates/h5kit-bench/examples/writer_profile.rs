@@ -38,11 +38,11 @@ fn main() {
     }
 }
 
-/// `h5kit_bench::write_x` with a thread count and the choice of the borrowing call.
+/// `h5kit_bench::write_x_internal` with a thread count and the choice of the borrowing call.
 fn write(path: &std::path::Path, data: Arc<Vec<u8>>, n: usize, gzip: bool, threads: Option<usize>, borrowed: bool) {
     use h5kit::write::{FileWriter, LibVer};
     if threads.is_none() && !borrowed {
-        return h5kit_bench::write_x(path, data, n, gzip).unwrap();
+        return h5kit_bench::write_x_internal(path, data, n, gzip).unwrap();
     }
     let mut w = FileWriter::create(path, LibVer::Earliest).unwrap();
     w.set_threads(threads);

@@ -3,8 +3,10 @@
 //!
 //! A writable file keeps its content as a [`FileWriter`] model; reads see every change made so
 //! far (the model is serialized to memory when read after a change), and [`File::flush`]
-//! writes the file to disk atomically: a new file next to it, then a rename, so a crash never
-//! leaves a half-written file behind.
+//! writes the file to disk atomically: a new file next to it, then a rename, so a writer killed
+//! at any moment never leaves a half-written file behind. Like libhdf5's `H5Fflush` and
+//! `H5Fclose`, `flush` and `close` hand the file to the operating system without waiting for
+//! the storage; [`File::sync`] also makes it durable against power loss.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -55,6 +57,9 @@ pub(crate) struct WriteState {
     pub path: Option<PathBuf>,
     /// Whether the model changed since the reader snapshot was taken.
     pub dirty: bool,
+    /// Whether the model may differ from the file last written by a flush (a flush of an
+    /// unchanged file writes nothing).
+    pub unflushed: bool,
     pub closed: bool,
 }
 
@@ -121,7 +126,7 @@ impl File {
         inner.dir = path.as_ref().and_then(|p| p.parent().map(|d| d.to_path_buf()));
         Ok(File {
             inner: Arc::new(inner),
-            write: Some(Arc::new(Mutex::new(WriteState { writer, path, dirty: false, closed: false }))),
+            write: Some(Arc::new(Mutex::new(WriteState { writer, path, dirty: false, unflushed: true, closed: false }))),
             snapshot: Arc::new(Mutex::new(None)),
         })
     }
@@ -145,6 +150,8 @@ impl File {
     /// Runs a change on the writer model.
     fn change<T>(&self, f: impl FnOnce(&mut FileWriter) -> Result<T>) -> Result<T> {
         let mut st = self.state()?;
+        // Before the change: one that fails midway may still have touched the model.
+        st.unflushed = true;
         let r = f(&mut st.writer)?;
         st.dirty = true;
         Ok(r)
@@ -189,10 +196,10 @@ impl File {
     /// Values are converted to the dataset's datatype as h5py (libhdf5) converts them; writing
     /// numbers into a non-numeric dataset is an error.
     pub fn write<T: crate::H5Write>(&self, path: &str, data: &[T]) -> Result<()> {
-        // The converted bytes become the model's data (no second copy).
+        // Converted to the dataset's type; the bytes become the model's data (no second copy).
         self.change(|w| {
             let bytes = crate::typed_write::encode_as(data, &w.dataset_datatype(path)?)?;
-            w.write_dataset_owned(path, bytes)
+            w.write_dataset_owned(path, bytes.into_owned())
         })
     }
 
@@ -204,6 +211,7 @@ impl File {
     /// Writes the box `start`/`count` of a dataset.
     /// Values are converted to the dataset's datatype as in [`File::write`].
     pub fn write_slice<T: crate::H5Write>(&self, path: &str, start: &[u64], count: &[u64], data: &[T]) -> Result<()> {
+        // Borrowed as bytes where `T` is the dataset's type on a little-endian host.
         self.change(|w| {
             let bytes = crate::typed_write::encode_as(data, &w.dataset_datatype(path)?)?;
             w.write_slice(path, start, count, &bytes)
@@ -222,7 +230,7 @@ impl File {
 
     /// Creates or replaces an attribute of numeric values (`shape` `None`: scalar).
     pub fn set_attr<T: crate::H5Write>(&self, object: &str, name: &str, shape: Option<&[u64]>, data: &[T]) -> Result<()> {
-        let bytes = crate::typed::to_bytes(data);
+        let bytes = crate::typed::as_bytes(data);
         self.change(|w| w.set_attribute(object, name, T::datatype(), shape, &bytes))
     }
 
@@ -257,22 +265,37 @@ impl File {
         self.change(|w| w.create_hard_link(path, existing))
     }
 
-    /// Writes everything to disk: the complete file goes to a temporary file beside it, which
-    /// then replaces the original (so a crash leaves either the old or the new file).
+    /// Writes every change to the file: the complete file goes to a temporary file beside it,
+    /// which then replaces the original (a rename), so a writer killed at any moment leaves
+    /// either the file of the previous flush or this one, complete. As libhdf5's `H5Fflush`,
+    /// the file is handed to the operating system, not waited for on the storage: it survives
+    /// the writing process, not necessarily a power loss or an OS crash ([`File::sync`] does).
+    /// Nothing is written when nothing changed since the last flush.
     pub fn flush(&self) -> Result<()> {
-        let st = self.state()?;
-        let Some(path) = st.path.clone() else { return Ok(()) };
-        // Streamed into the temporary file (no whole-file image in memory).
-        write_atomically(&path, |out| st.writer.write_to(out))
+        let mut st = self.state()?;
+        flush_state(&mut st)
     }
 
-    /// Flushes and closes; later writes fail.
+    /// Flushes, then waits until the file and its directory entry are on the storage (fsync of
+    /// both): the flushed file survives a power loss or an OS crash too. Files built in memory:
+    /// nothing to do.
+    pub fn sync(&self) -> Result<()> {
+        let mut st = self.state()?;
+        flush_state(&mut st)?;
+        match &st.path {
+            Some(path) => sync_file_and_dir(path),
+            None => Ok(()),
+        }
+    }
+
+    /// Flushes ([`File::flush`]: handed to the operating system, as libhdf5's `H5Fclose`; call
+    /// [`File::sync`] first for durability against power loss) and closes; later writes fail.
     pub fn close(self) -> Result<()> {
         if self.write.is_none() {
             return Ok(());
         }
-        self.flush()?;
         let mut st = self.state()?;
+        flush_state(&mut st)?;
         st.closed = true;
         Ok(())
     }
@@ -289,9 +312,45 @@ impl File {
     }
 }
 
+/// Writes the model to its file if it changed since the last flush.
+fn flush_state(st: &mut WriteState) -> Result<()> {
+    let Some(path) = st.path.clone() else { return Ok(()) };
+    if !st.unflushed {
+        return Ok(());
+    }
+    // Streamed into the temporary file (no whole-file image in memory).
+    write_atomically(&path, |out| st.writer.write_to(out))?;
+    st.unflushed = false;
+    Ok(())
+}
+
+/// fsync of `path` and (Unix) of the directory holding it, so that the rename that put the
+/// file there is durable too.
+fn sync_file_and_dir(path: &Path) -> Result<()> {
+    // Unix syncs through a read-only descriptor; Windows needs write access to flush.
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(cfg!(not(unix)))
+        .open(path)
+        .map_err(|e| Error::io(e, format!("opening {} to sync it", path.display())))?;
+    f.sync_all().map_err(|e| Error::io(e, format!("syncing {}", path.display())))?;
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let d = std::fs::File::open(dir).map_err(|e| Error::io(e, format!("opening {} to sync it", dir.display())))?;
+        d.sync_all().map_err(|e| Error::io(e, format!("syncing {}", dir.display())))?;
+    }
+    Ok(())
+}
+
 /// Writes a new file beside `path` with `fill` (the serializer streaming into a buffered
 /// writer: small structures are gathered, large raw data blocks go straight to the file),
-/// syncs it, then renames it over `path`.
+/// closes it, then renames it over `path`. Every byte is handed to the operating system
+/// (`write` returned) before the rename, so a process killed at any moment leaves the old or
+/// the new file; not synced ([`sync_file_and_dir`] is `File::sync`'s).
 fn write_atomically(path: &Path, fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<()>) -> Result<()> {
     use std::io::Write;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
@@ -304,10 +363,14 @@ fn write_atomically(path: &Path, fill: impl FnOnce(&mut std::io::BufWriter<std::
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    {
-        // Synced and closed (end of scope) before the rename.
-        let f = out.into_inner().map_err(|e| Error::io(e.into_error(), format!("writing {}", tmp.display())))?;
-        f.sync_all().map_err(|e| Error::io(e, format!("syncing {}", tmp.display())))?;
+    // Every byte written (the buffer emptied) and the file closed before the rename.
+    let f = out.into_inner().map_err(|e| Error::io(e.into_error(), format!("writing {}", tmp.display())));
+    match f {
+        Ok(f) => drop(f),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
     }
     std::fs::rename(&tmp, path).map_err(|e| Error::io(e, format!("replacing {}", path.display())))
 }

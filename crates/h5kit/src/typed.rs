@@ -257,6 +257,26 @@ pub trait H5Write: Copy {
     fn number(&self) -> crate::typed_write::Number;
     /// Appends the little-endian bytes of `self`.
     fn put(&self, out: &mut Vec<u8>);
+    /// `data`'s memory when it already is the little-endian encoding `put` appends (the
+    /// numeric types on little-endian hosts), so that it is written without a conversion pass.
+    #[doc(hidden)]
+    fn as_le_bytes(data: &[Self]) -> Option<&[u8]>
+    where
+        Self: Sized,
+    {
+        let _ = data;
+        None
+    }
+}
+
+/// `data`'s memory as bytes, on little-endian hosts (the numeric types are `Pod`).
+#[cfg(feature = "write")]
+fn le_memory<T: bytemuck::Pod>(data: &[T]) -> Option<&[u8]> {
+    if cfg!(target_endian = "little") {
+        Some(bytemuck::cast_slice(data))
+    } else {
+        None
+    }
 }
 
 #[cfg(feature = "write")]
@@ -272,6 +292,9 @@ macro_rules! write_int {
             }
             fn put(&self, out: &mut Vec<u8>) {
                 out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn as_le_bytes(data: &[Self]) -> Option<&[u8]> {
+                le_memory(data)
             }
         }
     )*};
@@ -291,6 +314,9 @@ impl H5Write for f32 {
     fn put(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
     }
+    fn as_le_bytes(data: &[Self]) -> Option<&[u8]> {
+        le_memory(data)
+    }
 }
 #[cfg(feature = "write")]
 impl H5Write for f64 {
@@ -304,11 +330,27 @@ impl H5Write for f64 {
     fn put(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
     }
+    fn as_le_bytes(data: &[Self]) -> Option<&[u8]> {
+        le_memory(data)
+    }
 }
 
-/// The little-endian bytes of `data`.
+/// The little-endian bytes of `data`, borrowed where `data` already is that encoding.
+#[cfg(feature = "write")]
+pub(crate) fn as_bytes<T: H5Write>(data: &[T]) -> std::borrow::Cow<'_, [u8]> {
+    match T::as_le_bytes(data) {
+        Some(b) => std::borrow::Cow::Borrowed(b),
+        None => std::borrow::Cow::Owned(to_bytes(data)),
+    }
+}
+
+/// The little-endian bytes of `data` (one copy: a memcpy where `data` already is that
+/// encoding).
 #[cfg(feature = "write")]
 pub(crate) fn to_bytes<T: H5Write>(data: &[T]) -> Vec<u8> {
+    if let Some(b) = T::as_le_bytes(data) {
+        return b.to_vec();
+    }
     let mut out = Vec::with_capacity(std::mem::size_of_val(data));
     for v in data {
         v.put(&mut out);

@@ -7,7 +7,9 @@
 use h5kit_core::{Error, Result};
 use h5kit_object_header::{ByteOrder, Datatype, TypeClass};
 
-use crate::typed::{to_bytes, H5Write};
+use std::borrow::Cow;
+
+use crate::typed::{as_bytes, H5Write};
 
 /// A numeric value on its way to another datatype.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,9 +20,9 @@ pub enum Number {
 
 /// The bytes of `data` in the encoding of `dt`: as they are when `dt` is the type's own
 /// datatype, converted when `dt` is another integer or IEEE float type, an error otherwise.
-pub(crate) fn encode_as<T: H5Write>(data: &[T], dt: &Datatype) -> Result<Vec<u8>> {
+pub(crate) fn encode_as<'a, T: H5Write>(data: &'a [T], dt: &Datatype) -> Result<Cow<'a, [u8]>> {
     if T::datatype() == *dt {
-        return Ok(to_bytes(data));
+        return Ok(as_bytes(data));
     }
     let target = Target::of(dt).ok_or_else(|| {
         Error::usage(format!(
@@ -34,7 +36,7 @@ pub(crate) fn encode_as<T: H5Write>(data: &[T], dt: &Datatype) -> Result<Vec<u8>
     for v in data {
         target.put(v.number(), &mut out);
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 fn describe(dt: &Datatype) -> String {
@@ -158,7 +160,7 @@ mod tests {
 
     #[test]
     fn same_type_is_stored_as_is() {
-        assert_eq!(encode_as(&[1.5f64], &dtype::float64()).unwrap(), 1.5f64.to_le_bytes());
+        assert_eq!(&*encode_as(&[1.5f64], &dtype::float64()).unwrap(), &1.5f64.to_le_bytes());
     }
 
     #[test]
@@ -179,7 +181,7 @@ mod tests {
         let got = encode_as(&[16_777_217i32], &dtype::float32()).unwrap();
         assert_eq!(convert::<f64>(&got, &dtype::float32()).unwrap(), vec![16_777_216.0]);
         let got = encode_as(&[3u8], &dtype::float64()).unwrap();
-        assert_eq!(got, 3.0f64.to_le_bytes());
+        assert_eq!(&*got, &3.0f64.to_le_bytes());
     }
 
     #[test]
@@ -188,7 +190,7 @@ mod tests {
         if let TypeClass::Integer { order, .. } = &mut be.class {
             *order = ByteOrder::BigEndian;
         }
-        assert_eq!(encode_as(&[1i64], &be).unwrap(), vec![0, 0, 0, 1]);
+        assert_eq!(&*encode_as(&[1i64], &be).unwrap(), &[0, 0, 0, 1]);
     }
 
     #[test]

@@ -86,3 +86,33 @@ fn killed_writer_leaves_a_readable_file() {
         }
     }
 }
+
+/// `flush` writes only when something changed (a new file is renamed in: a new inode), and
+/// `sync` leaves the flushed file in place, readable.
+#[cfg(unix)]
+#[test]
+fn flush_skips_unchanged_files_and_sync_keeps_the_flushed_one() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = std::env::temp_dir().join(format!("h5kit-sync-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s.h5");
+    let ino = || std::fs::metadata(&path).unwrap().ino();
+    let f = File::create(&path).unwrap();
+    f.write_new("/a", &[3], &[1i32, 2, 3]).unwrap();
+    f.flush().unwrap();
+    let first = ino();
+    f.flush().unwrap();
+    f.sync().unwrap();
+    assert_eq!(ino(), first, "an unchanged file was rewritten");
+    f.set_attr("/a", "k", None, &[7u8]).unwrap();
+    f.sync().unwrap();
+    assert_ne!(ino(), first, "a change was not written");
+    let second = ino();
+    f.close().unwrap();
+    assert_eq!(ino(), second);
+    let r = File::open(&path).unwrap();
+    let Object::Dataset(a) = r.object("/a").unwrap() else { panic!() };
+    assert_eq!(a.read::<i32>().unwrap().data, [1, 2, 3]);
+    assert_eq!(a.attributes().unwrap()[0].read::<u8>().unwrap().data, [7]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
