@@ -43,6 +43,22 @@ pub trait Storage: Send + Sync {
     }
 }
 
+/// Shared storage (a file being written, read through the same handle).
+impl<T: Storage + ?Sized> Storage for std::sync::Arc<T> {
+    fn len(&self) -> u64 {
+        (**self).len()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        (**self).read_at(offset, buf)
+    }
+    fn as_slice(&self) -> Option<&[u8]> {
+        (**self).as_slice()
+    }
+    fn bytes(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
+        (**self).bytes(offset, len)
+    }
+}
+
 /// `len` bytes of `s` at `offset`, or the error of a range past the end.
 fn slice_at(s: &[u8], offset: u64, len: usize) -> Result<&[u8]> {
     usize::try_from(offset)

@@ -38,7 +38,7 @@ pub struct File {
     pub(crate) inner: Arc<FileInner>,
     /// Present when opened for writing.
     #[cfg(feature = "write")]
-    pub(crate) write: Option<Arc<std::sync::Mutex<crate::mode::WriteState>>>,
+    pub(crate) write: Option<Arc<std::sync::Mutex<crate::write_state::WriteState>>>,
     /// Reader view of the writer model, refreshed after changes.
     #[cfg(feature = "write")]
     pub(crate) snapshot: Arc<std::sync::Mutex<Option<Arc<FileInner>>>>,

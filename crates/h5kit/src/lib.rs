@@ -30,6 +30,8 @@ pub mod repack;
 mod typed;
 #[cfg(feature = "write")]
 mod typed_write;
+#[cfg(feature = "write")]
+mod write_state;
 pub mod vds;
 mod view;
 mod vlen;

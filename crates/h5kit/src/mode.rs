@@ -1,21 +1,25 @@
 //! Opening files with h5py's modes: `r`, `r+`, `w`, `w-`/`x`, `a`, and the write operations
 //! of a file opened for writing.
 //!
-//! A writable file keeps its content as a [`FileWriter`] model; reads see every change made so
-//! far (the model is serialized to memory when read after a change), and [`File::flush`]
-//! writes the file to disk atomically: a new file next to it, then a rename, so a writer killed
-//! at any moment never leaves a half-written file behind. Like libhdf5's `H5Fflush` and
-//! `H5Fclose`, `flush` and `close` hand the file to the operating system without waiting for
-//! the storage; [`File::sync`] also makes it durable against power loss.
+//! A file opened for writing is edited in place by the on-disk writer when it has the
+//! earliest format (h5py's default, and what new files get unless `LibVer::Latest` is asked
+//! for): raw data goes to disk as it is written and a flush writes what changed. Other files go
+//! through the in-memory model ([`crate::write_state`]). Either way reads see every change, and
+//! `flush`/`close` hand the file to the operating system (as libhdf5's `H5Fflush`/`H5Fclose`);
+//! [`File::sync`] also makes it durable against power loss. A writer takes libhdf5's exclusive
+//! file lock (`HDF5_USE_FILE_LOCKING=FALSE` turns it off), so a second writer, h5kit's or
+//! libhdf5's, gets a clear error.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use h5kit_core::{Error, ErrorKind, Limits, MemStorage, Result};
+use h5kit_core::{lock_file, Error, ErrorKind, Limits, LockPolicy, MemStorage, Result, Storage, WritableFile, WritableStorage};
 use h5kit_object_header::Datatype;
+use h5kit_write::edit::Editor;
 use h5kit_write::{DatasetSpec, FileWriter, LibVer};
 
 use crate::file::{File, FileInner};
+use crate::write_state::{fall_back, flush_state, is_unsupported, sync_file_and_dir, Backend, WriteState};
 
 /// How a file is opened (h5py's `mode` argument).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,18 +55,6 @@ impl std::str::FromStr for Mode {
     }
 }
 
-/// The writable side of an open file.
-pub(crate) struct WriteState {
-    pub writer: FileWriter,
-    pub path: Option<PathBuf>,
-    /// Whether the model changed since the reader snapshot was taken.
-    pub dirty: bool,
-    /// Whether the model may differ from the file last written by a flush (a flush of an
-    /// unchanged file writes nothing).
-    pub unflushed: bool,
-    pub closed: bool,
-}
-
 impl File {
     /// Opens `path` with an h5py mode string: `"r"`, `"r+"`, `"w"`, `"w-"`, `"x"` or `"a"`.
     /// New files use the earliest format (h5py's default `libver`).
@@ -91,42 +83,73 @@ impl File {
                 if !exists {
                     return Err(Error::not_found(format!("unable to open {}: no such file", path.display())));
                 }
-                // Read the whole file first: it will be replaced on flush.
+                match File::open_editor(path, false, false) {
+                    Err(e) if is_unsupported(&e) => {}
+                    r => return r,
+                }
+                // Not a file the editor edits: read it whole into the model, which replaces it
+                // on flush.
                 let bytes = std::fs::read(path).map_err(|e| Error::io(e, format!("reading {}", path.display())))?;
                 let src = File::from_bytes(bytes)?;
                 let libver = if src.superblock().version >= 2 { LibVer::Latest } else { LibVer::Earliest };
                 let mut writer = FileWriter::in_memory(libver);
                 crate::repack::copy_file(&src, &mut writer, &Default::default())
                     .map_err(|e| e.context(format!("opening {} for writing", path.display())))?;
-                File::writable(writer, Some(path.to_path_buf()), src)
+                File::writable(Backend::Model(writer), Some(path.to_path_buf()), src)
             }
             Mode::Exclusive if exists => {
                 Err(Error::usage(format!("unable to create {}: file exists (mode w-)", path.display())))
             }
+            m if libver == LibVer::Earliest => File::open_editor(path, true, m == Mode::Exclusive),
             _ => {
                 let mut writer = FileWriter::in_memory(libver);
                 let snapshot = File::from_bytes(writer.to_bytes()?)?;
-                let file = File::writable(writer, Some(path.to_path_buf()), snapshot)?;
+                let file = File::writable(Backend::Model(writer), Some(path.to_path_buf()), snapshot)?;
                 file.flush()?;
                 Ok(file)
             }
         }
     }
 
+    /// Opens `path` for the on-disk writer, with libhdf5's exclusive lock: an existing file
+    /// (`create` false), or a new empty one (`exclusive`: it must not exist).
+    fn open_editor(path: &Path, create: bool, exclusive: bool) -> Result<File> {
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true);
+        if exclusive {
+            options.create_new(true);
+        } else if create {
+            options.create(true);
+        }
+        let file = options.open(path).map_err(|e| {
+            let what = if create { "create" } else { "open" };
+            Error::io(e, format!("unable to {} {}", what, path.display()))
+        })?;
+        lock_file(&file, true, LockPolicy::from_env(), &path.display().to_string())?;
+        let storage: Arc<dyn WritableStorage> = Arc::new(WritableFile::from_file(file)?);
+        let editor = if create {
+            Editor::create(storage.clone(), Limits::default())?
+        } else {
+            Editor::open(storage.clone(), Limits::default())?
+        };
+        let snapshot = File::from_storage(Box::new(storage), path.display().to_string(), Limits::default())?;
+        File::writable(Backend::Editor(editor), Some(path.to_path_buf()), snapshot)
+    }
+
     /// A new file built in memory (WebAssembly, tests); get its bytes with [`File::to_bytes`].
     pub fn create_in_memory(libver: LibVer) -> Result<File> {
         let mut writer = FileWriter::in_memory(libver);
         let snapshot = File::from_bytes(writer.to_bytes()?)?;
-        File::writable(writer, None, snapshot)
+        File::writable(Backend::Model(writer), None, snapshot)
     }
 
-    fn writable(writer: FileWriter, path: Option<PathBuf>, snapshot: File) -> Result<File> {
+    fn writable(backend: Backend, path: Option<PathBuf>, snapshot: File) -> Result<File> {
         let mut inner = Arc::try_unwrap(snapshot.inner).map_err(|_| Error::usage("file snapshot is shared"))?;
         inner.name = path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<memory>".into());
         inner.dir = path.as_ref().and_then(|p| p.parent().map(|d| d.to_path_buf()));
         Ok(File {
             inner: Arc::new(inner),
-            write: Some(Arc::new(Mutex::new(WriteState { writer, path, dirty: false, unflushed: true, closed: false }))),
+            write: Some(Arc::new(Mutex::new(WriteState { backend, path, dirty: false, unflushed: true, closed: false }))),
             snapshot: Arc::new(Mutex::new(None)),
         })
     }
@@ -147,25 +170,50 @@ impl File {
         Ok(guard)
     }
 
-    /// Runs a change on the writer model.
-    fn change<T>(&self, f: impl FnOnce(&mut FileWriter) -> Result<T>) -> Result<T> {
+    /// Runs a change: on the on-disk writer when it can do it, else (after moving the file to
+    /// the model, [`fall_back`]) on the model.
+    fn change<T>(&self, on_editor: impl FnOnce(&mut Editor) -> Result<T>, on_model: impl FnOnce(&mut FileWriter) -> Result<T>) -> Result<T> {
         let mut st = self.state()?;
+        if let Backend::Editor(ed) = &mut st.backend {
+            let r = on_editor(ed);
+            match r {
+                Err(e) if is_unsupported(&e) => fall_back(&mut st)?,
+                r => {
+                    st.dirty = true;
+                    return r;
+                }
+            }
+        }
         // Before the change: one that fails midway may still have touched the model.
         st.unflushed = true;
-        let r = f(&mut st.writer)?;
         st.dirty = true;
-        Ok(r)
+        match &mut st.backend {
+            Backend::Model(w) => on_model(w),
+            _ => Err(Error::usage("file is closed")),
+        }
     }
 
-    /// The reader view: the file as last read, or the writer model serialized when it
-    /// changed since.
+    /// A change only the model does.
+    fn change_model<T>(&self, on_model: impl FnOnce(&mut FileWriter) -> Result<T>) -> Result<T> {
+        self.change(|_| Err(Error::new(ErrorKind::Unsupported, "not done by the on-disk writer yet")), on_model)
+    }
+
+    /// The reader view: the file as last read, or, after a change, the file as it is now (the
+    /// editor's changes flushed to it; the model serialized to memory).
     pub(crate) fn current(&self) -> Result<Arc<FileInner>> {
         let Some(w) = &self.write else { return Ok(self.inner.clone()) };
         let mut st = w.lock().map_err(|_| Error::usage("file state poisoned by an earlier panic"))?;
         let mut snap = self.snapshot.lock().map_err(|_| Error::usage("file state poisoned"))?;
         if st.dirty || snap.is_none() {
-            let bytes = st.writer.to_bytes()?;
-            let f = File::from_storage(Box::new(MemStorage::new(bytes)), self.inner.name.clone(), Limits::default())?;
+            let storage: Box<dyn Storage> = match &mut st.backend {
+                Backend::Editor(ed) => {
+                    ed.flush()?;
+                    Box::new(ed.storage().clone())
+                }
+                Backend::Model(writer) => Box::new(MemStorage::new(writer.to_bytes()?)),
+                Backend::Closed => return Err(Error::usage("file is closed")),
+            };
+            let f = File::from_storage(storage, self.inner.name.clone(), Limits::default())?;
             let mut inner = Arc::try_unwrap(f.inner).map_err(|_| Error::usage("file snapshot is shared"))?;
             inner.name = self.inner.name.clone();
             inner.dir = self.inner.dir.clone();
@@ -177,13 +225,14 @@ impl File {
 
     /// Creates a group (and missing intermediate groups). Fails if the name exists.
     pub fn create_group(&self, path: &str) -> Result<()> {
-        self.change(|w| w.create_group(path))
+        self.change(|e| e.create_group(path), |w| w.create_group(path))
     }
 
     /// Creates a dataset (h5py's `create_dataset`): datatype, shape, maxshape, chunks,
     /// filters and fill value in `spec`.
     pub fn create_dataset(&self, path: &str, spec: DatasetSpec) -> Result<()> {
-        self.change(|w| w.create_dataset(path, spec))
+        let for_model = spec.clone();
+        self.change(|e| e.create_dataset(path, spec), |w| w.create_dataset(path, for_model))
     }
 
     /// Creates a dataset holding `data` (shape `shape`), contiguous, of `T`'s datatype.
@@ -197,72 +246,84 @@ impl File {
     /// numbers into a non-numeric dataset is an error.
     pub fn write<T: crate::H5Write>(&self, path: &str, data: &[T]) -> Result<()> {
         // Converted to the dataset's type; the bytes become the model's data (no second copy).
-        self.change(|w| {
-            let bytes = crate::typed_write::encode_as(data, &w.dataset_datatype(path)?)?;
-            w.write_dataset_owned(path, bytes.into_owned())
-        })
+        self.change(
+            |e| {
+                let bytes = crate::typed_write::encode_as(data, &e.dataset_datatype(path)?)?;
+                e.write_dataset(path, &bytes)
+            },
+            |w| {
+                let bytes = crate::typed_write::encode_as(data, &w.dataset_datatype(path)?)?;
+                w.write_dataset_owned(path, bytes.into_owned())
+            },
+        )
     }
 
     /// Writes the raw bytes of the whole dataset, in its datatype's encoding.
     pub fn write_raw(&self, path: &str, data: &[u8]) -> Result<()> {
-        self.change(|w| w.write_dataset(path, data))
+        self.change(|e| e.write_dataset(path, data), |w| w.write_dataset(path, data))
     }
 
     /// Writes the box `start`/`count` of a dataset.
     /// Values are converted to the dataset's datatype as in [`File::write`].
     pub fn write_slice<T: crate::H5Write>(&self, path: &str, start: &[u64], count: &[u64], data: &[T]) -> Result<()> {
         // Borrowed as bytes where `T` is the dataset's type on a little-endian host.
-        self.change(|w| {
-            let bytes = crate::typed_write::encode_as(data, &w.dataset_datatype(path)?)?;
-            w.write_slice(path, start, count, &bytes)
-        })
+        self.change(
+            |e| {
+                let bytes = crate::typed_write::encode_as(data, &e.dataset_datatype(path)?)?;
+                e.write_slice(path, start, count, &bytes)
+            },
+            |w| {
+                let bytes = crate::typed_write::encode_as(data, &w.dataset_datatype(path)?)?;
+                w.write_slice(path, start, count, &bytes)
+            },
+        )
     }
 
     /// Writes variable-length strings into a string dataset.
     pub fn write_strings(&self, path: &str, strings: &[&str]) -> Result<()> {
-        self.change(|w| w.write_strings(path, strings))
+        self.change_model(|w| w.write_strings(path, strings))
     }
 
     /// Changes a chunked dataset's shape within its maxshape (h5py's `resize`).
     pub fn resize(&self, path: &str, shape: &[u64]) -> Result<()> {
-        self.change(|w| w.resize(path, shape))
+        self.change(|e| e.resize(path, shape), |w| w.resize(path, shape))
     }
 
     /// Creates or replaces an attribute of numeric values (`shape` `None`: scalar).
     pub fn set_attr<T: crate::H5Write>(&self, object: &str, name: &str, shape: Option<&[u64]>, data: &[T]) -> Result<()> {
         let bytes = crate::typed::as_bytes(data);
-        self.change(|w| w.set_attribute(object, name, T::datatype(), shape, &bytes))
+        self.change_model(|w| w.set_attribute(object, name, T::datatype(), shape, &bytes))
     }
 
     /// Creates or replaces an attribute from raw bytes of `datatype`.
     pub fn set_attr_raw(&self, object: &str, name: &str, datatype: Datatype, shape: Option<&[u64]>, data: &[u8]) -> Result<()> {
-        self.change(|w| w.set_attribute(object, name, datatype, shape, data))
+        self.change_model(|w| w.set_attribute(object, name, datatype, shape, data))
     }
 
     /// Creates or replaces a variable-length string attribute (h5py's `attrs[name] = "text"`).
     pub fn set_attr_str(&self, object: &str, name: &str, value: &str) -> Result<()> {
-        self.change(|w| w.set_string_attribute(object, name, value))
+        self.change_model(|w| w.set_string_attribute(object, name, value))
     }
 
     pub fn delete_attr(&self, object: &str, name: &str) -> Result<()> {
-        self.change(|w| w.delete_attribute(object, name))
+        self.change_model(|w| w.delete_attribute(object, name))
     }
 
     /// Removes a link (h5py's `del f[path]`).
     pub fn delete(&self, path: &str) -> Result<()> {
-        self.change(|w| w.delete_link(path))
+        self.change_model(|w| w.delete_link(path))
     }
 
     pub fn create_soft_link(&self, path: &str, target: &str) -> Result<()> {
-        self.change(|w| w.create_soft_link(path, target))
+        self.change_model(|w| w.create_soft_link(path, target))
     }
 
     pub fn create_external_link(&self, path: &str, file: &str, target: &str) -> Result<()> {
-        self.change(|w| w.create_external_link(path, file, target))
+        self.change_model(|w| w.create_external_link(path, file, target))
     }
 
     pub fn create_hard_link(&self, path: &str, existing: &str) -> Result<()> {
-        self.change(|w| w.create_hard_link(path, existing))
+        self.change_model(|w| w.create_hard_link(path, existing))
     }
 
     /// Writes every change to the file: the complete file goes to a temporary file beside it,
@@ -282,6 +343,9 @@ impl File {
     pub fn sync(&self) -> Result<()> {
         let mut st = self.state()?;
         flush_state(&mut st)?;
+        if let Backend::Editor(ed) = &st.backend {
+            ed.sync()?;
+        }
         match &st.path {
             Some(path) => sync_file_and_dir(path),
             None => Ok(()),
@@ -289,7 +353,8 @@ impl File {
     }
 
     /// Flushes ([`File::flush`]: handed to the operating system, as libhdf5's `H5Fclose`; call
-    /// [`File::sync`] first for durability against power loss) and closes; later writes fail.
+    /// [`File::sync`] first for durability against power loss) and closes: later writes fail,
+    /// and the file and its lock are released.
     pub fn close(self) -> Result<()> {
         if self.write.is_none() {
             return Ok(());
@@ -297,80 +362,30 @@ impl File {
         let mut st = self.state()?;
         flush_state(&mut st)?;
         st.closed = true;
+        st.backend = Backend::Closed;
         Ok(())
     }
 
     /// The complete file as bytes (for files built in memory, e.g. to download in a browser).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         match &self.write {
-            Some(_) => self.state()?.writer.to_bytes(),
+            Some(_) => {
+                let mut st = self.state()?;
+                match &mut st.backend {
+                    Backend::Editor(ed) => {
+                        ed.flush()?;
+                        let storage = ed.storage();
+                        let n = usize::try_from(storage.len()).map_err(|_| Error::usage("file too large"))?;
+                        Ok(storage.bytes(0, n)?.into_owned())
+                    }
+                    Backend::Model(writer) => writer.to_bytes(),
+                    Backend::Closed => Err(Error::usage("file is closed")),
+                }
+            }
             None => {
                 let n = usize::try_from(self.inner.storage.len()).map_err(|_| Error::usage("file too large"))?;
                 Ok(self.inner.storage.bytes(0, n)?.into_owned())
             }
         }
     }
-}
-
-/// Writes the model to its file if it changed since the last flush.
-fn flush_state(st: &mut WriteState) -> Result<()> {
-    let Some(path) = st.path.clone() else { return Ok(()) };
-    if !st.unflushed {
-        return Ok(());
-    }
-    // Streamed into the temporary file (no whole-file image in memory).
-    write_atomically(&path, |out| st.writer.write_to(out))?;
-    st.unflushed = false;
-    Ok(())
-}
-
-/// fsync of `path` and (Unix) of the directory holding it, so that the rename that put the
-/// file there is durable too.
-fn sync_file_and_dir(path: &Path) -> Result<()> {
-    // Unix syncs through a read-only descriptor; Windows needs write access to flush.
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(cfg!(not(unix)))
-        .open(path)
-        .map_err(|e| Error::io(e, format!("opening {} to sync it", path.display())))?;
-    f.sync_all().map_err(|e| Error::io(e, format!("syncing {}", path.display())))?;
-    #[cfg(unix)]
-    {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let d = std::fs::File::open(dir).map_err(|e| Error::io(e, format!("opening {} to sync it", dir.display())))?;
-        d.sync_all().map_err(|e| Error::io(e, format!("syncing {}", dir.display())))?;
-    }
-    Ok(())
-}
-
-/// Writes a new file beside `path` with `fill` (the serializer streaming into a buffered
-/// writer: small structures are gathered, large raw data blocks go straight to the file),
-/// closes it, then renames it over `path`. Every byte is handed to the operating system
-/// (`write` returned) before the rename, so a process killed at any moment leaves the old or
-/// the new file; not synced ([`sync_file_and_dir`] is `File::sync`'s).
-fn write_atomically(path: &Path, fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<()>) -> Result<()> {
-    use std::io::Write;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
-    let tmp = path.with_file_name(format!(".{}.h5kit-tmp", name));
-    let f = std::fs::File::create(&tmp).map_err(|e| Error::io(e, format!("creating {}", tmp.display())))?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, f);
-    let written = fill(&mut out).and_then(|()| out.flush().map_err(|e| Error::io(e, format!("writing {}", tmp.display()))));
-    if let Err(e) = written {
-        drop(out);
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    // Every byte written (the buffer emptied) and the file closed before the rename.
-    let f = out.into_inner().map_err(|e| Error::io(e.into_error(), format!("writing {}", tmp.display())));
-    match f {
-        Ok(f) => drop(f),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-    }
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(e, format!("replacing {}", path.display())))
 }

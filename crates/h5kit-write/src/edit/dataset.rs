@@ -521,3 +521,16 @@ impl ChunkBackend for Backend<'_> {
         Ok(())
     }
 }
+
+impl Editor {
+    /// The datatype of the dataset at `path` (what written values are converted to).
+    pub fn dataset_datatype(&mut self, path: &str) -> Result<Datatype> {
+        let h = self.resolve(path)?;
+        let sizes = self.sizes;
+        match self.header(h)?.first(msg_type::DATATYPE, sizes)? {
+            Some(Message::Datatype(MaybeShared::Inline(dt))) => Ok(dt),
+            Some(_) => Err(unsupported(format!("{}: datasets of committed datatypes", path))),
+            None => Err(Error::usage(format!("{}: not a dataset", path))),
+        }
+    }
+}
