@@ -179,3 +179,55 @@ fn fixed_array_locate_matches_the_reader() {
     }
     assert!(paged > 0);
 }
+
+/// The header's "Num Secondary Blks", "Secondary Blk Size", "Num Data Blks", "Data Blk
+/// Size" and "Num Elmts" are what `count_created` accumulates over the blocks that exist.
+#[test]
+fn extensible_array_header_statistics() {
+    let mut checked = 0;
+    for path in common::corpus_files() {
+        let bytes = std::fs::read(&path).unwrap();
+        let storage = h5kit_core::MemStorage::new(bytes.clone());
+        let Ok(sb) = h5kit_superblock::Superblock::read(&storage) else { continue };
+        let limits = h5kit_core::Limits::default();
+        let ctx = sb.context(&storage, &limits);
+        for pos in bytes.windows(4).enumerate().filter(|(_, w)| *w == b"EAHD").map(|(i, _)| i as u64) {
+            let Some(a) = pos.checked_sub(sb.effective_base_address()) else { continue };
+            let Ok(hdr) = ExtensibleArrayHeader::read(ctx, a) else { continue };
+            let Some(ib) = hdr.index_block_address else { continue };
+            let g = hdr.geometry().unwrap();
+            let data = ctx.read(ib, g.index_block_size(ctx.sizes), "").unwrap();
+            let iblock = IndexBlock::decode(&mut Reader::new(&data, ib, ctx.sizes), &hdr).unwrap();
+            // Replay the creations on a header with zeroed statistics.
+            let mut replay = hdr;
+            (replay.num_secondary_blocks, replay.secondary_block_size, replay.num_data_blocks, replay.data_block_size, replay.num_elements) = (0, 0, 0, 0, 0);
+            replay.count_created(&BlockToCreate::IndexBlock, ctx.sizes).unwrap();
+            let mut slot = 0usize;
+            for (s, info) in g.levels.iter().enumerate().take(g.iblock_nsblks as usize) {
+                for _ in 0..info.ndblks {
+                    if iblock.data_block_addresses.get(slot).copied().flatten().is_some() {
+                        let b = BlockToCreate::DataBlock { level: s as u32, nelmts: info.dblk_nelmts, block_offset: 0 };
+                        replay.count_created(&b, ctx.sizes).unwrap();
+                    }
+                    slot += 1;
+                }
+            }
+            for (j, sa) in iblock.secondary_block_addresses.iter().enumerate() {
+                let Some(sa) = *sa else { continue };
+                let level = g.iblock_nsblks + j as u32;
+                replay.count_created(&BlockToCreate::SecondaryBlock { level, slot: j as u64, block_offset: 0 }, ctx.sizes).unwrap();
+                let data = ctx.read(sa, g.secondary_block_size(ctx.sizes, level), "").unwrap();
+                let sblock = SecondaryBlock::decode(&mut Reader::new(&data, sa, ctx.sizes), &hdr, level).unwrap();
+                for d in sblock.data_block_addresses.iter().flatten() {
+                    let _ = d;
+                    let b = BlockToCreate::DataBlock { level, nelmts: g.levels[level as usize].dblk_nelmts, block_offset: 0 };
+                    replay.count_created(&b, ctx.sizes).unwrap();
+                }
+            }
+            replay.max_index_set = hdr.max_index_set;
+            assert_eq!(replay, hdr, "{} @{}", path.display(), a);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{}", checked);
+}

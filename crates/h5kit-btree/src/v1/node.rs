@@ -193,7 +193,7 @@ impl SymbolTableNode {
     /// unused ones zeroed).
     pub fn encode(&self, w: &mut Writer, leaf_k: u16) -> Result<()> {
         let n = self.entries.len();
-        if n > 2 * leaf_k as usize {
+        if n > 2 * leaf_k as usize || n > u16::MAX as usize {
             return Err(Error::usage(format!("symbol table node with {} entries, K = {} allows {}", n, leaf_k, 2 * leaf_k as usize)));
         }
         let start = w.position();

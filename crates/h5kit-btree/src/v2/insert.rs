@@ -194,7 +194,8 @@ impl Ins<'_, '_> {
             return Ok(n.clone());
         }
         let n = (self.load)(a, level, nrec)?;
-        if n.level != level || n.records.len() as u64 != nrec {
+        let children = if level > 0 { n.records.len() + 1 } else { 0 };
+        if n.level != level || n.records.len() as u64 != nrec || n.children.len() != children {
             return Err(Error::format(a, format!("v2 B-tree node is not of level {} with {} records", level, nrec)));
         }
         Ok(n)
