@@ -67,3 +67,28 @@ fn group_tree_node_fields() {
     let e = v1::read_group_entries(ctx, 680).unwrap_err();
     assert_eq!(e.offset, Some(680));
 }
+
+#[test]
+fn replayed_inserts_give_the_files_data_segment() {
+    // libhdf5 made the group's heap with 88 bytes, inserted "" and then data0..data999 in
+    // offset order: LocalHeap::insert, replayed, gives the same 11264 bytes (names, padding,
+    // free list) and grows at the same points (88 doubled seven times).
+    let f = common::Open::new("jhdf/test_large_group_earliest.hdf5");
+    let ctx = f.ctx();
+    let heap = LocalHeap::read(ctx, 1384).unwrap();
+    let mut entries = v1::read_group_entries(ctx, 840).unwrap();
+    entries.sort_by_key(|e| e.link_name_offset);
+    let mut replay = LocalHeap::new(1384, heap.data_address, 88, ctx.sizes).unwrap();
+    assert_eq!(replay.insert(b"", ctx.sizes).unwrap().offset, 0);
+    let mut growths = Vec::new();
+    for e in &entries {
+        let name = heap.string_at(e.link_name_offset).unwrap();
+        let ins = replay.insert(name, ctx.sizes).unwrap();
+        assert_eq!(ins.offset, e.link_name_offset);
+        growths.extend(ins.grown_to);
+    }
+    assert_eq!(growths, [176, 352, 704, 1408, 2816, 5632, 11264]);
+    assert_eq!(replay.data(), heap.data());
+    assert_eq!(replay.free_list_offset, heap.free_list_offset);
+    assert_eq!(replay.header(), heap.header());
+}

@@ -7,7 +7,13 @@ pub mod header;
 pub mod message;
 pub mod sohm;
 
-pub use header::{HeaderTimes, ObjectHeader, RawMessage};
+pub use header::{
+    chunk_size_flags, encode_chunk, encode_message_area, message_prefix_size, message_space, messages_fit, HeaderChunk, HeaderTimes,
+    ObjectHeader, RawMessage,
+};
 pub use message::types::*;
-pub use message::{decode_message, decode_shared, msg_type, FLAG_SHARED};
+pub use message::{
+    decode_message, decode_shared, encode_message, encode_shared, message_flags, message_size, msg_type, shared_size, FLAG_SHARED,
+    MAX_MESSAGE_SIZE,
+};
 pub use sohm::{SharedMessageIndex, SharedMessageTable};

@@ -10,9 +10,14 @@
 //! from where the signature was found it assumes the file was moved and relocates to the
 //! superblock position. So every address is relative to the superblock signature. Use
 //! [`Superblock::context`] (or [`Superblock::effective_base_address`]) to map addresses.
+//!
+//! Encoding (module `encode`): [`Superblock::encode`] beside [`Superblock::decode`], a new
+//! superblock ([`Superblock::new`]), and the one write that brings a superblock on disk up to
+//! date ([`Superblock::update`]).
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod driver_info;
+mod encode;
 pub mod symbol_table_entry;
 
 pub use driver_info::{read_driver_info, DriverInfo};
@@ -84,16 +89,22 @@ impl Superblock {
         let avail = storage.len().saturating_sub(at).min(256);
         let n = usize::try_from(avail).map_err(|_| Error::format(at, "superblock does not fit in memory"))?;
         let buf = storage.bytes(at, n)?;
-        // Addresses in errors: relative to the superblock (address 0 = the signature).
-        let mut r = Reader::new(&buf, 0, Sizes::default());
+        Self::decode(&buf, at)
+    }
+
+    /// Decodes a superblock from `bytes`, which start at its signature (more bytes may follow);
+    /// `superblock_address` is the absolute position of the signature (the userblock size).
+    /// Addresses in errors are relative to the signature.
+    pub fn decode(bytes: &[u8], superblock_address: u64) -> Result<Superblock> {
+        let mut r = Reader::new(bytes, 0, Sizes::default());
         let sig = r.array::<8>()?;
         if sig != SIGNATURE {
             return Err(Error::format(0, "no HDF5 format signature at the superblock position"));
         }
         let version = r.u8()?;
         match version {
-            0 | 1 => decode_v01(version, at, r),
-            2 | 3 => decode_v23(version, at, &buf, r),
+            0 | 1 => decode_v01(version, superblock_address, r),
+            2 | 3 => decode_v23(version, superblock_address, bytes, r),
             v => Err(Error::unsupported(8, format!("superblock version {} (only 0-3 are known)", v))),
         }
     }

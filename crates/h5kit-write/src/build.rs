@@ -10,6 +10,7 @@
 //! addresses with the full "Size of Offsets", so sizes do not depend on address values.
 
 use crate::enc::{self, round_up, Buf, LinkBody};
+use crate::parallel::{run_in_order, worker_count, PARALLEL_MIN_BYTES};
 use crate::{FileWriter, Kind, LayoutKind, Link, LibVer, Obj, Values};
 use h5kit_core::{lookup3, Error, Result, UNDEFINED_ADDRESS};
 use h5kit_object_header::{AllocTime, FillTime, FillValue, UNLIMITED};
@@ -2067,78 +2068,6 @@ impl<'a> Plan<'a> {
         }
         Ok(b.v)
     }
-}
-
-/// Filtered data smaller than this is encoded on the calling thread (thread start-up would
-/// cost more than it saves).
-const PARALLEL_MIN_BYTES: usize = 1 << 20;
-
-/// Threads encoding `jobs` chunks: `requested` ([`FileWriter::set_threads`]) or the number of
-/// cores, at most `jobs` and 64; always 1 on WebAssembly.
-fn worker_count(requested: Option<usize>, jobs: usize) -> usize {
-    #[cfg(target_family = "wasm")]
-    {
-        let _ = (requested, jobs);
-        1
-    }
-    #[cfg(not(target_family = "wasm"))]
-    {
-        let cores = requested.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-        cores.min(jobs).clamp(1, 64)
-    }
-}
-
-/// `f(0)`, ..., `f(n - 1)` in that order, computed on `workers` threads (each takes the next
-/// index in turn; results are placed by index). The error of the lowest failing index is
-/// returned, as a sequential run would; after a failure the workers stop taking new indices.
-fn run_in_order<T: Send>(n: usize, workers: usize, f: impl Fn(usize) -> Result<T> + Sync) -> Result<Vec<T>> {
-    #[cfg(not(target_family = "wasm"))]
-    if workers > 1 {
-        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-        let next = AtomicUsize::new(0);
-        let stop = AtomicBool::new(false);
-        let parts: Vec<Vec<(usize, Result<T>)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    let (next, stop, f) = (&next, &stop, &f);
-                    scope.spawn(move || {
-                        let mut done = Vec::new();
-                        while !stop.load(Ordering::Relaxed) {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            if i >= n {
-                                break;
-                            }
-                            let r = f(i);
-                            if r.is_err() {
-                                stop.store(true, Ordering::Relaxed);
-                            }
-                            done.push((i, r));
-                        }
-                        done
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-        });
-        let mut slots: Vec<Option<Result<T>>> = Vec::new();
-        slots.resize_with(n, || None);
-        for (i, r) in parts.into_iter().flatten() {
-            if let Some(s) = slots.get_mut(i) {
-                *s = Some(r);
-            }
-        }
-        let mut out = Vec::with_capacity(n);
-        for s in slots {
-            match s {
-                Some(r) => out.push(r?),
-                // Not computed: an earlier index failed (returned above) or a worker died.
-                None => return Err(Error::usage("internal error: a chunk encoder thread stopped")),
-            }
-        }
-        return Ok(out);
-    }
-    let _ = workers;
-    (0..n).map(f).collect()
 }
 
 /// Scaled coordinates of the `i`-th cell of `grid` in row-major order.

@@ -44,6 +44,9 @@ pub mod build;
 pub mod dtype;
 pub mod enc;
 pub mod filters;
+mod parallel;
+pub mod chunk_cache;
+pub mod space;
 
 pub use h5kit_core::{Error, ErrorKind, Result};
 pub use h5kit_object_header::{
@@ -139,6 +142,34 @@ pub enum Region {
 }
 
 /// Element values of a dataset or attribute.
+/// Allocations of at least this many bytes are reserved fallibly first.
+const LARGE_ALLOCATION: usize = 1 << 30;
+
+/// Makes room for `n` more items in `v`: an error, not an abort, when the memory cannot be had
+/// (this writer holds every dataset's values in memory until the file is written).
+fn reserve<T>(v: &mut Vec<T>, n: usize) -> Result<()> {
+    let bytes = n.saturating_mul(std::mem::size_of::<T>().max(1));
+    if bytes < LARGE_ALLOCATION {
+        v.reserve_exact(n);
+        return Ok(());
+    }
+    v.try_reserve_exact(n).map_err(|_| {
+        Error::usage(format!("cannot allocate {} bytes to hold a dataset's values in memory", bytes))
+    })
+}
+
+/// `n` copies of `value`, [`reserve`]d first when large (small ones come from `vec!`, whose
+/// zeros cost nothing until written).
+fn filled<T: Clone>(n: usize, value: T) -> Result<Vec<T>> {
+    if n.saturating_mul(std::mem::size_of::<T>().max(1)) < LARGE_ALLOCATION {
+        return Ok(vec![value; n]);
+    }
+    let mut v = Vec::new();
+    reserve(&mut v, n)?;
+    v.resize(n, value);
+    Ok(v)
+}
+
 /// Takes one variable-length element of the raw API encoding (u32 byte count, then the
 /// bytes) off the front of `rest`.
 fn take_vlen(rest: &mut &[u8], length_of: &str, body_of: &str) -> Result<Vec<u8>> {
@@ -187,20 +218,27 @@ impl Values {
             }
             let total = count.checked_mul(dt.size as usize).ok_or_else(|| Error::usage("dataset too large"))?;
             let npieces = count.checked_mul(slots.len()).ok_or_else(|| Error::usage("dataset too large"))?;
-            return Ok(Values::Mixed { fixed: vec![0u8; total], pieces: vec![None; npieces], nslots: slots.len() });
+            return Ok(Values::Mixed { fixed: filled(total, 0u8)?, pieces: filled(npieces, None)?, nslots: slots.len() });
         }
         match dt.class {
             TypeClass::Reference { kind: h5kit_object_header::ReferenceKind::DatasetRegion } => {
-                return Ok(Values::Regions(vec![None; count]));
+                return Ok(Values::Regions(filled(count, None)?));
             }
-            TypeClass::Reference { .. } => return Ok(Values::Refs(vec![None; count])),
+            TypeClass::Reference { .. } => return Ok(Values::Refs(filled(count, None)?)),
             _ => {}
         }
         let size = dt.size as usize;
         let total = count.checked_mul(size).ok_or_else(|| Error::usage("dataset too large"))?;
         match fill {
-            Some(f) if f.len() == size && size > 0 => Ok(Values::Fixed(Arc::new(f.repeat(count)))),
-            _ => Ok(Values::Fixed(Arc::new(vec![0u8; total]))),
+            Some(f) if f.len() == size && size > 0 && f.iter().any(|&b| b != 0) => {
+                let mut v = filled(0, 0u8)?;
+                reserve(&mut v, total)?;
+                for _ in 0..count {
+                    v.extend_from_slice(f);
+                }
+                Ok(Values::Fixed(Arc::new(v)))
+            }
+            _ => Ok(Values::Fixed(Arc::new(filled(total, 0u8)?))),
         }
     }
 
@@ -352,6 +390,7 @@ fn check_c_string(what: &str, s: &str) -> Result<()> {
 fn check_datatype_names(dt: &Datatype) -> Result<()> {
     match &dt.class {
         TypeClass::Compound { members } => {
+            check_compound_layout(dt)?;
             for m in members {
                 check_c_string("compound member name", &m.name)?;
                 check_datatype_names(&m.datatype)?;
@@ -370,6 +409,36 @@ fn check_datatype_names(dt: &Datatype) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// The most raw data a compact layout message holds: a message body is at most 65,535 bytes,
+/// of which the layout message (version 3) takes 4 for itself.
+const MAX_COMPACT_BYTES: u64 = 65_535 - 4;
+
+/// Compound members must lie inside the compound and not overlap (libhdf5's `H5Tinsert`
+/// refuses both). One level: [`check_datatype_names`] walks the nesting.
+fn check_compound_layout(dt: &Datatype) -> Result<()> {
+    let TypeClass::Compound { members } = &dt.class else { return Ok(()) };
+    let mut spans: Vec<(u64, u64, &str)> = Vec::with_capacity(members.len());
+    for m in members {
+        let end = m.byte_offset.saturating_add(u64::from(m.datatype.size));
+        if end > u64::from(dt.size) {
+            return Err(Error::usage(format!(
+                "compound member {:?} (bytes {}..{}) lies outside the compound's {} bytes",
+                m.name, m.byte_offset, end, dt.size
+            )));
+        }
+        spans.push((m.byte_offset, end, &m.name));
+    }
+    spans.sort_unstable();
+    for pair in spans.windows(2) {
+        if let [(_, end_a, a), (start_b, _, b)] = pair {
+            if start_b < end_a {
+                return Err(Error::usage(format!("compound members {:?} and {:?} overlap", a, b)));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn split_path(path: &str) -> Vec<&str> {
@@ -688,6 +757,15 @@ impl FileWriter {
         let id = self.objs.len() - 1;
         self.add_link(parent, &name, Some(Link::Hard(id)))?;
         Ok(())
+    }
+
+    /// The datatype of the dataset at `path` (what written values are converted to).
+    pub fn dataset_datatype(&self, path: &str) -> Result<Datatype> {
+        let id = self.resolve(path)?;
+        match self.objs.get(id).map(|o| &o.kind) {
+            Some(Kind::Dataset(d)) => Ok(d.dt.clone()),
+            _ => Err(Error::usage(format!("{}: not a dataset", path))),
+        }
     }
 
     fn dataset_mut(&mut self, path: &str) -> Result<&mut Ds> {
@@ -1207,6 +1285,9 @@ fn make_dataset(spec: DatasetSpec) -> Result<Ds> {
     if dt.size == 0 {
         return Err(Error::usage("datatype size must be positive"));
     }
+    if let Some(level) = spec.deflate.filter(|&l| l > 9) {
+        return Err(Error::usage(format!("deflate (gzip) level {} is not in 0-9", level)));
+    }
     let shorthand = spec.deflate.is_some() || spec.shuffle || spec.fletcher32;
     if shorthand && !spec.filters.is_empty() {
         return Err(Error::usage("give either a filter pipeline or deflate/shuffle/fletcher32, not both"));
@@ -1242,6 +1323,13 @@ fn make_dataset(spec: DatasetSpec) -> Result<Ds> {
         if c.len() != s.len() || c.iter().any(|&x| x == 0 || x > u32::MAX as u64) {
             return Err(Error::usage("chunk shape must have the dataset's rank and positive sizes"));
         }
+        let chunk_bytes = sat_prod(&c).saturating_mul(u64::from(dt.size));
+        if chunk_bytes >= 1 << 32 {
+            return Err(Error::usage(format!(
+                "chunk {:?} of {}-byte elements is {} bytes: chunks must be under 4 GiB",
+                c, dt.size, chunk_bytes
+            )));
+        }
         if let Some(m) = &maxshape {
             for (&cd, &md) in c.iter().zip(m) {
                 if md != UNLIMITED && cd > md {
@@ -1255,6 +1343,15 @@ fn make_dataset(spec: DatasetSpec) -> Result<Ds> {
     } else {
         None
     };
+    if layout == LayoutKind::Compact {
+        let bytes = sat_prod(shape.as_deref().unwrap_or(&[])).saturating_mul(u64::from(dt.size));
+        if bytes > MAX_COMPACT_BYTES {
+            return Err(Error::usage(format!(
+                "compact dataset of {} bytes is bigger than a header message can hold ({} bytes at most)",
+                bytes, MAX_COMPACT_BYTES
+            )));
+        }
+    }
     if let Some(f) = &spec.fill_value {
         if f.len() != dt.size as usize {
             return Err(Error::usage("fill value size differs from the datatype size"));

@@ -28,6 +28,8 @@ mod selection;
 #[cfg(feature = "write")]
 pub mod repack;
 mod typed;
+#[cfg(feature = "write")]
+mod typed_write;
 pub mod vds;
 mod view;
 mod vlen;

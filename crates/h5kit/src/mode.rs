@@ -186,10 +186,14 @@ impl File {
     }
 
     /// Writes the whole dataset from `data` (row-major; as many values as elements).
+    /// Values are converted to the dataset's datatype as h5py (libhdf5) converts them; writing
+    /// numbers into a non-numeric dataset is an error.
     pub fn write<T: crate::H5Write>(&self, path: &str, data: &[T]) -> Result<()> {
-        let bytes = crate::typed::to_bytes(data);
         // The converted bytes become the model's data (no second copy).
-        self.change(|w| w.write_dataset_owned(path, bytes))
+        self.change(|w| {
+            let bytes = crate::typed_write::encode_as(data, &w.dataset_datatype(path)?)?;
+            w.write_dataset_owned(path, bytes)
+        })
     }
 
     /// Writes the raw bytes of the whole dataset, in its datatype's encoding.
@@ -198,9 +202,12 @@ impl File {
     }
 
     /// Writes the box `start`/`count` of a dataset.
+    /// Values are converted to the dataset's datatype as in [`File::write`].
     pub fn write_slice<T: crate::H5Write>(&self, path: &str, start: &[u64], count: &[u64], data: &[T]) -> Result<()> {
-        let bytes = crate::typed::to_bytes(data);
-        self.change(|w| w.write_slice(path, start, count, &bytes))
+        self.change(|w| {
+            let bytes = crate::typed_write::encode_as(data, &w.dataset_datatype(path)?)?;
+            w.write_slice(path, start, count, &bytes)
+        })
     }
 
     /// Writes variable-length strings into a string dataset.

@@ -249,8 +249,12 @@ pub(crate) fn convert<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Result<Vec<
 /// A Rust type written as an HDF5 numeric type (little-endian, like h5py's native types).
 #[cfg(feature = "write")]
 pub trait H5Write: Copy {
+    /// Name for error messages.
+    const NAME: &'static str;
     /// The HDF5 datatype of this type.
     fn datatype() -> Datatype;
+    /// The value, for conversion to another numeric datatype.
+    fn number(&self) -> crate::typed_write::Number;
     /// Appends the little-endian bytes of `self`.
     fn put(&self, out: &mut Vec<u8>);
 }
@@ -259,8 +263,12 @@ pub trait H5Write: Copy {
 macro_rules! write_int {
     ($($t:ty, $size:expr, $signed:expr);*) => {$(
         impl H5Write for $t {
+            const NAME: &'static str = stringify!($t);
             fn datatype() -> Datatype {
                 h5kit_write::dtype::int($size, $signed)
+            }
+            fn number(&self) -> crate::typed_write::Number {
+                crate::typed_write::Number::Int(i128::from(*self))
             }
             fn put(&self, out: &mut Vec<u8>) {
                 out.extend_from_slice(&self.to_le_bytes());
@@ -273,6 +281,10 @@ write_int!(i8, 1, true; u8, 1, false; i16, 2, true; u16, 2, false; i32, 4, true;
 
 #[cfg(feature = "write")]
 impl H5Write for f32 {
+    const NAME: &'static str = "f32";
+    fn number(&self) -> crate::typed_write::Number {
+        crate::typed_write::Number::Float(f64::from(*self))
+    }
     fn datatype() -> Datatype {
         h5kit_write::dtype::float32()
     }
@@ -282,6 +294,10 @@ impl H5Write for f32 {
 }
 #[cfg(feature = "write")]
 impl H5Write for f64 {
+    const NAME: &'static str = "f64";
+    fn number(&self) -> crate::typed_write::Number {
+        crate::typed_write::Number::Float(*self)
+    }
     fn datatype() -> Datatype {
         h5kit_write::dtype::float64()
     }

@@ -4,7 +4,7 @@
 //! wrote null dataspaces in version 1). Version 2 has the explicit type (0 scalar, 1 simple,
 //! 2 null). Dimension sizes are "Size of Lengths" wide; a maximum of all ones is unlimited.
 
-use h5kit_core::{Error, Reader, Result};
+use h5kit_core::{Error, Reader, Result, Sizes, Writer};
 
 use super::types::{Dataspace, DataspaceKind, UNLIMITED};
 
@@ -74,6 +74,51 @@ impl Dataspace {
             }
         }
         Ok(Dataspace { version, kind, dims, max_dims })
+    }
+
+    /// Encodes a dataspace message body (versions 1 and 2). A null dataspace has no version 1
+    /// encoding; dimensions must fit "Size of Lengths" ([`UNLIMITED`] is written as all ones).
+    pub fn encode(&self, w: &mut Writer) -> Result<()> {
+        let rank = self.dims.len();
+        if rank > MAX_RANK {
+            return Err(Error::usage(format!("dataspace rank {} exceeds {}", rank, MAX_RANK)));
+        }
+        if self.kind != DataspaceKind::Simple && rank != 0 {
+            return Err(Error::usage(format!("{:?} dataspace with {} dimensions", self.kind, rank)));
+        }
+        if let Some(m) = &self.max_dims {
+            if m.len() != rank {
+                return Err(Error::usage(format!("dataspace rank {} with {} maximum dimensions", rank, m.len())));
+            }
+        }
+        let flags = u8::from(self.max_dims.is_some());
+        w.u8(self.version);
+        w.u8(rank as u8);
+        w.u8(flags);
+        match (self.version, self.kind) {
+            (1, DataspaceKind::Null) => return Err(Error::usage("a null dataspace has no version 1 encoding")),
+            (1, _) => w.zeros(5),
+            (2, DataspaceKind::Scalar) => w.u8(0),
+            (2, DataspaceKind::Simple) => w.u8(1),
+            (2, DataspaceKind::Null) => w.u8(2),
+            (v, _) => return Err(Error::usage(format!("unknown dataspace message version {}", v))),
+        }
+        for &d in &self.dims {
+            w.length(d)?;
+        }
+        let width = w.sizes().length;
+        let all_ones = if width >= 8 { u64::MAX } else { (1u64 << (8 * u32::from(width))) - 1 };
+        for &m in self.max_dims.iter().flatten() {
+            w.length(if m == UNLIMITED { all_ones } else { m })?;
+        }
+        Ok(())
+    }
+
+    /// Size of [`Dataspace::encode`]'s output.
+    pub fn encoded_size(&self, sizes: Sizes) -> usize {
+        let n = self.dims.len() * if self.max_dims.is_some() { 2 } else { 1 };
+        let prefix = if self.version == 1 { 8 } else { 4 };
+        prefix + n * usize::from(sizes.length)
     }
 }
 

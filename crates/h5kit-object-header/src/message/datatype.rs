@@ -7,7 +7,7 @@
 //! bytes that can hold the datatype size; version 4 encodes the revised reference types;
 //! version 5 adds the complex class.
 
-use h5kit_core::{Error, Reader, Result};
+use h5kit_core::{Error, Reader, Result, Sizes, Writer};
 
 use super::types::{
     ByteOrder, CharacterSet, CompoundMember, Datatype, MantissaNorm, ReferenceKind, StringPadding, TypeClass,
@@ -270,6 +270,267 @@ fn decode_compound(r: &mut Reader, version: u8, bits: u32, size: u32, depth: u32
         members.push(CompoundMember { name, byte_offset, datatype });
     }
     Ok(TypeClass::Compound { members })
+}
+
+fn order_bit(order: ByteOrder, what: &str) -> Result<u32> {
+    match order {
+        ByteOrder::LittleEndian => Ok(0),
+        ByteOrder::BigEndian => Ok(1),
+        ByteOrder::Vax => Err(Error::usage(format!("VAX byte order is only defined for floating-point types, not {}", what))),
+    }
+}
+
+fn padding_bits(p: StringPadding) -> u32 {
+    match p {
+        StringPadding::NullTerminate => 0,
+        StringPadding::NullPad => 1,
+        StringPadding::SpacePad => 2,
+    }
+}
+
+pub(crate) fn charset_bits(c: CharacterSet) -> u32 {
+    match c {
+        CharacterSet::Ascii => 0,
+        CharacterSet::Utf8 => 1,
+    }
+}
+
+/// Bytes of a NUL-terminated name padded with NULs to a multiple of 8 (versions 1-2).
+pub(crate) fn padded_name_size(name: &str) -> usize {
+    (name.len() + 1).div_ceil(8) * 8
+}
+
+/// Writes a NUL-terminated name, padded to a multiple of 8 bytes when `pad`.
+pub(crate) fn write_name(w: &mut Writer, name: &str, pad: bool, what: &str) -> Result<()> {
+    if name.as_bytes().contains(&0) {
+        return Err(Error::usage(format!("{} {:?} contains a NUL byte", what, name)));
+    }
+    w.cstr(name.as_bytes());
+    if pad {
+        w.zeros(padded_name_size(name) - name.len() - 1);
+    }
+    Ok(())
+}
+
+/// Stored length of an opaque tag: the tag padded with NULs to a multiple of 8 (libhdf5
+/// `H5O__dtype_encode_helper`; a tag of 8 bytes has no terminating NUL).
+fn opaque_tag_size(tag: &str) -> usize {
+    tag.len().div_ceil(8) * 8
+}
+
+fn member_count(n: usize, what: &str) -> Result<u32> {
+    u16::try_from(n).map(u32::from).map_err(|_| Error::usage(format!("{} with {} members (at most 65535)", what, n)))
+}
+
+/// A version 1 compound member stored with array dimensions (decoded as an array datatype of
+/// version 1): its dimensions and element type.
+fn v1_array_member(t: &Datatype) -> Option<(&[u32], &Datatype)> {
+    match &t.class {
+        TypeClass::Array { dims, base } if t.version == 1 => Some((dims, base)),
+        _ => None,
+    }
+}
+
+impl Datatype {
+    /// Encodes the datatype message body (and, recursively, member and base types) as
+    /// libhdf5's `H5O__dtype_encode_helper` does for the stored version.
+    pub fn encode(&self, w: &mut Writer) -> Result<()> {
+        encode_at_depth(self, w, 0)
+    }
+
+    /// Size of [`Datatype::encode`]'s output.
+    pub fn encoded_size(&self, sizes: Sizes) -> usize {
+        8 + match &self.class {
+            TypeClass::Integer { .. } | TypeClass::Bitfield { .. } => 4,
+            TypeClass::Float { .. } => 12,
+            TypeClass::Time { .. } => 2,
+            TypeClass::String { .. } | TypeClass::Reference { .. } => 0,
+            TypeClass::Opaque { tag } => opaque_tag_size(tag),
+            TypeClass::Compound { members } => members
+                .iter()
+                .map(|m| {
+                    let name = if self.version < 3 { padded_name_size(&m.name) } else { m.name.len() + 1 };
+                    let offset = if self.version < 3 { 4 } else { offset_width(self.size) };
+                    let (v1, t) = match (self.version, v1_array_member(&m.datatype)) {
+                        (1, Some((_, base))) => (28, base),
+                        (1, None) => (28, &m.datatype),
+                        _ => (0, &m.datatype),
+                    };
+                    name + offset + v1 + t.encoded_size(sizes)
+                })
+                .sum(),
+            TypeClass::Enum { base, members } => {
+                let names: usize = members
+                    .iter()
+                    .map(|(n, _)| if self.version < 3 { padded_name_size(n) } else { n.len() + 1 })
+                    .sum();
+                base.encoded_size(sizes) + names + members.len() * base.size as usize
+            }
+            TypeClass::VarLenSequence { base } | TypeClass::VarLenString { base, .. } | TypeClass::Complex { base } => {
+                base.encoded_size(sizes)
+            }
+            TypeClass::Array { dims, base } => {
+                let per_dim = if self.version < 3 { 8 } else { 4 };
+                let reserved = if self.version < 3 { 3 } else { 0 };
+                1 + reserved + dims.len() * per_dim + base.encoded_size(sizes)
+            }
+        }
+    }
+}
+
+fn encode_at_depth(t: &Datatype, w: &mut Writer, depth: u32) -> Result<()> {
+    if depth > MAX_DATATYPE_DEPTH {
+        return Err(Error::usage(format!("datatype nested deeper than {}", MAX_DATATYPE_DEPTH)));
+    }
+    if !(1..=5).contains(&t.version) {
+        return Err(Error::usage(format!("unknown datatype version {}", t.version)));
+    }
+    let pads = |lo: bool, hi: bool| (u32::from(lo) << 1) | (u32::from(hi) << 2);
+    let (class, bits) = match &t.class {
+        TypeClass::Integer { order, signed, pad_lo, pad_hi, .. } => {
+            (0, order_bit(*order, "integers")? | pads(*pad_lo, *pad_hi) | (u32::from(*signed) << 3))
+        }
+        TypeClass::Float { order, pad_lo, pad_hi, pad_internal, mantissa_norm, sign_location, .. } => {
+            let order = match order {
+                ByteOrder::LittleEndian => 0,
+                ByteOrder::BigEndian => 0x01,
+                ByteOrder::Vax => 0x41,
+            };
+            let norm = match mantissa_norm {
+                MantissaNorm::None => 0,
+                MantissaNorm::MsbSet => 1,
+                MantissaNorm::Implied => 2,
+            };
+            (1, order | pads(*pad_lo, *pad_hi) | (u32::from(*pad_internal) << 3) | (norm << 4) | (u32::from(*sign_location) << 8))
+        }
+        TypeClass::Time { order, .. } => (2, order_bit(*order, "time types")?),
+        TypeClass::String { padding, charset } => (3, padding_bits(*padding) | (charset_bits(*charset) << 4)),
+        TypeClass::Bitfield { order, pad_lo, pad_hi, .. } => (4, order_bit(*order, "bitfields")? | pads(*pad_lo, *pad_hi)),
+        TypeClass::Opaque { tag } => {
+            if tag.len() > 255 || tag.as_bytes().contains(&0) {
+                return Err(Error::usage(format!("opaque tag of {} bytes (at most 255, no NUL)", tag.len())));
+            }
+            (5, opaque_tag_size(tag) as u32)
+        }
+        TypeClass::Compound { members } => (6, member_count(members.len(), "compound")?),
+        TypeClass::Reference { kind } => (
+            7,
+            match kind {
+                ReferenceKind::Object => 0,
+                ReferenceKind::DatasetRegion => 1,
+                // Revised references carry their encoding version (1) in bits 4-7.
+                ReferenceKind::Object2 => 0x12,
+                ReferenceKind::DatasetRegion2 => 0x13,
+                ReferenceKind::Attribute => 0x14,
+            },
+        ),
+        TypeClass::Enum { members, .. } => (8, member_count(members.len(), "enumeration")?),
+        TypeClass::VarLenSequence { .. } => (9, 0),
+        TypeClass::VarLenString { padding, charset, .. } => (9, 1 | (padding_bits(*padding) << 4) | (charset_bits(*charset) << 8)),
+        TypeClass::Array { .. } => (10, 0),
+        // Bit 0: homogeneous (both parts the base type); form 0: rectangular.
+        TypeClass::Complex { .. } => (11, 1),
+    };
+    w.u8((t.version << 4) | class);
+    w.bytes(bits.to_le_bytes().get(..3).unwrap_or(&[]));
+    w.u32(t.size);
+    match &t.class {
+        TypeClass::Integer { bit_offset, precision, .. } | TypeClass::Bitfield { bit_offset, precision, .. } => {
+            w.u16(*bit_offset);
+            w.u16(*precision);
+        }
+        TypeClass::Float {
+            bit_offset,
+            precision,
+            exponent_location,
+            exponent_size,
+            mantissa_location,
+            mantissa_size,
+            exponent_bias,
+            ..
+        } => {
+            w.u16(*bit_offset);
+            w.u16(*precision);
+            w.u8(*exponent_location);
+            w.u8(*exponent_size);
+            w.u8(*mantissa_location);
+            w.u8(*mantissa_size);
+            w.u32(*exponent_bias);
+        }
+        TypeClass::Time { precision, .. } => w.u16(*precision),
+        TypeClass::String { .. } | TypeClass::Reference { .. } => {}
+        TypeClass::Opaque { tag } => {
+            w.bytes(tag.as_bytes());
+            w.zeros(opaque_tag_size(tag) - tag.len());
+        }
+        TypeClass::Compound { members } => {
+            for m in members {
+                write_name(w, &m.name, t.version < 3, "compound member name")?;
+                if t.version < 3 {
+                    let offset = u32::try_from(m.byte_offset)
+                        .map_err(|_| Error::usage(format!("compound member offset {} too large", m.byte_offset)))?;
+                    w.u32(offset);
+                } else {
+                    w.uint(m.byte_offset, offset_width(t.size))?;
+                }
+                let mut member_type = &m.datatype;
+                if t.version == 1 {
+                    let (dims, base) = v1_array_member(&m.datatype).unwrap_or((&[], &m.datatype));
+                    if dims.len() > 4 {
+                        return Err(Error::usage(format!("version 1 compound member with {} dimensions (at most 4)", dims.len())));
+                    }
+                    w.u8(dims.len() as u8);
+                    w.zeros(3 + 4 + 4);
+                    for i in 0..4 {
+                        w.u32(dims.get(i).copied().unwrap_or(0));
+                    }
+                    member_type = base;
+                }
+                encode_at_depth(member_type, w, depth + 1)?;
+            }
+        }
+        TypeClass::Enum { base, members } => {
+            encode_at_depth(base, w, depth + 1)?;
+            for (name, _) in members {
+                write_name(w, name, t.version < 3, "enumeration member name")?;
+            }
+            for (name, value) in members {
+                if value.len() != base.size as usize {
+                    return Err(Error::usage(format!(
+                        "enumeration member {:?} value has {} bytes, its base type {}",
+                        name,
+                        value.len(),
+                        base.size
+                    )));
+                }
+                w.bytes(value);
+            }
+        }
+        TypeClass::VarLenSequence { base } | TypeClass::VarLenString { base, .. } | TypeClass::Complex { base } => {
+            encode_at_depth(base, w, depth + 1)?;
+        }
+        TypeClass::Array { dims, base } => {
+            if t.version < 2 {
+                return Err(Error::usage("array datatypes need datatype version 2 or later"));
+            }
+            let rank = u8::try_from(dims.len()).map_err(|_| Error::usage(format!("array of rank {}", dims.len())))?;
+            w.u8(rank);
+            if t.version < 3 {
+                w.zeros(3);
+            }
+            for &d in dims {
+                w.u32(d);
+            }
+            if t.version < 3 {
+                // Dimension permutation (never implemented by libhdf5): the identity.
+                for i in 0..u32::from(rank) {
+                    w.u32(i);
+                }
+            }
+            encode_at_depth(base, w, depth + 1)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

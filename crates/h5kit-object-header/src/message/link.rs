@@ -6,9 +6,9 @@
 //! set present. Soft links hold a 2-byte length and the path; external links a 2-byte length,
 //! a version/flags byte and two NUL-terminated strings (file, object path).
 
-use h5kit_core::{Error, Reader, Result};
+use h5kit_core::{Error, Reader, Result, Sizes, Writer};
 
-use super::datatype::{character_set, text};
+use super::datatype::{character_set, charset_bits, text};
 use super::types::{CharacterSet, GroupInfo, LinkInfo, LinkMessage, LinkTarget};
 
 impl LinkMessage {
@@ -70,8 +70,9 @@ impl LinkInfo {
         let max_creation_index = if flags & 0x01 != 0 { Some(r.u64()?) } else { None };
         let fractal_heap_address = r.address_field()?;
         let name_index_address = r.address_field()?;
-        let creation_order_index_address = if flags & 0x02 != 0 { r.address_field()? } else { None };
-        Ok(LinkInfo { max_creation_index, fractal_heap_address, name_index_address, creation_order_index_address })
+        let index_creation_order = flags & 0x02 != 0;
+        let creation_order_index_address = if index_creation_order { r.address_field()? } else { None };
+        Ok(LinkInfo { max_creation_index, fractal_heap_address, name_index_address, index_creation_order, creation_order_index_address })
     }
 }
 
@@ -94,5 +95,155 @@ impl GroupInfo {
             g.estimated_name_length = Some(r.u16()?);
         }
         Ok(g)
+    }
+}
+
+/// Bytes of the link name length field: the smallest of 1, 2, 4, 8 that holds the length (as
+/// libhdf5 chooses it).
+fn name_length_width(len: usize) -> (u8, usize) {
+    match len {
+        0..=0xff => (0, 1),
+        0x100..=0xffff => (1, 2),
+        0x1_0000..=0xffff_ffff => (2, 4),
+        _ => (3, 8),
+    }
+}
+
+fn short_len(n: usize, what: &str) -> Result<u16> {
+    u16::try_from(n).map_err(|_| Error::usage(format!("{} of {} bytes (at most 65535)", what, n)))
+}
+
+impl LinkMessage {
+    fn target_info(&self) -> Result<(u8, usize)> {
+        Ok(match &self.target {
+            LinkTarget::Hard { .. } => (0, 0),
+            LinkTarget::Soft { path } => (1, 2 + path.len()),
+            LinkTarget::External { file, path } => (64, 2 + 1 + file.len() + 1 + path.len() + 1),
+            LinkTarget::UserDefined { link_type, data } => {
+                if matches!(link_type, 0 | 1 | 64) {
+                    return Err(Error::usage(format!("user-defined link with the reserved type {}", link_type)));
+                }
+                (*link_type, 2 + data.len())
+            }
+        })
+    }
+
+    /// Encodes a link message body (`H5O__link_encode`): link type, creation order and
+    /// character set stored only when not the defaults; the name length in the fewest bytes.
+    pub fn encode(&self, w: &mut Writer) -> Result<()> {
+        if self.name.is_empty() {
+            return Err(Error::usage("link with an empty name"));
+        }
+        let (link_type, _) = self.target_info()?;
+        let (width_code, width) = name_length_width(self.name.len());
+        let mut flags = width_code;
+        if self.creation_order.is_some() {
+            flags |= 0x04;
+        }
+        if link_type != 0 {
+            flags |= 0x08;
+        }
+        if self.charset != CharacterSet::Ascii {
+            flags |= 0x10;
+        }
+        w.u8(1);
+        w.u8(flags);
+        if link_type != 0 {
+            w.u8(link_type);
+        }
+        if let Some(c) = self.creation_order {
+            w.u64(c);
+        }
+        if self.charset != CharacterSet::Ascii {
+            w.u8(charset_bits(self.charset) as u8);
+        }
+        w.uint(self.name.len() as u64, width)?;
+        w.bytes(self.name.as_bytes());
+        match &self.target {
+            LinkTarget::Hard { address } => w.offset(*address)?,
+            LinkTarget::Soft { path } => {
+                w.u16(short_len(path.len(), "soft link path")?);
+                w.bytes(path.as_bytes());
+            }
+            LinkTarget::External { file, path } => {
+                if file.as_bytes().contains(&0) || path.as_bytes().contains(&0) {
+                    return Err(Error::usage("external link names contain a NUL byte"));
+                }
+                w.u16(short_len(3 + file.len() + path.len(), "external link information")?);
+                w.u8(0);
+                w.cstr(file.as_bytes());
+                w.cstr(path.as_bytes());
+            }
+            LinkTarget::UserDefined { data, .. } => {
+                w.u16(short_len(data.len(), "user-defined link data")?);
+                w.bytes(data);
+            }
+        }
+        Ok(())
+    }
+
+    /// Size of [`LinkMessage::encode`]'s output.
+    pub fn encoded_size(&self, sizes: Sizes) -> usize {
+        let (link_type, target) = self.target_info().unwrap_or((0, 0));
+        let target = if link_type == 0 { usize::from(sizes.offset) } else { target + 1 };
+        2 + usize::from(self.creation_order.is_some()) * 8
+            + usize::from(self.charset != CharacterSet::Ascii)
+            + name_length_width(self.name.len()).1
+            + self.name.len()
+            + target
+    }
+}
+
+impl LinkInfo {
+    /// Encodes a link info message body.
+    pub fn encode(&self, w: &mut Writer) -> Result<()> {
+        if self.creation_order_index_address.is_some() && !self.index_creation_order {
+            return Err(Error::usage("link info with a creation order index address but no creation order index"));
+        }
+        w.u8(0);
+        w.u8(u8::from(self.max_creation_index.is_some()) | (u8::from(self.index_creation_order) << 1));
+        if let Some(m) = self.max_creation_index {
+            w.u64(m);
+        }
+        w.address_field(self.fractal_heap_address)?;
+        w.address_field(self.name_index_address)?;
+        if self.index_creation_order {
+            w.address_field(self.creation_order_index_address)?;
+        }
+        Ok(())
+    }
+
+    /// Size of [`LinkInfo::encode`]'s output.
+    pub fn encoded_size(&self, sizes: Sizes) -> usize {
+        let o = usize::from(sizes.offset);
+        2 + if self.max_creation_index.is_some() { 8 } else { 0 } + o * (2 + usize::from(self.index_creation_order))
+    }
+}
+
+impl GroupInfo {
+    /// Encodes a group info message body.
+    pub fn encode(&self, w: &mut Writer) -> Result<()> {
+        let phase = match (self.max_compact, self.min_dense) {
+            (Some(a), Some(b)) => Some((a, b)),
+            (None, None) => None,
+            _ => return Err(Error::usage("group info with only one of maximum compact / minimum dense")),
+        };
+        let estimates = match (self.estimated_entries, self.estimated_name_length) {
+            (Some(a), Some(b)) => Some((a, b)),
+            (None, None) => None,
+            _ => return Err(Error::usage("group info with only one of the two estimates")),
+        };
+        w.u8(0);
+        w.u8(u8::from(phase.is_some()) | (u8::from(estimates.is_some()) << 1));
+        for (a, b) in phase.into_iter().chain(estimates) {
+            w.u16(a);
+            w.u16(b);
+        }
+        Ok(())
+    }
+
+    /// Size of [`GroupInfo::encode`]'s output.
+    pub fn encoded_size(&self, _sizes: Sizes) -> usize {
+        2 + if self.max_compact.is_some() { 4 } else { 0 } + if self.estimated_entries.is_some() { 4 } else { 0 }
     }
 }

@@ -17,9 +17,9 @@ pub mod link;
 pub mod shared;
 pub mod types;
 
-use h5kit_core::{Error, Reader, Result, Sizes};
+use h5kit_core::{Error, Reader, Result, Sizes, Writer};
 
-pub use shared::decode_shared;
+pub use shared::{decode_shared, encode_shared, shared_size};
 pub use types::*;
 
 /// Header message type numbers (spec IV.A.2).
@@ -171,8 +171,9 @@ impl AttributeInfo {
         let max_creation_index = if flags & 0x01 != 0 { Some(r.u16()?) } else { None };
         let fractal_heap_address = r.address_field()?;
         let name_index_address = r.address_field()?;
-        let creation_order_index_address = if flags & 0x02 != 0 { r.address_field()? } else { None };
-        Ok(AttributeInfo { max_creation_index, fractal_heap_address, name_index_address, creation_order_index_address })
+        let index_creation_order = flags & 0x02 != 0;
+        let creation_order_index_address = if index_creation_order { r.address_field()? } else { None };
+        Ok(AttributeInfo { max_creation_index, fractal_heap_address, name_index_address, index_creation_order, creation_order_index_address })
     }
 }
 
@@ -185,7 +186,7 @@ impl ExternalFiles {
             return Err(Error::format(at, format!("unknown external data files message version {}", version)));
         }
         r.skip(3)?;
-        let _allocated = r.u16()?;
+        let allocated = r.u16()?;
         let used = r.u16()? as usize;
         let heap_address = r.offset()?;
         let mut files = Vec::with_capacity(used.min(r.remaining()));
@@ -195,8 +196,277 @@ impl ExternalFiles {
             let size = r.length()?;
             files.push(ExternalFile { name_offset, file_offset, size });
         }
-        Ok(ExternalFiles { heap_address, files })
+        Ok(ExternalFiles { allocated, heap_address, files })
     }
+}
+
+impl AttributeInfo {
+    /// Encodes an attribute info message body.
+    pub fn encode(&self, w: &mut Writer) -> Result<()> {
+        if self.creation_order_index_address.is_some() && !self.index_creation_order {
+            return Err(Error::usage("attribute info with a creation order index address but no creation order index"));
+        }
+        w.u8(0);
+        w.u8(u8::from(self.max_creation_index.is_some()) | (u8::from(self.index_creation_order) << 1));
+        if let Some(m) = self.max_creation_index {
+            w.u16(m);
+        }
+        w.address_field(self.fractal_heap_address)?;
+        w.address_field(self.name_index_address)?;
+        if self.index_creation_order {
+            w.address_field(self.creation_order_index_address)?;
+        }
+        Ok(())
+    }
+
+    /// Size of [`AttributeInfo::encode`]'s output.
+    pub fn encoded_size(&self, sizes: Sizes) -> usize {
+        let o = usize::from(sizes.offset);
+        2 + if self.max_creation_index.is_some() { 2 } else { 0 } + o * (2 + usize::from(self.index_creation_order))
+    }
+}
+
+impl ExternalFiles {
+    /// Encodes an external data files message body (`H5O__efl_encode`).
+    pub fn encode(&self, w: &mut Writer) -> Result<()> {
+        let used = u16::try_from(self.files.len())
+            .map_err(|_| Error::usage(format!("{} external files (at most 65535)", self.files.len())))?;
+        w.u8(1);
+        w.zeros(3);
+        w.u16(self.allocated.max(used));
+        w.u16(used);
+        w.offset(self.heap_address)?;
+        for f in &self.files {
+            w.length(f.name_offset)?;
+            w.length(f.file_offset)?;
+            w.length(f.size)?;
+        }
+        Ok(())
+    }
+
+    /// Size of [`ExternalFiles::encode`]'s output.
+    pub fn encoded_size(&self, sizes: Sizes) -> usize {
+        8 + usize::from(sizes.offset) + self.files.len() * 3 * usize::from(sizes.length)
+    }
+}
+
+/// The shared flag (header message flags bit 1) a message needs: set for shared messages.
+pub fn message_flags(message: &Message) -> u8 {
+    let shared = match message {
+        Message::Dataspace(m) => matches!(m, MaybeShared::Shared(_)),
+        Message::Datatype(m) => matches!(m, MaybeShared::Shared(_)),
+        Message::FillValue(m) => matches!(m, MaybeShared::Shared(_)),
+        Message::FilterPipeline(m) => matches!(m, MaybeShared::Shared(_)),
+        Message::Attribute(m) => matches!(m, MaybeShared::Shared(_)),
+        _ => false,
+    };
+    if shared {
+        FLAG_SHARED
+    } else {
+        0
+    }
+}
+
+impl Message {
+    /// The header message type number (spec IV.A.2) of this message.
+    pub fn type_id(&self) -> u16 {
+        use msg_type as t;
+        match self {
+            Message::Nil => t::NIL,
+            Message::Dataspace(_) => t::DATASPACE,
+            Message::LinkInfo(_) => t::LINK_INFO,
+            Message::Datatype(_) => t::DATATYPE,
+            Message::FillValueOld(_) => t::FILL_VALUE_OLD,
+            Message::FillValue(_) => t::FILL_VALUE,
+            Message::Link(_) => t::LINK,
+            Message::ExternalFiles(_) => t::EXTERNAL_FILES,
+            Message::Layout(_) => t::LAYOUT,
+            Message::Bogus => t::BOGUS,
+            Message::GroupInfo(_) => t::GROUP_INFO,
+            Message::FilterPipeline(_) => t::FILTER_PIPELINE,
+            Message::Attribute(_) => t::ATTRIBUTE,
+            Message::Comment(_) => t::COMMENT,
+            Message::ModificationTimeOld(_) => t::MODIFICATION_TIME_OLD,
+            Message::SharedMessageTable { .. } => t::SHARED_MESSAGE_TABLE,
+            Message::Continuation { .. } => t::CONTINUATION,
+            Message::SymbolTable(_) => t::SYMBOL_TABLE,
+            Message::ModificationTime(_) => t::MODIFICATION_TIME,
+            Message::BTreeKValues { .. } => t::BTREE_K_VALUES,
+            Message::DriverInfo { .. } => t::DRIVER_INFO,
+            Message::AttributeInfo(_) => t::ATTRIBUTE_INFO,
+            Message::ReferenceCount(_) => t::REFERENCE_COUNT,
+            Message::FileSpaceInfo(_) => t::FILE_SPACE_INFO,
+            Message::Unknown { type_id, .. } => *type_id,
+        }
+    }
+}
+
+fn encode_maybe_shared<T>(m: &MaybeShared<T>, w: &mut Writer, encode: impl FnOnce(&T, &mut Writer) -> Result<()>) -> Result<()> {
+    match m {
+        MaybeShared::Inline(x) => encode(x, w),
+        MaybeShared::Shared(l) => encode_shared(l, w),
+    }
+}
+
+fn size_maybe_shared<T>(m: &MaybeShared<T>, sizes: Sizes, size: impl FnOnce(&T) -> usize) -> usize {
+    match m {
+        MaybeShared::Inline(x) => size(x),
+        MaybeShared::Shared(l) => shared_size(l, sizes),
+    }
+}
+
+/// Largest header message body inside an object header: the size field is 2 bytes. (Messages
+/// stored elsewhere, dense attributes in a fractal heap, may be larger.)
+pub const MAX_MESSAGE_SIZE: usize = 0xffff;
+
+/// Encodes one message body (the inverse of [`decode_message`]; the header message flags it
+/// needs are [`message_flags`]). Fails, writing nothing, for values that have no encoding.
+/// The [`MAX_MESSAGE_SIZE`] bound of bodies in object headers is checked by the header
+/// encoders, not here.
+pub fn encode_message(message: &Message, w: &mut Writer) -> Result<()> {
+    let mut body = Writer::with_capacity(w.address(), w.sizes(), message_size(message, w.sizes()));
+    encode_body(message, &mut body).map_err(|e| e.context(format!("encoding message type {:#06x}", message.type_id())))?;
+    w.bytes(body.as_slice());
+    Ok(())
+}
+
+fn encode_body(message: &Message, w: &mut Writer) -> Result<()> {
+    match message {
+        Message::Nil => {}
+        Message::Dataspace(m) => encode_maybe_shared(m, w, Dataspace::encode)?,
+        Message::LinkInfo(m) => m.encode(w)?,
+        Message::Datatype(m) => encode_maybe_shared(m, w, Datatype::encode)?,
+        Message::FillValueOld(m) => {
+            if m.version != 0 {
+                return Err(Error::usage("the old fill value message holds a fill value of version 0"));
+            }
+            m.encode(w)?
+        }
+        Message::FillValue(m) => {
+            if let MaybeShared::Inline(f) = m {
+                if f.version == 0 {
+                    return Err(Error::usage("a fill value of version 0 belongs in the old fill value message"));
+                }
+            }
+            encode_maybe_shared(m, w, FillValue::encode)?
+        }
+        Message::Link(m) => m.encode(w)?,
+        Message::ExternalFiles(m) => m.encode(w)?,
+        Message::Layout(m) => m.encode(w)?,
+        Message::Bogus => w.u32(0xdead_beef),
+        Message::GroupInfo(m) => m.encode(w)?,
+        Message::FilterPipeline(m) => encode_maybe_shared(m, w, FilterPipeline::encode)?,
+        Message::Attribute(m) => encode_maybe_shared(m, w, AttributeMessage::encode)?,
+        Message::Comment(c) => {
+            if c.as_bytes().contains(&0) {
+                return Err(Error::usage("comment contains a NUL byte"));
+            }
+            w.cstr(c.as_bytes())
+        }
+        Message::ModificationTimeOld(secs) => encode_old_time(*secs, w)?,
+        Message::SharedMessageTable { version, table_address, index_count } => {
+            w.u8(*version);
+            w.offset(*table_address)?;
+            w.u8(*index_count);
+        }
+        Message::Continuation { address, length } => {
+            w.offset(*address)?;
+            w.length(*length)?;
+        }
+        Message::SymbolTable(s) => {
+            w.offset(s.btree_address)?;
+            w.offset(s.local_heap_address)?;
+        }
+        Message::ModificationTime(secs) => {
+            w.u8(1);
+            w.zeros(3);
+            w.u32(*secs);
+        }
+        Message::BTreeKValues { group_internal_k, group_leaf_k, chunk_internal_k } => {
+            w.u8(0);
+            w.u16(*chunk_internal_k);
+            w.u16(*group_internal_k);
+            w.u16(*group_leaf_k);
+        }
+        Message::DriverInfo { id, data } => {
+            if id.len() > 8 {
+                return Err(Error::usage(format!("driver id {:?} longer than 8 bytes", id)));
+            }
+            let n = u16::try_from(data.len()).map_err(|_| Error::usage("driver information over 65535 bytes"))?;
+            w.u8(0);
+            w.bytes(id.as_bytes());
+            w.zeros(8 - id.len());
+            w.u16(n);
+            w.bytes(data);
+        }
+        Message::AttributeInfo(m) => m.encode(w)?,
+        Message::ReferenceCount(n) => {
+            w.u8(0);
+            w.u32(*n);
+        }
+        Message::FileSpaceInfo(data) | Message::Unknown { data, .. } => w.bytes(data),
+    }
+    Ok(())
+}
+
+/// Size of [`encode_message`]'s output.
+pub fn message_size(message: &Message, sizes: Sizes) -> usize {
+    let o = usize::from(sizes.offset);
+    let l = usize::from(sizes.length);
+    match message {
+        Message::Nil => 0,
+        Message::Dataspace(m) => size_maybe_shared(m, sizes, |x| x.encoded_size(sizes)),
+        Message::LinkInfo(m) => m.encoded_size(sizes),
+        Message::Datatype(m) => size_maybe_shared(m, sizes, |x| x.encoded_size(sizes)),
+        Message::FillValueOld(m) => m.encoded_size(sizes),
+        Message::FillValue(m) => size_maybe_shared(m, sizes, |x| x.encoded_size(sizes)),
+        Message::Link(m) => m.encoded_size(sizes),
+        Message::ExternalFiles(m) => m.encoded_size(sizes),
+        Message::Layout(m) => m.encoded_size(sizes),
+        Message::Bogus => 4,
+        Message::GroupInfo(m) => m.encoded_size(sizes),
+        Message::FilterPipeline(m) => size_maybe_shared(m, sizes, |x| x.encoded_size(sizes)),
+        Message::Attribute(m) => size_maybe_shared(m, sizes, |x| x.encoded_size(sizes)),
+        Message::Comment(c) => c.len() + 1,
+        Message::ModificationTimeOld(_) => 16,
+        Message::SharedMessageTable { .. } => 2 + o,
+        Message::Continuation { .. } => o + l,
+        Message::SymbolTable(_) => 2 * o,
+        Message::ModificationTime(_) => 8,
+        Message::BTreeKValues { .. } => 7,
+        Message::DriverInfo { data, .. } => 11 + data.len(),
+        Message::AttributeInfo(m) => m.encoded_size(sizes),
+        Message::ReferenceCount(_) => 5,
+        Message::FileSpaceInfo(data) | Message::Unknown { data, .. } => data.len(),
+    }
+}
+
+/// The proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The old modification time: "YYYYMMDDhhmmss" (UTC) and 2 reserved zero bytes.
+fn encode_old_time(secs: u64, w: &mut Writer) -> Result<()> {
+    let s = i64::try_from(secs).map_err(|_| Error::usage("modification time out of range"))?;
+    let (y, m, d) = civil_from_days(s.div_euclid(86_400));
+    let t = s.rem_euclid(86_400);
+    if y > 9999 {
+        return Err(Error::usage(format!("modification time in year {} (at most 9999)", y)));
+    }
+    let text = format!("{:04}{:02}{:02}{:02}{:02}{:02}", y, m, d, t / 3600, t / 60 % 60, t % 60);
+    w.bytes(text.as_bytes());
+    w.zeros(2);
+    Ok(())
 }
 
 /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).

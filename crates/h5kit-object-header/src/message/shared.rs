@@ -7,7 +7,7 @@
 //!   8-byte heap ID, for type 2 ("committed") an object header address. Types 0 ("not shared")
 //!   and 3 ("shareable but not shared") never appear under the shared flag; they are rejected.
 
-use h5kit_core::{Error, Reader, Result};
+use h5kit_core::{Error, Reader, Result, Sizes, Writer};
 
 use super::types::SharedLocation;
 
@@ -30,5 +30,32 @@ pub fn decode_shared(r: &mut Reader) -> Result<SharedLocation> {
             t => Err(Error::format(at, format!("shared message of type {} (not shared) under the shared flag", t))),
         },
         v => Err(Error::format(at, format!("unknown shared message version {}", v))),
+    }
+}
+
+/// Encodes a shared message body as libhdf5 (1.8 and later) writes it: version 3 type 1 with
+/// the heap ID for a message in the SOHM heap, version 2 type 2 with the object header address
+/// for a committed message (`H5O__shared_encode`).
+pub fn encode_shared(location: &SharedLocation, w: &mut Writer) -> Result<()> {
+    match location {
+        SharedLocation::SharedHeap { heap_id } => {
+            w.u8(3);
+            w.u8(1);
+            w.bytes(heap_id);
+            Ok(())
+        }
+        SharedLocation::ObjectHeader { address } => {
+            w.u8(2);
+            w.u8(2);
+            w.offset(*address)
+        }
+    }
+}
+
+/// Size of [`encode_shared`]'s output.
+pub fn shared_size(location: &SharedLocation, sizes: Sizes) -> usize {
+    match location {
+        SharedLocation::SharedHeap { .. } => 2 + 8,
+        SharedLocation::ObjectHeader { .. } => 2 + usize::from(sizes.offset),
     }
 }

@@ -194,6 +194,10 @@ pub enum Layout {
 pub struct LayoutMessage {
     pub version: u8,
     pub layout: Layout,
+    /// Layout versions 1-2, compact and contiguous: the dimension sizes stored in the message
+    /// (libhdf5 stores the dataset's dimensions; for contiguous storage their product is the
+    /// size). Empty otherwise; when empty, the encoder stores the size as one dimension.
+    pub stored_dims: Vec<u64>,
 }
 
 /// One filter of a pipeline (spec IV.A.2.l "The Data Storage - Filter Pipeline Message").
@@ -268,6 +272,9 @@ pub struct LinkInfo {
     pub max_creation_index: Option<u64>,
     pub fractal_heap_address: Option<u64>,
     pub name_index_address: Option<u64>,
+    /// Flags bit 1: creation order is indexed (the index address field is then present, and
+    /// undefined while the storage is compact).
+    pub index_creation_order: bool,
     pub creation_order_index_address: Option<u64>,
 }
 
@@ -306,6 +313,9 @@ pub struct AttributeInfo {
     pub max_creation_index: Option<u16>,
     pub fractal_heap_address: Option<u64>,
     pub name_index_address: Option<u64>,
+    /// Flags bit 1: creation order is indexed (the index address field is then present, and
+    /// undefined while the storage is compact).
+    pub index_creation_order: bool,
     pub creation_order_index_address: Option<u64>,
 }
 
@@ -321,6 +331,9 @@ pub struct ExternalFile {
 /// The external data files message.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ExternalFiles {
+    /// "Allocated Slots": entries room was made for (at least `files.len()`; libhdf5
+    /// allocates in steps of 16).
+    pub allocated: u16,
     pub heap_address: u64,
     pub files: Vec<ExternalFile>,
 }
