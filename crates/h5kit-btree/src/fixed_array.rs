@@ -241,13 +241,6 @@ impl FixedArrayDataBlock {
     }
 }
 
-/// Decodes one chunk element; `None` for an undefined address.
-pub(crate) fn decode_element(r: &mut Reader, index: u64, filtered: bool, chunk_size_len: usize) -> Result<Option<ChunkEntry>> {
-    let address = r.address_field()?;
-    let (size, filter_mask) = if filtered { (r.uint(chunk_size_len)?, r.u32()?) } else { (0, 0) };
-    Ok(address.map(|address| ChunkEntry { index, address, size, filter_mask }))
-}
-
 /// Checks that the element size the file states matches the format the caller expects.
 pub(crate) fn check_element_size(
     ctx: &Context,
