@@ -201,3 +201,65 @@ fn inserts_split_and_redistribute() {
     let out = m.hdr.insert(changed, &key_cmp, &mut |a, _, _| Ok(nodes[&a].clone()), &mut |_| Ok(0));
     assert!(out.is_err());
 }
+
+use proptest::prelude::*;
+
+fn in_order(m: &Mem) -> Vec<Record> {
+    fn go(m: &Mem, a: u64, level: u16, out: &mut Vec<Record>) {
+        let n = &m.nodes[&a];
+        assert_eq!(n.level, level);
+        assert!(n.records.len() as u64 <= m.hdr.max_records(level).unwrap());
+        for (i, r) in n.records.iter().enumerate() {
+            if let Some(c) = n.children.get(i) {
+                go(m, c.address, level - 1, out);
+            }
+            out.push(r.clone());
+        }
+        if let Some(c) = n.children.last() {
+            go(m, c.address, level - 1, out);
+        }
+        for c in &n.children {
+            let child = &m.nodes[&c.address];
+            assert_eq!(c.nrec, child.records.len() as u64);
+            let total = child.records.len() as u64 + child.children.iter().map(|g| g.total_records).sum::<u64>();
+            assert_eq!(c.total_records, total);
+        }
+    }
+    let mut v = Vec::new();
+    if let Some(r) = m.hdr.root_address {
+        assert_eq!(m.nodes[&r].records.len(), m.hdr.root_records as usize);
+        go(m, r, m.hdr.depth, &mut v);
+    }
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #[test]
+    fn random_inserts_keep_a_valid_v2_tree(
+        order in proptest::sample::subsequence((0u64..1500).collect::<Vec<_>>(), 1..1500).prop_flat_map(|v| Just(v).prop_shuffle()),
+        node_size in 160u32..600,
+        creation_order in proptest::bool::ANY,
+    ) {
+        let s = Sizes { offset: 8, length: 8 };
+        let (t, rs) = if creation_order { (6u8, 15u16) } else { (10u8, 24u16) };
+        let mut m = Mem::new(BTreeV2::new(0, s, t, node_size, rs, 100, 40).unwrap());
+        let rec = |i: u64| if creation_order {
+            Record::LinkCreationOrder { creation_order: i, heap_id: [i as u8; 7] }
+        } else {
+            Record::Chunk(ChunkRecordV2 { address: 1 + i, size: 0, filter_mask: 0, scaled_offsets: vec![i / 40, i % 40] })
+        };
+        for &i in &order {
+            m.insert(rec(i)).unwrap();
+        }
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        prop_assert_eq!(in_order(&m), sorted.into_iter().map(rec).collect::<Vec<_>>());
+        prop_assert_eq!(m.hdr.total_records, order.len() as u64);
+        let chunk = if creation_order { None } else { Some(ChunkParams { rank: 2, chunk_size_len: 0 }) };
+        for n in m.nodes.values() {
+            let mut w = h5kit_core::Writer::new(0, s);
+            n.encode(&mut w, &m.hdr, chunk).unwrap();
+        }
+    }
+}
