@@ -165,6 +165,35 @@ impl FixedArrayHeader {
     }
 }
 
+/// Something that must exist before an element of a fixed array can be stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixedArrayBlockToCreate {
+    /// The data block, allocated with room for all its pages
+    /// ([`FixedArrayHeader::data_block_alloc_size`]); the header then points at it.
+    DataBlock,
+    /// Page `page`: written whole (its other elements unallocated) and its bit set in the
+    /// data block's page bitmap.
+    Page { page: u64 },
+}
+
+impl FixedArrayHeader {
+    /// The structures to create, in order, so that element `index` can be stored, given the
+    /// data block if it exists.
+    pub fn blocks_to_create(&self, index: u64, block: Option<&FixedArrayDataBlock>) -> Result<Vec<FixedArrayBlockToCreate>> {
+        let loc = self.locate(index).ok_or_else(|| Error::usage(format!("element {} is past the fixed array's {}", index, self.max_entries)))?;
+        let mut out = Vec::new();
+        if block.is_none() {
+            out.push(FixedArrayBlockToCreate::DataBlock);
+        }
+        if let FixedArrayLocation::Page { page, .. } = loc {
+            if !block.is_some_and(|b| bitmap_get(&b.page_bitmap, page)) {
+                out.push(FixedArrayBlockToCreate::Page { page });
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Where an element of a fixed array lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FixedArrayLocation {

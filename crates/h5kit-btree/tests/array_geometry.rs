@@ -231,3 +231,27 @@ fn extensible_array_header_statistics() {
     }
     assert!(checked >= 10, "{}", checked);
 }
+
+#[test]
+fn fixed_array_blocks_to_create() {
+    use h5kit_btree::element::ElementFormat;
+    use h5kit_btree::fixed_array::FixedArrayBlockToCreate as B;
+    let s = h5kit_core::Sizes::default();
+    let hdr = FixedArrayHeader { address: 100, client_id: 0, entry_size: 8, page_bits: 4, max_entries: 40, data_block_address: None };
+    assert_eq!((hdr.npages(), hdr.page_len(2), hdr.page_bitmap_size()), (3, 8, 1));
+    assert_eq!(hdr.blocks_to_create(17, None).unwrap(), vec![B::DataBlock, B::Page { page: 1 }]);
+    let mut block = FixedArrayDataBlock::new(&hdr).unwrap();
+    assert_eq!(hdr.blocks_to_create(17, Some(&block)).unwrap(), vec![B::Page { page: 1 }]);
+    h5kit_btree::element::bitmap_set(&mut block.page_bitmap, 1).unwrap();
+    assert_eq!(block.page_bitmap, vec![0x40]);
+    assert_eq!(hdr.blocks_to_create(17, Some(&block)).unwrap(), vec![]);
+    assert!(hdr.blocks_to_create(40, Some(&block)).is_err());
+    // Data block 6 + 8 + 1 + 4 bytes, then pages of 16 * 8 + 4 bytes (the last 8 * 8 + 4).
+    assert_eq!(hdr.data_block_size(s), 19);
+    assert_eq!(hdr.page_offset(s, 2), 19 + 2 * 132);
+    assert_eq!(hdr.data_block_alloc_size(s), 19 + 2 * 132 + 68);
+    let unpaged = FixedArrayHeader { max_entries: 16, ..hdr };
+    assert_eq!(unpaged.blocks_to_create(3, None).unwrap(), vec![B::DataBlock]);
+    assert_eq!(unpaged.locate(3), Some(FixedArrayLocation::DataBlock { index: 3 }));
+    assert_eq!(unpaged.element_format(s).unwrap(), ElementFormat::PLAIN);
+}
