@@ -26,6 +26,7 @@ pub struct ChunkRecord {
 
 mod insert;
 mod node;
+mod tree;
 
 pub use insert::{insert_chunk, ChunkInsertParams, InsertOutcome};
 pub use node::{ChunkKey, Node, NodeKey, SymbolTableNode};
