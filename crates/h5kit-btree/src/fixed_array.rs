@@ -6,8 +6,8 @@
 
 use h5kit_core::{Context, Error, Reader, Result, Sizes, Writer};
 
-use crate::element::{decode_elements, encode_elements, verify_trailing_checksum, Element, ElementFormat};
-use crate::util::{add, mul, read_checked};
+use crate::element::{bitmap_get, decode_elements, encode_elements, verify_trailing_checksum, DataBlockPage, Element, ElementFormat};
+use crate::util::{add, mul};
 
 /// One allocated chunk of a fixed or extensible array index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +165,35 @@ impl FixedArrayHeader {
     }
 }
 
+/// Something that must exist before an element of a fixed array can be stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixedArrayBlockToCreate {
+    /// The data block, allocated with room for all its pages
+    /// ([`FixedArrayHeader::data_block_alloc_size`]); the header then points at it.
+    DataBlock,
+    /// Page `page`: written whole (its other elements unallocated) and its bit set in the
+    /// data block's page bitmap.
+    Page { page: u64 },
+}
+
+impl FixedArrayHeader {
+    /// The structures to create, in order, so that element `index` can be stored, given the
+    /// data block if it exists.
+    pub fn blocks_to_create(&self, index: u64, block: Option<&FixedArrayDataBlock>) -> Result<Vec<FixedArrayBlockToCreate>> {
+        let loc = self.locate(index).ok_or_else(|| Error::usage(format!("element {} is past the fixed array's {}", index, self.max_entries)))?;
+        let mut out = Vec::new();
+        if block.is_none() {
+            out.push(FixedArrayBlockToCreate::DataBlock);
+        }
+        if let FixedArrayLocation::Page { page, .. } = loc {
+            if !block.is_some_and(|b| bitmap_get(&b.page_bitmap, page)) {
+                out.push(FixedArrayBlockToCreate::Page { page });
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Where an element of a fixed array lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FixedArrayLocation {
@@ -202,7 +231,7 @@ impl FixedArrayDataBlock {
     }
 
     /// Decodes the data block of `hdr` (checksum verified; pages are separate
-    /// [`DataBlockPage`]s at [`FixedArrayHeader::page_offset`]).
+    /// [`DataBlockPage`](crate::element::DataBlockPage)s at [`FixedArrayHeader::page_offset`]).
     pub fn decode(r: &mut Reader, hdr: &FixedArrayHeader, fmt: ElementFormat) -> Result<FixedArrayDataBlock> {
         let at = r.address();
         let start = r.position();
@@ -241,13 +270,6 @@ impl FixedArrayDataBlock {
     }
 }
 
-/// Decodes one chunk element; `None` for an undefined address.
-pub(crate) fn decode_element(r: &mut Reader, index: u64, filtered: bool, chunk_size_len: usize) -> Result<Option<ChunkEntry>> {
-    let address = r.address_field()?;
-    let (size, filter_mask) = if filtered { (r.uint(chunk_size_len)?, r.u32()?) } else { (0, 0) };
-    Ok(address.map(|address| ChunkEntry { index, address, size, filter_mask }))
-}
-
 /// Checks that the element size the file states matches the format the caller expects.
 pub(crate) fn check_element_size(
     ctx: &Context,
@@ -284,69 +306,50 @@ fn read_chunks_inner(ctx: Context, address: u64, filtered: bool, chunk_size_len:
     let hdr = FixedArrayHeader::read(ctx, address)?;
     check_element_size(&ctx, hdr.entry_size, hdr.client_id, filtered, chunk_size_len, address, "fixed array")?;
     let Some(db) = hdr.data_block_address else { return Ok(Vec::new()) };
-    let es = hdr.entry_size as u64;
-    let n = hdr.max_entries;
-    // Bounded by the file: every entry takes at least entry_size bytes of it.
-    if mul(n, es, address, "fixed array")? > ctx.end_of_file() {
-        return Err(Error::format(address, format!("fixed array of {} entries is larger than the file", n)));
+    let fmt = ElementFormat { filtered, chunk_size_len };
+    let block = read_data_block(&ctx, &hdr, db, fmt)?;
+    let entry = |index: u64, e: &Element| e.address.map(|address| ChunkEntry { index, address, size: e.chunk_size, filter_mask: e.filter_mask });
+    if !hdr.is_paged() {
+        return Ok(block.elements.iter().enumerate().filter_map(|(i, e)| entry(i as u64, e)).collect());
     }
-    let prefix = 6 + ctx.sizes.offset as u64;
-    let page_entries = 1u64 << hdr.page_bits;
     let mut out = Vec::new();
-    if n <= page_entries {
-        let len = add(prefix, mul(n, es, db, "fixed array data block")?, db, "fixed array data block")?;
-        let data = read_checked(&ctx, db, len, "fixed array data block")?;
-        let mut r = data_block_reader(&ctx, &data, db, &hdr)?;
-        for i in 0..n {
-            if let Some(e) = decode_element(&mut r, i, filtered, chunk_size_len)? {
-                out.push(e);
-            }
+    for p in 0..hdr.npages() {
+        if bitmap_get(&block.page_bitmap, p) {
+            let first = p * hdr.page_nelmts();
+            let page = read_page(&ctx, &hdr, db, p, fmt)?;
+            out.extend(page.elements.iter().enumerate().filter_map(|(i, e)| entry(first + i as u64, e)));
         }
-        return Ok(out);
-    }
-    let npages = n.div_ceil(page_entries);
-    let bitmap_len = npages.div_ceil(8);
-    let len = add(prefix, bitmap_len, db, "fixed array data block")?;
-    let data = read_checked(&ctx, db, len, "fixed array data block")?;
-    let mut r = data_block_reader(&ctx, &data, db, &hdr)?;
-    let bitmap = r.bytes(bitmap_len as usize)?.to_vec();
-    // Pages follow the data block (and its checksum).
-    let mut page_addr = add(db, len + 4, db, "fixed array page")?;
-    for p in 0..npages {
-        let first = p * page_entries;
-        let count = page_entries.min(n - first);
-        let page_len = mul(count, es, page_addr, "fixed array page")?;
-        let init = bitmap.get((p / 8) as usize).is_some_and(|b| b & (0x80 >> (p % 8)) != 0);
-        if init {
-            let data = read_checked(&ctx, page_addr, page_len, "fixed array data block page")?;
-            let mut r = Reader::new(&data, page_addr, ctx.sizes);
-            for i in 0..count {
-                if let Some(e) = decode_element(&mut r, first + i, filtered, chunk_size_len)? {
-                    out.push(e);
-                }
-            }
-        }
-        page_addr = add(page_addr, page_len + 4, page_addr, "fixed array page")?;
     }
     Ok(out)
 }
 
-fn data_block_reader<'a>(ctx: &Context, data: &'a [u8], db: u64, hdr: &FixedArrayHeader) -> Result<Reader<'a>> {
-    let mut r = Reader::new(data, db, ctx.sizes);
-    r.signature(b"FADB", "fixed array data block")?;
-    let version = r.u8()?;
-    if version != 0 {
-        return Err(Error::format(db, format!("fixed array data block version {} (expected 0)", version)));
+/// Reads the data block of `hdr` at `db` and checks that it belongs to the header.
+fn read_data_block(ctx: &Context, hdr: &FixedArrayHeader, db: u64, fmt: ElementFormat) -> Result<FixedArrayDataBlock> {
+    // Bounded by the file: every entry takes at least entry_size bytes of it.
+    if mul(hdr.max_entries, hdr.entry_size as u64, hdr.address, "fixed array")? > ctx.end_of_file() {
+        return Err(Error::format(hdr.address, format!("fixed array of {} entries is larger than the file", hdr.max_entries)));
     }
-    let client = r.u8()?;
-    if client != hdr.client_id {
-        return Err(Error::format(db, format!("fixed array data block client ID {} differs from the header's {}", client, hdr.client_id)));
+    let len = hdr.data_block_size(ctx.sizes);
+    ctx.limits.check_alloc(len, db, "fixed array data block")?;
+    let data = ctx.read(db, len, "fixed array data block")?;
+    let block = FixedArrayDataBlock::decode(&mut Reader::new(&data, db, ctx.sizes), hdr, fmt)?;
+    if block.client_id != hdr.client_id {
+        return Err(Error::format(db, format!("fixed array data block client ID {} differs from the header's {}", block.client_id, hdr.client_id)));
     }
-    let h = r.offset()?;
-    if h != hdr.address {
-        return Err(Error::format(db, format!("fixed array data block belongs to header {} not {}", h, hdr.address)));
+    if block.header_address != hdr.address {
+        return Err(Error::format(db, format!("fixed array data block belongs to header {} not {}", block.header_address, hdr.address)));
     }
-    Ok(r)
+    Ok(block)
+}
+
+/// Reads data block page `p` of the data block at `db`.
+fn read_page(ctx: &Context, hdr: &FixedArrayHeader, db: u64, p: u64, fmt: ElementFormat) -> Result<DataBlockPage> {
+    let pa = add(db, hdr.page_offset(ctx.sizes, p), db, "fixed array page")?;
+    let n = hdr.page_len(p);
+    let len = DataBlockPage::encoded_size(ctx.sizes, n, fmt);
+    ctx.limits.check_alloc(len, pa, "fixed array data block page")?;
+    let data = ctx.read(pa, len, "fixed array data block page")?;
+    DataBlockPage::decode(&mut Reader::new(&data, pa, ctx.sizes), n, fmt)
 }
 
 /// The entry at array index `index` (the linear chunk index), reading only the header and
@@ -360,38 +363,18 @@ pub fn find_chunk(
 ) -> Result<Option<ChunkEntry>> {
     let hdr = FixedArrayHeader::read(ctx, address)?;
     check_element_size(&ctx, hdr.entry_size, hdr.client_id, filtered, chunk_size_len, address, "fixed array")?;
-    if index >= hdr.max_entries {
-        return Ok(None);
-    }
     let Some(db) = hdr.data_block_address else { return Ok(None) };
-    let es = hdr.entry_size as u64;
-    let prefix = 6 + ctx.sizes.offset as u64;
-    let page_entries = 1u64 << hdr.page_bits;
-    let n = hdr.max_entries;
-    if n <= page_entries {
-        let len = add(prefix, mul(n, es, db, "fixed array data block")?, db, "fixed array data block")?;
-        let data = read_checked(&ctx, db, len, "fixed array data block")?;
-        let mut r = data_block_reader(&ctx, &data, db, &hdr)?;
-        r.skip((index * es) as usize)?;
-        return decode_element(&mut r, index, filtered, chunk_size_len);
-    }
-    let npages = n.div_ceil(page_entries);
-    let bitmap_len = npages.div_ceil(8);
-    let len = add(prefix, bitmap_len, db, "fixed array data block")?;
-    let data = read_checked(&ctx, db, len, "fixed array data block")?;
-    let mut r = data_block_reader(&ctx, &data, db, &hdr)?;
-    let bitmap = r.bytes(bitmap_len as usize)?;
-    let p = index / page_entries;
-    let initialized = bitmap.get((p / 8) as usize).is_some_and(|b| b & (0x80 >> (p % 8)) != 0);
-    if !initialized {
-        return Ok(None);
-    }
-    // Full pages before page p, each with its checksum.
-    let full_page = add(mul(page_entries, es, db, "fixed array page")?, 4, db, "fixed array page")?;
-    let page_addr = add(add(db, len + 4, db, "fixed array page")?, mul(p, full_page, db, "fixed array page")?, db, "fixed array page")?;
-    let count = page_entries.min(n - p * page_entries);
-    let data = read_checked(&ctx, page_addr, mul(count, es, page_addr, "fixed array page")?, "fixed array data block page")?;
-    let mut r = Reader::new(&data, page_addr, ctx.sizes);
-    r.skip(((index - p * page_entries) * es) as usize)?;
-    decode_element(&mut r, index, filtered, chunk_size_len)
+    let Some(loc) = hdr.locate(index) else { return Ok(None) };
+    let fmt = ElementFormat { filtered, chunk_size_len };
+    let block = read_data_block(&ctx, &hdr, db, fmt)?;
+    let e = match loc {
+        FixedArrayLocation::DataBlock { index } => block.elements.get(index as usize).copied(),
+        FixedArrayLocation::Page { page, index } => {
+            if !bitmap_get(&block.page_bitmap, page) {
+                return Ok(None);
+            }
+            read_page(&ctx, &hdr, db, page, fmt)?.elements.get(index as usize).copied()
+        }
+    };
+    Ok(e.and_then(|e| e.address.map(|address| ChunkEntry { index, address, size: e.chunk_size, filter_mask: e.filter_mask })))
 }

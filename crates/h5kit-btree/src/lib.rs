@@ -9,8 +9,18 @@
 //! - [`extensible_array`]: the extensible array chunk index (spec VII.D "The Extensible Array
 //!   Index").
 //!
+//! - [`element`]: the chunk elements and data block pages the two arrays share.
+//!
 //! The single chunk (VII.A) and implicit (VII.B) indexes have no on-disk structure beyond the
 //! address in the layout message and need no parser here.
+//!
+//! Every structure is a typed value with `decode` (from a [`h5kit_core::Reader`]), `encode`
+//! (to a [`h5kit_core::Writer`], byte-identical to what libhdf5 writes, checksums included)
+//! and `encoded_size`. Beside them, pure functions for the writer: where an element lives and
+//! which blocks must be created ([`extensible_array::Geometry`],
+//! [`fixed_array::FixedArrayHeader::locate`]), and inserts that return the nodes to write
+//! ([`v1::insert_chunk`], [`v2::BTreeV2::insert`] / [`v2::BTreeV2::update`]), with libhdf5's
+//! split rules, so that editing a file in place gives the bytes libhdf5 would have written.
 //!
 //! Every walk is bounded: node levels must strictly decrease, depth is checked against
 //! [`h5kit_core::Limits::max_depth`], visited node addresses are remembered to detect cycles,

@@ -281,7 +281,7 @@ proptest! {
                 4 => Record::FilteredHugeObjectDirect { address: a, length: 5, filter_mask: 2, memory_size: a },
                 5 => Record::LinkName { hash: a as u32, heap_id: id7 },
                 6 => Record::LinkCreationOrder { creation_order: i, heap_id: id7 },
-                7 if i % 2 == 0 => Record::SharedMessageInHeap { hash: a as u32, reference_count: 2, heap_id: id },
+                7 if i.is_multiple_of(2) => Record::SharedMessageInHeap { hash: a as u32, reference_count: 2, heap_id: id },
                 7 => Record::SharedMessageInObjectHeader { hash: a as u32, message_type: 12, object_header_index: 3, object_header_address: a },
                 8 => Record::AttributeName { heap_id: id, flags: 1, creation_order: i as u32, hash: a as u32 },
                 9 => Record::AttributeCreationOrder { heap_id: id, flags: 0, creation_order: i as u32 },

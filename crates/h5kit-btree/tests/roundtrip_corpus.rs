@@ -178,7 +178,7 @@ fn v2_chunk_params(hdr: &BTreeV2, sizes: Sizes) -> Option<ChunkParams> {
         10 => Some(ChunkParams { rank: (rs - o) / 8, chunk_size_len: 0 }),
         11 => {
             let rest = rs - o - 4;
-            let csl = if rest % 8 == 0 { 8 } else { rest % 8 };
+            let csl = if rest.is_multiple_of(8) { 8 } else { rest % 8 };
             Some(ChunkParams { rank: (rest - csl) / 8, chunk_size_len: csl })
         }
         _ => None,

@@ -196,3 +196,68 @@ fn inserts_before_between_and_replacing() {
     // Wrong rank is an error, not a panic.
     assert!(insert_chunk(ROOT, &rec(vec![3, 3], 1), &t.p, &mut |a| Ok(t.nodes[&a].clone()), &mut |_| Ok(0)).is_err());
 }
+
+/// Checks the structure of a tree: levels decrease by one, keys bracket their children
+/// (a parent's key i is its child i's first key, its last key the last child's last key),
+/// every node has at most 2K children, and each level's sibling links chain its nodes left
+/// to right.
+fn check_tree(t: &Tree) {
+    let mut levels: Vec<Vec<u64>> = Vec::new();
+    fn walk(t: &Tree, a: u64, levels: &mut Vec<Vec<u64>>, depth: usize) {
+        let n = &t.nodes[&a];
+        assert!(n.children.len() <= 2 * t.p.k as usize);
+        assert_eq!(n.keys.len(), n.children.len() + 1);
+        if levels.len() <= depth {
+            levels.push(Vec::new());
+        }
+        levels[depth].push(a);
+        if n.level > 0 {
+            for (i, &c) in n.children.iter().enumerate() {
+                let child = &t.nodes[&c];
+                assert_eq!(child.level + 1, n.level);
+                assert_eq!(child.keys[0].offsets, n.keys[i].offsets);
+                if i + 1 == n.children.len() {
+                    assert_eq!(child.keys.last().unwrap().offsets, n.keys[i + 1].offsets);
+                }
+                walk(t, c, levels, depth + 1);
+            }
+        }
+    }
+    walk(t, ROOT, &mut levels, 0);
+    for level in &levels {
+        for (i, &a) in level.iter().enumerate() {
+            let n = &t.nodes[&a];
+            assert_eq!(n.left_sibling, if i == 0 { None } else { Some(level[i - 1]) });
+            assert_eq!(n.right_sibling, level.get(i + 1).copied());
+        }
+    }
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #[test]
+    fn random_inserts_keep_a_valid_tree(
+        k in 1u16..4,
+        order in proptest::sample::subsequence((0u64..150).collect::<Vec<_>>(), 1..150).prop_flat_map(|v| Just(v).prop_shuffle()),
+        two_d in proptest::bool::ANY,
+    ) {
+        let (rank, dims) = if two_d { (2, vec![3, 5, 8]) } else { (1, vec![4, 8]) };
+        let mut t = Tree::new(ChunkInsertParams::new(rank, dims, k, Sizes::default()));
+        let offsets = |i: u64| if two_d { vec![(i / 10) * 3, (i % 10) * 5] } else { vec![i * 4] };
+        for &i in &order {
+            t.insert(&rec(offsets(i), 10_000 + i));
+        }
+        check_tree(&t);
+        let mut sorted = order.clone();
+        sorted.sort_by_key(|&i| offsets(i));
+        let r = t.records();
+        prop_assert_eq!(r.iter().map(|(o, a)| (o[..rank].to_vec(), *a)).collect::<Vec<_>>(), sorted.iter().map(|&i| (offsets(i), 10_000 + i)).collect::<Vec<_>>());
+        // Every node encodes.
+        for n in t.nodes.values() {
+            let mut w = h5kit_core::Writer::new(0, Sizes::default());
+            n.encode(&mut w, k, rank).unwrap();
+        }
+    }
+}

@@ -134,6 +134,37 @@ impl ExtensibleArrayHeader {
     }
 }
 
+impl ExtensibleArrayHeader {
+    /// Adds a newly created block to the header's statistics as libhdf5 does: a secondary
+    /// block to "Num Secondary Blks" / "Secondary Blk Size", a data block (with its pages) to
+    /// "Num Data Blks" / "Data Blk Size" and its elements to "Num Elmts", the index block its
+    /// elements to "Num Elmts". Pages are allocated with their data block: nothing to count.
+    pub fn count_created(&mut self, block: &BlockToCreate, sizes: Sizes) -> Result<()> {
+        let g = self.geometry()?;
+        match *block {
+            BlockToCreate::IndexBlock => {
+                self.num_elements = self.num_elements.saturating_add(g.index_block_elements);
+            }
+            BlockToCreate::SecondaryBlock { level, .. } => {
+                self.num_secondary_blocks = self.num_secondary_blocks.saturating_add(1);
+                self.secondary_block_size = self.secondary_block_size.saturating_add(g.secondary_block_size(sizes, level));
+            }
+            BlockToCreate::DataBlock { nelmts, .. } => {
+                self.num_data_blocks = self.num_data_blocks.saturating_add(1);
+                self.data_block_size = self.data_block_size.saturating_add(g.data_block_alloc_size(sizes, nelmts));
+                self.num_elements = self.num_elements.saturating_add(nelmts);
+            }
+            BlockToCreate::Page { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Records that element `index` was set: "Max Index Set" becomes at least `index + 1`.
+    pub fn count_set(&mut self, index: u64) {
+        self.max_index_set = self.max_index_set.max(index.saturating_add(1));
+    }
+}
+
 /// One super block level (libhdf5 `H5EA_sblk_info_t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SuperBlockInfo {
@@ -259,14 +290,16 @@ impl Geometry {
     /// Bytes of the index block, checksum included.
     pub fn index_block_size(&self, sizes: Sizes) -> u64 {
         let o = sizes.offset as u64;
-        6 + o + self.index_block_elements * self.element_size + (self.ndblk_addrs + self.nsblk_addrs) * o + 4
+        (10 + o)
+            .saturating_add(self.index_block_elements.saturating_mul(self.element_size))
+            .saturating_add(self.ndblk_addrs.saturating_add(self.nsblk_addrs).saturating_mul(o))
     }
 
     /// Bytes of the secondary block of `level`, checksum included.
     pub fn secondary_block_size(&self, sizes: Sizes, level: u32) -> u64 {
         let o = sizes.offset as u64;
         let ndblks = self.levels.get(level as usize).map(|l| l.ndblks).unwrap_or(0);
-        6 + o + self.arr_off_size as u64 + ndblks * self.page_init_size(level) + ndblks * o + 4
+        (10 + o + self.arr_off_size as u64).saturating_add(ndblks.saturating_mul(self.page_init_size(level).saturating_add(o)))
     }
 
     /// Bytes of a data block structure of `nelmts` elements (pages not included).

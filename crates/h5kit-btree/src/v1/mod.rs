@@ -24,9 +24,12 @@ pub struct ChunkRecord {
     pub address: u64,
 }
 
+mod group_insert;
 mod insert;
 mod node;
+mod tree;
 
+pub use group_insert::{insert_symbol, GroupInsertOutcome, GroupInsertParams, LoadSymbolNode};
 pub use insert::{insert_chunk, ChunkInsertParams, InsertOutcome};
 pub use node::{ChunkKey, Node, NodeKey, SymbolTableNode};
 

@@ -6,7 +6,7 @@
 //! `H5G__cache_node_serialize`), and so does `encode`.
 
 use h5kit_core::{Error, Reader, Result, Sizes, Writer};
-use h5kit_superblock::{ScratchPad, SymbolTableEntry};
+use h5kit_superblock::SymbolTableEntry;
 
 use super::SIGNATURE;
 
@@ -193,7 +193,7 @@ impl SymbolTableNode {
     /// unused ones zeroed).
     pub fn encode(&self, w: &mut Writer, leaf_k: u16) -> Result<()> {
         let n = self.entries.len();
-        if n > 2 * leaf_k as usize {
+        if n > 2 * leaf_k as usize || n > u16::MAX as usize {
             return Err(Error::usage(format!("symbol table node with {} entries, K = {} allows {}", n, leaf_k, 2 * leaf_k as usize)));
         }
         let start = w.position();
@@ -202,7 +202,7 @@ impl SymbolTableNode {
         w.u8(0);
         w.u16(n as u16);
         for e in &self.entries {
-            encode_entry(w, e)?;
+            e.encode(w)?;
         }
         let used = (w.position() - start) as u64;
         w.zeros(Self::encoded_size(w.sizes(), leaf_k).saturating_sub(used) as usize);
@@ -213,39 +213,4 @@ impl SymbolTableNode {
     pub fn encoded_size(sizes: Sizes, leaf_k: u16) -> u64 {
         8 + 2 * leaf_k as u64 * SymbolTableEntry::encoded_size(sizes.offset) as u64
     }
-}
-
-/// Encodes a symbol table entry (spec III.C) as `SymbolTableEntry::decode` reads it: link
-/// name offset and object header address (Size of Offsets), cache type, reserved, and the
-/// 16-byte scratch pad (zero-filled past its content, as libhdf5's `H5G_ent_encode` does).
-// TODO(lead): move into h5kit-superblock as `SymbolTableEntry::encode` once it exists there.
-fn encode_entry(w: &mut Writer, e: &SymbolTableEntry) -> Result<()> {
-    let o = w.sizes().offset as usize;
-    w.uint(e.link_name_offset, o)?;
-    w.offset(e.object_header_address)?;
-    let expected = match e.scratch {
-        ScratchPad::None => 0,
-        ScratchPad::Group { .. } => 1,
-        ScratchPad::SymbolicLink { .. } => 2,
-    };
-    if e.cache_type != expected {
-        return Err(Error::usage(format!("symbol table entry cache type {} with a {:?} scratch pad", e.cache_type, e.scratch)));
-    }
-    w.u32(e.cache_type);
-    w.u32(0);
-    let pad_start = w.position();
-    match e.scratch {
-        ScratchPad::None => {}
-        ScratchPad::Group { btree_address, local_heap_address } => {
-            w.offset(btree_address)?;
-            w.offset(local_heap_address)?;
-        }
-        ScratchPad::SymbolicLink { link_value_offset } => w.u32(link_value_offset),
-    }
-    let used = w.position() - pad_start;
-    if used > 16 {
-        return Err(Error::usage("symbol table entry scratch pad exceeds 16 bytes"));
-    }
-    w.zeros(16 - used);
-    Ok(())
 }

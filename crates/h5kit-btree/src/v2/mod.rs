@@ -12,9 +12,11 @@ use h5kit_core::{Context, Error, Reader, Result, Sizes, Writer};
 use crate::element::verify_trailing_checksum;
 use crate::util::{limit_enc_size, Walk};
 
+mod insert;
 mod node;
 mod record;
 
+pub use insert::{InsertOutcome, LoadNode};
 pub use node::{ChildPointer, Node};
 pub use record::{decode_record, ChunkParams, ChunkRecordV2, Record};
 
@@ -220,8 +222,8 @@ impl BTreeV2 {
         self.offset_size as usize + self.max_nrec_size + self.total_records_size(level)
     }
 
-    /// Records per node before a split: libhdf5 splits a full node ("Split Percent" is used
-    /// only for the merge thresholds of the two halves).
+    /// Most records a node of `level` holds (libhdf5 splits earlier, see
+    /// [`BTreeV2::split_records`]).
     pub fn max_records(&self, level: u16) -> Option<u64> {
         self.node_info(level).map(|l| l.max_nrec)
     }
