@@ -133,7 +133,7 @@ impl File {
             Editor::open(storage.clone(), Limits::default())?
         };
         let snapshot = File::from_storage(Box::new(storage), path.display().to_string(), Limits::default())?;
-        File::writable(Backend::Editor(editor), Some(path.to_path_buf()), snapshot)
+        File::writable(Backend::Editor(Box::new(editor)), Some(path.to_path_buf()), snapshot)
     }
 
     /// A new file built in memory (WebAssembly, tests); get its bytes with [`File::to_bytes`].

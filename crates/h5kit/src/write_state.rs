@@ -20,7 +20,7 @@ use crate::file::File;
 /// What a writable file writes through.
 pub(crate) enum Backend {
     /// The on-disk writer.
-    Editor(Editor),
+    Editor(Box<Editor>),
     /// The in-memory model.
     Model(FileWriter),
     /// Closed: nothing is held (the file and its lock are released).

@@ -183,3 +183,45 @@ fn files_of_the_latest_format_are_refused_before_any_write() {
     assert_eq!(e.kind, h5kit::ErrorKind::Unsupported, "{}", e);
     assert_eq!(std::fs::read(&p).unwrap(), std::fs::read(&src).unwrap());
 }
+
+#[test]
+fn hundreds_of_links_split_symbol_table_nodes_and_the_group_tree() {
+    let dir = std::env::temp_dir().join(format!("h5kit-edit-many-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("many.h5");
+    let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&p).unwrap();
+    let mut ed = Editor::create(Arc::new(WritableFile::from_file(file).unwrap()), Limits::default()).unwrap();
+    // Names in an order that is neither sorted nor reversed, so inserts land everywhere.
+    let mut names: Vec<String> = (0..600).map(|i| format!("item{:04}", (i * 7919) % 600)).collect();
+    for (i, n) in names.iter().enumerate() {
+        ed.create_dataset(&format!("/g/{}", n), DatasetSpec::new(dtype::int(4, true), &[1])).unwrap();
+        ed.write_dataset(&format!("/g/{}", n), &(i as i32).to_le_bytes()).unwrap();
+        if i % 100 == 0 {
+            ed.flush().unwrap();
+        }
+    }
+    ed.flush().unwrap();
+    drop(ed);
+    let f = File::open(&p).unwrap();
+    let g = match f.object("/g").unwrap() {
+        Object::Group(g) => g,
+        o => panic!("{:?}", o),
+    };
+    let mut keys = g.keys().unwrap();
+    keys.sort();
+    let order = names.clone();
+    names.sort();
+    assert_eq!(keys, names);
+    for (i, n) in order.iter().enumerate().step_by(37) {
+        let v = match f.object(&format!("/g/{}", n)).unwrap() {
+            Object::Dataset(d) => d.read::<i32>().unwrap().data,
+            _ => panic!(),
+        };
+        assert_eq!(v, vec![i as i32]);
+    }
+    h5dump_ok(&p);
+    if let Some(out) = h5py("import h5py, sys\nf = h5py.File(sys.argv[1], 'r')\ng = f['g']\nprint(len(g), list(g)[:3], int(g['item0599'][0]))", &p) {
+        let i = order.iter().position(|n| n == "item0599").unwrap();
+        assert_eq!(out.trim(), format!("600 ['item0000', 'item0001', 'item0002'] {}", i));
+    }
+}

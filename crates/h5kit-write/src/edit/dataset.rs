@@ -78,7 +78,6 @@ impl Editor {
             return Err(unsupported("compact datasets"));
         }
         let (parent, name) = self.parent_for_new(path)?;
-        self.check_room(parent, name.as_bytes())?;
         let dims = ds.shape.clone().unwrap_or_default();
         let element_size = ds.dt.size as usize;
         let dataspace = Dataspace {

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use h5kit_btree::v1::{read_group_node, read_symbol_table_node, Node, SymbolTableNode};
-use h5kit_core::{Error, Result};
+use h5kit_btree::v1::{insert_symbol, read_group_node, read_symbol_table_node, GroupInsertParams, Node, SymbolTableNode};
+use h5kit_core::{Context, Error, Result};
 use h5kit_heap::local::LocalHeap;
 use h5kit_object_header::message::msg_type;
 use h5kit_object_header::{Message, SymbolTable};
@@ -16,10 +16,6 @@ use super::{unsupported, Cached, Editor};
 
 /// Bytes of a new group's local heap data segment (libhdf5's default for a new group).
 const NEW_HEAP_SIZE: u64 = 88;
-
-/// Group B-tree nodes on the way down (address, child index) and the symbol table node
-/// reached (`None`: an empty tree).
-type LeafPath = (Vec<(u64, usize)>, Option<u64>);
 
 /// Deepest group B-tree followed.
 const MAX_DEPTH: usize = 32;
@@ -163,7 +159,6 @@ impl Editor {
     /// Creates a group at `path` (and missing groups on the way).
     pub fn create_group(&mut self, path: &str) -> Result<()> {
         let (parent, name) = self.parent_for_new(path)?;
-        self.check_room(parent, name.as_bytes())?;
         let g = self.new_group()?;
         self.insert_link(parent, name.as_bytes(), g)
     }
@@ -188,58 +183,12 @@ impl Editor {
         Ok(a)
     }
 
-    /// Fails with `Unsupported` when inserting `name` into group `g` would need a symbol
-    /// table node split (not done yet), before anything changes.
-    pub(crate) fn check_room(&mut self, g: u64, name: &[u8]) -> Result<()> {
-        let (_, snod) = self.find_leaf(g, name)?;
-        if let Some(s) = snod {
-            let cap = 2 * usize::from(self.sb.group_leaf_k);
-            if self.snod(s)?.value.entries.len() >= cap {
-                return Err(unsupported("splitting a full symbol table node"));
-            }
-        }
-        Ok(())
-    }
-
-    /// The path of group B-tree nodes (address, child index) down to the leaf where `name`
-    /// goes, and that leaf's symbol table node (`None` for an empty tree).
-    fn find_leaf(&mut self, g: u64, name: &[u8]) -> Result<LeafPath> {
-        let st = self.symbol_table(g)?;
-        let mut a = st.btree_address;
-        let mut path = Vec::new();
-        for _ in 0..MAX_DEPTH {
-            let node = self.group_node(a)?.value.clone();
-            if node.children.is_empty() {
-                return Ok((path, None));
-            }
-            // The first child whose right key (its largest name) is >= name; the last child
-            // when name is past them all.
-            let mut idx = node.children.len() - 1;
-            for i in 0..node.children.len() {
-                let key = node.keys.get(i + 1).copied().unwrap_or(0);
-                if self.name_at(st.local_heap_address, key)?.as_slice() >= name {
-                    idx = i;
-                    break;
-                }
-            }
-            path.push((a, idx));
-            let child = node.children.get(idx).copied().ok_or_else(|| Error::format(a, "group B-tree child missing"))?;
-            if node.level == 0 {
-                return Ok((path, Some(child)));
-            }
-            a = child;
-        }
-        Err(Error::format(a, "group B-tree deeper than 32 levels"))
-    }
-
     /// Enters `name` -> object header `target` in group `g` (the caller checked the name is
-    /// free and [`Editor::check_room`]).
+    /// free): the name into the group's local heap (its data segment moves when it grows),
+    /// the entry into its symbol table node, splitting nodes as libhdf5 does.
     pub(crate) fn insert_link(&mut self, g: u64, name: &[u8], target: u64) -> Result<()> {
-        self.check_room(g, name)?;
         let sizes = self.sizes;
         let st = self.symbol_table(g)?;
-        let (path, snod) = self.find_leaf(g, name)?;
-        // The name into the heap (moving its data segment when it grows).
         let heap_addr = st.local_heap_address;
         let (old_data, old_size) = {
             let h = self.heap(heap_addr)?;
@@ -259,41 +208,34 @@ impl Editor {
             _ => ScratchPad::None,
         };
         let entry = SymbolTableEntry::new(ins.offset, target, scratch);
-        match snod {
-            Some(s) => {
-                let mut entries = std::mem::take(&mut self.snod(s)?.value.entries);
-                let mut pos = entries.len();
-                for (i, e) in entries.iter().enumerate() {
-                    if self.name_at(heap_addr, e.link_name_offset)?.as_slice() > name {
-                        pos = i;
-                        break;
-                    }
-                }
-                entries.insert(pos, entry);
-                let c = self.snod(s)?;
-                c.value.entries = entries;
-                c.dirty = true;
+        let heap = self.heap(heap_addr)?.clone();
+        let name_of = move |off: u64| -> Result<Vec<u8>> { Ok(heap.string_at(off)?.to_vec()) };
+        let params = GroupInsertParams::new(self.sb.group_internal_k, self.sb.group_leaf_k, sizes);
+        let Editor { storage, limits, sb, group_nodes, snods, space, fresh, .. } = self;
+        let ctx = || Context::new(storage.as_ref(), sizes, limits, sb.base_address);
+        let mut load_tree = |a: u64| -> Result<Node<u64>> {
+            match group_nodes.get(&a) {
+                Some(c) => Ok(c.value.clone()),
+                None => read_group_node(ctx(), a),
             }
-            None => {
-                let len = SymbolTableNode::encoded_size(sizes, self.sb.group_leaf_k);
-                let s = self.allocate(len)?;
-                self.snods.insert(s, Cached { value: SymbolTableNode { entries: vec![entry] }, dirty: true });
-                let c = self.group_node(st.btree_address)?;
-                c.value.children = vec![s];
-                c.value.keys = vec![0, ins.offset];
-                c.dirty = true;
+        };
+        let mut load_snod = |a: u64| -> Result<SymbolTableNode> {
+            match snods.get(&a) {
+                Some(c) => Ok(c.value.clone()),
+                None => Ok(SymbolTableNode { entries: read_symbol_table_node(ctx(), a)? }),
             }
+        };
+        let mut alloc = |len: u64| -> Result<u64> {
+            let a = space.allocate(len)?;
+            fresh.push((a, len));
+            Ok(a)
+        };
+        let out = insert_symbol(st.btree_address, entry, name, &name_of, &params, &mut load_tree, &mut load_snod, &mut alloc)?;
+        for n in out.tree_nodes {
+            self.group_nodes.insert(n.address, Cached { value: n, dirty: true });
         }
-        // A name past every other becomes the right key of each node on the way down.
-        for (a, idx) in path {
-            let key = self.group_node(a)?.value.keys.get(idx + 1).copied().unwrap_or(0);
-            if self.name_at(heap_addr, key)?.as_slice() < name {
-                let c = self.group_node(a)?;
-                if let Some(k) = c.value.keys.get_mut(idx + 1) {
-                    *k = ins.offset;
-                }
-                c.dirty = true;
-            }
+        for (a, n) in out.symbol_nodes {
+            self.snods.insert(a, Cached { value: n, dirty: true });
         }
         self.group_names(g)?.insert(name.to_vec(), target);
         self.changed = true;
