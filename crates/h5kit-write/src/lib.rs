@@ -388,7 +388,7 @@ fn check_c_string(what: &str, s: &str) -> Result<()> {
 
 /// [`check_c_string`] for the names inside a datatype (compound members, enum values, the
 /// opaque tag), at any depth.
-fn check_datatype_names(dt: &Datatype) -> Result<()> {
+pub(crate) fn check_datatype_names(dt: &Datatype) -> Result<()> {
     match &dt.class {
         TypeClass::Compound { members } => {
             check_compound_layout(dt)?;

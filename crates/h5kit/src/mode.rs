@@ -292,17 +292,18 @@ impl File {
     /// Creates or replaces an attribute of numeric values (`shape` `None`: scalar).
     pub fn set_attr<T: crate::H5Write>(&self, object: &str, name: &str, shape: Option<&[u64]>, data: &[T]) -> Result<()> {
         let bytes = crate::typed::as_bytes(data);
-        self.change_model(|w| w.set_attribute(object, name, T::datatype(), shape, &bytes))
+        self.change(|e| e.set_attribute(object, name, T::datatype(), shape, &bytes), |w| w.set_attribute(object, name, T::datatype(), shape, &bytes))
     }
 
     /// Creates or replaces an attribute from raw bytes of `datatype`.
     pub fn set_attr_raw(&self, object: &str, name: &str, datatype: Datatype, shape: Option<&[u64]>, data: &[u8]) -> Result<()> {
-        self.change_model(|w| w.set_attribute(object, name, datatype, shape, data))
+        let for_model = datatype.clone();
+        self.change(|e| e.set_attribute(object, name, datatype, shape, data), |w| w.set_attribute(object, name, for_model, shape, data))
     }
 
     /// Creates or replaces a variable-length string attribute (h5py's `attrs[name] = "text"`).
     pub fn set_attr_str(&self, object: &str, name: &str, value: &str) -> Result<()> {
-        self.change_model(|w| w.set_string_attribute(object, name, value))
+        self.change(|e| e.set_string_attribute(object, name, value), |w| w.set_string_attribute(object, name, value))
     }
 
     pub fn delete_attr(&self, object: &str, name: &str) -> Result<()> {

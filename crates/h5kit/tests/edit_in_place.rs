@@ -225,3 +225,42 @@ fn hundreds_of_links_split_symbol_table_nodes_and_the_group_tree() {
         assert_eq!(out.trim(), format!("600 ['item0000', 'item0001', 'item0002'] {}", i));
     }
 }
+
+#[test]
+fn attributes_numeric_and_string_added_and_replaced_in_place() {
+    let src = fixture("groups_earliest.h5");
+    let p = tmp_copy(&src, "attrs.h5");
+    let mut ed = Editor::open(open_storage(&p), Limits::default()).unwrap();
+    let ints: Vec<u8> = [1i64, 2, 3].iter().flat_map(|v| v.to_le_bytes()).collect();
+    ed.set_attribute("/", "ids", dtype::int(8, true), Some(&[3]), &ints).unwrap();
+    ed.set_string_attribute("/", "label", "first").unwrap();
+    // Many attributes: the root header needs continuation chunks.
+    for i in 0..40 {
+        ed.set_attribute("/", &format!("a{:02}", i), dtype::float64(), None, &(i as f64 * 0.5).to_le_bytes()).unwrap();
+    }
+    ed.flush().unwrap();
+    ed.set_string_attribute("/", "label", "second, longer than the first").unwrap();
+    ed.set_attribute("/", "ids", dtype::int(8, true), Some(&[3]), &[9u8; 24]).unwrap();
+    let e = ed.set_attribute("/", "bad", dtype::int(4, true), Some(&[2]), &[0u8; 7]).unwrap_err();
+    assert!(e.message.contains("data size mismatch"), "{}", e);
+    let e = ed.set_attribute("/", "huge", dtype::int(1, false), Some(&[70_000]), &vec![0u8; 70_000]).unwrap_err();
+    assert!(e.message.contains("more than an object header message holds"), "{}", e);
+    ed.flush().unwrap();
+    drop(ed);
+
+    let f = File::open(&p).unwrap();
+    let root = f.root().unwrap();
+    let attrs = root.attributes().unwrap();
+    let find = |n: &str| attrs.iter().find(|a| a.name == n).unwrap_or_else(|| panic!("no attribute {}", n));
+    assert_eq!(find("label").read_strings().unwrap(), vec!["second, longer than the first".to_string()]);
+    assert_eq!(find("ids").read::<i64>().unwrap().data, vec![i64::from_le_bytes([9; 8]); 3]);
+    assert_eq!(find("a39").read::<f64>().unwrap().data, vec![19.5]);
+    assert_eq!(attrs.iter().filter(|a| a.name == "label").count(), 1);
+    h5dump_ok(&p);
+    if let Some(out) = h5py(
+        "import h5py, sys\nf = h5py.File(sys.argv[1], 'r')\na = f.attrs\nprint(a['label'], float(a['a39']), len(a))",
+        &p,
+    ) {
+        assert_eq!(out.trim(), format!("second, longer than the first 19.5 {}", attrs.len()));
+    }
+}

@@ -55,7 +55,7 @@ pub(crate) struct DatasetEdit {
 
 
 /// Whether values of `dt` can be written as plain bytes (no global heap, no references).
-fn plain(dt: &Datatype) -> bool {
+pub(super) fn plain(dt: &Datatype) -> bool {
     match &dt.class {
         TypeClass::VarLenSequence { .. } | TypeClass::VarLenString { .. } | TypeClass::Reference { .. } => false,
         TypeClass::Compound { members } => members.iter().all(|m| plain(&m.datatype)),

@@ -18,6 +18,7 @@
 //! writes unless told otherwise. Operations it cannot do yet fail with
 //! [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller can fall back.
 
+mod attribute;
 mod dataset;
 mod group;
 pub mod header;
@@ -64,6 +65,9 @@ pub struct Editor {
     heaps: BTreeMap<u64, Cached<LocalHeap>>,
     chunk_nodes: BTreeMap<u64, Cached<Node<ChunkKey>>>,
     datasets: BTreeMap<u64, DatasetEdit>,
+    /// Global heap collections written to (variable-length data), and the one new objects go to.
+    gcols: BTreeMap<u64, Cached<h5kit_heap::global::GlobalHeapCollection>>,
+    gcol_current: Option<u64>,
     /// Names of the groups looked up so far: group header address -> name -> object header.
     names: BTreeMap<u64, BTreeMap<Vec<u8>, u64>>,
     /// Whether anything changed since the last flush.
@@ -105,6 +109,8 @@ impl Editor {
             heaps: BTreeMap::new(),
             chunk_nodes: BTreeMap::new(),
             datasets: BTreeMap::new(),
+            gcols: BTreeMap::new(),
+            gcol_current: None,
             names: BTreeMap::new(),
             changed: false,
         })
@@ -218,6 +224,16 @@ impl Editor {
             self.place(&mut fresh, &mut in_place, 0, da, data.into_inner());
             self.place(&mut fresh, &mut in_place, 1, ha, head.into_inner());
             if let Some(c) = self.heaps.get_mut(&a) {
+                c.dirty = false;
+            }
+        }
+        let gcols: Vec<u64> = self.gcols.iter().filter(|(_, c)| c.dirty).map(|(a, _)| *a).collect();
+        for a in gcols {
+            let Some(c) = self.gcols.get(&a) else { continue };
+            let mut w = Writer::new(a, sizes);
+            c.value.encode(&mut w)?;
+            self.place(&mut fresh, &mut in_place, 0, a, w.into_inner());
+            if let Some(c) = self.gcols.get_mut(&a) {
                 c.dirty = false;
             }
         }

@@ -1,0 +1,128 @@
+//! Attributes edited in place (spec IV.A.2.m "The Attribute Message"): each attribute is a
+//! message of its object's header (version 1 headers keep every attribute there; dense
+//! attribute storage belongs to version 2 headers). Variable-length string values go to a
+//! global heap collection (spec III.E), as libhdf5 stores them.
+
+use h5kit_core::{Error, Result, Writer};
+use h5kit_heap::global::GlobalHeapCollection;
+use h5kit_object_header::message::msg_type;
+use h5kit_object_header::{
+    message_size, AttributeMessage, CharacterSet, Dataspace, DataspaceKind, Datatype, MaybeShared, Message, MAX_MESSAGE_SIZE,
+};
+
+use super::dataset::plain;
+use super::{unsupported, Cached, Editor};
+
+impl Editor {
+    /// Creates or replaces an attribute of fixed-size values (`shape` `None`: scalar) from the
+    /// bytes of its elements.
+    pub fn set_attribute(&mut self, object_path: &str, name: &str, datatype: Datatype, shape: Option<&[u64]>, data: &[u8]) -> Result<()> {
+        if !plain(&datatype) {
+            return Err(unsupported("variable-length or reference attributes from raw bytes"));
+        }
+        let count = shape.map(crate::sat_prod).unwrap_or(1);
+        let want = count.checked_mul(u64::from(datatype.size));
+        if want != Some(data.len() as u64) {
+            return Err(Error::usage(format!(
+                "data size mismatch: {} bytes given, {} elements of {} bytes need {}",
+                data.len(),
+                count,
+                datatype.size,
+                want.unwrap_or(u64::MAX)
+            )))
+            .map_err(|e: Error| e.in_object(object_path));
+        }
+        self.put_attribute(object_path, name, datatype, shape, data.to_vec())
+    }
+
+    /// Creates or replaces a scalar variable-length UTF-8 string attribute (h5py's
+    /// `attrs[name] = "text"`).
+    pub fn set_string_attribute(&mut self, object_path: &str, name: &str, value: &str) -> Result<()> {
+        check_name(name)?;
+        // Resolve first: a missing object fails before anything goes to the heap.
+        self.resolve(object_path)?;
+        let (collection, index) = self.global_heap_insert(value.as_bytes())?;
+        let mut w = Writer::new(0, self.sizes);
+        w.u32(u32::try_from(value.len()).map_err(|_| Error::usage("string attribute of 4 GiB or more"))?);
+        w.offset(collection)?;
+        w.u32(u32::from(index));
+        self.put_attribute(object_path, name, crate::dtype::vlen_string(), None, w.into_inner())
+    }
+
+    fn put_attribute(&mut self, object_path: &str, name: &str, datatype: Datatype, shape: Option<&[u64]>, data: Vec<u8>) -> Result<()> {
+        check_name(name)?;
+        crate::check_datatype_names(&datatype)?;
+        let sizes = self.sizes;
+        let dataspace = Dataspace {
+            version: 1,
+            kind: if shape.is_some() { DataspaceKind::Simple } else { DataspaceKind::Scalar },
+            dims: shape.map(|s| s.to_vec()).unwrap_or_default(),
+            max_dims: None,
+        };
+        let msg = Message::Attribute(MaybeShared::Inline(AttributeMessage {
+            version: 1,
+            name: name.to_string(),
+            charset: CharacterSet::Ascii,
+            datatype: MaybeShared::Inline(datatype),
+            dataspace: MaybeShared::Inline(dataspace),
+            data,
+        }));
+        let size = message_size(&msg, sizes);
+        if size > MAX_MESSAGE_SIZE {
+            return Err(Error::usage(format!(
+                "attribute {:?} takes {} bytes: more than an object header message holds ({}); files of the earliest format cannot store it",
+                name, size, MAX_MESSAGE_SIZE
+            ))
+            .in_object(object_path));
+        }
+        let h = self.resolve(object_path)?;
+        let hdr = self.header(h)?;
+        let mut existing = None;
+        for (i, m) in hdr.header.messages.iter().enumerate().filter(|(_, m)| m.type_id == msg_type::ATTRIBUTE) {
+            if let Ok(Message::Attribute(MaybeShared::Inline(a))) = m.decode(sizes) {
+                if a.name == name {
+                    existing = Some(i);
+                    break;
+                }
+            }
+        }
+        match existing {
+            Some(i) => hdr.replace(i, &msg, sizes)?,
+            None => hdr.add(&msg, sizes)?,
+        }
+        self.changed = true;
+        Ok(())
+    }
+
+    /// Puts `data` into the global heap: the collection objects go to now, or a new one.
+    /// Returns the collection address and the object index.
+    pub(crate) fn global_heap_insert(&mut self, data: &[u8]) -> Result<(u64, u16)> {
+        let sizes = self.sizes;
+        if let Some(a) = self.gcol_current {
+            if let Some(c) = self.gcols.get_mut(&a) {
+                if let Some(i) = c.value.insert(data, sizes)? {
+                    c.dirty = true;
+                    return Ok((a, i));
+                }
+            }
+        }
+        let size = GlobalHeapCollection::size_for(data.len() as u64, sizes)?;
+        let a = self.allocate(size)?;
+        let mut c = GlobalHeapCollection::new(a, size, sizes)?;
+        let i = c.insert(data, sizes)?.ok_or_else(|| Error::usage("internal error: a new global heap collection is too small"))?;
+        self.gcols.insert(a, Cached { value: c, dirty: true });
+        self.gcol_current = Some(a);
+        self.changed = true;
+        Ok((a, i))
+    }
+}
+
+fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::usage("attribute names cannot be empty"));
+    }
+    if name.contains('\0') {
+        return Err(Error::usage(format!("attribute name {:?} contains a NUL byte (HDF5 names are C strings)", name)));
+    }
+    Ok(())
+}
