@@ -21,9 +21,10 @@ pub trait ChunkBackend {
     /// The unfiltered bytes of the stored chunk at chunk index `index` (chunk offsets divided
     /// by the chunk dimensions), or `None` when it was never written.
     fn load(&mut self, index: &[u64]) -> Result<Option<Vec<u8>>>;
-    /// Stores whole chunks (unfiltered, [`ChunkGrid::chunk_bytes`] each): filtered, written
-    /// into file space, and entered in the chunk index.
-    fn store(&mut self, chunks: Vec<(Vec<u64>, Vec<u8>)>) -> Result<()>;
+    /// Stores whole chunks (unfiltered, [`ChunkGrid::chunk_bytes`] each, borrowed: often
+    /// straight from the caller's buffer): filtered, written into file space, and entered in
+    /// the chunk index.
+    fn store(&mut self, chunks: &[(&[u64], &[u8])]) -> Result<()>;
 }
 
 /// The shape of a chunked dataset: its extent, chunk dimensions and element size.
@@ -116,6 +117,30 @@ impl ChunkGrid {
 struct Entry {
     data: Vec<u8>,
     last_use: u64,
+    /// Changed since it was loaded or last stored.
+    dirty: bool,
+}
+
+/// A whole chunk on its way to the backend: a slice of the caller's buffer when its bytes are
+/// consecutive there, else gathered.
+enum Piece<'a> {
+    Borrowed(&'a [u8]),
+    Gathered(Vec<u8>),
+}
+
+impl Piece<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Piece::Borrowed(b) => b,
+            Piece::Gathered(v) => v,
+        }
+    }
+}
+
+/// Hands a batch of whole chunks to the backend.
+fn store_batch(backend: &mut dyn ChunkBackend, batch: &[(Vec<u64>, Piece<'_>)]) -> Result<()> {
+    let refs: Vec<(&[u64], &[u8])> = batch.iter().map(|(i, p)| (i.as_slice(), p.bytes())).collect();
+    backend.store(&refs)
 }
 
 /// Chunks written in part, waiting to be stored.
@@ -178,7 +203,7 @@ impl ChunkCache {
                 grid.element_size
             )));
         }
-        let mut batch = Vec::new();
+        let mut batch: Vec<(Vec<u64>, Piece<'_>)> = Vec::new();
         let mut batch_bytes = 0usize;
         for index in grid.chunks_of_box(start, count) {
             let (in_chunk, in_box, n) = grid.overlap(&index, start, count);
@@ -186,15 +211,23 @@ impl ChunkCache {
             if let Some(e) = self.entries.get_mut(&index) {
                 copy_box(data, count, &in_box, &mut e.data, &grid.chunk, &in_chunk, &n, grid.element_size);
                 e.last_use = self.tick;
+                e.dirty = true;
                 continue;
             }
             if grid.covers(&index, start, count) {
-                let mut chunk = grid.fill_chunk(fill);
-                copy_box(data, count, &in_box, &mut chunk, &grid.chunk, &in_chunk, &n, grid.element_size);
-                batch_bytes += chunk.len();
-                batch.push((index, chunk));
+                let piece = match consecutive(count, &in_box, &n, &grid.chunk, grid.element_size) {
+                    Some(range) => Piece::Borrowed(data.get(range).ok_or_else(|| Error::usage("internal error: chunk past the data"))?),
+                    None => {
+                        let mut chunk = grid.fill_chunk(fill);
+                        copy_box(data, count, &in_box, &mut chunk, &grid.chunk, &in_chunk, &n, grid.element_size);
+                        Piece::Gathered(chunk)
+                    }
+                };
+                batch_bytes += piece.bytes().len();
+                batch.push((index, piece));
                 if batch_bytes >= BATCH_BYTES {
-                    backend.store(std::mem::take(&mut batch))?;
+                    store_batch(backend, &batch)?;
+                    batch.clear();
                     batch_bytes = 0;
                 }
                 continue;
@@ -211,17 +244,32 @@ impl ChunkCache {
             };
             copy_box(data, count, &in_box, &mut chunk, &grid.chunk, &in_chunk, &n, grid.element_size);
             self.held += chunk.len();
-            self.entries.insert(index, Entry { data: chunk, last_use: self.tick });
+            self.entries.insert(index, Entry { data: chunk, last_use: self.tick, dirty: true });
         }
         if !batch.is_empty() {
-            backend.store(batch)?;
+            store_batch(backend, &batch)?;
         }
         self.evict_to(backend, self.capacity)
     }
 
-    /// Stores every held chunk (a flush).
+    /// Stores every changed chunk (a flush); they stay held, unchanged, for later writes.
     pub fn flush(&mut self, backend: &mut dyn ChunkBackend) -> Result<()> {
-        self.evict_to(backend, 0)
+        let mut dirty: Vec<(&Vec<u64>, &mut Entry)> = self.entries.iter_mut().filter(|(_, e)| e.dirty).collect();
+        if dirty.is_empty() {
+            return Ok(());
+        }
+        dirty.sort_by(|a, b| a.0.cmp(b.0));
+        let refs: Vec<(&[u64], &[u8])> = dirty.iter().map(|(i, e)| (i.as_slice(), e.data.as_slice())).collect();
+        backend.store(&refs)?;
+        for (_, e) in dirty {
+            e.dirty = false;
+        }
+        Ok(())
+    }
+
+    /// Whether chunks changed since they were last stored.
+    pub fn has_changes(&self) -> bool {
+        self.entries.values().any(|e| e.dirty)
     }
 
     /// Drops held chunks that lie wholly outside `extent` (a dataset that shrank) and refills
@@ -252,7 +300,8 @@ impl ChunkCache {
         self.held -= dropped;
     }
 
-    /// Stores least recently used chunks until at most `limit` bytes are held.
+    /// Drops least recently used chunks (storing the changed ones) until at most `limit`
+    /// bytes are held.
     fn evict_to(&mut self, backend: &mut dyn ChunkBackend, limit: usize) -> Result<()> {
         if self.held <= limit {
             return Ok(());
@@ -266,11 +315,34 @@ impl ChunkCache {
             }
             if let Some(e) = self.entries.remove(&index) {
                 self.held -= e.data.len();
-                out.push((index, e.data));
+                if e.dirty {
+                    out.push((index, Piece::Gathered(e.data)));
+                }
             }
         }
-        backend.store(out)
+        if out.is_empty() {
+            return Ok(());
+        }
+        store_batch(backend, &out)
     }
+}
+
+/// The byte range of `data` (the packed box `count`) holding the sub-box at `in_box` of
+/// `n` elements when its elements are consecutive there and make a whole chunk of `chunk`:
+/// the sub-box is one element thick before some dimension and spans the box after it.
+fn consecutive(count: &[u64], in_box: &[u64], n: &[u64], chunk: &[u64], esize: usize) -> Option<std::ops::Range<usize>> {
+    if n != chunk {
+        return None;
+    }
+    let j = n.iter().position(|&x| x > 1).unwrap_or(n.len().saturating_sub(1));
+    let spans = n.iter().zip(count).zip(in_box).skip(j + 1).all(|((&a, &c), &o)| a == c && o == 0);
+    if !spans {
+        return None;
+    }
+    let start = crate::strides(count).iter().zip(in_box).map(|(s, o)| s * o).sum::<u64>();
+    let start = usize::try_from(start).ok()?.checked_mul(esize)?;
+    let len = usize::try_from(sat_prod(n)).ok()?.checked_mul(esize)?;
+    Some(start..start.checked_add(len)?)
 }
 
 #[cfg(test)]
@@ -291,10 +363,10 @@ mod tests {
             self.loads += 1;
             Ok(self.chunks.get(index).cloned())
         }
-        fn store(&mut self, chunks: Vec<(Vec<u64>, Vec<u8>)>) -> Result<()> {
+        fn store(&mut self, chunks: &[(&[u64], &[u8])]) -> Result<()> {
             for (i, c) in chunks {
                 self.stores += 1;
-                self.chunks.insert(i, c);
+                self.chunks.insert(i.to_vec(), c.to_vec());
             }
             Ok(())
         }
@@ -331,12 +403,34 @@ mod tests {
         cache.write(&mut b, &grid, &[9], &[2, 3], &[1, 1], &[55]).unwrap();
         assert_eq!(b.loads, 1);
         cache.flush(&mut b).unwrap();
-        assert!(cache.is_empty());
+        assert!(!cache.has_changes());
+        // Still held: another write into the chunk needs no load, and a flush without changes
+        // stores nothing.
+        cache.write(&mut b, &grid, &[9], &[2, 4], &[1, 1], &[56]).unwrap();
+        cache.write(&mut b, &grid, &[9], &[2, 4], &[1, 1], &[55]).unwrap();
+        assert_eq!(b.loads, 1);
+        cache.flush(&mut b).unwrap();
+        let stores = b.stores;
+        cache.flush(&mut b).unwrap();
+        assert_eq!(b.stores, stores);
         let mut want: Vec<u8> = (1..=12).collect();
-        want.extend([9, 9, 9, 55, 9, 9, 9, 9, 9, 9, 9, 77]);
+        want.extend([9, 9, 9, 55, 55, 9, 9, 9, 9, 9, 9, 77]);
         // Chunk (1,0) was never written: the dense view shows its fill.
         assert_eq!(dense(&b, &grid, 9), want);
-        assert_eq!(b.chunks[&vec![1, 1]], vec![55, 9, 9, 9, 9, 77]);
+        assert_eq!(b.chunks[&vec![1, 1]], vec![55, 55, 9, 9, 9, 77]);
+    }
+
+    #[test]
+    fn consecutive_whole_chunks_are_borrowed_from_the_callers_buffer() {
+        // Rows of 6 in chunks of 2 x 6: every chunk is two whole rows, consecutive in the data.
+        assert_eq!(consecutive(&[4, 6], &[2, 0], &[2, 6], &[2, 6], 1), Some(12..24));
+        // Chunks of 2 x 3 are not consecutive in rows of 6.
+        assert_eq!(consecutive(&[4, 6], &[0, 3], &[2, 3], &[2, 3], 1), None);
+        // One row of a 1 x 3 chunk is.
+        assert_eq!(consecutive(&[4, 6], &[1, 3], &[1, 3], &[1, 3], 2), Some(18..24));
+        // An edge chunk (fewer elements than the chunk) is never borrowed.
+        assert_eq!(consecutive(&[5], &[4], &[1], &[2], 1), None);
+        assert_eq!(consecutive(&[8], &[4], &[4], &[4], 8), Some(32..64));
     }
 
     #[test]

@@ -87,32 +87,46 @@ fn killed_writer_leaves_a_readable_file() {
     }
 }
 
-/// `flush` writes only when something changed (a new file is renamed in: a new inode), and
-/// `sync` leaves the flushed file in place, readable.
+/// `flush` writes only when something changed, in place (the file keeps its inode, so links
+/// and permissions stay), and `sync` leaves the flushed file readable.
 #[cfg(unix)]
 #[test]
-fn flush_skips_unchanged_files_and_sync_keeps_the_flushed_one() {
-    use std::os::unix::fs::MetadataExt;
+fn flush_skips_unchanged_files_and_writes_changes_in_place() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let dir = std::env::temp_dir().join(format!("h5kit-sync-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("s.h5");
+    let link = dir.join("link.h5");
     let ino = || std::fs::metadata(&path).unwrap().ino();
+    let bytes = || std::fs::read(&path).unwrap();
     let f = File::create(&path).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&path, &link).unwrap();
     f.write_new("/a", &[3], &[1i32, 2, 3]).unwrap();
     f.flush().unwrap();
-    let first = ino();
+    let first = (ino(), bytes());
     f.flush().unwrap();
     f.sync().unwrap();
-    assert_eq!(ino(), first, "an unchanged file was rewritten");
+    assert_eq!((ino(), bytes()), first, "an unchanged file was rewritten");
     f.set_attr("/a", "k", None, &[7u8]).unwrap();
     f.sync().unwrap();
-    assert_ne!(ino(), first, "a change was not written");
-    let second = ino();
+    assert_eq!(ino(), first.0, "the file was replaced instead of edited");
+    assert_ne!(bytes(), first.1, "a change was not written");
     f.close().unwrap();
-    assert_eq!(ino(), second);
+    assert_eq!(ino(), first.0);
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    // Through the symlink: still a link to the same file.
+    let g = File::open_with_mode(&link, "a").unwrap();
+    g.set_attr("/a", "k2", None, &[8u8]).unwrap();
+    g.close().unwrap();
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(ino(), first.0);
     let r = File::open(&path).unwrap();
     let Object::Dataset(a) = r.object("/a").unwrap() else { panic!() };
     assert_eq!(a.read::<i32>().unwrap().data, [1, 2, 3]);
-    assert_eq!(a.attributes().unwrap()[0].read::<u8>().unwrap().data, [7]);
+    let attrs = a.attributes().unwrap();
+    assert_eq!(attrs.iter().find(|x| x.name == "k").unwrap().read::<u8>().unwrap().data, [7]);
+    assert_eq!(attrs.iter().find(|x| x.name == "k2").unwrap().read::<u8>().unwrap().data, [8]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

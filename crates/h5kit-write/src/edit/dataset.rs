@@ -363,7 +363,7 @@ impl Editor {
         for h in keys {
             let Some(mut ds) = self.datasets.remove(&h) else { continue };
             let r = match &mut ds.storage {
-                RawStorage::Chunked(c) if !c.cache.is_empty() => {
+                RawStorage::Chunked(c) if c.cache.has_changes() => {
                     let mut cache = std::mem::replace(&mut c.cache, ChunkCache::new(0));
                     let r = {
                         let mut backend = Backend { ed: self, header: h, chunked: c, element_size: ds.element_size };
@@ -476,27 +476,22 @@ impl ChunkBackend for Backend<'_> {
         decode_pipeline(&self.chunked.pipeline, rec.filter_mask, raw, self.element_size, &self.ed.limits, rec.address).map(Some)
     }
 
-    fn store(&mut self, chunks: Vec<(Vec<u64>, Vec<u8>)>) -> Result<()> {
+    fn store(&mut self, chunks: &[(&[u64], &[u8])]) -> Result<()> {
         let filtered = !self.chunked.pipeline.filters.is_empty();
-        let total: usize = chunks.iter().map(|(_, c)| c.len()).sum();
-        let (indexes, datas): (Vec<Vec<u64>>, Vec<Vec<u8>>) = chunks.into_iter().unzip();
-        let encoded: Vec<(Vec<u8>, u32)> = if filtered {
-            let slots: Vec<std::sync::Mutex<Option<Vec<u8>>>> = datas.into_iter().map(|d| std::sync::Mutex::new(Some(d))).collect();
-            let workers = if total >= PARALLEL_MIN_BYTES { worker_count(None, slots.len()) } else { 1 };
+        let encoded: Vec<(std::borrow::Cow<'_, [u8]>, u32)> = if filtered {
+            let total: usize = chunks.iter().map(|(_, c)| c.len()).sum();
+            let workers = if total >= PARALLEL_MIN_BYTES { worker_count(None, chunks.len()) } else { 1 };
             let pipeline = &self.chunked.pipeline;
             let esize = self.element_size;
-            run_in_order(slots.len(), workers, |i| {
-                let data = slots
-                    .get(i)
-                    .and_then(|m| m.lock().ok().and_then(|mut g| g.take()))
-                    .ok_or_else(|| Error::usage("internal error: chunk taken twice"))?;
-                encode_pipeline(pipeline, data, esize)
+            run_in_order(chunks.len(), workers, |i| {
+                let data = chunks.get(i).map(|(_, d)| d.to_vec()).ok_or_else(|| Error::usage("internal error: no such chunk"))?;
+                encode_pipeline(pipeline, data, esize).map(|(b, m)| (std::borrow::Cow::Owned(b), m))
             })?
         } else {
-            datas.into_iter().map(|d| (d, 0)).collect()
+            chunks.iter().map(|(_, d)| (std::borrow::Cow::Borrowed(*d), 0)).collect()
         };
-        for (index, (bytes, mask)) in indexes.into_iter().zip(encoded) {
-            let offsets = self.offsets(&index);
+        for ((index, _), (bytes, mask)) in chunks.iter().zip(encoded) {
+            let offsets = self.offsets(index);
             let len = bytes.len() as u64;
             let old = self.chunked.records.get(&offsets).cloned();
             let address = match &old {
