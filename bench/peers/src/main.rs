@@ -43,7 +43,7 @@ fn rust_hdf5(dir: &Path, p: Params, smooth: &[f64], plain: &[f64], offsets: &[u6
     let gzip = dir.join("gzip.h5");
     timed(lib, "write_contiguous", mb, || {
         let f = H5File::create(&contig).map_err(e)?;
-        let ds = f.new_dataset::<f64>().shape(&[p.n]).create("x").map_err(e)?;
+        let ds = f.new_dataset::<f64>().shape([p.n]).create("x").map_err(e)?;
         ds.write_raw(plain).map_err(e)?;
         f.close().map_err(e)
     });
@@ -55,7 +55,7 @@ fn rust_hdf5(dir: &Path, p: Params, smooth: &[f64], plain: &[f64], offsets: &[u6
     });
     timed(lib, "write_gzip_shuffle", mb, || {
         let f = H5File::create(&gzip).map_err(e)?;
-        let ds = f.new_dataset::<f64>().shape(&[p.n]).chunk(&[32768]).shuffle_deflate(4).create("x").map_err(e)?;
+        let ds = f.new_dataset::<f64>().shape([p.n]).chunk(&[32768]).shuffle_deflate(4).create("x").map_err(e)?;
         ds.write_raw(smooth).map_err(e)?;
         f.close().map_err(e)
     });
@@ -77,7 +77,7 @@ fn rust_hdf5(dir: &Path, p: Params, smooth: &[f64], plain: &[f64], offsets: &[u6
     });
     timed(lib, "append_rows", p.rows as f64 * 64.0 / 1e6, || {
         let f = H5File::create(dir.join("append.h5")).map_err(e)?;
-        let ds = f.new_dataset::<f32>().shape(&[0usize, 16]).chunk(&[1024, 16]).max_shape(&[None, Some(16)]).create("rows").map_err(e)?;
+        let ds = f.new_dataset::<f32>().shape([0usize, 16]).chunk(&[1024, 16]).max_shape(&[None, Some(16)]).create("rows").map_err(e)?;
         let row: Vec<f32> = (0..16).map(|k| k as f32).collect();
         for i in 0..p.rows {
             ds.extend(&[i + 1, 16]).map_err(e)?;
@@ -93,7 +93,7 @@ fn rust_hdf5(dir: &Path, p: Params, smooth: &[f64], plain: &[f64], offsets: &[u6
             let g = f.create_group(&format!("cat{:03}", c)).map_err(e)?;
             g.set_attr_string("label", &format!("category {}", c)).map_err(e)?;
             for i in 0..100 {
-                let ds = g.new_dataset::<i64>().shape(&[10usize]).create(&format!("item{:03}", i)).map_err(e)?;
+                let ds = g.new_dataset::<i64>().shape([10usize]).create(&format!("item{:03}", i)).map_err(e)?;
                 ds.write_raw(&values).map_err(e)?;
                 ds.new_attr::<i64>().shape(()).create("id").map_err(e)?.write_numeric(&((c * 100 + i) as i64)).map_err(e)?;
                 ds.new_attr::<f64>().shape(()).create("score").map_err(e)?.write_numeric(&0.5f64).map_err(e)?;
@@ -126,7 +126,7 @@ fn rust_hdf5(dir: &Path, p: Params, smooth: &[f64], plain: &[f64], offsets: &[u6
     let large = dir.join("large.h5");
     timed(lib, "write_large", 16.0 * mb, || {
         let f = H5File::create(&large).map_err(e)?;
-        let ds = f.new_dataset::<f64>().shape(&[16 * p.n]).chunk(&[1 << 20]).create("x").map_err(e)?;
+        let ds = f.new_dataset::<f64>().shape([16 * p.n]).chunk(&[1 << 20]).create("x").map_err(e)?;
         for k in 0..16 {
             ds.write_slice(&[k * p.n], &[p.n], plain).map_err(e)?;
         }
@@ -138,7 +138,7 @@ fn rust_hdf5(dir: &Path, p: Params, smooth: &[f64], plain: &[f64], offsets: &[u6
     // this API offers (less than it: the file is complete only at close).
     timed(lib, "append_flush", FLUSHES as f64 * 64.0 / 1e6, || {
         let f = H5File::open_rw(&large).map_err(e)?;
-        let ds = f.new_dataset::<f32>().shape(&[0usize, 16]).chunk(&[1024, 16]).max_shape(&[None, Some(16)]).create("log").map_err(e)?;
+        let ds = f.new_dataset::<f32>().shape([0usize, 16]).chunk(&[1024, 16]).max_shape(&[None, Some(16)]).create("log").map_err(e)?;
         let row: Vec<f32> = (0..16).map(|k| k as f32).collect();
         for i in 0..FLUSHES {
             ds.extend(&[i + 1, 16]).map_err(e)?;
