@@ -18,6 +18,7 @@ use h5kit_object_header::{
     MaybeShared, Message, TypeClass, UNLIMITED,
 };
 
+use super::relocate::Tree;
 use super::{unsupported, Cached, Editor};
 use crate::chunk_cache::{ChunkBackend, ChunkCache, ChunkGrid};
 use crate::parallel::{run_in_order, worker_count, PARALLEL_MIN_BYTES};
@@ -454,9 +455,11 @@ impl Backend<'_> {
             Ok(a)
         };
         let out = insert_chunk(root, rec, &params, &mut load, &mut alloc)?;
+        let changed: Vec<u64> = out.nodes.iter().map(|n| n.address).collect();
         for n in out.nodes {
             ed.chunk_nodes.insert(n.address, Cached { value: n, dirty: true });
         }
+        ed.relocate(Tree::Chunk { root, rank }, &changed)?;
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ use h5kit_object_header::message::msg_type;
 use h5kit_object_header::{Message, SymbolTable};
 use h5kit_superblock::symbol_table_entry::{ScratchPad, SymbolTableEntry};
 
+use super::relocate::Tree;
 use super::{unsupported, Cached, Editor};
 
 /// Bytes of a new group's local heap data segment (libhdf5's default for a new group).
@@ -195,7 +196,14 @@ impl Editor {
             (h.data_address, h.data().len() as u64)
         };
         let ins = self.heap(heap_addr)?.insert(name, sizes)?;
-        if let Some(new_size) = ins.grown_to {
+        // The changed data segment goes to new space (the free list lives in it and the
+        // header points at its head: changing both in place would be two writes a crash can
+        // separate); the header then switches to it in one write.
+        if !self.is_fresh(old_data) {
+            let a = self.allocate(ins.grown_to.unwrap_or(old_size))?;
+            self.heap(heap_addr)?.data_address = a;
+            self.space.free(old_data, old_size);
+        } else if let Some(new_size) = ins.grown_to {
             let a = self.allocate(new_size)?;
             self.heap(heap_addr)?.data_address = a;
             self.space.free(old_data, old_size);
@@ -231,12 +239,16 @@ impl Editor {
             Ok(a)
         };
         let out = insert_symbol(st.btree_address, entry, name, &name_of, &params, &mut load_tree, &mut load_snod, &mut alloc)?;
+        let mut changed = Vec::new();
         for n in out.tree_nodes {
+            changed.push(n.address);
             self.group_nodes.insert(n.address, Cached { value: n, dirty: true });
         }
         for (a, n) in out.symbol_nodes {
+            changed.push(a);
             self.snods.insert(a, Cached { value: n, dirty: true });
         }
+        self.relocate(Tree::Group { root: st.btree_address }, &changed)?;
         self.group_names(g)?.insert(name.to_vec(), target);
         self.changed = true;
         Ok(())

@@ -22,6 +22,7 @@ mod attribute;
 mod dataset;
 mod group;
 pub mod header;
+mod relocate;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -175,6 +176,21 @@ impl Editor {
         self.storage.write_at(self.abs(a)?, bytes)
     }
 
+    /// Writes `bytes` at `a` over what the file holds there: only the span from the first to
+    /// the last byte that differs (nothing when none does).
+    fn write_changed(&self, a: u64, bytes: &[u8]) -> Result<()> {
+        let old = match self.read_bytes(a, bytes.len()) {
+            Ok(old) => old,
+            Err(_) => return self.write_now(a, bytes),
+        };
+        let first = bytes.iter().zip(&old).position(|(x, y)| x != y);
+        let last = bytes.iter().zip(&old).rposition(|(x, y)| x != y);
+        match (first, last) {
+            (Some(f), Some(l)) => self.write_now(a + f as u64, bytes.get(f..=l).unwrap_or(bytes)),
+            _ => Ok(()),
+        }
+    }
+
     fn read_bytes(&self, a: u64, len: usize) -> Result<Vec<u8>> {
         let mut buf = vec![0u8; len];
         self.storage.read_at(self.abs(a)?, &mut buf)?;
@@ -307,10 +323,11 @@ impl Editor {
         // 2. The superblock's end of file.
         self.sb = self.sb.with_end_of_file(end);
         self.write_superblock()?;
-        // 3. In place, children first.
+        // 3. In place, children first; each write covers only the bytes that changed (a
+        // resize rewrites a few bytes of a dimension, not the header).
         in_place.sort_by_key(|(rank, a, _)| (*rank, *a));
         for (_, a, bytes) in &in_place {
-            self.write_now(*a, bytes)?;
+            self.write_changed(*a, bytes)?;
         }
         self.fresh.clear();
         self.space.commit();
