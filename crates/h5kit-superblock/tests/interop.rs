@@ -5,7 +5,7 @@ use h5kit_core::{Context, FileStorage, Limits, Reader, Sizes, Storage};
 use h5kit_superblock::{read_driver_info, ScratchPad, Superblock, SIGNATURE};
 
 fn interop(rel: &str) -> String {
-    format!("{}/../../../shared/interop/{}", env!("CARGO_MANIFEST_DIR"), rel)
+    format!("{}/../../tests/data/interop/{}", env!("CARGO_MANIFEST_DIR"), rel)
 }
 fn data(rel: &str) -> String {
     format!("{}/tests/data/{}", env!("CARGO_MANIFEST_DIR"), rel)
