@@ -46,7 +46,7 @@ awk '
         }
     }
     END {
-        printf "  %-12s %10s %8s %8s %8s\n", "tool", "compared", "tests", "skipped", "tests"
+        printf "  %-16s %10s %6s %8s %6s\n", "tool", "compared", "tests", "skipped", "tests"
         for (t in tools) order[++k] = t
         # sort tool names (awk without asort)
         for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (order[j] < order[i]) { x = order[i]; order[i] = order[j]; order[j] = x }
@@ -54,12 +54,13 @@ awk '
             t = order[i]; nc = 0; ns = 0
             for (key in ctests) { split(key, p, SUBSEP); if (p[1] == t) nc++ }
             for (key in stests) { split(key, p, SUBSEP); if (p[1] == t) ns++ }
-            printf "  %-12s %10d %8d %8d %8d\n", t, cmp[t], nc, skp[t], ns
+            printf "  %-16s %10d %6d %8d %6d\n", t, cmp[t], nc, skp[t], ns
             total_s += skp[t]
         }
         if (total_s > 0) {
-            print "  skipped (tool test: reason, count):"
-            for (r in reason) printf "    %s (%d)\n", r, reason[r]
+            print "  skipped (tool binary::test: reason (count)):"
+            for (r in reason) printf "    %s (%d)\n", r, reason[r] | "sort"
+            close("sort")
         }
         exit total_s > 0 ? 3 : 0
     }

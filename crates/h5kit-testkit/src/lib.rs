@@ -27,6 +27,13 @@ pub fn interop(rel: &str) -> PathBuf {
     interop_dir().join(rel)
 }
 
+/// One line to the process's stderr, past libtest's output capture (which takes `eprintln!`
+/// only), so that it shows in every `cargo test` log, not just with `--nocapture`.
+pub fn say(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(format!("{}\n", line).as_bytes());
+}
+
 fn env_is_1(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v.trim() == "1")
 }
@@ -61,7 +68,7 @@ pub mod long {
         if enabled() {
             return true;
         }
-        eprintln!("skipped (long test, set H5KIT_LONG_TESTS=1 to run it): {} [{}]", what, super::test_name());
+        super::say(&format!("skipped (long test, set H5KIT_LONG_TESTS=1 to run it): {} [{}]", what, super::test_name()));
         false
     }
 
@@ -146,6 +153,7 @@ pub mod oracle {
     /// `H5KIT_REQUIRE_ORACLES=1` the test fails (panics) naming the tool; otherwise one line on
     /// stderr and `skipped` (count `skips`) in the tally.
     #[allow(clippy::panic)] // failing the calling test is the point
+    #[track_caller]
     pub fn check(tool: &str, skips: u64, what: &str) -> bool {
         if installed(tool) {
             return true;
@@ -181,7 +189,7 @@ pub mod oracle {
 
     /// Records `n` comparisons with `tool` the running test did not make, and says why on stderr.
     pub fn skipped(tool: &str, n: u64, why: &str) {
-        eprintln!("oracle skipped: {} x{} in {}: {}", tool, n, super::test_name(), why);
+        super::say(&format!("oracle skipped: {} x{} in {}: {}", tool, n, super::test_name(), why));
         record(tool, "skipped", n, why);
     }
 

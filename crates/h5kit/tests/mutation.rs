@@ -494,10 +494,10 @@ fn sweep(files: &[PathBuf]) -> (u64, Vec<String>, Stats, Vec<String>) {
 fn report(kind: &str, files: &[PathBuf]) {
     assert!(!files.is_empty(), "{}: no input files found", kind);
     if !long::enabled() && std::env::var("H5KIT_MUTANTS").is_err() {
-        eprintln!(
-            "{}: {} mutants per file; the full sweep ({} per file) runs with H5KIT_LONG_TESTS=1 (long test)",
-            kind, MUTANTS_SHORT, MUTANTS_LONG
-        );
+        h5kit_testkit::say(&format!(
+            "skipped (long test, set H5KIT_LONG_TESTS=1 to run it): the full mutation sweep of the {} files ({} mutants per file; this run: {})",
+            kind, MUTANTS_LONG, MUTANTS_SHORT
+        ));
     }
     let (run, failures, total, unwalkable) = sweep(files);
     // The sweep must reach past the superblock: most mutants open, and the undamaged files walk.
