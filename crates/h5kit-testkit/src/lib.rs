@@ -40,8 +40,10 @@ fn env_is_1(name: &str) -> bool {
 
 /// The running test as `binary::test` (libtest names each test's thread after the test).
 pub fn test_name() -> String {
+    // (no current_exe under WASI: the runner passes the .wasm path as argv[0])
     let exe = std::env::current_exe()
         .ok()
+        .or_else(|| std::env::args_os().next().map(PathBuf::from))
         .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "?".to_string());
     // cargo names test binaries `<target>-<16 hex digits>`
