@@ -1,16 +1,17 @@
 #!/bin/sh
-# Seeds fuzz/corpus/<target>/ (git-ignored) from the interop files in ../shared/interop and
-# the committed fixtures, plus a few hand-made message bodies and real filtered chunks.
+# Seeds fuzz/corpus/<target>/ (git-ignored) from the interop files in tests/data/interop and
+# the other committed fixtures, plus a few hand-made message bodies and real filtered chunks.
 # Usage: fuzz/seed.sh   (from anywhere; needs python3, and h5py for the filter chunks)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-interop=$(cd "$root/../shared/interop" 2>/dev/null && pwd || echo "$root/../shared/interop")
+interop="$root/tests/data/interop"
 corpus="$here/corpus"
 max=409600   # bigger files make slow executions
 mkdir -p "$corpus"
 
-files=$(find "$interop" "$root/tests/data" "$root"/crates/*/tests/data "$root/tests/robustness" \
+# (tests/data holds the interop files: tests/data/interop/{jhdf,pyfive})
+files=$(find "$root/tests/data" "$root"/crates/*/tests/data "$root/tests/robustness" \
     -type f \( -name '*.h5' -o -name '*.hdf5' -o -name '*.nc' \) -size -${max}c 2>/dev/null | sort)
 
 copy() { # target file [prefix-byte]
@@ -89,7 +90,7 @@ fseed("fletcher32", 3, 4, [], raw + b"\0\0\0\0")
 try:
     import h5py, numpy as np
     n = 0
-    files = sorted(glob.glob(os.path.join(corpus, "..", "..", "..", "shared", "interop", "*", "*")))
+    files = sorted(glob.glob(os.path.join(corpus, "..", "..", "tests", "data", "interop", "*", "*")))
     for path in files:
         try:
             f = h5py.File(path, "r")

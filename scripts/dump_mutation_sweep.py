@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 6's mutation sweep through the `h5` binary: every file of ../shared/interop, N
+"""Issue 6's mutation sweep through the `h5` binary: every file of tests/data/interop, N
 deterministic mutants each (bit flips in the first 4 KiB, bit flips anywhere, overwritten runs,
 truncation), each run as `h5 dump MUTANT` in its own process. Reports, per mutant kind and in all:
 runs, exit statuses, panics (exit 101), signals (aborts, crashes), runs over the time limit and
@@ -12,7 +12,7 @@ import argparse, os, random, signal, subprocess, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-interop = os.path.join(root, "..", "shared", "interop")
+interop = os.path.join(root, "tests", "data", "interop")
 
 def mutants(data, n, seed):
     rng = random.Random(seed)

@@ -3,7 +3,7 @@
 // Set as CARGO_TARGET_WASM32_WASIP1_RUNNER by .cargo/config.toml.
 //
 // The whole file system is preopened as `/`, so absolute paths compiled into tests
-// (env!("CARGO_MANIFEST_DIR")/../../../shared/interop/...) resolve as on the host.
+// (env!("CARGO_MANIFEST_DIR")/../../tests/data/interop/...) resolve as on the host.
 // Relative paths resolve against `/` (WASI libc's emulated working directory), not the
 // directory cargo runs the test in: tests must use CARGO_MANIFEST_DIR-based paths.
 import { WASI } from 'node:wasi';

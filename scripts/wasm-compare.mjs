@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const nm = path.join(repo, 'web/node_modules');
-const interop = path.resolve(repo, '../shared/interop');
+const interop = path.resolve(repo, 'tests/data/interop');
 const workDir = process.env.H5KIT_COMPARE_DIR || '/tmp/h5kit-compare';
 fs.mkdirSync(workDir, { recursive: true });
 

@@ -2,7 +2,7 @@
 """Dump every dataset's (and attribute's) values as h5py reads them, as exact bytes, for the
 bit-exact comparison of h5kit's data reads.
 
-Writes tests/golden/values/<group>/<file>.json for the interop files (../shared/interop/*/),
+Writes tests/golden/values/<group>/<file>.json for the interop files (tests/data/interop/*/),
 the generated fixtures (tests/data/generated/*.h5) and tests/data/sample.h5. Filters from
 hdf5plugin (lz4, zstd, bitshuffle, ...) are loaded, so compressed data is decoded.
 
@@ -37,7 +37,7 @@ from gen_fixtures import LIB  # noqa: E402  (ctypes handle on h5py's libhdf5)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-SHARED = os.path.join(os.path.dirname(REPO), "shared")
+INTEROP = os.path.join(HERE, "data", "interop")
 OUT = os.path.join(HERE, "golden", "values")
 MAX_HEX = 64 * 1024
 MAX_READ = 64 * 1024 * 1024
@@ -45,7 +45,7 @@ MAX_READ = 64 * 1024 * 1024
 
 def groups():
     out = []
-    for d in sorted(glob.glob(os.path.join(SHARED, "interop", "*"))):
+    for d in sorted(glob.glob(os.path.join(INTEROP, "*"))):
         if os.path.isdir(d):
             g = "interop/" + os.path.basename(d)
             out += [(g, p) for p in sorted(glob.glob(os.path.join(d, "*"))) if os.path.isfile(p)]

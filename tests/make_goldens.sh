@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerate the golden outputs of libhdf5's own tools (h5dump / h5ls 1.10.8) under tests/golden/.
 #
-#   tests/make_goldens.sh            regenerate everything (interop files, generated fixtures, sample)
+#   tests/make_goldens.sh            regenerate everything (interop files in tests/data/interop,
+#                                    generated fixtures, sample)
 #   tests/make_goldens.sh --check [GROUP...]
 #                                    regenerate into a temp dir and diff against the committed goldens
 #                                    (GROUP: interop/jhdf, interop/pyfive, generated, data, data/<sub>);
@@ -19,7 +20,6 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SHARED="$(cd "$REPO/../shared" 2>/dev/null && pwd || true)"
 MAX_FULL=$((1024 * 1024))
 
 CHECK=0
@@ -30,10 +30,10 @@ fi
 GROUPS_WANTED=("$@")
 if [[ ${#GROUPS_WANTED[@]} -eq 0 ]]; then
     GROUPS_WANTED=(interop/jhdf interop/pyfive generated data)
-    # teammates' fixture folders tests/data/<sub>/ (other than generated/): group data/<sub>
+    # teammates' fixture folders tests/data/<sub>/ (other than generated/ and interop/): group data/<sub>
     while IFS= read -r sub; do
         GROUPS_WANTED+=("data/$sub")
-    done < <(cd "$REPO/tests/data" && find . -mindepth 1 -maxdepth 1 -type d ! -name generated -printf '%f\n' | LC_ALL=C sort)
+    done < <(cd "$REPO/tests/data" && find . -mindepth 1 -maxdepth 1 -type d ! -name generated ! -name interop -printf '%f\n' | LC_ALL=C sort)
 fi
 
 for tool in h5dump h5ls; do
@@ -45,7 +45,7 @@ fi
 
 group_dir() {
     case "$1" in
-        interop/*) echo "$SHARED/$1" ;;
+        interop/*) echo "$REPO/tests/data/$1" ;;
         generated) echo "$REPO/tests/data/generated" ;;
         data) echo "$REPO/tests/data" ;;
         data/*) echo "$REPO/tests/$1" ;;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const interop = path.resolve(webDir, '../../shared/interop');
+const interop = path.resolve(webDir, '../tests/data/interop');
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.png': 'image/png' };
 
 function serve() {

@@ -36,6 +36,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use h5kit_testkit::oracle;
+
 const H5: &str = env!("CARGO_BIN_EXE_h5");
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -67,7 +69,7 @@ fn golden_root() -> PathBuf {
 fn file_dir(key: &str) -> Option<(PathBuf, String)> {
     let (group, name) = key.rsplit_once('/')?;
     let dir = if group.starts_with("interop/") {
-        repo_root().join("..").join("shared").join(group)
+        repo_root().join("tests").join("data").join(group)
     } else if group == "generated" {
         repo_root().join("tests").join("data").join("generated")
     } else if group == "data" || group.starts_with("data/") {
@@ -169,15 +171,6 @@ fn run(program: &str, args: &[&str], dir: &Path, name: &str) -> std::io::Result<
     let stdout = out_thread.join().unwrap_or_default();
     let stderr = err_thread.join().unwrap_or_default();
     Ok(RunOutput { stdout, stderr, status })
-}
-
-fn on_path(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
 }
 
 /// A unified-style diff of the first differing lines (a few lines of context, at most ~12
@@ -293,12 +286,13 @@ fn golden_mode(mode_name: &str) {
         panic!("unknown mode {mode_name}");
     };
     let live_wanted = std::env::var("H5KIT_LIVE_H5DUMP").is_ok_and(|v| v == "1");
-    let live = live_wanted && on_path(mode.tool);
+    let verbose = std::env::var("H5KIT_GOLDEN_VERBOSE").is_ok_and(|v| v == "1");
+    let entries = manifest(mode.name);
+    let live = live_wanted
+        && oracle::check(mode.tool, entries.len() as u64, &format!("H5KIT_LIVE_H5DUMP=1: live `{} {}`", mode.tool, mode.tool_args.join(" ")));
     if live_wanted && !live {
         println!("{}: H5KIT_LIVE_H5DUMP=1 but {} is not on PATH: using the goldens", mode.name, mode.tool);
     }
-    let verbose = std::env::var("H5KIT_GOLDEN_VERBOSE").is_ok_and(|v| v == "1");
-    let entries = manifest(mode.name);
     let listed = expected_pass(mode.name);
     let results: Mutex<Vec<(usize, Outcome)>> = Mutex::new(Vec::new());
     let next = AtomicUsize::new(0);
@@ -353,6 +347,12 @@ fn golden_mode(mode_name: &str) {
         }
     }
     let source = if live { "live tools" } else { "goldens" };
+    // the oracle: live h5dump/h5ls, or their output recorded in tests/golden
+    let oracle_name = if live { mode.tool.to_string() } else { format!("{}-recorded", mode.tool) };
+    oracle::compared(&oracle_name, compared as u64);
+    if !skipped.is_empty() {
+        oracle::skipped(&oracle_name, skipped.len() as u64, &format!("mode {}: files not compared (see `-- --nocapture`)", mode.name));
+    }
     // The summary goes straight to the process's stderr (not through the test harness's output
     // capture), so it shows in every `cargo test` log, CI included.
     let mut summary = format!(
@@ -435,7 +435,7 @@ fn first_diff_shows_the_first_differing_line() {
 #[test]
 fn file_dir_maps_groups() {
     let (dir, name) = file_dir("interop/jhdf/test_file.hdf5").unwrap_or_else(|| panic!("no dir"));
-    assert!(dir.ends_with("shared/interop/jhdf"), "{}", dir.display());
+    assert!(dir.ends_with("tests/data/interop/jhdf"), "{}", dir.display());
     assert_eq!(name, "test_file.hdf5");
     let (dir, _) = file_dir("data/vds/x.h5").unwrap_or_else(|| panic!("no dir"));
     assert!(dir.ends_with("tests/data/vds"), "{}", dir.display());

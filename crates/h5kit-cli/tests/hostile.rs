@@ -28,7 +28,7 @@ fn repo_root() -> PathBuf {
 fn sources() -> Vec<PathBuf> {
     let mut dirs = vec![repo_root().join("tests").join("data").join("generated")];
     for g in ["jhdf", "pyfive"] {
-        dirs.push(repo_root().join("..").join("shared").join("interop").join(g));
+        dirs.push(repo_root().join("tests").join("data").join("interop").join(g));
     }
     let mut out = Vec::new();
     for d in dirs {

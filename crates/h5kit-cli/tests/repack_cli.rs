@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use h5kit_testkit::oracle;
+
 fn h5(args: &[&str], dir: &std::path::Path) -> (String, i32) {
     let out = Command::new(env!("CARGO_BIN_EXE_h5")).args(args).current_dir(dir).output().unwrap();
     (String::from_utf8_lossy(&out.stdout).into_owned(), out.status.code().unwrap_or(-1))
@@ -36,8 +38,10 @@ fn repack_sample_keeps_the_content() {
         let (copy, st) = h5(&["dump", name], &out);
         assert_eq!(st, 0);
         assert_eq!(body(&copy), body(&orig), "h5 dump of {} differs from the original", name);
-        if let Ok(d) = Command::new("h5diff").arg("sample.h5").arg(name).current_dir(&out).output() {
+        if oracle::check(oracle::H5DIFF, 1, &format!("h5diff sample.h5 {}", name)) {
+            let d = Command::new("h5diff").arg("sample.h5").arg(name).current_dir(&out).output().unwrap();
             assert!(d.status.success(), "h5diff sample.h5 {}: {}", name, String::from_utf8_lossy(&d.stdout));
+            oracle::compared(oracle::H5DIFF, 1);
         }
     }
     let (_, st) = h5(&["repack", "-f", "BOGUS", "sample.h5", "x.h5"], &out);
@@ -98,20 +102,12 @@ fn layout_and_filters(dir: &std::path::Path, name: &str, plugins: &Option<String
 /// (1.10.8) gives on the same input (when installed), and the same values (h5diff).
 #[test]
 fn options_match_h5repack() {
-    let have = |t: &str| Command::new(t).arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
-    if !have("h5repack") || !have("h5dump") || !have("h5diff") {
-        eprintln!("h5repack/h5dump/h5diff not installed: skipped");
-        return;
-    }
     let plugins = Command::new("python3")
         .args(["-c", "import hdf5plugin; print(hdf5plugin.PLUGIN_PATH)"])
         .output()
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    let out = std::env::temp_dir().join(format!("h5kit-repack-options-{}", std::process::id()));
-    std::fs::create_dir_all(&out).unwrap();
-    options_input(&out.join("in.h5"));
     let mut cases: Vec<Vec<&str>> = vec![
         vec![],
         vec!["-f", "GZIP=1", "-f", "SHUF"],
@@ -131,7 +127,20 @@ fn options_match_h5repack() {
     ];
     if plugins.is_some() {
         cases.push(vec!["-f", "a:UD=32004,1,1,0", "-f", "b:UD=32015,0,1,5", "-f", "m:UD=32004,0,1,64"]);
+    } else if !oracle::check(oracle::HDF5PLUGIN, 1, "h5repack -f UD= with the LZ4 and Zstd plugins") {
+        oracle::skipped(oracle::H5REPACK, 1, "the case with filter plugins: hdf5plugin not installed");
     }
+    // 4 refusals checked after the cases; `&`, not `&&`: every missing tool is recorded
+    let n = cases.len() as u64;
+    let tools = oracle::check(oracle::H5REPACK, n + 4, "h5repack with the same options")
+        & oracle::check(oracle::H5DUMP, 2 * n, "h5dump -p -H of both copies")
+        & oracle::check(oracle::H5DIFF, n, "h5diff of the input and our copy");
+    if !tools {
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("h5kit-repack-options-{}", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    options_input(&out.join("in.h5"));
     for (k, opts) in cases.iter().enumerate() {
         let (ours, theirs) = (format!("ours{}.h5", k), format!("theirs{}.h5", k));
         let mut args = vec!["repack"];
@@ -157,6 +166,9 @@ fn options_match_h5repack() {
         }
         let d = c.args(["in.h5", ours.as_str()]).current_dir(&out).output().unwrap();
         assert!(d.status.success(), "h5diff after {:?}: {}", opts, String::from_utf8_lossy(&d.stdout));
+        oracle::compared(oracle::H5REPACK, 1);
+        oracle::compared(oracle::H5DUMP, 2);
+        oracle::compared(oracle::H5DIFF, 1);
     }
     // What h5repack refuses, h5 repack refuses too.
     for opts in [
@@ -171,6 +183,7 @@ fn options_match_h5repack() {
         assert_eq!(h5(&args, &out).1, 1, "h5 {:?}", args);
         let st = Command::new("h5repack").args(&opts).args(["in.h5", "bad2.h5"]).current_dir(&out).output().unwrap();
         assert!(!st.status.success(), "h5repack {:?} succeeded", opts);
+        oracle::compared(oracle::H5REPACK, 1);
     }
     let _ = std::fs::remove_dir_all(&out);
 }
@@ -180,11 +193,8 @@ fn options_match_h5repack() {
 /// latest format instead, says so on stderr, and the copy has the same content.
 #[test]
 fn large_attribute_falls_back_to_the_latest_format() {
-    let src = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/interop/jhdf/test_large_attribute.hdf5"));
-    if !src.exists() {
-        eprintln!("skipping: ../shared/interop not present");
-        return;
-    }
+    let src = h5kit_testkit::interop("jhdf/test_large_attribute.hdf5");
+    assert!(src.exists(), "{} is missing", src.display());
     let out = std::env::temp_dir().join(format!("h5kit-repack-large-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_h5")).arg("repack").arg(&src).arg("copy.h5").current_dir(&out).output().unwrap();
@@ -204,8 +214,10 @@ fn large_attribute_falls_back_to_the_latest_format() {
     let (copy, st) = h5(&["dump", "copy.h5"], &out);
     assert_eq!(st, 0);
     assert_eq!(body(&copy), body(&orig));
-    if let Ok(d) = Command::new("h5diff").arg(&src).arg("copy.h5").current_dir(&out).output() {
+    if oracle::check(oracle::H5DIFF, 1, "h5diff of test_large_attribute.hdf5 and its copy") {
+        let d = Command::new("h5diff").arg(&src).arg("copy.h5").current_dir(&out).output().unwrap();
         assert!(d.status.success(), "h5diff: {}", String::from_utf8_lossy(&d.stdout));
+        oracle::compared(oracle::H5DIFF, 1);
     }
     let _ = std::fs::remove_dir_all(&out);
 }

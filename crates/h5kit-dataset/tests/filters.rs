@@ -52,9 +52,11 @@ fn manifest() -> Vec<Dataset> {
     out
 }
 
+mod common;
+
 fn file_of(label: &str) -> String {
     match label.strip_prefix("interop:") {
-        Some(rel) => format!("{}/../../../shared/interop/{}", env!("CARGO_MANIFEST_DIR"), rel),
+        Some(rel) => common::interop(rel),
         None => concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/filters.h5").to_string(),
     }
 }

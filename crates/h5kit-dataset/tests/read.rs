@@ -30,9 +30,11 @@ fn manifest() -> Vec<Entry> {
         .collect()
 }
 
+mod common;
+
 fn file_of(label: &str) -> String {
     match label.strip_prefix("interop:") {
-        Some(rel) => format!("{}/../../../shared/interop/{}", env!("CARGO_MANIFEST_DIR"), rel),
+        Some(rel) => common::interop(rel),
         None => format!("{}/read.h5", DATA),
     }
 }

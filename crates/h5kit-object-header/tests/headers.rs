@@ -6,7 +6,8 @@
 use h5kit_core::{Context, ErrorKind, Limits, MemStorage, Sizes};
 use h5kit_object_header::*;
 
-const INTEROP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/interop/");
+mod common;
+use common::INTEROP;
 
 fn load(rel: &str) -> (Vec<u8>, Sizes, u64) {
     let data = std::fs::read(format!("{}{}", INTEROP, rel)).unwrap();

@@ -1,4 +1,4 @@
-//! Object headers of the libhdf5-written interop files (`/work/shared/interop`): every object
+//! Object headers of the libhdf5-written interop files (`tests/data/interop`): every object
 //! listed in `tests/data/interop_headers.txt` (file, object header address, path, from
 //! `h5ls -r -v`) is read and all its messages decoded; selected messages are checked field by
 //! field against h5dump/h5debug output.
@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use h5kit_core::{Context, Limits, MemStorage, Sizes, Storage};
 use h5kit_object_header::*;
 
-const INTEROP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/interop/");
+mod common;
+use common::INTEROP;
 
 /// A whole file in memory with its superblock's sizes (superblock v0-3 sizes read directly:
 /// these tests must not depend on the superblock crate).

@@ -12,14 +12,13 @@ use h5kit_object_header::*;
 
 const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 
-/// Every corpus file: the interop files (in the repository's `tests/data/interop` once moved
-/// there, else `/work/shared/interop`), the workspace's `tests/data` (hostile `bad/` files left
-/// out) and this crate's `tests/data`.
+/// Every corpus file: the interop files (the repository's `tests/data/interop`), the
+/// workspace's `tests/data` (hostile `bad/` files left out) and this crate's `tests/data`.
 fn corpus_files() -> Vec<PathBuf> {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let repo = crate_dir.join("../..");
-    let moved = repo.join("tests/data/interop");
-    let interop = if moved.is_dir() { moved } else { crate_dir.join("../../../shared/interop") };
+    let interop = repo.join("tests/data/interop");
+    assert!(interop.is_dir(), "{} is missing", interop.display());
     let mut roots = vec![interop, crate_dir.join("tests/data")];
     for entry in std::fs::read_dir(repo.join("tests/data")).into_iter().flatten().flatten() {
         let p = entry.path();

@@ -6,7 +6,7 @@ use h5kit_core::Writer;
 use h5kit_superblock::{find_signature, read_driver_info, DriverInfo, ScratchPad, Superblock, SIGNATURE};
 
 fn interop(rel: &str) -> String {
-    format!("{}/../../../shared/interop/{}", env!("CARGO_MANIFEST_DIR"), rel)
+    format!("{}/../../tests/data/interop/{}", env!("CARGO_MANIFEST_DIR"), rel)
 }
 /// Every file of the byte-identity corpus: the interop files and the repository's generated
 /// files (files without an HDF5 signature, e.g. external raw data, are skipped by callers).

@@ -578,7 +578,7 @@ mod tests {
     use super::*;
 
     fn interop(name: &str) -> File {
-        let p = format!("{}/../../../shared/interop/{}", env!("CARGO_MANIFEST_DIR"), name);
+        let p = crate::interop_path(name);
         File::from_bytes(std::fs::read(p).unwrap()).unwrap()
     }
 

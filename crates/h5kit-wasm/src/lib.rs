@@ -15,6 +15,13 @@
 pub mod inspect;
 pub mod ranged;
 
+/// Tests: a file of the workspace's `tests/data/interop/`, e.g. `interop_path("jhdf/test_file.hdf5")`
+/// (absolute: resolves under the WASI runner too).
+#[cfg(test)]
+pub(crate) fn interop_path(rel: &str) -> String {
+    format!("{}/../../tests/data/interop/{}", env!("CARGO_MANIFEST_DIR"), rel)
+}
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 

@@ -451,7 +451,7 @@ mod tests {
 
     #[test]
     fn opens_and_reads_an_interop_file_through_the_async_protocol() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/interop/jhdf/test_file.hdf5");
+        let path = crate::interop_path("jhdf/test_file.hdf5");
         let data = std::fs::read(path).unwrap();
         let len = data.len() as u64;
         let cfg = CacheConfig { block_size: 1024, max_blocks: 8, max_readahead: 1 << 16 };

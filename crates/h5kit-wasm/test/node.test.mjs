@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as h5 from '../h5kit.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const interop = path.resolve(here, '../../../../shared/interop');
+const interop = path.resolve(here, '../../../tests/data/interop');
 const testFile = path.join(interop, 'jhdf/test_file.hdf5');
 let n = 0;
 async function test(name, fn) {

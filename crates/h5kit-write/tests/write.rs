@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use h5kit_testkit::oracle;
 use h5kit_write::{dtype, DatasetSpec, FileWriter, LayoutKind, LibVer, Region, UNLIMITED};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,35 +14,33 @@ fn tmp(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
-}
-
+/// Whether h5py is installed (when not: recorded as a skipped check, or under
+/// `H5KIT_REQUIRE_ORACLES=1` a failure).
 fn have_h5py() -> bool {
-    Command::new("python3").args(["-c", "import h5py"]).output().map(|o| o.status.success()).unwrap_or(false)
+    oracle::check(oracle::H5PY, 1, "libhdf5 (h5py) reads the file")
 }
 
 /// h5dump output with the file name line normalized.
 fn h5dump(args: &[&str], path: &Path) -> Option<String> {
-    if !have("h5dump") {
-        eprintln!("h5dump absent: skipping the libhdf5 check");
+    if !oracle::check(oracle::H5DUMP, 1, "libhdf5 (h5dump) reads the file") {
         return None;
     }
     let out = Command::new("h5dump").args(args).arg(path).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "h5dump failed: {}\n{}", text, String::from_utf8_lossy(&out.stderr));
+    oracle::compared(oracle::H5DUMP, 1);
     Some(text.lines().skip(1).collect::<Vec<_>>().join("\n"))
 }
 
 /// Runs python3 with h5py: `code` sees `f` (the open file) and prints; returns stdout.
 fn h5py(path: &Path, code: &str) -> Option<String> {
     if !have_h5py() {
-        eprintln!("h5py absent: skipping the libhdf5 check");
         return None;
     }
     let script = format!("import h5py, numpy as np\nf = h5py.File({:?}, 'r')\n{}\n", path.to_str().unwrap(), code);
     let out = Command::new("python3").args(["-c", &script]).output().unwrap();
     assert!(out.status.success(), "h5py failed: {}", String::from_utf8_lossy(&out.stderr));
+    oracle::compared(oracle::H5PY, 1);
     Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
@@ -307,6 +306,7 @@ fn h5dump_matches_h5py() {
                 .status()
                 .unwrap();
             assert!(st.success());
+            oracle::compared(oracle::H5PY, 1);
             let their_dump = h5dump(&["-p"], &theirs).unwrap();
             assert_eq!(clean(&our_dump), clean(&their_dump), "{}", tag);
         }
@@ -342,6 +342,7 @@ print(f['grow'][2999], f['grow'][12], f['grow'][3], len(f['many']), 'sub05' in f
         let out = Command::new("python3").args(["-c", &code]).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "5 -1 12 40 False 1 changed 23 34.5", "{}", tag);
+        oracle::compared(oracle::H5PY, 1);
     });
 }
 

@@ -70,7 +70,7 @@ mod tests {
     use crate::File;
 
     fn interop(name: &str) -> String {
-        format!("{}/../../../shared/interop/{}", env!("CARGO_MANIFEST_DIR"), name)
+        h5kit_testkit::interop(name).to_string_lossy().into_owned()
     }
 
     fn dataset(file: &str, path: &str) -> crate::Dataset {

@@ -9,6 +9,7 @@ use std::process::Command;
 
 use h5kit::write::{dtype, DatasetSpec, FileWriter, Filter, LibVer};
 use h5kit::{File, Object};
+use h5kit_testkit::oracle;
 
 fn f(id: u16, flags: u16, cd: &[u32]) -> Filter {
     Filter { id, name: None, flags, client_data: cd.to_vec() }
@@ -108,12 +109,16 @@ for n in names:
     assert np.array_equal(f[n][()], want), n
 print("ok", len(names))
 "#;
-    let probe = Command::new("python3").args(["-c", "import h5py, hdf5plugin"]).output();
-    if !probe.map(|o| o.status.success()).unwrap_or(false) {
-        eprintln!("h5py/hdf5plugin not installed: libhdf5 read skipped");
+    let what = format!("libhdf5 (h5py + hdf5plugin) reads {}", path.display());
+    if !oracle::check(oracle::H5PY, 1, &what) {
+        return;
+    }
+    if !oracle::check(oracle::HDF5PLUGIN, 1, &what) {
+        oracle::skipped(oracle::H5PY, 1, &format!("{}: hdf5plugin not installed", what));
         return;
     }
     let names: Vec<&str> = cases().iter().map(|c| c.0).collect();
     let o = Command::new("python3").args(["-c", SCRIPT]).arg(path).args(&names).output().unwrap();
     assert!(o.status.success(), "h5py: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    oracle::compared(oracle::H5PY, 1);
 }

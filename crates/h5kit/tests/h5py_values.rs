@@ -1,4 +1,4 @@
-//! Exact-bit agreement with h5py: for every dataset of every file in `../shared/interop` and
+//! Exact-bit agreement with h5py: for every dataset of every file in `tests/data/interop` and
 //! `tests/data` (recursively), the bytes of `read_raw()` (variable-length data: the element
 //! contents through `read_vlen()`; references: the objects they point to) equal what h5py
 //! reads. Attributes are compared the same way. h5py's values are precomputed into
@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use h5kit::{File, Object, TypeClass};
+use h5kit_testkit::oracle;
 
 // ---------- a minimal JSON reader (the golden files are plain JSON) ----------
 
@@ -239,7 +240,7 @@ fn repo() -> PathBuf {
 /// The HDF5 file a golden document describes (its "file" field).
 fn file_of(name: &str) -> PathBuf {
     if let Some(rest) = name.strip_prefix("interop/") {
-        repo().join("../shared/interop").join(rest)
+        h5kit_testkit::interop_dir().join(rest)
     } else if let Some(rest) = name.strip_prefix("generated/") {
         repo().join("tests/data/generated").join(rest)
     } else if let Some(rest) = name.strip_prefix("data/") {
@@ -673,12 +674,14 @@ fn compare_document(doc: &Json, t: &mut Tally, ta: &mut Tally) {
     }
 }
 
-/// Golden documents: committed, or recomputed with h5py when `H5KIT_LIVE_H5PY=1`.
-fn documents() -> Vec<Json> {
+/// Golden documents: committed, or recomputed with h5py when `H5KIT_LIVE_H5PY=1`; and whether
+/// they were recomputed.
+fn documents() -> (Vec<Json>, bool) {
     let dir = repo().join("tests/golden/values");
     let mut files = Vec::new();
     golden_files(&dir, &mut files);
-    let live = std::env::var("H5KIT_LIVE_H5PY").is_ok_and(|v| v == "1");
+    let live = std::env::var("H5KIT_LIVE_H5PY").is_ok_and(|v| v == "1")
+        && oracle::check(oracle::H5PY, files.len() as u64, "H5KIT_LIVE_H5PY=1: values recomputed by h5py");
     let mut docs = Vec::new();
     for f in files {
         let doc = parse(&std::fs::read_to_string(&f).unwrap());
@@ -696,12 +699,12 @@ fn documents() -> Vec<Json> {
                     docs.push(parse(&String::from_utf8_lossy(&o.stdout)));
                     continue;
                 }
-                _ => eprintln!("live h5py failed for {}: using the committed values", name),
+                _ => oracle::skipped(oracle::H5PY, 1, &format!("live h5py failed for {}: using the committed values", name)),
             }
         }
         docs.push(doc);
     }
-    docs
+    (docs, live)
 }
 
 /// Values known to differ (prefixes of the mismatch lines), with the reason. A listed value
@@ -736,11 +739,19 @@ fn report(what: &str, t: &Tally) -> usize {
 
 #[test]
 fn every_dataset_and_attribute_matches_h5py() {
-    let docs = documents();
+    let (docs, live) = documents();
     assert!(docs.len() >= 60, "only {} golden documents", docs.len());
     let (mut t, mut ta) = (Tally::default(), Tally::default());
     for doc in &docs {
         compare_document(doc, &mut t, &mut ta);
+    }
+    // h5py's values: recomputed live, or as recorded in tests/golden/values
+    let tool = if live { oracle::H5PY } else { "h5py-recorded" };
+    let sum = |t: &Tally| (t.compared + t.vlen_compared + t.refs_compared) as u64;
+    oracle::compared(tool, sum(&t) + sum(&ta));
+    let not_compared = |t: &Tally| (t.skipped_h5py_error + t.not_comparable.len()) as u64;
+    if not_compared(&t) + not_compared(&ta) > 0 {
+        oracle::skipped(tool, not_compared(&t) + not_compared(&ta), "values h5py cannot read or that are not comparable");
     }
     let bad = report("datasets", &t);
     let bad_attrs = report("attributes", &ta);

@@ -1,17 +1,13 @@
-//! Reads files libhdf5 wrote (../shared/interop) and checks values against what h5dump
+//! Reads files libhdf5 wrote (tests/data/interop) and checks values against what h5dump
 //! prints for them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use h5kit::{File, Hyperslab, LinkTarget, Object};
 
 fn interop(rel: &str) -> Option<String> {
-    let p = format!("{}/../../../shared/interop/{}", env!("CARGO_MANIFEST_DIR"), rel);
-    if std::path::Path::new(&p).exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} not present", p);
-        None
-    }
+    let p = h5kit_testkit::interop(rel).to_string_lossy().into_owned();
+    assert!(std::path::Path::new(&p).exists(), "{} is missing (the interop files are part of the repository)", p);
+    Some(p)
 }
 
 fn dataset(file: &File, path: &str) -> h5kit::Dataset {

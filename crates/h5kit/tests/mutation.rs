@@ -1,7 +1,7 @@
 //! Deterministic mutation sweep: the damaged-file guarantee.
 //!
-//! Every file under `/work/shared/interop/*/` (skipped cleanly when absent) and every fixture
-//! under the workspace's `tests/data/` and `crates/*/tests/data/` is damaged in many seeded
+//! Every interop file (`tests/data/interop/*/`) and every other fixture under the workspace's
+//! `tests/data/` and `crates/*/tests/data/` is damaged in many seeded
 //! ways (bit flips in the first 4 KiB, bit flips anywhere, runs overwritten with 0x00 / 0xFF /
 //! random bytes, truncation). Each mutant is opened from bytes with conservative [`Limits`] and
 //! walked completely (links, objects by address with a visited set, attributes, small
@@ -9,7 +9,8 @@
 //! may return `Ok` or `Err`; the test fails on any panic and on any mutant slower than the
 //! time budget (a hang).
 //!
-//! - `H5KIT_MUTANTS=200` sets the mutants per file (default 40).
+//! - `H5KIT_MUTANTS=N` sets the mutants per file (default MUTANTS_SHORT, or MUTANTS_LONG = 200,
+//!   the full sweep, under `H5KIT_LONG_TESTS=1`).
 //! - `H5KIT_MUTANT_FILE=<substring> H5KIT_MUTANT_SEED=<seed>` replays one mutant (the failure
 //!   report prints both).
 //! - `H5KIT_MUTANT_BUDGET_SECS=<n>` changes the per-mutant time budget (default 10 s).
@@ -22,6 +23,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use h5kit::{File, Limits, LinkTarget, Object, TypeClass};
+use h5kit_testkit::long;
 
 // ---------------------------------------------------------------------------------------------
 // Seeded PRNG (SplitMix64): deterministic, no dependency.
@@ -389,9 +391,13 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>, depth: u32) {
     }
 }
 
+fn interop_dir() -> PathBuf {
+    workspace_root().join("tests/data/interop")
+}
+
 fn interop_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    collect(&workspace_root().join("../shared/interop"), &mut out, 0);
+    collect(&interop_dir(), &mut out, 0);
     out
 }
 
@@ -399,6 +405,8 @@ fn fixture_files() -> Vec<PathBuf> {
     let root = workspace_root();
     let mut out = Vec::new();
     collect(&root.join("tests/data"), &mut out, 0);
+    // the interop files have their own test
+    out.retain(|p| !p.starts_with(interop_dir()));
     if let Ok(rd) = std::fs::read_dir(root.join("crates")) {
         let mut crates: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
         crates.sort();
@@ -411,6 +419,10 @@ fn fixture_files() -> Vec<PathBuf> {
     out
 }
 
+/// Mutants per file of the default run, and of the full sweep (`H5KIT_LONG_TESTS=1`).
+const MUTANTS_SHORT: u64 = 40;
+const MUTANTS_LONG: u64 = 200;
+
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
 }
@@ -419,7 +431,7 @@ fn env_u64(name: &str) -> Option<u64> {
 /// unmodified walk visited no object).
 fn sweep(files: &[PathBuf]) -> (u64, Vec<String>, Stats, Vec<String>) {
     install_hook();
-    let per_file = env_u64("H5KIT_MUTANTS").unwrap_or(40);
+    let per_file = env_u64("H5KIT_MUTANTS").unwrap_or(long::pick(MUTANTS_SHORT, MUTANTS_LONG));
     let budget = Duration::from_secs(env_u64("H5KIT_MUTANT_BUDGET_SECS").unwrap_or(10));
     let only_file = std::env::var("H5KIT_MUTANT_FILE").ok();
     let only_seed = env_u64("H5KIT_MUTANT_SEED");
@@ -480,9 +492,12 @@ fn sweep(files: &[PathBuf]) -> (u64, Vec<String>, Stats, Vec<String>) {
 }
 
 fn report(kind: &str, files: &[PathBuf]) {
-    if files.is_empty() {
-        eprintln!("{}: no input files found, skipping", kind);
-        return;
+    assert!(!files.is_empty(), "{}: no input files found", kind);
+    if !long::enabled() && std::env::var("H5KIT_MUTANTS").is_err() {
+        h5kit_testkit::say(&format!(
+            "skipped (long test, set H5KIT_LONG_TESTS=1 to run it): the full mutation sweep of the {} files ({} mutants per file; this run: {})",
+            kind, MUTANTS_LONG, MUTANTS_SHORT
+        ));
     }
     let (run, failures, total, unwalkable) = sweep(files);
     // The sweep must reach past the superblock: most mutants open, and the undamaged files walk.

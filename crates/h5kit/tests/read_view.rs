@@ -1,6 +1,6 @@
 //! `Dataset::read_view` (zero-copy reads) and `Dataset::read_into` (into the caller's buffer)
 //! give exactly what `Dataset::read` gives, for every dataset of every file libhdf5 wrote
-//! (../shared/interop) and of the generated fixtures, for every numeric `T`; and the view
+//! (tests/data/interop) and of the generated fixtures, for every numeric `T`; and the view
 //! borrows from the file where the file stores the values as `T`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use h5kit::{File, H5Type, LinkTarget, Object};
 
 fn files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = h5kit_testkit::repo_root();
     let mut out = Vec::new();
-    for dir in ["../../../shared/interop/jhdf", "../../../shared/interop/pyfive", "../../tests/data/generated", "../../tests/data"] {
+    for dir in ["tests/data/interop/jhdf", "tests/data/interop/pyfive", "tests/data/generated", "tests/data"] {
         let Ok(rd) = std::fs::read_dir(root.join(dir)) else { continue };
         for e in rd.flatten() {
             let p = e.path();

@@ -7,6 +7,8 @@
 
 use std::process::Command;
 
+use h5kit_testkit::oracle;
+
 #[path = "../../../examples/tutorial.rs"]
 mod tutorial;
 
@@ -37,14 +39,20 @@ fn tutorial_matches_h5py() {
         o => panic!("{:?}", o),
     }
     let golden = include_str!("golden/tutorial.h5dump.txt");
-    let Some(dump) = h5dump(&ours, "tutorial.h5") else {
-        eprintln!("h5dump not installed: checked the reader only");
-        return;
-    };
-    assert_eq!(dump, golden, "h5dump of our file differs from the golden");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/tutorial.py");
-    let py = Command::new("python3").arg(script).arg(theirs.join("tutorial.h5")).status();
-    if matches!(py, Ok(s) if s.success()) {
-        assert_eq!(h5dump(&theirs, "tutorial.h5").unwrap(), golden, "h5py's file no longer matches the golden");
+    if !oracle::check(oracle::H5DUMP, 2, "h5dump of the tutorial files (ours and h5py's)") {
+        return; // the reader was checked
     }
+    let dump = h5dump(&ours, "tutorial.h5").unwrap();
+    assert_eq!(dump, golden, "h5dump of our file differs from the golden");
+    oracle::compared(oracle::H5DUMP, 1);
+    if !oracle::check(oracle::H5PY, 1, "h5py writes the tutorial file (examples/tutorial.py)") {
+        oracle::skipped(oracle::H5DUMP, 1, "h5dump of h5py's tutorial file: h5py not installed");
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/tutorial.py");
+    let py = Command::new("python3").arg(script).arg(theirs.join("tutorial.h5")).output().unwrap();
+    assert!(py.status.success(), "examples/tutorial.py failed: {}", String::from_utf8_lossy(&py.stderr));
+    oracle::compared(oracle::H5PY, 1);
+    assert_eq!(h5dump(&theirs, "tutorial.h5").unwrap(), golden, "h5py's file no longer matches the golden");
+    oracle::compared(oracle::H5DUMP, 1);
 }

@@ -11,7 +11,7 @@ use h5kit_superblock::Superblock;
 
 /// Folder of the interop corpus (jhdf/, pyfive/).
 pub fn interop_dir() -> PathBuf {
-    PathBuf::from(format!("{}/../../../shared/interop", env!("CARGO_MANIFEST_DIR")))
+    PathBuf::from(format!("{}/../../tests/data/interop", env!("CARGO_MANIFEST_DIR")))
 }
 
 /// The repository's tests/data folder.

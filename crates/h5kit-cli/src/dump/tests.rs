@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::{run_with, Options};
 
 fn interop(dir: &str, name: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/interop")).join(dir).join(name)
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/interop")).join(dir).join(name)
 }
 
 fn check(dir: &str, name: &str, opts: &Options, expected: &str, status: i32) {

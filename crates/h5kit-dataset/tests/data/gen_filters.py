@@ -14,7 +14,7 @@ import hdf5plugin
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-INTEROP = os.path.join(HERE, "..", "..", "..", "..", "..", "shared", "interop")
+INTEROP = os.path.join(HERE, "..", "..", "..", "..", "tests", "data", "interop")
 
 
 def make():

@@ -14,7 +14,7 @@ import h5py
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-INTEROP = os.path.join(HERE, "..", "..", "..", "..", "..", "shared", "interop")
+INTEROP = os.path.join(HERE, "..", "..", "..", "..", "tests", "data", "interop")
 LIB = ctypes.CDLL(glob.glob(os.path.join(os.path.dirname(h5py.__file__), "..", "h5py.libs", "libhdf5-*.so*"))[0])
 
 

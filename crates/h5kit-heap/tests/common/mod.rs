@@ -5,7 +5,7 @@ use h5kit_core::{Context, FileStorage, Limits};
 use h5kit_superblock::Superblock;
 
 pub fn interop(rel: &str) -> String {
-    format!("{}/../../../shared/interop/{}", env!("CARGO_MANIFEST_DIR"), rel)
+    format!("{}/../../tests/data/interop/{}", env!("CARGO_MANIFEST_DIR"), rel)
 }
 
 /// Every file of the byte-identity corpus: the interop files and the repository's generated

@@ -5,7 +5,7 @@ those with itemsize = the file datatype size (so the bytes are the file's bytes)
 Run from crates/h5kit-object-header/tests/data."""
 import h5py, numpy as np
 
-INTEROP = '../../../../../shared/interop/'
+INTEROP = '../../../../tests/data/interop/'
 files = sorted({l.split()[0] for l in open('interop_headers.txt')})
 paths = {}
 for l in open('interop_headers.txt'):

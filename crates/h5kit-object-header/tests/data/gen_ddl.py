@@ -4,7 +4,7 @@ Columns: file, object path, attribute name ('-' for the dataset itself), datatyp
 Run from crates/h5kit-object-header/tests/data."""
 import re, subprocess, sys
 
-INTEROP = '../../../../../shared/interop/'
+INTEROP = '../../../../tests/data/interop/'
 files = sorted({l.split()[0] for l in open('interop_headers.txt')})
 out = open('ddl_expected.tsv', 'w')
 for f in files:

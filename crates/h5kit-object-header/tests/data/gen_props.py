@@ -5,7 +5,7 @@ Columns: file, path, layout, filters, fill time, fill value, allocation time.
 Run from crates/h5kit-object-header/tests/data."""
 import re, subprocess
 
-INTEROP = '../../../../../shared/interop/'
+INTEROP = '../../../../tests/data/interop/'
 files = sorted({l.split()[0] for l in open('interop_headers.txt')})
 out = open('props_expected.tsv', 'w')
 for f in files:
