@@ -142,7 +142,7 @@ fn writers_killed_at_random_moments_leave_every_flushed_edit() {
     let dir = std::env::temp_dir().join(format!("h5kit-crash-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let exe = std::env::current_exe().unwrap();
-    let have_h5dump = Command::new("h5dump").arg("--version").output().is_ok();
+    let have_h5dump = h5kit_testkit::oracle::check(h5kit_testkit::oracle::H5DUMP, rounds.div_ceil(10), "h5dump of files left by killed writers");
     let mut seed = std::env::var("H5KIT_CRASH_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x2545_f491_4f6c_dd1du64) | 1;
     let mut checked = 0u64;
     for round in 0..rounds {
@@ -190,6 +190,7 @@ fn writers_killed_at_random_moments_leave_every_flushed_edit() {
         if have_h5dump && round % 10 == 0 {
             let out = Command::new("h5dump").arg(&path).output().unwrap();
             assert!(out.status.success(), "round {}: h5dump: {}", round, String::from_utf8_lossy(&out.stderr));
+            h5kit_testkit::oracle::compared(h5kit_testkit::oracle::H5DUMP, 1);
         }
     }
     eprintln!("{} rounds, {} flushed edits checked", rounds, checked);

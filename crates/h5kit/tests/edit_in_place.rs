@@ -12,6 +12,7 @@ use h5kit::write::edit::Editor;
 use h5kit::write::{dtype, DatasetSpec, UNLIMITED};
 use h5kit::{File, Limits, Object};
 use h5kit_core::{WritableFile, WritableStorage};
+use h5kit_testkit::oracle;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/generated").join(name)
@@ -44,21 +45,22 @@ fn values_f32(f: &File, path: &str) -> Vec<f32> {
 }
 
 fn h5py(script: &str, file: &Path) -> Option<String> {
-    let ok = Command::new("python3").args(["-c", "import h5py"]).output().map(|o| o.status.success()).unwrap_or(false);
-    if !ok {
-        eprintln!("h5py absent: skipping the libhdf5 check");
+    if !oracle::check(oracle::H5PY, 1, "reading a file the editor wrote") {
         return None;
     }
     let out = Command::new("python3").args(["-c", script]).arg(file).output().unwrap();
     assert!(out.status.success(), "h5py failed: {}", String::from_utf8_lossy(&out.stderr));
+    oracle::compared(oracle::H5PY, 1);
     Some(String::from_utf8(out.stdout).unwrap())
 }
 
 fn h5dump_ok(file: &Path) {
-    match Command::new("h5dump").arg("-H").arg(file).output() {
-        Ok(out) => assert!(out.status.success(), "h5dump -H failed: {}", String::from_utf8_lossy(&out.stderr)),
-        Err(_) => eprintln!("h5dump absent: skipping the libhdf5 check"),
+    if !oracle::check(oracle::H5DUMP, 1, "h5dump -H of a file the editor wrote") {
+        return;
     }
+    let out = Command::new("h5dump").arg("-H").arg(file).output().unwrap();
+    assert!(out.status.success(), "h5dump -H failed: {}", String::from_utf8_lossy(&out.stderr));
+    oracle::compared(oracle::H5DUMP, 1);
 }
 
 fn row(i: usize) -> Vec<u8> {
