@@ -9,14 +9,13 @@
 #   --pairs N   rounds, each running ours, C and h5py one after the other (default 3)
 #   --cache B   chunk cache bytes for the "+direct" random-slab read (default 16 MiB)
 #   --peers     also run the crates.io pure-Rust crates (bench/peers: rust-hdf5, hdf5-pure)
-#   --large     also run write_large and append_flush with h5kit and the peers (the C program
-#               and h5py always run them). Off by default: today's h5kit writer holds the whole
-#               file in memory and rewrites it on every flush, so append_flush takes ~150 s at
-#               --scale 0.01 (50 MB file) and hours at 0.25; use --large with --scale 0.01.
+#   --large     also run write_large and append_flush with the peers (h5kit, the C program and
+#               h5py always run them; rust-hdf5 takes long on append_flush at --scale 0.25)
 #   --dir DIR   scratch directory (default: a new temporary directory, removed at the end)
 #
 # Every program works through its library's public API (h5kit: the `h5kit` crate's File; the
-# lines "+internal" / "+direct" / "+owned" below the table are other paths, not compared).
+# lines "+internal" / "+direct" / "+owned" below the table are other paths, not compared,
+# measured in one more h5kit run of their own after the rounds).
 # Prints each program's median time per workload and the ratios other time / h5kit time
 # (above 1: h5kit is faster) against libhdf5 from C, h5py, rust-hdf5 and hdf5-pure (nan: a
 # program that did not run the workload), then peak resident memory: h5kit's per workload
@@ -85,7 +84,8 @@ ours, cbin, pybench = os.environ["OURS"], os.environ["CBIN"], os.environ["PYBENC
 scale, pairs, d = os.environ["SCALE"], int(os.environ["PAIRS"]), os.environ["DIR"]
 large = ["--large"] if os.environ["LARGE"] == "1" else []
 progs = [("h5kit", [ours] + large)]
-os.environ.setdefault("H5KIT_BENCH_DIRECT", str(os.environ.get("CACHE_BYTES", 16 << 20)))
+direct_cache = str(os.environ.get("CACHE_BYTES", 16 << 20))
+os.environ.pop("H5KIT_BENCH_DIRECT", None)
 if cbin:
     progs.append(("libhdf5-C", [cbin]))
 if os.environ["HAVE_PY"] == "1":
@@ -103,11 +103,12 @@ order = []
 base = {}                              # workload -> [KiB] resident at its start (h5kit)
 direct = {}                            # "name+direct" -> [seconds] (h5kit's lower-level paths)
 
-def run(name, cmd, sub):
+def run(name, cmd, sub, extras=False):
     out = os.path.join(d, sub)
     os.makedirs(out, exist_ok=True)
     with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
-        p = subprocess.Popen(cmd + [out, "--scale", scale], stdout=fo, stderr=fe, text=True)
+        env = dict(os.environ, H5KIT_BENCH_DIRECT=direct_cache) if extras else None
+        p = subprocess.Popen(cmd + [out, "--scale", scale], stdout=fo, stderr=fe, text=True, env=env)
         _, status, ru = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
         # Dropped before its dirty pages reach the disk (and the next program's timings).
@@ -119,6 +120,15 @@ def run(name, cmd, sub):
         stdout, stderr = fo.read(), fe.read()
     if p.returncode != 0:
         sys.exit(f"{name} failed ({p.returncode}):\n{stderr}")
+    if extras:
+        # The lines not compared, from a run of their own (its memory is not the user's).
+        for line in stderr.splitlines():
+            f = line.split()
+            if len(f) == 4 and f[0] == "direct":
+                direct.setdefault(f[1], []).append(float(f[2]))
+            if len(f) == 3 and f[1] in ("base_rss_kib", "peak_rss_kib") and "+" in f[0]:
+                (base if f[1] == "base_rss_kib" else peak).setdefault(f[0], []).append(int(f[2]))
+        return
     maxrss[name].append(ru.ru_maxrss)
     for line in stdout.splitlines():
         f = line.split()
@@ -141,6 +151,8 @@ for i in range(pairs):
     for name, cmd in progs:
         run(name, cmd, name)
         print(f"round {i + 1}/{pairs}: {name} done", file=sys.stderr, flush=True)
+run("h5kit", progs[0][1], "h5kit-extras", extras=True)
+print("extras done", file=sys.stderr, flush=True)
 
 med = lambda v: statistics.median(v) if v else float("nan")
 names = [p for p, _ in progs]
@@ -177,11 +189,9 @@ if direct:
             row += f"  h5py/h5kit {med(times['h5py'].get(bw, [])) / med(v):.2f}"
         row += f"  peak MiB {med(peak.get(w, [])) / 1024:.0f} (+{(med(peak.get(w, [])) - med(base.get(w, []))) / 1024:.0f})"
         print(row)
-if peak:
-    maxrss["h5kit"] = [max(max(v) for v in peak.values())]
 if not large:
-    print("# write_large, append_flush: h5kit and the peers not run (add --large, with a small --scale)")
-print("# whole-run peak RSS (MiB, median over rounds; includes each program's generated data): " +
+    print("# write_large, append_flush: the peers not run (add --large)")
+print("# whole-run peak RSS (MiB, median over rounds, getrusage of each program's compared run; includes its generated data): " +
       ", ".join(f"{n} {med(maxrss[n]) / 1024:.0f}" for n in names))
 PY
 [ -n "$cleanup" ] && rm -rf "$cleanup"
