@@ -24,7 +24,20 @@ pub trait ChunkBackend {
     /// Stores whole chunks (unfiltered, [`ChunkGrid::chunk_bytes`] each, borrowed: often
     /// straight from the caller's buffer): filtered, written into file space, and entered in
     /// the chunk index.
-    fn store(&mut self, chunks: &[(&[u64], &[u8])]) -> Result<()>;
+    fn store(&mut self, chunks: &[ChunkToStore<'_>]) -> Result<()>;
+}
+
+/// A whole chunk handed to [`ChunkBackend::store`].
+#[derive(Debug, Clone)]
+pub struct ChunkToStore<'a> {
+    /// Chunk offsets divided by the chunk dimensions.
+    pub index: &'a [u64],
+    /// Its unfiltered bytes.
+    pub data: &'a [u8],
+    /// The bytes that changed since the chunk was last read from or written to the file (all
+    /// of them for a chunk not in the file): an unfiltered chunk that stays where it is needs
+    /// only these written.
+    pub changed: std::ops::Range<usize>,
 }
 
 /// The shape of a chunked dataset: its extent, chunk dimensions and element size.
@@ -117,8 +130,26 @@ impl ChunkGrid {
 struct Entry {
     data: Vec<u8>,
     last_use: u64,
-    /// Changed since it was loaded or last stored.
-    dirty: bool,
+    /// The bytes changed since it was loaded or last stored (`None`: unchanged).
+    changed: Option<std::ops::Range<usize>>,
+}
+
+impl Entry {
+    fn touch(&mut self, r: std::ops::Range<usize>) {
+        self.changed = Some(match self.changed.take() {
+            Some(c) => c.start.min(r.start)..c.end.max(r.end),
+            None => r,
+        });
+    }
+}
+
+/// The bytes of a chunk of `chunk` dimensions that the box `start`/`n` (in the chunk) covers:
+/// from its first element to past its last.
+fn touched(chunk: &[u64], start: &[u64], n: &[u64], esize: usize) -> std::ops::Range<usize> {
+    let st = crate::strides(chunk);
+    let first: u64 = st.iter().zip(start).map(|(s, o)| s * o).sum();
+    let last: u64 = st.iter().zip(start.iter().zip(n)).map(|(s, (o, k))| s * (o + k.saturating_sub(1))).sum();
+    (first as usize * esize)..((last as usize + 1) * esize)
 }
 
 /// A whole chunk on its way to the backend: a slice of the caller's buffer when its bytes are
@@ -137,9 +168,12 @@ impl Piece<'_> {
     }
 }
 
-/// Hands a batch of whole chunks to the backend.
+/// Hands a batch of whole chunks (every byte changed) to the backend.
 fn store_batch(backend: &mut dyn ChunkBackend, batch: &[(Vec<u64>, Piece<'_>)]) -> Result<()> {
-    let refs: Vec<(&[u64], &[u8])> = batch.iter().map(|(i, p)| (i.as_slice(), p.bytes())).collect();
+    let refs: Vec<ChunkToStore<'_>> = batch
+        .iter()
+        .map(|(i, p)| ChunkToStore { index: i.as_slice(), data: p.bytes(), changed: 0..p.bytes().len() })
+        .collect();
     backend.store(&refs)
 }
 
@@ -211,7 +245,7 @@ impl ChunkCache {
             if let Some(e) = self.entries.get_mut(&index) {
                 copy_box(data, count, &in_box, &mut e.data, &grid.chunk, &in_chunk, &n, grid.element_size);
                 e.last_use = self.tick;
-                e.dirty = true;
+                e.touch(touched(&grid.chunk, &in_chunk, &n, grid.element_size));
                 continue;
             }
             if grid.covers(&index, start, count) {
@@ -232,19 +266,21 @@ impl ChunkCache {
                 }
                 continue;
             }
-            let mut chunk = match backend.load(&index)? {
-                Some(c) if c.len() == grid.chunk_bytes() => c,
+            let (mut chunk, stored) = match backend.load(&index)? {
+                Some(c) if c.len() == grid.chunk_bytes() => (c, true),
                 Some(c) => {
                     return Err(Error::format(
                         0,
                         format!("chunk {:?} holds {} bytes once unfiltered, {} expected", index, c.len(), grid.chunk_bytes()),
                     ))
                 }
-                None => grid.fill_chunk(fill),
+                None => (grid.fill_chunk(fill), false),
             };
             copy_box(data, count, &in_box, &mut chunk, &grid.chunk, &in_chunk, &n, grid.element_size);
             self.held += chunk.len();
-            self.entries.insert(index, Entry { data: chunk, last_use: self.tick, dirty: true });
+            // A chunk not in the file is written whole.
+            let changed = if stored { touched(&grid.chunk, &in_chunk, &n, grid.element_size) } else { 0..chunk.len() };
+            self.entries.insert(index, Entry { data: chunk, last_use: self.tick, changed: Some(changed) });
         }
         if !batch.is_empty() {
             store_batch(backend, &batch)?;
@@ -254,22 +290,25 @@ impl ChunkCache {
 
     /// Stores every changed chunk (a flush); they stay held, unchanged, for later writes.
     pub fn flush(&mut self, backend: &mut dyn ChunkBackend) -> Result<()> {
-        let mut dirty: Vec<(&Vec<u64>, &mut Entry)> = self.entries.iter_mut().filter(|(_, e)| e.dirty).collect();
+        let mut dirty: Vec<(&Vec<u64>, &mut Entry)> = self.entries.iter_mut().filter(|(_, e)| e.changed.is_some()).collect();
         if dirty.is_empty() {
             return Ok(());
         }
         dirty.sort_by(|a, b| a.0.cmp(b.0));
-        let refs: Vec<(&[u64], &[u8])> = dirty.iter().map(|(i, e)| (i.as_slice(), e.data.as_slice())).collect();
+        let refs: Vec<ChunkToStore<'_>> = dirty
+            .iter()
+            .map(|(i, e)| ChunkToStore { index: i.as_slice(), data: e.data.as_slice(), changed: e.changed.clone().unwrap_or(0..0) })
+            .collect();
         backend.store(&refs)?;
         for (_, e) in dirty {
-            e.dirty = false;
+            e.changed = None;
         }
         Ok(())
     }
 
     /// Whether chunks changed since they were last stored.
     pub fn has_changes(&self) -> bool {
-        self.entries.values().any(|e| e.dirty)
+        self.entries.values().any(|e| e.changed.is_some())
     }
 
     /// Drops held chunks that lie wholly outside `extent` (a dataset that shrank) and refills
@@ -294,6 +333,9 @@ impl ChunkCache {
             let mut refilled = fill_chunk.clone();
             let zero = vec![0u64; kept.len()];
             copy_box(&e.data, &grid.chunk, &zero, &mut refilled, &grid.chunk, &zero, &kept, grid.element_size);
+            if refilled != e.data {
+                e.touch(0..refilled.len());
+            }
             e.data = refilled;
             true
         });
@@ -315,15 +357,17 @@ impl ChunkCache {
             }
             if let Some(e) = self.entries.remove(&index) {
                 self.held -= e.data.len();
-                if e.dirty {
-                    out.push((index, Piece::Gathered(e.data)));
+                if let Some(c) = e.changed {
+                    out.push((index, e.data, c));
                 }
             }
         }
         if out.is_empty() {
             return Ok(());
         }
-        store_batch(backend, &out)
+        let refs: Vec<ChunkToStore<'_>> =
+            out.iter().map(|(i, d, c)| ChunkToStore { index: i.as_slice(), data: d.as_slice(), changed: c.clone() }).collect();
+        backend.store(&refs)
     }
 }
 
@@ -356,6 +400,7 @@ mod tests {
         chunks: BTreeMap<Vec<u64>, Vec<u8>>,
         loads: usize,
         stores: usize,
+        changed: Vec<std::ops::Range<usize>>,
     }
 
     impl ChunkBackend for MapBackend {
@@ -363,10 +408,11 @@ mod tests {
             self.loads += 1;
             Ok(self.chunks.get(index).cloned())
         }
-        fn store(&mut self, chunks: &[(&[u64], &[u8])]) -> Result<()> {
-            for (i, c) in chunks {
+        fn store(&mut self, chunks: &[ChunkToStore<'_>]) -> Result<()> {
+            for c in chunks {
                 self.stores += 1;
-                self.chunks.insert(i.to_vec(), c.to_vec());
+                self.changed.push(c.changed.clone());
+                self.chunks.insert(c.index.to_vec(), c.data.to_vec());
             }
             Ok(())
         }
@@ -418,6 +464,26 @@ mod tests {
         // Chunk (1,0) was never written: the dense view shows its fill.
         assert_eq!(dense(&b, &grid, 9), want);
         assert_eq!(b.chunks[&vec![1, 1]], vec![55, 55, 9, 9, 9, 77]);
+    }
+
+    #[test]
+    fn only_the_bytes_changed_are_reported_for_a_stored_chunk() {
+        // Chunks of 4 x 4 two-byte elements; the chunk is in the "file" first.
+        let grid = ChunkGrid::new(&[8, 4], &[4, 4], 2).unwrap();
+        let mut b = MapBackend::default();
+        let mut cache = ChunkCache::new(1 << 20);
+        cache.write(&mut b, &grid, &[], &[0, 0], &[4, 4], &[1; 32]).unwrap();
+        assert_eq!(b.changed, vec![0..32]);
+        // Row 2 of chunk (0,0), then an element of row 3.
+        cache.write(&mut b, &grid, &[], &[2, 0], &[1, 4], &[2; 8]).unwrap();
+        cache.write(&mut b, &grid, &[], &[3, 1], &[1, 1], &[3; 2]).unwrap();
+        cache.flush(&mut b).unwrap();
+        assert_eq!(b.changed[1], 16..28);
+        // A chunk made from the fill value is written whole.
+        cache.write(&mut b, &grid, &[], &[5, 1], &[1, 1], &[4; 2]).unwrap();
+        cache.flush(&mut b).unwrap();
+        assert_eq!(b.changed[2], 0..32);
+        assert_eq!(touched(&[4, 4], &[1, 1], &[2, 2], 1), 5..11);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use h5kit_object_header::{
 
 use super::relocate::Tree;
 use super::{unsupported, Cached, Editor};
-use crate::chunk_cache::{ChunkBackend, ChunkCache, ChunkGrid};
+use crate::chunk_cache::{ChunkBackend, ChunkCache, ChunkGrid, ChunkToStore};
 use crate::parallel::{run_in_order, worker_count, PARALLEL_MIN_BYTES};
 use crate::{check_spec, sat_prod, DatasetSpec, LayoutKind};
 
@@ -479,22 +479,22 @@ impl ChunkBackend for Backend<'_> {
         decode_pipeline(&self.chunked.pipeline, rec.filter_mask, raw, self.element_size, &self.ed.limits, rec.address).map(Some)
     }
 
-    fn store(&mut self, chunks: &[(&[u64], &[u8])]) -> Result<()> {
+    fn store(&mut self, chunks: &[ChunkToStore<'_>]) -> Result<()> {
         let filtered = !self.chunked.pipeline.filters.is_empty();
         let encoded: Vec<(std::borrow::Cow<'_, [u8]>, u32)> = if filtered {
-            let total: usize = chunks.iter().map(|(_, c)| c.len()).sum();
+            let total: usize = chunks.iter().map(|c| c.data.len()).sum();
             let workers = if total >= PARALLEL_MIN_BYTES { worker_count(None, chunks.len()) } else { 1 };
             let pipeline = &self.chunked.pipeline;
             let esize = self.element_size;
             run_in_order(chunks.len(), workers, |i| {
-                let data = chunks.get(i).map(|(_, d)| d.to_vec()).ok_or_else(|| Error::usage("internal error: no such chunk"))?;
+                let data = chunks.get(i).map(|c| c.data.to_vec()).ok_or_else(|| Error::usage("internal error: no such chunk"))?;
                 encode_pipeline(pipeline, data, esize).map(|(b, m)| (std::borrow::Cow::Owned(b), m))
             })?
         } else {
-            chunks.iter().map(|(_, d)| (std::borrow::Cow::Borrowed(*d), 0)).collect()
+            chunks.iter().map(|c| (std::borrow::Cow::Borrowed(c.data), 0)).collect()
         };
-        for ((index, _), (bytes, mask)) in chunks.iter().zip(encoded) {
-            let offsets = self.offsets(index);
+        for (chunk, (bytes, mask)) in chunks.iter().zip(encoded) {
+            let offsets = self.offsets(chunk.index);
             let len = bytes.len() as u64;
             let old = self.chunked.records.get(&offsets).cloned();
             let address = match &old {
@@ -505,7 +505,15 @@ impl ChunkBackend for Backend<'_> {
                     a
                 }
             };
-            self.ed.write_now(address, &bytes)?;
+            // An unfiltered chunk staying where it is: only the bytes that changed.
+            match (filtered, &old) {
+                (false, Some(o)) if o.address == address => {
+                    let part = bytes.get(chunk.changed.clone()).unwrap_or(&bytes);
+                    let at = if part.len() == bytes.len() { 0 } else { chunk.changed.start as u64 };
+                    self.ed.write_now(address + at, part)?;
+                }
+                _ => self.ed.write_now(address, &bytes)?,
+            }
             let rec = ChunkRecord { offsets: offsets.clone(), size: len, filter_mask: mask, address };
             if old.as_ref() != Some(&rec) {
                 self.index(&rec)?;
