@@ -50,6 +50,8 @@ pub(crate) struct DatasetEdit {
     element_size: usize,
     dims: Vec<u64>,
     max_dims: Option<Vec<u64>>,
+    /// Version of the dataspace message (kept when the extent changes).
+    space_version: u8,
     fill: Vec<u8>,
     storage: RawStorage,
 }
@@ -127,7 +129,7 @@ impl Editor {
             _ => RawStorage::Contiguous { address: None, size: bytes },
         };
         let fill = ds.fill.unwrap_or_default();
-        self.datasets.insert(h, DatasetEdit { header: h, element_size, dims, max_dims: ds.maxshape, fill, storage });
+        self.datasets.insert(h, DatasetEdit { header: h, element_size, dims, max_dims: ds.maxshape, space_version: 1, fill, storage });
         Ok(())
     }
 
@@ -184,7 +186,7 @@ impl Editor {
             }
             _ => return Err(unsupported(format!("{}: writing this layout in place", path))),
         };
-        let ds = DatasetEdit { header: h, element_size, dims: space.dims, max_dims: space.max_dims, fill, storage };
+        let ds = DatasetEdit { header: h, element_size, space_version: space.version, dims: space.dims, max_dims: space.max_dims, fill, storage };
         self.datasets.insert(h, ds);
         Ok(h)
     }
@@ -341,16 +343,13 @@ impl Editor {
         if shape.iter().zip(&ds.dims).any(|(n, o)| n < o) {
             return Err(unsupported("shrinking a dataset in place"));
         }
-        let dataspace = Dataspace { version: 1, kind: DataspaceKind::Simple, dims: shape.to_vec(), max_dims: ds.max_dims.clone() };
+        // The message keeps its version (and so its size).
+        let dataspace =
+            Dataspace { version: ds.space_version, kind: DataspaceKind::Simple, dims: shape.to_vec(), max_dims: ds.max_dims.clone() };
         let sizes = self.sizes;
         let hdr = self.header(h)?;
         let i = hdr.find(msg_type::DATASPACE).ok_or_else(|| Error::usage("dataset without a dataspace message"))?;
-        // Keep the message's version (and so its size).
-        let version = match hdr.first(msg_type::DATASPACE, sizes)? {
-            Some(Message::Dataspace(MaybeShared::Inline(s))) => s.version,
-            _ => 1,
-        };
-        hdr.replace(i, &Message::Dataspace(MaybeShared::Inline(Dataspace { version, ..dataspace })), sizes)?;
+        hdr.replace(i, &Message::Dataspace(MaybeShared::Inline(dataspace)), sizes)?;
         if let Some(ds) = self.datasets.get_mut(&h) {
             ds.dims = shape.to_vec();
         }
@@ -451,7 +450,7 @@ impl Backend<'_> {
         let fresh = &mut ed.fresh;
         let mut alloc = |len: u64| -> Result<u64> {
             let a = space.allocate(len)?;
-            fresh.push((a, len));
+            fresh.insert(a, len);
             Ok(a)
         };
         let out = insert_chunk(root, rec, &params, &mut load, &mut alloc)?;
@@ -501,7 +500,7 @@ impl ChunkBackend for Backend<'_> {
                 Some(o) if o.size == len => o.address,
                 _ => {
                     let a = self.ed.space.allocate_at_end(len.max(1))?;
-                    self.ed.fresh.push((a, len.max(1)));
+                    self.ed.fresh.insert(a, len.max(1));
                     a
                 }
             };

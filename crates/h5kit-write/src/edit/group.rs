@@ -235,7 +235,7 @@ impl Editor {
         };
         let mut alloc = |len: u64| -> Result<u64> {
             let a = space.allocate(len)?;
-            fresh.push((a, len));
+            fresh.insert(a, len);
             Ok(a)
         };
         let out = insert_symbol(st.btree_address, entry, name, &name_of, &params, &mut load_tree, &mut load_snod, &mut alloc)?;

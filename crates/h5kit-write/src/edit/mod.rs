@@ -58,8 +58,8 @@ pub struct Editor {
     sizes: Sizes,
     limits: Limits,
     space: FileSpace,
-    /// Ranges allocated since the last commit (relative addresses, lengths).
-    fresh: Vec<(u64, u64)>,
+    /// Ranges allocated since the last commit: start -> length (relative addresses).
+    fresh: BTreeMap<u64, u64>,
     headers: BTreeMap<u64, HeaderEdit>,
     snods: BTreeMap<u64, Cached<SymbolTableNode>>,
     group_nodes: BTreeMap<u64, Cached<Node<u64>>>,
@@ -103,7 +103,7 @@ impl Editor {
             sb,
             limits,
             space,
-            fresh: Vec::new(),
+            fresh: BTreeMap::new(),
             headers: BTreeMap::new(),
             snods: BTreeMap::new(),
             group_nodes: BTreeMap::new(),
@@ -151,7 +151,7 @@ impl Editor {
     /// New file space (recorded as fresh until the next commit).
     fn allocate(&mut self, len: u64) -> Result<u64> {
         let a = self.space.allocate(len)?;
-        self.fresh.push((a, len));
+        self.fresh.insert(a, len);
         Ok(a)
     }
 
@@ -167,7 +167,7 @@ impl Editor {
     }
 
     fn is_fresh(&self, a: u64) -> bool {
-        self.fresh.iter().any(|&(s, l)| a >= s && a < s.saturating_add(l))
+        self.fresh.range(..=a).next_back().is_some_and(|(&s, &l)| a < s.saturating_add(l))
     }
 
     /// Writes raw bytes at relative address `a` now (raw data and other writes into space
