@@ -243,6 +243,7 @@ impl Editor {
                     Some(a) => a,
                     None => {
                         let a = self.space.allocate_at_end(size)?;
+                        self.fresh.insert(a, size);
                         let whole = start.iter().all(|&s| s == 0) && count == ds.dims.as_slice();
                         if !whole {
                             self.fill_block(a, size, &ds.fill)?;
@@ -292,10 +293,10 @@ impl Editor {
 
     /// Writes the box `start`/`count` of packed `data` into a contiguous block at `base` of a
     /// dataset of `dims`: one write per run of consecutive elements.
-    fn write_runs(&self, base: u64, dims: &[u64], start: &[u64], count: &[u64], esize: usize, data: &[u8]) -> Result<()> {
+    fn write_runs(&mut self, base: u64, dims: &[u64], start: &[u64], count: &[u64], esize: usize, data: &[u8]) -> Result<()> {
         let rank = dims.len();
         if rank == 0 {
-            return self.write_now(base, data);
+            return self.write_raw(base, data);
         }
         // Trailing dimensions the box covers entirely merge into one run.
         let mut inner = rank;
@@ -315,7 +316,7 @@ impl Editor {
                 off += (start.get(d).copied().unwrap_or(0) + i) * strides.get(d).copied().unwrap_or(0);
             }
             let bytes = data.get(src..src + run).ok_or_else(|| Error::usage("internal error: run past the data"))?;
-            self.write_now(base + off * esize as u64, bytes)?;
+            self.write_raw(base + off * esize as u64, bytes)?;
             src += run;
             if outer == 0 || !crate::next_index(&mut idx, count) {
                 return Ok(());

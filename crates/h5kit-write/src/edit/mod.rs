@@ -37,6 +37,11 @@ use crate::space::FileSpace;
 use dataset::DatasetEdit;
 use header::HeaderEdit;
 
+/// Raw data writes of at most this many bytes into fresh space wait for the flush.
+const SMALL_WRITE: usize = 64 << 10;
+/// Waiting small writes are written once they hold this many bytes.
+const SMALL_WRITES_BYTES: usize = 8 << 20;
+
 pub(crate) fn unsupported(what: impl Into<String>) -> Error {
     Error::new(ErrorKind::Unsupported, what)
 }
@@ -60,6 +65,11 @@ pub struct Editor {
     space: FileSpace,
     /// Ranges allocated since the last commit: start -> length (relative addresses).
     fresh: BTreeMap<u64, u64>,
+    /// Small raw data writes into fresh space, in order, written together at the next flush
+    /// (or when they pass [`SMALL_WRITES_BYTES`]): a file of many small datasets is written in
+    /// a few large writes, not one per dataset.
+    small_writes: Vec<(u64, Vec<u8>)>,
+    small_bytes: usize,
     headers: BTreeMap<u64, HeaderEdit>,
     snods: BTreeMap<u64, Cached<SymbolTableNode>>,
     group_nodes: BTreeMap<u64, Cached<Node<u64>>>,
@@ -104,6 +114,8 @@ impl Editor {
             limits,
             space,
             fresh: BTreeMap::new(),
+            small_writes: Vec::new(),
+            small_bytes: 0,
             headers: BTreeMap::new(),
             snods: BTreeMap::new(),
             group_nodes: BTreeMap::new(),
@@ -189,6 +201,31 @@ impl Editor {
             (Some(f), Some(l)) => self.write_now(a + f as u64, bytes.get(f..=l).unwrap_or(bytes)),
             _ => Ok(()),
         }
+    }
+
+    /// Writes raw data at `a`: small writes into fresh space wait to be written together.
+    fn write_raw(&mut self, a: u64, bytes: &[u8]) -> Result<()> {
+        if bytes.len() > SMALL_WRITE || !self.is_fresh(a) {
+            // Waiting writes first: this one may cover their bytes and must win.
+            self.write_small()?;
+            return self.write_now(a, bytes);
+        }
+        self.small_writes.push((a, bytes.to_vec()));
+        self.small_bytes += bytes.len();
+        if self.small_bytes >= SMALL_WRITES_BYTES {
+            self.write_small()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the waiting small writes, in order, runs of adjacent ones as one write.
+    fn write_small(&mut self) -> Result<()> {
+        if self.small_writes.is_empty() {
+            return Ok(());
+        }
+        let writes = std::mem::take(&mut self.small_writes);
+        self.small_bytes = 0;
+        write_coalesced(self, writes.into_iter())
     }
 
     fn read_bytes(&self, a: u64, len: usize) -> Result<Vec<u8>> {
@@ -308,11 +345,10 @@ impl Editor {
             }
         }
 
-        // 1. New structures.
+        // 1. New structures (raw data waiting first), adjacent ones in one write.
+        self.write_small()?;
         fresh.sort_by_key(|(a, _)| *a);
-        for (a, bytes) in &fresh {
-            self.write_now(*a, bytes)?;
-        }
+        write_coalesced(self, fresh.into_iter())?;
         // The file reaches the end of allocated space (a file shorter than its superblock's
         // end-of-file address is "truncated" to libhdf5).
         let eoa = self.space.eoa();
@@ -364,4 +400,25 @@ impl Editor {
     fn chunk_k(&self) -> u16 {
         self.sb.chunk_internal_k.unwrap_or(32)
     }
+}
+
+/// Writes `writes` in their order, joining each run of writes that continue one another into
+/// one.
+fn write_coalesced(ed: &Editor, writes: impl Iterator<Item = (u64, Vec<u8>)>) -> Result<()> {
+    let mut run: Option<(u64, Vec<u8>)> = None;
+    for (a, bytes) in writes {
+        match &mut run {
+            Some((start, buf)) if *start + buf.len() as u64 == a => buf.extend_from_slice(&bytes),
+            _ => {
+                if let Some((start, buf)) = run.take() {
+                    ed.write_now(start, &buf)?;
+                }
+                run = Some((a, bytes));
+            }
+        }
+    }
+    if let Some((start, buf)) = run {
+        ed.write_now(start, &buf)?;
+    }
+    Ok(())
 }
