@@ -1,12 +1,12 @@
 //! What h5ls -v takes from an object header that h5kit's object API does not expose: the
-//! reference count (`Links:`), the modification time (`Modified:`) and the comment.
+//! reference count (`Links:`) and the modification time (`Modified:`).
 //! The header is read again through h5kit-object-header with a [`Context`] over the file.
 
 use std::path::Path;
 
 use h5kit_core::storage::{FileStorage, Storage};
 use h5kit_core::{Context, Limits};
-use h5kit_object_header::{Message, ObjectHeader};
+use h5kit_object_header::ObjectHeader;
 
 /// The raw-header view of a file.
 pub struct Headers {
@@ -35,16 +35,9 @@ impl Headers {
         let Some(storage) = self.storage.as_deref() else { return HeaderInfo { links: 1, mtime: 0 } };
         let ctx = Context::new(storage, self.sizes, &self.limits, self.base);
         let Ok(h) = ObjectHeader::read(ctx, address) else { return HeaderInfo { links: 1, mtime: 0 } };
-        let mut mtime = h.times.as_ref().map(|t| u64::from(t.modification)).unwrap_or(0);
-        if let Ok(msgs) = h.decode_all(self.sizes) {
-            for m in msgs {
-                match m {
-                    Message::ModificationTime(t) => mtime = u64::from(t),
-                    Message::ModificationTimeOld(t) => mtime = t,
-                    _ => {}
-                }
-            }
-        }
+        // h5ls 1.10.8 shows the times of version-2 headers only: a modification time
+        // message (in version-1 headers) is not reported.
+        let mtime = h.times.as_ref().map(|t| u64::from(t.modification)).unwrap_or(0);
         HeaderInfo { links: h.reference_count, mtime }
     }
 }

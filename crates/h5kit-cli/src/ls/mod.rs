@@ -92,7 +92,7 @@ impl Lister {
                 }
             }
             Object::Datatype(t) if self.opts.verbose => {
-                let text = types::type_text(t.datatype(), Some(t.address()), 15);
+                let text = types::type_text(&types::memory_type(t.datatype()), Some(t.address()), 15);
                 self.out.push_str(&format!("    {:<10} {}\n", "Type:", text));
             }
             _ => {}

@@ -257,3 +257,47 @@ fn cset_text(c: CharacterSet) -> &'static str {
         CharacterSet::Utf8 => "UTF-8",
     }
 }
+
+/// Whether `dt` holds variable-length data (libhdf5's `force_conv`).
+fn has_vlen(dt: &Datatype) -> bool {
+    match &dt.class {
+        TypeClass::VarLenString { .. } | TypeClass::VarLenSequence { .. } => true,
+        TypeClass::Array { base, .. } | TypeClass::Enum { base, .. } => has_vlen(base),
+        TypeClass::Compound { members } => members.iter().any(|m| has_vlen(&m.datatype)),
+        _ => false,
+    }
+}
+
+/// The datatype as H5Dget_type/H5Aget_type return it (`H5T_set_loc(.., H5T_LOC_MEMORY)`):
+/// variable-length strings take a pointer (8 bytes), sequences an `hvl_t` (16), and the
+/// members of a compound holding them are sorted by offset and shifted accordingly.
+pub fn memory_type(dt: &Datatype) -> Datatype {
+    if !has_vlen(dt) {
+        return dt.clone();
+    }
+    let mut out = dt.clone();
+    match &mut out.class {
+        TypeClass::VarLenString { .. } => out.size = 8,
+        TypeClass::VarLenSequence { base } => {
+            **base = memory_type(base);
+            out.size = 16;
+        }
+        TypeClass::Array { dims, base } => {
+            **base = memory_type(base);
+            out.size = dims.iter().fold(base.size, |a, d| a.saturating_mul(*d));
+        }
+        TypeClass::Compound { members } => {
+            members.sort_by_key(|m| m.byte_offset);
+            let mut change: i64 = 0;
+            for m in members.iter_mut() {
+                m.byte_offset = (m.byte_offset as i64 + change).max(0) as u64;
+                let old = m.datatype.size;
+                m.datatype = memory_type(&m.datatype);
+                change += i64::from(m.datatype.size) - i64::from(old);
+            }
+            out.size = (i64::from(out.size) + change).max(0) as u32;
+        }
+        _ => {}
+    }
+    out
+}

@@ -2,11 +2,11 @@
 //! `Location:`, `Links:`, `Modified:`, `Comment:`, and for datasets `Chunks:`, `Storage:`,
 //! `Filter-N:` and `Type:` (h5ls 1.10.8's `list_obj`, `list_attr`, `dataset_list2`).
 
-use h5kit::{Attribute, Dataset, Dataspace, DataspaceKind, Filter, Layout, ReferenceKind, TypeClass, UNLIMITED};
+use h5kit::{Attribute, Dataset, Dataspace, DataspaceKind, Filter, Layout, TypeClass, UNLIMITED};
 
 use super::escape;
 use super::header::{time_text, HeaderInfo};
-use super::types::type_text;
+use super::types::{memory_type, type_text};
 
 /// The `{dims/max, ...}` after a dataset's name (`max` always shown with -v).
 pub fn dataset_dims(ds: &Dataspace, verbose: bool) -> String {
@@ -45,7 +45,7 @@ pub fn attribute_head(out: &mut String, a: &Attribute) {
         }
     }
     out.push_str("        Type:      ");
-    out.push_str(&type_text(&a.datatype, a.committed_datatype, 15));
+    out.push_str(&type_text(&memory_type(&a.datatype), a.committed_datatype, 15));
     out.push('\n');
 }
 
@@ -88,7 +88,7 @@ fn plural(n: u64) -> &'static str {
 
 /// A dataset's `Chunks:`, `Storage:`, `Filter-N:` and `Type:` lines.
 pub fn dataset(out: &mut String, d: &Dataset) {
-    let dt = d.datatype();
+    let dt = &memory_type(d.datatype());
     let elem = u64::from(dt.size);
     if let Layout::Chunked { chunk_dims, .. } = &d.layout().layout {
         let dims: Vec<String> = chunk_dims.iter().map(|c| c.to_string()).collect();
@@ -104,9 +104,8 @@ pub fn dataset(out: &mut String, d: &Dataset) {
     let total = npoints.saturating_mul(elem);
     out.push_str(&format!("    {:<10} ", "Storage:"));
     match &dt.class {
-        TypeClass::VarLenSequence { .. } | TypeClass::VarLenString { .. } => out.push_str("information not available"),
-        TypeClass::Reference { kind: ReferenceKind::DatasetRegion } => out.push_str("information not available"),
-        TypeClass::Reference { .. } => {}
+        // h5ls 1.10.8 says this of every reference type too.
+        TypeClass::VarLenSequence { .. } | TypeClass::Reference { .. } => out.push_str("information not available"),
         _ => {
             let used = d.storage_size().unwrap_or(0);
             out.push_str(&format!("{} logical byte{}, {} allocated byte{}", total, plural(total), used, plural(used)));
