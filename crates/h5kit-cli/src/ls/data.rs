@@ -1,6 +1,265 @@
-//! `h5ls -d`: dataset and attribute values in h5ls's format.
-use h5kit::{Attribute, Dataset, File};
+//! `h5ls -d`: dataset values (and with `-v`, attribute values) in h5ls 1.10.8's format:
+//! `    Data:` then the elements separated by `, `, wrapped at 80 columns behind a 9-column
+//! prefix. Compound members (`{a, b}`, `-l`: `{name=a, name=b}`), array elements (`[1,2]`)
+//! and sequence elements (`(1,2)`) are separate sections that may wrap on their own, as
+//! libhdf5's tools library splits them at its OPTIONAL_LINE_BREAK.
 
-pub fn attribute(_out: &mut String, _file: &File, _a: &Attribute, _label: bool) {}
+use h5kit::{Attribute, ByteOrder, Dataset, Datatype, DataspaceKind, File, StringPadding, TypeClass};
 
-pub fn dataset(_out: &mut String, _file: &File, _d: &Dataset, _label: bool) {}
+use crate::dump::values::{float_value, fmt_g_prec, int_text, read_uint};
+
+/// Marks where a value may be wrapped (libhdf5's OPTIONAL_LINE_BREAK).
+const BREAK: char = '\u{1}';
+/// Columns of h5ls's output.
+const WIDTH: usize = 80;
+/// Runs of one character longer than this print as `'c' repeats N times`.
+const STR_REPEAT: usize = 8;
+
+struct Fmt<'a> {
+    file: &'a File,
+    label: bool,
+}
+
+/// h5tools_print_char with escapes.
+fn push_char(out: &mut String, b: u8) {
+    match b {
+        b'"' => out.push_str("\\\""),
+        b'\\' => out.push_str("\\\\"),
+        0x08 => out.push_str("\\b"),
+        0x0c => out.push_str("\\f"),
+        b'\n' => out.push_str("\\n"),
+        b'\r' => out.push_str("\\r"),
+        b'\t' => out.push_str("\\t"),
+        0x20..=0x7e => out.push(b as char),
+        b => out.push_str(&format!("\\{:03o}", b)),
+    }
+}
+
+/// A string value: quoted, with long runs of one character abbreviated.
+fn string_text(s: &[u8], null_term: bool) -> String {
+    let mut out = String::new();
+    let mut quote: Option<char> = None;
+    let mut i = 0;
+    while i < s.len() {
+        let c = s.get(i).copied().unwrap_or(0);
+        if c == 0 && null_term {
+            break;
+        }
+        let mut j = 1;
+        while s.get(i + j) == Some(&c) {
+            j += 1;
+        }
+        if j > STR_REPEAT {
+            if let Some(q) = quote {
+                out.push(q);
+            }
+            out.push_str(if i > 0 { " '" } else { "'" });
+            push_char(&mut out, c);
+            out.push_str(&format!("' repeats {} times", j - 1));
+            quote = None;
+            i += j;
+            continue;
+        }
+        if quote.is_none() {
+            out.push_str(if i > 0 { " \"" } else { "\"" });
+            quote = Some('"');
+        }
+        push_char(&mut out, c);
+        i += 1;
+    }
+    if let Some(q) = quote {
+        out.push(q);
+    }
+    if i == 0 {
+        out.push_str("\"\"");
+    }
+    out
+}
+
+fn hex_text(bytes: &[u8]) -> String {
+    if let [b] = bytes {
+        return format!("0x{:02x}", b);
+    }
+    let parts: Vec<String> = bytes.iter().map(|b| format!("{:02x}", b)).collect();
+    parts.join(":")
+}
+
+impl Fmt<'_> {
+    /// A variable-length element's heap object (None: null pointer or unreadable).
+    fn vlen(&self, bytes: &[u8]) -> Result<Option<(u32, Vec<u8>)>, ()> {
+        let osize = usize::from(self.file.superblock().sizes.offset);
+        let len = read_uint(bytes.get(..4).ok_or(())?, ByteOrder::LittleEndian) as u32;
+        let addr = read_uint(bytes.get(4..4 + osize).ok_or(())?, ByteOrder::LittleEndian);
+        let index = read_uint(bytes.get(4 + osize..8 + osize).ok_or(())?, ByteOrder::LittleEndian) as u32;
+        if addr == 0 {
+            return Ok(None);
+        }
+        self.file.global_heap_object(addr, index).map(|d| Some((len, d))).map_err(|_| ())
+    }
+
+    /// One element's text, with [`BREAK`] where it may wrap; Err when it cannot be shown.
+    fn element(&self, dt: &Datatype, bytes: &[u8]) -> Result<String, ()> {
+        Ok(match &dt.class {
+            TypeClass::Integer { order, signed, bit_offset, precision, .. } => {
+                int_text(bytes, *order, *signed, *bit_offset, *precision)
+            }
+            TypeClass::Float { .. } => {
+                let v = float_value(dt, bytes).ok_or(())?;
+                if dt.size <= 4 {
+                    fmt_g_prec(f64::from(v as f32), 6)
+                } else if dt.size == 8 {
+                    fmt_g_prec(v, 15)
+                } else {
+                    return Err(());
+                }
+            }
+            TypeClass::String { padding, .. } => string_text(bytes, *padding == StringPadding::NullTerminate),
+            TypeClass::VarLenString { .. } => match self.vlen(bytes)? {
+                None => "NULL".to_string(),
+                Some((len, data)) => {
+                    let s = data.get(..(len as usize).min(data.len())).unwrap_or(&[]);
+                    // libhdf5 hands the tools a C string: it ends at the first NUL.
+                    let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+                    string_text(s.get(..end).unwrap_or(&[]), true)
+                }
+            },
+            TypeClass::Bitfield { .. } | TypeClass::Opaque { .. } => hex_text(bytes),
+            TypeClass::Enum { base, members } => match members.iter().find(|(_, v)| v.as_slice() == bytes) {
+                Some((name, _)) => name.clone(),
+                None => self.element(base, bytes)?,
+            },
+            TypeClass::Compound { members } => {
+                let mut s = String::from("{");
+                for (i, m) in members.iter().enumerate() {
+                    if i > 0 {
+                        s.push_str(", ");
+                        s.push(BREAK);
+                    }
+                    if self.label {
+                        s.push_str(&format!("{}=", m.name));
+                    }
+                    let start = usize::try_from(m.byte_offset).map_err(|_| ())?;
+                    let b = bytes.get(start..start + m.datatype.size as usize).ok_or(())?;
+                    s.push_str(&self.element(&m.datatype, b)?);
+                }
+                s.push('}');
+                s
+            }
+            TypeClass::Array { base, .. } => {
+                let n = base.size as usize;
+                let parts = bytes.chunks(n.max(1)).map(|b| self.element(base, b)).collect::<Result<Vec<_>, _>>()?;
+                format!("[{}]", parts.join(&format!(",{}", BREAK)))
+            }
+            TypeClass::VarLenSequence { base } => match self.vlen(bytes)? {
+                None => "()".to_string(),
+                Some((len, data)) => {
+                    let n = base.size as usize;
+                    let parts = data
+                        .chunks(n.max(1))
+                        .take(len as usize)
+                        .map(|b| self.element(base, b))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    format!("({})", parts.join(&format!(",{}", BREAK)))
+                }
+            },
+            TypeClass::Reference { .. } | TypeClass::Time { .. } | TypeClass::Complex { .. } => return Err(()),
+        })
+    }
+
+    fn elements(&self, dt: &Datatype, raw: &[u8], count: u64) -> Result<Vec<String>, ()> {
+        let size = (dt.size as usize).max(1);
+        raw.chunks(size).take(usize::try_from(count).unwrap_or(0)).map(|b| self.element(dt, b)).collect()
+    }
+}
+
+/// Lays out `elements` (h5tools_render_element): each on the current line when it fits,
+/// else on a new line behind `prefix`; sections split at [`BREAK`] wrap separately.
+fn render(out: &mut String, elements: &[String], prefix: &str) {
+    let mut col = 0usize;
+    let n = elements.len();
+    for (i, e) in elements.iter().enumerate() {
+        let s = if i + 1 < n { format!("{},", e) } else { e.clone() };
+        let mut need_prefix = i == 0 || col + s.replace(BREAK, "").len() + 1 > WIDTH;
+        for (secnum, section) in s.split(BREAK).filter(|x| !x.is_empty()).enumerate() {
+            if col + section.len() + 1 > WIDTH {
+                need_prefix = true;
+            }
+            if need_prefix {
+                if col != 0 {
+                    out.push('\n');
+                }
+                out.push_str(prefix);
+                col = prefix.len();
+                need_prefix = false;
+            } else if i > 0 && secnum == 0 {
+                out.push(' ');
+                col += 1;
+            }
+            out.push_str(section);
+            col += section.len();
+        }
+    }
+    out.push('\n');
+}
+
+fn npoints(kind: DataspaceKind, dims: &[u64]) -> u64 {
+    match kind {
+        DataspaceKind::Scalar => 1,
+        DataspaceKind::Null => 0,
+        DataspaceKind::Simple => dims.iter().product(),
+    }
+}
+
+/// `    Data:` and the values of dataset `d`.
+pub fn dataset(out: &mut String, file: &File, d: &Dataset, label: bool) {
+    out.push_str("    Data:\n");
+    let ds = d.dataspace();
+    let count = npoints(ds.kind, &ds.dims);
+    let fmt = Fmt { file, label };
+    let shown = if count == 0 {
+        Ok(Vec::new())
+    } else {
+        d.read_raw().map_err(|_| ()).and_then(|raw| fmt.elements(d.datatype(), &raw, count))
+    };
+    match shown {
+        Ok(elements) => render(out, &elements, "         "),
+        Err(()) => out.push_str("        Unable to print data.\n"),
+    }
+}
+
+/// `        Data:` and the values of attribute `a` (with `-v -d`).
+pub fn attribute(out: &mut String, file: &File, a: &Attribute, label: bool) {
+    let count = npoints(a.dataspace.kind, &a.dataspace.dims);
+    if a.dataspace.kind == DataspaceKind::Null {
+        return;
+    }
+    out.push_str("        Data:\n");
+    let fmt = Fmt { file, label };
+    match fmt.elements(&a.datatype, &a.data, count) {
+        Ok(elements) => render(out, &elements, "               "),
+        Err(()) => out.push_str("               Unable to print data.\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_and_repeats() {
+        assert_eq!(string_text(b"Smith\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", false), "\"Smith\" '\\000' repeats 14 times");
+        assert_eq!(string_text(b"", true), "\"\"");
+        assert_eq!(string_text(b"ab\0cd", true), "\"ab\"");
+    }
+
+    #[test]
+    fn wrapping() {
+        let els: Vec<String> = (0..30).map(|i| i.to_string()).collect();
+        let mut out = String::new();
+        render(&mut out, &els, "         ");
+        assert_eq!(
+            out,
+            "         0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,\n         20, 21, 22, 23, 24, 25, 26, 27, 28, 29\n"
+        );
+    }
+}
