@@ -20,7 +20,8 @@ struct Fmt<'a> {
     label: bool,
 }
 
-/// h5tools_print_char with escapes.
+/// h5tools_print_char with escapes (a `char` is signed: bytes over 0x7f print as the octal of
+/// their sign-extended 32-bit value, `\37777777703`).
 fn push_char(out: &mut String, b: u8) {
     match b {
         b'"' => out.push_str("\\\""),
@@ -31,7 +32,7 @@ fn push_char(out: &mut String, b: u8) {
         b'\r' => out.push_str("\\r"),
         b'\t' => out.push_str("\\t"),
         0x20..=0x7e => out.push(b as char),
-        b => out.push_str(&format!("\\{:03o}", b)),
+        b => out.push_str(&format!("\\{:03o}", i32::from(b as i8) as u32)),
     }
 }
 
@@ -124,9 +125,9 @@ impl Fmt<'_> {
                 }
             },
             TypeClass::Bitfield { .. } | TypeClass::Opaque { .. } => hex_text(bytes),
-            TypeClass::Enum { base, members } => match members.iter().find(|(_, v)| v.as_slice() == bytes) {
+            TypeClass::Enum { members, .. } => match members.iter().find(|(_, v)| v.as_slice() == bytes) {
                 Some((name, _)) => name.clone(),
-                None => self.element(base, bytes)?,
+                None => hex_text(bytes),
             },
             TypeClass::Compound { members } => {
                 let mut s = String::from("{");
@@ -216,14 +217,16 @@ pub fn dataset(out: &mut String, file: &File, d: &Dataset, label: bool) {
     let ds = d.dataspace();
     let count = npoints(ds.kind, &ds.dims);
     let fmt = Fmt { file, label };
-    let shown = if count == 0 {
+    let shown = if !crate::dump::chunks::readable_by_h5dump(d) {
+        Err(())
+    } else if count == 0 {
         Ok(Vec::new())
     } else {
         d.read_raw().map_err(|_| ()).and_then(|raw| fmt.elements(d.datatype(), &raw, count))
     };
     match shown {
         Ok(elements) => render(out, &elements, "         "),
-        Err(()) => out.push_str("        Unable to print data.\n"),
+        Err(()) => out.push_str("                 Unable to print data.\n"),
     }
 }
 
