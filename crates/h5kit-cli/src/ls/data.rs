@@ -4,7 +4,7 @@
 //! and sequence elements (`(1,2)`) are separate sections that may wrap on their own, as
 //! libhdf5's tools library splits them at its OPTIONAL_LINE_BREAK.
 
-use h5kit::{Attribute, ByteOrder, Dataset, Datatype, DataspaceKind, File, StringPadding, TypeClass};
+use h5kit::{Attribute, ByteOrder, Dataset, DataspaceKind, Datatype, File, Object, ReferenceKind, StringPadding, TypeClass};
 
 use crate::dump::values::{float_value, fmt_g_prec, int_text, read_uint};
 
@@ -98,9 +98,32 @@ impl Fmt<'_> {
         self.file.global_heap_object(addr, index).map(|d| Some((len, d))).map_err(|_| ())
     }
 
+    /// An object reference inside a compound or sequence: `DATASET-1:800 ""`.
+    fn reference(&self, kind: ReferenceKind, bytes: &[u8]) -> Result<String, ()> {
+        if kind != ReferenceKind::Object {
+            return Err(());
+        }
+        if bytes.iter().all(|&b| b == 0) {
+            return Ok("NULL".to_string());
+        }
+        let addr = read_uint(bytes, ByteOrder::LittleEndian);
+        let kind = match self.file.object_at(addr, "").map_err(|_| ())? {
+            Object::Group(_) => "GROUP",
+            Object::Dataset(_) => "DATASET",
+            Object::Datatype(_) => "DATATYPE",
+        };
+        Ok(format!("{}-1:{} \"\"", kind, addr))
+    }
+
     /// One element's text, with [`BREAK`] where it may wrap; Err when it cannot be shown.
+    /// Top-level references (which h5ls dereferences into a `DATA {}` block) are not done.
     fn element(&self, dt: &Datatype, bytes: &[u8]) -> Result<String, ()> {
+        self.value(dt, bytes, true)
+    }
+
+    fn value(&self, dt: &Datatype, bytes: &[u8], top: bool) -> Result<String, ()> {
         Ok(match &dt.class {
+            TypeClass::Reference { kind } if !top => self.reference(*kind, bytes)?,
             TypeClass::Integer { order, signed, bit_offset, precision, .. } => {
                 int_text(bytes, *order, *signed, *bit_offset, *precision)
             }
@@ -141,14 +164,14 @@ impl Fmt<'_> {
                     }
                     let start = usize::try_from(m.byte_offset).map_err(|_| ())?;
                     let b = bytes.get(start..start + m.datatype.size as usize).ok_or(())?;
-                    s.push_str(&self.element(&m.datatype, b)?);
+                    s.push_str(&self.value(&m.datatype, b, false)?);
                 }
                 s.push('}');
                 s
             }
             TypeClass::Array { base, .. } => {
                 let n = base.size as usize;
-                let parts = bytes.chunks(n.max(1)).map(|b| self.element(base, b)).collect::<Result<Vec<_>, _>>()?;
+                let parts = bytes.chunks(n.max(1)).map(|b| self.value(base, b, false)).collect::<Result<Vec<_>, _>>()?;
                 format!("[{}]", parts.join(&format!(",{}", BREAK)))
             }
             TypeClass::VarLenSequence { base } => match self.vlen(bytes)? {
@@ -158,7 +181,7 @@ impl Fmt<'_> {
                     let parts = data
                         .chunks(n.max(1))
                         .take(len as usize)
-                        .map(|b| self.element(base, b))
+                        .map(|b| self.value(base, b, false))
                         .collect::<Result<Vec<_>, _>>()?;
                     format!("({})", parts.join(&format!(",{}", BREAK)))
                 }
@@ -173,19 +196,27 @@ impl Fmt<'_> {
     }
 }
 
-/// Lays out `elements` (h5tools_render_element): each on the current line when it fits,
-/// else on a new line behind `prefix`; sections split at [`BREAK`] wrap separately.
+/// Lays out `elements` (h5tools_render_element): an element that does not fit the rest of
+/// the line starts a new one if it fits on a line by itself or the previous element took
+/// several lines; otherwise its sections, split at [`BREAK`], wrap one by one.
 fn render(out: &mut String, elements: &[String], prefix: &str) {
     let mut col = 0usize;
+    let mut prev_multiline = false;
     let n = elements.len();
     for (i, e) in elements.iter().enumerate() {
         let s = if i + 1 < n { format!("{},", e) } else { e.clone() };
-        let mut need_prefix = i == 0 || col + s.replace(BREAK, "").len() + 1 > WIDTH;
+        // libhdf5 measures the element with its break marks (strlen).
+        let mut need_prefix = i == 0;
+        if col + s.len() + 1 > WIDTH && (prev_multiline || prefix.len() + s.len() + 1 <= WIDTH) {
+            need_prefix = true;
+        }
+        let mut multiline = false;
         for (secnum, section) in s.split(BREAK).filter(|x| !x.is_empty()).enumerate() {
             if col + section.len() + 1 > WIDTH {
                 need_prefix = true;
             }
             if need_prefix {
+                multiline |= secnum > 0;
                 if col != 0 {
                     out.push('\n');
                 }
@@ -199,6 +230,7 @@ fn render(out: &mut String, elements: &[String], prefix: &str) {
             out.push_str(section);
             col += section.len();
         }
+        prev_multiline = multiline;
     }
     out.push('\n');
 }
@@ -233,10 +265,11 @@ pub fn dataset(out: &mut String, file: &File, d: &Dataset, label: bool) {
 /// `        Data:` and the values of attribute `a` (with `-v -d`).
 pub fn attribute(out: &mut String, file: &File, a: &Attribute, label: bool) {
     let count = npoints(a.dataspace.kind, &a.dataspace.dims);
+    out.push_str("        Data:\n");
     if a.dataspace.kind == DataspaceKind::Null {
+        out.push_str("                       Unable to print data.\n");
         return;
     }
-    out.push_str("        Data:\n");
     let fmt = Fmt { file, label };
     match fmt.elements(&a.datatype, &a.data, count) {
         Ok(elements) => render(out, &elements, "               "),
