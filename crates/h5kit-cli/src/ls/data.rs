@@ -199,7 +199,7 @@ impl Fmt<'_> {
 /// Lays out `elements` (h5tools_render_element): an element that does not fit the rest of
 /// the line starts a new one if it fits on a line by itself or the previous element took
 /// several lines; otherwise its sections, split at [`BREAK`], wrap one by one.
-fn render(out: &mut String, elements: &[String], prefix: &str) {
+fn render(out: &mut String, elements: &[String], prefix: &str, counted: usize) {
     let mut col = 0usize;
     let mut prev_multiline = false;
     let n = elements.len();
@@ -207,7 +207,7 @@ fn render(out: &mut String, elements: &[String], prefix: &str) {
         let s = if i + 1 < n { format!("{},", e) } else { e.clone() };
         // libhdf5 measures the element with its break marks (strlen).
         let mut need_prefix = i == 0;
-        if col + s.len() + 1 > WIDTH && (prev_multiline || prefix.len() + s.len() + 1 <= WIDTH) {
+        if col + s.len() + 1 > WIDTH && (prev_multiline || counted + s.len() + 1 <= WIDTH) {
             need_prefix = true;
         }
         let mut multiline = false;
@@ -221,7 +221,7 @@ fn render(out: &mut String, elements: &[String], prefix: &str) {
                     out.push('\n');
                 }
                 out.push_str(prefix);
-                col = prefix.len();
+                col = counted;
                 need_prefix = false;
             } else if i > 0 && secnum == 0 {
                 out.push(' ');
@@ -257,7 +257,7 @@ pub fn dataset(out: &mut String, file: &File, d: &Dataset, label: bool) {
         d.read_raw().map_err(|_| ()).and_then(|raw| fmt.elements(d.datatype(), &raw, count))
     };
     match shown {
-        Ok(elements) => render(out, &elements, "         "),
+        Ok(elements) => render(out, &elements, "         ", 9),
         Err(()) => out.push_str("                 Unable to print data.\n"),
     }
 }
@@ -272,7 +272,9 @@ pub fn attribute(out: &mut String, file: &File, a: &Attribute, label: bool) {
     }
     let fmt = Fmt { file, label };
     match fmt.elements(&a.datatype, &a.data, count) {
-        Ok(elements) => render(out, &elements, "               "),
+        // h5ls 1.10.8 wraps attribute values one column early (as if behind its 16-column
+        // continuation prefix).
+        Ok(elements) => render(out, &elements, "               ", 16),
         Err(()) => out.push_str("               Unable to print data.\n"),
     }
 }
@@ -292,7 +294,7 @@ mod tests {
     fn wrapping() {
         let els: Vec<String> = (0..30).map(|i| i.to_string()).collect();
         let mut out = String::new();
-        render(&mut out, &els, "         ");
+        render(&mut out, &els, "         ", 9);
         assert_eq!(
             out,
             "         0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,\n         20, 21, 22, 23, 24, 25, 26, 27, 28, 29\n"
