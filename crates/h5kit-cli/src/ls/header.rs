@@ -31,6 +31,14 @@ impl Headers {
         Headers { storage, sizes: sb.sizes, base: sb.base_address, limits: Limits::default() }
     }
 
+    /// Whether the object tracks attribute creation order (version-2 header flag bit 2):
+    /// h5py then lists attributes in creation order rather than by name.
+    pub fn attribute_order_tracked(&self, address: u64) -> bool {
+        let Some(storage) = self.storage.as_deref() else { return false };
+        let ctx = Context::new(storage, self.sizes, &self.limits, self.base);
+        ObjectHeader::read(ctx, address).is_ok_and(|h| h.version == 2 && h.flags & 0x04 != 0)
+    }
+
     pub fn info(&self, address: u64) -> HeaderInfo {
         let Some(storage) = self.storage.as_deref() else { return HeaderInfo { links: 1, mtime: 0 } };
         let ctx = Context::new(storage, self.sizes, &self.limits, self.base);

@@ -5,7 +5,7 @@
 
 mod data;
 mod escape;
-mod header;
+pub(crate) mod header;
 mod types;
 mod verbose;
 
