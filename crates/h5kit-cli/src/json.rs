@@ -175,8 +175,10 @@ impl Ctx<'_> {
                 Some(_) => Value::String(format!("{}-Infinity", NONFINITE)),
                 None => Value::Null,
             },
-            TypeClass::String { .. } => {
-                let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+            TypeClass::String { padding, .. } => {
+                // h5py reads space-padded strings as null-padded ones: trailing spaces go too.
+                let pad = |b: u8| b == 0 || (b == b' ' && *padding == h5kit::StringPadding::SpacePad);
+                let end = bytes.iter().rposition(|&b| !pad(b)).map_or(0, |i| i + 1);
                 json!(String::from_utf8_lossy(bytes.get(..end).unwrap_or(&[])))
             }
             TypeClass::VarLenString { .. } => match self.vlen(bytes) {
@@ -359,16 +361,14 @@ fn ordered_links(g: &Group) -> h5kit::Result<Vec<h5kit::Link>> {
     Ok(links)
 }
 
-/// Every object reachable from the root, first path in name order (depth first).
+/// Every object reachable from the root, each under its first path in a depth-first walk in
+/// link order (as h5py's visit finds them).
 fn collect(file: &File, root: &Group) -> Vec<(String, Object)> {
-    let mut out = vec![("/".to_string(), Object::Group(root.clone()))];
-    let mut seen = std::collections::HashSet::from([root.address()]);
-    let mut stack = vec![("/".to_string(), root.clone())];
-    let mut i = 0;
-    while i < stack.len() {
-        let (path, g) = stack[i].clone();
-        i += 1;
-        let Ok(links) = ordered_links(&g) else { continue };
+    fn walk(file: &File, g: &Group, path: &str, seen: &mut std::collections::HashSet<u64>, out: &mut Vec<(String, Object)>, depth: u32) {
+        if depth > 256 {
+            return;
+        }
+        let Ok(links) = ordered_links(g) else { return };
         for l in links {
             let LinkTarget::Hard { address } = l.target else { continue };
             let child = if path == "/" { format!("/{}", l.name) } else { format!("{}/{}", path, l.name) };
@@ -376,13 +376,17 @@ fn collect(file: &File, root: &Group) -> Vec<(String, Object)> {
                 continue;
             }
             if let Ok(obj) = file.object_at(address, &child) {
-                if let Object::Group(cg) = &obj {
-                    stack.push((child.clone(), cg.clone()));
+                let sub = if let Object::Group(cg) = &obj { Some(cg.clone()) } else { None };
+                out.push((child.clone(), obj));
+                if let Some(cg) = sub {
+                    walk(file, &cg, &child, seen, out, depth + 1);
                 }
-                out.push((child, obj));
             }
         }
     }
+    let mut out = vec![("/".to_string(), Object::Group(root.clone()))];
+    let mut seen = std::collections::HashSet::from([root.address()]);
+    walk(file, root, "/", &mut seen, &mut out, 0);
     out
 }
 
@@ -432,7 +436,11 @@ pub fn document(path: &Path, file: &File) -> h5kit::Result<Value> {
         let id = id_of(obj.address());
         match obj {
             Object::Group(g) => {
-                m.insert("creationProperties".into(), json!({}));
+                // (h5tojson reports no creation properties for the root group.)
+                let tracked = g.address() != root.address()
+                    && g.links().is_ok_and(|l| !l.is_empty() && l.iter().all(|x| x.creation_order.is_some()));
+                let cp = if tracked { json!({"linkCreationOrder": "H5P_CRT_ORDER_INDEXED"}) } else { json!({}) };
+                m.insert("creationProperties".into(), cp);
                 if g.links().is_ok_and(|l| !l.is_empty()) {
                     m.insert("links".into(), links(&ctx, g));
                 }
