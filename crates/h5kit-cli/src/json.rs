@@ -69,9 +69,7 @@ fn type_item_at(dt: &Datatype, nested: bool) -> Value {
             };
             let ms: Vec<(String, i64)> = members.iter().map(|(n, v)| (n.clone(), int_value(v, o, signed))).collect();
             // h5py reads a FALSE/TRUE enum as numpy bool, which h5json writes as an 8-bit enum.
-            let mut names: Vec<(&str, i64)> = ms.iter().map(|m| (m.0.as_str(), m.1)).collect();
-            names.sort();
-            let is_bool = names == [("FALSE", 0), ("TRUE", 1)];
+            let is_bool = is_bool_enum(dt);
             let base = if is_bool { json!({"class": "H5T_INTEGER", "base": "H5T_STD_I8LE"}) } else { type_item(base) };
             let members: Vec<Value> = ms.into_iter().map(|(n, v)| json!({"name": n, "value": v})).collect();
             json!({"class": "H5T_ENUM", "base": base, "members": members})
@@ -97,6 +95,18 @@ fn type_item_at(dt: &Datatype, nested: bool) -> Value {
         TypeClass::Time { .. } => json!({"class": "H5T_TIME", "size": dt.size}),
         TypeClass::Complex { base } => json!({"class": "H5T_COMPLEX", "base": type_item(base)}),
     }
+}
+
+/// An enum h5py reads as numpy bool: members exactly FALSE = 0 and TRUE = 1.
+fn is_bool_enum(dt: &Datatype) -> bool {
+    let TypeClass::Enum { base, members } = &dt.class else { return false };
+    let o = match base.class {
+        TypeClass::Integer { order, .. } => order,
+        _ => return false,
+    };
+    let mut names: Vec<(&str, u64)> = members.iter().map(|(n, v)| (n.as_str(), read_uint(v, o))).collect();
+    names.sort();
+    names == [("FALSE", 0), ("TRUE", 1)]
 }
 
 fn cset(c: CharacterSet) -> &'static str {
@@ -167,6 +177,8 @@ impl Ctx<'_> {
                 }
             }
             TypeClass::Bitfield { order: o, .. } => json!(read_uint(bytes, *o)),
+            TypeClass::Opaque { .. } => json!(base64(bytes)),
+            TypeClass::Enum { base, .. } if is_bool_enum(dt) => json!(self.value(base, bytes) != json!(0)),
             TypeClass::Enum { base, .. } => self.value(base, bytes),
             TypeClass::Float { .. } => match float_value(dt, bytes) {
                 Some(v) if v.is_finite() => json!(v),
@@ -216,6 +228,24 @@ impl Ctx<'_> {
             _ => Value::Null,
         }
     }
+}
+
+/// Standard base64 with padding (h5json's encoding of opaque values).
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let b = [c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0), c.get(2).copied().unwrap_or(0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(char::from(ABC[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// Nests a flat row-major list into `dims` (no dims: the single value).
@@ -460,6 +490,9 @@ pub fn document(path: &Path, file: &File) -> h5kit::Result<Value> {
                     tm.insert("id".into(), json!(id_of(addr)));
                 }
                 m.insert("type".into(), t);
+                if matches!(d.datatype().class, TypeClass::Opaque { .. }) {
+                    m.insert("encoding".into(), json!("base64"));
+                }
                 if ds.kind != DataspaceKind::Null {
                     let raw = d.read_raw()?;
                     m.insert("value".into(), values(&ctx, d.datatype(), &raw, ds.kind, &ds.dims));
@@ -512,5 +545,20 @@ pub fn run(path: &Path, display_name: &str) -> (String, i32) {
             eprintln!("h5 dump --json: {}: {}", display_name, e);
             (String::new(), 1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_and_nesting() {
+        assert_eq!(base64(b"hello"), "aGVsbG8=");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b"abc"), "YWJj");
+        let v = nest((0..6).map(|i| json!(i)).collect(), &[2, 3]);
+        assert_eq!(v, json!([[0, 1, 2], [3, 4, 5]]));
+        assert_eq!(to_text(&json!([Value::String(format!("{}NaN", NONFINITE))])), "[\n    NaN\n]\n");
     }
 }
