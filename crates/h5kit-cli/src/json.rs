@@ -4,8 +4,8 @@
 //! `creationProperties`/`value`. Types follow h5json's `getTypeItem` (which goes through
 //! numpy: fixed-length strings say `H5T_STR_NULLPAD`, enums of 0/1 named FALSE/TRUE are
 //! h5py booleans). Ids are made from object header addresses (`00000000-0000-0000-0000-`
-//! + 12 hex digits), so they are stable for a given file; h5tojson draws random UUIDs.
-//! Non-finite floats are written `NaN`, `Infinity`, `-Infinity` as Python's json does.
+//! followed by 12 hex digits), so they are stable for a given file; h5tojson draws random
+//! UUIDs. Non-finite floats are written `NaN`, `Infinity`, `-Infinity` as Python's json does.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

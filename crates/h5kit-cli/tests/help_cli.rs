@@ -140,3 +140,19 @@ fn combined_and_repeated_h5dump_flags() {
     let (p1, p2) = (text.find("float32").unwrap(), text.find("3D_int32").unwrap());
     assert!(p1 < p2, "the -d selections print in command-line order:\n{text}");
 }
+
+/// Progress is drawn only on a terminal: with stderr piped, `h5 repack` prints nothing there.
+#[test]
+fn repack_piped_shows_no_progress() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/interop/jhdf");
+    if !std::path::Path::new(dir).join("test_file.hdf5").exists() {
+        eprintln!("help_cli: skipped the repack progress check (interop files not present)");
+        return;
+    }
+    let out_path = std::env::temp_dir().join(format!("h5kit-progress-{}.h5", std::process::id()));
+    let src = std::path::Path::new(dir).join("test_file.hdf5");
+    let out = Command::new(env!("CARGO_BIN_EXE_h5")).arg("repack").arg(&src).arg(&out_path).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_file(&out_path);
+}

@@ -207,7 +207,7 @@ fn render(out: &mut String, elements: &[String], prefix: &str, counted: usize) {
         let s = if i + 1 < n { format!("{},", e) } else { e.clone() };
         // libhdf5 measures the element with its break marks (strlen).
         let mut need_prefix = i == 0;
-        if col + s.len() + 1 > WIDTH && (prev_multiline || counted + s.len() + 1 <= WIDTH) {
+        if col + s.len() + 1 > WIDTH && (prev_multiline || counted + s.len() < WIDTH) {
             need_prefix = true;
         }
         let mut multiline = false;
