@@ -345,14 +345,17 @@ fn creation_properties(ctx: &Ctx, d: &Dataset) -> Value {
     Value::Object(m)
 }
 
-fn attributes(ctx: &Ctx, attrs: Vec<Attribute>, creation_order: bool) -> Option<Value> {
+fn attributes(ctx: &Ctx, attrs: Vec<Attribute>, address: u64) -> Option<Value> {
     let mut attrs = attrs;
     if attrs.is_empty() {
         return None;
     }
-    // h5py lists attributes by name, or in creation order (here: storage order) when the
-    // object tracks it.
-    if !creation_order {
+    // h5py lists attributes by name, or in creation order when the object tracks it (the
+    // creation index of attributes in the header; dense ones keep their storage order).
+    if ctx.headers.attribute_order_tracked(address) {
+        let order = ctx.headers.attribute_creation_order(address);
+        attrs.sort_by_key(|a| order.get(&a.name).copied().unwrap_or(u16::MAX));
+    } else {
         attrs.sort_by(|a, b| a.name.cmp(&b.name));
     }
     let items = attrs
@@ -459,8 +462,7 @@ pub fn document(path: &Path, file: &File) -> h5kit::Result<Value> {
     for (path, obj) in &objects {
         let mut m = Map::new();
         m.insert("alias".into(), json!([path]));
-        let tracked = ctx.headers.attribute_order_tracked(obj.address());
-        if let Some(a) = attributes(&ctx, obj.attributes().unwrap_or_default(), tracked) {
+        if let Some(a) = attributes(&ctx, obj.attributes().unwrap_or_default(), obj.address()) {
             m.insert("attributes".into(), a);
         }
         let id = id_of(obj.address());
@@ -493,7 +495,8 @@ pub fn document(path: &Path, file: &File) -> h5kit::Result<Value> {
                 if matches!(d.datatype().class, TypeClass::Opaque { .. }) {
                     m.insert("encoding".into(), json!("base64"));
                 }
-                if ds.kind != DataspaceKind::Null {
+                // (h5tojson writes no value for a null dataspace or a dataset of no elements)
+                if ds.kind == DataspaceKind::Scalar || (ds.kind == DataspaceKind::Simple && ds.dims.iter().all(|&n| n > 0)) {
                     let raw = d.read_raw()?;
                     m.insert("value".into(), values(&ctx, d.datatype(), &raw, ds.kind, &ds.dims));
                 }

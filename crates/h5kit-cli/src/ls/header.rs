@@ -6,7 +6,9 @@ use std::path::Path;
 
 use h5kit_core::storage::{FileStorage, Storage};
 use h5kit_core::{Context, Limits};
-use h5kit_object_header::ObjectHeader;
+use std::collections::HashMap;
+
+use h5kit_object_header::{msg_type, MaybeShared, Message, ObjectHeader};
 
 /// The raw-header view of a file.
 pub struct Headers {
@@ -37,6 +39,21 @@ impl Headers {
         let Some(storage) = self.storage.as_deref() else { return false };
         let ctx = Context::new(storage, self.sizes, &self.limits, self.base);
         ObjectHeader::read(ctx, address).is_ok_and(|h| h.version == 2 && h.flags & 0x04 != 0)
+    }
+
+    /// The creation index of each attribute stored in the header itself (version-2 headers
+    /// that track attribute creation order; attributes in dense storage are not listed).
+    pub fn attribute_creation_order(&self, address: u64) -> HashMap<String, u16> {
+        let mut out = HashMap::new();
+        let Some(storage) = self.storage.as_deref() else { return out };
+        let ctx = Context::new(storage, self.sizes, &self.limits, self.base);
+        let Ok(h) = ObjectHeader::read(ctx, address) else { return out };
+        for raw in h.messages_of(msg_type::ATTRIBUTE) {
+            if let (Some(order), Ok(Message::Attribute(MaybeShared::Inline(a)))) = (raw.creation_order, raw.decode(self.sizes)) {
+                out.insert(a.name, order);
+            }
+        }
+        out
     }
 
     pub fn info(&self, address: u64) -> HeaderInfo {
