@@ -4,6 +4,8 @@
 //! and sequence elements (`(1,2)`) are separate sections that may wrap on their own, as
 //! libhdf5's tools library splits them at its OPTIONAL_LINE_BREAK.
 
+use std::collections::HashMap;
+
 use h5kit::{Attribute, ByteOrder, Dataset, DataspaceKind, Datatype, File, Object, ReferenceKind, StringPadding, TypeClass};
 
 use crate::dump::values::{float_value, fmt_g_prec, int_text, read_uint};
@@ -244,12 +246,41 @@ fn npoints(kind: DataspaceKind, dims: &[u64]) -> u64 {
     }
 }
 
+/// The values of dataset `d` rendered behind `prefix` columns (for dereferenced objects).
+fn dataset_values(file: &File, d: &Dataset, label: bool, prefix: usize) -> Result<String, ()> {
+    let ds = d.dataspace();
+    let count = npoints(ds.kind, &ds.dims);
+    let raw = d.read_raw().map_err(|_| ())?;
+    let elements = Fmt { file, label }.elements(d.datatype(), &raw, count)?;
+    let mut out = String::new();
+    render(&mut out, &elements, &" ".repeat(prefix), prefix);
+    Ok(out)
+}
+
 /// `    Data:` and the values of dataset `d`.
-pub fn dataset(out: &mut String, file: &File, d: &Dataset, label: bool) {
+pub fn dataset(out: &mut String, file: &File, d: &Dataset, label: bool, paths: &HashMap<u64, String>) {
     out.push_str("    Data:\n");
     let ds = d.dataspace();
     let count = npoints(ds.kind, &ds.dims);
     let fmt = Fmt { file, label };
+    if let TypeClass::Reference { kind } = d.datatype().class {
+        let values = |t: &Dataset, prefix: usize| dataset_values(file, t, label, prefix);
+        let mut text = String::new();
+        let size = d.datatype().size as usize;
+        let ok = crate::dump::chunks::readable_by_h5dump(d)
+            && d.read_raw().map_err(|_| ()).and_then(|raw| {
+                let n = usize::try_from(count).unwrap_or(0).saturating_mul(size);
+                let de = super::refs::Deref { file, paths, values: &values };
+                super::refs::block(&mut text, &de, kind, raw.get(..n).unwrap_or(&[]), size, 9)
+            })
+            .is_ok();
+        if ok {
+            out.push_str(&text);
+        } else {
+            out.push_str("                 Unable to print data.\n");
+        }
+        return;
+    }
     let shown = if !crate::dump::chunks::readable_by_h5dump(d) {
         Err(())
     } else if count == 0 {
@@ -264,11 +295,23 @@ pub fn dataset(out: &mut String, file: &File, d: &Dataset, label: bool) {
 }
 
 /// `        Data:` and the values of attribute `a` (with `-v -d`).
-pub fn attribute(out: &mut String, file: &File, a: &Attribute, label: bool) {
+pub fn attribute(out: &mut String, file: &File, a: &Attribute, label: bool, paths: &HashMap<u64, String>) {
     let count = npoints(a.dataspace.kind, &a.dataspace.dims);
     out.push_str("        Data:\n");
     if a.dataspace.kind == DataspaceKind::Null {
         out.push_str("                       Unable to print data.\n");
+        return;
+    }
+    if let TypeClass::Reference { kind } = a.datatype.class {
+        let values = |t: &Dataset, prefix: usize| dataset_values(file, t, label, prefix);
+        let mut text = String::new();
+        let size = a.datatype.size as usize;
+        let n = usize::try_from(count).unwrap_or(0).saturating_mul(size);
+        let de = super::refs::Deref { file, paths, values: &values };
+        match super::refs::block(&mut text, &de, kind, a.data.get(..n).unwrap_or(&[]), size, 15) {
+            Ok(()) => out.push_str(&text),
+            Err(()) => out.push_str("               Unable to print data.\n"),
+        }
         return;
     }
     let fmt = Fmt { file, label };

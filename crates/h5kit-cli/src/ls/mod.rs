@@ -5,6 +5,7 @@
 
 mod data;
 mod escape;
+mod refs;
 pub(crate) mod header;
 mod types;
 mod verbose;
@@ -48,6 +49,8 @@ struct Lister {
     opts: Options,
     /// Set when an object could not be read: h5ls lists nothing after it.
     stopped: bool,
+    /// Every object's path (for `-d` of references), made on first use.
+    paths: Option<HashMap<u64, String>>,
 }
 
 impl Lister {
@@ -75,7 +78,8 @@ impl Lister {
             for a in &attrs {
                 verbose::attribute_head(&mut self.out, a);
                 if self.opts.data {
-                    data::attribute(&mut self.out, &self.file, a, self.opts.label);
+                    let paths = self.paths.get_or_insert_with(|| refs::object_paths(&self.file));
+                    data::attribute(&mut self.out, &self.file, a, self.opts.label, paths);
                 }
             }
             let info = self.headers.info(obj.address());
@@ -88,7 +92,8 @@ impl Lister {
                     verbose::dataset(&mut self.out, d);
                 }
                 if self.opts.data {
-                    data::dataset(&mut self.out, &self.file, d, self.opts.label);
+                    let paths = self.paths.get_or_insert_with(|| refs::object_paths(&self.file));
+                    data::dataset(&mut self.out, &self.file, d, self.opts.label, paths);
                 }
             }
             Object::Datatype(t) if self.opts.verbose => {
@@ -172,7 +177,7 @@ pub fn run(path: &Path, display_name: &str, opts: &Options) -> (String, i32) {
     }
     let Ok(root) = file.root() else { return fail() };
     let headers = header::Headers::open(path, &file);
-    let mut l = Lister { file, headers, seen: HashMap::new(), out: String::new(), opts: *opts, stopped: false };
+    let mut l = Lister { file, headers, seen: HashMap::new(), out: String::new(), opts: *opts, stopped: false, paths: None };
     if opts.verbose {
         l.out.push_str(&format!("Opened \"{}\" with sec2 driver.\n", display_name));
     }
