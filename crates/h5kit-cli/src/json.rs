@@ -535,7 +535,8 @@ pub fn to_text(doc: &Value) -> String {
 
 /// Runs `h5 dump --json` on `path`; returns stdout text and exit status.
 pub fn run(path: &Path, display_name: &str) -> (String, i32) {
-    let file = match File::open(path) {
+    let limits = h5kit::Limits { max_alloc: crate::dump::DUMP_MAX_READ, ..h5kit::Limits::default() };
+    let file = match File::open_with_limits(path, limits) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("h5 dump --json: unable to open file \"{}\": {}", display_name, e);

@@ -171,7 +171,10 @@ pub fn run(path: &Path, display_name: &str, opts: &Options) -> (String, i32) {
         eprintln!("{}: unable to open file", display_name);
         (String::new(), 1)
     };
-    let Ok(file) = File::open(path) else { return fail() };
+    // As h5 dump: reads past DUMP_MAX_READ fail ("Unable to print data") instead of letting a
+    // file that claims gigabytes of elements take the machine's memory.
+    let limits = h5kit::Limits { max_alloc: crate::dump::DUMP_MAX_READ, ..h5kit::Limits::default() };
+    let Ok(file) = File::open_with_limits(path, limits) else { return fail() };
     if crate::dump::refused_by_1_10(path, &file) {
         return fail();
     }
