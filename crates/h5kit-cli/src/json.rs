@@ -350,11 +350,10 @@ fn attributes(ctx: &Ctx, attrs: Vec<Attribute>, address: u64) -> Option<Value> {
     if attrs.is_empty() {
         return None;
     }
-    // h5py lists attributes by name, or in creation order when the object tracks it (the
-    // creation index of attributes in the header; dense ones keep their storage order).
+    // h5py lists attributes by name, or in creation order when the object tracks it.
     if ctx.headers.attribute_order_tracked(address) {
         let order = ctx.headers.attribute_creation_order(address);
-        attrs.sort_by_key(|a| order.get(&a.name).copied().unwrap_or(u16::MAX));
+        attrs.sort_by_key(|a| order.get(&a.name).copied().unwrap_or(u32::MAX));
     } else {
         attrs.sort_by(|a, b| a.name.cmp(&b.name));
     }

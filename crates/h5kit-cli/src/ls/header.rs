@@ -8,7 +8,9 @@ use h5kit_core::storage::{FileStorage, Storage};
 use h5kit_core::{Context, Limits};
 use std::collections::HashMap;
 
-use h5kit_object_header::{msg_type, MaybeShared, Message, ObjectHeader};
+use h5kit_btree::v2::{BTreeV2, Record};
+use h5kit_heap::FractalHeap;
+use h5kit_object_header::{decode_message, msg_type, MaybeShared, Message, ObjectHeader};
 
 /// The raw-header view of a file.
 pub struct Headers {
@@ -41,19 +43,41 @@ impl Headers {
         ObjectHeader::read(ctx, address).is_ok_and(|h| h.version == 2 && h.flags & 0x04 != 0)
     }
 
-    /// The creation index of each attribute stored in the header itself (version-2 headers
-    /// that track attribute creation order; attributes in dense storage are not listed).
-    pub fn attribute_creation_order(&self, address: u64) -> HashMap<String, u16> {
+    /// The creation index of each attribute (version-2 headers that track attribute creation
+    /// order): from the message headers, or from the dense storage's creation-order index.
+    pub fn attribute_creation_order(&self, address: u64) -> HashMap<String, u32> {
         let mut out = HashMap::new();
         let Some(storage) = self.storage.as_deref() else { return out };
         let ctx = Context::new(storage, self.sizes, &self.limits, self.base);
         let Ok(h) = ObjectHeader::read(ctx, address) else { return out };
         for raw in h.messages_of(msg_type::ATTRIBUTE) {
             if let (Some(order), Ok(Message::Attribute(MaybeShared::Inline(a)))) = (raw.creation_order, raw.decode(self.sizes)) {
-                out.insert(a.name, order);
+                out.insert(a.name, u32::from(order));
+            }
+        }
+        // Dense storage: the creation-order index (v2 B-tree record type 9) of the attribute
+        // info message, each record naming a fractal heap object that holds the message.
+        if let Ok(Some(Message::AttributeInfo(info))) = h.first(msg_type::ATTRIBUTE_INFO, self.sizes) {
+            if let (Some(heap), Some(index)) = (info.fractal_heap_address, info.creation_order_index_address) {
+                let _ = self.dense_order(ctx, heap, index, &mut out);
             }
         }
         out
+    }
+
+    fn dense_order(&self, ctx: Context, heap: u64, index: u64, out: &mut HashMap<String, u32>) -> h5kit_core::Result<()> {
+        let heap = FractalHeap::open(ctx, heap)?;
+        let btree = BTreeV2::open(ctx, index)?;
+        for record in btree.records(ctx, None)? {
+            // Shared (SOHM) attribute messages (flag bit 0) are not looked up here.
+            if let Record::AttributeCreationOrder { heap_id, flags: 0, creation_order } = record {
+                let body = heap.read_object(ctx, &heap_id)?;
+                if let Ok(Message::Attribute(MaybeShared::Inline(a))) = decode_message(msg_type::ATTRIBUTE, 0, &body, 0, self.sizes) {
+                    out.insert(a.name, creation_order);
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn info(&self, address: u64) -> HeaderInfo {
