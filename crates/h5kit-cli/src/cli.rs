@@ -106,6 +106,9 @@ pub struct LsArgs {
     /// Label members of compound datasets (with -d)
     #[arg(short = 'l', long = "label")]
     pub label: bool,
+    /// Columns of -d output (default 80)
+    #[arg(short = 'w', long = "width", value_name = "N")]
+    pub width: Option<usize>,
     /// The files to list
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<String>,

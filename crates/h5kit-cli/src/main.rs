@@ -43,7 +43,8 @@ fn dump(args: &cli::DumpArgs, m: &clap::ArgMatches) -> i32 {
 }
 
 fn ls(args: &cli::LsArgs) -> i32 {
-    let opts = ls::Options { recursive: args.recursive, verbose: args.verbose, data: args.data, label: args.label };
+    let opts =
+        ls::Options { recursive: args.recursive, verbose: args.verbose, data: args.data, label: args.label, width: args.width };
     let mut status = 0;
     for f in &args.files {
         let (out, st) = ls::run(Path::new(f), f, &opts);

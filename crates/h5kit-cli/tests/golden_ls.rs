@@ -1,4 +1,4 @@
-//! `h5 ls -v`, `-r -v`, `-d` and `-v -d` compared byte for byte with h5ls 1.10.8's output on
+//! `h5 ls -v`, `-r -v`, `-d`, `-v -d` and `-d -l -w50` compared byte for byte with h5ls 1.10.8's output on
 //! the interop files, recorded by `tests/make_ls_goldens.sh` into `tests/golden_ls/<mode>/`
 //! (`<group>__<file>.txt`, or `.fnv` — an FNV-1a 64 hash and length — for outputs over
 //! 512 KiB). Like h5ls, `h5` runs from the file's directory with the bare file name.
@@ -19,7 +19,8 @@ use std::process::Command;
 const H5: &str = env!("CARGO_BIN_EXE_h5");
 
 /// (mode, arguments after `ls`).
-const MODES: &[(&str, &[&str])] = &[("v", &["-v"]), ("rv", &["-r", "-v"]), ("d", &["-d"]), ("vd", &["-v", "-d"])];
+const MODES: &[(&str, &[&str])] =
+    &[("v", &["-v"]), ("rv", &["-r", "-v"]), ("d", &["-d"]), ("vd", &["-v", "-d"]), ("dlw", &["-d", "-l", "-w50"])];
 
 /// The interop files' directory (`<dir>/jhdf`, `<dir>/pyfive`): the repo's
 /// `tests/data/interop` once they live there, else `shared/interop` beside the repo.

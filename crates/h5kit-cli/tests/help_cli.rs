@@ -72,7 +72,7 @@ const HELP: &[(&str, &[&str])] = &[
             "--json",
         ],
     ),
-    ("ls", &["Usage: h5 ls [OPTIONS] <FILE>...", "-r, --recursive", "-v, --verbose", "-d, --data", "-l, --label"]),
+    ("ls", &["Usage: h5 ls [OPTIONS] <FILE>...", "-r, --recursive", "-v, --verbose", "-d, --data", "-l, --label", "-w, --width <N>"]),
     (
         "repack",
         &["Usage: h5 repack [OPTIONS] <IN> <OUT>", "-L, --latest", "-f, --filter <[OBJ:]FILTER>", "-l, --layout <[OBJ:]LAYOUT>", "--no-progress"],

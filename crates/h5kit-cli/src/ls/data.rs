@@ -12,8 +12,14 @@ use crate::dump::values::{float_value, fmt_g_prec, int_text, read_uint};
 
 /// Marks where a value may be wrapped (libhdf5's OPTIONAL_LINE_BREAK).
 const BREAK: char = '\u{1}';
-/// Columns of h5ls's output.
-const WIDTH: usize = 80;
+/// How values are shown: `-l` (label compound members) and `-w N` (columns, 80 by default).
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub label: bool,
+    pub width: usize,
+}
+/// The column h5ls counts after an attribute value's 15-column prefix.
+const ATTR_COUNTED: usize = 18;
 /// Runs of one character longer than this print as `'c' repeats N times`.
 const STR_REPEAT: usize = 8;
 
@@ -185,8 +191,7 @@ impl Fmt<'_> {
                         .take(len as usize)
                         .map(|b| self.value(base, b, false))
                         .collect::<Result<Vec<_>, _>>()?;
-                    // (no break marks between sequence elements in 1.10.8)
-                    format!("({})", parts.join(","))
+                    format!("({})", parts.join(&format!(",{}", BREAK)))
                 }
             },
             TypeClass::Reference { .. } | TypeClass::Time { .. } | TypeClass::Complex { .. } => return Err(()),
@@ -202,20 +207,29 @@ impl Fmt<'_> {
 /// Lays out `elements` (h5tools_render_element): an element that does not fit the rest of
 /// the line starts a new one if it fits on a line by itself or the previous element took
 /// several lines; otherwise its sections, split at [`BREAK`], wrap one by one.
-fn render(out: &mut String, elements: &[String], prefix: &str, counted: usize) {
+fn render(out: &mut String, elements: &[String], prefix: &str, counted: usize, width: usize) {
+    render_cont(out, elements, prefix, counted, prefix, width)
+}
+
+/// [`render`] with `cont`, the prefix of a line that continues an element (a section after
+/// the first).
+/// Width 0 (`-w0`) is h5ls's "no line wrap": one element a line, never split.
+fn render_cont(out: &mut String, elements: &[String], prefix: &str, counted: usize, cont: &str, width: usize) {
+    let per_line = width == 0;
+    let width = if per_line { 65535 } else { width };
     let mut col = 0usize;
     let mut prev_multiline = false;
     let n = elements.len();
     for (i, e) in elements.iter().enumerate() {
         let s = if i + 1 < n { format!("{},", e) } else { e.clone() };
-        // libhdf5 measures the element with its break marks (strlen).
-        let mut need_prefix = i == 0;
-        if col + s.len() + 1 > WIDTH && (prev_multiline || counted + s.len() < WIDTH) {
+        let len = s.len() - s.matches(BREAK).count();
+        let mut need_prefix = i == 0 || per_line;
+        if col + len + 1 > width && (prev_multiline || counted + len < width) {
             need_prefix = true;
         }
         let mut multiline = false;
         for (secnum, section) in s.split(BREAK).filter(|x| !x.is_empty()).enumerate() {
-            if col + section.len() + 1 > WIDTH {
+            if col + section.len() + 1 > width {
                 need_prefix = true;
             }
             if need_prefix {
@@ -223,8 +237,13 @@ fn render(out: &mut String, elements: &[String], prefix: &str, counted: usize) {
                 if col != 0 {
                     out.push('\n');
                 }
-                out.push_str(prefix);
-                col = counted;
+                if secnum > 0 {
+                    out.push_str(cont);
+                    col = cont.len() + counted - prefix.len();
+                } else {
+                    out.push_str(prefix);
+                    col = counted;
+                }
                 need_prefix = false;
             } else if i > 0 && secnum == 0 {
                 out.push(' ');
@@ -247,24 +266,24 @@ fn npoints(kind: DataspaceKind, dims: &[u64]) -> u64 {
 }
 
 /// The values of dataset `d` rendered behind `prefix` columns (for dereferenced objects).
-fn dataset_values(file: &File, d: &Dataset, label: bool, prefix: usize) -> Result<String, ()> {
+fn dataset_values(file: &File, d: &Dataset, style: Style, prefix: usize) -> Result<String, ()> {
     let ds = d.dataspace();
     let count = npoints(ds.kind, &ds.dims);
     let raw = d.read_raw().map_err(|_| ())?;
-    let elements = Fmt { file, label }.elements(d.datatype(), &raw, count)?;
+    let elements = Fmt { file, label: style.label }.elements(d.datatype(), &raw, count)?;
     let mut out = String::new();
-    render(&mut out, &elements, &" ".repeat(prefix), prefix);
+    render(&mut out, &elements, &" ".repeat(prefix), prefix, style.width);
     Ok(out)
 }
 
 /// `    Data:` and the values of dataset `d`.
-pub fn dataset(out: &mut String, file: &File, d: &Dataset, label: bool, paths: &HashMap<u64, String>) {
+pub fn dataset(out: &mut String, file: &File, d: &Dataset, style: Style, paths: &HashMap<u64, String>) {
     out.push_str("    Data:\n");
     let ds = d.dataspace();
     let count = npoints(ds.kind, &ds.dims);
-    let fmt = Fmt { file, label };
+    let fmt = Fmt { file, label: style.label };
     if let TypeClass::Reference { kind } = d.datatype().class {
-        let values = |t: &Dataset, prefix: usize| dataset_values(file, t, label, prefix);
+        let values = |t: &Dataset, prefix: usize| dataset_values(file, t, style, prefix);
         let mut text = String::new();
         let size = d.datatype().size as usize;
         let ok = crate::dump::chunks::readable_by_h5dump(d)
@@ -289,13 +308,13 @@ pub fn dataset(out: &mut String, file: &File, d: &Dataset, label: bool, paths: &
         d.read_raw().map_err(|_| ()).and_then(|raw| fmt.elements(d.datatype(), &raw, count))
     };
     match shown {
-        Ok(elements) => render(out, &elements, "         ", 9),
+        Ok(elements) => render(out, &elements, "         ", 9, style.width),
         Err(()) => out.push_str("                 Unable to print data.\n"),
     }
 }
 
 /// `        Data:` and the values of attribute `a` (with `-v -d`).
-pub fn attribute(out: &mut String, file: &File, a: &Attribute, label: bool, paths: &HashMap<u64, String>) {
+pub fn attribute(out: &mut String, file: &File, a: &Attribute, style: Style, paths: &HashMap<u64, String>) {
     let count = npoints(a.dataspace.kind, &a.dataspace.dims);
     out.push_str("        Data:\n");
     if a.dataspace.kind == DataspaceKind::Null {
@@ -303,7 +322,7 @@ pub fn attribute(out: &mut String, file: &File, a: &Attribute, label: bool, path
         return;
     }
     if let TypeClass::Reference { kind } = a.datatype.class {
-        let values = |t: &Dataset, prefix: usize| dataset_values(file, t, label, prefix);
+        let values = |t: &Dataset, prefix: usize| dataset_values(file, t, style, prefix);
         let mut text = String::new();
         let size = a.datatype.size as usize;
         let n = usize::try_from(count).unwrap_or(0).saturating_mul(size);
@@ -314,11 +333,11 @@ pub fn attribute(out: &mut String, file: &File, a: &Attribute, label: bool, path
         }
         return;
     }
-    let fmt = Fmt { file, label };
+    let fmt = Fmt { file, label: style.label };
     match fmt.elements(&a.datatype, &a.data, count) {
         // h5ls 1.10.8 wraps attribute values three columns before dataset values (measured on
         // the interop files: a 78-column line of sequences of references wraps).
-        Ok(elements) => render(out, &elements, "               ", 18),
+        Ok(elements) => render_cont(out, &elements, "               ", ATTR_COUNTED, "                ", style.width),
         Err(()) => out.push_str("               Unable to print data.\n"),
     }
 }
@@ -338,7 +357,7 @@ mod tests {
     fn wrapping() {
         let els: Vec<String> = (0..30).map(|i| i.to_string()).collect();
         let mut out = String::new();
-        render(&mut out, &els, "         ", 9);
+        render(&mut out, &els, "         ", 9, 80);
         assert_eq!(
             out,
             "         0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,\n         20, 21, 22, 23, 24, 25, 26, 27, 28, 29\n"

@@ -29,6 +29,15 @@ pub struct Options {
     pub data: bool,
     /// `-l`: label members of compound datasets.
     pub label: bool,
+    /// `-w N`: columns for `-d` values (h5ls's default 80; 0: one element a line).
+    pub width: Option<usize>,
+}
+
+impl Options {
+    fn style(&self) -> data::Style {
+        let width = self.width.unwrap_or(80);
+        data::Style { label: self.label, width }
+    }
 }
 
 fn line(out: &mut String, name: &str, desc: &str) {
@@ -79,7 +88,7 @@ impl Lister {
                 verbose::attribute_head(&mut self.out, a);
                 if self.opts.data {
                     let paths = self.paths.get_or_insert_with(|| refs::object_paths(&self.file));
-                    data::attribute(&mut self.out, &self.file, a, self.opts.label, paths);
+                    data::attribute(&mut self.out, &self.file, a, self.opts.style(), paths);
                 }
             }
             let info = self.headers.info(obj.address());
@@ -93,7 +102,7 @@ impl Lister {
                 }
                 if self.opts.data {
                     let paths = self.paths.get_or_insert_with(|| refs::object_paths(&self.file));
-                    data::dataset(&mut self.out, &self.file, d, self.opts.label, paths);
+                    data::dataset(&mut self.out, &self.file, d, self.opts.style(), paths);
                 }
             }
             Object::Datatype(t) if self.opts.verbose => {
