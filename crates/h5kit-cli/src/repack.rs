@@ -3,64 +3,91 @@
 //! `NBIT`, `SOFF=factor,IN|DS`, `UD=id,flags,n,values..`, `NONE`; layouts: `CHUNK=AxB..`,
 //! `CONTI`, `COMPA`; `-L` writes the latest format. The source's filters are kept unless
 //! `-f` replaces them.
+//!
+//! Progress (on a terminal only): `h5kit::repack::copy_file` has no per-object hook, so the
+//! CLI counts the source's objects first, shows a spinner with that count and the elapsed time
+//! while the copy runs, and a byte bar while the output is written. A callback in
+//! `copy_file` (called per object copied) would turn the spinner into a bar.
+
+use std::collections::HashSet;
+use std::io::Write;
 
 use h5kit::repack::{copy_file, RepackOptions};
 use h5kit::write::{FileWriter, LibVer};
+use h5kit::{LinkTarget, Object};
 
-fn parse_filter(spec: &str, opts: &mut RepackOptions) -> Result<(), String> {
-    opts.parse_filter(spec).map_err(|e| e.to_string())
+use crate::cli::RepackArgs;
+use crate::progress;
+
+fn io_err(output: &str, e: std::io::Error) -> h5kit::Error {
+    h5kit::Error::new(h5kit::ErrorKind::Io, format!("writing {}: {}", output, e))
 }
 
-fn parse_layout(spec: &str, opts: &mut RepackOptions) -> Result<(), String> {
-    opts.parse_layout(spec).map_err(|e| e.to_string())
+/// The number of objects reachable from the root (each counted once).
+fn count_objects(file: &h5kit::File) -> h5kit::Result<u64> {
+    let root = file.root()?;
+    let mut seen = HashSet::from([root.address()]);
+    let mut stack = vec![root];
+    while let Some(g) = stack.pop() {
+        for l in g.links()? {
+            let LinkTarget::Hard { address } = l.target else { continue };
+            if !seen.insert(address) {
+                continue;
+            }
+            if let Ok(Object::Group(child)) = file.object_at(address, &l.name) {
+                stack.push(child);
+            }
+        }
+    }
+    Ok(seen.len() as u64)
 }
 
-const USAGE: &str = "usage: h5 repack [-L] [-f [OBJ,..:]GZIP=N|SHUF|FLET|NBIT|SOFF=f,IN|DS|UD=id,flags,n,v..|NONE]... [-l [OBJ,..:]CHUNK=AxB|CONTI|COMPA]... IN OUT\n  -L  write the latest format (default: the earliest format that holds the content)";
+/// Writes `bytes` to `output` in slices, advancing a byte bar.
+fn write_with_progress(output: &str, bytes: &[u8], show: bool) -> h5kit::Result<()> {
+    let pb = progress::bar(show, bytes.len() as u64, "writing", true);
+    let mut f = std::fs::File::create(output).map_err(|e| io_err(output, e))?;
+    for part in bytes.chunks(1 << 20) {
+        f.write_all(part).map_err(|e| io_err(output, e))?;
+        pb.inc(part.len() as u64);
+    }
+    f.flush().map_err(|e| io_err(output, e))?;
+    pb.finish_and_clear();
+    Ok(())
+}
 
 /// Runs the subcommand; returns the exit status.
-pub fn run(args: &[String]) -> i32 {
+pub fn run(args: &RepackArgs) -> i32 {
     let mut opts = RepackOptions::default();
-    let mut libver = LibVer::Earliest;
-    let mut files = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let result = match a.as_str() {
-            "-h" | "--help" => {
-                println!("{}", USAGE);
-                return 0;
-            }
-            "-L" | "--latest" => {
-                libver = LibVer::Latest;
-                Ok(())
-            }
-            "-f" | "--filter" => it.next().ok_or_else(|| "-f needs a value".to_string()).and_then(|v| parse_filter(v, &mut opts)),
-            "-l" | "--layout" => it.next().ok_or_else(|| "-l needs a value".to_string()).and_then(|v| parse_layout(v, &mut opts)),
-            f if f.starts_with("--filter=") => parse_filter(&f["--filter=".len()..], &mut opts),
-            f if f.starts_with("--layout=") => parse_layout(&f["--layout=".len()..], &mut opts),
-            f if f.starts_with('-') && f.len() > 1 => Err(format!("unknown option {:?}", f)),
-            f => {
-                files.push(f.to_string());
-                Ok(())
-            }
-        };
-        if let Err(e) = result {
+    for f in &args.filter {
+        if let Err(e) = opts.parse_filter(f) {
             eprintln!("h5repack error: {}", e);
             return 1;
         }
     }
-    let [input, output] = files.as_slice() else {
-        eprintln!("{}", USAGE);
-        return 1;
-    };
+    for l in &args.layout {
+        if let Err(e) = opts.parse_layout(l) {
+            eprintln!("h5repack error: {}", e);
+            return 1;
+        }
+    }
+    let libver = if args.latest { LibVer::Latest } else { LibVer::Earliest };
+    let show = progress::enabled(args.no_progress);
+    let (input, output) = (&args.input, &args.output);
     let job = |libver: LibVer| -> h5kit::Result<()> {
         let src = h5kit::File::open(input)?;
+        let total = if show { count_objects(&src).unwrap_or(0) } else { 0 };
+        let spin = progress::spinner(show, &format!("copying {} objects of {}", total, input));
         let mut dst = FileWriter::in_memory(libver);
-        let report = copy_file(&src, &mut dst, &opts)?;
+        let report = copy_file(&src, &mut dst, &opts);
+        spin.finish_and_clear();
+        let report = report?;
         for w in &report.warnings {
             eprintln!("h5repack warning: {}", w);
         }
-        let bytes = dst.to_bytes()?;
-        std::fs::write(output, bytes).map_err(|e| h5kit::Error::new(h5kit::ErrorKind::Io, format!("writing {}: {}", output, e)))
+        let spin = progress::spinner(show, &format!("encoding {}", output));
+        let bytes = dst.to_bytes();
+        spin.finish_and_clear();
+        write_with_progress(output, &bytes?, show)
     };
     let mut result = job(libver);
     // The earliest format cannot hold a header message over 64 KiB (a large attribute needs

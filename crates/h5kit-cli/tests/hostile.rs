@@ -169,7 +169,7 @@ fn h5_never_crashes_on_damaged_files() {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(name) = cases.get(i) else { break };
-                for args in [&["dump"][..], &["dump", "-p", "-H"][..], &["ls", "-r"][..]] {
+                for args in [&["dump"][..], &["dump", "-p", "-H"][..], &["ls", "-r"][..], &["ls", "-r", "-v", "-d"][..], &["dump", "--json"][..]] {
                     let key = format!("h5 {} {name}", args.join(" "));
                     // known hangs: a short timeout keeps the test fast while still noticing a fix
                     let timeout = if known.contains(&key) { Duration::from_secs(5) } else { TIMEOUT };
