@@ -91,6 +91,9 @@ impl ChunkGrid {
         }
         let first: Vec<u64> = start.iter().zip(&self.chunk).map(|(s, c)| s / c).collect();
         let last: Vec<u64> = start.iter().zip(count).zip(&self.chunk).map(|((s, n), c)| (s + n - 1) / c).collect();
+        if first == last {
+            return vec![first];
+        }
         let span: Vec<u64> = first.iter().zip(&last).map(|(f, l)| l - f + 1).collect();
         let mut out = Vec::new();
         let mut idx = vec![0u64; span.len()];

@@ -266,3 +266,32 @@ fn attributes_numeric_and_string_added_and_replaced_in_place() {
         assert_eq!(out.trim(), format!("second, longer than the first 19.5 {}", attrs.len()));
     }
 }
+
+#[test]
+fn overlapping_small_writes_before_a_flush_keep_the_newest_bytes() {
+    let dir = std::env::temp_dir().join(format!("h5kit-edit-small-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("small.h5");
+    let f = File::open_with_mode(&p, "w").unwrap();
+    f.create_dataset("/v", DatasetSpec::new(dtype::int(4, true), &[10])).unwrap();
+    f.write_slice("/v", &[2], &[3], &[1i32, 1, 1]).unwrap();
+    f.write_slice("/v", &[0], &[10], &[2i32; 10]).unwrap();
+    f.write_slice("/v", &[4], &[4], &[3i32; 4]).unwrap();
+    f.write_slice("/v", &[3], &[2], &[4i32; 2]).unwrap();
+    f.write_slice("/v", &[9], &[1], &[5i32]).unwrap();
+    // A large write over everything, then small ones again.
+    let big: Vec<i32> = (0..10).collect();
+    f.write("/v", &big).unwrap();
+    f.write_slice("/v", &[1], &[1], &[-1i32]).unwrap();
+    f.close().unwrap();
+    let g = File::open(&p).unwrap();
+    let Object::Dataset(v) = g.object("/v").unwrap() else { panic!() };
+    assert_eq!(v.read::<i32>().unwrap().data, [0, -1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    let f = File::open_with_mode(&p, "a").unwrap();
+    f.write_slice("/v", &[2], &[3], &[7i32, 7, 7]).unwrap();
+    f.write_slice("/v", &[3], &[1], &[8i32]).unwrap();
+    f.close().unwrap();
+    let g = File::open(&p).unwrap();
+    let Object::Dataset(v) = g.object("/v").unwrap() else { panic!() };
+    assert_eq!(v.read::<i32>().unwrap().data, [0, -1, 7, 8, 7, 5, 6, 7, 8, 9]);
+}

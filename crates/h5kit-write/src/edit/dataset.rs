@@ -47,6 +47,7 @@ pub(crate) enum RawStorage {
 /// A dataset open for writing.
 pub(crate) struct DatasetEdit {
     header: u64,
+    datatype: Datatype,
     element_size: usize,
     dims: Vec<u64>,
     max_dims: Option<Vec<u64>>,
@@ -129,7 +130,7 @@ impl Editor {
             _ => RawStorage::Contiguous { address: None, size: bytes },
         };
         let fill = ds.fill.unwrap_or_default();
-        self.datasets.insert(h, DatasetEdit { header: h, element_size, dims, max_dims: ds.maxshape, space_version: 1, fill, storage });
+        self.datasets.insert(h, DatasetEdit { header: h, datatype: ds.dt, element_size, dims, max_dims: ds.maxshape, space_version: 1, fill, storage });
         Ok(())
     }
 
@@ -186,7 +187,7 @@ impl Editor {
             }
             _ => return Err(unsupported(format!("{}: writing this layout in place", path))),
         };
-        let ds = DatasetEdit { header: h, element_size, space_version: space.version, dims: space.dims, max_dims: space.max_dims, fill, storage };
+        let ds = DatasetEdit { header: h, datatype: dt, element_size, space_version: space.version, dims: space.dims, max_dims: space.max_dims, fill, storage };
         self.datasets.insert(h, ds);
         Ok(h)
     }
@@ -530,12 +531,7 @@ impl ChunkBackend for Backend<'_> {
 impl Editor {
     /// The datatype of the dataset at `path` (what written values are converted to).
     pub fn dataset_datatype(&mut self, path: &str) -> Result<Datatype> {
-        let h = self.resolve(path)?;
-        let sizes = self.sizes;
-        match self.header(h)?.first(msg_type::DATATYPE, sizes)? {
-            Some(Message::Datatype(MaybeShared::Inline(dt))) => Ok(dt),
-            Some(_) => Err(unsupported(format!("{}: datasets of committed datatypes", path))),
-            None => Err(Error::usage(format!("{}: not a dataset", path))),
-        }
+        let h = self.dataset(path)?;
+        self.datasets.get(&h).map(|d| d.datatype.clone()).ok_or_else(|| Error::usage("internal error: dataset not loaded"))
     }
 }

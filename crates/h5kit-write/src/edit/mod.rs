@@ -68,7 +68,7 @@ pub struct Editor {
     /// Small raw data writes into fresh space, in order, written together at the next flush
     /// (or when they pass [`SMALL_WRITES_BYTES`]): a file of many small datasets is written in
     /// a few large writes, not one per dataset.
-    small_writes: Vec<(u64, Vec<u8>)>,
+    small_writes: BTreeMap<u64, Vec<u8>>,
     small_bytes: usize,
     headers: BTreeMap<u64, HeaderEdit>,
     snods: BTreeMap<u64, Cached<SymbolTableNode>>,
@@ -114,7 +114,7 @@ impl Editor {
             limits,
             space,
             fresh: BTreeMap::new(),
-            small_writes: Vec::new(),
+            small_writes: BTreeMap::new(),
             small_bytes: 0,
             headers: BTreeMap::new(),
             snods: BTreeMap::new(),
@@ -210,7 +210,23 @@ impl Editor {
             self.write_small()?;
             return self.write_now(a, bytes);
         }
-        self.small_writes.push((a, bytes.to_vec()));
+        let end = a + bytes.len() as u64;
+        // A waiting write that holds this range takes the new bytes; one that overlaps it
+        // otherwise goes out first, so the newer bytes always win.
+        if let Some((&start, buf)) = self.small_writes.range_mut(..=a).next_back() {
+            if start + buf.len() as u64 >= end {
+                let at = (a - start) as usize;
+                if let Some(dst) = buf.get_mut(at..at + bytes.len()) {
+                    dst.copy_from_slice(bytes);
+                    return Ok(());
+                }
+            }
+        }
+        let overlaps = self.small_writes.range(..end).next_back().is_some_and(|(&s, b)| s + b.len() as u64 > a);
+        if overlaps {
+            self.write_small()?;
+        }
+        self.small_writes.insert(a, bytes.to_vec());
         self.small_bytes += bytes.len();
         if self.small_bytes >= SMALL_WRITES_BYTES {
             self.write_small()?;
@@ -218,7 +234,7 @@ impl Editor {
         Ok(())
     }
 
-    /// Writes the waiting small writes, in order, runs of adjacent ones as one write.
+    /// Writes the waiting small writes, runs of adjacent ones as one write.
     fn write_small(&mut self) -> Result<()> {
         if self.small_writes.is_empty() {
             return Ok(());
@@ -345,8 +361,10 @@ impl Editor {
             }
         }
 
-        // 1. New structures (raw data waiting first), adjacent ones in one write.
-        self.write_small()?;
+        // 1. New structures and the small raw data writes waiting (none overlap: each has
+        // its own new space), in address order, runs of adjacent ones as one write.
+        fresh.extend(std::mem::take(&mut self.small_writes));
+        self.small_bytes = 0;
         fresh.sort_by_key(|(a, _)| *a);
         write_coalesced(self, fresh.into_iter())?;
         // The file reaches the end of allocated space (a file shorter than its superblock's
