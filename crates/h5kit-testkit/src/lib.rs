@@ -222,3 +222,43 @@ pub mod oracle {
         }
     }
 }
+
+/// Writers killed mid-work: a child process (a test of the calling test binary, selected by
+/// `--exact`) prints `flushed N` after each flush; the parent kills it (SIGKILL) a while
+/// after it has flushed `target` times.
+pub mod kill {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    /// Runs the test `child_test` of this test binary with `env`, kills it `pause` after its
+    /// `target`-th flush (or after `limit`), and returns the last flush count it printed.
+    #[allow(clippy::panic)] // failing the calling test is the point
+    pub fn after_flushes(child_test: &str, env: &[(&str, &std::ffi::OsStr)], target: u64, pause: Duration, limit: Duration) -> Option<u64> {
+        let exe = std::env::current_exe().unwrap_or_else(|e| panic!("no test binary: {}", e));
+        let mut cmd = Command::new(exe);
+        cmd.args(["--exact", child_test, "--nocapture", "--test-threads=1"]).stdout(Stdio::piped()).stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {}", child_test, e));
+        let mut last = None;
+        let start = Instant::now();
+        if let Some(out) = child.stdout.take() {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if let Some(n) = line.strip_prefix("flushed ") {
+                    last = n.trim().parse::<u64>().ok();
+                    if last >= Some(target) || start.elapsed() > limit {
+                        // The kill lands anywhere in what the child does next, flushes included.
+                        std::thread::sleep(pause);
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        last
+    }
+}

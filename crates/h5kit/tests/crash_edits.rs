@@ -5,10 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(not(target_family = "wasm"))] // processes: not under WASI
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use h5kit_testkit::kill;
 
 use h5kit::write::{dtype, DatasetSpec};
 use h5kit::{File, Object, UNLIMITED};
@@ -141,7 +142,6 @@ fn writers_killed_at_random_moments_leave_every_flushed_edit() {
     let rounds = std::env::var("H5KIT_CRASH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(ROUNDS);
     let dir = std::env::temp_dir().join(format!("h5kit-crash-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let exe = std::env::current_exe().unwrap();
     let have_h5dump = h5kit_testkit::oracle::check(h5kit_testkit::oracle::H5DUMP, rounds.div_ceil(10), "h5dump of files left by killed writers");
     let mut seed = std::env::var("H5KIT_CRASH_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x2545_f491_4f6c_dd1du64) | 1;
     let mut checked = 0u64;
@@ -152,34 +152,16 @@ fn writers_killed_at_random_moments_leave_every_flushed_edit() {
         if !fresh {
             std::fs::copy(fixture(), &path).unwrap();
         }
-        let mut cmd = Command::new(&exe);
-        cmd.args(["--exact", "crash_child_editor", "--nocapture", "--test-threads=1"])
-            .env("H5KIT_CRASH_CHILD", &path)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        if fresh {
-            cmd.env("H5KIT_CRASH_NEW", "1");
-        }
-        let mut child = cmd.spawn().unwrap();
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let target = 1 + seed % 48;
-        let mut last = None;
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let start = Instant::now();
-        while let Some(Ok(line)) = lines.next() {
-            if let Some(n) = line.strip_prefix("flushed ") {
-                last = n.trim().parse::<u64>().ok();
-                if last >= Some(target) || start.elapsed() > Duration::from_secs(20) {
-                    // The kill lands anywhere in the next steps, flushes included.
-                    std::thread::sleep(Duration::from_micros((seed >> 24) % 4000));
-                    break;
-                }
-            }
+        let pause = Duration::from_micros((seed >> 24) % 4000);
+        let mut env = vec![("H5KIT_CRASH_CHILD", path.as_os_str())];
+        if fresh {
+            env.push(("H5KIT_CRASH_NEW", std::ffi::OsStr::new("1")));
         }
-        child.kill().unwrap();
-        let _ = child.wait();
+        let last = kill::after_flushes("crash_child_editor", &env, target, pause, Duration::from_secs(20));
         let flushed = last.unwrap_or_else(|| panic!("round {}: the child flushed nothing", round));
         let f = File::open(&path).unwrap_or_else(|e| panic!("round {}: unreadable after the kill: {}", round, e));
         read_all(&f, round);

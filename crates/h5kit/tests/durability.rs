@@ -3,12 +3,12 @@
 //! count it flushed; the parent kills it at pseudo-random moments and reads the file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use h5kit::write::{dtype, DatasetSpec};
 use h5kit::{File, Object, UNLIMITED};
+use h5kit_testkit::kill;
 
 const ROW: u64 = 8;
 
@@ -40,35 +40,15 @@ fn durability_child_writer() {
 fn killed_writer_leaves_a_readable_file() {
     let dir = std::env::temp_dir().join(format!("h5kit-durability-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let exe = std::env::current_exe().unwrap();
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     for round in 0..6 {
         let path = dir.join(format!("kill{}.h5", round));
         let _ = std::fs::remove_file(&path);
-        let mut child = Command::new(&exe)
-            .args(["--exact", "durability_child_writer", "--nocapture", "--test-threads=1"])
-            .env("H5KIT_DURABILITY_CHILD", &path)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
         // Kill after a pseudo-random number of flushes (1..=40), at a random point after it.
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let target = 1 + (seed >> 33) % 40;
-        let mut last = None;
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let start = Instant::now();
-        while let Some(Ok(line)) = lines.next() {
-            if let Some(n) = line.strip_prefix("flushed ") {
-                last = n.trim().parse::<u64>().ok();
-                if last >= Some(target) || start.elapsed() > Duration::from_secs(30) {
-                    std::thread::sleep(Duration::from_micros((seed >> 20) % 3000));
-                    break;
-                }
-            }
-        }
-        child.kill().unwrap();
-        let _ = child.wait();
+        let pause = Duration::from_micros((seed >> 20) % 3000);
+        let last = kill::after_flushes("durability_child_writer", &[("H5KIT_DURABILITY_CHILD", path.as_os_str())], target, pause, Duration::from_secs(30));
         let flushed = last.expect("child flushed nothing");
         let f = File::open(&path).unwrap_or_else(|e| panic!("round {}: file unreadable after kill: {}", round, e));
         let d = match f.object("/rows").unwrap() {
