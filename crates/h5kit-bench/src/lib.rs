@@ -784,7 +784,8 @@ mod tests {
         };
         let o = run(&["d"]);
         assert_eq!(o, Options { dir: "d".into(), scale: 1.0, large: false, only: None });
-        assert!(o.wants("write_contiguous") && !o.wants("write_large") && !o.wants("append_flush"));
+        // Every workload by default, the large ones included.
+        assert!(WORKLOADS.iter().all(|w| o.wants(w)));
         let o = run(&["--scale=0.5", "d", "--large"]);
         assert_eq!((o.scale, o.large), (0.5, true));
         assert!(WORKLOADS.iter().all(|w| o.wants(w)));
