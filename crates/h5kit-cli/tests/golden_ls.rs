@@ -22,16 +22,9 @@ const H5: &str = env!("CARGO_BIN_EXE_h5");
 const MODES: &[(&str, &[&str])] =
     &[("v", &["-v"]), ("rv", &["-r", "-v"]), ("d", &["-d"]), ("vd", &["-v", "-d"]), ("dlw", &["-d", "-l", "-w50"])];
 
-/// The interop files' directory (`<dir>/jhdf`, `<dir>/pyfive`): the repo's
-/// `tests/data/interop` once they live there, else `shared/interop` beside the repo.
+/// The interop files (the repository's `tests/data/interop`).
 fn interop_dir() -> PathBuf {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
-    let in_repo = repo.join("tests").join("data").join("interop");
-    if in_repo.join("jhdf").is_dir() {
-        in_repo
-    } else {
-        repo.join("..").join("shared").join("interop")
-    }
+    h5kit_testkit::interop_dir()
 }
 
 fn golden_dir() -> PathBuf {

@@ -13,16 +13,9 @@ fn h5(args: &[&str]) -> (String, String, Option<i32>) {
 
 const SUBCOMMANDS: &[&str] = &["dump", "ls", "repack", "bench", "completions"];
 
-/// jhdf's interop files: the repo's `tests/data/interop/jhdf` once they live there, else
-/// `shared/interop/jhdf` beside the repo.
+/// The jhdf interop files (the repository's `tests/data/interop/jhdf`).
 fn jhdf_dir() -> std::path::PathBuf {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
-    let in_repo = repo.join("tests").join("data").join("interop").join("jhdf");
-    if in_repo.is_dir() {
-        in_repo
-    } else {
-        repo.join("..").join("shared").join("interop").join("jhdf")
-    }
+    h5kit_testkit::interop_dir().join("jhdf")
 }
 
 #[test]

@@ -7,14 +7,13 @@
 # Modes: v = -v, rv = -r -v, d = -d, vd = -v -d, dlw = -d -l -w50.
 # Skipped: isssue-523.hdf5 (h5ls -v prints gigabytes of padding for its named types) and,
 # for the data modes, tiny_huge_1d_over_maxint.hdf5 (2^31 elements).
-# Usage: tests/make_ls_goldens.sh [INTEROP_DIR]   (default: the repo's tests/data/interop,
-# else ../shared/interop beside the repo)
+# Usage: tests/make_ls_goldens.sh [INTEROP_DIR]   (default: the repo's tests/data/interop)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
 interop="${1:-}"
 if [ -z "$interop" ]; then
-  if [ -d "$repo/tests/data/interop" ]; then interop="$repo/tests/data/interop"; else interop="$repo/../shared/interop"; fi
+  interop="$repo/tests/data/interop"
 fi
 out="$here/golden_ls"
 declare -A MODES=([v]="-v" [rv]="-r -v" [d]="-d" [vd]="-v -d" [dlw]="-d -l -w50")
