@@ -223,6 +223,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(target_family = "wasm"))] // no temporary directory under WASI
     fn file_reads_its_writes() {
         let path = std::env::temp_dir().join(format!("h5kit-writable-{}.bin", std::process::id()));
         let f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
