@@ -2,7 +2,7 @@
 //! started means fewer threads (down to the calling thread alone), never a panic; on
 //! WebAssembly everything runs on the calling thread.
 
-use h5kit_core::{Error, Result};
+use h5kit_core::Result;
 
 /// Filtered data smaller than this is encoded on the calling thread (thread start-up would
 /// cost more than it saves).
@@ -68,7 +68,7 @@ pub(crate) fn run_in_order<T: Send>(n: usize, workers: usize, f: impl Fn(usize) 
             match s {
                 Some(r) => out.push(r?),
                 // Not computed: an earlier index failed (returned above) or a worker died.
-                None => return Err(Error::usage("internal error: a chunk encoder thread stopped")),
+                None => return Err(h5kit_core::Error::usage("internal error: a chunk encoder thread stopped")),
             }
         }
         return Ok(out);

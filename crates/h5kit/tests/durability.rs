@@ -2,12 +2,16 @@
 //! that moment intact: a child process appends rows and flushes after each, printing the row
 //! count it flushed; the parent kills it at pseudo-random moments and reads the file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(target_family = "wasm", allow(unused_imports))] // the tests using them need processes
 
+#[cfg(not(target_family = "wasm"))]
 use std::process::Command;
+#[cfg(not(target_family = "wasm"))]
 use std::time::Duration;
 
 use h5kit::write::{dtype, DatasetSpec};
 use h5kit::{File, Object, UNLIMITED};
+#[cfg(not(target_family = "wasm"))]
 use h5kit_testkit::kill;
 
 const ROW: u64 = 8;
