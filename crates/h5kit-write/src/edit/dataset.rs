@@ -68,7 +68,21 @@ pub(super) fn plain(dt: &Datatype) -> bool {
     }
 }
 
+/// The layout message (version 3, what the earliest format writes) holding `layout`.
+fn layout_message(layout: Layout) -> Message {
+    Message::Layout(LayoutMessage { version: 3, layout, stored_dims: Vec::new() })
+}
+
 impl Editor {
+    /// Replaces the layout message of the dataset whose header is at `header` (when its
+    /// storage is first allocated).
+    fn set_layout(&mut self, header: u64, layout: Layout) -> Result<()> {
+        let sizes = self.sizes;
+        let hdr = self.header(header)?;
+        let i = hdr.find(msg_type::LAYOUT).ok_or_else(|| Error::usage("dataset without a layout message"))?;
+        hdr.replace(i, &layout_message(layout), sizes)
+    }
+
     /// Creates a dataset (contiguous or chunked; fixed-size datatypes without references).
     pub fn create_dataset(&mut self, path: &str, spec: DatasetSpec) -> Result<()> {
         if spec.committed_type.is_some() {
@@ -112,7 +126,7 @@ impl Editor {
             Message::Dataspace(MaybeShared::Inline(dataspace)),
             Message::Datatype(MaybeShared::Inline(ds.dt.clone())),
             Message::FillValue(MaybeShared::Inline(fill)),
-            Message::Layout(LayoutMessage { version: 3, layout, stored_dims: Vec::new() }),
+            layout_message(layout),
         ];
         if !ds.pipeline.filters.is_empty() {
             messages.push(Message::FilterPipeline(MaybeShared::Inline(FilterPipeline { version: 1, ..ds.pipeline.clone() })));
@@ -250,15 +264,7 @@ impl Editor {
                             self.fill_block(a, size, &ds.fill)?;
                         }
                         *address = Some(a);
-                        let msg = Message::Layout(LayoutMessage {
-                            version: 3,
-                            layout: Layout::Contiguous { address: Some(a), size },
-                            stored_dims: Vec::new(),
-                        });
-                        let sizes = self.sizes;
-                        let hdr = self.header(ds.header)?;
-                        let i = hdr.find(msg_type::LAYOUT).ok_or_else(|| Error::usage("dataset without a layout message"))?;
-                        hdr.replace(i, &msg, sizes)?;
+                        self.set_layout(ds.header, Layout::Contiguous { address: Some(a), size })?;
                         a
                     }
                 };
@@ -408,34 +414,25 @@ impl Backend<'_> {
             Some(r) => r,
             None => {
                 let r = self.ed.allocate(params.node_size())?;
-                let mut key0 = vec![0u64; rank + 1];
-                if let Some(last) = key0.last_mut() {
-                    *last = 0;
-                }
+                // An empty leaf: no child, one key (all offsets 0).
                 let node = Node {
                     address: r,
                     node_type: 1,
                     level: 0,
                     left_sibling: None,
                     right_sibling: None,
-                    keys: vec![ChunkKey { size: 0, filter_mask: 0, offsets: key0 }],
+                    keys: vec![ChunkKey { size: 0, filter_mask: 0, offsets: vec![0; rank + 1] }],
                     children: vec![],
                 };
                 self.ed.chunk_nodes.insert(r, Cached { value: node, dirty: true });
                 self.chunked.root = Some(r);
-                let msg = Message::Layout(LayoutMessage {
-                    version: 3,
-                    layout: Layout::Chunked {
-                        chunk_dims: self.chunked.chunk.clone(),
-                        element_size: self.element_size as u32,
-                        index: ChunkIndex::BTreeV1 { address: Some(r) },
-                        flags: 0,
-                    },
-                    stored_dims: Vec::new(),
-                });
-                let hdr = self.ed.header(self.header)?;
-                let i = hdr.find(msg_type::LAYOUT).ok_or_else(|| Error::usage("dataset without a layout message"))?;
-                hdr.replace(i, &msg, sizes)?;
+                let layout = Layout::Chunked {
+                    chunk_dims: self.chunked.chunk.clone(),
+                    element_size: self.element_size as u32,
+                    index: ChunkIndex::BTreeV1 { address: Some(r) },
+                    flags: 0,
+                };
+                self.ed.set_layout(self.header, layout)?;
                 r
             }
         };

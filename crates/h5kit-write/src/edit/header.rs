@@ -8,7 +8,6 @@
 //! nothing that links to the object changes.
 
 use h5kit_core::{Error, Result, Sizes};
-use h5kit_object_header::message::msg_type;
 use h5kit_object_header::{message_space, messages_fit, HeaderChunk, Message, ObjectHeader, RawMessage};
 
 use crate::space::FileSpace;
@@ -169,6 +168,3 @@ pub fn new_v1_header(address: u64, messages: &[Message], sizes: Sizes) -> Result
     };
     Ok((header, 16 + area as u64))
 }
-
-/// Header message type of the layout message (what dataset edits replace most).
-pub const LAYOUT: u16 = msg_type::LAYOUT;
