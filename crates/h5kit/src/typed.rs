@@ -60,27 +60,9 @@ fn native_int(dt: &Datatype, size: usize, is_signed: bool) -> bool {
 
 /// Whether `dt` is the IEEE little-endian float of `size` bytes (4 or 8).
 fn native_float(dt: &Datatype, size: usize) -> bool {
-    let (exp_size, mant_size, bias) = if size == 4 { (8, 23, 127) } else { (11, 52, 1023) };
     cfg!(target_endian = "little")
-        && dt.size as usize == size
-        && matches!(dt.class, TypeClass::Float {
-            order: ByteOrder::LittleEndian,
-            bit_offset: 0,
-            precision,
-            sign_location,
-            exponent_location,
-            exponent_size,
-            mantissa_location: 0,
-            mantissa_size,
-            exponent_bias,
-            mantissa_norm: h5kit_object_header::MantissaNorm::Implied,
-            ..
-        } if precision as usize == 8 * size
-            && sign_location as usize == 8 * size - 1
-            && exponent_location == mant_size
-            && exponent_size == exp_size
-            && mantissa_size == mant_size
-            && exponent_bias == bias)
+        && dt.ieee_float_size().map(|s| s as usize) == Some(size)
+        && matches!(dt.class, TypeClass::Float { order: ByteOrder::LittleEndian, .. })
 }
 
 macro_rules! int_type {

@@ -76,13 +76,11 @@ impl Target {
                     precision: u32::from(*precision),
                 })
             }
-            TypeClass::Float { order, bit_offset: 0, precision, exponent_size, mantissa_size, .. } => {
-                match (size, *precision, *exponent_size, *mantissa_size) {
-                    (4, 32, 8, 23) if standard_float(&dt.class) => Some(Target::F32(*order)),
-                    (8, 64, 11, 52) if standard_float(&dt.class) => Some(Target::F64(*order)),
-                    _ => None,
-                }
-            }
+            TypeClass::Float { order: order @ (ByteOrder::LittleEndian | ByteOrder::BigEndian), .. } => match dt.ieee_float_size() {
+                Some(4) => Some(Target::F32(*order)),
+                Some(8) => Some(Target::F64(*order)),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -132,16 +130,6 @@ impl Target {
             }
         }
     }
-}
-
-/// Whether a float class has the IEEE 754 field layout of its size (sign at the top, implied
-/// mantissa, the usual bias).
-fn standard_float(cls: &TypeClass) -> bool {
-    matches!(cls,
-        TypeClass::Float { sign_location, exponent_location, mantissa_location: 0, exponent_bias, mantissa_norm: h5kit_object_header::MantissaNorm::Implied, precision, exponent_size, .. }
-        if u32::from(*sign_location) + 1 == u32::from(*precision)
-            && u32::from(*exponent_location) + u32::from(*exponent_size) == u32::from(*sign_location)
-            && u64::from(*exponent_bias) == (1u64 << (exponent_size - 1)) - 1)
 }
 
 fn put_ordered(le: &[u8], order: ByteOrder, out: &mut Vec<u8>) {

@@ -2,7 +2,7 @@
 //! fields). Predefined types print by name (`H5T_STD_I32LE`, `H5T_IEEE_F64BE`, ...); others as
 //! h5dump 1.10.8 describes them (`32-bit little-endian integer 24-bit precision`).
 
-use h5kit::{ByteOrder, CharacterSet, Datatype, MantissaNorm, ReferenceKind, StringPadding, TypeClass};
+use h5kit::{ByteOrder, CharacterSet, Datatype, ReferenceKind, StringPadding, TypeClass};
 
 use super::printer::Printer;
 
@@ -40,50 +40,13 @@ fn integer_name(dt: &Datatype) -> Option<String> {
 
 /// Name of a predefined IEEE float type, if `dt` is one.
 fn float_name(dt: &Datatype) -> Option<String> {
-    let TypeClass::Float {
-        order,
-        bit_offset,
-        precision,
-        pad_lo,
-        pad_hi,
-        pad_internal,
-        mantissa_norm,
-        sign_location,
-        exponent_location,
-        exponent_size,
-        mantissa_location,
-        mantissa_size,
-        exponent_bias,
-    } = &dt.class
-    else {
-        return None;
-    };
-    if *order == ByteOrder::Vax || *bit_offset != 0 || *pad_lo || *pad_hi || *pad_internal {
+    let TypeClass::Float { order, pad_lo: false, pad_hi: false, pad_internal: false, .. } = &dt.class else { return None };
+    if *order == ByteOrder::Vax {
         return None;
     }
-    if *mantissa_norm != MantissaNorm::Implied || *mantissa_location != 0 {
-        return None;
-    }
-    let ok32 = dt.size == 4
-        && *precision == 32
-        && *sign_location == 31
-        && *exponent_location == 23
-        && *exponent_size == 8
-        && *mantissa_size == 23
-        && *exponent_bias == 127;
-    let ok64 = dt.size == 8
-        && *precision == 64
-        && *sign_location == 63
-        && *exponent_location == 52
-        && *exponent_size == 11
-        && *mantissa_size == 52
-        && *exponent_bias == 1023;
-    if ok32 {
-        Some(format!("H5T_IEEE_F32{}", order_suffix(*order)))
-    } else if ok64 {
-        Some(format!("H5T_IEEE_F64{}", order_suffix(*order)))
-    } else {
-        None
+    match dt.ieee_float_size()? {
+        4 => Some(format!("H5T_IEEE_F32{}", order_suffix(*order))),
+        _ => Some(format!("H5T_IEEE_F64{}", order_suffix(*order))),
     }
 }
 
@@ -282,7 +245,7 @@ mod tests {
                 pad_lo: false,
                 pad_hi: false,
                 pad_internal: false,
-                mantissa_norm: MantissaNorm::Implied,
+                mantissa_norm: h5kit::MantissaNorm::Implied,
                 sign_location: 31,
                 exponent_location: 23,
                 exponent_size: 8,

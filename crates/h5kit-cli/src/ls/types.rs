@@ -58,30 +58,8 @@ fn native_name(dt: &Datatype) -> Option<&'static str> {
 
 /// 4 or 8 when `dt` has exactly the IEEE 754 single/double layout (any byte order).
 fn ieee_size(dt: &Datatype) -> Option<u32> {
-    let TypeClass::Float {
-        bit_offset: 0,
-        precision,
-        pad_lo: false,
-        pad_hi: false,
-        pad_internal: false,
-        mantissa_norm: MantissaNorm::Implied,
-        sign_location,
-        exponent_location,
-        exponent_size,
-        mantissa_location: 0,
-        mantissa_size,
-        exponent_bias,
-        ..
-    } = &dt.class
-    else {
-        return None;
-    };
-    let ok = match dt.size {
-        4 => (*precision, *sign_location, *exponent_location, *exponent_size, *mantissa_size, *exponent_bias) == (32, 31, 23, 8, 23, 127),
-        8 => (*precision, *sign_location, *exponent_location, *exponent_size, *mantissa_size, *exponent_bias) == (64, 63, 52, 11, 52, 1023),
-        _ => false,
-    };
-    ok.then_some(dt.size)
+    let TypeClass::Float { pad_lo: false, pad_hi: false, pad_internal: false, .. } = &dt.class else { return None };
+    dt.ieee_float_size()
 }
 
 fn plural(n: u64) -> &'static str {

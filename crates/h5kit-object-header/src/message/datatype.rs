@@ -65,6 +65,33 @@ impl Datatype {
         decode_at_depth(r, 0)
     }
 
+    /// 4 or 8 when this is an IEEE 754 binary32 / binary64 float by its bit fields (sign,
+    /// exponent and mantissa places and sizes, bias, implied leading bit, no bit offset), in
+    /// whatever byte order; the padding flags and the order are the caller's to check.
+    pub fn ieee_float_size(&self) -> Option<u32> {
+        let TypeClass::Float {
+            bit_offset: 0,
+            precision,
+            mantissa_norm: MantissaNorm::Implied,
+            sign_location,
+            exponent_location,
+            exponent_size,
+            mantissa_location: 0,
+            mantissa_size,
+            exponent_bias,
+            ..
+        } = &self.class
+        else {
+            return None;
+        };
+        let fields = (*precision, *sign_location, *exponent_location, *exponent_size, *mantissa_size, *exponent_bias);
+        match self.size {
+            4 if fields == (32, 31, 23, 8, 23, 127) => Some(4),
+            8 if fields == (64, 63, 52, 11, 52, 1023) => Some(8),
+            _ => None,
+        }
+    }
+
     /// Encoded size in bytes of one element (`Datatype::size`), as u64.
     pub fn element_size(&self) -> u64 {
         u64::from(self.size)
