@@ -166,7 +166,7 @@ impl Editor {
 
     /// A new empty group: local heap (holding the empty name), an empty B-tree, and its
     /// header with the symbol table message. Returns the header address.
-    fn new_group(&mut self) -> Result<u64> {
+    pub(super) fn new_group(&mut self) -> Result<u64> {
         let sizes = self.sizes;
         let heap_header_len = h5kit_heap::local::LocalHeapHeader::padded_size(sizes);
         let heap_addr = self.allocate(heap_header_len + NEW_HEAP_SIZE)?;

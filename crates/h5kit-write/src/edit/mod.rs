@@ -31,6 +31,7 @@ use h5kit_btree::v1::{ChunkKey, Node, SymbolTableNode};
 use h5kit_core::{Context, Error, ErrorKind, Limits, Result, Sizes, WritableStorage, Writer};
 use h5kit_heap::local::LocalHeap;
 use h5kit_object_header::ObjectHeader;
+use h5kit_superblock::symbol_table_entry::{ScratchPad, SymbolTableEntry};
 use h5kit_superblock::Superblock;
 
 use crate::space::FileSpace;
@@ -103,6 +104,11 @@ impl Editor {
             return Err(Error::format(sb.superblock_address, "superblock without a root group symbol table entry"));
         }
         sb.check_truncation(storage.as_ref())?;
+        Editor::open_superblock(storage, sb, limits)
+    }
+
+    /// An editor of the file in `storage` whose superblock (checked) is `sb`.
+    fn open_superblock(storage: Arc<dyn WritableStorage>, sb: Superblock, limits: Limits) -> Result<Editor> {
         // The stored end of file counts the userblock (libhdf5 writes the relative end plus
         // the base address); file space here is relative to the base address.
         let space = FileSpace::new(sb.end_of_file_address.saturating_sub(sb.base_address));
@@ -129,13 +135,27 @@ impl Editor {
         })
     }
 
-    /// Writes a new, empty file of the earliest format into `storage` (which must be empty)
-    /// and opens it.
+    /// Writes a new, empty file of the earliest format into `storage` (emptied first): a
+    /// version 0 superblock whose root symbol table entry caches the root group's B-tree and
+    /// local heap, as libhdf5 writes it; then opens it.
     pub fn create(storage: Arc<dyn WritableStorage>, limits: Limits) -> Result<Editor> {
-        let empty = crate::FileWriter::in_memory(crate::LibVer::Earliest).to_bytes()?;
         storage.set_len(0)?;
-        storage.write_at(0, &empty)?;
-        Editor::open(storage, limits)
+        let sb = Superblock::new(0, Sizes::default(), 0)?;
+        // The superblock first (with no root yet): the editor then lays the root group out
+        // after it and the flush writes the root entry and the end of file into it.
+        storage.write_at(0, &sb.to_bytes()?)?;
+        let mut ed = Editor::open_superblock(storage, sb, limits)?;
+        let root = ed.new_group()?;
+        let sizes = ed.sizes;
+        let scratch = match ed.header(root)?.first(h5kit_object_header::message::msg_type::SYMBOL_TABLE, sizes)? {
+            Some(h5kit_object_header::Message::SymbolTable(t)) => {
+                ScratchPad::Group { btree_address: t.btree_address, local_heap_address: t.local_heap_address }
+            }
+            _ => return Err(Error::usage("internal error: a new group without a symbol table")),
+        };
+        ed.sb = ed.sb.with_root_group_entry(SymbolTableEntry::new(0, root, scratch))?;
+        ed.flush()?;
+        Ok(ed)
     }
 
     /// The storage edited.
