@@ -107,6 +107,8 @@ pub mod oracle {
     /// python3 with hdf5plugin (the LZ4, Zstd, Blosc, bitshuffle filters for h5py and, through
     /// `HDF5_PLUGIN_PATH`, for the tools).
     pub const HDF5PLUGIN: &str = "hdf5plugin";
+    /// libaec's `aec` tool (Debian libaec-tools): raw szip / AEC streams.
+    pub const AEC: &str = "aec";
 
     /// Whether `H5KIT_REQUIRE_ORACLES=1`.
     pub fn required() -> bool {
@@ -180,6 +182,7 @@ pub mod oracle {
     pub fn install_hint(tool: &str) -> &'static str {
         match tool {
             H5PY | HDF5PLUGIN => "pip install h5py hdf5plugin numpy",
+            AEC => "apt-get install -y libaec-tools",
             _ => "apt-get install -y hdf5-tools",
         }
     }
