@@ -53,6 +53,7 @@ impl BitWriter {
     }
 
     /// Bits written so far.
+    #[cfg(test)]
     pub fn bit_len(&self) -> u64 {
         self.out.len() as u64 * 8 + u64::from(self.n)
     }
