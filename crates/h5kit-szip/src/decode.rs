@@ -57,7 +57,7 @@ pub fn decode_upto(params: &Params, input: &[u8], max_len: usize) -> Result<Vec<
             }
         }
         let n = used.min(max_samples - produced);
-        postprocess(&l, d.get(..n).unwrap_or(&[]), &mut out);
+        postprocess(&l, d.get_mut(..n).unwrap_or(&mut []), &mut out);
         produced += n;
         if ended || n == 0 {
             break;
@@ -163,51 +163,58 @@ fn se_split(m: u32) -> (u32, u32) {
     (beta, beta * (beta + 1) / 2)
 }
 
-/// Undoes the preprocessing of one interval's `d` (the reference sample first) and appends
-/// the samples to `out` in the layout's byte order.
-fn postprocess(l: &Layout, d: &[u32], out: &mut Vec<u8>) {
-    let put = |out: &mut Vec<u8>, v: u32| {
-        let bytes = v.to_be_bytes();
-        let s = bytes.get(4 - l.bytes..).unwrap_or(&[]);
-        if l.msb {
-            out.extend_from_slice(s);
-        } else {
-            out.extend(s.iter().rev());
-        }
-    };
-    if !l.pp {
-        if l.bytes == 1 {
-            out.extend(d.iter().map(|&v| v as u8));
-        } else {
-            for &v in d {
-                put(out, v);
-            }
-        }
-        return;
+/// Undoes the preprocessing of one interval's `d` (the reference sample first; in place)
+/// and appends the samples to `out` in the layout's byte order.
+fn postprocess(l: &Layout, d: &mut [u32], out: &mut Vec<u8>) {
+    if l.pp {
+        unmap(l, d);
     }
+    store(l, d, out);
+}
+
+/// The inverse of the prediction-error mapping (CCSDS 121.0-B-3 4.3): with theta the distance
+/// from the previous sample to the nearer end of the range, a value up to 2 theta is a signed
+/// difference (even: up, odd: down), a larger one the distance from that nearer end.
+fn unmap(l: &Layout, d: &mut [u32]) {
     let (xmin, xmax) = (l.xmin(), l.xmax());
-    let Some((&first, rest)) = d.split_first() else { return };
-    let mut x = i64::from(first);
+    let Some((first, rest)) = d.split_first_mut() else { return };
+    let mut x = i64::from(*first);
     if l.signed {
         let m = 1i64 << (l.bps - 1);
         x = ((x & ((1i64 << l.bps) - 1)) ^ m) - m;
     }
-    put(out, x as u32);
-    for &dv in rest {
-        let dv = i64::from(dv);
-        let theta = (x - xmin).min(xmax - x);
-        x = if dv <= 2 * theta {
-            if dv % 2 == 0 {
-                x + dv / 2
+    *first = x as u32;
+    for v in rest.iter_mut() {
+        let dv = i64::from(*v);
+        let (lo, hi) = (x - xmin, xmax - x);
+        x = if dv <= 2 * lo.min(hi) {
+            if dv & 1 == 0 {
+                x + (dv >> 1)
             } else {
-                x - (dv + 1) / 2
+                x - ((dv + 1) >> 1)
             }
-        } else if x - xmin <= xmax - x {
+        } else if lo <= hi {
             xmin + dv
         } else {
             xmax - dv
         };
-        put(out, x as u32);
+        *v = x as u32;
+    }
+}
+
+/// Appends samples as `l.bytes` bytes each, MSB or LSB first.
+fn store(l: &Layout, d: &[u32], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + d.len() * l.bytes, 0);
+    let dst = out.get_mut(start..).unwrap_or(&mut []);
+    match (l.bytes, l.msb) {
+        (1, _) => dst.iter_mut().zip(d).for_each(|(o, &v)| *o = v as u8),
+        (2, false) => dst.chunks_exact_mut(2).zip(d).for_each(|(o, &v)| o.copy_from_slice(&(v as u16).to_le_bytes())),
+        (2, true) => dst.chunks_exact_mut(2).zip(d).for_each(|(o, &v)| o.copy_from_slice(&(v as u16).to_be_bytes())),
+        (4, false) => dst.chunks_exact_mut(4).zip(d).for_each(|(o, &v)| o.copy_from_slice(&v.to_le_bytes())),
+        (4, true) => dst.chunks_exact_mut(4).zip(d).for_each(|(o, &v)| o.copy_from_slice(&v.to_be_bytes())),
+        (_, false) => dst.chunks_exact_mut(3).zip(d).for_each(|(o, &v)| o.copy_from_slice(v.to_le_bytes().get(..3).unwrap_or(&[0; 3]))),
+        (_, true) => dst.chunks_exact_mut(3).zip(d).for_each(|(o, &v)| o.copy_from_slice(v.to_be_bytes().get(1..).unwrap_or(&[0; 3]))),
     }
 }
 

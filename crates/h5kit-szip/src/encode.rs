@@ -260,9 +260,9 @@ impl State {
             }
             for p in block.chunks_exact(2) {
                 if let [a, c] = p {
+                    // 32-bit wrapping arithmetic, as libaec's.
                     let s = a.wrapping_add(*c);
-                    let m = (u64::from(s) * (u64::from(s) + 1) / 2 + u64::from(*c)) as u32;
-                    w.fs(m);
+                    w.fs((s.wrapping_mul(s.wrapping_add(1)) / 2).wrapping_add(*c));
                 }
             }
         }
@@ -326,7 +326,8 @@ fn assess_se(block: &[u32], limit: u64) -> u64 {
     for p in block.chunks_exact(2) {
         if let [a, b] = p {
             let d = u64::from(*a) + u64::from(*b);
-            len += d * (d + 1) / 2 + u64::from(*b) + 1;
+            // Wrapping as libaec's 64-bit arithmetic (only 32-bit samples get near).
+            len = len.wrapping_add(d.wrapping_mul(d + 1) / 2).wrapping_add(u64::from(*b) + 1);
             if len > limit {
                 return u64::from(u32::MAX);
             }
