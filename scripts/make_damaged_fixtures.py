@@ -5,9 +5,11 @@ from h5py files (libver earliest: version 1 object headers):
 - bad_attribute.h5: dataset "d" (int32 0..11) with attributes "good" and "bad"; the version
   byte of "bad"'s attribute message is set to 7 (no such version). libhdf5 opens the dataset
   and reads its data; reading the attributes fails.
-- fail_if_unknown.h5: datasets "plain", "unknown_ok" and "unknown_fail" (each int32 0..3); in
-  the last two a NIL message of the header becomes an unknown message type 0x00C8, with flags
-  0 (ignored by readers) or 0x80 ("fail if unknown always": libhdf5 refuses the object).
+- fail_if_unknown.h5: datasets "plain", "unknown_ok", "unknown_fail" and "unknown_write"
+  (each int32 0..3); in the last three a NIL message of the header becomes an unknown message
+  type 0x00C8, with flags 0 (ignored), 0x80 ("fail if unknown always": libhdf5 refuses the
+  object) or 0x08 ("fail if unknown and open for write": read-only opens read it, libhdf5
+  refuses it in a file opened for writing).
 """
 import struct
 import sys
@@ -31,10 +33,10 @@ open(path, "wb").write(buf)
 path = f"{outdir}/fail_if_unknown.h5"
 with h5py.File(path, "w", libver="earliest") as f:
     addrs = {}
-    for n in ("plain", "unknown_ok", "unknown_fail"):
+    for n in ("plain", "unknown_ok", "unknown_fail", "unknown_write"):
         addrs[n] = h5py.h5o.get_info(f.create_dataset(n, data=np.arange(4, dtype="<i4")).id).addr
 buf = bytearray(open(path, "rb").read())
-for name, flags in (("unknown_ok", 0), ("unknown_fail", 0x80)):
+for name, flags in (("unknown_ok", 0), ("unknown_fail", 0x80), ("unknown_write", 0x08)):
     oh = addrs[name]
     size = struct.unpack_from("<I", buf, oh + 8)[0]
     pos = oh + 16

@@ -54,6 +54,41 @@ impl RawMessage {
     }
 }
 
+/// Header message flag bit 7 (spec IV.A.1 "Header Message Flags"; libhdf5
+/// `H5O_MSG_FLAG_FAIL_IF_UNKNOWN_ALWAYS`): a reader that does not know the message type must
+/// refuse the object.
+pub const FLAG_FAIL_IF_UNKNOWN_ALWAYS: u8 = 0x80;
+/// Header message flag bit 3 (`H5O_MSG_FLAG_FAIL_IF_UNKNOWN_AND_OPEN_FOR_WRITE`): a writer
+/// that does not know the type must refuse to modify the object.
+pub const FLAG_FAIL_IF_UNKNOWN_AND_OPEN_FOR_WRITE: u8 = 0x08;
+
+/// Message types libhdf5 1.10 knows (0x0000 to 0x0018, the metadata cache image message
+/// included): the others are "unknown" for the fail-if-unknown flags.
+pub fn known_message_type(type_id: u16) -> bool {
+    type_id <= 0x0018
+}
+
+/// The error for an unknown message with a fail-if-unknown flag, or `None`. `for_write`:
+/// the object is about to be modified (then bit 3 refuses it too).
+pub fn refuse_unknown(raw: &RawMessage, for_write: bool) -> Option<Error> {
+    if known_message_type(raw.type_id) {
+        return None;
+    }
+    let always = raw.flags & FLAG_FAIL_IF_UNKNOWN_ALWAYS != 0;
+    let write = for_write && raw.flags & FLAG_FAIL_IF_UNKNOWN_AND_OPEN_FOR_WRITE != 0;
+    (always || write).then(|| {
+        Error::unsupported(
+            raw.address,
+            format!(
+                "unknown header message type {:#06x} with the \"fail if unknown{}\" flag (flags {:#04x})",
+                raw.type_id,
+                if always { "" } else { " and open for write" },
+                raw.flags
+            ),
+        )
+    })
+}
+
 /// One chunk of an object header as found on disk: chunk #0 or a continuation block.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct HeaderChunk {

@@ -9,7 +9,8 @@ pub mod sohm;
 
 pub use header::{
     chunk_size_flags, encode_chunk, encode_message_area, message_prefix_size, message_space, messages_fit, HeaderChunk, HeaderTimes,
-    ObjectHeader, RawMessage,
+    known_message_type, refuse_unknown, ObjectHeader, RawMessage, FLAG_FAIL_IF_UNKNOWN_ALWAYS,
+    FLAG_FAIL_IF_UNKNOWN_AND_OPEN_FOR_WRITE,
 };
 pub use message::types::*;
 pub use message::{

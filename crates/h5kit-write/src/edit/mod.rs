@@ -274,6 +274,11 @@ impl Editor {
     fn header(&mut self, a: u64) -> Result<&mut HeaderEdit> {
         if !self.headers.contains_key(&a) {
             let h = ObjectHeader::read(self.ctx(), a)?;
+            // An unknown message flagged "fail if unknown and open for write" (or always):
+            // libhdf5 refuses to modify the object; so do we.
+            if let Some(e) = h.messages.iter().find_map(|m| h5kit_object_header::refuse_unknown(m, true)) {
+                return Err(e);
+            }
             if h.version != 1 {
                 return Err(unsupported("editing version 2 object headers"));
             }
