@@ -292,7 +292,8 @@ mod tests {
             region_lines(&sel, 12),
             ["REGION_TYPE BLOCK  (0,1)-(0,1), (0,4)-(0,4), (2,1)-(2,1),", " (2,4)-(2,4), (4,1)-(4,1), (4,4)-(4,4)"]
         );
-        assert_eq!(region_lines(&sel, 0), [region_line(&sel)]);
+        let short = Selection::Blocks(vec![b(0, 1), b(0, 4)]);
+        assert_eq!(region_lines(&short, 12), [region_line(&short)]);
     }
 
     #[test]
