@@ -3,6 +3,9 @@
 //! `cargo run --release -p h5kit-szip --example szip_bench -- DIR` writes DIR/bench.raw and
 //! DIR/bench.sz (h5kit's stream), prints MB/s of encode and decode (MB of raw samples), then
 //! `time aec -n 16 -j 32 -r 128 DIR/bench.raw out; time aec -d -n 16 -j 32 -r 128 DIR/bench.sz out`.
+//! `szip_bench DIR enc` / `szip_bench DIR dec` run only the encode of DIR/bench.raw / the
+//! decode of DIR/bench.sz (file in, file out, as `aec` does), for `/usr/bin/time` CPU times
+//! comparable with aec's on a loaded machine.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::time::Instant;
@@ -11,6 +14,20 @@ use h5kit_szip::{decode, encode, flags, Params};
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| ".".to_string());
+    let p = Params { bits_per_sample: 16, block_size: 32, rsi: 128, flags: flags::DATA_PREPROCESS };
+    match std::env::args().nth(2).as_deref() {
+        Some("enc") => {
+            let raw = std::fs::read(format!("{}/bench.raw", dir)).unwrap();
+            std::fs::write(format!("{}/bench.enc", dir), encode(&p, &raw).unwrap()).unwrap();
+            return;
+        }
+        Some("dec") => {
+            let sz = std::fs::read(format!("{}/bench.sz", dir)).unwrap();
+            std::fs::write(format!("{}/bench.dec", dir), decode(&p, &sz, 100_000_000).unwrap()).unwrap();
+            return;
+        }
+        _ => {}
+    }
     let n = 50_000_000usize;
     let mut x = 0x2545_f491_4f6c_dd1du64;
     let mut raw = Vec::with_capacity(2 * n);
@@ -22,7 +39,6 @@ fn main() {
         let v = (s as i64 + (x % 64) as i64) as u16;
         raw.extend_from_slice(&v.to_le_bytes());
     }
-    let p = Params { bits_per_sample: 16, block_size: 32, rsi: 128, flags: flags::DATA_PREPROCESS };
     let t = Instant::now();
     let enc = encode(&p, &raw).unwrap();
     let te = t.elapsed().as_secs_f64();

@@ -134,13 +134,14 @@ impl<'a> BitReader<'a> {
         }
     }
 
+    #[cold]
     fn eof(&mut self, what: &str) -> Error {
         self.hit_end = true;
         Error::at(format!("stream ends inside {}", what), self.data.len())
     }
 
     /// The next `k` bits (`k` <= 32).
-    #[inline]
+    #[inline(always)]
     pub fn get(&mut self, k: u32, what: &str) -> Result<u32> {
         if k == 0 {
             return Ok(0);
@@ -156,8 +157,21 @@ impl<'a> BitReader<'a> {
     }
 
     /// A fundamental sequence: the number of zero bits before the next one bit.
-    #[inline]
+    #[inline(always)]
     pub fn fs(&mut self, what: &str) -> Result<u32> {
+        let v = self.acc & low_mask(self.n);
+        if v != 0 {
+            let top = 63 - v.leading_zeros();
+            let count = self.n - 1 - top;
+            self.n = top;
+            return Ok(count);
+        }
+        self.fs_slow(what)
+    }
+
+    /// [`BitReader::fs`] when the sequence runs past the bits held.
+    #[cold]
+    fn fs_slow(&mut self, what: &str) -> Result<u32> {
         let mut count: u64 = 0;
         loop {
             let v = self.acc & low_mask(self.n);
