@@ -15,7 +15,7 @@ use crate::{Error, Layout, Params, Result};
 /// ignored (the encoder pads the last block).
 pub fn decode(params: &Params, input: &[u8], out_len: usize) -> Result<Vec<u8>> {
     let l = Layout::new(params)?;
-    if out_len % l.bytes != 0 {
+    if !out_len.is_multiple_of(l.bytes) {
         return Err(Error::new(format!("output of {} bytes is not a whole number of {}-byte samples", out_len, l.bytes)));
     }
     let out = decode_upto(params, input, out_len)?;
@@ -219,7 +219,7 @@ fn store(l: &Layout, d: &[u32], out: &mut Vec<u8>) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::flags;

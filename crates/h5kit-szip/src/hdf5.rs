@@ -128,7 +128,7 @@ pub fn encode_chunk(cd: &[u32], data: &[u8]) -> Result<Option<Vec<u8>>> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

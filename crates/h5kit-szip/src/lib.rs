@@ -115,7 +115,7 @@ impl Layout {
         }
         let bs = p.block_size;
         if p.flags & flags::NOT_ENFORCE != 0 {
-            if bs == 0 || bs % 2 != 0 || bs > 4096 {
+            if bs == 0 || !bs.is_multiple_of(2) || bs > 4096 {
                 return Err(Error::new(format!("block size {} (an even number up to 4096)", bs)));
             }
         } else if !matches!(bs, 8 | 16 | 32 | 64) {

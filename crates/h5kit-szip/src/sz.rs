@@ -36,7 +36,7 @@ pub struct SzParams {
 fn raw_params(sz: &SzParams) -> Result<(Params, bool, usize)> {
     let ppb = sz.pixels_per_block;
     let pps = sz.pixels_per_scanline;
-    if ppb == 0 || ppb % 2 != 0 || ppb > 64 {
+    if ppb == 0 || !ppb.is_multiple_of(2) || ppb > 64 {
         return Err(Error::new(format!("szip: {} pixels per block (an even number up to 64)", ppb)));
     }
     if pps == 0 || pps > 65536 {
@@ -74,13 +74,13 @@ pub fn compress(sz: &SzParams, src: &[u8]) -> Result<Vec<u8>> {
     let planes;
     let buf: &[u8] = if interleave {
         let w = (sz.bits_per_pixel / 8) as usize;
-        if src.len() % w != 0 {
+        if !src.len().is_multiple_of(w) {
             return Err(Error::new(format!("szip: {} bytes are not whole {}-byte pixels", src.len(), w)));
         }
         planes = interleave_bytes(src, w);
         &planes
     } else {
-        if src.len() % pixel != 0 {
+        if !src.len().is_multiple_of(pixel) {
             return Err(Error::new(format!("szip: {} bytes are not whole {}-byte pixels", src.len(), pixel)));
         }
         src
@@ -111,11 +111,11 @@ pub fn compress(sz: &SzParams, src: &[u8]) -> Result<Vec<u8>> {
 pub fn decompress(sz: &SzParams, src: &[u8], dest_len: usize) -> Result<Vec<u8>> {
     let (p, interleave, pixel) = raw_params(sz)?;
     let w = if interleave { (sz.bits_per_pixel / 8) as usize } else { pixel };
-    if dest_len % w != 0 {
+    if !dest_len.is_multiple_of(w) {
         return Err(Error::new(format!("szip: {} bytes are not whole {}-byte pixels", dest_len, w)));
     }
     let pps = sz.pixels_per_scanline as usize;
-    let out = if pps % sz.pixels_per_block as usize != 0 {
+    let out = if !pps.is_multiple_of(sz.pixels_per_block as usize) {
         // Scanlines padded to whole blocks: decode the padding too, then drop it.
         let line = pps * pixel;
         let padded_line = (p.rsi * p.block_size) as usize * pixel;
@@ -165,7 +165,7 @@ pub fn pixel_bytes(sz: &SzParams) -> usize {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

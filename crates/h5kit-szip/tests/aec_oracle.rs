@@ -59,7 +59,7 @@ fn data(p: &Params, shape: usize, n: usize, rng: &mut Rng) -> Vec<u8> {
             }
             // sparse spikes in zeros
             5 => {
-                if rng.next() % 61 == 0 {
+                if rng.next().is_multiple_of(61) {
                     rng.next()
                 } else {
                     0

@@ -58,7 +58,7 @@ fn random_and_mutated_streams_never_panic() {
     for i in 0..n / 10 {
         let p = Params { bits_per_sample: [8, 12, 16, 24, 32][i % 5], block_size: [8, 16, 32, 64][i % 4], rsi: 1 + (i % 7) as u32, flags: flags::DATA_PREPROCESS | (i as u32 & 5) };
         let bytes = match p.bits_per_sample { 8 => 1, 12 | 16 => 2, _ => 4 };
-        let samples: Vec<u8> = (0..300 * bytes).map(|j| if j % bytes == bytes - 1 && p.bits_per_sample % 8 != 0 { 0 } else { ((j / 7) % 13) as u8 }).collect();
+        let samples: Vec<u8> = (0..300 * bytes).map(|j| if j % bytes == bytes - 1 && !p.bits_per_sample.is_multiple_of(8) { 0 } else { ((j / 7) % 13) as u8 }).collect();
         let mut enc = encode(&p, &samples).unwrap();
         let k = (rng.next() as usize) % enc.len();
         enc[k] ^= 1 << (rng.next() % 8);

@@ -189,7 +189,8 @@ fn hostile_szip_chunks_are_errors() {
     let locs = d.chunk_locations().unwrap();
     let c = &locs[0];
     let (a, n) = (c.address as usize, c.size as usize);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<u8>)>)> = vec![
+    type Patch = Box<dyn Fn(&mut Vec<u8>)>;
+    let cases: Vec<(&str, Patch)> = vec![
         ("truncated stream", Box::new(move |b: &mut Vec<u8>| b[a + 4..a + n].iter_mut().for_each(|x| *x = 0))),
         ("huge declared size", Box::new(move |b: &mut Vec<u8>| b[a..a + 4].copy_from_slice(&u32::MAX.to_le_bytes()))),
         ("size beyond stream", Box::new(move |b: &mut Vec<u8>| b[a..a + 4].copy_from_slice(&(1u32 << 20).to_le_bytes()))),
