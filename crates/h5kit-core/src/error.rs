@@ -4,6 +4,7 @@ use std::fmt;
 
 /// Broad category of an [`Error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The operating system or storage failed.
     Io,
@@ -20,7 +21,11 @@ pub enum ErrorKind {
 }
 
 /// An error with its context: kind, message, file offset and object path where known.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Display` and `Debug` print the same line (what failed, the object path, the file
+/// offset), so `fn main() -> Result<()>` reports an error readably:
+/// `not found: no object named "x" in / (object /x)`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
@@ -96,6 +101,13 @@ impl fmt::Display for Error {
             write!(f, " (at file offset {})", o)?;
         }
         Ok(())
+    }
+}
+
+/// The same line as `Display`: `fn main() -> Result<()>` prints errors with `Debug`.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

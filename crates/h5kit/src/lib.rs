@@ -21,6 +21,7 @@ mod chunks;
 mod dense;
 mod file;
 mod group;
+pub mod handle;
 #[cfg(feature = "write")]
 mod mode;
 mod object;
@@ -40,6 +41,9 @@ pub use attribute::Attribute;
 pub use chunks::ChunkLocation;
 pub use file::File;
 pub use group::Link;
+pub use handle::{Attrs, Node};
+#[cfg(feature = "write")]
+pub use handle::{DatasetBuilder, FileBuilder};
 #[cfg(feature = "write")]
 pub use mode::Mode;
 pub use object::{Dataset, Group, NamedDatatype, Object};

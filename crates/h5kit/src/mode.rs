@@ -223,9 +223,11 @@ impl File {
         snap.clone().ok_or_else(|| Error::usage("no snapshot"))
     }
 
-    /// Creates a group (and missing intermediate groups). Fails if the name exists.
-    pub fn create_group(&self, path: &str) -> Result<()> {
-        self.change(|e| e.create_group(path), |w| w.create_group(path))
+    /// Creates a group (and missing intermediate groups) and returns it (a live
+    /// [`crate::handle::Group`]). Fails if the name exists.
+    pub fn create_group(&self, path: &str) -> Result<crate::handle::Group> {
+        self.change(|e| e.create_group(path), |w| w.create_group(path))?;
+        Ok(crate::handle::Group::at(self.clone(), crate::handle::join("/", path)?))
     }
 
     /// Creates a dataset (h5py's `create_dataset`): datatype, shape, maxshape, chunks,

@@ -191,7 +191,7 @@ pub(crate) fn convert<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Result<Vec<
         return Ok(Vec::new());
     }
     let unsupported =
-        || Error::new(ErrorKind::Usage, format!("cannot convert HDF5 {:?} data to {}", datatype.class, T::NAME));
+        || Error::new(ErrorKind::Usage, format!("cannot convert HDF5 {} data to {}", crate::handle::type_name(datatype), T::NAME));
     let mut out = Vec::with_capacity(raw.len() / size);
     match &datatype.class {
         TypeClass::Integer { .. } | TypeClass::Bitfield { .. } if size <= 16 => {
@@ -346,7 +346,7 @@ pub(crate) fn to_bytes<T: H5Write>(data: &[T]) -> Vec<u8> {
 pub(crate) fn convert_complex<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Result<Vec<(T, T)>> {
     let size = datatype.size as usize;
     let unsupported = || {
-        Error::new(ErrorKind::Usage, format!("cannot read HDF5 {:?} data as complex {}", datatype.class, T::NAME))
+        Error::new(ErrorKind::Usage, format!("cannot read HDF5 {} data as complex {}", crate::handle::type_name(datatype), T::NAME))
     };
     let (base_re, off_re, base_im, off_im) = match &datatype.class {
         TypeClass::Complex { base } => {
@@ -397,7 +397,7 @@ impl crate::Dataset {
 /// floats, rounded int-to-float).
 pub(crate) fn convert_to_type(raw: &[u8], from: &Datatype, to: &Datatype) -> Result<Vec<u8>> {
     let unsupported =
-        || Error::new(ErrorKind::Unsupported, format!("no conversion from {:?} to {:?}", from.class, to.class));
+        || Error::new(ErrorKind::Unsupported, format!("no conversion from {} to {}", crate::handle::type_name(from), crate::handle::type_name(to)));
     macro_rules! enc {
         ($t:ty) => {
             convert::<$t>(raw, from)?.into_iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()
