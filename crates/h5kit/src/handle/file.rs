@@ -3,6 +3,7 @@
 //! `f.attrs()`, ...) on the file itself. The file's format is set by the superblock
 //! (spec II.A); `LibVer::Earliest` (h5py's default) gives superblock 0.
 
+#[cfg(feature = "write")]
 use std::path::Path;
 
 use h5kit_core::Result;

@@ -370,6 +370,7 @@ impl Group {
 }
 
 /// The parent of an absolute path (`/` for top-level names).
+#[cfg(feature = "write")]
 fn parent_of(path: &str) -> String {
     match path.rfind('/') {
         Some(0) | None => "/".to_string(),
