@@ -125,7 +125,7 @@ fn describe(f: &File) -> String {
                     "{} dataset shape={} maxshape={} chunks={} dtype={} compression={} opts={} shuffle={} fletcher32={} fill={} values={} {}",
                     name,
                     py_list(&d.shape()?),
-                    format!("[{}]", maxshape.join(", ")),
+                    py_list(&maxshape),
                     d.chunk()?.map_or("None".into(), |c| py_list(&c)),
                     numpy_str(&d.dtype()?),
                     if deflate.is_some() { "gzip" } else { "None" },
@@ -377,7 +377,13 @@ fn visit_reaches_every_object_once_in_name_order() {
     // h5py's visititems on this layout: each object once, under the first name in name order.
     assert_eq!(names, ["a", "a/x", "a/x/d", "a/x/deep", "a/z", "b", "b/y", "c"]);
     let mut below = Vec::new();
-    f.group("b").unwrap().visit(|n, _| Ok(below.push(n.to_string()))).unwrap();
+    f.group("b")
+        .unwrap()
+        .visit(|n, _| {
+            below.push(n.to_string());
+            Ok(())
+        })
+        .unwrap();
     assert_eq!(below, ["again", "again/d", "again/deep", "y"]);
     let e = f.visit(|n, _| if n == "a/z" { Err(h5kit::Error::usage("stop here")) } else { Ok(()) }).unwrap_err();
     assert_eq!(e.to_string(), "usage error: stop here");

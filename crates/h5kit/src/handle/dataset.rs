@@ -31,8 +31,11 @@ pub struct Dataset {
     path: String,
     /// The snapshot last read and the file state it was read from: reused while the file is
     /// unchanged, so repeated reads keep the chunk index and the decoded-chunk cache.
-    cached: Arc<Mutex<Option<(Arc<FileInner>, crate::Dataset)>>>,
+    cached: Arc<Mutex<Option<Cached>>>,
 }
+
+/// A snapshot and the file state it was read from.
+type Cached = (Arc<FileInner>, crate::Dataset);
 
 impl std::fmt::Debug for Dataset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
