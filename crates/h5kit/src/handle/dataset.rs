@@ -199,6 +199,46 @@ impl Dataset {
         Ok(Some(RawChunk { filter_mask: c.filter_mask, data }))
     }
 
+    /// The box of every chunk of the chunk grid, clipped to the current shape, in row-major
+    /// order of the grid (h5py's `iter_chunks()`: allocated or not). An error when the dataset
+    /// is not chunked.
+    pub fn iter_chunks(&self) -> Result<Vec<Hyperslab>> {
+        let s = self.snapshot()?;
+        let Layout::Chunked { chunk_dims, .. } = &s.layout().layout else {
+            return Err(Error::usage("iter_chunks: the dataset is not chunked").in_object(self.path.clone()));
+        };
+        let shape = s.shape();
+        if chunk_dims.len() != shape.len() || chunk_dims.contains(&0) {
+            return Err(Error::format(s.address(), "chunk rank differs from the dataspace rank").in_object(self.path.clone()));
+        }
+        let grid: Vec<u64> = shape.iter().zip(chunk_dims).map(|(&d, &c)| d.div_ceil(c)).collect();
+        let total = grid.iter().try_fold(1u64, |a, &g| a.checked_mul(g)).ok_or_else(|| Error::usage("too many chunks"))?;
+        self.file.current()?.limits.check_alloc(total.saturating_mul(48), 0, "chunk list").map_err(|e| e.in_object(self.path.clone()))?;
+        let mut out = Vec::new();
+        let mut idx = vec![0u64; grid.len()];
+        for _ in 0..total {
+            let start: Vec<u64> = idx.iter().zip(chunk_dims).map(|(&i, &c)| i * c).collect();
+            let count: Vec<u64> = start.iter().zip(chunk_dims).zip(shape).map(|((&st, &c), &d)| c.min(d - st)).collect();
+            out.push(Hyperslab::new(&start, &count));
+            for d in (0..idx.len()).rev() {
+                let (Some(i), Some(&g)) = (idx.get_mut(d), grid.get(d)) else { break };
+                *i += 1;
+                if *i < g {
+                    break;
+                }
+                *i = 0;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every element as an n-dimensional `ndarray` array of the dataset's shape (feature
+    /// `ndarray`).
+    #[cfg(feature = "ndarray")]
+    pub fn read_ndarray<T: H5Type>(&self) -> Result<ndarray::ArrayD<T>> {
+        self.read::<T>()?.into_ndarray().map_err(|e| e.in_object(self.path.clone()))
+    }
+
     /// The attributes of this dataset (h5py's `ds.attrs`).
     pub fn attrs(&self) -> Attrs {
         Attrs::at(self.file.clone(), self.path.clone())
@@ -232,6 +272,24 @@ impl Dataset {
             return Err(err(format!("write_slice: {} values for a selection of {} elements (count {:?})", data.len(), want, count)));
         }
         self.file.write_slice(&self.path, &start, &count, data)
+    }
+
+    /// Writes every element from an `ndarray` array of the dataset's shape, any rank and
+    /// memory order (feature `ndarray`).
+    #[cfg(feature = "ndarray")]
+    pub fn write_ndarray<T: crate::H5Write, S: ndarray::Data<Elem = T>, D: ndarray::Dimension>(
+        &self,
+        array: &ndarray::ArrayBase<S, D>,
+    ) -> Result<()> {
+        let shape = self.shape()?;
+        if array.shape().iter().map(|&d| d as u64).ne(shape.iter().copied()) {
+            return Err(Error::usage(format!("write_ndarray: array of shape {:?} for a dataset of shape {:?}", array.shape(), shape))
+                .in_object(self.path.clone()));
+        }
+        match array.as_slice() {
+            Some(data) => self.write(data),
+            None => self.write(&array.iter().copied().collect::<Vec<T>>()),
+        }
     }
 
     /// Writes variable-length strings into a string dataset.
