@@ -49,6 +49,9 @@ pub struct ReadmeDoctests;
 mod attribute;
 mod chunks;
 mod dense;
+#[doc(hidden)]
+#[path = "derive.rs"]
+pub mod __derive;
 mod file;
 mod group;
 pub mod handle;
@@ -79,6 +82,8 @@ pub use mode::Mode;
 pub use object::{Dataset, Group, NamedDatatype, Object};
 pub use selection::Hyperslab;
 pub use typed::{Array, H5Type};
+#[cfg(feature = "derive")]
+pub use h5kit_derive::H5Type;
 pub use view::ArrayView;
 #[cfg(feature = "write")]
 pub use typed::H5Write;

@@ -34,7 +34,10 @@ pub(crate) fn encode_as<'a, T: H5Write>(data: &'a [T], dt: &Datatype) -> Result<
     let size = dt.size as usize;
     let mut out = Vec::with_capacity(data.len().saturating_mul(size));
     for v in data {
-        target.put(v.number(), &mut out);
+        let n = v.number().ok_or_else(|| {
+            Error::usage(format!("cannot write {} values into a dataset of HDF5 type {}: {} is not a number", T::NAME, describe(dt), T::NAME))
+        })?;
+        target.put(n, &mut out);
     }
     Ok(Cow::Owned(out))
 }
