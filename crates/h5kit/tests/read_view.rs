@@ -50,7 +50,7 @@ fn datasets(file: &File) -> Vec<h5kit::Dataset> {
 }
 
 /// Compares the view with `read` for one `T`; returns whether the view borrowed.
-fn check<T: H5Type + PartialEq + std::fmt::Debug>(d: &h5kit::Dataset, what: &str) -> bool {
+fn check<T: H5Type + bytemuck::Pod + PartialEq + std::fmt::Debug>(d: &h5kit::Dataset, what: &str) -> bool {
     let Ok(read) = d.read::<T>() else {
         // A borrowed view allocates nothing, so it may exist where `read` hits the limit.
         if let Ok(v) = d.read_view::<T>() {
