@@ -1,6 +1,7 @@
 //! Typed reads: dataset and attribute values as `Vec<T>` with their shape, converted from the
 //! file's datatype the way libhdf5's hard conversions do (byte order swapped; integers and
-//! floats of any size converted; out-of-range values clipped).
+//! floats of any size converted; out-of-range values clipped); compounds, enums and arrays
+//! through [`H5Type::decode`] (spec IV.A.2.d; `#[derive(H5Type)]`, see `derive.rs`).
 
 use h5kit_core::{Error, ErrorKind, Result};
 use h5kit_object_header::{ByteOrder, Datatype, TypeClass};
