@@ -1,11 +1,12 @@
 //! `#[derive(H5Type)]`: a struct with named fields becomes an HDF5 compound (spec IV.A.2.d,
-//! datatype class 6: one member per field, named as the field, at the field's byte offset), a
+//! datatype class 6: one member per field, named as the field), a
 //! C-like enum with an integer `#[repr]` an HDF5 enumeration (class 8: one member per variant,
 //! named as the variant, with its discriminant). The type must be `Copy`; fields may be
 //! numbers, fixed-size arrays and other derived types (nested compounds, enums).
 //!
-//! Reading converts member by member by name (the file's member order, offsets and padding
-//! may differ, as h5py's packed compounds do); writing uses the struct's own layout.
+//! Writing packs the members in declaration order (each at the sum of the sizes before it),
+//! as h5py stores a numpy structured dtype, whatever the struct's memory layout; reading
+//! converts member by member by name (the file's member order, offsets and padding may differ).
 //!
 //! ```ignore
 //! #[derive(Clone, Copy, h5kit::H5Type)]
@@ -62,15 +63,18 @@ fn derive_struct(input: &DeriveInput, fields: Vec<&syn::Field>) -> syn::Result<T
         impl ::h5kit::__derive::H5Write for #ty {
             const NAME: &'static str = #name;
             fn datatype() -> ::h5kit::__derive::H5Datatype {
-                ::h5kit::__derive::dtype::compound(
-                    ::std::mem::size_of::<#ty>() as u32,
-                    ::std::vec![ #( (#names, ::std::mem::offset_of!(#ty, #idents) as u64, <#types as ::h5kit::__derive::H5Write>::datatype()), )* ],
-                )
+                let mut offset = 0u64;
+                let mut members = ::std::vec::Vec::new();
+                #(
+                    let dt = <#types as ::h5kit::__derive::H5Write>::datatype();
+                    let size = u64::from(dt.size);
+                    members.push((#names, offset, dt));
+                    offset += size;
+                )*
+                ::h5kit::__derive::dtype::compound(offset as u32, members)
             }
             fn put(&self, out: &mut ::std::vec::Vec<u8>) {
-                let mut element = ::std::vec![0u8; ::std::mem::size_of::<#ty>()];
-                #( ::h5kit::__derive::put_at(&mut element, ::std::mem::offset_of!(#ty, #idents), &self.#idents); )*
-                out.extend_from_slice(&element);
+                #( ::h5kit::__derive::H5Write::put(&self.#idents, out); )*
             }
         }
     })

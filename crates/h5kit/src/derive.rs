@@ -72,16 +72,6 @@ pub fn unknown_variant(name: &str, type_name: &str) -> Error {
     Error::usage(format!("enum member {:?} has no variant in {}", name, type_name))
 }
 
-/// Writes `value`'s encoding at `at` of `out` (which holds the element's bytes).
-#[cfg(feature = "write")]
-pub fn put_at<F: H5Write>(out: &mut [u8], at: usize, value: &F) {
-    let mut tmp = Vec::new();
-    value.put(&mut tmp);
-    if let Some(dst) = at.checked_add(tmp.len()).and_then(|end| out.get_mut(at..end)) {
-        dst.copy_from_slice(&tmp);
-    }
-}
-
 impl<T: H5Type, const N: usize> H5Type for [T; N] {
     const NAME: &'static str = "array";
     fn zero() -> Self {

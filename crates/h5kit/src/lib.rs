@@ -53,6 +53,7 @@ mod dense;
 #[path = "derive.rs"]
 pub mod __derive;
 mod file;
+mod fixed_string;
 mod group;
 pub mod handle;
 #[cfg(feature = "write")]
@@ -73,6 +74,7 @@ mod vlen;
 pub use attribute::Attribute;
 pub use chunks::ChunkLocation;
 pub use file::File;
+pub use fixed_string::FixedString;
 pub use group::Link;
 pub use handle::{Attrs, Node};
 #[cfg(feature = "write")]

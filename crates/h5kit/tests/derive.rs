@@ -8,7 +8,7 @@
 use std::process::Command;
 
 use h5kit::write::LibVer;
-use h5kit::{File, H5Type, TypeClass};
+use h5kit::{File, FixedString, H5Type, TypeClass};
 use h5kit_testkit::oracle;
 
 #[derive(Clone, Copy, Debug, PartialEq, H5Type)]
@@ -151,5 +151,41 @@ fn h5py_packed_compound_reads_by_member_name() {
     let e = f.dataset("packed").unwrap().read::<Other>().unwrap_err();
     assert!(e.to_string().starts_with("usage error: cannot convert HDF5 H5T_COMPOUND {"), "{}", e);
     assert!(e.to_string().ends_with("data to Other: no member named \"missing\" (object /packed)"), "{}", e);
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, H5Type)]
+struct Tagged {
+    tag: FixedString<6>,
+    v: i32,
+}
+
+#[test]
+fn fixed_length_strings_in_compounds_and_datasets() {
+    let path = std::env::temp_dir().join(format!("h5kit-derive-str-{}.h5", std::process::id()));
+    let tags = ["apple", "kiwi", "fig"];
+    let data: Vec<Tagged> = tags.iter().enumerate().map(|(i, t)| Tagged { tag: FixedString::new(t).unwrap(), v: i as i32 * 10 }).collect();
+    let f = File::create(&path).unwrap();
+    f.new_dataset::<Tagged>().with_data(&data).create("tagged").unwrap();
+    let names: Vec<FixedString<6>> = tags.iter().map(|t| FixedString::new(t).unwrap()).collect();
+    f.new_dataset::<FixedString<6>>().with_data(&names).create("names").unwrap();
+    f.close().unwrap();
+    let f = File::open(&path).unwrap();
+    assert_eq!(f.dataset("tagged").unwrap().read::<Tagged>().unwrap().data, data);
+    assert_eq!(f.dataset("names").unwrap().read_strings().unwrap(), tags);
+    // Truncated to the Rust size, as libhdf5 converts strings.
+    let short: Vec<String> = f.dataset("names").unwrap().read::<FixedString<3>>().unwrap().data.iter().map(|s| s.to_string()).collect();
+    assert_eq!(short, ["app", "kiw", "fig"]);
+    drop(f);
+    if oracle::check(oracle::H5PY, 1, "h5py reads fixed-length string members") {
+        let script = "import sys, h5py\nwith h5py.File(sys.argv[1]) as f:\n    print(f['tagged'].dtype.descr, f['tagged'][()].tolist(), f['names'][()].tolist())\n";
+        let out = Command::new("python3").arg("-c").arg(script).arg(&path).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "[('tag', ('|S6', {'h5py_encoding': 'ascii'})), ('v', '<i4')] [(b'apple', 0), (b'kiwi', 10), (b'fig', 20)] [b'apple', b'kiwi', b'fig']\n"
+        );
+        oracle::compared(oracle::H5PY, 1);
+    }
     std::fs::remove_file(&path).unwrap();
 }
