@@ -25,7 +25,7 @@ pub enum ErrorKind {
 /// `Display` and `Debug` print the same line (what failed, the object path, the file
 /// offset), so `fn main() -> Result<()>` reports an error readably:
 /// `not found: no object named "x" in / (object /x)`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
@@ -33,13 +33,23 @@ pub struct Error {
     pub offset: Option<u64>,
     /// Path of the object being read, e.g. `/group/dataset`.
     pub path: Option<String>,
+    /// The operating system's error, for I/O errors ([`std::error::Error::source`]).
+    source: Option<std::sync::Arc<std::io::Error>>,
 }
+
+/// Errors compare by kind, message, offset and path (not by their source).
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message && self.offset == other.offset && self.path == other.path
+    }
+}
+impl Eq for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), offset: None, path: None }
+        Error { kind, message: message.into(), offset: None, path: None, source: None }
     }
     /// A format error at a file offset.
     pub fn format(offset: u64, message: impl Into<String>) -> Self {
@@ -59,8 +69,11 @@ impl Error {
     pub fn not_found(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::NotFound, message)
     }
+    /// An I/O error; `err` stays available as the [`std::error::Error::source`].
     pub fn io(err: std::io::Error, message: impl Into<String>) -> Self {
-        Error::new(ErrorKind::Io, format!("{}: {}", message.into(), err))
+        let mut e = Error::new(ErrorKind::Io, format!("{}: {}", message.into(), err));
+        e.source = Some(std::sync::Arc::new(err));
+        e
     }
     /// Sets the offset if none is set yet (the innermost offset wins).
     pub fn at(mut self, offset: u64) -> Self {
@@ -111,10 +124,16 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::new(ErrorKind::Io, e.to_string())
+        let mut out = Error::new(ErrorKind::Io, e.to_string());
+        out.source = Some(std::sync::Arc::new(e));
+        out
     }
 }

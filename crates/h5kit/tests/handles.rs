@@ -282,6 +282,12 @@ fn modes_as_constructors() {
     assert_eq!((r.kind, rw.kind), (ErrorKind::NotFound, ErrorKind::NotFound), "{} / {}", r, rw);
     assert_eq!(r.to_string(), format!("not found: unable to open {}: no such file", path.display()));
     assert_eq!(rw.to_string(), r.to_string());
+    // An I/O error keeps the operating system's error as its source.
+    let dir_as_file = std::env::temp_dir();
+    let e = File::open_rw(&dir_as_file).unwrap_err();
+    let source = std::error::Error::source(&e).map(|s| s.to_string());
+    assert!(source.is_some(), "{} has no source", e);
+    assert!(e.to_string().ends_with(&source.unwrap()), "{}", e);
     let f = File::append(&path).unwrap(); // a: creates
     f.create_group("made_by_append").unwrap();
     f.close().unwrap();
