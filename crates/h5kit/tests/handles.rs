@@ -298,7 +298,7 @@ fn modes_as_constructors() {
     f.close().unwrap();
     let f = File::open_with(&path, "r".parse().unwrap(), LibVer::Earliest).unwrap();
     let e = f.group("/").unwrap().create_group("x").unwrap_err();
-    assert_eq!(e.to_string(), format!("usage error: {}: file is read-only (opened with mode r)", path.display()));
+    assert_eq!(e.to_string(), format!("usage error: {}: file is read-only (opened with mode r) (object /x)", path.display()));
     let e = "rw".parse::<h5kit::Mode>().unwrap_err();
     assert_eq!(e.to_string(), "usage error: invalid mode \"rw\": expected one of r, r+, w, w-, x, a");
     drop(f);
@@ -601,4 +601,23 @@ fn ndarray_in_and_out() {
     assert_eq!(back.iter().copied().collect::<Vec<f64>>(), [0.0, 10.0, 20.0, 1.0, 11.0, 21.0]);
     let e = ds.write_ndarray(&a).unwrap_err();
     assert_eq!(e.to_string(), "usage error: write_ndarray: array of shape [3, 2] for a dataset of shape [2, 3] (object /m)");
+}
+
+#[test]
+fn handles_of_a_closed_file_fail_and_do_not_hold_its_lock() {
+    let path = tmp("closed.h5");
+    let f = File::create(&path).unwrap();
+    let ds = f.new_dataset::<i32>().with_data(&[1, 2]).create("d").unwrap();
+    let g = f.group("/").unwrap();
+    assert_eq!(ds.read::<i32>().unwrap().data, [1, 2]);
+    f.close().unwrap();
+    assert_eq!(ds.read::<i32>().unwrap_err().to_string(), "usage error: file is closed (object /d)");
+    assert_eq!(g.keys().unwrap_err().to_string(), "usage error: file is closed (object /)");
+    assert_eq!(ds.write(&[3, 4]).unwrap_err().to_string(), "usage error: file is closed (object /d)");
+    // The lock went with close: the file opens for writing again while the handles live.
+    let again = File::open_rw(&path).unwrap();
+    assert_eq!(again.dataset("d").unwrap().read::<i32>().unwrap().data, [1, 2]);
+    again.close().unwrap();
+    drop((ds, g));
+    std::fs::remove_file(&path).unwrap();
 }

@@ -260,6 +260,6 @@ impl Attrs {
         if !self.contains(name)? {
             return Err(Error::not_found(format!("no attribute named {:?}", name)).in_object(self.path.clone()));
         }
-        self.file.delete_attr(&self.path, name)
+        self.file.delete_attr(&self.path, name).map_err(|e| e.in_object(self.path.clone()))
     }
 }

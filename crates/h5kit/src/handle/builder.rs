@@ -237,9 +237,9 @@ impl<'d, T: H5Write> DatasetBuilder<'d, T> {
         let path = crate::handle::join(self.group.path(), name)?;
         let (spec, data) = self.spec().map_err(|e| e.context("creating a dataset").in_object(path.clone()))?;
         let file = self.group.file();
-        file.create_dataset(&path, spec)?;
+        file.create_dataset(&path, spec).map_err(|e| e.in_object(path.clone()))?;
         if let Some(bytes) = data {
-            file.write_raw(&path, &bytes)?;
+            file.write_raw(&path, &bytes).map_err(|e| e.in_object(path.clone()))?;
         }
         Ok(Dataset::at(file.clone(), path))
     }

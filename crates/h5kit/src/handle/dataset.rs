@@ -74,7 +74,7 @@ impl Dataset {
     /// This dataset read from the file as it is now (the snapshot layer: every header
     /// message, the chunk index, [`crate::Dataset::read_view`], the chunk cache settings).
     pub fn snapshot(&self) -> Result<crate::Dataset> {
-        let current = self.file.current()?;
+        let current = self.file.current().map_err(|e| e.in_object(self.path.clone()))?;
         let mut cached = self.cached.lock().map_err(|_| Error::usage("dataset handle poisoned by an earlier panic"))?;
         if let Some((at, ds)) = cached.as_ref() {
             if Arc::ptr_eq(at, &current) {
@@ -255,7 +255,7 @@ impl Dataset {
             return Err(Error::usage(format!("write: {} values for a dataset of {} elements (shape {:?})", data.len(), n, self.shape()?))
                 .in_object(self.path.clone()));
         }
-        self.file.write(&self.path, data)
+        self.file.write(&self.path, data).map_err(|e| e.in_object(self.path.clone()))
     }
 
     /// Writes the box `selection` (a range per dimension, or a [`Hyperslab`] of one block
@@ -271,7 +271,7 @@ impl Dataset {
         if data.len() as u64 != want {
             return Err(err(format!("write_slice: {} values for a selection of {} elements (count {:?})", data.len(), want, count)));
         }
-        self.file.write_slice(&self.path, &start, &count, data)
+        self.file.write_slice(&self.path, &start, &count, data).map_err(|e| e.in_object(self.path.clone()))
     }
 
     /// Writes every element from an `ndarray` array of the dataset's shape, any rank and
@@ -294,13 +294,13 @@ impl Dataset {
 
     /// Writes variable-length strings into a string dataset.
     pub fn write_strings(&self, strings: &[&str]) -> Result<()> {
-        self.file.write_strings(&self.path, strings)
+        self.file.write_strings(&self.path, strings).map_err(|e| e.in_object(self.path.clone()))
     }
 
     /// Changes the shape within the maximum shape (h5py's `resize`); new elements read as the
     /// fill value.
     pub fn resize(&self, shape: impl AsRef<[u64]>) -> Result<()> {
-        self.file.resize(&self.path, shape.as_ref())
+        self.file.resize(&self.path, shape.as_ref()).map_err(|e| e.in_object(self.path.clone()))
     }
 }
 

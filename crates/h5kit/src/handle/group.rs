@@ -260,7 +260,7 @@ impl Group {
     /// created) and returns it (h5py's `create_group`). An error if the name exists.
     pub fn create_group(&self, name: &str) -> Result<Group> {
         let path = self.abs(name)?;
-        self.file.create_group(&path)
+        self.file.create_group(&path).map_err(|e| e.in_object(path.clone()))
     }
 
     /// The group `name`, created when missing; an error when something else has that name
@@ -321,21 +321,21 @@ impl Group {
     /// link leads to it.
     pub fn delete(&self, name: &str) -> Result<()> {
         let path = self.abs(name)?;
-        self.file.delete(&path)
+        self.file.delete(&path).map_err(|e| e.in_object(path.clone()))
     }
 
     /// Creates a soft link `name` to the path `target` (h5py's `group[name] =
     /// h5py.SoftLink(target)`); the target need not exist.
     pub fn link_soft(&self, target: &str, name: &str) -> Result<()> {
         let path = self.abs(name)?;
-        self.file.create_soft_link(&path, target)
+        self.file.create_soft_link(&path, target).map_err(|e| e.in_object(path.clone()))
     }
 
     /// Creates an external link `name` to `target` in the file `file_name` (h5py's
     /// `h5py.ExternalLink(file_name, target)`).
     pub fn link_external(&self, file_name: &str, target: &str, name: &str) -> Result<()> {
         let path = self.abs(name)?;
-        self.file.create_external_link(&path, file_name, target)
+        self.file.create_external_link(&path, file_name, target).map_err(|e| e.in_object(path.clone()))
     }
 
     /// Creates a hard link `name` to the existing object `target` (relative to this group
@@ -343,7 +343,7 @@ impl Group {
     pub fn link_hard(&self, target: &str, name: &str) -> Result<()> {
         let path = self.abs(name)?;
         let existing = self.abs(target)?;
-        self.file.create_hard_link(&path, &existing)
+        self.file.create_hard_link(&path, &existing).map_err(|e| e.in_object(path.clone()))
     }
 
     /// Moves the link `from` to `to` (both relative to this group, or absolute; h5py's
