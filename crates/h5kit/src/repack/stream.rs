@@ -1,0 +1,314 @@
+//! `h5 repack` in bounded memory (issue 14): the copy is written by the on-disk writer
+//! ([`Editor`]) while the source is read dataset by dataset, chunk by chunk.
+//!
+//! - Chunks whose chunk shape, datatype and filter pipeline do not change are copied as the
+//!   chunk index records them (spec IV.A.2.i, VII): stored bytes + filter mask, read with
+//!   positioned reads and entered in the copy's index by a direct chunk write, never
+//!   decompressed ([`Editor::write_chunk_raw`]).
+//! - Other data goes in boxes aligned to the copy's chunk grid (whole chunks, so the
+//!   editor's chunk cache is never used), at most [`BOX_BYTES`] unless one chunk is larger,
+//!   read with the reader's hyperslab read and written with [`Editor::write_slice`] (filtered
+//!   on every core there).
+//! - Chunks the source never allocated are not read or written (boxes that no allocated
+//!   source chunk touches are skipped); a contiguous dataset never written is not copied.
+//!
+//! The source is read without its memory map (every read a positioned read), so the pages of
+//! a large input never count in the process's resident memory. Objects the editor cannot
+//! create yet (see [`super::target`]) send the whole file through the in-memory model.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use h5kit_core::{Error, ErrorKind, Limits, Result, Storage, WritableFile, WritableStorage};
+use h5kit_object_header::{DataspaceKind, FilterPipeline, Layout};
+use h5kit_write::edit::Editor;
+use h5kit_write::{FileWriter, LibVer};
+
+use super::target::Dst;
+use super::{copy_file, Copier, RepackOptions, RepackReport};
+use crate::chunks::ChunkLocation;
+use crate::file::File;
+use crate::object::Dataset;
+use crate::selection::Hyperslab;
+
+/// Bytes of data read and written at a time when data is rewritten (h5repack's
+/// `H5TOOLS_BUFSIZE` is 32 MiB too); a box is never smaller than one chunk of the copy.
+pub const BOX_BYTES: u64 = 32 << 20;
+
+/// Copies the file at `input` to `output` (h5repack's job) with the options `opts`, in the
+/// `libver` format. The on-disk writer streams it when it can create every object of the
+/// file (the earliest format; see spec-notes/repack.md); otherwise the whole file goes
+/// through the in-memory model and [`RepackReport::model`] says why.
+pub fn repack_file(input: impl AsRef<Path>, output: impl AsRef<Path>, opts: &RepackOptions, libver: LibVer) -> Result<RepackReport> {
+    let (input, output) = (input.as_ref(), output.as_ref());
+    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
+        if a == b {
+            return Err(Error::usage(format!("input and output are the same file: {}", input.display())));
+        }
+    }
+    let src = open_unmapped(input)?;
+    let reason = match libver {
+        LibVer::Earliest => match stream_copy(&src, output, opts)? {
+            Ok(report) => return Ok(report),
+            Err(reason) => reason,
+        },
+        _ => "the latest format (-L): the on-disk writer writes the earliest format only".to_string(),
+    };
+    let mut w = FileWriter::create(output, libver)?;
+    let mut report = copy_file(&src, &mut w, opts)?;
+    w.close()?;
+    report.model = Some(reason);
+    Ok(report)
+}
+
+/// A file read by positioned reads only (no memory map).
+struct Unmapped {
+    file: std::fs::File,
+    len: u64,
+}
+
+impl Storage for Unmapped {
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let end = offset.checked_add(buf.len() as u64);
+        if end.is_none_or(|e| e > self.len) {
+            return Err(Error::format(offset, format!("{} bytes at address {} run past the end of the file ({} bytes)", buf.len(), offset, self.len)));
+        }
+        read_exact_at(&self.file, buf, offset).map_err(|e| Error::io(e, "read failed").at(offset))
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(f: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(f, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_exact_at(f: &std::fs::File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match f.seek_read(buf, offset)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens `path` for reading without mapping it (external raw data files are found beside it).
+fn open_unmapped(path: &Path) -> Result<File> {
+    #[cfg(any(unix, windows))]
+    {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(e, format!("cannot open {}", path.display())))?;
+        let len = file.metadata().map_err(|e| Error::io(e, "cannot stat file"))?.len();
+        let mut f = File::from_storage(Box::new(Unmapped { file, len }), path.display().to_string(), Limits::default())?;
+        if let Some(inner) = Arc::get_mut(&mut f.inner) {
+            inner.dir = path.parent().map(|p| p.to_path_buf());
+        }
+        Ok(f)
+    }
+    #[cfg(not(any(unix, windows)))]
+    File::open(path)
+}
+
+/// The copy by the on-disk writer. `Ok(Err(reason))`: the file holds an object the editor
+/// cannot create (found before any data was copied, except for `Unsupported` data writes);
+/// the caller writes `output` again through the model.
+fn stream_copy(src: &File, output: &Path, opts: &RepackOptions) -> Result<std::result::Result<RepackReport, String>> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(output)
+        .map_err(|e| Error::io(e, format!("cannot create {}", output.display())))?;
+    let storage: Arc<dyn WritableStorage> = Arc::new(WritableFile::from_file(file)?);
+    let mut ed = Editor::create(storage, Limits::default())?;
+    let mut c = Copier::new(src, Dst::Editor { ed: &mut ed, gave_up: None }, opts)?;
+    let copied = c.copy_all();
+    if let Some(reason) = c.dst.gave_up() {
+        return Ok(Err(reason.to_string()));
+    }
+    copied?;
+    let pending = std::mem::take(&mut c.pending);
+    let mut report = std::mem::take(&mut c.report);
+    drop(c);
+    for (path, d) in &pending {
+        match copy_data(&mut ed, path, d, &mut report) {
+            Err(e) if e.kind == ErrorKind::Unsupported => return Ok(Err(e.to_string())),
+            r => r?,
+        }
+    }
+    ed.flush()?;
+    Ok(Ok(report))
+}
+
+/// Whether two pipelines encode chunks alike: the same filters, flags and client data.
+fn same_filters(src: Option<&FilterPipeline>, dst: &FilterPipeline) -> bool {
+    let a = src.map(|p| p.filters.as_slice()).unwrap_or(&[]);
+    a.len() == dst.filters.len()
+        && a.iter().zip(&dst.filters).all(|(x, y)| x.id == y.id && x.flags == y.flags && x.client_data == y.client_data)
+}
+
+/// Copies the data of `d` into the dataset at `path` of `ed` (created from `d`'s properties,
+/// changed or not by the options).
+fn copy_data(ed: &mut Editor, path: &str, d: &Dataset, report: &mut RepackReport) -> Result<()> {
+    let space = d.dataspace();
+    if space.kind == DataspaceKind::Scalar || space.dims.is_empty() {
+        return ed.write_dataset(path, &d.read_raw()?);
+    }
+    let dims = space.dims.clone();
+    if dims.contains(&0) {
+        return Ok(());
+    }
+    let external = d.external_files().is_some();
+    let out = ed.chunk_layout(path)?;
+    let out_chunk = out.as_ref().map(|(c, _)| c.clone());
+    match &d.layout().layout {
+        Layout::Contiguous { address: None, .. } if !external => Ok(()),
+        Layout::Chunked { chunk_dims, flags, .. } if !external => {
+            // Chunks past the extent (left by a shrink) are not part of the data.
+            let located: Vec<ChunkLocation> =
+                d.chunk_locations()?.into_iter().filter(|c| c.offset.iter().zip(&dims).all(|(o, x)| o < x)).collect();
+            // Layout flag bit 0 (version 4): partial edge chunks stored unfiltered, which the
+            // copy's index (version 1 B-tree) cannot say.
+            let raw = matches!(&out, Some((c, p)) if c == chunk_dims && flags & 1 == 0 && same_filters(d.filters(), p));
+            if raw {
+                for c in &located {
+                    let bytes = d.read_chunk_stored(c)?;
+                    ed.write_chunk_raw(path, &c.offset, c.filter_mask, &bytes)?;
+                    report.raw_chunks += 1;
+                }
+                return Ok(());
+            }
+            report.rewritten += 1;
+            let unit = out_chunk.unwrap_or_else(|| vec![1; dims.len()]);
+            let boxes = box_shape(&dims, &unit, u64::from(d.datatype().size));
+            let touched = boxes_touched(&dims, &boxes, chunk_dims, &located);
+            for index in touched {
+                copy_box(ed, path, d, &dims, &boxes, &index)?;
+            }
+            Ok(())
+        }
+        _ => {
+            report.rewritten += 1;
+            let unit = out_chunk.unwrap_or_else(|| vec![1; dims.len()]);
+            let boxes = box_shape(&dims, &unit, u64::from(d.datatype().size));
+            let counts: Vec<u64> = dims.iter().zip(&boxes).map(|(x, b)| x.div_ceil(*b)).collect();
+            let mut index = vec![0u64; dims.len()];
+            loop {
+                copy_box(ed, path, d, &dims, &boxes, &index)?;
+                if !next_index(&mut index, &counts) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// Reads box `index` (of `boxes`-shaped boxes, clipped to `dims`) from `d` and writes it.
+fn copy_box(ed: &mut Editor, path: &str, d: &Dataset, dims: &[u64], boxes: &[u64], index: &[u64]) -> Result<()> {
+    let start: Vec<u64> = index.iter().zip(boxes).map(|(i, b)| i * b).collect();
+    let count: Vec<u64> = start.iter().zip(boxes).zip(dims).map(|((s, b), x)| (*b).min(x - s)).collect();
+    let data = d.read_raw_selection(&Hyperslab::new(&start, &count))?;
+    ed.write_slice(path, &start, &count, &data)
+}
+
+/// The shape of the boxes data is copied in: whole `unit`s (the copy's chunk; ones when it
+/// is not chunked), grown from the last dimension to the first up to [`BOX_BYTES`] (the last
+/// dimensions whole before an earlier one grows: h5repack's "strip mine" order).
+pub(crate) fn box_shape(dims: &[u64], unit: &[u64], element_size: u64) -> Vec<u64> {
+    let mut out: Vec<u64> = unit.iter().map(|&u| u.max(1)).collect();
+    let mut bytes = out.iter().fold(element_size.max(1), |a, &u| a.saturating_mul(u));
+    for (o, &x) in out.iter_mut().zip(dims).rev() {
+        let units = x.div_ceil(*o).max(1);
+        let k = (BOX_BYTES / bytes).clamp(1, units);
+        *o = o.saturating_mul(k);
+        bytes = bytes.saturating_mul(k);
+        if k < units {
+            break;
+        }
+    }
+    out
+}
+
+/// The boxes (indexes in the box grid, row-major) that some allocated source chunk touches.
+fn boxes_touched(dims: &[u64], boxes: &[u64], chunk: &[u64], located: &[ChunkLocation]) -> BTreeSet<Vec<u64>> {
+    let mut out = BTreeSet::new();
+    let mut seen_first: HashSet<Vec<u64>> = HashSet::new();
+    for c in located {
+        let first: Vec<u64> = c.offset.iter().zip(boxes).map(|(o, b)| o / b).collect();
+        let last: Vec<u64> = c
+            .offset
+            .iter()
+            .zip(chunk)
+            .zip(dims)
+            .zip(boxes)
+            .map(|(((o, k), x), b)| (o.saturating_add(*k).min(*x).max(o + 1) - 1) / b)
+            .collect();
+        if first == last {
+            if seen_first.insert(first.clone()) {
+                out.insert(first);
+            }
+            continue;
+        }
+        let span: Vec<u64> = first.iter().zip(&last).map(|(f, l)| l - f + 1).collect();
+        let mut idx = vec![0u64; span.len()];
+        loop {
+            out.insert(first.iter().zip(&idx).map(|(f, i)| f + i).collect());
+            if !next_index(&mut idx, &span) {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Advances `idx` row-major within `counts`; false after the last index.
+fn next_index(idx: &mut [u64], counts: &[u64]) -> bool {
+    for (i, &c) in idx.iter_mut().zip(counts).rev() {
+        *i += 1;
+        if *i < c {
+            return true;
+        }
+        *i = 0;
+    }
+    false
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boxes_are_whole_chunks_up_to_the_budget() {
+        // 16384 x 8192 float64, chunks 256 x 512 (1 MiB): 512 rows of whole columns, 32 MiB.
+        assert_eq!(box_shape(&[16384, 8192], &[256, 512], 8), [512, 8192]);
+        // Contiguous copy: rows of 64 KiB, 512 of them.
+        assert_eq!(box_shape(&[16384, 8192], &[1, 1], 8), [512, 8192]);
+        // One chunk larger than the budget: one chunk.
+        assert_eq!(box_shape(&[100, 10_000_000], &[2, 5_000_000], 8), [2, 5_000_000]);
+        // A last dimension too long for the budget: part of it, the others stay one unit.
+        assert_eq!(box_shape(&[3, 100_000_000], &[1, 1000], 1), [1, 33_554_000]);
+        assert_eq!(box_shape(&[10], &[4], 4), [12]);
+    }
+
+    #[test]
+    fn only_boxes_with_allocated_chunks() {
+        let loc = |offset: Vec<u64>| ChunkLocation { scaled_offset: vec![], offset, address: 0, size: 0, filter_mask: 0 };
+        // Source chunks of 10 along a dimension of 100, boxes of 25: chunk 20..30 touches
+        // boxes 0 and 1, chunk 90..100 box 3; box 2 stays unwritten.
+        let got = boxes_touched(&[100], &[25], &[10], &[loc(vec![20]), loc(vec![90]), loc(vec![0])]);
+        assert_eq!(got.into_iter().collect::<Vec<_>>(), [vec![0], vec![1], vec![3]]);
+        // An edge chunk reaching past the extent.
+        let got = boxes_touched(&[95, 4], &[50, 4], &[10, 4], &[loc(vec![90, 0])]);
+        assert_eq!(got.into_iter().collect::<Vec<_>>(), [vec![1, 0]]);
+    }
+}
