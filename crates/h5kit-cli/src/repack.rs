@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 
-use h5kit::repack::{repack_file, RepackOptions};
+use h5kit::repack::{needs_latest_format, repack_file, RepackOptions};
 use h5kit::write::LibVer;
 use h5kit::{LinkTarget, Object};
 
@@ -81,7 +81,7 @@ pub fn run(args: &RepackArgs) -> i32 {
     // dense attribute storage, a version-2 object header): h5repack stops there; we write the
     // file in the latest format instead and say so.
     if let Err(e) = &result {
-        if libver == LibVer::Earliest && e.to_string().contains("larger than 64 KiB") {
+        if libver == LibVer::Earliest && needs_latest_format(e) {
             eprintln!("h5repack warning: {}: the earliest format cannot hold it; writing the latest format (-L)", e);
             result = job(LibVer::Latest);
         }

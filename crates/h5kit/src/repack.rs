@@ -19,7 +19,7 @@ use h5kit_object_header::{DataspaceKind, Datatype, Layout, LinkTarget, UNLIMITED
 use h5kit_write::{DatasetSpec, FileWriter, LayoutKind, Region};
 
 pub use options::{h5repack_chunk, LayoutOption, RepackOptions};
-pub use stream::repack_file;
+pub use stream::{needs_latest_format, repack_file};
 pub use values::canonical_values;
 use options::MAX_COMPACT_DSIZE;
 use target::Dst;
@@ -411,6 +411,8 @@ impl<'a> Copier<'a> {
                     let refs: Vec<Option<&str>> = refs.iter().map(|t| t.as_deref()).collect();
                     self.dst.write_dataset_with_refs(path, &raw, &refs)?;
                 }
+                // Fixed-size values: the bytes read become the writer's (no copy).
+                None if !h5kit_write::enc::is_vlen(dt) => self.dst.write_dataset_owned(path, raw)?,
                 None => self.dst.write_dataset(path, &to_writer(self.src, dt, &raw, || d.read_vlen())?)?,
             }
         }

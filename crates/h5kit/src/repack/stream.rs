@@ -62,6 +62,14 @@ pub fn repack_file(input: impl AsRef<Path>, output: impl AsRef<Path>, opts: &Rep
     Ok(report)
 }
 
+/// Whether `e` says the earliest format cannot hold the copy (an attribute over 64 KiB needs
+/// dense attribute storage, which needs the latest format): h5repack fails there; `h5 repack`
+/// then writes the latest format. The in-memory model and the on-disk writer word it apart.
+pub fn needs_latest_format(e: &Error) -> bool {
+    let s = e.to_string();
+    s.contains("larger than 64 KiB") || s.contains("files of the earliest format cannot store it")
+}
+
 /// A file read by positioned reads only (no memory map).
 struct Unmapped {
     file: std::fs::File,

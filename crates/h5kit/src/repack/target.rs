@@ -166,6 +166,13 @@ impl Dst<'_> {
         }
     }
 
+    pub(super) fn write_dataset_owned(&mut self, path: &str, data: Vec<u8>) -> Result<()> {
+        match self {
+            Dst::Model(w) => w.write_dataset_owned(path, data),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.write_dataset(path, &data)),
+        }
+    }
+
     pub(super) fn write_references(&mut self, path: &str, refs: &[Option<&str>]) -> Result<()> {
         model_only!(self, "reference datasets", write_references(path, refs))
     }
