@@ -32,7 +32,6 @@ mod tests {
 
     #[test]
     fn hidden_when_not_shown() {
-        assert!(bar(false, 10, "x", false).is_hidden());
         assert!(spinner(false, "x").is_hidden());
     }
 }

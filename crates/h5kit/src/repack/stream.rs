@@ -48,12 +48,9 @@ pub fn repack_file(input: impl AsRef<Path>, output: impl AsRef<Path>, opts: &Rep
         }
     }
     let src = open_unmapped(input)?;
-    let reason = match libver {
-        LibVer::Earliest => match stream_copy(&src, output, opts)? {
-            Ok(report) => return Ok(report),
-            Err(reason) => reason,
-        },
-        _ => "the latest format (-L): the on-disk writer writes the earliest format only".to_string(),
+    let reason = match stream_copy(&src, output, opts, libver)? {
+        Ok(report) => return Ok(report),
+        Err(reason) => reason,
     };
     let mut w = FileWriter::create(output, libver)?;
     let mut report = copy_file(&src, &mut w, opts)?;
@@ -128,7 +125,11 @@ fn open_unmapped(path: &Path) -> Result<File> {
 /// The copy by the on-disk writer. `Ok(Err(reason))`: the file holds an object the editor
 /// cannot create (found before any data was copied, except for `Unsupported` data writes);
 /// the caller writes `output` again through the model.
-fn stream_copy(src: &File, output: &Path, opts: &RepackOptions) -> Result<std::result::Result<RepackReport, String>> {
+fn stream_copy(src: &File, output: &Path, opts: &RepackOptions, libver: LibVer) -> Result<std::result::Result<RepackReport, String>> {
+    if libver != LibVer::Earliest {
+        // Once the editor creates files of the latest format, this becomes its creation.
+        return Ok(Err("the latest format (-L): the on-disk writer creates files of the earliest format only".to_string()));
+    }
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
