@@ -476,3 +476,56 @@ fn repack_interop_long_files() {
     run(&files, LibVer::Earliest, "long-earliest", files.len(), 0, files.len());
     run(&files, LibVer::Latest, "long-latest", files.len(), 0, 0);
 }
+
+/// A sparse dataset (2 of 100 chunks written) stays sparse in the copy: copied as stored,
+/// with its filter removed, and with chunks three times larger (only the two chunks of the
+/// copy that hold written data are stored). Values equal, h5diff 0.
+#[test]
+fn sparse_chunks_are_not_written() {
+    use h5kit::write::{dtype, DatasetSpec};
+    let dir = std::env::temp_dir().join(format!("h5kit-repack-sparse-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("sparse.h5");
+    let vals = |from: i32| (from..from + 1000).map(|v| v * 3 - 7).collect::<Vec<i32>>();
+    {
+        let f = File::create(&src).unwrap();
+        let mut spec = DatasetSpec::new(dtype::int(4, true), &[100_000]);
+        spec.chunks = Some(vec![1000]);
+        spec.deflate = Some(4);
+        spec.fill_value = Some((-1i32).to_le_bytes().to_vec());
+        f.create_dataset("s", spec).unwrap();
+        f.write_slice("s", &[5000], &[1000], &vals(5000)).unwrap();
+        f.write_slice("s", &[77000], &[1000], &vals(77000)).unwrap();
+        f.close().unwrap();
+    }
+    let offsets = |f: &File| -> Vec<(u64, u32)> {
+        let Object::Dataset(d) = f.object("s").unwrap() else { panic!("not a dataset") };
+        d.chunk_locations().unwrap().into_iter().map(|c| (c.offset[0], c.filter_mask)).collect()
+    };
+    let a = File::open(&src).unwrap();
+    assert_eq!(offsets(&a), [(5000, 0), (77000, 0)]);
+    let mut none = h5kit::repack::RepackOptions::default();
+    none.parse_filter("NONE").unwrap();
+    let mut rechunk = h5kit::repack::RepackOptions::default();
+    rechunk.parse_layout("CHUNK=3000").unwrap();
+    for (name, opts, want, raw) in [
+        ("as-is.h5", Default::default(), vec![5000, 77000], 2),
+        ("none.h5", none, vec![5000, 77000], 0),
+        ("rechunk.h5", rechunk, vec![3000, 75000], 0),
+    ] {
+        let out = dir.join(name);
+        let report = h5kit::repack::repack_file(&src, &out, &opts, LibVer::Earliest).unwrap();
+        assert_eq!(report.model, None, "{}", name);
+        assert_eq!(report.raw_chunks, raw, "{}", name);
+        let b = File::open(&out).unwrap();
+        assert_eq!(offsets(&b).into_iter().map(|(o, _)| o).collect::<Vec<_>>(), want, "{}", name);
+        let (Object::Dataset(da), Object::Dataset(db)) = (a.object("s").unwrap(), b.object("s").unwrap()) else { panic!() };
+        assert!(da.read_raw().unwrap() == db.read_raw().unwrap(), "{}: values differ", name);
+        if oracle::check(oracle::H5DIFF, 1, &format!("h5diff sparse.h5 {}", name)) {
+            let st = Command::new("h5diff").arg(&src).arg(&out).output().unwrap();
+            assert_eq!(st.status.code(), Some(0), "{}: {}", name, String::from_utf8_lossy(&st.stdout));
+            oracle::compared(oracle::H5DIFF, 1);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -200,8 +200,27 @@ fn copy_data(ed: &mut Editor, path: &str, d: &Dataset, report: &mut RepackReport
             let unit = out_chunk.unwrap_or_else(|| vec![1; dims.len()]);
             let boxes = box_shape(&dims, &unit, u64::from(d.datatype().size));
             let touched = boxes_touched(&dims, &boxes, chunk_dims, &located);
+            let allocated: HashSet<&[u64]> = located.iter().map(|c| c.scaled_offset.as_slice()).collect();
+            let esize = d.datatype().size as usize;
             for index in touched {
-                copy_box(ed, path, d, &dims, &boxes, &index)?;
+                let (start, count) = box_at(&dims, &boxes, &index);
+                let data = d.read_raw_selection(&Hyperslab::new(&start, &count))?;
+                // A box partly covered by the source's chunks: only the copy's chunks that
+                // some allocated source chunk touches are written.
+                let needed = match &out {
+                    Some((oc, _)) => needed_chunks(&dims, &start, &count, oc, chunk_dims, &allocated),
+                    None => None,
+                };
+                match needed {
+                    None => ed.write_slice(path, &start, &count, &data)?,
+                    Some(parts) => {
+                        for (s, n) in parts {
+                            let at: Vec<u64> = s.iter().zip(&start).map(|(a, b)| a - b).collect();
+                            let part = sub_box(&data, &count, &at, &n, esize)?;
+                            ed.write_slice(path, &s, &n, &part)?;
+                        }
+                    }
+                }
             }
             Ok(())
         }
@@ -221,12 +240,98 @@ fn copy_data(ed: &mut Editor, path: &str, d: &Dataset, report: &mut RepackReport
     }
 }
 
-/// Reads box `index` (of `boxes`-shaped boxes, clipped to `dims`) from `d` and writes it.
-fn copy_box(ed: &mut Editor, path: &str, d: &Dataset, dims: &[u64], boxes: &[u64], index: &[u64]) -> Result<()> {
+/// Start and count of box `index` of `boxes`-shaped boxes, clipped to `dims`.
+fn box_at(dims: &[u64], boxes: &[u64], index: &[u64]) -> (Vec<u64>, Vec<u64>) {
     let start: Vec<u64> = index.iter().zip(boxes).map(|(i, b)| i * b).collect();
     let count: Vec<u64> = start.iter().zip(boxes).zip(dims).map(|((s, b), x)| (*b).min(x - s)).collect();
+    (start, count)
+}
+
+/// Reads box `index` (of `boxes`-shaped boxes, clipped to `dims`) from `d` and writes it.
+fn copy_box(ed: &mut Editor, path: &str, d: &Dataset, dims: &[u64], boxes: &[u64], index: &[u64]) -> Result<()> {
+    let (start, count) = box_at(dims, boxes, index);
     let data = d.read_raw_selection(&Hyperslab::new(&start, &count))?;
     ed.write_slice(path, &start, &count, &data)
+}
+
+/// The chunks of the copy (chunk shape `out`) inside the box `start`/`count` (aligned to
+/// them) that some allocated source chunk (scaled offsets in `allocated`, chunk shape `src`)
+/// touches, as (start, count) clipped to `dims`; `None` when every one is.
+fn needed_chunks(
+    dims: &[u64],
+    start: &[u64],
+    count: &[u64],
+    out: &[u64],
+    src: &[u64],
+    allocated: &HashSet<&[u64]>,
+) -> Option<Vec<(Vec<u64>, Vec<u64>)>> {
+    let first: Vec<u64> = start.iter().zip(out).map(|(s, c)| s / c).collect();
+    let span: Vec<u64> = start.iter().zip(count).zip(out).zip(&first).map(|(((s, n), c), f)| (s + n - 1) / c - f + 1).collect();
+    let mut parts = Vec::new();
+    let mut all = true;
+    let mut idx = vec![0u64; span.len()];
+    loop {
+        let cs: Vec<u64> = first.iter().zip(&idx).zip(out).map(|((f, i), c)| (f + i) * c).collect();
+        let cn: Vec<u64> = cs.iter().zip(out).zip(dims).map(|((s, c), x)| (*c).min(x - s)).collect();
+        if touches(&cs, &cn, src, allocated) {
+            parts.push((cs, cn));
+        } else {
+            all = false;
+        }
+        if !next_index(&mut idx, &span) {
+            break;
+        }
+    }
+    if all {
+        None
+    } else {
+        Some(parts)
+    }
+}
+
+/// Whether an allocated source chunk (shape `src`) overlaps the box `start`/`count`.
+fn touches(start: &[u64], count: &[u64], src: &[u64], allocated: &HashSet<&[u64]>) -> bool {
+    let first: Vec<u64> = start.iter().zip(src).map(|(s, c)| s / c).collect();
+    let span: Vec<u64> = start.iter().zip(count).zip(src).zip(&first).map(|(((s, n), c), f)| (s + n - 1) / c - f + 1).collect();
+    let cells = span.iter().fold(1u64, |a, &x| a.saturating_mul(x));
+    if cells > allocated.len() as u64 {
+        // Fewer allocated chunks than cells: test each allocated chunk.
+        return allocated.iter().any(|a| {
+            a.iter().zip(&first).zip(&span).all(|((&i, &f), &n)| i >= f && i < f + n)
+        });
+    }
+    let mut idx = vec![0u64; span.len()];
+    loop {
+        let cell: Vec<u64> = first.iter().zip(&idx).map(|(f, i)| f + i).collect();
+        if allocated.contains(cell.as_slice()) {
+            return true;
+        }
+        if !next_index(&mut idx, &span) {
+            return false;
+        }
+    }
+}
+
+/// The box `at`/`n` of `data` (row-major elements of `esize` bytes, shape `shape`), packed.
+fn sub_box(data: &[u8], shape: &[u64], at: &[u64], n: &[u64], esize: usize) -> Result<Vec<u8>> {
+    let Some((&run, outer)) = n.split_last() else { return Ok(data.to_vec()) };
+    let run = run as usize * esize;
+    let mut strides = vec![0u64; shape.len()];
+    let mut acc = 1u64;
+    for (st, &x) in strides.iter_mut().zip(shape).rev() {
+        *st = acc;
+        acc = acc.saturating_mul(x);
+    }
+    let mut out = Vec::with_capacity(n.iter().product::<u64>() as usize * esize);
+    let mut idx = vec![0u64; outer.len()];
+    loop {
+        let off: u64 = at.iter().zip(&strides).enumerate().map(|(d, (a, st))| (a + idx.get(d).copied().unwrap_or(0)) * st).sum();
+        let o = off as usize * esize;
+        out.extend_from_slice(data.get(o..o + run).ok_or_else(|| Error::usage("internal error: box outside the data read"))?);
+        if outer.is_empty() || !next_index(&mut idx, outer) {
+            return Ok(out);
+        }
+    }
 }
 
 /// The shape of the boxes data is copied in: whole `unit`s (the copy's chunk; ones when it
@@ -307,6 +412,27 @@ mod tests {
         // A last dimension too long for the budget: part of it, the others stay one unit.
         assert_eq!(box_shape(&[3, 100_000_000], &[1, 1000], 1), [1, 33_554_000]);
         assert_eq!(box_shape(&[10], &[4], 4), [12]);
+    }
+
+    #[test]
+    fn parts_of_a_sparse_box() {
+        // Box 0..12 x 0..4 of the copy's 4 x 2 chunks; source chunks of 3 x 4, (0, 0) and
+        // (3, 0) allocated: rows 0..3 and 9..12 of the box are touched by them.
+        let allocated: Vec<Vec<u64>> = vec![vec![0, 0], vec![3, 0]];
+        let set: HashSet<&[u64]> = allocated.iter().map(|v| v.as_slice()).collect();
+        let parts = needed_chunks(&[12, 4], &[0, 0], &[12, 4], &[4, 2], &[3, 4], &set).unwrap();
+        assert_eq!(
+            parts,
+            [(vec![0, 0], vec![4, 2]), (vec![0, 2], vec![4, 2]), (vec![8, 0], vec![4, 2]), (vec![8, 2], vec![4, 2])]
+        );
+        let set_all: Vec<Vec<u64>> = (0..4).map(|i| vec![i, 0]).collect();
+        let set_all: HashSet<&[u64]> = set_all.iter().map(|v| v.as_slice()).collect();
+        assert!(needed_chunks(&[12, 4], &[0, 0], &[12, 4], &[4, 2], &[3, 4], &set_all).is_none());
+        // Sub-box extraction: elements 0..12*4 as bytes, rows 8..12, columns 2..4.
+        let data: Vec<u8> = (0..48).collect();
+        assert_eq!(sub_box(&data, &[12, 4], &[8, 2], &[4, 2], 1).unwrap(), [34, 35, 38, 39, 42, 43, 46, 47]);
+        let data2: Vec<u8> = (0..24).collect();
+        assert_eq!(sub_box(&data2, &[12], &[3], &[2], 2).unwrap(), [6, 7, 8, 9]);
     }
 
     #[test]
