@@ -239,7 +239,7 @@ fn canon(f: &File, paths: &HashMap<u64, String>, dt: &Datatype, raw: &[u8], n: u
 /// slab so that a huge dataset is never held whole.
 enum Val {
     Bytes(Vec<u8>),
-    Slabs(h5kit::Dataset),
+    Slabs(Box<h5kit::Dataset>),
 }
 
 const SLAB_BYTES: u64 = 32 << 20;
@@ -299,7 +299,7 @@ fn values(f: &File) -> Vec<(String, Val)> {
             let n = if d.dataspace().kind == h5kit::DataspaceKind::Null { 0 } else { n };
             let big = n.saturating_mul(d.datatype().size as u64) > SLAB_BYTES && !d.dataspace().dims.is_empty();
             if big && plain(d.datatype()) {
-                out.push((p.clone(), Val::Slabs(d.clone())));
+                out.push((p.clone(), Val::Slabs(Box::new(d.clone()))));
             } else {
                 let raw = if n == 0 { Vec::new() } else { d.read_raw().unwrap() };
                 out.push((p.clone(), Val::Bytes(canon(f, &paths, d.datatype(), &raw, n))));
