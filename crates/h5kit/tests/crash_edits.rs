@@ -29,7 +29,7 @@ fn values(step: u64, n: u64) -> Vec<f64> {
 /// Makes edit number `step` (every kind in turn).
 fn edit(f: &File, step: u64) {
     match step % 6 {
-        0 => f.create_group(&format!("/g{}", step)).unwrap(),
+        0 => drop(f.create_group(&format!("/g{}", step)).unwrap()),
         1 => {
             let mut spec = DatasetSpec::new(dtype::float64(), &[40, 10]);
             spec.chunks = Some(vec![8, 5]);
