@@ -32,11 +32,11 @@ pub const CHUNK_CACHE_BYTES: usize = 16 << 20;
 const FILL_PIECE: usize = 8 << 20;
 
 pub(crate) struct Chunked {
-    chunk: Vec<u64>,
+    pub(super) chunk: Vec<u64>,
     root: Option<u64>,
-    records: HashMap<Vec<u64>, ChunkRecord>,
-    pipeline: FilterPipeline,
-    cache: ChunkCache,
+    pub(super) records: HashMap<Vec<u64>, ChunkRecord>,
+    pub(super) pipeline: FilterPipeline,
+    pub(super) cache: ChunkCache,
 }
 
 pub(crate) enum RawStorage {
@@ -46,15 +46,15 @@ pub(crate) enum RawStorage {
 
 /// A dataset open for writing.
 pub(crate) struct DatasetEdit {
-    header: u64,
+    pub(super) header: u64,
     datatype: Datatype,
-    element_size: usize,
-    dims: Vec<u64>,
+    pub(super) element_size: usize,
+    pub(super) dims: Vec<u64>,
     max_dims: Option<Vec<u64>>,
     /// Version of the dataspace message (kept when the extent changes).
     space_version: u8,
     fill: Vec<u8>,
-    storage: RawStorage,
+    pub(super) storage: RawStorage,
 }
 
 
@@ -149,7 +149,7 @@ impl Editor {
     }
 
     /// The dataset at `path`, loaded for writing; its header address.
-    fn dataset(&mut self, path: &str) -> Result<u64> {
+    pub(super) fn dataset(&mut self, path: &str) -> Result<u64> {
         let h = self.resolve(path)?;
         if self.datasets.contains_key(&h) {
             return Ok(h);
@@ -285,6 +285,10 @@ impl Editor {
 
     /// Fills `size` bytes at `a` with the fill element (zeros when empty).
     fn fill_block(&mut self, a: u64, size: u64, fill: &[u8]) -> Result<()> {
+        // Zeros past the end of the file: the flush extends the file, which reads as zeros.
+        if fill.iter().all(|&b| b == 0) && self.abs(a)? >= self.storage.len() {
+            return Ok(());
+        }
         let piece_len = (FILL_PIECE as u64).min(size) as usize;
         let elem = fill.len().max(1);
         let piece_len = piece_len - piece_len % elem;
@@ -390,11 +394,11 @@ impl Editor {
 }
 
 /// A chunked dataset's chunks in the file: its v1 B-tree and file space.
-struct Backend<'a> {
-    ed: &'a mut Editor,
-    header: u64,
-    chunked: &'a mut Chunked,
-    element_size: usize,
+pub(super) struct Backend<'a> {
+    pub(super) ed: &'a mut Editor,
+    pub(super) header: u64,
+    pub(super) chunked: &'a mut Chunked,
+    pub(super) element_size: usize,
 }
 
 impl Backend<'_> {
@@ -403,7 +407,7 @@ impl Backend<'_> {
     }
 
     /// Enters `rec` in the chunk B-tree (created at the first chunk).
-    fn index(&mut self, rec: &ChunkRecord) -> Result<()> {
+    pub(super) fn index(&mut self, rec: &ChunkRecord) -> Result<()> {
         let rank = self.chunked.chunk.len();
         let sizes = self.ed.sizes;
         let k = self.ed.chunk_k();

@@ -22,6 +22,7 @@ mod attribute;
 mod dataset;
 mod group;
 pub mod header;
+mod raw_chunk;
 mod relocate;
 
 use std::collections::BTreeMap;
