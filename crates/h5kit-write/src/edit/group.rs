@@ -102,8 +102,13 @@ impl Editor {
     /// The object header address of `path` (hard links from the root).
     pub(crate) fn resolve(&mut self, path: &str) -> Result<u64> {
         let mut cur = self.root()?;
-        for part in split_path(path) {
-            let next = self.group_names(cur)?.get(part.as_bytes()).copied();
+        for part in path.split('/').filter(|s| !s.is_empty() && *s != ".") {
+            // Groups already looked up: one search of the names map (this runs for every
+            // operation on a path).
+            let next = match self.names.get(&cur) {
+                Some(names) => names.get(part.as_bytes()).copied(),
+                None => self.group_names(cur)?.get(part.as_bytes()).copied(),
+            };
             cur = match next {
                 Some(u64::MAX) => return Err(unsupported(format!("{}: following soft link {:?}", path, part))),
                 Some(a) => a,
@@ -216,10 +221,12 @@ impl Editor {
             _ => ScratchPad::None,
         };
         let entry = SymbolTableEntry::new(ins.offset, target, scratch);
-        let heap = self.heap(heap_addr)?.clone();
-        let name_of = move |off: u64| -> Result<Vec<u8>> { Ok(heap.string_at(off)?.to_vec()) };
+        self.heap(heap_addr)?;
         let params = GroupInsertParams::new(self.sb.group_internal_k, self.sb.group_leaf_k, sizes);
-        let Editor { storage, limits, sb, group_nodes, snods, space, fresh, .. } = self;
+        let Editor { storage, limits, sb, group_nodes, snods, space, fresh, heaps, .. } = self;
+        // The group's heap, borrowed (not copied) while the tree changes.
+        let heap = &heaps.get(&heap_addr).ok_or_else(|| Error::usage("internal error: heap cache"))?.value;
+        let name_of = move |off: u64| -> Result<Vec<u8>> { Ok(heap.string_at(off)?.to_vec()) };
         let ctx = || Context::new(storage.as_ref(), sizes, limits, sb.base_address);
         let mut load_tree = |a: u64| -> Result<Node<u64>> {
             match group_nodes.get(&a) {

@@ -190,9 +190,13 @@ impl Editor {
     /// A new version 1 object header holding `messages` (in fresh space, written at the
     /// next flush); its address.
     fn new_header(&mut self, messages: &[h5kit_object_header::Message]) -> Result<u64> {
-        let (_, len) = header::new_v1_header(0, messages, self.sizes)?;
+        // Encoded once (the messages do not depend on where the header goes), then placed.
+        let (mut h, len) = header::new_v1_header(0, messages, self.sizes)?;
         let a = self.allocate(len)?;
-        let (h, _) = header::new_v1_header(a, messages, self.sizes)?;
+        h.address = a;
+        for c in &mut h.chunks {
+            c.address += a;
+        }
         self.headers.insert(a, HeaderEdit { header: h, dirty: true });
         self.changed = true;
         Ok(a)
@@ -272,14 +276,18 @@ impl Editor {
 
     /// The object header at `a`, loaded once.
     fn header(&mut self, a: u64) -> Result<&mut HeaderEdit> {
-        if !self.headers.contains_key(&a) {
-            let h = ObjectHeader::read(self.ctx(), a)?;
-            if h.version != 1 {
-                return Err(unsupported("editing version 2 object headers"));
+        // One search of the cache (this runs several times per operation).
+        match self.headers.entry(a) {
+            std::collections::btree_map::Entry::Occupied(e) => Ok(e.into_mut()),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                let ctx = Context::new(self.storage.as_ref(), self.sizes, &self.limits, self.sb.base_address);
+                let h = ObjectHeader::read(ctx, a)?;
+                if h.version != 1 {
+                    return Err(unsupported("editing version 2 object headers"));
+                }
+                Ok(v.insert(HeaderEdit::new(h)))
             }
-            self.headers.insert(a, HeaderEdit::new(h));
         }
-        self.headers.get_mut(&a).ok_or_else(|| Error::usage("internal error: header cache"))
     }
 
     /// Address of the root group's object header.
