@@ -132,7 +132,11 @@ impl Editor {
         let mut cur = Some(self.root()?);
         for d in dirs {
             let Some(g) = cur else { break };
-            self.symbol_table(g)?;
+            // A group whose names are known is a group (its symbol table was read for them,
+            // or the editor made it).
+            if !self.names.contains_key(&g) {
+                self.symbol_table(g)?;
+            }
             cur = match self.group_names(g)?.get(d.as_bytes()).copied() {
                 Some(u64::MAX) => return Err(unsupported(format!("{}: {:?} is a soft link", path, d))),
                 Some(a) => Some(a),
@@ -140,10 +144,12 @@ impl Editor {
             };
         }
         if let Some(g) = cur {
-            self.symbol_table(g).map_err(|e| match e.kind {
-                h5kit_core::ErrorKind::Unsupported => e,
-                _ => Error::usage(format!("{}: the parent is not a group", path)),
-            })?;
+            if !self.names.contains_key(&g) {
+                self.symbol_table(g).map_err(|e| match e.kind {
+                    h5kit_core::ErrorKind::Unsupported => e,
+                    _ => Error::usage(format!("{}: the parent is not a group", path)),
+                })?;
+            }
             if self.group_names(g)?.contains_key(last.as_bytes()) {
                 return Err(Error::usage(format!("unable to create {}: name already exists", path)));
             }

@@ -449,22 +449,33 @@ impl Editor {
 }
 
 /// Writes `writes` in their order, joining each run of writes that continue one another into
-/// one.
+/// one (gathered into one buffer of the run's exact size: no regrowth and copying as it
+/// fills).
 fn write_coalesced(ed: &Editor, writes: impl Iterator<Item = (u64, Vec<u8>)>) -> Result<()> {
-    let mut run: Option<(u64, Vec<u8>)> = None;
-    for (a, bytes) in writes {
-        match &mut run {
-            Some((start, buf)) if *start + buf.len() as u64 == a => buf.extend_from_slice(&bytes),
-            _ => {
-                if let Some((start, buf)) = run.take() {
-                    ed.write_now(start, &buf)?;
-                }
-                run = Some((a, bytes));
+    let writes: Vec<(u64, Vec<u8>)> = writes.collect();
+    let mut rest = writes.as_slice();
+    while let Some(((start, first), _)) = rest.split_first() {
+        // The run: writes that each begin where the one before ends.
+        let mut end = *start + first.len() as u64;
+        let mut n = 1;
+        for (a, bytes) in rest.iter().skip(1) {
+            if *a != end {
+                break;
             }
+            end += bytes.len() as u64;
+            n += 1;
         }
-    }
-    if let Some((start, buf)) = run {
-        ed.write_now(start, &buf)?;
+        let (run, tail) = rest.split_at(n);
+        if let [(a, bytes)] = run {
+            ed.write_now(*a, bytes)?;
+        } else {
+            let mut buf = Vec::with_capacity((end - *start) as usize);
+            for (_, bytes) in run {
+                buf.extend_from_slice(bytes);
+            }
+            ed.write_now(*start, &buf)?;
+        }
+        rest = tail;
     }
     Ok(())
 }
