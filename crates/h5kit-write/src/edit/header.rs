@@ -103,7 +103,7 @@ impl HeaderEdit {
         if !overflow.is_empty() {
             // A continuation message must fit in some existing chunk; make room in the last
             // chunk by moving its last messages to the new chunk until it does.
-            let cont_len = RawMessage::encode(&Message::Continuation { address: 0, length: 0 }, None, sizes)?.data.len();
+            let cont_len = h5kit_object_header::message_size(&Message::Continuation { address: 0, length: 0 }, sizes);
             let target = loop {
                 let found = (0..kept.len()).rev().find(|&i| {
                     let area = self.header.chunks.get(i).and_then(|c| self.header.message_area_size(i, c.size)).unwrap_or(0);
