@@ -175,11 +175,20 @@ impl HeaderEdit {
 /// continuation message (so later changes can always add a chunk without moving messages):
 /// the header and the bytes it takes.
 pub fn new_v1_header(address: u64, messages: &[Message], sizes: Sizes) -> Result<(ObjectHeader, u64)> {
+    new_v1_header_min(address, messages, sizes, 0)
+}
+
+/// Message area libhdf5 gives a new dataset's header (`H5D_MINHDR_SIZE`): room for the
+/// attributes usually added next, without a continuation chunk.
+pub const DATASET_MIN_AREA: usize = 256;
+
+/// As [`new_v1_header`], with a message area of at least `min_area` bytes.
+pub fn new_v1_header_min(address: u64, messages: &[Message], sizes: Sizes, min_area: usize) -> Result<(ObjectHeader, u64)> {
     let raws = messages.iter().map(|m| RawMessage::encode(m, None, sizes)).collect::<Result<Vec<_>>>()?;
     let used: usize = raws.iter().map(|m| message_space(1, false, m.data.len())).sum();
     // Room for a continuation message (8-byte prefix + address + length).
     let spare = message_space(1, false, 2 * 8);
-    let area = (used + spare).max(24);
+    let area = (used + spare).max(24).max(min_area);
     let n = raws.len();
     let header = ObjectHeader {
         version: 1,

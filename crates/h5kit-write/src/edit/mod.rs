@@ -190,8 +190,13 @@ impl Editor {
     /// A new version 1 object header holding `messages` (in fresh space, written at the
     /// next flush); its address.
     fn new_header(&mut self, messages: &[h5kit_object_header::Message]) -> Result<u64> {
+        self.new_header_min(messages, 0)
+    }
+
+    /// [`Editor::new_header`] with a message area of at least `min_area` bytes.
+    fn new_header_min(&mut self, messages: &[h5kit_object_header::Message], min_area: usize) -> Result<u64> {
         // Encoded once (the messages do not depend on where the header goes), then placed.
-        let (mut h, len) = header::new_v1_header(0, messages, self.sizes)?;
+        let (mut h, len) = header::new_v1_header_min(0, messages, self.sizes, min_area)?;
         let a = self.allocate(len)?;
         h.address = a;
         for c in &mut h.chunks {
