@@ -13,6 +13,7 @@ pub use header::{
     FLAG_FAIL_IF_UNKNOWN_AND_OPEN_FOR_WRITE,
 };
 pub use message::types::*;
+pub use message::attribute::attribute_message_name;
 pub use message::{
     decode_message, decode_shared, encode_message, encode_shared, message_flags, message_size, msg_type, shared_size, FLAG_SHARED,
     MAX_MESSAGE_SIZE,

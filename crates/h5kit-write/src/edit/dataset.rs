@@ -131,7 +131,8 @@ impl Editor {
         if !ds.pipeline.filters.is_empty() {
             messages.push(Message::FilterPipeline(MaybeShared::Inline(FilterPipeline { version: 1, ..ds.pipeline.clone() })));
         }
-        let h = self.new_header(&messages)?;
+        // As libhdf5 sizes a new dataset's header: the attributes usually added next fit.
+        let h = self.new_header_min(&messages, super::header::DATASET_MIN_AREA)?;
         self.insert_link(parent, name.as_bytes(), h)?;
         let storage = match ds.chunks {
             Some(chunk) if chunked => RawStorage::Chunked(Box::new(Chunked {

@@ -102,8 +102,13 @@ impl Editor {
     /// The object header address of `path` (hard links from the root).
     pub(crate) fn resolve(&mut self, path: &str) -> Result<u64> {
         let mut cur = self.root()?;
-        for part in split_path(path) {
-            let next = self.group_names(cur)?.get(part.as_bytes()).copied();
+        for part in path.split('/').filter(|s| !s.is_empty() && *s != ".") {
+            // Groups already looked up: one search of the names map (this runs for every
+            // operation on a path).
+            let next = match self.names.get(&cur) {
+                Some(names) => names.get(part.as_bytes()).copied(),
+                None => self.group_names(cur)?.get(part.as_bytes()).copied(),
+            };
             cur = match next {
                 Some(u64::MAX) => return Err(unsupported(format!("{}: following soft link {:?}", path, part))),
                 Some(a) => a,
@@ -127,7 +132,11 @@ impl Editor {
         let mut cur = Some(self.root()?);
         for d in dirs {
             let Some(g) = cur else { break };
-            self.symbol_table(g)?;
+            // A group whose names are known is a group (its symbol table was read for them,
+            // or the editor made it).
+            if !self.names.contains_key(&g) {
+                self.symbol_table(g)?;
+            }
             cur = match self.group_names(g)?.get(d.as_bytes()).copied() {
                 Some(u64::MAX) => return Err(unsupported(format!("{}: {:?} is a soft link", path, d))),
                 Some(a) => Some(a),
@@ -135,10 +144,12 @@ impl Editor {
             };
         }
         if let Some(g) = cur {
-            self.symbol_table(g).map_err(|e| match e.kind {
-                h5kit_core::ErrorKind::Unsupported => e,
-                _ => Error::usage(format!("{}: the parent is not a group", path)),
-            })?;
+            if !self.names.contains_key(&g) {
+                self.symbol_table(g).map_err(|e| match e.kind {
+                    h5kit_core::ErrorKind::Unsupported => e,
+                    _ => Error::usage(format!("{}: the parent is not a group", path)),
+                })?;
+            }
             if self.group_names(g)?.contains_key(last.as_bytes()) {
                 return Err(Error::usage(format!("unable to create {}: name already exists", path)));
             }
@@ -216,10 +227,12 @@ impl Editor {
             _ => ScratchPad::None,
         };
         let entry = SymbolTableEntry::new(ins.offset, target, scratch);
-        let heap = self.heap(heap_addr)?.clone();
-        let name_of = move |off: u64| -> Result<Vec<u8>> { Ok(heap.string_at(off)?.to_vec()) };
+        self.heap(heap_addr)?;
         let params = GroupInsertParams::new(self.sb.group_internal_k, self.sb.group_leaf_k, sizes);
-        let Editor { storage, limits, sb, group_nodes, snods, space, fresh, .. } = self;
+        let Editor { storage, limits, sb, group_nodes, snods, space, fresh, heaps, .. } = self;
+        // The group's heap, borrowed (not copied) while the tree changes.
+        let heap = &heaps.get(&heap_addr).ok_or_else(|| Error::usage("internal error: heap cache"))?.value;
+        let name_of = move |off: u64| -> Result<Vec<u8>> { Ok(heap.string_at(off)?.to_vec()) };
         let ctx = || Context::new(storage.as_ref(), sizes, limits, sb.base_address);
         let mut load_tree = |a: u64| -> Result<Node<u64>> {
             match group_nodes.get(&a) {

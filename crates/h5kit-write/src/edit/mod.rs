@@ -191,9 +191,18 @@ impl Editor {
     /// A new version 1 object header holding `messages` (in fresh space, written at the
     /// next flush); its address.
     fn new_header(&mut self, messages: &[h5kit_object_header::Message]) -> Result<u64> {
-        let (_, len) = header::new_v1_header(0, messages, self.sizes)?;
+        self.new_header_min(messages, 0)
+    }
+
+    /// [`Editor::new_header`] with a message area of at least `min_area` bytes.
+    fn new_header_min(&mut self, messages: &[h5kit_object_header::Message], min_area: usize) -> Result<u64> {
+        // Encoded once (the messages do not depend on where the header goes), then placed.
+        let (mut h, len) = header::new_v1_header_min(0, messages, self.sizes, min_area)?;
         let a = self.allocate(len)?;
-        let (h, _) = header::new_v1_header(a, messages, self.sizes)?;
+        h.address = a;
+        for c in &mut h.chunks {
+            c.address += a;
+        }
         self.headers.insert(a, HeaderEdit { header: h, dirty: true });
         self.changed = true;
         Ok(a)
@@ -273,19 +282,23 @@ impl Editor {
 
     /// The object header at `a`, loaded once.
     fn header(&mut self, a: u64) -> Result<&mut HeaderEdit> {
-        if !self.headers.contains_key(&a) {
-            let h = ObjectHeader::read(self.ctx(), a)?;
-            // An unknown message flagged "fail if unknown and open for write" (or always):
-            // libhdf5 refuses to modify the object; so do we.
-            if let Some(e) = h.messages.iter().find_map(|m| h5kit_object_header::refuse_unknown(m, true)) {
-                return Err(e);
+        // One search of the cache (this runs several times per operation).
+        match self.headers.entry(a) {
+            std::collections::btree_map::Entry::Occupied(e) => Ok(e.into_mut()),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                let ctx = Context::new(self.storage.as_ref(), self.sizes, &self.limits, self.sb.base_address);
+                let h = ObjectHeader::read(ctx, a)?;
+                // An unknown message flagged "fail if unknown and open for write" (or always):
+                // libhdf5 refuses to modify the object; so do we.
+                if let Some(e) = h.messages.iter().find_map(|m| h5kit_object_header::refuse_unknown(m, true)) {
+                    return Err(e);
+                }
+                if h.version != 1 {
+                    return Err(unsupported("editing version 2 object headers"));
+                }
+                Ok(v.insert(HeaderEdit::new(h)))
             }
-            if h.version != 1 {
-                return Err(unsupported("editing version 2 object headers"));
-            }
-            self.headers.insert(a, HeaderEdit::new(h));
         }
-        self.headers.get_mut(&a).ok_or_else(|| Error::usage("internal error: header cache"))
     }
 
     /// Address of the root group's object header.
@@ -447,22 +460,33 @@ impl Editor {
 }
 
 /// Writes `writes` in their order, joining each run of writes that continue one another into
-/// one.
+/// one (gathered into one buffer of the run's exact size: no regrowth and copying as it
+/// fills).
 fn write_coalesced(ed: &Editor, writes: impl Iterator<Item = (u64, Vec<u8>)>) -> Result<()> {
-    let mut run: Option<(u64, Vec<u8>)> = None;
-    for (a, bytes) in writes {
-        match &mut run {
-            Some((start, buf)) if *start + buf.len() as u64 == a => buf.extend_from_slice(&bytes),
-            _ => {
-                if let Some((start, buf)) = run.take() {
-                    ed.write_now(start, &buf)?;
-                }
-                run = Some((a, bytes));
+    let writes: Vec<(u64, Vec<u8>)> = writes.collect();
+    let mut rest = writes.as_slice();
+    while let Some(((start, first), _)) = rest.split_first() {
+        // The run: writes that each begin where the one before ends.
+        let mut end = *start + first.len() as u64;
+        let mut n = 1;
+        for (a, bytes) in rest.iter().skip(1) {
+            if *a != end {
+                break;
             }
+            end += bytes.len() as u64;
+            n += 1;
         }
-    }
-    if let Some((start, buf)) = run {
-        ed.write_now(start, &buf)?;
+        let (run, tail) = rest.split_at(n);
+        if let [(a, bytes)] = run {
+            ed.write_now(*a, bytes)?;
+        } else {
+            let mut buf = Vec::with_capacity((end - *start) as usize);
+            for (_, bytes) in run {
+                buf.extend_from_slice(bytes);
+            }
+            ed.write_now(*start, &buf)?;
+        }
+        rest = tail;
     }
     Ok(())
 }
