@@ -98,15 +98,17 @@ impl Editor {
         let (parent, name) = self.parent_for_new(path)?;
         let dims = ds.shape.clone().unwrap_or_default();
         let element_size = ds.dt.size as usize;
+        // The latest format's message versions (dataspace 2, fill value 3), as libhdf5 writes them.
+        let space_version = if self.latest { 2 } else { 1 };
         let dataspace = Dataspace {
-            version: 1,
+            version: space_version,
             kind: if ds.shape.is_some() { DataspaceKind::Simple } else { DataspaceKind::Scalar },
             dims: dims.clone(),
             max_dims: ds.maxshape.clone(),
         };
         let chunked = ds.layout == LayoutKind::Chunked;
         let fill = FillValue {
-            version: 2,
+            version: if self.latest { 3 } else { 2 },
             alloc_time: if chunked { AllocTime::Incremental } else { AllocTime::Late },
             fill_time: FillTime::IfSet,
             defined: ds.fill.is_some(),
@@ -144,7 +146,7 @@ impl Editor {
             _ => RawStorage::Contiguous { address: None, size: bytes },
         };
         let fill = ds.fill.unwrap_or_default();
-        self.datasets.insert(h, DatasetEdit { header: h, datatype: ds.dt, element_size, dims, max_dims: ds.maxshape, space_version: 1, fill, storage });
+        self.datasets.insert(h, DatasetEdit { header: h, datatype: ds.dt, element_size, dims, max_dims: ds.maxshape, space_version, fill, storage });
         Ok(())
     }
 

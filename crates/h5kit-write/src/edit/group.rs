@@ -66,7 +66,11 @@ impl Editor {
     }
 
     /// Every entry of group `g`: name -> object header address (read once, then kept).
-    fn group_names(&mut self, g: u64) -> Result<&mut BTreeMap<Vec<u8>, u64>> {
+    pub(crate) fn group_names(&mut self, g: u64) -> Result<&mut BTreeMap<Vec<u8>, u64>> {
+        if !self.names.contains_key(&g) && self.is_link_group(g)? {
+            let names = self.link_names(g)?;
+            self.names.insert(g, names);
+        }
         if !self.names.contains_key(&g) {
             let st = self.symbol_table(g)?;
             let mut names = BTreeMap::new();
@@ -127,7 +131,7 @@ impl Editor {
         let mut cur = Some(self.root()?);
         for d in dirs {
             let Some(g) = cur else { break };
-            self.symbol_table(g)?;
+            self.check_group(g, path)?;
             cur = match self.group_names(g)?.get(d.as_bytes()).copied() {
                 Some(u64::MAX) => return Err(unsupported(format!("{}: {:?} is a soft link", path, d))),
                 Some(a) => Some(a),
@@ -135,10 +139,7 @@ impl Editor {
             };
         }
         if let Some(g) = cur {
-            self.symbol_table(g).map_err(|e| match e.kind {
-                h5kit_core::ErrorKind::Unsupported => e,
-                _ => Error::usage(format!("{}: the parent is not a group", path)),
-            })?;
+            self.check_group(g, path)?;
             if self.group_names(g)?.contains_key(last.as_bytes()) {
                 return Err(Error::usage(format!("unable to create {}: name already exists", path)));
             }
@@ -167,6 +168,9 @@ impl Editor {
     /// A new empty group: local heap (holding the empty name), an empty B-tree, and its
     /// header with the symbol table message. Returns the header address.
     pub(super) fn new_group(&mut self) -> Result<u64> {
+        if self.latest {
+            return self.new_link_group();
+        }
         let sizes = self.sizes;
         let heap_header_len = h5kit_heap::local::LocalHeapHeader::padded_size(sizes);
         let heap_addr = self.allocate(heap_header_len + NEW_HEAP_SIZE)?;
@@ -188,6 +192,9 @@ impl Editor {
     /// free): the name into the group's local heap (its data segment moves when it grows),
     /// the entry into its symbol table node, splitting nodes as libhdf5 does.
     pub(crate) fn insert_link(&mut self, g: u64, name: &[u8], target: u64) -> Result<()> {
+        if self.is_link_group(g)? {
+            return self.add_link_message(g, name, h5kit_object_header::LinkTarget::Hard { address: target });
+        }
         let sizes = self.sizes;
         let st = self.symbol_table(g)?;
         let heap_addr = st.local_heap_address;

@@ -20,8 +20,11 @@
 
 mod attribute;
 mod dataset;
+mod dense;
 mod group;
 pub mod header;
+pub mod header_v2;
+mod link_message;
 mod relocate;
 
 use std::collections::BTreeMap;
@@ -84,6 +87,11 @@ pub struct Editor {
     names: BTreeMap<u64, BTreeMap<Vec<u8>, u64>>,
     /// Whether anything changed since the last flush.
     changed: bool,
+    /// New objects get the latest format (superblock version 2 or 3): version 2 object
+    /// headers, groups of link messages ([`header_v2`], [`link_message`]).
+    latest: bool,
+    /// Link messages of the new-style groups read so far ([`link_message`]).
+    links: BTreeMap<u64, link_message::LinkGroup>,
 }
 
 impl std::fmt::Debug for Editor {
@@ -93,14 +101,17 @@ impl std::fmt::Debug for Editor {
 }
 
 impl Editor {
-    /// Opens the file in `storage` for editing. Files of another format than the earliest
-    /// are refused with an `Unsupported` error (nothing is written).
+    /// Opens the file in `storage` for editing: superblock versions 0 to 3. Files with a
+    /// superblock extension are refused with an `Unsupported` error (nothing is written).
     pub fn open(storage: Arc<dyn WritableStorage>, limits: Limits) -> Result<Editor> {
         let sb = Superblock::read(storage.as_ref())?;
-        if sb.version > 1 {
+        if sb.version > 3 {
             return Err(unsupported(format!("editing files with superblock version {} in place", sb.version)));
         }
-        if sb.root_group_entry.is_none() {
+        if sb.extension_address.is_some() {
+            return Err(unsupported("editing files with a superblock extension in place"));
+        }
+        if sb.version < 2 && sb.root_group_entry.is_none() {
             return Err(Error::format(sb.superblock_address, "superblock without a root group symbol table entry"));
         }
         sb.check_truncation(storage.as_ref())?;
@@ -112,6 +123,7 @@ impl Editor {
         // The stored end of file counts the userblock (libhdf5 writes the relative end plus
         // the base address); file space here is relative to the base address.
         let space = FileSpace::new(sb.end_of_file_address.saturating_sub(sb.base_address));
+        let latest = sb.version >= 2;
         Ok(Editor {
             storage,
             on_disk: sb.clone(),
@@ -132,6 +144,8 @@ impl Editor {
             gcol_current: None,
             names: BTreeMap::new(),
             changed: false,
+            latest,
+            links: BTreeMap::new(),
         })
     }
 
@@ -139,6 +153,17 @@ impl Editor {
     /// version 0 superblock whose root symbol table entry caches the root group's B-tree and
     /// local heap, as libhdf5 writes it; then opens it.
     pub fn create(storage: Arc<dyn WritableStorage>, limits: Limits) -> Result<Editor> {
+        Editor::create_format(storage, limits, crate::LibVer::Earliest)
+    }
+
+    /// Writes a new, empty file of the format `libver` names into `storage` (emptied first):
+    /// the earliest ([`Editor::create`]), or the latest as libhdf5 1.10+ writes it with libver
+    /// latest (superblock version 3, the root group a version 2 object header with link info
+    /// and group info messages); then opens it.
+    pub fn create_format(storage: Arc<dyn WritableStorage>, limits: Limits, libver: crate::LibVer) -> Result<Editor> {
+        if libver == crate::LibVer::Latest {
+            return Editor::create_latest(storage, limits);
+        }
         storage.set_len(0)?;
         let sb = Superblock::new(0, Sizes::default(), 0)?;
         // The superblock first (with no root yet): the editor then lays the root group out
@@ -187,9 +212,12 @@ impl Editor {
         Ok(a)
     }
 
-    /// A new version 1 object header holding `messages` (in fresh space, written at the
-    /// next flush); its address.
+    /// A new object header holding `messages` (in fresh space, written at the next flush):
+    /// version 2 in files of the latest format, else version 1; its address.
     fn new_header(&mut self, messages: &[h5kit_object_header::Message]) -> Result<u64> {
+        if self.latest {
+            return self.new_v2_header(messages, header_v2::SPARE);
+        }
         let (_, len) = header::new_v1_header(0, messages, self.sizes)?;
         let a = self.allocate(len)?;
         let (h, _) = header::new_v1_header(a, messages, self.sizes)?;
@@ -274,9 +302,6 @@ impl Editor {
     fn header(&mut self, a: u64) -> Result<&mut HeaderEdit> {
         if !self.headers.contains_key(&a) {
             let h = ObjectHeader::read(self.ctx(), a)?;
-            if h.version != 1 {
-                return Err(unsupported("editing version 2 object headers"));
-            }
             self.headers.insert(a, HeaderEdit::new(h));
         }
         self.headers.get_mut(&a).ok_or_else(|| Error::usage("internal error: header cache"))
@@ -284,10 +309,11 @@ impl Editor {
 
     /// Address of the root group's object header.
     fn root(&self) -> Result<u64> {
-        self.sb
-            .root_group_entry
-            .map(|e| e.object_header_address)
-            .ok_or_else(|| Error::format(0, "no root group"))
+        match self.sb.root_group_entry {
+            Some(e) => Ok(e.object_header_address),
+            None if self.sb.version >= 2 => Ok(self.sb.root_object_header_address),
+            None => Err(Error::format(0, "no root group")),
+        }
     }
 
     /// Writes every change to the file: chunks waiting in caches, then the metadata in commit
@@ -295,6 +321,7 @@ impl Editor {
     /// [`Editor::sync`] for durability against power loss.
     pub fn flush(&mut self) -> Result<()> {
         self.flush_datasets()?;
+        self.flush_dense_links()?;
         let sizes = self.sizes;
         let mut fresh: Vec<(u64, Vec<u8>)> = Vec::new();
         // In-place writes by rank: 0 heap data, 1 heap headers, 2 symbol table nodes, 3 group

@@ -1,0 +1,232 @@
+//! The on-disk writer edits files of the latest format in place (superblock version 3,
+//! version 2 object headers, groups of link messages, compact and dense): files h5kit wrote
+//! with `LibVer::Latest` and files h5py wrote with `libver='latest'`. Each test checks the file
+//! stayed the same inode (the in-memory model replaces the file by a rename, so a fallback
+//! shows) and reads it back with h5kit and, when installed, h5dump and h5py.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg(unix)]
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use h5kit::write::{dtype, DatasetSpec, LibVer, UNLIMITED};
+use h5kit::{File, Mode, Object};
+use h5kit_testkit::oracle;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/generated").join(name)
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("h5kit-latest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    let _ = std::fs::remove_file(&p);
+    p
+}
+
+fn ino(p: &Path) -> u64 {
+    std::fs::metadata(p).unwrap().ino()
+}
+
+fn h5dump(args: &[&str], file: &Path) -> Option<String> {
+    if !oracle::check(oracle::H5DUMP, 1, "h5dump of a latest-format file the editor wrote") {
+        return None;
+    }
+    let out = Command::new("h5dump").args(args).arg(file).output().unwrap();
+    assert!(out.status.success(), "h5dump failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    oracle::compared(oracle::H5DUMP, 1);
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+fn h5py(script: &str, file: &Path) -> Option<String> {
+    if !oracle::check(oracle::H5PY, 1, "h5py reading a latest-format file the editor wrote") {
+        return None;
+    }
+    let out = Command::new("python3").args(["-c", script]).arg(file).output().unwrap();
+    assert!(out.status.success(), "h5py failed: {}", String::from_utf8_lossy(&out.stderr));
+    oracle::compared(oracle::H5PY, 1);
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+/// h5diff finds `object` equal in both files.
+fn h5diff_same(a: &Path, b: &Path, object: &str) {
+    if !oracle::check(oracle::H5DIFF, 1, "h5diff of an object the editor kept") {
+        return;
+    }
+    let out = Command::new("h5diff").arg(a).arg(b).arg(object).output().unwrap();
+    assert!(out.status.success(), "h5diff {}: {}{}", object, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    oracle::compared(oracle::H5DIFF, 1);
+}
+
+fn values_i32(f: &File, path: &str) -> Vec<i32> {
+    match f.object(path).unwrap() {
+        Object::Dataset(d) => d.read::<i32>().unwrap().data,
+        o => panic!("{:?}", o),
+    }
+}
+
+fn keys(f: &File, path: &str) -> Vec<String> {
+    match f.object(path).unwrap() {
+        Object::Group(g) => g.keys().unwrap(),
+        o => panic!("{:?}", o),
+    }
+}
+
+/// Names sorted as h5py lists them.
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    let mut v: Vec<String> = (0..n).map(|i| format!("{}{:02}", prefix, i)).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_new_latest_file_is_written_in_place() {
+    let p = tmp("new.h5");
+    let f = File::open_with(&p, Mode::Truncate, LibVer::Latest).unwrap();
+    let inode = ino(&p);
+    assert_eq!(f.superblock().version, 3);
+    f.create_group("/g/sub").unwrap();
+    f.write_new("/g/data", &[2, 3], &[1i32, 2, 3, 4, 5, 6]).unwrap();
+    let mut spec = DatasetSpec::new(dtype::int(4, true), &[0]);
+    spec.maxshape = Some(vec![UNLIMITED]);
+    spec.chunks = Some(vec![4]);
+    f.create_dataset("/g/log", spec).unwrap();
+    f.resize("/g/log", &[6]).unwrap();
+    f.write_slice("/g/log", &[0], &[6], &[10i32, 11, 12, 13, 14, 15]).unwrap();
+    f.flush().unwrap();
+    // Dense: past 8 links.
+    for i in 0..12 {
+        f.create_group(&format!("/many/m{:02}", i)).unwrap();
+    }
+    f.create_soft_link("/g/soft", "/g/data").unwrap();
+    f.create_external_link("/g/ext", "other.h5", "/x").unwrap();
+    f.create_hard_link("/g/hard", "/g/data").unwrap();
+    f.set_attr("/g", "count", None, &[7i64]).unwrap();
+    f.set_attr_str("/g/data", "units", "m/s").unwrap();
+    f.flush().unwrap();
+    assert_eq!(ino(&p), inode, "the file was replaced: the editor fell back to the model");
+    f.delete("/many/m03").unwrap();
+    f.delete("/g/sub").unwrap();
+    f.close().unwrap();
+    assert_eq!(ino(&p), inode, "the file was replaced: the editor fell back to the model");
+
+    let r = File::open(&p).unwrap();
+    assert_eq!(values_i32(&r, "/g/data"), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(values_i32(&r, "/g/hard"), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(values_i32(&r, "/g/log"), vec![10, 11, 12, 13, 14, 15]);
+    let mut want: Vec<String> = names("m", 12).into_iter().filter(|n| n != "m03").collect();
+    want.sort();
+    assert_eq!(keys(&r, "/many"), want);
+    assert_eq!(keys(&r, "/g"), vec!["data", "ext", "hard", "log", "soft"]);
+    if let Some(out) = h5dump(&["-A", "0"], &p) {
+        assert!(out.contains("DATASET \"data\""), "{}", out);
+        assert!(out.contains("(0,0): 1, 2, 3,"), "{}", out);
+        assert!(out.contains("(0): 10, 11, 12, 13, 14, 15"), "{}", out);
+        assert!(out.contains("SOFTLINK \"soft\"") && out.contains("LINKTARGET \"/g/data\""), "{}", out);
+        assert!(out.contains("EXTERNAL_LINK \"ext\"") && out.contains("TARGETFILE \"other.h5\""), "{}", out);
+        assert!(out.contains("HARDLINK \"/g/data\""), "{}", out);
+        assert!(!out.contains("\"m03\"") && out.contains("GROUP \"m11\""), "{}", out);
+    }
+    let script = "import sys,h5py\nf=h5py.File(sys.argv[1],'r')\nprint(sorted(f['many'].keys()))\nprint(f['g/data'][()].tolist(), f['g/log'][()].tolist())\nprint(f['g'].attrs['count'], f['g/data'].attrs['units'])\nprint(f.id.get_create_plist().get_version()[0])";
+    if let Some(out) = h5py(script, &p) {
+        let want_keys = format!("{:?}", want).replace('"', "'");
+        assert_eq!(out, format!("{}\n[[1, 2, 3], [4, 5, 6]] [10, 11, 12, 13, 14, 15]\n7 m/s\n3\n", want_keys));
+    }
+}
+
+#[test]
+fn dense_groups_go_back_to_compact_below_six() {
+    let p = tmp("back.h5");
+    let f = File::open_with(&p, Mode::Truncate, LibVer::Latest).unwrap();
+    for i in 0..10 {
+        f.write_new(&format!("/d{:02}", i), &[1], &[i as i32]).unwrap();
+    }
+    f.flush().unwrap();
+    for i in 0..6 {
+        f.delete(&format!("/d{:02}", i)).unwrap();
+        f.flush().unwrap();
+    }
+    f.close().unwrap();
+    let r = File::open(&p).unwrap();
+    assert_eq!(keys(&r, "/"), names("d", 10).split_off(6));
+    for i in 6..10 {
+        assert_eq!(values_i32(&r, &format!("/d{:02}", i)), vec![i]);
+    }
+    if let Some(out) = h5dump(&[], &p) {
+        assert!(out.contains("DATASET \"d09\"") && !out.contains("\"d05\""), "{}", out);
+    }
+}
+
+#[test]
+fn files_h5py_wrote_with_libver_latest_are_edited_in_place() {
+    for name in ["groups_latest.h5", "links_latest.h5", "attributes_latest.h5"] {
+        let p = tmp(name);
+        std::fs::copy(fixture(name), &p).unwrap();
+        let before = File::open(&p).unwrap();
+        let root_keys = keys(&before, "/");
+        let inode = ino(&p);
+        let f = File::open_with(&p, Mode::ReadWrite, LibVer::Earliest).unwrap();
+        f.create_group("/added/inner").unwrap();
+        f.write_new("/added/values", &[3], &[7i32, 8, 9]).unwrap();
+        for i in 0..10 {
+            f.create_group(&format!("/added/many/x{:02}", i)).unwrap();
+        }
+        f.create_soft_link("/added/soft", "/added/values").unwrap();
+        f.close().unwrap();
+        assert_eq!(ino(&p), inode, "{}: the file was replaced (fell back to the model)", name);
+        let r = File::open(&p).unwrap();
+        let mut want = root_keys.clone();
+        want.push("added".into());
+        want.sort();
+        assert_eq!(keys(&r, "/"), want, "{}", name);
+        assert_eq!(values_i32(&r, "/added/values"), vec![7, 8, 9]);
+        assert_eq!(keys(&r, "/added/many"), names("x", 10));
+        if let Some(out) = h5dump(&["-g", "/added"], &p) {
+            assert!(out.contains("(0): 7, 8, 9") && out.contains("GROUP \"x09\"") && out.contains("SOFTLINK \"soft\""), "{}: {}", name, out);
+        }
+        // Everything that was there reads as before (links_latest.h5 links back to the root:
+        // every path there reaches the new group; libhdf5 1.10's h5diff cannot read the
+        // attributes of attributes_latest.h5's group "compact", which libhdf5 2.0 wrote).
+        for k in root_keys.iter().filter(|_| name == "groups_latest.h5") {
+            h5diff_same(&fixture(name), &p, &format!("/{}", k));
+        }
+        let script = "import sys,h5py\nf=h5py.File(sys.argv[1],'r')\nprint(f['added/values'][()].tolist(), len(f['added/many']))";
+        if let Some(out) = h5py(script, &p) {
+            assert_eq!(out, "[7, 8, 9] 10\n");
+        }
+    }
+}
+
+#[test]
+fn deleting_links_of_a_dense_group_h5py_wrote() {
+    let p = tmp("groups_del.h5");
+    std::fs::copy(fixture("groups_latest.h5"), &p).unwrap();
+    let before = keys(&File::open(&p).unwrap(), "/deep");
+    assert!(before.len() > 8, "{:?}", before);
+    let inode = ino(&p);
+    let f = File::open_with(&p, Mode::ReadWrite, LibVer::Earliest).unwrap();
+    let gone = before[before.len() - 1].clone();
+    f.delete(&format!("/deep/{}", gone)).unwrap();
+    f.close().unwrap();
+    assert_eq!(ino(&p), inode);
+    let after = keys(&File::open(&p).unwrap(), "/deep");
+    assert_eq!(after, before[..before.len() - 1].to_vec());
+    if let Some(out) = h5dump(&["-g", "/deep"], &p) {
+        assert!(!out.contains(&format!("\"{}\"", gone)), "{}", out);
+    }
+}
+
+#[test]
+fn opening_a_latest_file_and_closing_without_change_keeps_every_byte() {
+    for name in ["groups_latest.h5", "links_latest.h5", "attributes_latest.h5", "layouts_latest.h5"] {
+        let p = tmp(&format!("same_{}", name));
+        std::fs::copy(fixture(name), &p).unwrap();
+        let before = std::fs::read(&p).unwrap();
+        let f = File::open_with(&p, Mode::Append, LibVer::Earliest).unwrap();
+        f.flush().unwrap();
+        f.close().unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), before, "{}", name);
+    }
+}
