@@ -299,7 +299,7 @@ impl File {
     }
 
     pub fn delete_attr(&self, object: &str, name: &str) -> Result<()> {
-        self.change_model(|w| w.delete_attribute(object, name))
+        self.change(|e| e.delete_attribute(object, name), |w| w.delete_attribute(object, name))
     }
 
     /// Removes a link (h5py's `del f[path]`).

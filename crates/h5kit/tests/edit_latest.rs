@@ -230,3 +230,62 @@ fn opening_a_latest_file_and_closing_without_change_keeps_every_byte() {
         assert_eq!(std::fs::read(&p).unwrap(), before, "{}", name);
     }
 }
+
+#[test]
+fn attributes_of_version_2_headers_compact_and_dense() {
+    let p = tmp("attrs.h5");
+    let f = File::open_with(&p, Mode::Truncate, LibVer::Latest).unwrap();
+    let inode = ino(&p);
+    f.create_group("/g").unwrap();
+    for i in 0..12 {
+        f.set_attr("/g", &format!("a{:02}", i), None, &[i as i32]).unwrap();
+    }
+    f.set_attr_str("/g", "name", "über").unwrap();
+    f.flush().unwrap();
+    f.set_attr("/g", "a05", Some(&[2]), &[50i32, 51]).unwrap();
+    f.write_new("/d", &[2], &[1i32, 2]).unwrap();
+    for i in 0..10 {
+        f.set_attr("/d", &format!("b{:02}", i), None, &[i as f64]).unwrap();
+    }
+    f.flush().unwrap();
+    for i in 0..6 {
+        f.delete_attr("/d", &format!("b{:02}", i)).unwrap();
+    }
+    f.delete_attr("/g", "a00").unwrap();
+    f.close().unwrap();
+    assert_eq!(ino(&p), inode, "the file was replaced: the editor fell back to the model");
+    let script = "import sys,h5py\nf=h5py.File(sys.argv[1],'r')\ng=f['g'].attrs\nprint(sorted(g.keys()))\nprint(g['a05'].tolist(), g['a11'], g['name'])\nd=f['d'].attrs\nprint(sorted(d.keys()), d['b09'])";
+    if let Some(out) = h5py(script, &p) {
+        let mut gk: Vec<String> = (1..12).map(|i| format!("'a{:02}'", i)).collect();
+        gk.push("'name'".into());
+        assert_eq!(out, format!("[{}]\n[50, 51] 11 über\n['b06', 'b07', 'b08', 'b09'] 9.0\n", gk.join(", ")));
+    }
+    if let Some(out) = h5dump(&["-a", "/g/a05", "-a", "/d/b07"], &p) {
+        assert!(out.contains("(0): 50, 51") && out.contains("(0): 7"), "{}", out);
+    }
+}
+
+#[test]
+fn attributes_of_a_file_h5py_wrote_with_libver_latest() {
+    let p = tmp("attrs_h5py.h5");
+    std::fs::copy(fixture("attributes_latest.h5"), &p).unwrap();
+    let inode = ino(&p);
+    let f = File::open_with(&p, Mode::ReadWrite, LibVer::Earliest).unwrap();
+    f.set_attr("/dense", "attr_new", None, &[42i32]).unwrap();
+    f.set_attr("/dense", "attr_03", None, &[-3i32]).unwrap();
+    f.delete_attr("/dense", "attr_00").unwrap();
+    f.set_attr("/dataset", "extra", None, &[1.5f64]).unwrap();
+    f.close().unwrap();
+    assert_eq!(ino(&p), inode, "the file was replaced: the editor fell back to the model");
+    let script = "import sys,h5py\nf=h5py.File(sys.argv[1],'r')\na=f['dense'].attrs\nprint(len(a), a['attr_new'], a['attr_03'], 'attr_00' in a, a['attr_19'].tolist())\nprint(f['dataset'].attrs['extra'], sorted(f['dataset'].attrs.keys()))";
+    let before = "import sys,h5py\nf=h5py.File(sys.argv[1],'r')\na=f['dense'].attrs\nprint(len(a), a['attr_19'].tolist())\nprint(sorted(f['dataset'].attrs.keys()))";
+    if let (Some(out), Some(old)) = (h5py(script, &p), h5py(before, &fixture("attributes_latest.h5"))) {
+        let mut lines = old.lines();
+        let first: Vec<&str> = lines.next().unwrap().splitn(2, ' ').collect();
+        let n: usize = first[0].parse().unwrap();
+        let mut keys: Vec<String> = lines.next().unwrap().trim_matches(|c| c == '[' || c == ']').split(", ").map(String::from).collect();
+        keys.push("'extra'".into());
+        keys.sort();
+        assert_eq!(out, format!("{} 42 -3 False {}\n1.5 [{}]\n", n, first[1], keys.join(", ")));
+    }
+}

@@ -76,6 +76,11 @@ impl Editor {
             .in_object(object_path));
         }
         let h = self.resolve(object_path)?;
+        if self.header(h)?.header.version == 2 {
+            if let Message::Attribute(MaybeShared::Inline(a)) = msg {
+                return self.put_attribute_v2(h, a);
+            }
+        }
         let hdr = self.header(h)?;
         let mut existing = None;
         for (i, m) in hdr.header.messages.iter().enumerate().filter(|(_, m)| m.type_id == msg_type::ATTRIBUTE) {

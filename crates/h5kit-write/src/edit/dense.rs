@@ -58,22 +58,24 @@ pub(crate) struct DenseWritten {
 
 /// Reads every message body of the dense store whose heap and name index are at
 /// `heap_address` and `index_address`, in index order.
-pub(crate) fn read_dense(ctx: Context, heap_address: u64, index_address: u64) -> Result<Vec<Vec<u8>>> {
+/// Each comes with its creation order (attribute records hold it; 0 for links, whose
+/// messages hold it).
+pub(crate) fn read_dense(ctx: Context, heap_address: u64, index_address: u64) -> Result<Vec<(u64, Vec<u8>)>> {
     let heap = FractalHeap::open(ctx, heap_address)?;
     let btree = BTreeV2::open(ctx, index_address)?;
     let mut out = Vec::new();
     for record in btree.records(ctx, None)? {
-        let heap_id: &[u8] = match &record {
-            Record::LinkName { heap_id, .. } => &heap_id[..],
-            Record::AttributeName { heap_id, flags, .. } => {
+        let (order, heap_id): (u64, &[u8]) = match &record {
+            Record::LinkName { heap_id, .. } => (0, &heap_id[..]),
+            Record::AttributeName { heap_id, flags, creation_order, .. } => {
                 if flags & 1 != 0 {
                     return Err(unsupported("attributes shared in the shared message heap"));
                 }
-                &heap_id[..]
+                (u64::from(*creation_order), &heap_id[..])
             }
             _ => return Err(Error::format(index_address, "dense storage name index holds a record of another kind")),
         };
-        out.push(heap.read_object(ctx, heap_id)?);
+        out.push((order, heap.read_object(ctx, heap_id)?));
     }
     Ok(out)
 }

@@ -61,7 +61,7 @@ impl Editor {
         let mut links = BTreeMap::new();
         let dense = info.fractal_heap_address.is_some();
         if let (Some(heap), Some(index)) = (info.fractal_heap_address, info.name_index_address) {
-            for body in read_dense(self.ctx(), heap, index)? {
+            for (_, body) in read_dense(self.ctx(), heap, index)? {
                 let m = h5kit_object_header::decode_message(msg_type::LINK, 0, &body, heap, sizes)?;
                 if let Message::Link(l) = m {
                     links.insert(l.name.as_bytes().to_vec(), l);

@@ -19,6 +19,7 @@
 //! [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller can fall back.
 
 mod attribute;
+mod attribute_v2;
 mod dataset;
 mod dense;
 mod group;
@@ -92,6 +93,8 @@ pub struct Editor {
     latest: bool,
     /// Link messages of the new-style groups read so far ([`link_message`]).
     links: BTreeMap<u64, link_message::LinkGroup>,
+    /// Attributes of the version 2 headers changed so far ([`attribute_v2`]).
+    attr_sets: BTreeMap<u64, attribute_v2::AttrSet>,
 }
 
 impl std::fmt::Debug for Editor {
@@ -146,6 +149,7 @@ impl Editor {
             changed: false,
             latest,
             links: BTreeMap::new(),
+            attr_sets: BTreeMap::new(),
         })
     }
 
@@ -322,6 +326,7 @@ impl Editor {
     pub fn flush(&mut self) -> Result<()> {
         self.flush_datasets()?;
         self.flush_dense_links()?;
+        self.flush_dense_attributes()?;
         let sizes = self.sizes;
         let mut fresh: Vec<(u64, Vec<u8>)> = Vec::new();
         // In-place writes by rank: 0 heap data, 1 heap headers, 2 symbol table nodes, 3 group
