@@ -37,6 +37,9 @@ pub(crate) struct Chunked {
     records: HashMap<Vec<u64>, ChunkRecord>,
     pipeline: FilterPipeline,
     cache: ChunkCache,
+    /// A chunk index of the latest format (written whole at the flush when its chunks
+    /// changed); `None` for the version 1 B-tree at `root`.
+    new_index: Option<super::chunk_index::IndexState>,
 }
 
 pub(crate) enum RawStorage {
@@ -115,6 +118,19 @@ impl Editor {
             value: ds.fill.clone(),
         };
         let bytes = sat_prod(&dims).saturating_mul(element_size as u64);
+        // Files of the latest format: the chunk index libhdf5 1.10 picks (layout version 4).
+        let new_index = match &ds.chunks {
+            Some(c) if chunked && self.latest => super::chunk_index::pick(&dims, ds.maxshape.as_deref(), c).map(|index| {
+                let index = match index {
+                    ChunkIndex::SingleChunk { address, .. } if !ds.pipeline.filters.is_empty() => ChunkIndex::SingleChunk { address, filtered: Some((0, 0)) },
+                    other => other,
+                };
+                let layout = Layout::Chunked { chunk_dims: c.clone(), element_size: ds.dt.size, index, flags: 0 };
+                let max = ds.maxshape.clone().unwrap_or_else(|| dims.clone());
+                super::chunk_index::IndexState::new(LayoutMessage { version: 4, layout, stored_dims: Vec::new() }, max)
+            }),
+            _ => None,
+        };
         let layout = match &ds.chunks {
             Some(c) if chunked => Layout::Chunked {
                 chunk_dims: c.clone(),
@@ -124,11 +140,15 @@ impl Editor {
             },
             _ => Layout::Contiguous { address: None, size: bytes },
         };
+        let layout = match &new_index {
+            Some(ix) => Message::Layout(ix.layout().clone()),
+            None => layout_message(layout),
+        };
         let mut messages = vec![
             Message::Dataspace(MaybeShared::Inline(dataspace)),
             Message::Datatype(MaybeShared::Inline(ds.dt.clone())),
             Message::FillValue(MaybeShared::Inline(fill)),
-            layout_message(layout),
+            layout,
         ];
         if !ds.pipeline.filters.is_empty() {
             messages.push(Message::FilterPipeline(MaybeShared::Inline(FilterPipeline { version: 1, ..ds.pipeline.clone() })));
@@ -142,6 +162,7 @@ impl Editor {
                 records: HashMap::new(),
                 pipeline: ds.pipeline,
                 cache: ChunkCache::new(CHUNK_CACHE_BYTES),
+                new_index,
             })),
             _ => RawStorage::Contiguous { address: None, size: bytes },
         };
@@ -184,7 +205,7 @@ impl Editor {
             _ => return Err(unsupported(format!("{}: shared filter pipelines", path))),
         };
         let element_size = dt.size as usize;
-        let storage = match layout.layout {
+        let storage = match layout.layout.clone() {
             Layout::Contiguous { address, size } => RawStorage::Contiguous { address, size },
             Layout::Chunked { chunk_dims, index: ChunkIndex::BTreeV1 { address }, .. } => {
                 let rank = chunk_dims.len();
@@ -199,6 +220,27 @@ impl Editor {
                     records,
                     pipeline,
                     cache: ChunkCache::new(CHUNK_CACHE_BYTES),
+                    new_index: None,
+                }))
+            }
+            Layout::Chunked { chunk_dims, .. } => {
+                // The chunk indexes of the latest format: the records read once, the index
+                // written anew when they change (`chunk_index`).
+                super::chunk_index::check_editable(&layout).map_err(|e| e.in_object(path))?;
+                let filtered = !pipeline.filters.is_empty();
+                let locations = h5kit_dataset::chunk_locations(self.ctx(), &layout, &space, element_size, filtered)?;
+                let records = locations
+                    .into_iter()
+                    .map(|l| (l.offsets.clone(), ChunkRecord { offsets: l.offsets, size: l.size, filter_mask: l.filter_mask, address: l.address }))
+                    .collect();
+                let max = space.max_dims.clone().unwrap_or_else(|| space.dims.clone());
+                RawStorage::Chunked(Box::new(Chunked {
+                    chunk: chunk_dims,
+                    root: None,
+                    records,
+                    pipeline,
+                    cache: ChunkCache::new(CHUNK_CACHE_BYTES),
+                    new_index: Some(super::chunk_index::IndexState::new(layout.clone(), max)),
                 }))
             }
             _ => return Err(unsupported(format!("{}: writing this layout in place", path))),
@@ -384,6 +426,16 @@ impl Editor {
                 }
                 _ => Ok(()),
             };
+            let r = r.and_then(|()| match &mut ds.storage {
+                RawStorage::Chunked(c) => match c.new_index.as_mut() {
+                    Some(ix) if ix.dirty => {
+                        let filtered = !c.pipeline.filters.is_empty();
+                        self.write_chunk_index(h, ix, &c.records, filtered)
+                    }
+                    _ => Ok(()),
+                },
+                _ => Ok(()),
+            });
             self.datasets.insert(h, ds);
             r?;
         }
@@ -406,6 +458,11 @@ impl Backend<'_> {
 
     /// Enters `rec` in the chunk B-tree (created at the first chunk).
     fn index(&mut self, rec: &ChunkRecord) -> Result<()> {
+        if let Some(ix) = self.chunked.new_index.as_mut() {
+            // Written whole at the flush from the records (`chunk_index`).
+            ix.dirty = true;
+            return Ok(());
+        }
         let rank = self.chunked.chunk.len();
         let sizes = self.ed.sizes;
         let k = self.ed.chunk_k();

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use h5kit_btree::v2::{BTreeV2, Node, Record};
+use h5kit_btree::v2::{BTreeV2, ChunkParams, Node, Record};
 use h5kit_core::{checksum::lookup3, Context, Error, Result, Writer};
 use h5kit_heap::fractal::{DirectBlock, FractalHeapParams};
 use h5kit_heap::FractalHeap;
@@ -154,7 +154,8 @@ impl Editor {
             };
             key(a).cmp(&key(b))
         };
-        let (name_index, ext) = self.write_btree(name_type, records, &cmp)?;
+        let shape = TreeShape { record_type: name_type, node_size: NODE_SIZE, record_size: record_size(name_type), split: SPLIT, merge: MERGE, chunk: None };
+        let (name_index, ext) = self.write_btree(shape, records, &cmp)?;
         extents.extend(ext);
         let order = if order_index {
             let order_type = if store == Store::Links { 6 } else { 9 };
@@ -176,7 +177,8 @@ impl Editor {
                 }
             };
             let cmp = move |a: &Record, b: &Record| key(a).cmp(&key(b));
-            let (a, ext) = self.write_btree(order_type, records, &cmp)?;
+            let shape = TreeShape { record_type: order_type, node_size: NODE_SIZE, record_size: record_size(order_type), split: SPLIT, merge: MERGE, chunk: None };
+            let (a, ext) = self.write_btree(shape, records, &cmp)?;
             extents.extend(ext);
             Some(a)
         } else {
@@ -185,11 +187,11 @@ impl Editor {
         Ok(DenseWritten { heap: heap_at, name_index, order_index: order, extents })
     }
 
-    /// A new v2 B-tree of `record_type` holding `records` (inserted in order as libhdf5
-    /// inserts), written into new space; its header address and every range it takes.
-    fn write_btree(
+    /// A new v2 B-tree of `shape` holding `records` (inserted in order as libhdf5 inserts),
+    /// written into new space; its header address and every range it takes.
+    pub(crate) fn write_btree(
         &mut self,
-        record_type: u8,
+        shape: TreeShape,
         records: Vec<Record>,
         cmp: &dyn Fn(&Record, &Record) -> std::cmp::Ordering,
     ) -> Result<(u64, Vec<(u64, u64)>)> {
@@ -197,7 +199,7 @@ impl Editor {
         let len = BTreeV2::encoded_size(sizes);
         let at = self.allocate(len)?;
         let mut extents = vec![(at, len)];
-        let mut hdr = BTreeV2::new(at, sizes, record_type, NODE_SIZE, record_size(record_type), SPLIT, MERGE)?;
+        let mut hdr = BTreeV2::new(at, sizes, shape.record_type, shape.node_size, shape.record_size, shape.split, shape.merge)?;
         let mut nodes: BTreeMap<u64, Node> = BTreeMap::new();
         for rec in records {
             let out = {
@@ -220,17 +222,26 @@ impl Editor {
         }
         for (a, n) in &nodes {
             let mut w = Writer::new(*a, sizes);
-            n.encode(&mut w, &hdr, None)?;
-            let mut bytes = w.into_inner();
-            // Nodes take the whole node size (the unused tail is zeros).
-            bytes.resize(NODE_SIZE as usize, 0);
-            self.write_now(*a, &bytes)?;
+            n.encode(&mut w, &hdr, shape.chunk)?;
+            self.write_now(*a, &w.into_inner())?;
         }
         let mut w = Writer::new(at, sizes);
         hdr.encode(&mut w)?;
         self.write_now(at, &w.into_inner())?;
         Ok((at, extents))
     }
+}
+
+/// The parameters of a new v2 B-tree.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TreeShape {
+    pub record_type: u8,
+    pub node_size: u32,
+    pub record_size: u16,
+    pub split: u8,
+    pub merge: u8,
+    /// Chunk records (types 10, 11): the dataset's rank and chunk size width.
+    pub chunk: Option<ChunkParams>,
 }
 
 /// A heap ID as the fixed-size array a record holds (zero padded).

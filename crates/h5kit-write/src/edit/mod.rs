@@ -20,6 +20,7 @@
 
 mod attribute;
 mod attribute_v2;
+mod chunk_index;
 mod dataset;
 mod dense;
 mod group;
