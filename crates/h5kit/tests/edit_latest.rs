@@ -387,3 +387,114 @@ fn chunked_datasets_of_every_index_h5py_wrote_are_written_in_place() {
         // (h5dump 1.10 cannot open layouts_latest.h5, which libhdf5 2.0 wrote: h5py checks.)
     }
 }
+
+/// The datasets of `chunk_indexes_of_new_datasets`: name, shape, maxshape, chunks, gzip.
+type Case = (&'static str, Vec<u64>, Option<Vec<u64>>, Vec<u64>, bool);
+
+#[test]
+fn chunk_indexes_of_new_datasets_in_a_new_latest_file() {
+    let p = tmp("indexes.h5");
+    let f = File::open_with(&p, Mode::Truncate, LibVer::Latest).unwrap();
+    let inode = ino(&p);
+    let cases: Vec<Case> = vec![
+        ("single", vec![6, 5], None, vec![6, 5], false),
+        ("single_gzip", vec![6, 5], None, vec![6, 5], true),
+        ("fixed", vec![20, 7], None, vec![3, 2], false),
+        ("fixed_gzip", vec![20, 7], Some(vec![40, 7]), vec![3, 2], true),
+        ("earray", vec![0], Some(vec![UNLIMITED]), vec![1], false),
+        ("earray_gzip", vec![0, 3], Some(vec![UNLIMITED, 3]), vec![2, 3], true),
+        ("btree2", vec![5, 5], Some(vec![UNLIMITED, UNLIMITED]), vec![1, 1], false),
+        ("btree2_gzip", vec![5, 5], Some(vec![UNLIMITED, UNLIMITED]), vec![2, 2], true),
+    ];
+    let mut want: Vec<(String, Vec<u64>, Vec<i32>)> = Vec::new();
+    for (name, shape, max, chunks, gzip) in &cases {
+        let mut spec = DatasetSpec::new(dtype::int(4, true), shape);
+        spec.maxshape = max.clone();
+        spec.chunks = Some(chunks.clone());
+        if *gzip {
+            spec.deflate = Some(4);
+        }
+        let path = format!("/{}", name);
+        f.create_dataset(&path, spec).unwrap();
+        let n: u64 = shape.iter().product();
+        let vals: Vec<i32> = (0..n as i32).map(|i| i * 3 + 1).collect();
+        if n > 0 {
+            f.write(&path, &vals).unwrap();
+        }
+        want.push((path, shape.clone(), vals));
+    }
+    f.flush().unwrap();
+    // Grow the resizable ones in steps with a flush after each (the index rewritten each time):
+    // the 1-D extensible array passes its index block and direct data blocks (244 elements).
+    for step in 0..30u64 {
+        for (path, shape, vals) in want.iter_mut() {
+            match path.as_str() {
+                "/earray" => {
+                    let rows = shape[0] + 13;
+                    f.resize(path, &[rows]).unwrap();
+                    let add: Vec<i32> = (shape[0]..rows).map(|i| i as i32 * 7).collect();
+                    f.write_slice(path, &[shape[0]], &[13], &add).unwrap();
+                    vals.extend(add);
+                    shape[0] = rows;
+                }
+                "/earray_gzip" | "/btree2" | "/btree2_gzip" if step % 5 == 0 => {
+                    let old = shape.clone();
+                    let new: Vec<u64> = if path.starts_with("/btree2") { old.iter().map(|d| d + 2).collect() } else { vec![old[0] + 4, 3] };
+                    f.resize(path, &new).unwrap();
+                    let mut full = vec![0i32; new.iter().product::<u64>() as usize];
+                    for (i, v) in vals.iter().enumerate() {
+                        let (r, c) = (i as u64 / old[1], i as u64 % old[1]);
+                        full[(r * new[1] + c) as usize] = *v;
+                    }
+                    // The new last row written.
+                    let row: Vec<i32> = (0..new[1]).map(|c| (step * 100 + c) as i32).collect();
+                    f.write_slice(path, &[new[0] - 1, 0], &[1, new[1]], &row).unwrap();
+                    for c in 0..new[1] {
+                        full[((new[0] - 1) * new[1] + c) as usize] = row[c as usize];
+                    }
+                    *vals = full;
+                    *shape = new;
+                }
+                _ => {}
+            }
+        }
+        f.flush().unwrap();
+    }
+    f.close().unwrap();
+    assert_eq!(ino(&p), inode, "the file was replaced: the editor fell back to the model");
+    let r = File::open(&p).unwrap();
+    for (path, shape, vals) in &want {
+        match r.object(path).unwrap() {
+            Object::Dataset(d) => {
+                assert_eq!(d.shape(), &shape[..], "{}", path);
+                assert_eq!(&d.read::<i32>().unwrap().data, vals, "{}", path);
+            }
+            o => panic!("{:?}", o),
+        }
+    }
+    let script = "import sys,h5py\nf=h5py.File(sys.argv[1],'r')\nfor k in sorted(f):\n    d=f[k]\n    print(k, list(d.shape), d.id.get_create_plist().get_layout(), int(d[()].astype('int64').sum()))";
+    if let Some(out) = h5py(script, &p) {
+        let mut sorted = want.clone();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        let lines: Vec<String> = sorted
+            .iter()
+            .map(|(path, shape, vals)| {
+                let sh: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+                format!("{} [{}] 2 {}", &path[1..], sh.join(", "), vals.iter().map(|&v| v as i64).sum::<i64>())
+            })
+            .collect();
+        assert_eq!(out, lines.join("\n") + "\n");
+    }
+    for (path, _, vals) in &want {
+        if let Some(out) = h5dump(&["-y", "-w", "0", "-d", path], &p) {
+            assert_eq!(&h5dump_data(&out), vals, "h5dump {}", path);
+        }
+    }
+}
+
+/// The values of the DATA block of h5dump's output (run with `-y -w 0`).
+fn h5dump_data(out: &str) -> Vec<i32> {
+    let start = out.find("DATA {").expect("a DATA block") + 6;
+    let end = start + out[start..].find('}').expect("the end of the DATA block");
+    out[start..end].split(|c: char| c == ',' || c.is_whitespace()).filter(|t| !t.is_empty()).map(|t| t.parse().unwrap()).collect()
+}

@@ -114,7 +114,9 @@ impl Editor {
             version: if self.latest { 3 } else { 2 },
             alloc_time: if chunked { AllocTime::Incremental } else { AllocTime::Late },
             fill_time: FillTime::IfSet,
-            defined: ds.fill.is_some(),
+            // No fill value given: libhdf5's default (defined, zeros), as h5py writes it; an
+            // undefined one makes libhdf5 leave unwritten elements uninitialized when read.
+            defined: true,
             value: ds.fill.clone(),
         };
         let bytes = sat_prod(&dims).saturating_mul(element_size as u64);
@@ -125,7 +127,9 @@ impl Editor {
                     ChunkIndex::SingleChunk { address, .. } if !ds.pipeline.filters.is_empty() => ChunkIndex::SingleChunk { address, filtered: Some((0, 0)) },
                     other => other,
                 };
-                let layout = Layout::Chunked { chunk_dims: c.clone(), element_size: ds.dt.size, index, flags: 0 };
+                // Layout flags bit 1: a single chunk that is filtered.
+                let flags = if matches!(index, ChunkIndex::SingleChunk { filtered: Some(_), .. }) { 2 } else { 0 };
+                let layout = Layout::Chunked { chunk_dims: c.clone(), element_size: ds.dt.size, index, flags };
                 let max = ds.maxshape.clone().unwrap_or_else(|| dims.clone());
                 super::chunk_index::IndexState::new(LayoutMessage { version: 4, layout, stored_dims: Vec::new() }, max)
             }),
