@@ -47,6 +47,14 @@ fn edit(f: &File, step: u64, latest: bool) {
         1 => {
             let mut spec = DatasetSpec::new(dtype::float64(), &[40, 10]);
             spec.chunks = Some(vec![8, 5]);
+            // Latest format: a fixed array, a v2 B-tree and a single chunk index in turn.
+            if latest {
+                match (step / kinds) % 3 {
+                    1 => spec.maxshape = Some(vec![UNLIMITED, UNLIMITED]),
+                    2 => spec.chunks = Some(vec![40, 10]),
+                    _ => {}
+                }
+            }
             spec.deflate = Some(4);
             spec.shuffle = true;
             f.create_dataset(&format!("/g{}/c", step - 1), spec).unwrap();
