@@ -13,10 +13,13 @@
 //! write. Space freed by superseded structures becomes reusable after that
 //! ([`crate::space::FileSpace::commit`]). See spec-notes/writer.md.
 //!
-//! This first version edits files of the earliest format (superblock 0/1, version 1 object
-//! headers, symbol-table groups, v1 B-tree chunk indexes): h5py's default, and what libhdf5
-//! writes unless told otherwise. Operations it cannot do yet fail with
-//! [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller can fall back.
+//! It edits files of both formats: the earliest (superblock 0/1, version 1 object headers,
+//! symbol-table groups, v1 B-tree chunk indexes: h5py's default) and the latest (superblock
+//! 2/3, version 2 headers [`header_v2`], groups of link messages [`link_message`], dense
+//! link and attribute storage [`dense`], attributes of version 2 headers [`attribute_v2`],
+//! the chunk indexes of layout version 4 [`chunk_index`]). Operations it cannot do yet fail
+//! with [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller can fall
+//! back.
 
 mod attribute;
 mod attribute_v2;
