@@ -498,3 +498,66 @@ fn h5dump_data(out: &str) -> Vec<i32> {
     let end = start + out[start..].find('}').expect("the end of the DATA block");
     out[start..end].split(|c: char| c == ',' || c.is_whitespace()).filter(|t| !t.is_empty()).map(|t| t.parse().unwrap()).collect()
 }
+
+#[test]
+fn groups_tracking_creation_order_keep_it() {
+    let p = tmp("ordered.h5");
+    std::fs::copy(fixture("groups_latest.h5"), &p).unwrap();
+    let inode = ino(&p);
+    let f = File::open_with(&p, Mode::ReadWrite, LibVer::Earliest).unwrap();
+    // Compact, tracked and indexed: goes dense past 8 links.
+    for n in ["omega", "aa", "kappa", "b2", "c3", "d4"] {
+        f.create_group(&format!("/ordered/{}", n)).unwrap();
+    }
+    // Dense and indexed.
+    f.create_group("/ordered_dense/first_new").unwrap();
+    f.delete("/ordered_dense/item_10").unwrap();
+    f.create_soft_link("/ordered_dense/last_new", "/ordered").unwrap();
+    f.close().unwrap();
+    assert_eq!(ino(&p), inode, "the file was replaced (fell back to the model)");
+    let script = "import sys,h5py\nf=h5py.File(sys.argv[1],'r')\nprint(list(f['ordered'].keys()))\nprint(list(f['ordered_dense'].keys()))";
+    let before = "import sys,h5py\nf=h5py.File(sys.argv[1],'r')\nprint(list(f['ordered_dense'].keys()))";
+    if let (Some(out), Some(old)) = (h5py(script, &p), h5py(before, &fixture("groups_latest.h5"))) {
+        let mut dense: Vec<String> = old.trim().trim_matches(|c| c == '[' || c == ']').split(", ").map(String::from).collect();
+        dense.retain(|n| n != "'item_10'");
+        dense.push("'first_new'".into());
+        dense.push("'last_new'".into());
+        let want = format!(
+            "['zeta', 'alpha', 'mu', 'beta', 'omega', 'aa', 'kappa', 'b2', 'c3', 'd4']\n[{}]\n",
+            dense.join(", ")
+        );
+        assert_eq!(out, want);
+    }
+    if let Some(out) = h5dump(&["-g", "/ordered"], &p) {
+        assert!(out.contains("GROUP \"omega\"") && out.contains("GROUP \"zeta\""), "{}", out);
+    }
+}
+
+#[test]
+fn a_thousand_appends_with_flushes_stay_near_h5pys_size() {
+    let p = tmp("appends.h5");
+    let f = File::open_with(&p, Mode::Truncate, LibVer::Latest).unwrap();
+    let mut spec = DatasetSpec::new(dtype::float64(), &[0, 4]);
+    spec.maxshape = Some(vec![UNLIMITED, 4]);
+    spec.chunks = Some(vec![64, 4]);
+    f.create_dataset("/log", spec).unwrap();
+    f.flush().unwrap();
+    let n = 1000u64;
+    for i in 0..n {
+        f.resize("/log", &[i + 1, 4]).unwrap();
+        f.write_slice("/log", &[i, 0], &[1, 4], &[i as f64, 1.0, 2.0, 3.0]).unwrap();
+        f.flush().unwrap();
+    }
+    f.close().unwrap();
+    let ours = std::fs::metadata(&p).unwrap().len();
+    let r = File::open(&p).unwrap();
+    let (shape, vals) = values_f64(&r, "/log");
+    assert_eq!(shape, vec![n, 4]);
+    assert!((0..n as usize).all(|i| vals[i * 4] == i as f64 && vals[i * 4 + 3] == 3.0));
+    let script = "import sys,h5py,os\np=sys.argv[1]+'.h5py.h5'\nwith h5py.File(p,'w',libver='latest') as f:\n    d=f.create_dataset('log',shape=(0,4),maxshape=(None,4),chunks=(64,4),dtype='f8')\n    for i in range(1000):\n        d.resize((i+1,4)); d[i]=[i,1,2,3]; f.flush()\nprint(os.path.getsize(p))";
+    if let Some(out) = h5py(script, &p) {
+        let theirs: u64 = out.trim().parse().unwrap();
+        eprintln!("1000 appends+flushes, latest format: h5kit {} bytes, h5py {} bytes", ours, theirs);
+        assert!(ours as f64 <= theirs as f64 * 1.1, "h5kit {} bytes, h5py {}", ours, theirs);
+    }
+}
