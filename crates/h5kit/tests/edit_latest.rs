@@ -561,3 +561,43 @@ fn a_thousand_appends_with_flushes_stay_near_h5pys_size() {
         assert!(ours as f64 <= theirs as f64 * 1.1, "h5kit {} bytes, h5py {}", ours, theirs);
     }
 }
+
+#[test]
+fn an_extensible_array_reaching_paged_data_blocks() {
+    // One-element chunks: past 131,076 elements the extensible array's data blocks hold
+    // 2048 elements and are paged (pages of 1024), addressed through secondary blocks.
+    let p = tmp("paged.h5");
+    let f = File::open_with(&p, Mode::Truncate, LibVer::Latest).unwrap();
+    let mut spec = DatasetSpec::new(dtype::int(4, true), &[0]);
+    spec.maxshape = Some(vec![UNLIMITED]);
+    spec.chunks = Some(vec![1]);
+    f.create_dataset("/e", spec).unwrap();
+    let n = 135_000u64;
+    let half = n / 2;
+    f.resize("/e", &[half]).unwrap();
+    let vals: Vec<i32> = (0..n as i32).map(|i| i ^ 0x5a5a).collect();
+    f.write("/e", &vals[..half as usize]).unwrap();
+    f.flush().unwrap();
+    f.resize("/e", &[n]).unwrap();
+    f.write_slice("/e", &[half], &[n - half], &vals[half as usize..]).unwrap();
+    f.close().unwrap();
+    let r = File::open(&p).unwrap();
+    assert_eq!(values_i32(&r, "/e"), vals);
+    let script = "import sys,h5py\nf=h5py.File(sys.argv[1],'r')\nd=f['e'][()]\nprint(len(d), int(d.astype('int64').sum()), int(d[-1]))";
+    if let Some(out) = h5py(script, &p) {
+        let sum: i64 = vals.iter().map(|&v| v as i64).sum();
+        assert_eq!(out, format!("{} {} {}\n", n, sum, vals[n as usize - 1]));
+    }
+    if let Some(out) = h5dump(&["-y", "-w", "0", "-d", "/e"], &p) {
+        assert_eq!(h5dump_data(&out), vals);
+    }
+    // The same array written by libhdf5 reads back in h5kit (the page bits of the data
+    // blocks of a level follow one another).
+    let q = tmp("paged_h5py.h5");
+    let script = format!(
+        "import sys,h5py,numpy as np\nv=np.arange({n},dtype='i4')^0x5a5a\nwith h5py.File(sys.argv[1],'w',libver='latest') as f:\n    d=f.create_dataset('e',shape=({n},),maxshape=(None,),chunks=(1,),dtype='i4')\n    d[:]=v\nprint('ok')"
+    );
+    if h5py(&script, &q).is_some() {
+        assert_eq!(values_i32(&File::open(&q).unwrap(), "/e"), vals);
+    }
+}

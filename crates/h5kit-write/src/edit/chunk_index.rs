@@ -390,11 +390,12 @@ impl Editor {
                     BlockToCreate::Page { page } => {
                         let d = cur_dblk.ok_or_else(|| Error::usage("internal error: a page without its data block"))?;
                         if let (Some(slot), ExtensibleArrayLocation::SecondaryDataBlock { block, .. }) = (sb_slot, loc) {
-                            if let Some((_, level, sb)) = sblocks.get_mut(&slot) {
-                                let bit = dblk * g.page_init_size(*level) * 8 + page;
+                            if let Some((_, _, sb)) = sblocks.get_mut(&slot) {
+                                // The page bits of a level's data blocks follow one another
+                                // (libhdf5 `H5EA__lookup_elmt`).
+                                let bit = dblk * g.npages(block.nelmts) + page;
                                 bitmap_set(&mut sb.page_bitmap, bit)?;
                             }
-                            let _ = block;
                         }
                         pages.insert((d, page), DataBlockPage { elements: vec![Element::UNALLOCATED; g.page_nelmts as usize] });
                     }
