@@ -16,7 +16,7 @@ use h5kit_object_header::message::msg_type;
 use h5kit_object_header::{chunk_size_flags, message_space, HeaderChunk, Message, ObjectHeader, RawMessage};
 use h5kit_superblock::Superblock;
 
-use super::header::HeaderEdit;
+use super::header::{HeaderEdit, HeaderWrites};
 use super::Editor;
 
 /// Bytes left free in a new object header (not a group): room for a continuation message
@@ -126,6 +126,49 @@ impl Editor {
         ed.sb = ed.sb.with_root_object_header(root);
         ed.flush()?;
         Ok(ed)
+    }
+
+    /// Encodes the committed header at `a` for the flush so that one write commits it: a
+    /// continuation chunk whose bytes change moves to new space (the continuation message
+    /// naming it changes, so its chunk changes too, up to chunk #0), and chunk #0, whose
+    /// address others hold, is the only chunk written in place. A process killed before that
+    /// write leaves the old header whole; after it, the new one (the old chunks stay intact
+    /// until the commit frees them).
+    pub(super) fn encode_header_copy_on_write(&mut self, a: u64, fresh_at: &mut Vec<(u64, u64)>) -> Result<HeaderWrites> {
+        let sizes = self.sizes;
+        let mut h = self.headers.remove(&a).ok_or_else(|| Error::usage("internal error: header not cached"))?;
+        let r = (|| {
+            // Each round moves at least one chunk; a header has fewer chunks than rounds.
+            for _ in 0..=h.header.chunks.len() + 1 {
+                let writes = h.encode(sizes, &mut self.space, fresh_at)?;
+                let mut moved = false;
+                for (addr, bytes) in &writes.in_place {
+                    if *addr == h.header.address || self.read_bytes(*addr, bytes.len()).ok().as_deref() == Some(&bytes[..]) {
+                        continue;
+                    }
+                    let len = bytes.len() as u64;
+                    let to = self.space.allocate(len)?;
+                    fresh_at.push((to, len));
+                    self.space.free(*addr, len);
+                    if let Some(c) = h.header.chunks.iter_mut().find(|c| c.address == *addr) {
+                        c.address = to;
+                    }
+                    let at = h.header.messages.iter().position(|m| {
+                        m.type_id == msg_type::CONTINUATION
+                            && matches!(m.decode(sizes), Ok(Message::Continuation { address, .. }) if address == *addr)
+                    });
+                    let i = at.ok_or_else(|| Error::format(a, "object header chunk without a continuation message naming it"))?;
+                    h.replace(i, &Message::Continuation { address: to, length: len }, sizes)?;
+                    moved = true;
+                }
+                if !moved {
+                    return Ok(writes);
+                }
+            }
+            Err(Error::usage("internal error: object header chunks keep moving"))
+        })();
+        self.headers.insert(a, h);
+        r
     }
 
     /// The reference count of the object whose header is at `h`.

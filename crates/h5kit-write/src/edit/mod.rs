@@ -402,9 +402,14 @@ impl Editor {
         for a in dirty_headers {
             let fresh_header = self.is_fresh(a);
             let mut fresh_at = Vec::new();
-            let writes = match self.headers.get_mut(&a) {
-                Some(h) => h.encode(sizes, &mut self.space, &mut fresh_at)?,
-                None => continue,
+            let writes = if fresh_header {
+                match self.headers.get_mut(&a) {
+                    Some(h) => h.encode(sizes, &mut self.space, &mut fresh_at)?,
+                    None => continue,
+                }
+            } else {
+                // Changed continuation chunks move; chunk #0 is the one write in place.
+                self.encode_header_copy_on_write(a, &mut fresh_at)?
             };
             self.fresh.extend(fresh_at);
             fresh.extend(writes.fresh);
