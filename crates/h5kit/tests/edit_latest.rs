@@ -601,3 +601,28 @@ fn an_extensible_array_reaching_paged_data_blocks() {
         assert_eq!(values_i32(&File::open(&q).unwrap(), "/e"), vals);
     }
 }
+
+#[test]
+fn writes_through_soft_links_reach_their_targets() {
+    let p = tmp("soft.h5");
+    let f = File::open_with(&p, Mode::Truncate, LibVer::Latest).unwrap();
+    let inode = ino(&p);
+    f.write_new("/g/sub/d", &[3], &[1i32, 2, 3]).unwrap();
+    f.create_soft_link("/abs", "/g/sub/d").unwrap();
+    f.create_soft_link("/g/rel", "sub/d").unwrap();
+    f.create_soft_link("/g/to_sub", "/g/sub").unwrap();
+    f.create_soft_link("/loop", "/loop").unwrap();
+    f.flush().unwrap();
+    f.write_slice("/abs", &[0], &[1], &[10i32]).unwrap();
+    f.write_slice("/g/rel", &[1], &[1], &[20i32]).unwrap();
+    f.write_slice("/g/to_sub/d", &[2], &[1], &[30i32]).unwrap();
+    f.set_attr("/g/rel", "via", None, &[5i32]).unwrap();
+    assert!(f.write_slice("/loop", &[0], &[1], &[0i32]).is_err());
+    f.close().unwrap();
+    assert_eq!(ino(&p), inode, "the file was replaced: the editor fell back to the model");
+    let r = File::open(&p).unwrap();
+    assert_eq!(values_i32(&r, "/g/sub/d"), vec![10, 20, 30]);
+    if let Some(out) = h5dump(&["-d", "/g/sub/d", "-a", "/g/sub/d/via"], &p) {
+        assert!(out.contains("(0): 10, 20, 30") && out.contains("(0): 5"), "{}", out);
+    }
+}

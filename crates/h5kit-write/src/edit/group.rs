@@ -109,7 +109,7 @@ impl Editor {
         for part in split_path(path) {
             let next = self.group_names(cur)?.get(part.as_bytes()).copied();
             cur = match next {
-                Some(u64::MAX) => return Err(unsupported(format!("{}: following soft link {:?}", path, part))),
+                Some(u64::MAX) => self.follow_soft_link(cur, part, path)?,
                 Some(a) => a,
                 None => return Err(Error::not_found(format!("{}: no object named {:?}", path, part))),
             };

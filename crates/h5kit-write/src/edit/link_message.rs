@@ -25,6 +25,8 @@ const MIN_DENSE: usize = 6;
 /// Free bytes of a new group's header: four link messages with 8-byte names, as libhdf5
 /// estimates a new group (`H5G_CRT_GINFO_EST_NUM_ENTRIES`, `..._EST_NAME_LEN`).
 const NEW_GROUP_SPARE: usize = 4 * (4 + 19);
+/// Most soft links followed resolving one path (libhdf5's default `H5L_NUM_LINKS`, 16).
+const MAX_SOFT_DEPTH: u32 = 16;
 
 /// A new-style group loaded for change.
 #[derive(Debug, Clone)]
@@ -87,6 +89,43 @@ impl Editor {
         };
         self.links.insert(g, group);
         Ok(true)
+    }
+
+    /// The object the soft link `name` of group `g` reaches (`path` is the whole path, for
+    /// errors): its target resolved from the root (absolute) or from `g` (relative), at most
+    /// [`MAX_SOFT_DEPTH`] soft links deep, as libhdf5's `H5L_NUM_LINKS` bounds traversal.
+    /// External links and the soft links of symbol-table groups are not followed
+    /// (`Unsupported`).
+    pub(crate) fn follow_soft_link(&mut self, g: u64, name: &str, path: &str) -> Result<u64> {
+        if !self.is_link_group(g)? {
+            return Err(unsupported(format!("{}: following soft link {:?}", path, name)));
+        }
+        let target = self.links.get(&g).and_then(|l| l.links.get(name.as_bytes())).map(|l| l.target.clone());
+        let Some(LinkTarget::Soft { path: to }) = target else {
+            return Err(unsupported(format!("{}: following external link {:?}", path, name)));
+        };
+        if self.soft_depth >= MAX_SOFT_DEPTH {
+            return Err(Error::usage(format!("{}: more than {} soft links followed (a cycle?)", path, MAX_SOFT_DEPTH)));
+        }
+        self.soft_depth += 1;
+        let r = if to.starts_with('/') {
+            self.resolve(&to)
+        } else {
+            // Relative to the group holding the link.
+            let mut cur = Ok(g);
+            for part in split_path(&to) {
+                let Ok(c) = cur else { break };
+                cur = match self.group_names(c).map(|n| n.get(part.as_bytes()).copied()) {
+                    Ok(Some(u64::MAX)) => self.follow_soft_link(c, part, path),
+                    Ok(Some(a)) => Ok(a),
+                    Ok(None) => Err(Error::not_found(format!("{}: soft link {:?} dangles ({})", path, name, to))),
+                    Err(e) => Err(e),
+                };
+            }
+            cur
+        };
+        self.soft_depth -= 1;
+        r.map_err(|e| if e.kind == h5kit_core::ErrorKind::NotFound { Error::not_found(format!("{}: soft link {:?} to {} dangles", path, name, to)) } else { e })
     }
 
     /// Checks that the object at `g` is a group (of either style) before a name goes into it.

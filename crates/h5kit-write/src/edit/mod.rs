@@ -99,6 +99,8 @@ pub struct Editor {
     links: BTreeMap<u64, link_message::LinkGroup>,
     /// Attributes of the version 2 headers changed so far ([`attribute_v2`]).
     attr_sets: BTreeMap<u64, attribute_v2::AttrSet>,
+    /// Soft links being followed by the current path lookup.
+    soft_depth: u32,
 }
 
 impl std::fmt::Debug for Editor {
@@ -154,6 +156,7 @@ impl Editor {
             latest,
             links: BTreeMap::new(),
             attr_sets: BTreeMap::new(),
+            soft_depth: 0,
         })
     }
 
