@@ -43,7 +43,7 @@ fn values(step: u64, n: u64) -> Vec<f64> {
 fn edit(f: &File, step: u64, latest: bool) {
     let kinds = kinds(latest);
     match step % kinds {
-        0 => f.create_group(&format!("/g{}", step)).unwrap(),
+        0 => drop(f.create_group(&format!("/g{}", step)).unwrap()),
         1 => {
             let mut spec = DatasetSpec::new(dtype::float64(), &[40, 10]);
             spec.chunks = Some(vec![8, 5]);
@@ -73,7 +73,7 @@ fn edit(f: &File, step: u64, latest: bool) {
             f.create_external_link(&format!("/x{}", step), "elsewhere.h5", &format!("/e{}", step)).unwrap();
         }
         _ => {
-            f.create_group(&format!("/tmp{}", step)).unwrap();
+            drop(f.create_group(&format!("/tmp{}", step)).unwrap());
             if step > kinds {
                 f.delete(&format!("/tmp{}", step - kinds)).unwrap();
             }
