@@ -76,6 +76,11 @@ impl Editor {
             .in_object(object_path));
         }
         let h = self.resolve(object_path)?;
+        if self.header(h)?.header.version == 2 {
+            if let Message::Attribute(MaybeShared::Inline(a)) = msg {
+                return self.put_attribute_v2(h, a);
+            }
+        }
         let hdr = self.header(h)?;
         // Found by the name in each attribute body, not decoding every attribute (shared
         // attribute messages hold a reference, not a name: skipped).

@@ -37,6 +37,9 @@ pub(crate) struct Chunked {
     pub(super) records: HashMap<Vec<u64>, ChunkRecord>,
     pub(super) pipeline: FilterPipeline,
     pub(super) cache: ChunkCache,
+    /// A chunk index of the latest format (written whole at the flush when its chunks
+    /// changed); `None` for the version 1 B-tree at `root`.
+    pub(super) new_index: Option<super::chunk_index::IndexState>,
 }
 
 pub(crate) enum RawStorage {
@@ -98,21 +101,40 @@ impl Editor {
         let (parent, name) = self.parent_for_new(path)?;
         let dims = ds.shape.clone().unwrap_or_default();
         let element_size = ds.dt.size as usize;
+        // The latest format's message versions (dataspace 2, fill value 3), as libhdf5 writes them.
+        let space_version = if self.latest { 2 } else { 1 };
         let dataspace = Dataspace {
-            version: 1,
+            version: space_version,
             kind: if ds.shape.is_some() { DataspaceKind::Simple } else { DataspaceKind::Scalar },
             dims: dims.clone(),
             max_dims: ds.maxshape.clone(),
         };
         let chunked = ds.layout == LayoutKind::Chunked;
         let fill = FillValue {
-            version: 2,
+            version: if self.latest { 3 } else { 2 },
             alloc_time: if chunked { AllocTime::Incremental } else { AllocTime::Late },
             fill_time: FillTime::IfSet,
-            defined: ds.fill.is_some(),
+            // No fill value given: libhdf5's default (defined, zeros), as h5py writes it; an
+            // undefined one makes libhdf5 leave unwritten elements uninitialized when read.
+            defined: true,
             value: ds.fill.clone(),
         };
         let bytes = sat_prod(&dims).saturating_mul(element_size as u64);
+        // Files of the latest format: the chunk index libhdf5 1.10 picks (layout version 4).
+        let new_index = match &ds.chunks {
+            Some(c) if chunked && self.latest => super::chunk_index::pick(&dims, ds.maxshape.as_deref(), c).map(|index| {
+                let index = match index {
+                    ChunkIndex::SingleChunk { address, .. } if !ds.pipeline.filters.is_empty() => ChunkIndex::SingleChunk { address, filtered: Some((0, 0)) },
+                    other => other,
+                };
+                // Layout flags bit 1: a single chunk that is filtered.
+                let flags = if matches!(index, ChunkIndex::SingleChunk { filtered: Some(_), .. }) { 2 } else { 0 };
+                let layout = Layout::Chunked { chunk_dims: c.clone(), element_size: ds.dt.size, index, flags };
+                let max = ds.maxshape.clone().unwrap_or_else(|| dims.clone());
+                super::chunk_index::IndexState::new(LayoutMessage { version: 4, layout, stored_dims: Vec::new() }, max)
+            }),
+            _ => None,
+        };
         let layout = match &ds.chunks {
             Some(c) if chunked => Layout::Chunked {
                 chunk_dims: c.clone(),
@@ -122,11 +144,15 @@ impl Editor {
             },
             _ => Layout::Contiguous { address: None, size: bytes },
         };
+        let layout = match &new_index {
+            Some(ix) => Message::Layout(ix.layout().clone()),
+            None => layout_message(layout),
+        };
         let mut messages = vec![
             Message::Dataspace(MaybeShared::Inline(dataspace)),
             Message::Datatype(MaybeShared::Inline(ds.dt.clone())),
             Message::FillValue(MaybeShared::Inline(fill)),
-            layout_message(layout),
+            layout,
         ];
         if !ds.pipeline.filters.is_empty() {
             messages.push(Message::FilterPipeline(MaybeShared::Inline(FilterPipeline { version: 1, ..ds.pipeline.clone() })));
@@ -141,11 +167,12 @@ impl Editor {
                 records: HashMap::new(),
                 pipeline: ds.pipeline,
                 cache: ChunkCache::new(CHUNK_CACHE_BYTES),
+                new_index,
             })),
             _ => RawStorage::Contiguous { address: None, size: bytes },
         };
         let fill = ds.fill.unwrap_or_default();
-        self.datasets.insert(h, DatasetEdit { header: h, datatype: ds.dt, element_size, dims, max_dims: ds.maxshape, space_version: 1, fill, storage });
+        self.datasets.insert(h, DatasetEdit { header: h, datatype: ds.dt, element_size, dims, max_dims: ds.maxshape, space_version, fill, storage });
         Ok(())
     }
 
@@ -183,7 +210,7 @@ impl Editor {
             _ => return Err(unsupported(format!("{}: shared filter pipelines", path))),
         };
         let element_size = dt.size as usize;
-        let storage = match layout.layout {
+        let storage = match layout.layout.clone() {
             Layout::Contiguous { address, size } => RawStorage::Contiguous { address, size },
             Layout::Chunked { chunk_dims, index: ChunkIndex::BTreeV1 { address }, .. } => {
                 let rank = chunk_dims.len();
@@ -198,6 +225,27 @@ impl Editor {
                     records,
                     pipeline,
                     cache: ChunkCache::new(CHUNK_CACHE_BYTES),
+                    new_index: None,
+                }))
+            }
+            Layout::Chunked { chunk_dims, .. } => {
+                // The chunk indexes of the latest format: the records read once, the index
+                // written anew when they change (`chunk_index`).
+                super::chunk_index::check_editable(&layout).map_err(|e| e.in_object(path))?;
+                let filtered = !pipeline.filters.is_empty();
+                let locations = h5kit_dataset::chunk_locations(self.ctx(), &layout, &space, element_size, filtered)?;
+                let records = locations
+                    .into_iter()
+                    .map(|l| (l.offsets.clone(), ChunkRecord { offsets: l.offsets, size: l.size, filter_mask: l.filter_mask, address: l.address }))
+                    .collect();
+                let max = space.max_dims.clone().unwrap_or_else(|| space.dims.clone());
+                RawStorage::Chunked(Box::new(Chunked {
+                    chunk: chunk_dims,
+                    root: None,
+                    records,
+                    pipeline,
+                    cache: ChunkCache::new(CHUNK_CACHE_BYTES),
+                    new_index: Some(super::chunk_index::IndexState::new(layout.clone(), max)),
                 }))
             }
             _ => return Err(unsupported(format!("{}: writing this layout in place", path))),
@@ -387,6 +435,16 @@ impl Editor {
                 }
                 _ => Ok(()),
             };
+            let r = r.and_then(|()| match &mut ds.storage {
+                RawStorage::Chunked(c) => match c.new_index.as_mut() {
+                    Some(ix) if ix.dirty => {
+                        let filtered = !c.pipeline.filters.is_empty();
+                        self.write_chunk_index(h, ix, &c.records, filtered)
+                    }
+                    _ => Ok(()),
+                },
+                _ => Ok(()),
+            });
             self.datasets.insert(h, ds);
             r?;
         }
@@ -409,6 +467,11 @@ impl Backend<'_> {
 
     /// Enters `rec` in the chunk B-tree (created at the first chunk).
     pub(super) fn index(&mut self, rec: &ChunkRecord) -> Result<()> {
+        if let Some(ix) = self.chunked.new_index.as_mut() {
+            // Written whole at the flush from the records (`chunk_index`).
+            ix.dirty = true;
+            return Ok(());
+        }
         let rank = self.chunked.chunk.len();
         let sizes = self.ed.sizes;
         let k = self.ed.chunk_k();
