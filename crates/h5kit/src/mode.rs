@@ -307,24 +307,24 @@ impl File {
     }
 
     pub fn delete_attr(&self, object: &str, name: &str) -> Result<()> {
-        self.change_model(|w| w.delete_attribute(object, name))
+        self.change(|e| e.delete_attribute(object, name), |w| w.delete_attribute(object, name))
     }
 
     /// Removes a link (h5py's `del f[path]`).
     pub fn delete(&self, path: &str) -> Result<()> {
-        self.change_model(|w| w.delete_link(path))
+        self.change(|e| e.delete_link(path), |w| w.delete_link(path))
     }
 
     pub fn create_soft_link(&self, path: &str, target: &str) -> Result<()> {
-        self.change_model(|w| w.create_soft_link(path, target))
+        self.change(|e| e.create_soft_link(path, target), |w| w.create_soft_link(path, target))
     }
 
     pub fn create_external_link(&self, path: &str, file: &str, target: &str) -> Result<()> {
-        self.change_model(|w| w.create_external_link(path, file, target))
+        self.change(|e| e.create_external_link(path, file, target), |w| w.create_external_link(path, file, target))
     }
 
     pub fn create_hard_link(&self, path: &str, existing: &str) -> Result<()> {
-        self.change_model(|w| w.create_hard_link(path, existing))
+        self.change(|e| e.create_hard_link(path, existing), |w| w.create_hard_link(path, existing))
     }
 
     /// Writes every change to the file: the complete file goes to a temporary file beside it,

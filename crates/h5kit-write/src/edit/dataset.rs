@@ -257,7 +257,7 @@ impl Editor {
                 let base = match *address {
                     Some(a) => a,
                     None => {
-                        let a = self.space.allocate_at_end(size)?;
+                        let a = self.space.allocate(size)?;
                         self.fresh.insert(a, size);
                         let whole = start.iter().all(|&s| s == 0) && count == ds.dims.as_slice();
                         if !whole {

@@ -20,8 +20,10 @@
 
 mod attribute;
 mod dataset;
+mod delete;
 mod group;
 pub mod header;
+mod link;
 mod relocate;
 
 use std::collections::BTreeMap;
