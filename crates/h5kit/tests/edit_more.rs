@@ -237,3 +237,203 @@ fn external_links_convert_the_group_as_libhdf5_does() {
     let theirs = h5py_edit(&src, &dir, "theirs.h5", "f['/g/e'] = h5py.ExternalLink('other.h5', '/x')\nf.create_group('/h')");
     same_dump(&p, theirs);
 }
+
+/// h5dump of `ours` equals h5dump of a file h5py makes from nothing with `script`.
+fn same_dump_as_new(ours: &Path, dir: &Path, script: &str) {
+    if !oracle::check(oracle::H5PY, 1, "the same file made by libhdf5") {
+        return;
+    }
+    let theirs = dir.join("theirs_new.h5");
+    let code = format!("import h5py, sys, numpy as np\nf = h5py.File(sys.argv[1], 'w')\n{}\nf.close()\n", script);
+    let out = Command::new("python3").args(["-c", &code]).arg(&theirs).output().unwrap();
+    assert!(out.status.success(), "h5py failed: {}", String::from_utf8_lossy(&out.stderr));
+    oracle::compared(oracle::H5PY, 1);
+    same_dump(ours, Some(theirs));
+}
+
+/// The raw-byte API encoding of variable-length elements: per element a u32 byte count and
+/// the bytes.
+fn vlen_raw(elements: &[&[u8]]) -> Vec<u8> {
+    elements.iter().flat_map(|e| (e.len() as u32).to_le_bytes().into_iter().chain(e.iter().copied())).collect()
+}
+
+/// Makes the same content in `f` as `STRINGS_SCRIPT` does with h5py.
+fn strings_vlen_compact(f: &File) {
+    let mut spec = DatasetSpec::new(dtype::int(4, true), &[4, 3]);
+    spec.layout = Some(LayoutKind::Compact);
+    f.create_dataset("/c", spec).unwrap();
+    f.write_slice("/c", &[1, 1], &[2, 2], &[5i32, 5, 5, 5]).unwrap();
+    let seq = dtype::vlen_sequence(dtype::int(4, true));
+    f.create_dataset("/v", DatasetSpec::new(seq, &[3])).unwrap();
+    let ints = |v: &[i32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    f.write_raw("/v", &vlen_raw(&[&ints(&[1, 2]), &[], &ints(&[3])])).unwrap();
+    f.create_dataset("/s", DatasetSpec::new(dtype::vlen_string(), &[3])).unwrap();
+    f.write_strings("/s", &["a", "", "ccc"]).unwrap();
+    f.set_attr_raw("/", "names", dtype::vlen_string(), Some(&[2]), &vlen_raw(&[b"x", b"yy"])).unwrap();
+    let fixed = dtype::fixed_string(5, h5kit::write::StringPadding::NullPad, h5kit::write::CharacterSet::Ascii);
+    f.create_dataset("/fixed", DatasetSpec::new(fixed, &[2])).unwrap();
+    f.write_raw("/fixed", b"helloab\0\0\0").unwrap();
+    // A scalar string and a string attribute of a dataset.
+    f.create_dataset("/one", DatasetSpec::scalar(dtype::vlen_string())).unwrap();
+    f.write_strings("/one", &["only"]).unwrap();
+    f.set_attr_raw("/s", "tags", dtype::vlen_string(), Some(&[3]), &vlen_raw(&[b"p", b"", b"rr"])).unwrap();
+}
+
+const STRINGS_SCRIPT: &str = "dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)\ndcpl.set_layout(h5py.h5d.COMPACT)\n\
+d = f.create_dataset('c', (4, 3), dtype='i4', dcpl=dcpl)\nd[1:3, 1:] = 5\n\
+f.create_dataset('v', data=np.array([np.array([1, 2], dtype='i4'), np.array([], dtype='i4'), np.array([3], dtype='i4')], dtype=object), dtype=h5py.vlen_dtype(np.int32))\n\
+f.create_dataset('s', (3,), dtype=h5py.string_dtype())[...] = ['a', '', 'ccc']\n\
+f.attrs.create('names', ['x', 'yy'], dtype=h5py.string_dtype())\n\
+f.create_dataset('fixed', data=np.array([b'hello', b'ab'], dtype='S5'))\n\
+f.create_dataset('one', data='only', dtype=h5py.string_dtype())\n\
+f['s'].attrs.create('tags', ['p', '', 'rr'], dtype=h5py.string_dtype())";
+
+#[test]
+fn strings_vlen_and_compact_datasets_match_libhdf5() {
+    let dir = tmp_dir("strings");
+    let p = dir.join("ours.h5");
+    let f = File::create(&p).unwrap();
+    let ino = inode(&p);
+    strings_vlen_compact(&f);
+    // Read back before the close (the reader sees the editor's changes).
+    match f.object("/s").unwrap() {
+        Object::Dataset(d) => assert_eq!(d.read_strings().unwrap(), vec!["a", "", "ccc"]),
+        _ => panic!(),
+    }
+    match f.object("/c").unwrap() {
+        Object::Dataset(d) => assert_eq!(d.read::<i32>().unwrap().data, vec![0, 0, 0, 0, 5, 5, 0, 5, 5, 0, 0, 0]),
+        _ => panic!(),
+    }
+    f.close().unwrap();
+    assert_eq!(inode(&p), ino, "written in place");
+    same_dump_as_new(&p, &dir, STRINGS_SCRIPT);
+    if let Some(out) = h5py_print(&p, "print(f['c'].id.get_create_plist().get_layout() == h5py.h5d.COMPACT, f['v'][1].tolist(), f['s'].asstr()[...].tolist())") {
+        assert_eq!(out, "True [] ['a', '', 'ccc']");
+    }
+}
+
+#[test]
+fn strings_overwritten_and_compact_rewritten_in_a_file_h5py_wrote() {
+    let dir = tmp_dir("strings-r+");
+    if !oracle::check(oracle::H5PY, 1, "a file h5py wrote") {
+        return;
+    }
+    let src = dir.join("src.h5");
+    let code = format!("import h5py, sys, numpy as np\nf = h5py.File(sys.argv[1], 'w')\n{}\nf.close()\n", STRINGS_SCRIPT);
+    let out = Command::new("python3").args(["-c", &code]).arg(&src).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let p = dir.join("ours.h5");
+    std::fs::copy(&src, &p).unwrap();
+    let ino = inode(&p);
+    let f = File::open_with_mode(&p, "r+").unwrap();
+    f.write_strings("/s", &["new", "strings", "here"]).unwrap();
+    f.write_slice("/c", &[0, 0], &[1, 3], &[7i32, 8, 9]).unwrap();
+    f.set_attr_raw("/", "names", dtype::vlen_string(), Some(&[3]), &vlen_raw(&[b"one", b"two", b"three"])).unwrap();
+    f.delete_attr("/s", "tags").unwrap();
+    f.close().unwrap();
+    assert_eq!(inode(&p), ino, "edited in place");
+    let theirs = h5py_edit(
+        &src,
+        &dir,
+        "theirs.h5",
+        "f['s'][...] = ['new', 'strings', 'here']\nf['c'][0, :] = [7, 8, 9]\n\
+         del f.attrs['names']\nf.attrs.create('names', ['one', 'two', 'three'], dtype=h5py.string_dtype())\ndel f['s'].attrs['tags']",
+    );
+    same_dump(&p, theirs);
+}
+
+#[test]
+fn shrinking_resizes_match_libhdf5() {
+    let dir = tmp_dir("shrink");
+    if !oracle::check(oracle::H5PY, 1, "a file h5py wrote") {
+        return;
+    }
+    let src = dir.join("src.h5");
+    let make = "f.create_dataset('plain', data=np.arange(600, dtype='i4').reshape(30, 20), maxshape=(None, None), chunks=(8, 6))\n\
+                f.create_dataset('gz', data=np.arange(1000.0), maxshape=(None,), chunks=(64,), compression='gzip')\n\
+                f.create_dataset('fv', data=np.arange(50, dtype='i2'), maxshape=(None,), chunks=(16,), fillvalue=-1)";
+    let code = format!("import h5py, sys, numpy as np\nf = h5py.File(sys.argv[1], 'w')\n{}\nf.close()\n", make);
+    let out = Command::new("python3").args(["-c", &code]).arg(&src).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let p = dir.join("ours.h5");
+    std::fs::copy(&src, &p).unwrap();
+    let ino = inode(&p);
+    let f = File::open_with_mode(&p, "r+").unwrap();
+    f.resize("/plain", &[13, 9]).unwrap();
+    f.resize("/gz", &[100]).unwrap();
+    f.flush().unwrap();
+    f.resize("/plain", &[20, 20]).unwrap();
+    f.resize("/fv", &[20]).unwrap();
+    f.resize("/fv", &[40]).unwrap();
+    f.resize("/gz", &[0]).unwrap();
+    f.resize("/gz", &[70]).unwrap();
+    f.close().unwrap();
+    assert_eq!(inode(&p), ino, "edited in place");
+    let g = File::open(&p).unwrap();
+    match g.object("/plain").unwrap() {
+        Object::Dataset(d) => {
+            let v = d.read::<i32>().unwrap().data;
+            assert_eq!(v.len(), 400);
+            assert_eq!(v[20 + 8], 28, "kept");
+            assert_eq!(v[20 + 9], 0, "refilled past the shrunk extent");
+            assert_eq!(v[13 * 20], 0, "refilled rows");
+        }
+        _ => panic!(),
+    }
+    let theirs = h5py_edit(
+        &src,
+        &dir,
+        "theirs.h5",
+        "f['plain'].resize((13, 9))\nf['gz'].resize((100,))\nf.flush()\nf['plain'].resize((20, 20))\n\
+         f['fv'].resize((20,))\nf['fv'].resize((40,))\nf['gz'].resize((0,))\nf['gz'].resize((70,))",
+    );
+    let theirs_path = theirs.clone();
+    same_dump(&p, theirs);
+    // Chunks outside the extent are gone: the unfiltered datasets take what libhdf5's take.
+    if let Some(t) = theirs_path {
+        let sizes = "print(f['plain'].id.get_storage_size(), f['fv'].id.get_storage_size(), f['gz'].id.get_storage_size())";
+        assert_eq!(h5py_print(&p, sizes), h5py_print(&t, sizes));
+    }
+}
+
+#[test]
+fn files_built_in_memory_go_through_the_editor() {
+    let dir = tmp_dir("memory");
+    let m = File::create_in_memory(h5kit::write::LibVer::Earliest).unwrap();
+    strings_vlen_compact(&m);
+    let mut spec = DatasetSpec::new(dtype::float64(), &[0]);
+    spec.maxshape = Some(vec![UNLIMITED]);
+    spec.chunks = Some(vec![4]);
+    m.create_dataset("/grow", spec).unwrap();
+    m.resize("/grow", &[10]).unwrap();
+    m.write("/grow", &(0..10).map(|v| v as f64).collect::<Vec<_>>()).unwrap();
+    m.resize("/grow", &[6]).unwrap();
+    m.create_soft_link("/link", "/grow").unwrap();
+    m.delete("/fixed").unwrap();
+    let bytes = m.to_bytes().unwrap();
+    // The same edits on a file on disk give the same bytes: the same writer.
+    let p = dir.join("disk.h5");
+    let d = File::create(&p).unwrap();
+    strings_vlen_compact(&d);
+    let mut spec = DatasetSpec::new(dtype::float64(), &[0]);
+    spec.maxshape = Some(vec![UNLIMITED]);
+    spec.chunks = Some(vec![4]);
+    d.create_dataset("/grow", spec).unwrap();
+    d.resize("/grow", &[10]).unwrap();
+    d.write("/grow", &(0..10).map(|v| v as f64).collect::<Vec<_>>()).unwrap();
+    d.resize("/grow", &[6]).unwrap();
+    d.create_soft_link("/link", "/grow").unwrap();
+    d.delete("/fixed").unwrap();
+    d.close().unwrap();
+    assert_eq!(bytes, std::fs::read(&p).unwrap());
+    let f = File::from_bytes(bytes.clone()).unwrap();
+    match f.object("/link").unwrap() {
+        Object::Dataset(d) => assert_eq!(d.read::<f64>().unwrap().data, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]),
+        _ => panic!(),
+    }
+    let q = dir.join("memory.h5");
+    std::fs::write(&q, &bytes).unwrap();
+    if let Some(out) = h5dump(&q, &["-d", "/grow"]) {
+        assert!(out.contains("(0): 0, 1, 2, 3, 4, 5"), "{}", out);
+    }
+}

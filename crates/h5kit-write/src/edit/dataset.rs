@@ -32,29 +32,31 @@ pub const CHUNK_CACHE_BYTES: usize = 16 << 20;
 const FILL_PIECE: usize = 8 << 20;
 
 pub(crate) struct Chunked {
-    chunk: Vec<u64>,
-    root: Option<u64>,
-    records: HashMap<Vec<u64>, ChunkRecord>,
-    pipeline: FilterPipeline,
-    cache: ChunkCache,
+    pub(super) chunk: Vec<u64>,
+    pub(super) root: Option<u64>,
+    pub(super) records: HashMap<Vec<u64>, ChunkRecord>,
+    pub(super) pipeline: FilterPipeline,
+    pub(super) cache: ChunkCache,
 }
 
 pub(crate) enum RawStorage {
     Contiguous { address: Option<u64>, size: u64 },
     Chunked(Box<Chunked>),
+    /// Compact: the data lives in the layout message ([`super::compact`]).
+    Compact,
 }
 
 /// A dataset open for writing.
 pub(crate) struct DatasetEdit {
-    header: u64,
-    datatype: Datatype,
-    element_size: usize,
-    dims: Vec<u64>,
+    pub(super) header: u64,
+    pub(super) datatype: Datatype,
+    pub(super) element_size: usize,
+    pub(super) dims: Vec<u64>,
     max_dims: Option<Vec<u64>>,
     /// Version of the dataspace message (kept when the extent changes).
     space_version: u8,
-    fill: Vec<u8>,
-    storage: RawStorage,
+    pub(super) fill: Vec<u8>,
+    pub(super) storage: RawStorage,
 }
 
 
@@ -76,7 +78,7 @@ fn layout_message(layout: Layout) -> Message {
 impl Editor {
     /// Replaces the layout message of the dataset whose header is at `header` (when its
     /// storage is first allocated).
-    fn set_layout(&mut self, header: u64, layout: Layout) -> Result<()> {
+    pub(super) fn set_layout(&mut self, header: u64, layout: Layout) -> Result<()> {
         let sizes = self.sizes;
         let hdr = self.header(header)?;
         let i = hdr.find(msg_type::LAYOUT).ok_or_else(|| Error::usage("dataset without a layout message"))?;
@@ -89,11 +91,8 @@ impl Editor {
             return Err(unsupported("datasets of committed datatypes"));
         }
         let ds = check_spec(spec)?;
-        if !plain(&ds.dt) {
-            return Err(unsupported("variable-length or reference datatypes"));
-        }
-        if ds.layout == LayoutKind::Compact {
-            return Err(unsupported("compact datasets"));
+        if !plain(&ds.dt) && !super::vlen::whole_vlen(&ds.dt) {
+            return Err(unsupported("reference datatypes, or variable-length members inside other types"));
         }
         let (parent, name) = self.parent_for_new(path)?;
         let dims = ds.shape.clone().unwrap_or_default();
@@ -107,7 +106,13 @@ impl Editor {
         let chunked = ds.layout == LayoutKind::Chunked;
         let fill = FillValue {
             version: 2,
-            alloc_time: if chunked { AllocTime::Incremental } else { AllocTime::Late },
+            alloc_time: if chunked {
+                AllocTime::Incremental
+            } else if ds.layout == LayoutKind::Compact {
+                AllocTime::Early
+            } else {
+                AllocTime::Late
+            },
             fill_time: FillTime::IfSet,
             defined: ds.fill.is_some(),
             value: ds.fill.clone(),
@@ -120,6 +125,7 @@ impl Editor {
                 index: ChunkIndex::BTreeV1 { address: None },
                 flags: 0,
             },
+            _ if ds.layout == LayoutKind::Compact => Layout::Compact { data: super::compact::initial_data(bytes, &ds.fill)? },
             _ => Layout::Contiguous { address: None, size: bytes },
         };
         let mut messages = vec![
@@ -141,6 +147,7 @@ impl Editor {
                 pipeline: ds.pipeline,
                 cache: ChunkCache::new(CHUNK_CACHE_BYTES),
             })),
+            _ if ds.layout == LayoutKind::Compact => RawStorage::Compact,
             _ => RawStorage::Contiguous { address: None, size: bytes },
         };
         let fill = ds.fill.unwrap_or_default();
@@ -169,7 +176,7 @@ impl Editor {
         else {
             return Err(unsupported(format!("{}: not a dataset with inline dataspace, datatype and layout", path)));
         };
-        if !plain(&dt) || space.kind == DataspaceKind::Null {
+        if !(plain(&dt) || super::vlen::whole_vlen(&dt)) || space.kind == DataspaceKind::Null {
             return Err(unsupported(format!("{}: writing variable-length, reference or null datasets in place", path)));
         }
         let fill = match fill {
@@ -184,6 +191,7 @@ impl Editor {
         let element_size = dt.size as usize;
         let storage = match layout.layout {
             Layout::Contiguous { address, size } => RawStorage::Contiguous { address, size },
+            Layout::Compact { .. } => RawStorage::Compact,
             Layout::Chunked { chunk_dims, index: ChunkIndex::BTreeV1 { address }, .. } => {
                 let rank = chunk_dims.len();
                 let records = match address {
@@ -206,8 +214,25 @@ impl Editor {
         Ok(h)
     }
 
-    /// Writes the whole dataset from `data` (row-major, the dataset's datatype encoding).
+    /// Writes the whole dataset from `data` (row-major, the dataset's datatype encoding;
+    /// variable-length types: per element a `u32` byte count and the bytes).
     pub fn write_dataset(&mut self, path: &str, data: &[u8]) -> Result<()> {
+        let h = self.dataset(path)?;
+        if let Some(ds) = self.datasets.get(&h).filter(|d| super::vlen::whole_vlen(&d.datatype)) {
+            let (dt, count) = (ds.datatype.clone(), sat_prod(&ds.dims));
+            return self.write_vlen_dataset(path, &dt, count, data);
+        }
+        self.write_dataset_bytes(path, data)
+    }
+
+    /// The number of elements of the dataset at `path`.
+    pub(super) fn dataset_element_count(&mut self, path: &str) -> Result<u64> {
+        let h = self.dataset(path)?;
+        Ok(self.datasets.get(&h).map(|d| sat_prod(&d.dims)).unwrap_or(0))
+    }
+
+    /// Writes the whole dataset from the bytes of its stored elements.
+    pub(super) fn write_dataset_bytes(&mut self, path: &str, data: &[u8]) -> Result<()> {
         let h = self.dataset(path)?;
         let dims = self.datasets.get(&h).map(|d| d.dims.clone()).unwrap_or_default();
         let start = vec![0u64; dims.len()];
@@ -217,6 +242,9 @@ impl Editor {
     /// Writes the box `start`/`count` of the dataset from `data`.
     pub fn write_slice(&mut self, path: &str, start: &[u64], count: &[u64], data: &[u8]) -> Result<()> {
         let h = self.dataset(path)?;
+        if self.datasets.get(&h).is_some_and(|d| !plain(&d.datatype)) {
+            return Err(unsupported(format!("{}: slices of variable-length datasets", path)));
+        }
         self.write_box(h, start, count, data).map_err(|e| e.in_object(path))
     }
 
@@ -270,6 +298,7 @@ impl Editor {
                 };
                 self.write_runs(base, &ds.dims, start, count, ds.element_size, data)
             }
+            RawStorage::Compact => self.write_compact(ds.header, &ds.dims, start, count, ds.element_size, data),
             RawStorage::Chunked(c) => {
                 let grid = ChunkGrid::new(&ds.dims, &c.chunk, ds.element_size)?;
                 let mut cache = std::mem::replace(&mut c.cache, ChunkCache::new(0));
@@ -348,12 +377,12 @@ impl Editor {
                 return Err(Error::usage(format!("{}: new shape {} is past the maximum {} in dimension {}", path, n, m, d)));
             }
         }
-        if shape.iter().zip(&ds.dims).any(|(n, o)| n < o) {
-            return Err(unsupported("shrinking a dataset in place"));
-        }
         // The message keeps its version (and so its size).
         let dataspace =
             Dataspace { version: ds.space_version, kind: DataspaceKind::Simple, dims: shape.to_vec(), max_dims: ds.max_dims.clone() };
+        if shape.iter().zip(&ds.dims).any(|(n, o)| n < o) {
+            self.shrink_chunks(h, shape).map_err(|e| e.in_object(path))?;
+        }
         let sizes = self.sizes;
         let hdr = self.header(h)?;
         let i = hdr.find(msg_type::DATASPACE).ok_or_else(|| Error::usage("dataset without a dataspace message"))?;
@@ -390,11 +419,11 @@ impl Editor {
 }
 
 /// A chunked dataset's chunks in the file: its v1 B-tree and file space.
-struct Backend<'a> {
-    ed: &'a mut Editor,
-    header: u64,
-    chunked: &'a mut Chunked,
-    element_size: usize,
+pub(super) struct Backend<'a> {
+    pub(super) ed: &'a mut Editor,
+    pub(super) header: u64,
+    pub(super) chunked: &'a mut Chunked,
+    pub(super) element_size: usize,
 }
 
 impl Backend<'_> {
@@ -403,7 +432,7 @@ impl Backend<'_> {
     }
 
     /// Enters `rec` in the chunk B-tree (created at the first chunk).
-    fn index(&mut self, rec: &ChunkRecord) -> Result<()> {
+    pub(super) fn index(&mut self, rec: &ChunkRecord) -> Result<()> {
         let rank = self.chunked.chunk.len();
         let sizes = self.ed.sizes;
         let k = self.ed.chunk_k();

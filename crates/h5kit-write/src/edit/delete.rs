@@ -154,7 +154,7 @@ impl Editor {
                         match l.layout {
                             Layout::Contiguous { address: Some(x), size } => self.space.free(x, size),
                             Layout::Chunked { chunk_dims, index: ChunkIndex::BTreeV1 { address: Some(root) }, .. } => {
-                                self.free_chunk_tree(root, chunk_dims.len())?;
+                                self.free_chunk_tree(root, chunk_dims.len(), true)?;
                             }
                             _ => {}
                         }
@@ -171,8 +171,9 @@ impl Editor {
         Ok(())
     }
 
-    /// Frees a chunk B-tree (type 1, `rank` chunk dimensions): its nodes and chunks.
-    fn free_chunk_tree(&mut self, root: u64, rank: usize) -> Result<()> {
+    /// Frees a chunk B-tree (type 1, `rank` chunk dimensions): its nodes, and its chunks when
+    /// `with_chunks`.
+    pub(super) fn free_chunk_tree(&mut self, root: u64, rank: usize, with_chunks: bool) -> Result<()> {
         let tree = Tree::Chunk { root, rank };
         let len = Node::<ChunkKey>::encoded_size(self.sizes, self.chunk_k(), rank);
         let mut todo = vec![(root, 0usize)];
@@ -183,7 +184,7 @@ impl Editor {
             let (level, children) = self.tree_node(tree, n)?;
             if level > 0 {
                 todo.extend(children.iter().map(|&c| (c, depth + 1)));
-            } else if let Some(c) = self.chunk_nodes.get(&n) {
+            } else if let Some(c) = self.chunk_nodes.get(&n).filter(|_| with_chunks) {
                 let chunks: Vec<(u64, u64)> = c.value.children.iter().zip(&c.value.keys).map(|(&x, k)| (x, u64::from(k.size))).collect();
                 for (x, size) in chunks {
                     self.space.free(x, size);

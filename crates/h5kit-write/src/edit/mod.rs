@@ -19,12 +19,15 @@
 //! [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller can fall back.
 
 mod attribute;
+mod compact;
 mod dataset;
 mod delete;
 mod group;
 pub mod header;
 mod link;
 mod relocate;
+mod shrink;
+mod vlen;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
