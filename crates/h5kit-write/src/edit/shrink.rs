@@ -3,11 +3,12 @@
 //! - chunks wholly outside the new extent leave the chunk index and their space is freed
 //!   (reusable after the flush commits);
 //! - chunks partly outside get the fill value back in their elements past the new extent
-//!   (a later growth shows fill values there, not the old data), rewritten through the
-//!   dataset's chunk store;
+//!   (a later growth shows fill values there, not the old data), written (filtered) into
+//!   new space: the committed file keeps the old chunk, inside its old extent;
 //! - the index is rebuilt from the chunks that remain into new space (nothing committed
 //!   points there) and the layout message switches to it: the header's write at the flush
-//!   commits the whole change; the old nodes are freed after that.
+//!   (dataspace and layout messages in one chunk, as libhdf5 and h5kit lay dataset headers
+//!   out) commits the whole change; the old nodes and chunks are freed after that.
 
 use h5kit_btree::v1::ChunkRecord;
 use h5kit_core::{Error, Result};
@@ -15,7 +16,8 @@ use h5kit_object_header::{ChunkIndex, Layout};
 
 use super::dataset::{Backend, DatasetEdit, RawStorage, CHUNK_CACHE_BYTES};
 use super::Editor;
-use crate::chunk_cache::{ChunkBackend, ChunkCache, ChunkGrid, ChunkToStore};
+use crate::chunk_cache::{ChunkBackend, ChunkCache, ChunkGrid};
+use h5kit_dataset::filter::encode_pipeline;
 use crate::copy_box;
 
 impl Editor {
@@ -54,7 +56,9 @@ impl Editor {
             }
         }
         edges.sort();
+        let mut changed = !removed.is_empty();
         for offsets in edges {
+            let Some(old) = c.records.get(&offsets).cloned() else { continue };
             let index: Vec<u64> = offsets.iter().zip(&c.chunk).map(|(o, ch)| o / ch).collect();
             let mut backend = Backend { ed: self, header, chunked: c, element_size: esize };
             let Some(data) = backend.load(&index)? else { continue };
@@ -62,15 +66,26 @@ impl Editor {
             let zero = vec![0u64; kept.len()];
             let mut refilled = fill_chunk.clone();
             copy_box(&data, &c.chunk, &zero, &mut refilled, &c.chunk, &zero, &kept, esize);
-            if refilled != data {
-                let mut backend = Backend { ed: self, header, chunked: c, element_size: esize };
-                backend.store(&[ChunkToStore { index: &index, data: &refilled, changed: 0..refilled.len() }])?;
+            if refilled == data {
+                continue;
             }
+            // Into new space, never over the chunk the committed file still shows inside its
+            // old extent: the header's write switches to it with the new index.
+            let (bytes, mask) = if c.pipeline.filters.is_empty() { (refilled, 0) } else { encode_pipeline(&c.pipeline, refilled, esize)? };
+            let len = (bytes.len() as u64).max(1);
+            let a = self.space.allocate_at_end(len)?;
+            self.fresh.insert(a, len);
+            self.write_now(a, &bytes)?;
+            self.space.free(old.address, old.size.max(1));
+            c.records.insert(offsets.clone(), ChunkRecord { offsets, size: bytes.len() as u64, filter_mask: mask, address: a });
+            changed = true;
         }
-        if removed.is_empty() {
+        if !changed {
             return Ok(());
         }
-        // A new index of the chunks that remain; the old one and the removed chunks are freed.
+        // A new index of the chunks that remain, in new space (the layout message switches to
+        // it with the dataspace, in the header's one write); the old one and the removed
+        // chunks are freed.
         let rank = c.chunk.len();
         if let Some(root) = c.root.take() {
             self.free_chunk_tree(root, rank, false)?;
