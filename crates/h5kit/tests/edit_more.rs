@@ -180,7 +180,7 @@ fn deletes_in_large_groups_match_libhdf5() {
     {
         let f = File::create(&src).unwrap();
         for i in 0..300 {
-            f.write_new(&format!("/many/n{:04}", i), &[1], &[i as i32]).unwrap();
+            f.write_new(&format!("/many/n{:04}", i), &[1], &[i]).unwrap();
         }
         f.close().unwrap();
     }

@@ -360,8 +360,8 @@ impl Editor {
         }
     }
 
-    /// Changes a chunked dataset's extent within its maximum (growing; shrinking is not
-    /// done in place yet).
+    /// Changes a chunked dataset's extent within its maximum (shrinking prunes the chunks:
+    /// [`super::shrink`]).
     pub fn resize(&mut self, path: &str, shape: &[u64]) -> Result<()> {
         let h = self.dataset(path)?;
         let Some(ds) = self.datasets.get(&h) else { return Err(Error::usage("internal error: dataset not loaded")) };

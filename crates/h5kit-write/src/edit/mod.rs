@@ -15,7 +15,9 @@
 //!
 //! This first version edits files of the earliest format (superblock 0/1, version 1 object
 //! headers, symbol-table groups, v1 B-tree chunk indexes): h5py's default, and what libhdf5
-//! writes unless told otherwise. Operations it cannot do yet fail with
+//! writes unless told otherwise. Beyond creating objects: deletes (`delete.rs`), soft, hard
+//! and external links (`link.rs`), variable-length data (`vlen.rs`), compact datasets
+//! (`compact.rs`), shrinking resizes (`shrink.rs`). Operations it cannot do yet fail with
 //! [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller can fall back.
 
 mod attribute;

@@ -59,7 +59,7 @@ impl Editor {
         let is_string = matches!(dt.class, TypeClass::VarLenString { .. });
         let mut w = Writer::new(0, self.sizes);
         for e in elements {
-            if e.len() as u64 % base != 0 {
+            if !(e.len() as u64).is_multiple_of(base) {
                 return Err(Error::usage(format!("variable-length element of {} bytes is not a whole number of {}-byte values", e.len(), base)));
             }
             let n = u32::try_from(e.len() as u64 / base).map_err(|_| Error::usage("variable-length element of 4 GiB or more"))?;
