@@ -476,3 +476,35 @@ fn a_group_emptied_and_filled_again_stays_valid_for_libhdf5() {
         assert_eq!(keys(&g, "/grp").len(), 3 + 15);
     }
 }
+
+#[test]
+fn every_other_object_of_each_fixture_deleted_matches_libhdf5() {
+    // Objects of every kind h5py writes (layouts, filters, datatypes, attributes, groups)
+    // freed; files whose objects name sibling files (external storage, VDS) left out.
+    let dir = tmp_dir("fixtures");
+    for name in ["attributes_earliest.h5", "comments_earliest.h5", "dataspaces_earliest.h5", "datatypes_earliest.h5", "fillvalues_earliest.h5", "filters_earliest.h5", "groups_earliest.h5", "layouts_earliest.h5"] {
+        let src = fixture(name);
+        let p = dir.join(format!("ours_{}", name));
+        std::fs::copy(&src, &p).unwrap();
+        let ino = inode(&p);
+        let before = keys(&File::open(&src).unwrap(), "/");
+        let gone: Vec<&String> = before.iter().step_by(2).collect();
+        let f = File::open_with_mode(&p, "r+").unwrap();
+        for k in &gone {
+            f.delete(&format!("/{}", k)).unwrap_or_else(|e| panic!("{}: deleting {}: {}", name, k, e));
+        }
+        f.close().unwrap();
+        assert_eq!(inode(&p), ino, "{}: edited in place", name);
+        let left = keys(&File::open(&p).unwrap(), "/");
+        assert_eq!(left.len(), before.len() - gone.len(), "{}", name);
+        let script: String = gone.iter().map(|k| format!("del f['/{}']\n", k)).collect();
+        let theirs = h5py_edit(&src, &dir, &format!("theirs_{}", name), &script);
+        // h5dump 1.10 has no plugin for some filters of filters_earliest.h5: headers only.
+        let args: &[&str] = if name.starts_with("filters") { &["-H"] } else { &[] };
+        if let Some(t) = theirs {
+            if let (Some(a), Some(b)) = (h5dump(&p, args), h5dump(&t, args)) {
+                assert_eq!(a, b, "{}: h5dump differs from libhdf5's", name);
+            }
+        }
+    }
+}

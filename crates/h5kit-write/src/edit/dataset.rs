@@ -360,8 +360,8 @@ impl Editor {
         }
     }
 
-    /// Changes a chunked dataset's extent within its maximum (shrinking prunes the chunks:
-    /// [`super::shrink`]).
+    /// Changes a chunked dataset's extent within its maximum (shrinking prunes the chunks
+    /// outside the new extent, as libhdf5 does).
     pub fn resize(&mut self, path: &str, shape: &[u64]) -> Result<()> {
         let h = self.dataset(path)?;
         let Some(ds) = self.datasets.get(&h) else { return Err(Error::usage("internal error: dataset not loaded")) };

@@ -9,16 +9,17 @@
 //!   the node's new last name and frees it), and a key naming freed heap bytes that a later
 //!   name reuses would break the tree order. A node left empty stays in the tree (readers and
 //!   inserts handle nodes without entries; libhdf5 would unlink it).
-//! - the target's reference count goes down by one (its header is written after the group,
-//!   so a crash between the two leaves a count too high: space lost, never a dangling link);
-//!   at zero the object is freed: its header chunks, its raw data (contiguous block, chunks
+//! - the target's reference count goes down by one. Its header is written after the group,
+//!   so a crash between the two leaves a count too high (space lost, never a dangling link);
+//!   a version 2 header (an earliest-format file may hold some; the editor does not rewrite
+//!   them) keeps its count, too high in the same way. At zero the object is freed: its header chunks, its raw data (contiguous block, chunks
 //!   and chunk B-tree nodes), a group's local heap, B-tree and symbol table nodes, and the
 //!   objects only it linked to. The space becomes reusable after the flush commits.
 //! - an attribute message becomes a NIL message of the same size in its place (one small
 //!   write of the message type).
 
 use h5kit_btree::v1::{ChunkKey, Node, SymbolTableNode};
-use h5kit_core::{Error, Result};
+use h5kit_core::{Error, ErrorKind, Result};
 use h5kit_heap::local::LocalHeapHeader;
 use h5kit_object_header::message::msg_type;
 use h5kit_object_header::{ChunkIndex, Layout, MaybeShared, Message, RawMessage, SymbolTable};
@@ -44,6 +45,13 @@ impl Editor {
             Some(t) => t,
             None => return Err(Error::not_found(format!("unable to delete {}: name doesn't exist", path))),
         };
+        if target != u64::MAX {
+            // The target's header, read before anything changes (a damaged one fails here).
+            match self.header(target) {
+                Err(e) if e.kind != ErrorKind::Unsupported => return Err(e),
+                _ => {}
+            }
+        }
         let (snod, index) = self
             .find_entry(&st, last.as_bytes())?
             .ok_or_else(|| Error::format(st.btree_address, format!("{}: the name is in no symbol table node of its group", path)))?;
@@ -119,7 +127,13 @@ impl Editor {
     /// One link to the object at `a` is gone: its reference count goes down, and at zero the
     /// object is freed.
     fn unlink_object(&mut self, a: u64, depth: usize) -> Result<()> {
-        let hdr = self.header(a)?;
+        let hdr = match self.header(a) {
+            Ok(h) => h,
+            // A version 2 header (an earliest-format file may hold some): its reference count
+            // is left as it is, too high (its space is lost, nothing dangles).
+            Err(e) if e.kind == ErrorKind::Unsupported => return Ok(()),
+            Err(e) => return Err(e),
+        };
         if hdr.header.reference_count > 1 {
             hdr.header.reference_count -= 1;
             hdr.dirty = true;

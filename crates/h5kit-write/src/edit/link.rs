@@ -64,6 +64,8 @@ impl Editor {
     /// Creates a hard link at `path` to the object at `existing` (its reference count goes up).
     pub fn create_hard_link(&mut self, path: &str, existing: &str) -> Result<()> {
         let target = self.resolve(existing)?;
+        // Loaded (and so checked editable) before anything changes.
+        self.header(target)?;
         let (parent, name) = self.parent_for_new(path)?;
         self.symbol_table(parent)?;
         let fresh = self.is_fresh(target);
@@ -86,12 +88,12 @@ impl Editor {
         if file.len() + target.len() > MAX_LINK_VALUE {
             return Err(Error::usage("external link file name and path too long"));
         }
-        let (parent, name) = self.parent_for_new(path)?;
-        let st = self.symbol_table(parent)?;
         let sizes = self.sizes;
         if sizes.offset != sizes.length {
             return Err(unsupported(format!("{}: converting a group of a file whose offsets and lengths differ in size", path)));
         }
+        let (parent, name) = self.parent_for_new(path)?;
+        let st = self.symbol_table(parent)?;
         let mut links = self.symbol_links(&st)?;
         if links.len() + 1 > MAX_COMPACT_LINKS {
             return Err(unsupported(format!("{}: external links in a symbol-table group of more than {} links (dense link storage)", path, MAX_COMPACT_LINKS)));
