@@ -103,6 +103,11 @@ fn deletes_and_links_in_a_file_h5py_wrote_match_libhdf5() {
     // A name deleted and made again in one flush.
     f.delete("/deep/link011").unwrap();
     f.create_soft_link("/deep/link011", "/deep/link000").unwrap();
+    // Paths through soft links (absolute, relative, a chain) are followed in place.
+    f.set_attr("/soft_to_first", "via", None, &[3i32]).unwrap();
+    f.create_soft_link("/deep/rel", "link001").unwrap();
+    f.create_soft_link("/chain", "/deep/rel").unwrap();
+    f.set_attr("/chain", "chained", None, &[4i32]).unwrap();
     assert!(f.delete("/deep/link005").is_err(), "a deleted name is gone");
     assert!(f.delete_attr("/a", "gone").is_err(), "a deleted attribute is gone");
     f.close().unwrap();
@@ -124,7 +129,9 @@ fn deletes_and_links_in_a_file_h5py_wrote_match_libhdf5() {
         "del f['/deep/link005']\ndel f['/a/b']\nf['/soft_to_first'] = h5py.SoftLink('/deep/link000')\n\
          f['/deep/dangling'] = h5py.SoftLink('/no/such/thing')\nf['/hard_again'] = f['/deep/link000']\n\
          del f['/deep/link010']\nf['/a'].attrs['kept'] = np.int32(7)\n\
-         del f['/deep/link011']\nf['/deep/link011'] = h5py.SoftLink('/deep/link000')",
+         del f['/deep/link011']\nf['/deep/link011'] = h5py.SoftLink('/deep/link000')\n\
+         f['/soft_to_first'].attrs['via'] = np.int32(3)\nf['/deep/rel'] = h5py.SoftLink('link001')\n\
+         f['/chain'] = h5py.SoftLink('/deep/rel')\nf['/chain'].attrs['chained'] = np.int32(4)",
     );
     same_dump(&p, theirs);
     // Reference counts as libhdf5 keeps them: link000 had one link per name of /deep that is

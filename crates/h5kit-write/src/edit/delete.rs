@@ -72,7 +72,7 @@ impl Editor {
     /// The symbol table node holding `name` in the group of `st`, and the entry's index:
     /// down the B-tree by its keys (child `i` holds the names after key `i` up to key `i+1`),
     /// then, if the keys mislead, every node.
-    fn find_entry(&mut self, st: &SymbolTable, name: &[u8]) -> Result<Option<(u64, usize)>> {
+    pub(super) fn find_entry(&mut self, st: &SymbolTable, name: &[u8]) -> Result<Option<(u64, usize)>> {
         let heap = st.local_heap_address;
         let mut a = st.btree_address;
         for _ in 0..MAX_DEPTH {

@@ -101,11 +101,20 @@ impl Editor {
 
     /// The object header address of `path` (hard links from the root).
     pub(crate) fn resolve(&mut self, path: &str) -> Result<u64> {
+        self.resolve_hops(path, 0)
+    }
+
+    /// [`Editor::resolve`] after `hops` soft links followed.
+    fn resolve_hops(&mut self, path: &str, hops: usize) -> Result<u64> {
         let mut cur = self.root()?;
-        for part in split_path(path) {
+        let parts = split_path(path);
+        for (i, part) in parts.iter().enumerate() {
             let next = self.group_names(cur)?.get(part.as_bytes()).copied();
             cur = match next {
-                Some(u64::MAX) => return Err(unsupported(format!("{}: following soft link {:?}", path, part))),
+                Some(u64::MAX) => {
+                    let target = self.soft_target(cur, part.as_bytes(), parts.get(..i).unwrap_or(&[]), hops)?;
+                    self.resolve_hops(&target, hops + 1)?
+                }
                 Some(a) => a,
                 None => return Err(Error::not_found(format!("{}: no object named {:?}", path, part))),
             };

@@ -32,6 +32,9 @@ const MAX_COMPACT_LINKS: usize = 8;
 /// Longest link value accepted (a heap string and a link message body both fit).
 const MAX_LINK_VALUE: usize = 0xfff0;
 
+/// Soft links followed in a row at most (libhdf5's `H5L_NUM_LINKS`).
+const MAX_SOFT_HOPS: usize = 16;
+
 /// Undefined address (all bits set).
 const UNDEFINED: u64 = u64::MAX;
 
@@ -143,6 +146,28 @@ impl Editor {
         self.group_names(parent)?.insert(name.into_bytes(), u64::MAX);
         self.changed = true;
         Ok(())
+    }
+
+    /// The path a soft link `name` of group `g` (reached by the path `group_path`) leads to,
+    /// `hops` soft links followed so far: its value, from the root when absolute, else from
+    /// the group holding it (as libhdf5 follows them, at most 16 in a row).
+    pub(super) fn soft_target(&mut self, g: u64, name: &[u8], group_path: &[&str], hops: usize) -> Result<String> {
+        let shown = String::from_utf8_lossy(name).into_owned();
+        if hops >= MAX_SOFT_HOPS {
+            return Err(Error::usage(format!("{:?}: more than {} soft links in a row", shown, MAX_SOFT_HOPS)));
+        }
+        let st = match self.symbol_table(g) {
+            Ok(st) => st,
+            Err(_) => return Err(unsupported(format!("following the link {:?} of a group with link messages", shown))),
+        };
+        let (snod, i) = self.find_entry(&st, name)?.ok_or_else(|| Error::not_found(format!("no link named {:?}", shown)))?;
+        let entry = self.snod(snod)?.value.entries.get(i).cloned().ok_or_else(|| Error::usage("internal error: symbol table entry"))?;
+        let ScratchPad::SymbolicLink { link_value_offset } = entry.scratch else {
+            return Err(Error::usage(format!("internal error: {:?} is not a soft link", shown)));
+        };
+        let value = self.name_at(st.local_heap_address, u64::from(link_value_offset))?;
+        let value = String::from_utf8(value).map_err(|_| Error::format(st.local_heap_address, "soft link value is not UTF-8"))?;
+        Ok(if value.starts_with('/') { value } else { format!("/{}/{}", group_path.join("/"), value) })
     }
 
     /// Every link of the symbol-table group of `st` as a link message, in name order.
