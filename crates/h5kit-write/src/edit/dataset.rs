@@ -377,9 +377,13 @@ impl Editor {
                 return Err(Error::usage(format!("{}: new shape {} is past the maximum {} in dimension {}", path, n, m, d)));
             }
         }
-        // The message keeps its version (and so its size).
-        let dataspace =
-            Dataspace { version: ds.space_version, kind: DataspaceKind::Simple, dims: shape.to_vec(), max_dims: ds.max_dims.clone() };
+        // The message keeps its version. A dataspace without maximum dimensions has its
+        // dimensions as maximum: a shrunk one states them (h5py: `( 0 ) / ( 7 )`).
+        let max_dims = match &ds.max_dims {
+            None if shape != max.as_slice() => Some(max),
+            m => m.clone(),
+        };
+        let dataspace = Dataspace { version: ds.space_version, kind: DataspaceKind::Simple, dims: shape.to_vec(), max_dims: max_dims.clone() };
         if shape.iter().zip(&ds.dims).any(|(n, o)| n < o) {
             self.shrink_chunks(h, shape).map_err(|e| e.in_object(path))?;
         }
@@ -389,6 +393,7 @@ impl Editor {
         hdr.replace(i, &Message::Dataspace(MaybeShared::Inline(dataspace)), sizes)?;
         if let Some(ds) = self.datasets.get_mut(&h) {
             ds.dims = shape.to_vec();
+            ds.max_dims = max_dims;
         }
         self.changed = true;
         Ok(())
