@@ -114,7 +114,9 @@ impl Editor {
                 AllocTime::Late
             },
             fill_time: FillTime::IfSet,
-            defined: ds.fill.is_some(),
+            // Defined: the given value, or the library default (zeros) as h5py writes it; an
+            // undefined fill leaves unwritten elements undefined to libhdf5 1.10 (garbage).
+            defined: true,
             value: ds.fill.clone(),
         };
         let bytes = sat_prod(&dims).saturating_mul(element_size as u64);
