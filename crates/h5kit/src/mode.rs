@@ -203,6 +203,13 @@ impl File {
         }
     }
 
+    /// A change only the model does (none today; kept for operations the editor does not
+    /// do yet).
+    #[allow(dead_code)]
+    fn change_model<T>(&self, on_model: impl FnOnce(&mut FileWriter) -> Result<T>) -> Result<T> {
+        self.change(|_| Err(Error::new(ErrorKind::Unsupported, "not done by the on-disk writer yet")), on_model)
+    }
+
     /// The reader view: the file as last read, or, after a change, the file as it is now (the
     /// editor's changes flushed to it; the model serialized to memory).
     pub(crate) fn current(&self) -> Result<Arc<FileInner>> {
