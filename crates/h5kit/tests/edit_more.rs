@@ -588,7 +588,7 @@ impl RandomEdits {
                     let p = self.new_name();
                     let n = 1 + self.next() % 12;
                     let v: Vec<i32> = (0..n as i32).map(|i| i * 3 + self.counter as i32).collect();
-                    let chunked = self.next() % 2 == 0;
+                    let chunked = self.next().is_multiple_of(2);
                     if chunked {
                         self.chunked.push((p.clone(), n));
                     }
