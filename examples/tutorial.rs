@@ -3,8 +3,7 @@
 //!
 //! `cargo run -p h5kit --example tutorial -- OUT.h5`, then `h5dump OUT.h5`.
 
-use h5kit::write::{dtype, DatasetSpec};
-use h5kit::{File, UNLIMITED};
+use h5kit::File;
 
 /// Category name, then (item name, stock) pairs.
 type Catalog = &'static [(&'static str, &'static [(&'static str, &'static [i64])])];
@@ -20,29 +19,25 @@ fn main() -> h5kit::Result<()> {
     write(std::path::Path::new(&out))
 }
 
-/// Writes the tutorial database to `out`.
+/// Writes the tutorial database to `out`, one h5py step per line (examples/tutorial.py).
 pub fn write(out: &std::path::Path) -> h5kit::Result<()> {
-    let f = File::open_with_mode(out, "w")?;
-    f.set_attr_str("/", "title", "Tutorial inventory")?;
+    let f = File::create(out)?; //                                   h5py.File(out, "w")
+    f.attrs().set("title", "Tutorial inventory")?; //                 f.attrs["title"] = ...
     for (category, items) in CATALOG {
-        let group = format!("/{}", category);
-        f.create_group(&group)?;
-        f.set_attr(&group, "count", None, &[items.len() as i64])?;
+        let grp = f.create_group(category)?; //                       grp = f.create_group(category)
+        grp.attrs().set("count", items.len() as i64)?; //             grp.attrs["count"] = np.int64(..)
         for (i, (item, stock)) in items.iter().enumerate() {
-            let path = format!("{}/{}", group, item);
-            f.write_new(&path, &[stock.len() as u64], stock)?;
-            f.set_attr(&path, "price", None, &[0.5 + i as f64])?;
-            f.set_attr_str(&path, "unit", "kg")?;
+            let dset = grp.new_dataset::<i64>().with_data(stock).create(item)?; // grp.create_dataset(item, data=..)
+            dset.attrs().set("price", 0.5 + i as f64)?; //            dset.attrs["price"] = np.float64(..)
+            dset.attrs().set("unit", "kg")?; //                       dset.attrs["unit"] = "kg"
         }
     }
-    let mut spec = DatasetSpec::new(dtype::float64(), &[0, 3]);
-    spec.maxshape = Some(vec![UNLIMITED, 3]);
-    spec.chunks = Some(vec![4, 3]);
-    f.create_dataset("/log", spec)?;
+    // log = f.create_dataset("log", shape=(0, 3), maxshape=(None, 3), chunks=(4, 3), dtype=np.float64)
+    let log = f.new_dataset::<f64>().shape([0, 3]).maxshape([None, Some(3)]).chunk([4, 3]).create("log")?;
     for day in 0..10u64 {
-        f.resize("/log", &[day + 1, 3])?;
+        log.resize([day + 1, 3])?; //                                 log.resize((day + 1, 3))
         let d = day as f64;
-        f.write_slice("/log", &[day, 0], &[1, 3], &[d, d * 1.5, 0.0 - d])?;
+        log.write_slice([day..day + 1, 0..3], &[d, d * 1.5, 0.0 - d])?; // log[day, :] = [..]
     }
     f.close()
 }

@@ -4,6 +4,7 @@ use std::fmt;
 
 /// Broad category of an [`Error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The operating system or storage failed.
     Io,
@@ -20,7 +21,11 @@ pub enum ErrorKind {
 }
 
 /// An error with its context: kind, message, file offset and object path where known.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Display` and `Debug` print the same line (what failed, the object path, the file
+/// offset), so `fn main() -> Result<()>` reports an error readably:
+/// `not found: no object named "x" in / (object /x)`.
+#[derive(Clone)]
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
@@ -28,13 +33,23 @@ pub struct Error {
     pub offset: Option<u64>,
     /// Path of the object being read, e.g. `/group/dataset`.
     pub path: Option<String>,
+    /// The operating system's error, for I/O errors ([`std::error::Error::source`]).
+    source: Option<std::sync::Arc<std::io::Error>>,
 }
+
+/// Errors compare by kind, message, offset and path (not by their source).
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message && self.offset == other.offset && self.path == other.path
+    }
+}
+impl Eq for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), offset: None, path: None }
+        Error { kind, message: message.into(), offset: None, path: None, source: None }
     }
     /// A format error at a file offset.
     pub fn format(offset: u64, message: impl Into<String>) -> Self {
@@ -54,8 +69,11 @@ impl Error {
     pub fn not_found(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::NotFound, message)
     }
+    /// An I/O error; `err` stays available as the [`std::error::Error::source`].
     pub fn io(err: std::io::Error, message: impl Into<String>) -> Self {
-        Error::new(ErrorKind::Io, format!("{}: {}", message.into(), err))
+        let mut e = Error::new(ErrorKind::Io, format!("{}: {}", message.into(), err));
+        e.source = Some(std::sync::Arc::new(err));
+        e
     }
     /// Sets the offset if none is set yet (the innermost offset wins).
     pub fn at(mut self, offset: u64) -> Self {
@@ -99,10 +117,23 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+/// The same line as `Display`: `fn main() -> Result<()>` prints errors with `Debug`.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::new(ErrorKind::Io, e.to_string())
+        let mut out = Error::new(ErrorKind::Io, e.to_string());
+        out.source = Some(std::sync::Arc::new(e));
+        out
     }
 }

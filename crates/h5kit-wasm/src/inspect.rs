@@ -301,7 +301,7 @@ impl std::fmt::Debug for Typed {
 /// own bytes (no copy in wasm memory before the one into the JavaScript typed array).
 struct ViewBytes<T>(h5kit::ArrayView<T>);
 
-impl<T: h5kit::H5Type> AsRef<[u8]> for ViewBytes<T> {
+impl<T: h5kit::H5Type + bytemuck::Pod> AsRef<[u8]> for ViewBytes<T> {
     fn as_ref(&self) -> &[u8] {
         bytemuck::cast_slice(self.0.as_slice())
     }
@@ -309,7 +309,7 @@ impl<T: h5kit::H5Type> AsRef<[u8]> for ViewBytes<T> {
 
 /// The whole dataset as stored, when its type is laid out as `T`: borrowed from the file's
 /// bytes where it can be ([`Dataset::read_view`]); `None` when `T` is not the file's layout.
-fn stored_view<T: h5kit::H5Type>(ds: &Dataset) -> Result<Option<Box<dyn AsRef<[u8]>>>> {
+fn stored_view<T: h5kit::H5Type + bytemuck::Pod>(ds: &Dataset) -> Result<Option<Box<dyn AsRef<[u8]>>>> {
     if !T::is_native(ds.datatype()) {
         return Ok(None);
     }

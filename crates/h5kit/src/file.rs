@@ -76,7 +76,13 @@ impl File {
     /// `max_alloc`, the most one read may allocate, where memory is scarce).
     pub fn open_with_limits(path: impl AsRef<Path>, limits: Limits) -> Result<File> {
         let path = path.as_ref();
-        let storage = FileStorage::open(path)?;
+        // As mode r+ reports it: a missing file is "not found" in every mode.
+        let storage = FileStorage::open(path).map_err(|e| match std::fs::metadata(path) {
+            Err(m) if m.kind() == std::io::ErrorKind::NotFound => {
+                Error::not_found(format!("unable to open {}: no such file", path.display()))
+            }
+            _ => e,
+        })?;
         let mut file = File::from_storage(Box::new(storage), path.display().to_string(), limits)?;
         if let Some(inner) = Arc::get_mut(&mut file.inner) {
             inner.dir = path.parent().map(|p| p.to_path_buf());

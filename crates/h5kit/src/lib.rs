@@ -1,26 +1,61 @@
-//! h5kit: read HDF5 files in pure Rust, with h5py's model.
+//! h5kit: read and write HDF5 files in pure Rust, with h5py's model.
 //!
-//! A [`File`] opens a file (from a path or from bytes); its root [`Group`] lists links and opens
-//! objects by path; a [`Dataset`] gives its datatype, dataspace, layout and data; every object
-//! has [`Attribute`]s. The format layers live in their own crates (`h5kit-superblock`,
-//! `h5kit-object-header`, `h5kit-btree`, `h5kit-heap`, `h5kit-dataset`); this crate ties them
-//! together the way libhdf5's H5F/H5G/H5A/H5D interfaces do.
+//! A [`File`] is opened with one of h5py's modes ([`File::open`] `r`, `File::open_rw` `r+`,
+//! `File::create` `w`, `File::create_excl` `w-`/`x`, `File::append` `a`); its groups and
+//! datasets are live handles ([`handle::Group`], [`handle::Dataset`]: a handle taken before a
+//! write sees it), addressed by paths with `/`; every object has its attributes as a mapping
+//! ([`Attrs`]). The format layers live in their own crates (`h5kit-superblock`,
+//! `h5kit-object-header`, `h5kit-btree`, `h5kit-heap`, `h5kit-dataset`, `h5kit-write`); this
+//! crate ties them together the way libhdf5's H5F/H5G/H5D/H5A interfaces do.
+//!
+//! Reading:
 //!
 //! ```no_run
 //! let file = h5kit::File::open("data.h5")?;
-//! let root = file.root()?;
-//! for link in root.links()? {
-//!     println!("{}", link.name);
+//! for name in file.keys()? {
+//!     println!("{}", name);
 //! }
+//! let ds = file.dataset("/group/x")?;
+//! let values = ds.read::<f64>()?;                // Array { data, shape }
+//! let first_rows = ds.read_slice::<f64>([0..2, 0..3])?;
+//! let unit: String = ds.attrs().get("unit")?;
 //! # Ok::<(), h5kit::Error>(())
 //! ```
+//!
+//! Writing:
+//!
+//! ```no_run
+//! let f = h5kit::File::create("new.h5")?;
+//! let g = f.create_group("measurements")?;
+//! let t = g.new_dataset::<f64>().shape([0]).maxshape([None]).chunk([1024]).deflate(4).create("t")?;
+//! t.resize([3])?;
+//! t.write(&[20.5, 21.0, 21.5])?;
+//! t.attrs().set("unit", "degC")?;
+//! f.close()?;
+//! # Ok::<(), h5kit::Error>(())
+//! ```
+//!
+//! Under the handles are two lower layers: the snapshot objects ([`Object`], [`Group`],
+//! [`Dataset`]: one reading of an object header, with every message, zero-copy
+//! [`Dataset::read_view`] and chunk locations), and the path-string write methods of [`File`]
+//! (`write`, `write_slice`, `resize`, `set_attr`, `create_dataset` with a `DatasetSpec`, ...).
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
+/// The README's quick start, compiled and run as a doctest.
+#[cfg(all(doctest, feature = "write"))]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
 
 mod attribute;
 mod chunks;
 mod dense;
+#[doc(hidden)]
+#[path = "derive.rs"]
+pub mod __derive;
 mod file;
+mod fixed_string;
 mod group;
+pub mod handle;
 #[cfg(feature = "write")]
 mod mode;
 mod object;
@@ -39,12 +74,18 @@ mod vlen;
 pub use attribute::Attribute;
 pub use chunks::ChunkLocation;
 pub use file::File;
+pub use fixed_string::FixedString;
 pub use group::Link;
+pub use handle::{Attrs, Node};
+#[cfg(feature = "write")]
+pub use handle::{DatasetBuilder, FileBuilder};
 #[cfg(feature = "write")]
 pub use mode::Mode;
 pub use object::{Dataset, Group, NamedDatatype, Object};
 pub use selection::Hyperslab;
 pub use typed::{Array, H5Type};
+#[cfg(feature = "derive")]
+pub use h5kit_derive::H5Type;
 pub use view::ArrayView;
 #[cfg(feature = "write")]
 pub use typed::H5Write;

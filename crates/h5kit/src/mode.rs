@@ -128,6 +128,9 @@ impl File {
             Error::io(e, format!("unable to {} {}", what, path.display()))
         })?;
         lock_file(&file, true, LockPolicy::from_env(), &path.display().to_string())?;
+        // The lock belongs to the open file description: `close` releases it through this
+        // duplicate while live handles may still hold the storage.
+        let lock = file.try_clone().ok();
         let storage: Arc<dyn WritableStorage> = Arc::new(WritableFile::from_file(file)?);
         let editor = if create {
             Editor::create(storage.clone(), Limits::default())?
@@ -135,7 +138,9 @@ impl File {
             Editor::open(storage.clone(), Limits::default())?
         };
         let snapshot = File::from_storage(Box::new(storage), path.display().to_string(), Limits::default())?;
-        File::writable(Backend::Editor(Box::new(editor)), Some(path.to_path_buf()), snapshot)
+        let f = File::writable(Backend::Editor(Box::new(editor)), Some(path.to_path_buf()), snapshot)?;
+        f.state()?.lock = lock;
+        Ok(f)
     }
 
     /// A new file built in memory (WebAssembly, tests); get its bytes with [`File::to_bytes`].
@@ -159,7 +164,7 @@ impl File {
         inner.dir = path.as_ref().and_then(|p| p.parent().map(|d| d.to_path_buf()));
         Ok(File {
             inner: Arc::new(inner),
-            write: Some(Arc::new(Mutex::new(WriteState { backend, path, dirty: false, unflushed: true, closed: false }))),
+            write: Some(Arc::new(Mutex::new(WriteState { backend, path, dirty: false, unflushed: true, closed: false, lock: None }))),
             snapshot: Arc::new(Mutex::new(None)),
         })
     }
@@ -235,9 +240,11 @@ impl File {
         snap.clone().ok_or_else(|| Error::usage("no snapshot"))
     }
 
-    /// Creates a group (and missing intermediate groups). Fails if the name exists.
-    pub fn create_group(&self, path: &str) -> Result<()> {
-        self.change(|e| e.create_group(path), |w| w.create_group(path))
+    /// Creates a group (and missing intermediate groups) and returns it (a live
+    /// [`crate::handle::Group`]). Fails if the name exists.
+    pub fn create_group(&self, path: &str) -> Result<crate::handle::Group> {
+        self.change(|e| e.create_group(path), |w| w.create_group(path))?;
+        Ok(crate::handle::Group::at(self.clone(), crate::handle::join("/", path)?))
     }
 
     /// Creates a dataset (h5py's `create_dataset`): datatype, shape, maxshape, chunks,
@@ -376,6 +383,14 @@ impl File {
         flush_state(&mut st)?;
         st.closed = true;
         st.backend = Backend::Closed;
+        // Handles of this file may live on; the lock goes now, as with libhdf5's H5Fclose.
+        if let Some(lock) = st.lock.take() {
+            lock.unlock().map_err(|e| Error::io(e, format!("unlocking {}", self.inner.name)))?;
+        }
+        drop(st);
+        if let Ok(mut snap) = self.snapshot.lock() {
+            *snap = None;
+        }
         Ok(())
     }
 

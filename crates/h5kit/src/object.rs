@@ -500,8 +500,8 @@ impl Dataset {
         // The file's type is T's own layout: one copy of the bytes, no per-element decode.
         let size = std::mem::size_of::<T>();
         if T::is_native(&self.datatype) && size > 0 && raw.len() % size == 0 {
-            let mut data = vec![T::zeroed(); raw.len() / size];
-            bytemuck::cast_slice_mut::<T, u8>(&mut data).copy_from_slice(&raw);
+            let mut data = vec![T::zero(); raw.len() / size];
+            crate::typed::bytes_mut(&mut data)?.copy_from_slice(&raw);
             return Ok(crate::Array { data, shape: selection.shape() });
         }
         let data = crate::typed::convert(&raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
@@ -517,7 +517,7 @@ impl Dataset {
             let n = self.dataspace.element_count().ok_or_else(|| err(Error::format(0, "element count overflows")))?;
             let bytes = n.checked_mul(std::mem::size_of::<T>() as u64).ok_or_else(|| err(Error::format(0, "size overflows")))?;
             let n = self.core.file.limits.check_alloc(bytes, 0, "dataset read").map_err(err)? / std::mem::size_of::<T>().max(1);
-            let mut data = vec![T::zeroed(); n];
+            let mut data = vec![T::zero(); n];
             self.read_native_into(&mut data)?;
             return Ok(crate::Array { data, shape: self.dataspace.dims.clone() });
         }
@@ -572,7 +572,7 @@ impl Dataset {
             self.filters.as_ref().unwrap_or(&empty),
             self.fill_value.as_ref(),
             external,
-            bytemuck::cast_slice_mut(out),
+            crate::typed::bytes_mut(out)?,
         )
         .map_err(|e| e.in_object(self.core.path.clone()))
     }

@@ -1,6 +1,7 @@
 //! Typed reads: dataset and attribute values as `Vec<T>` with their shape, converted from the
 //! file's datatype the way libhdf5's hard conversions do (byte order swapped; integers and
-//! floats of any size converted; out-of-range values clipped).
+//! floats of any size converted; out-of-range values clipped); compounds, enums and arrays
+//! through [`H5Type::decode`] (spec IV.A.2.d; `#[derive(H5Type)]`, see `derive.rs`).
 
 use h5kit_core::{Error, ErrorKind, Result};
 use h5kit_object_header::{ByteOrder, Datatype, TypeClass};
@@ -39,15 +40,55 @@ impl<T> Array<T> {
     }
 }
 
-/// A Rust type that numeric HDF5 data converts to.
-pub trait H5Type: bytemuck::Pod {
+/// A Rust type HDF5 data converts to: the numbers (`i8`..`u64`, `f32`, `f64`), fixed-size
+/// arrays of them, and the structs and C-like enums of `#[derive(H5Type)]` (compounds and
+/// enums, converted member by member by name, as libhdf5 converts compounds).
+pub trait H5Type: Copy + Send + Sync + 'static {
     /// Name for error messages.
     const NAME: &'static str;
-    fn from_i128(v: i128) -> Self;
-    fn from_f64(v: f64) -> Self;
+    /// A zero value (buffers are filled with it before they are read into).
+    fn zero() -> Self;
+    /// An integer converted to this type (clipped to its range), `None` when numbers do not
+    /// convert to it (compounds).
+    fn from_i128(v: i128) -> Option<Self> {
+        let _ = v;
+        None
+    }
+    /// A float converted to this type, `None` when numbers do not convert to it.
+    fn from_f64(v: f64) -> Option<Self> {
+        let _ = v;
+        None
+    }
     /// Whether data of `dt` is laid out exactly as this type in memory (then reads need no
-    /// conversion and land straight in the result).
-    fn is_native(dt: &Datatype) -> bool;
+    /// conversion and land straight in the result through [`H5Type::as_bytes_mut`]).
+    fn is_native(dt: &Datatype) -> bool {
+        let _ = dt;
+        false
+    }
+    /// The memory of `data` as bytes, for the types whose every bit pattern is a value (the
+    /// numbers): reads of the native layout copy straight into it.
+    #[doc(hidden)]
+    fn as_bytes_mut(data: &mut [Self]) -> Option<&mut [u8]> {
+        let _ = data;
+        None
+    }
+    /// `bytes` as values of this type without a copy, when it is a number type and they are
+    /// aligned (zero-copy views).
+    #[doc(hidden)]
+    fn cast_bytes(bytes: &[u8]) -> Option<&[Self]> {
+        let _ = bytes;
+        None
+    }
+    /// Elements of `datatype` (raw, in the file's encoding) converted to this type.
+    fn decode(raw: &[u8], datatype: &Datatype) -> Result<Vec<Self>> {
+        convert_numbers(raw, datatype)
+    }
+}
+
+/// `data`'s memory as bytes (native reads); an error for types without a byte view, which
+/// never claim a native layout.
+pub(crate) fn bytes_mut<T: H5Type>(data: &mut [T]) -> Result<&mut [u8]> {
+    T::as_bytes_mut(data).ok_or_else(|| Error::usage(format!("{} has no byte representation to read into", T::NAME)))
 }
 
 /// Whether `dt` is a little-endian integer of `size` bytes using all its bits.
@@ -69,15 +110,24 @@ macro_rules! int_type {
     ($($t:ty),*) => {$(
         impl H5Type for $t {
             const NAME: &'static str = stringify!($t);
-            fn from_i128(v: i128) -> Self {
-                v.clamp(<$t>::MIN as i128, <$t>::MAX as i128) as $t
+            fn zero() -> Self {
+                0
             }
-            fn from_f64(v: f64) -> Self {
+            fn from_i128(v: i128) -> Option<Self> {
+                Some(v.clamp(<$t>::MIN as i128, <$t>::MAX as i128) as $t)
+            }
+            fn from_f64(v: f64) -> Option<Self> {
                 // `as` saturates and maps NaN to 0, as libhdf5's float-to-int conversion does.
-                v as $t
+                Some(v as $t)
             }
             fn is_native(dt: &Datatype) -> bool {
                 native_int(dt, std::mem::size_of::<$t>(), <$t>::MIN != 0)
+            }
+            fn as_bytes_mut(data: &mut [Self]) -> Option<&mut [u8]> {
+                Some(bytemuck::cast_slice_mut(data))
+            }
+            fn cast_bytes(bytes: &[u8]) -> Option<&[Self]> {
+                bytemuck::try_cast_slice(bytes).ok()
             }
         }
     )*};
@@ -86,26 +136,44 @@ int_type!(i8, u8, i16, u16, i32, u32, i64, u64);
 
 impl H5Type for f32 {
     const NAME: &'static str = "f32";
-    fn from_i128(v: i128) -> Self {
-        v as f32
+    fn zero() -> Self {
+        0.0
     }
-    fn from_f64(v: f64) -> Self {
-        v as f32
+    fn from_i128(v: i128) -> Option<Self> {
+        Some(v as f32)
+    }
+    fn from_f64(v: f64) -> Option<Self> {
+        Some(v as f32)
     }
     fn is_native(dt: &Datatype) -> bool {
         native_float(dt, 4)
     }
+    fn as_bytes_mut(data: &mut [Self]) -> Option<&mut [u8]> {
+        Some(bytemuck::cast_slice_mut(data))
+    }
+    fn cast_bytes(bytes: &[u8]) -> Option<&[Self]> {
+        bytemuck::try_cast_slice(bytes).ok()
+    }
 }
 impl H5Type for f64 {
     const NAME: &'static str = "f64";
-    fn from_i128(v: i128) -> Self {
-        v as f64
+    fn zero() -> Self {
+        0.0
     }
-    fn from_f64(v: f64) -> Self {
-        v
+    fn from_i128(v: i128) -> Option<Self> {
+        Some(v as f64)
+    }
+    fn from_f64(v: f64) -> Option<Self> {
+        Some(v)
     }
     fn is_native(dt: &Datatype) -> bool {
         native_float(dt, 8)
+    }
+    fn as_bytes_mut(data: &mut [Self]) -> Option<&mut [u8]> {
+        Some(bytemuck::cast_slice_mut(data))
+    }
+    fn cast_bytes(bytes: &[u8]) -> Option<&[Self]> {
+        bytemuck::try_cast_slice(bytes).ok()
     }
 }
 
@@ -184,14 +252,20 @@ fn decode_float(le: &[u8; 16], size: usize, cls: &TypeClass) -> Option<f64> {
     Some(if sign == 1 { -value } else { value })
 }
 
-/// Converts raw elements of `datatype` to `T`.
+/// Converts raw elements of `datatype` to `T` (through [`H5Type::decode`]).
 pub(crate) fn convert<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Result<Vec<T>> {
+    T::decode(raw, datatype)
+}
+
+/// Converts raw numeric elements (integers, bitfields, floats, enums by value) of `datatype`
+/// to `T`: the default [`H5Type::decode`].
+pub fn convert_numbers<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Result<Vec<T>> {
     let size = datatype.size as usize;
     if size == 0 {
         return Ok(Vec::new());
     }
     let unsupported =
-        || Error::new(ErrorKind::Usage, format!("cannot convert HDF5 {:?} data to {}", datatype.class, T::NAME));
+        || Error::new(ErrorKind::Usage, format!("cannot convert HDF5 {} data to {}", crate::handle::type_name(datatype), T::NAME));
     let mut out = Vec::with_capacity(raw.len() / size);
     match &datatype.class {
         TypeClass::Integer { .. } | TypeClass::Bitfield { .. } if size <= 16 => {
@@ -212,17 +286,17 @@ pub(crate) fn convert<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Result<Vec<
                 } else {
                     v as i128
                 };
-                out.push(T::from_i128(value));
+                out.push(T::from_i128(value).ok_or_else(unsupported)?);
             }
         }
         TypeClass::Float { order, .. } if size <= 16 => {
             for chunk in raw.chunks_exact(size) {
                 let le = ordered(chunk, *order);
                 let v = decode_float(&le, size, &datatype.class).ok_or_else(unsupported)?;
-                out.push(T::from_f64(v));
+                out.push(T::from_f64(v).ok_or_else(unsupported)?);
             }
         }
-        TypeClass::Enum { base, .. } => return convert(raw, base),
+        TypeClass::Enum { base, .. } => return convert_numbers(raw, base),
         _ => return Err(unsupported()),
     }
     Ok(out)
@@ -235,8 +309,11 @@ pub trait H5Write: Copy {
     const NAME: &'static str;
     /// The HDF5 datatype of this type.
     fn datatype() -> Datatype;
-    /// The value, for conversion to another numeric datatype.
-    fn number(&self) -> crate::typed_write::Number;
+    /// The value, for conversion to another numeric datatype; `None` for types that are not
+    /// numbers (compounds, enums, arrays: written only as their own datatype).
+    fn number(&self) -> Option<crate::typed_write::Number> {
+        None
+    }
     /// Appends the little-endian bytes of `self`.
     fn put(&self, out: &mut Vec<u8>);
     /// `data`'s memory when it already is the little-endian encoding `put` appends (the
@@ -269,8 +346,8 @@ macro_rules! write_int {
             fn datatype() -> Datatype {
                 h5kit_write::dtype::int($size, $signed)
             }
-            fn number(&self) -> crate::typed_write::Number {
-                crate::typed_write::Number::Int(i128::from(*self))
+            fn number(&self) -> Option<crate::typed_write::Number> {
+                Some(crate::typed_write::Number::Int(i128::from(*self)))
             }
             fn put(&self, out: &mut Vec<u8>) {
                 out.extend_from_slice(&self.to_le_bytes());
@@ -287,8 +364,8 @@ write_int!(i8, 1, true; u8, 1, false; i16, 2, true; u16, 2, false; i32, 4, true;
 #[cfg(feature = "write")]
 impl H5Write for f32 {
     const NAME: &'static str = "f32";
-    fn number(&self) -> crate::typed_write::Number {
-        crate::typed_write::Number::Float(f64::from(*self))
+    fn number(&self) -> Option<crate::typed_write::Number> {
+        Some(crate::typed_write::Number::Float(f64::from(*self)))
     }
     fn datatype() -> Datatype {
         h5kit_write::dtype::float32()
@@ -303,8 +380,8 @@ impl H5Write for f32 {
 #[cfg(feature = "write")]
 impl H5Write for f64 {
     const NAME: &'static str = "f64";
-    fn number(&self) -> crate::typed_write::Number {
-        crate::typed_write::Number::Float(*self)
+    fn number(&self) -> Option<crate::typed_write::Number> {
+        Some(crate::typed_write::Number::Float(*self))
     }
     fn datatype() -> Datatype {
         h5kit_write::dtype::float64()
@@ -346,7 +423,7 @@ pub(crate) fn to_bytes<T: H5Write>(data: &[T]) -> Vec<u8> {
 pub(crate) fn convert_complex<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Result<Vec<(T, T)>> {
     let size = datatype.size as usize;
     let unsupported = || {
-        Error::new(ErrorKind::Usage, format!("cannot read HDF5 {:?} data as complex {}", datatype.class, T::NAME))
+        Error::new(ErrorKind::Usage, format!("cannot read HDF5 {} data as complex {}", crate::handle::type_name(datatype), T::NAME))
     };
     let (base_re, off_re, base_im, off_im) = match &datatype.class {
         TypeClass::Complex { base } => {
@@ -397,7 +474,7 @@ impl crate::Dataset {
 /// floats, rounded int-to-float).
 pub(crate) fn convert_to_type(raw: &[u8], from: &Datatype, to: &Datatype) -> Result<Vec<u8>> {
     let unsupported =
-        || Error::new(ErrorKind::Unsupported, format!("no conversion from {:?} to {:?}", from.class, to.class));
+        || Error::new(ErrorKind::Unsupported, format!("no conversion from {} to {}", crate::handle::type_name(from), crate::handle::type_name(to)));
     macro_rules! enc {
         ($t:ty) => {
             convert::<$t>(raw, from)?.into_iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()

@@ -34,22 +34,17 @@ pub(crate) fn encode_as<'a, T: H5Write>(data: &'a [T], dt: &Datatype) -> Result<
     let size = dt.size as usize;
     let mut out = Vec::with_capacity(data.len().saturating_mul(size));
     for v in data {
-        target.put(v.number(), &mut out);
+        let n = v.number().ok_or_else(|| {
+            Error::usage(format!("cannot write {} values into a dataset of HDF5 type {}: {} is not a number", T::NAME, describe(dt), T::NAME))
+        })?;
+        target.put(n, &mut out);
     }
     Ok(Cow::Owned(out))
 }
 
+/// The datatype as h5dump names it (`H5T_STD_I64LE`, `H5T_STRING { STRSIZE 8; }`).
 fn describe(dt: &Datatype) -> String {
-    match &dt.class {
-        TypeClass::Integer { signed, .. } => format!("{}-byte {} integer", dt.size, if *signed { "signed" } else { "unsigned" }),
-        TypeClass::Float { .. } => format!("{}-byte float", dt.size),
-        TypeClass::String { .. } | TypeClass::VarLenString { .. } => "string".into(),
-        TypeClass::Compound { .. } => "compound".into(),
-        TypeClass::Enum { .. } => "enum".into(),
-        TypeClass::Opaque { .. } => "opaque".into(),
-        TypeClass::Array { .. } => "array".into(),
-        other => format!("{:?}", other).split([' ', '{']).next().unwrap_or("").to_string(),
-    }
+    crate::handle::type_name(dt)
 }
 
 /// A destination datatype values can be converted to.
@@ -185,6 +180,6 @@ mod tests {
     fn non_numeric_targets_are_refused() {
         let s = dtype::fixed_string(8, h5kit_object_header::StringPadding::NullPad, h5kit_object_header::CharacterSet::Ascii);
         let e = encode_as(&[1.0f64], &s).unwrap_err();
-        assert!(e.message.contains("cannot write f64 values into a dataset of HDF5 type string"), "{}", e);
+        assert!(e.message.contains("cannot write f64 values into a dataset of HDF5 type H5T_STRING { STRSIZE 8; }"), "{}", e);
     }
 }

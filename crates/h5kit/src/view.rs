@@ -39,7 +39,7 @@ impl<T: H5Type> ArrayView<T> {
         let bytes = len.checked_mul(std::mem::size_of::<T>())?;
         let all = file.storage.as_slice()?;
         let run = all.get(start..start.checked_add(bytes)?)?;
-        bytemuck::try_cast_slice::<u8, T>(run).ok()?;
+        T::cast_bytes(run)?;
         Some(ArrayView { data: ViewData::Borrowed { file, start, len }, shape })
     }
 
@@ -77,7 +77,7 @@ impl<T: H5Type> ArrayView<T> {
                     .storage
                     .as_slice()
                     .and_then(|all| all.get(*start..start.saturating_add(len.saturating_mul(std::mem::size_of::<T>()))));
-                run.and_then(|r| bytemuck::try_cast_slice(r).ok()).unwrap_or_default()
+                run.and_then(T::cast_bytes).unwrap_or_default()
             }
         }
     }

@@ -37,6 +37,9 @@ pub(crate) struct WriteState {
     /// unchanged file writes nothing).
     pub unflushed: bool,
     pub closed: bool,
+    /// A second descriptor of the locked file, to release libhdf5's lock at `close` even
+    /// while handles still share the file's storage.
+    pub lock: Option<std::fs::File>,
 }
 
 impl Drop for WriteState {

@@ -50,7 +50,7 @@ fn datasets(file: &File) -> Vec<h5kit::Dataset> {
 }
 
 /// Compares the view with `read` for one `T`; returns whether the view borrowed.
-fn check<T: H5Type + PartialEq + std::fmt::Debug>(d: &h5kit::Dataset, what: &str) -> bool {
+fn check<T: H5Type + bytemuck::Pod + PartialEq + std::fmt::Debug>(d: &h5kit::Dataset, what: &str) -> bool {
     let Ok(read) = d.read::<T>() else {
         // A borrowed view allocates nothing, so it may exist where `read` hits the limit.
         if let Ok(v) = d.read_view::<T>() {
@@ -64,10 +64,10 @@ fn check<T: H5Type + PartialEq + std::fmt::Debug>(d: &h5kit::Dataset, what: &str
     assert_eq!(bytemuck::cast_slice::<T, u8>(&view), bytemuck::cast_slice::<T, u8>(&read.data), "{what}: values");
     // read_into (h5py's read_direct) into a reused buffer: the same values; a buffer of
     // another length is an error.
-    let mut buf = vec![<T as bytemuck::Zeroable>::zeroed(); read.data.len()];
+    let mut buf = vec![T::zero(); read.data.len()];
     d.read_into(&mut buf).unwrap_or_else(|e| panic!("{what}: read works, read_into fails: {e}"));
     assert_eq!(bytemuck::cast_slice::<T, u8>(&buf), bytemuck::cast_slice::<T, u8>(&read.data), "{what}: read_into values");
-    let mut longer = vec![<T as bytemuck::Zeroable>::zeroed(); read.data.len() + 1];
+    let mut longer = vec![T::zero(); read.data.len() + 1];
     assert!(d.read_into(&mut longer).is_err(), "{what}: read_into accepted a buffer of the wrong length");
     let borrowed = view.is_borrowed();
     assert_eq!(view.into_array().data.len(), read.data.len());

@@ -31,13 +31,12 @@ fn tutorial_matches_h5py() {
     run_example(&ours.join("tutorial.h5"));
     // Our file reads back with our reader.
     let f = h5kit::File::open(ours.join("tutorial.h5")).unwrap();
-    match f.object("/log").unwrap() {
-        h5kit::Object::Dataset(d) => {
-            assert_eq!(d.shape(), &[10, 3]);
-            assert_eq!(d.read::<f64>().unwrap().data[27..30], [9.0, 13.5, -9.0]);
-        }
-        o => panic!("{:?}", o),
-    }
+    let log = f.dataset("/log").unwrap();
+    assert_eq!(log.shape().unwrap(), [10, 3]);
+    assert_eq!(log.maxshape().unwrap(), [None, Some(3)]);
+    assert_eq!(log.read_slice::<f64>([9..10, 0..3]).unwrap().data, [9.0, 13.5, -9.0]);
+    assert_eq!(f.group("vegetables").unwrap().attrs().get::<i64>("count").unwrap(), 3);
+    assert_eq!(f.dataset("fruits/pear").unwrap().attrs().get_string("unit").unwrap(), "kg");
     let golden = include_str!("golden/tutorial.h5dump.txt");
     if !oracle::check(oracle::H5DUMP, 2, "h5dump of the tutorial files (ours and h5py's)") {
         return; // the reader was checked
