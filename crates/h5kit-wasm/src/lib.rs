@@ -300,7 +300,7 @@ impl H5Writer {
 
     #[wasm_bindgen(js_name = createGroup)]
     pub fn create_group(&mut self, path: &str) -> Result<(), JsError> {
-        self.w.create_group(path).map_err(js_err)
+        self.w.create_group(path).map(drop).map_err(js_err)
     }
 
     /// Creates a dataset: `dtype` one of int8..uint64, float32, float64, str; `shape` empty
