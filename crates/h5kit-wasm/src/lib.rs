@@ -258,11 +258,13 @@ fn typed_to_js(t: inspect::Typed) -> Result<js_sys::Object, JsError> {
     Ok(o)
 }
 
-/// Builds a new HDF5 file in memory (h5kit-write).
+/// Builds a new HDF5 file in memory: an `h5kit::File` on a growable buffer (the on-disk writer
+/// for the earliest format, the same code that edits files; the in-memory model for the
+/// latest).
 #[cfg(feature = "write")]
 #[wasm_bindgen]
 pub struct H5Writer {
-    w: h5kit_write::FileWriter,
+    w: File,
 }
 
 /// A writer datatype from a name: int8..uint64, float32, float64, str.
@@ -291,14 +293,14 @@ impl H5Writer {
     /// `latest`: superblock 3 / v2 object headers (h5py `libver="latest"`); else the earliest
     /// format (readable by libhdf5 1.8).
     #[wasm_bindgen(constructor)]
-    pub fn new(latest: Option<bool>) -> H5Writer {
+    pub fn new(latest: Option<bool>) -> Result<H5Writer, JsError> {
         let lv = if latest.unwrap_or(false) { h5kit_write::LibVer::Latest } else { h5kit_write::LibVer::Earliest };
-        H5Writer { w: h5kit_write::FileWriter::in_memory(lv) }
+        Ok(H5Writer { w: File::create_in_memory(lv).map_err(js_err)? })
     }
 
     #[wasm_bindgen(js_name = createGroup)]
     pub fn create_group(&mut self, path: &str) -> Result<(), JsError> {
-        self.w.create_group(path).map_err(js_err)
+        self.w.create_group(path).map(drop).map_err(js_err)
     }
 
     /// Creates a dataset: `dtype` one of int8..uint64, float32, float64, str; `shape` empty
@@ -332,7 +334,7 @@ impl H5Writer {
     /// Writes a whole numeric dataset from the bytes of a typed array (little-endian).
     #[wasm_bindgen(js_name = writeDataset)]
     pub fn write_dataset(&mut self, path: &str, data: &[u8]) -> Result<(), JsError> {
-        self.w.write_dataset(path, data).map_err(js_err)
+        self.w.write_raw(path, data).map_err(js_err)
     }
 
     /// Writes a variable-length string dataset.
@@ -348,13 +350,13 @@ impl H5Writer {
         let dt = writer_dtype(dtype)?;
         let shape = to_u64s(&shape, "shape")?;
         let shape = if shape.is_empty() { None } else { Some(&shape[..]) };
-        self.w.set_attribute(path, name, dt, shape, data).map_err(js_err)
+        self.w.set_attr_raw(path, name, dt, shape, data).map_err(js_err)
     }
 
     /// Sets a string attribute.
     #[wasm_bindgen(js_name = setStringAttribute)]
     pub fn set_string_attribute(&mut self, path: &str, name: &str, value: &str) -> Result<(), JsError> {
-        self.w.set_string_attribute(path, name, value).map_err(js_err)
+        self.w.set_attr_str(path, name, value).map_err(js_err)
     }
 
     /// The file's bytes.
@@ -367,6 +369,27 @@ impl H5Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "write")]
+    #[test]
+    fn js_writer_of_either_format_round_trips() {
+        for latest in [false, true] {
+            let mut w = H5Writer::new(Some(latest)).unwrap();
+            w.create_group("/g").unwrap();
+            w.create_dataset("/g/x", "float64", vec![4.0], None, None, None).unwrap();
+            let data: Vec<u8> = [1.5f64, 2.5, -3.0, 4.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+            w.write_dataset("/g/x", &data).unwrap();
+            w.create_dataset("/s", "str", vec![2.0], None, None, None).unwrap();
+            w.write_strings("/s", vec!["a".into(), "bc".into()]).unwrap();
+            w.set_string_attribute("/g", "units", "m").unwrap();
+            let bytes = w.to_bytes().unwrap();
+            let f = File::from_bytes(bytes).unwrap();
+            assert_eq!(f.superblock().version >= 2, latest);
+            assert_eq!(inspect::attributes(&f, "/g").unwrap(), r#"[{"name":"units","dtype":"str","shape":[],"value":"m"}]"#);
+            let t = inspect::read_typed(&inspect::dataset(&f, "/g/x").unwrap(), None).unwrap();
+            assert_eq!(t.bytes(), data.as_slice());
+        }
+    }
 
     #[cfg(feature = "write")]
     #[test]

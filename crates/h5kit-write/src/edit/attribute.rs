@@ -11,14 +11,14 @@ use h5kit_object_header::{
 };
 
 use super::dataset::plain;
-use super::{unsupported, Cached, Editor};
+use super::{Cached, Editor};
 
 impl Editor {
     /// Creates or replaces an attribute of fixed-size values (`shape` `None`: scalar) from the
     /// bytes of its elements.
     pub fn set_attribute(&mut self, object_path: &str, name: &str, datatype: Datatype, shape: Option<&[u64]>, data: &[u8]) -> Result<()> {
         if !plain(&datatype) {
-            return Err(unsupported("variable-length or reference attributes from raw bytes"));
+            return self.set_vlen_attribute(object_path, name, datatype, shape, data);
         }
         let count = shape.map(crate::sat_prod).unwrap_or(1);
         let want = count.checked_mul(u64::from(datatype.size));
@@ -49,7 +49,7 @@ impl Editor {
         self.put_attribute(object_path, name, crate::dtype::vlen_string(), None, w.into_inner())
     }
 
-    fn put_attribute(&mut self, object_path: &str, name: &str, datatype: Datatype, shape: Option<&[u64]>, data: Vec<u8>) -> Result<()> {
+    pub(super) fn put_attribute(&mut self, object_path: &str, name: &str, datatype: Datatype, shape: Option<&[u64]>, data: Vec<u8>) -> Result<()> {
         check_name(name)?;
         crate::check_datatype_names(&datatype)?;
         let sizes = self.sizes;

@@ -151,7 +151,7 @@ impl Editor {
         let sizes = self.sizes;
         let h = self.resolve(object_path)?;
         if self.header(h)?.header.version != 2 {
-            return Err(unsupported("deleting attributes of version 1 object headers"));
+            return self.delete_attribute_v1(object_path, name);
         }
         let set = self.attr_set(h)?;
         if set.attrs.remove(name).is_none() {

@@ -33,7 +33,7 @@ const FILL_PIECE: usize = 8 << 20;
 
 pub(crate) struct Chunked {
     pub(super) chunk: Vec<u64>,
-    root: Option<u64>,
+    pub(super) root: Option<u64>,
     pub(super) records: HashMap<Vec<u64>, ChunkRecord>,
     pub(super) pipeline: FilterPipeline,
     pub(super) cache: ChunkCache,
@@ -45,18 +45,20 @@ pub(crate) struct Chunked {
 pub(crate) enum RawStorage {
     Contiguous { address: Option<u64>, size: u64 },
     Chunked(Box<Chunked>),
+    /// Compact: the data lives in the layout message ([`super::compact`]).
+    Compact,
 }
 
 /// A dataset open for writing.
 pub(crate) struct DatasetEdit {
     pub(super) header: u64,
-    datatype: Datatype,
+    pub(super) datatype: Datatype,
     pub(super) element_size: usize,
     pub(super) dims: Vec<u64>,
     max_dims: Option<Vec<u64>>,
     /// Version of the dataspace message (kept when the extent changes).
     space_version: u8,
-    fill: Vec<u8>,
+    pub(super) fill: Vec<u8>,
     pub(super) storage: RawStorage,
 }
 
@@ -79,7 +81,7 @@ fn layout_message(layout: Layout) -> Message {
 impl Editor {
     /// Replaces the layout message of the dataset whose header is at `header` (when its
     /// storage is first allocated).
-    fn set_layout(&mut self, header: u64, layout: Layout) -> Result<()> {
+    pub(super) fn set_layout(&mut self, header: u64, layout: Layout) -> Result<()> {
         let sizes = self.sizes;
         let hdr = self.header(header)?;
         let i = hdr.find(msg_type::LAYOUT).ok_or_else(|| Error::usage("dataset without a layout message"))?;
@@ -92,11 +94,8 @@ impl Editor {
             return Err(unsupported("datasets of committed datatypes"));
         }
         let ds = check_spec(spec)?;
-        if !plain(&ds.dt) {
-            return Err(unsupported("variable-length or reference datatypes"));
-        }
-        if ds.layout == LayoutKind::Compact {
-            return Err(unsupported("compact datasets"));
+        if !plain(&ds.dt) && !super::vlen::whole_vlen(&ds.dt) {
+            return Err(unsupported("reference datatypes, or variable-length members inside other types"));
         }
         let (parent, name) = self.parent_for_new(path)?;
         let dims = ds.shape.clone().unwrap_or_default();
@@ -112,10 +111,16 @@ impl Editor {
         let chunked = ds.layout == LayoutKind::Chunked;
         let fill = FillValue {
             version: if self.latest { 3 } else { 2 },
-            alloc_time: if chunked { AllocTime::Incremental } else { AllocTime::Late },
+            alloc_time: if chunked {
+                AllocTime::Incremental
+            } else if ds.layout == LayoutKind::Compact {
+                AllocTime::Early
+            } else {
+                AllocTime::Late
+            },
             fill_time: FillTime::IfSet,
-            // No fill value given: libhdf5's default (defined, zeros), as h5py writes it; an
-            // undefined one makes libhdf5 leave unwritten elements uninitialized when read.
+            // Defined: the given value, or the library default (zeros) as h5py writes it; an
+            // undefined fill leaves unwritten elements undefined to libhdf5 1.10 (garbage).
             defined: true,
             value: ds.fill.clone(),
         };
@@ -142,6 +147,7 @@ impl Editor {
                 index: ChunkIndex::BTreeV1 { address: None },
                 flags: 0,
             },
+            _ if ds.layout == LayoutKind::Compact => Layout::Compact { data: super::compact::initial_data(bytes, &ds.fill)? },
             _ => Layout::Contiguous { address: None, size: bytes },
         };
         let layout = match &new_index {
@@ -169,6 +175,7 @@ impl Editor {
                 cache: ChunkCache::new(CHUNK_CACHE_BYTES),
                 new_index,
             })),
+            _ if ds.layout == LayoutKind::Compact => RawStorage::Compact,
             _ => RawStorage::Contiguous { address: None, size: bytes },
         };
         let fill = ds.fill.unwrap_or_default();
@@ -197,7 +204,7 @@ impl Editor {
         else {
             return Err(unsupported(format!("{}: not a dataset with inline dataspace, datatype and layout", path)));
         };
-        if !plain(&dt) || space.kind == DataspaceKind::Null {
+        if !(plain(&dt) || super::vlen::whole_vlen(&dt)) || space.kind == DataspaceKind::Null {
             return Err(unsupported(format!("{}: writing variable-length, reference or null datasets in place", path)));
         }
         let fill = match fill {
@@ -212,6 +219,7 @@ impl Editor {
         let element_size = dt.size as usize;
         let storage = match layout.layout.clone() {
             Layout::Contiguous { address, size } => RawStorage::Contiguous { address, size },
+            Layout::Compact { .. } => RawStorage::Compact,
             Layout::Chunked { chunk_dims, index: ChunkIndex::BTreeV1 { address }, .. } => {
                 let rank = chunk_dims.len();
                 let records = match address {
@@ -255,8 +263,25 @@ impl Editor {
         Ok(h)
     }
 
-    /// Writes the whole dataset from `data` (row-major, the dataset's datatype encoding).
+    /// Writes the whole dataset from `data` (row-major, the dataset's datatype encoding;
+    /// variable-length types: per element a `u32` byte count and the bytes).
     pub fn write_dataset(&mut self, path: &str, data: &[u8]) -> Result<()> {
+        let h = self.dataset(path)?;
+        if let Some(ds) = self.datasets.get(&h).filter(|d| super::vlen::whole_vlen(&d.datatype)) {
+            let (dt, count) = (ds.datatype.clone(), sat_prod(&ds.dims));
+            return self.write_vlen_dataset(path, &dt, count, data);
+        }
+        self.write_dataset_bytes(path, data)
+    }
+
+    /// The number of elements of the dataset at `path`.
+    pub(super) fn dataset_element_count(&mut self, path: &str) -> Result<u64> {
+        let h = self.dataset(path)?;
+        Ok(self.datasets.get(&h).map(|d| sat_prod(&d.dims)).unwrap_or(0))
+    }
+
+    /// Writes the whole dataset from the bytes of its stored elements.
+    pub(super) fn write_dataset_bytes(&mut self, path: &str, data: &[u8]) -> Result<()> {
         let h = self.dataset(path)?;
         let dims = self.datasets.get(&h).map(|d| d.dims.clone()).unwrap_or_default();
         let start = vec![0u64; dims.len()];
@@ -266,6 +291,9 @@ impl Editor {
     /// Writes the box `start`/`count` of the dataset from `data`.
     pub fn write_slice(&mut self, path: &str, start: &[u64], count: &[u64], data: &[u8]) -> Result<()> {
         let h = self.dataset(path)?;
+        if self.datasets.get(&h).is_some_and(|d| !plain(&d.datatype)) {
+            return Err(unsupported(format!("{}: slices of variable-length datasets", path)));
+        }
         self.write_box(h, start, count, data).map_err(|e| e.in_object(path))
     }
 
@@ -306,7 +334,7 @@ impl Editor {
                 let base = match *address {
                     Some(a) => a,
                     None => {
-                        let a = self.space.allocate_at_end(size)?;
+                        let a = self.space.allocate(size)?;
                         self.fresh.insert(a, size);
                         let whole = start.iter().all(|&s| s == 0) && count == ds.dims.as_slice();
                         if !whole {
@@ -319,6 +347,7 @@ impl Editor {
                 };
                 self.write_runs(base, &ds.dims, start, count, ds.element_size, data)
             }
+            RawStorage::Compact => self.write_compact(ds.header, &ds.dims, start, count, ds.element_size, data),
             RawStorage::Chunked(c) => {
                 let grid = ChunkGrid::new(&ds.dims, &c.chunk, ds.element_size)?;
                 let mut cache = std::mem::replace(&mut c.cache, ChunkCache::new(0));
@@ -384,8 +413,8 @@ impl Editor {
         }
     }
 
-    /// Changes a chunked dataset's extent within its maximum (growing; shrinking is not
-    /// done in place yet).
+    /// Changes a chunked dataset's extent within its maximum (shrinking prunes the chunks
+    /// outside the new extent, as libhdf5 does).
     pub fn resize(&mut self, path: &str, shape: &[u64]) -> Result<()> {
         let h = self.dataset(path)?;
         let Some(ds) = self.datasets.get(&h) else { return Err(Error::usage("internal error: dataset not loaded")) };
@@ -401,18 +430,23 @@ impl Editor {
                 return Err(Error::usage(format!("{}: new shape {} is past the maximum {} in dimension {}", path, n, m, d)));
             }
         }
+        // The message keeps its version. A dataspace without maximum dimensions has its
+        // dimensions as maximum: a shrunk one states them (h5py: `( 0 ) / ( 7 )`).
+        let max_dims = match &ds.max_dims {
+            None if shape != max.as_slice() => Some(max),
+            m => m.clone(),
+        };
+        let dataspace = Dataspace { version: ds.space_version, kind: DataspaceKind::Simple, dims: shape.to_vec(), max_dims: max_dims.clone() };
         if shape.iter().zip(&ds.dims).any(|(n, o)| n < o) {
-            return Err(unsupported("shrinking a dataset in place"));
+            self.shrink_chunks(h, shape).map_err(|e| e.in_object(path))?;
         }
-        // The message keeps its version (and so its size).
-        let dataspace =
-            Dataspace { version: ds.space_version, kind: DataspaceKind::Simple, dims: shape.to_vec(), max_dims: ds.max_dims.clone() };
         let sizes = self.sizes;
         let hdr = self.header(h)?;
         let i = hdr.find(msg_type::DATASPACE).ok_or_else(|| Error::usage("dataset without a dataspace message"))?;
         hdr.replace(i, &Message::Dataspace(MaybeShared::Inline(dataspace)), sizes)?;
         if let Some(ds) = self.datasets.get_mut(&h) {
             ds.dims = shape.to_vec();
+            ds.max_dims = max_dims;
         }
         self.changed = true;
         Ok(())

@@ -28,7 +28,7 @@ pub(crate) fn split_path(path: &str) -> Vec<&str> {
 
 impl Editor {
     /// The symbol table message of the group whose header is at `g`.
-    fn symbol_table(&mut self, g: u64) -> Result<SymbolTable> {
+    pub(super) fn symbol_table(&mut self, g: u64) -> Result<SymbolTable> {
         let sizes = self.sizes;
         match self.header(g)?.first(msg_type::SYMBOL_TABLE, sizes)? {
             Some(Message::SymbolTable(st)) => Ok(st),
@@ -36,7 +36,7 @@ impl Editor {
         }
     }
 
-    fn heap(&mut self, a: u64) -> Result<&mut LocalHeap> {
+    pub(super) fn heap(&mut self, a: u64) -> Result<&mut LocalHeap> {
         if !self.heaps.contains_key(&a) {
             let h = LocalHeap::read(self.ctx(), a)?;
             self.heaps.insert(a, Cached { value: h, dirty: false });
@@ -44,7 +44,7 @@ impl Editor {
         self.heaps.get_mut(&a).map(|c| &mut c.value).ok_or_else(|| Error::usage("internal error: heap cache"))
     }
 
-    fn snod(&mut self, a: u64) -> Result<&mut Cached<SymbolTableNode>> {
+    pub(super) fn snod(&mut self, a: u64) -> Result<&mut Cached<SymbolTableNode>> {
         if !self.snods.contains_key(&a) {
             let entries = read_symbol_table_node(self.ctx(), a)?;
             self.snods.insert(a, Cached { value: SymbolTableNode { entries }, dirty: false });
@@ -52,7 +52,7 @@ impl Editor {
         self.snods.get_mut(&a).ok_or_else(|| Error::usage("internal error: symbol table node cache"))
     }
 
-    fn group_node(&mut self, a: u64) -> Result<&mut Cached<Node<u64>>> {
+    pub(super) fn group_node(&mut self, a: u64) -> Result<&mut Cached<Node<u64>>> {
         if !self.group_nodes.contains_key(&a) {
             let n = read_group_node(self.ctx(), a)?;
             self.group_nodes.insert(a, Cached { value: n, dirty: false });
@@ -61,7 +61,7 @@ impl Editor {
     }
 
     /// The name at `offset` of heap `heap`.
-    fn name_at(&mut self, heap: u64, offset: u64) -> Result<Vec<u8>> {
+    pub(super) fn name_at(&mut self, heap: u64, offset: u64) -> Result<Vec<u8>> {
         Ok(self.heap(heap)?.string_at(offset)?.to_vec())
     }
 
@@ -105,8 +105,14 @@ impl Editor {
 
     /// The object header address of `path` (hard links from the root).
     pub(crate) fn resolve(&mut self, path: &str) -> Result<u64> {
+        self.resolve_hops(path, 0)
+    }
+
+    /// [`Editor::resolve`] after `hops` soft links followed.
+    fn resolve_hops(&mut self, path: &str, hops: usize) -> Result<u64> {
         let mut cur = self.root()?;
-        for part in path.split('/').filter(|s| !s.is_empty() && *s != ".") {
+        let parts = split_path(path);
+        for (i, part) in parts.iter().enumerate() {
             // Groups already looked up: one search of the names map (this runs for every
             // operation on a path).
             let next = match self.names.get(&cur) {
@@ -114,7 +120,11 @@ impl Editor {
                 None => self.group_names(cur)?.get(part.as_bytes()).copied(),
             };
             cur = match next {
-                Some(u64::MAX) => self.follow_soft_link(cur, part, path)?,
+                Some(u64::MAX) if self.is_link_group(cur)? => self.follow_soft_link(cur, part, path)?,
+                Some(u64::MAX) => {
+                    let target = self.soft_target(cur, part.as_bytes(), parts.get(..i).unwrap_or(&[]), hops)?;
+                    self.resolve_hops(&target, hops + 1)?
+                }
                 Some(a) => a,
                 None => return Err(Error::not_found(format!("{}: no object named {:?}", path, part))),
             };
@@ -210,15 +220,27 @@ impl Editor {
         }
         let sizes = self.sizes;
         let st = self.symbol_table(g)?;
-        let heap_addr = st.local_heap_address;
+        let offset = self.heap_insert(st.local_heap_address, name)?;
+        let scratch = match self.header(target)?.first(msg_type::SYMBOL_TABLE, sizes)? {
+            Some(Message::SymbolTable(t)) => ScratchPad::Group { btree_address: t.btree_address, local_heap_address: t.local_heap_address },
+            _ => ScratchPad::None,
+        };
+        self.insert_entry(g, name, SymbolTableEntry::new(offset, target, scratch))?;
+        self.group_names(g)?.insert(name.to_vec(), target);
+        Ok(())
+    }
+
+    /// Puts `bytes` (a name or a soft link value) into the local heap at `heap_addr`; its
+    /// offset. The changed data segment goes to new space (the free list lives in it and the
+    /// header points at its head: changing both in place would be two writes a crash can
+    /// separate); the header then switches to it in one write.
+    pub(crate) fn heap_insert(&mut self, heap_addr: u64, bytes: &[u8]) -> Result<u64> {
+        let sizes = self.sizes;
         let (old_data, old_size) = {
             let h = self.heap(heap_addr)?;
             (h.data_address, h.data().len() as u64)
         };
-        let ins = self.heap(heap_addr)?.insert(name, sizes)?;
-        // The changed data segment goes to new space (the free list lives in it and the
-        // header points at its head: changing both in place would be two writes a crash can
-        // separate); the header then switches to it in one write.
+        let ins = self.heap(heap_addr)?.insert(bytes, sizes)?;
         if !self.is_fresh(old_data) {
             let a = self.allocate(ins.grown_to.unwrap_or(old_size))?;
             self.heap(heap_addr)?.data_address = a;
@@ -231,11 +253,16 @@ impl Editor {
         if let Some(c) = self.heaps.get_mut(&heap_addr) {
             c.dirty = true;
         }
-        let scratch = match self.header(target)?.first(msg_type::SYMBOL_TABLE, sizes)? {
-            Some(Message::SymbolTable(t)) => ScratchPad::Group { btree_address: t.btree_address, local_heap_address: t.local_heap_address },
-            _ => ScratchPad::None,
-        };
-        let entry = SymbolTableEntry::new(ins.offset, target, scratch);
+        self.changed = true;
+        Ok(ins.offset)
+    }
+
+    /// Enters `entry` (named `name`, already in the heap) into the symbol table nodes of group
+    /// `g`, splitting nodes as libhdf5 does; changed nodes the file holds move (copy-on-write).
+    pub(crate) fn insert_entry(&mut self, g: u64, name: &[u8], entry: SymbolTableEntry) -> Result<()> {
+        let sizes = self.sizes;
+        let st = self.symbol_table(g)?;
+        let heap_addr = st.local_heap_address;
         self.heap(heap_addr)?;
         let params = GroupInsertParams::new(self.sb.group_internal_k, self.sb.group_leaf_k, sizes);
         let Editor { storage, limits, sb, group_nodes, snods, space, fresh, heaps, .. } = self;
@@ -271,7 +298,6 @@ impl Editor {
             self.snods.insert(a, Cached { value: n, dirty: true });
         }
         self.relocate(Tree::Group { root: st.btree_address }, &changed)?;
-        self.group_names(g)?.insert(name.to_vec(), target);
         self.changed = true;
         Ok(())
     }

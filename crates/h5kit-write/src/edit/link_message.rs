@@ -341,7 +341,7 @@ impl Editor {
     /// Creates a soft link at `path` to `target` (h5py's `f[path] = SoftLink(target)`).
     pub fn create_soft_link(&mut self, path: &str, target: &str) -> Result<()> {
         if !self.parent_takes_link_messages(path)? {
-            return Err(unsupported("soft links in groups of the earliest format"));
+            return self.create_soft_link_st(path, target);
         }
         let (parent, name) = self.parent_for_new(path)?;
         self.add_link_message(parent, name.as_bytes(), LinkTarget::Soft { path: target.to_string() })
@@ -350,7 +350,7 @@ impl Editor {
     /// Creates an external link at `path` to `target` in `file`.
     pub fn create_external_link(&mut self, path: &str, file: &str, target: &str) -> Result<()> {
         if !self.parent_takes_link_messages(path)? {
-            return Err(unsupported("external links in groups of the earliest format"));
+            return self.create_external_link_st(path, file, target);
         }
         let (parent, name) = self.parent_for_new(path)?;
         self.add_link_message(parent, name.as_bytes(), LinkTarget::External { file: file.to_string(), path: target.to_string() })
@@ -358,10 +358,10 @@ impl Editor {
 
     /// Creates a hard link at `path` to the object at `existing`; its reference count grows.
     pub fn create_hard_link(&mut self, path: &str, existing: &str) -> Result<()> {
-        let target = self.resolve(existing)?;
         if !self.parent_takes_link_messages(path)? {
-            return Err(unsupported("hard links to existing objects in groups of the earliest format"));
+            return self.create_hard_link_st(path, existing);
         }
+        let target = self.resolve(existing)?;
         let (parent, name) = self.parent_for_new(path)?;
         let n = self.reference_count(target)?;
         let sizes = self.sizes;
@@ -374,7 +374,7 @@ impl Editor {
     pub fn delete_link(&mut self, path: &str) -> Result<()> {
         let (parent, name) = self.parent_of_path(path)?;
         if !self.is_link_group(parent)? {
-            return Err(unsupported("deleting links of groups of the earliest format"));
+            return self.delete_link_st(path);
         }
         let link = self.remove_link_message(parent, name.as_bytes()).map_err(|e| e.in_object(path))?;
         if let LinkTarget::Hard { address } = link.target {

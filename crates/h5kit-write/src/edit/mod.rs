@@ -17,21 +17,29 @@
 //! symbol-table groups, v1 B-tree chunk indexes: h5py's default) and the latest (superblock
 //! 2/3, version 2 headers [`header_v2`], groups of link messages [`link_message`], dense
 //! link and attribute storage [`dense`], attributes of version 2 headers [`attribute_v2`],
-//! the chunk indexes of layout version 4 [`chunk_index`]). Operations it cannot do yet fail
-//! with [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller can fall
-//! back.
+//! the chunk indexes of layout version 4 [`chunk_index`]). Beyond creating objects: deletes
+//! (`delete.rs`), soft, hard and external links in symbol-table groups (`link.rs`),
+//! variable-length data (`vlen.rs`), compact datasets (`compact.rs`), shrinking resizes
+//! (`shrink.rs`), stored chunks written as they are (`raw_chunk.rs`). Operations it cannot do
+//! yet fail with [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller
+//! can fall back.
 
 mod attribute;
 mod attribute_v2;
 mod chunk_index;
+mod compact;
 mod dataset;
+mod delete;
 mod dense;
 mod group;
 pub mod header;
-mod raw_chunk;
 pub mod header_v2;
+mod link;
 mod link_message;
+mod raw_chunk;
 mod relocate;
+mod shrink;
+mod vlen;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -37,7 +37,7 @@ impl Tree {
 
 impl Editor {
     /// (level, children) of tree node `a`.
-    fn tree_node(&mut self, tree: Tree, a: u64) -> Result<(u8, Vec<u64>)> {
+    pub(super) fn tree_node(&mut self, tree: Tree, a: u64) -> Result<(u8, Vec<u64>)> {
         match tree {
             Tree::Group { .. } => {
                 if !self.group_nodes.contains_key(&a) {
