@@ -206,6 +206,9 @@ fn dataset_refs(
     if d.external_files().is_some() {
         return Err("external storage".into());
     }
+    if matches!(d.datatype().class, TypeClass::VarLenString { .. }) {
+        return embed_strings(d, refs, pre);
+    }
     let dtype = typestr(d.datatype())?;
     let filters = filters(d)?;
     let shape: Vec<u64> = d.shape().to_vec();
@@ -277,6 +280,50 @@ fn dataset_refs(
     refs.insert(format!("{}.zarray", pre), json!(zarray.to_string()));
     for (k, v) in chunk_refs {
         refs.insert(format!("{}{}", pre, k), v);
+    }
+    Ok(())
+}
+
+/// Variable-length strings up to this many elements are embedded (kerchunk's default
+/// `vlen_encode="embed"`); larger ones are skipped.
+pub const EMBED_MAX_STRINGS: u64 = 100_000;
+
+/// A variable-length string dataset in kerchunk's "embed" mode: one inline chunk holding the
+/// whole array in numcodecs' `json2` encoding (`[values..., "|O", shape]`, values nested by
+/// dimension), dtype `|O`.
+fn embed_strings(d: &Dataset, refs: &mut BTreeMap<String, Value>, pre: &str) -> Result<(), String> {
+    let shape: Vec<u64> = d.shape().to_vec();
+    if shape.is_empty() {
+        return Err("scalar variable-length string (numcodecs' json2 cannot fill a 0-d array)".into());
+    }
+    let n: u64 = shape.iter().product();
+    if n > EMBED_MAX_STRINGS {
+        return Err(format!("variable-length strings: {} elements, more than the {} embedded", n, EMBED_MAX_STRINGS));
+    }
+    let strings = d.read_strings().map_err(|e| e.to_string())?;
+    fn nest(flat: &[String], dims: &[u64]) -> Vec<Value> {
+        match dims.split_first() {
+            Some((_, rest)) if !rest.is_empty() => {
+                let step = rest.iter().product::<u64>().max(1) as usize;
+                flat.chunks(step).map(|c| Value::Array(nest(c, rest))).collect()
+            }
+            _ => flat.iter().map(|s| json!(s)).collect(),
+        }
+    }
+    let mut items = if n == 0 { Vec::new() } else { nest(&strings, &shape) };
+    items.push(json!("|O"));
+    items.push(json!(shape));
+    let codec = json!({"id": "json2", "encoding": "utf-8", "skipkeys": false, "ensure_ascii": true,
+        "check_circular": true, "allow_nan": true, "indent": null, "separators": [",", ":"],
+        "sort_keys": true, "strict": true});
+    let zarray = json!({
+        "zarr_format": 2, "shape": shape, "chunks": shape.iter().map(|&x| x.max(1)).collect::<Vec<u64>>(),
+        "dtype": "|O", "fill_value": null, "order": "C", "compressor": null, "filters": [codec],
+    });
+    refs.insert(format!("{}.zarray", pre), json!(zarray.to_string()));
+    if n > 0 {
+        let key = vec!["0"; shape.len()].join(".");
+        refs.insert(format!("{}{}", pre, key), json!(Value::Array(items).to_string()));
     }
     Ok(())
 }

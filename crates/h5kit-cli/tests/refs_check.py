@@ -30,6 +30,9 @@ def same(z, h):
     h = np.asarray(h)
     if z.shape != h.shape:
         return False, f"shape {z.shape} vs {h.shape}"
+    if h.dtype.kind == "O":
+        dec = [v.decode() if isinstance(v, bytes) else v for v in h.ravel().tolist()]
+        return z.ravel().tolist() == dec, "strings"
     if h.dtype.kind in "fc":
         return bool(np.array_equal(z, h, equal_nan=True)), "values"
     if z.dtype.kind == "V" and not z.dtype.names and z.dtype.itemsize == h.dtype.itemsize:

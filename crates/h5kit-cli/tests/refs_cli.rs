@@ -54,19 +54,26 @@ fn goldens() {
 
 #[test]
 fn skipped_reasons_and_output_file() {
-    // vlen strings have no Zarr v2 chunk encoding here: listed with the reason, exit 0.
+    // LZ4 (HDF5's framing) has no numcodecs codec: listed with the reason, exit 0.
     let dir = std::env::temp_dir().join(format!("h5kit-refs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out_path = dir.join("m.json");
-    let f = h5kit_testkit::interop("jhdf/test_string_datasets_latest.hdf5");
+    let f = h5kit_testkit::interop("jhdf/lz4_datasets.hdf5");
     let out = Command::new(H5).arg("refs").arg(&f).arg("-o").arg(&out_path).output().unwrap();
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("skipped /variable_length_utf8: variable-length strings"), "{}", stderr);
+    assert!(stderr.contains("skipped /float32_bs0: LZ4 filter"), "{}", stderr);
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
     assert_eq!(doc["version"], 1);
-    assert_eq!(doc["h5kit:skipped"]["/variable_length_utf8"], "variable-length strings");
+    assert!(doc["h5kit:skipped"]["/float32_bs0"].as_str().unwrap().starts_with("LZ4 filter"));
+    assert!(doc["refs"].get("float32_bs0/.zarray").is_none());
+    // variable-length strings embedded as kerchunk does (json2 codec, one inline chunk)
+    let s = Command::new(H5).arg("refs").arg(h5kit_testkit::interop("jhdf/test_string_datasets_latest.hdf5")).output().unwrap();
+    let doc: Value = serde_json::from_slice(&s.stdout).unwrap();
+    let zarray: Value = serde_json::from_str(doc["refs"]["variable_length_2d/.zarray"].as_str().unwrap()).unwrap();
+    assert_eq!(zarray["dtype"], "|O");
+    assert_eq!(zarray["filters"][0]["id"], "json2");
     let zarray: Value = serde_json::from_str(doc["refs"]["fixed_length_ascii/.zarray"].as_str().unwrap()).unwrap();
     assert!(zarray["dtype"].as_str().unwrap().starts_with("|S"), "{}", zarray);
     // unknown format: usage error
