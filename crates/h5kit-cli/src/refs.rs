@@ -206,8 +206,14 @@ fn dataset_refs(
     if d.external_files().is_some() {
         return Err("external storage".into());
     }
-    if matches!(d.datatype().class, TypeClass::VarLenString { .. }) {
-        return embed_strings(d, refs, pre);
+    match &d.datatype().class {
+        TypeClass::VarLenString { .. } => return embed(d, refs, pre, "strings"),
+        TypeClass::VarLenSequence { base }
+            if matches!(base.class, TypeClass::Integer { .. } | TypeClass::Float { .. }) =>
+        {
+            return embed(d, refs, pre, "sequences")
+        }
+        _ => {}
     }
     let dtype = typestr(d.datatype())?;
     let filters = filters(d)?;
@@ -284,33 +290,43 @@ fn dataset_refs(
     Ok(())
 }
 
-/// Variable-length strings up to this many elements are embedded (kerchunk's default
+/// Variable-length strings and sequences up to this many elements are embedded (kerchunk's default
 /// `vlen_encode="embed"`); larger ones are skipped.
 pub const EMBED_MAX_STRINGS: u64 = 100_000;
 
-/// A variable-length string dataset in kerchunk's "embed" mode: one inline chunk holding the
-/// whole array in numcodecs' `json2` encoding (`[values..., "|O", shape]`, values nested by
-/// dimension), dtype `|O`.
-fn embed_strings(d: &Dataset, refs: &mut BTreeMap<String, Value>, pre: &str) -> Result<(), String> {
+/// A variable-length string (or numeric sequence) dataset in kerchunk's "embed" mode: one
+/// inline chunk holding the whole array in numcodecs' `json2` encoding (`[values..., "|O",
+/// shape]`, values nested by dimension; a sequence is a JSON list), dtype `|O`.
+fn embed(d: &Dataset, refs: &mut BTreeMap<String, Value>, pre: &str, what: &str) -> Result<(), String> {
     let shape: Vec<u64> = d.shape().to_vec();
     if shape.is_empty() {
-        return Err("scalar variable-length string (numcodecs' json2 cannot fill a 0-d array)".into());
+        return Err(format!("scalar variable-length {} (numcodecs' json2 cannot fill a 0-d array)", what));
     }
     let n: u64 = shape.iter().product();
     if n > EMBED_MAX_STRINGS {
-        return Err(format!("variable-length strings: {} elements, more than the {} embedded", n, EMBED_MAX_STRINGS));
+        return Err(format!("variable-length {}: {} elements, more than the {} embedded", what, n, EMBED_MAX_STRINGS));
     }
-    let strings = d.read_strings().map_err(|e| e.to_string())?;
-    fn nest(flat: &[String], dims: &[u64]) -> Vec<Value> {
+    let flat: Vec<Value> = match &d.datatype().class {
+        TypeClass::VarLenSequence { base } => {
+            let size = (base.size as usize).max(1);
+            let seqs = d.read_vlen().map_err(|e| e.to_string())?;
+            seqs.iter().map(|b| Value::Array(b.chunks_exact(size).map(|e| fill_value(base, e)).collect())).collect()
+        }
+        _ => d.read_strings().map_err(|e| e.to_string())?.into_iter().map(Value::String).collect(),
+    };
+    if flat.len() as u64 != n {
+        return Err(format!("{} elements read for {}", flat.len(), n));
+    }
+    fn nest(flat: &[Value], dims: &[u64]) -> Vec<Value> {
         match dims.split_first() {
             Some((_, rest)) if !rest.is_empty() => {
                 let step = rest.iter().product::<u64>().max(1) as usize;
                 flat.chunks(step).map(|c| Value::Array(nest(c, rest))).collect()
             }
-            _ => flat.iter().map(|s| json!(s)).collect(),
+            _ => flat.to_vec(),
         }
     }
-    let mut items = if n == 0 { Vec::new() } else { nest(&strings, &shape) };
+    let mut items = if n == 0 { Vec::new() } else { nest(&flat, &shape) };
     items.push(json!("|O"));
     items.push(json!(shape));
     let codec = json!({"id": "json2", "encoding": "utf-8", "skipkeys": false, "ensure_ascii": true,

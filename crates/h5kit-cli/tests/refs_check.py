@@ -31,8 +31,18 @@ def same(z, h):
     if z.shape != h.shape:
         return False, f"shape {z.shape} vs {h.shape}"
     if h.dtype.kind == "O":
-        dec = [v.decode() if isinstance(v, bytes) else v for v in h.ravel().tolist()]
-        return z.ravel().tolist() == dec, "strings"
+        def norm(v):
+            if isinstance(v, bytes):
+                return v.decode()
+            if isinstance(v, np.ndarray):
+                v = v.tolist()
+            if isinstance(v, list):  # exact ints; NaN as a string so NaN == NaN
+                return [("nan" if x != x else x) for x in v]
+            return v
+
+        zs = [norm(v) for v in z.ravel().tolist()]
+        hs = [norm(v) for v in h.ravel().tolist()]
+        return zs == hs, "strings/sequences"
     if h.dtype.kind in "fc":
         return bool(np.array_equal(z, h, equal_nan=True)), "values"
     if z.dtype.kind == "V" and not z.dtype.names and z.dtype.itemsize == h.dtype.itemsize:
