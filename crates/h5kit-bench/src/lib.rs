@@ -313,7 +313,10 @@ pub fn run_options(opts: &Options, mut each: impl FnMut(&WorkloadResult)) -> Res
     if p.n <= SLAB {
         return Err(fail("scale too small"));
     }
-    let (smooth, plain) = generate(p.n);
+    // The data only when a selected workload uses it (`--only write_groups` under a profiler
+    // then measures only that workload).
+    let uses_data = ["write_contiguous", "read_contiguous", "write_gzip_shuffle", "read_gzip_shuffle", "read_random_slabs", "write_large"];
+    let (smooth, plain) = if uses_data.iter().any(|n| opts.wants(n)) { generate(p.n) } else { (Vec::new(), Vec::new()) };
     let mb = p.n as f64 * 8.0 / 1e6;
     let offsets = slab_offsets(p.n);
     let mut out = Vec::new();

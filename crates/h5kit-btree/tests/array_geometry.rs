@@ -50,7 +50,7 @@ fn ea_element(ctx: Context, hdr: &ExtensibleArrayHeader, index: u64) -> Option<E
             let data = ctx.read(sa, g.secondary_block_size(ctx.sizes, block.level), "").unwrap();
             let sb = SecondaryBlock::decode(&mut reader(&ctx, &data, sa), hdr, block.level).unwrap();
             assert_eq!(sb.block_offset, g.levels[block.level as usize].start_idx);
-            let first_bit = dblk * g.page_init_size(block.level) * 8;
+            let first_bit = dblk * g.npages(block.nelmts);
             dblock(sb.data_block_addresses[dblk as usize]?, block, Some((&sb.page_bitmap, first_bit)))
         }
     }
@@ -141,7 +141,7 @@ fn paged_extensible_array_pages_to_create() {
     let sa = ib.secondary_block_addresses[slot as usize].unwrap();
     let data = ctx.read(sa, g.secondary_block_size(ctx.sizes, block.level), "").unwrap();
     let sb = SecondaryBlock::decode(&mut Reader::new(&data, sa, ctx.sizes), &hdr, block.level).unwrap();
-    let init = bitmap_get(&sb.page_bitmap, dblk * g.page_init_size(block.level) * 8 + page);
+    let init = bitmap_get(&sb.page_bitmap, dblk * g.npages(block.nelmts) + page);
     assert!(!init);
     assert_eq!(g.blocks_to_create(131100, Some(&ib), Some(&sb), init).unwrap(), vec![BlockToCreate::Page { page: 0 }]);
 }

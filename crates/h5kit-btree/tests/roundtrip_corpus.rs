@@ -337,10 +337,11 @@ fn extensible_array(f: &File, a: u64, stats: &mut Stats) {
         sblock.encode(&mut w, &hdr).unwrap();
         assert_eq!(w.position() as u64, g.secondary_block_size(f.sizes, s));
         stats.compare("extensible array secondary block (EASB)", &f.name, f.bytes, f.pos(sa), w.as_slice());
-        let init = g.page_init_size(s);
+        // The page bits of the level's data blocks follow one another (libhdf5).
+        let npages = g.npages(info.dblk_nelmts);
         for (d, da) in sblock.data_block_addresses.iter().enumerate() {
             let Some(da) = *da else { continue };
-            let bits = (sblock.page_bitmap.as_slice(), d as u64 * init * 8);
+            let bits = (sblock.page_bitmap.as_slice(), d as u64 * npages);
             data_block(f, &hdr, da, info.dblk_nelmts, info.start_idx + d as u64 * info.dblk_nelmts, Some(bits), fmt, stats);
         }
     }

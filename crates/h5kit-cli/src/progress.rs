@@ -12,24 +12,6 @@ pub fn enabled(opt_out: bool) -> bool {
     !opt_out && std::io::stderr().is_terminal()
 }
 
-/// A bar counting `len` units (`unit`: "objects", "bytes"), hidden when `show` is false.
-pub fn bar(show: bool, len: u64, msg: &str, bytes: bool) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    let template = if bytes {
-        "{msg:>12} [{bar:30}] {bytes}/{total_bytes} {elapsed_precise}"
-    } else {
-        "{msg:>12} [{bar:30}] {pos}/{len} {elapsed_precise}"
-    };
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        pb.set_style(style.progress_chars("=> "));
-    }
-    pb.set_message(msg.to_string());
-    pb
-}
-
 /// A spinner with elapsed time, for a step whose progress cannot be seen from outside.
 pub fn spinner(show: bool, msg: &str) -> ProgressBar {
     if !show {
@@ -50,7 +32,6 @@ mod tests {
 
     #[test]
     fn hidden_when_not_shown() {
-        assert!(bar(false, 10, "x", false).is_hidden());
         assert!(spinner(false, "x").is_hidden());
     }
 }

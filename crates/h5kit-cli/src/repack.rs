@@ -1,27 +1,23 @@
 //! `h5 repack [-L] [-f [OBJ,..:]FILTER]... [-l [OBJ,..:]LAYOUT]... IN OUT`: h5repack's job
-//! done by h5kit's reader and writer ([`h5kit::repack`]). Filters: `GZIP=N`, `SHUF`, `FLET`,
-//! `NBIT`, `SOFF=factor,IN|DS`, `UD=id,flags,n,values..`, `NONE`; layouts: `CHUNK=AxB..`,
-//! `CONTI`, `COMPA`; `-L` writes the latest format. The source's filters are kept unless
-//! `-f` replaces them.
+//! done by h5kit's reader and writer ([`h5kit::repack::repack_file`]). Filters: `GZIP=N`,
+//! `SHUF`, `FLET`, `NBIT`, `SOFF=factor,IN|DS`, `UD=id,flags,n,values..`, `NONE`; layouts:
+//! `CHUNK=AxB..`, `CONTI`, `COMPA`; `-L` writes the latest format. The source's filters are
+//! kept unless `-f` replaces them. The copy streams (bounded memory, unchanged chunks copied
+//! as stored) unless the file needs what only the in-memory writer does yet
+//! (spec-notes/repack.md); `H5KIT_REPACK_VERBOSE=1` prints which and how many chunks.
 //!
-//! Progress (on a terminal only): `h5kit::repack::copy_file` has no per-object hook, so the
-//! CLI counts the source's objects first, shows a spinner with that count and the elapsed time
-//! while the copy runs, and a byte bar while the output is written. A callback in
-//! `copy_file` (called per object copied) would turn the spinner into a bar.
+//! Progress (on a terminal only): `repack_file` has no per-object hook, so the CLI counts the
+//! source's objects first and shows a spinner with that count and the elapsed time while the
+//! copy runs.
 
 use std::collections::HashSet;
-use std::io::Write;
 
-use h5kit::repack::{copy_file, RepackOptions};
-use h5kit::write::{FileWriter, LibVer};
+use h5kit::repack::{needs_latest_format, repack_file, RepackOptions};
+use h5kit::write::LibVer;
 use h5kit::{LinkTarget, Object};
 
 use crate::cli::RepackArgs;
 use crate::progress;
-
-fn io_err(output: &str, e: std::io::Error) -> h5kit::Error {
-    h5kit::Error::new(h5kit::ErrorKind::Io, format!("writing {}: {}", output, e))
-}
 
 /// The number of objects reachable from the root (each counted once).
 fn count_objects(file: &h5kit::File) -> h5kit::Result<u64> {
@@ -40,19 +36,6 @@ fn count_objects(file: &h5kit::File) -> h5kit::Result<u64> {
         }
     }
     Ok(seen.len() as u64)
-}
-
-/// Writes `bytes` to `output` in slices, advancing a byte bar.
-fn write_with_progress(output: &str, bytes: &[u8], show: bool) -> h5kit::Result<()> {
-    let pb = progress::bar(show, bytes.len() as u64, "writing", true);
-    let mut f = std::fs::File::create(output).map_err(|e| io_err(output, e))?;
-    for part in bytes.chunks(1 << 20) {
-        f.write_all(part).map_err(|e| io_err(output, e))?;
-        pb.inc(part.len() as u64);
-    }
-    f.flush().map_err(|e| io_err(output, e))?;
-    pb.finish_and_clear();
-    Ok(())
 }
 
 /// Runs the subcommand; returns the exit status.
@@ -74,27 +57,31 @@ pub fn run(args: &RepackArgs) -> i32 {
     let show = progress::enabled(args.no_progress);
     let (input, output) = (&args.input, &args.output);
     let job = |libver: LibVer| -> h5kit::Result<()> {
-        let src = h5kit::File::open(input)?;
-        let total = if show { count_objects(&src).unwrap_or(0) } else { 0 };
+        let total = if show { h5kit::File::open(input).and_then(|f| count_objects(&f)).unwrap_or(0) } else { 0 };
         let spin = progress::spinner(show, &format!("copying {} objects of {}", total, input));
-        let mut dst = FileWriter::in_memory(libver);
-        let report = copy_file(&src, &mut dst, &opts);
+        let report = repack_file(input, output, &opts, libver);
         spin.finish_and_clear();
         let report = report?;
         for w in &report.warnings {
             eprintln!("h5repack warning: {}", w);
         }
-        let spin = progress::spinner(show, &format!("encoding {}", output));
-        let bytes = dst.to_bytes();
-        spin.finish_and_clear();
-        write_with_progress(output, &bytes?, show)
+        if std::env::var_os("H5KIT_REPACK_VERBOSE").is_some_and(|v| v == "1") {
+            match &report.model {
+                Some(why) => eprintln!("h5 repack: in-memory writer: {}", why),
+                None => eprintln!(
+                    "h5 repack: streamed: {} chunks copied as stored, {} datasets rewritten",
+                    report.raw_chunks, report.rewritten
+                ),
+            }
+        }
+        Ok(())
     };
     let mut result = job(libver);
     // The earliest format cannot hold a header message over 64 KiB (a large attribute needs
     // dense attribute storage, a version-2 object header): h5repack stops there; we write the
     // file in the latest format instead and say so.
     if let Err(e) = &result {
-        if libver == LibVer::Earliest && e.to_string().contains("larger than 64 KiB") {
+        if libver == LibVer::Earliest && needs_latest_format(e) {
             eprintln!("h5repack warning: {}: the earliest format cannot hold it; writing the latest format (-L)", e);
             result = job(LibVer::Latest);
         }

@@ -136,6 +136,17 @@ impl Writer {
         self.u32(sum);
     }
 
+    /// Drops what was written from position `pos` on (an encoder that failed midway takes
+    /// back its partial output instead of writing into a scratch buffer first).
+    pub fn truncate(&mut self, pos: usize) {
+        self.buf.truncate(pos);
+    }
+
+    /// Reserves room for `additional` more bytes.
+    pub fn reserve(&mut self, additional: usize) {
+        self.buf.reserve(additional);
+    }
+
     /// Overwrites bytes already written, at position `pos` (for sizes known only later).
     pub fn patch(&mut self, pos: usize, bytes: &[u8]) -> Result<()> {
         let end = pos.checked_add(bytes.len()).filter(|&e| e <= self.buf.len());

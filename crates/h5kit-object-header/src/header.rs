@@ -54,6 +54,41 @@ impl RawMessage {
     }
 }
 
+/// Header message flag bit 7 (spec IV.A.1 "Header Message Flags"; libhdf5
+/// `H5O_MSG_FLAG_FAIL_IF_UNKNOWN_ALWAYS`): a reader that does not know the message type must
+/// refuse the object.
+pub const FLAG_FAIL_IF_UNKNOWN_ALWAYS: u8 = 0x80;
+/// Header message flag bit 3 (`H5O_MSG_FLAG_FAIL_IF_UNKNOWN_AND_OPEN_FOR_WRITE`): a writer
+/// that does not know the type must refuse to modify the object.
+pub const FLAG_FAIL_IF_UNKNOWN_AND_OPEN_FOR_WRITE: u8 = 0x08;
+
+/// Message types libhdf5 1.10 knows (0x0000 to 0x0018, the metadata cache image message
+/// included): the others are "unknown" for the fail-if-unknown flags.
+pub fn known_message_type(type_id: u16) -> bool {
+    type_id <= 0x0018
+}
+
+/// The error for an unknown message with a fail-if-unknown flag, or `None`. `for_write`:
+/// the object is about to be modified (then bit 3 refuses it too).
+pub fn refuse_unknown(raw: &RawMessage, for_write: bool) -> Option<Error> {
+    if known_message_type(raw.type_id) {
+        return None;
+    }
+    let always = raw.flags & FLAG_FAIL_IF_UNKNOWN_ALWAYS != 0;
+    let write = for_write && raw.flags & FLAG_FAIL_IF_UNKNOWN_AND_OPEN_FOR_WRITE != 0;
+    (always || write).then(|| {
+        Error::unsupported(
+            raw.address,
+            format!(
+                "unknown header message type {:#06x} with the \"fail if unknown{}\" flag (flags {:#04x})",
+                raw.type_id,
+                if always { "" } else { " and open for write" },
+                raw.flags
+            ),
+        )
+    })
+}
+
 /// One chunk of an object header as found on disk: chunk #0 or a continuation block.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct HeaderChunk {
@@ -421,23 +456,32 @@ pub fn encode_message_area(w: &mut Writer, version: u8, creation_order: bool, me
     let rest = remainder(version, creation_order, messages.iter().map(|m| m.data.len()), area_size).ok_or_else(|| {
         Error::usage(format!("{} header messages do not fit a version {} message area of {} bytes", messages.len(), version, area_size))
     })?;
-    let mut out = Writer::with_capacity(w.address(), w.sizes(), area_size);
+    // Written in place; a failure takes back the partial area.
+    let start = w.position();
+    w.reserve(area_size);
+    let r = message_area_into(w, version, creation_order, messages, rest);
+    if r.is_err() {
+        w.truncate(start);
+    }
+    r
+}
+
+fn message_area_into(out: &mut Writer, version: u8, creation_order: bool, messages: &[RawMessage], rest: usize) -> Result<usize> {
     for m in messages {
         let body = if version == 1 { m.data.len().div_ceil(8) * 8 } else { m.data.len() };
-        write_message_prefix(&mut out, version, creation_order, m.type_id, body, m.flags, m.creation_order.unwrap_or(0))?;
+        write_message_prefix(out, version, creation_order, m.type_id, body, m.flags, m.creation_order.unwrap_or(0))?;
         out.bytes(&m.data);
         out.zeros(body - m.data.len());
     }
     let prefix = message_prefix_size(version, creation_order);
     let mut count = messages.len();
     if rest >= prefix {
-        write_message_prefix(&mut out, version, creation_order, msg_type::NIL, rest - prefix, 0, 0)?;
+        write_message_prefix(out, version, creation_order, msg_type::NIL, rest - prefix, 0, 0)?;
         out.zeros(rest - prefix);
         count += 1;
     } else {
         out.zeros(rest);
     }
-    w.bytes(out.as_slice());
     Ok(count)
 }
 
@@ -449,12 +493,18 @@ pub fn encode_chunk(w: &mut Writer, version: u8, creation_order: bool, messages:
         return encode_message_area(w, version, creation_order, messages, chunk_size);
     }
     let area = chunk_size.checked_sub(8).ok_or_else(|| Error::usage(format!("continuation chunk of {} bytes", chunk_size)))?;
-    let mut out = Writer::with_capacity(w.address(), w.sizes(), chunk_size);
-    out.signature(b"OCHK");
-    let n = encode_message_area(&mut out, version, creation_order, messages, area)?;
-    out.checksum_from(0);
-    w.bytes(out.as_slice());
-    Ok(n)
+    let start = w.position();
+    w.signature(b"OCHK");
+    match encode_message_area(w, version, creation_order, messages, area) {
+        Ok(n) => {
+            w.checksum_from(start);
+            Ok(n)
+        }
+        Err(e) => {
+            w.truncate(start);
+            Err(e)
+        }
+    }
 }
 
 impl RawMessage {
@@ -518,8 +568,18 @@ impl ObjectHeader {
     /// `area_size` bytes. `total_messages` is the version 1 prefix's "Total Number of Header
     /// Messages" (every message of every chunk, NIL messages included); ignored in version 2.
     pub fn encode_first_chunk(&self, w: &mut Writer, messages: &[RawMessage], area_size: usize, total_messages: usize) -> Result<()> {
+        // Written in place; a failure takes back the partial chunk.
+        let start = w.position();
+        w.reserve(area_size + self.prefix_size() + 4);
+        let r = self.first_chunk_into(w, start, messages, area_size, total_messages);
+        if r.is_err() {
+            w.truncate(start);
+        }
+        r
+    }
+
+    fn first_chunk_into(&self, out: &mut Writer, start: usize, messages: &[RawMessage], area_size: usize, total_messages: usize) -> Result<()> {
         let creation_order = self.flags & 0x04 != 0;
-        let mut out = Writer::with_capacity(w.address(), w.sizes(), area_size + self.prefix_size() + 4);
         match self.version {
             1 => {
                 let n = u16::try_from(total_messages).map_err(|_| Error::usage(format!("{} header messages", total_messages)))?;
@@ -530,7 +590,7 @@ impl ObjectHeader {
                 out.u32(self.reference_count);
                 out.u32(size);
                 out.zeros(4);
-                encode_message_area(&mut out, 1, false, messages, area_size)?;
+                encode_message_area(out, 1, false, messages, area_size)?;
             }
             2 => {
                 let flags = self.encoded_flags();
@@ -552,12 +612,11 @@ impl ObjectHeader {
                 out.uint(area_size as u64, 1usize << (flags & 0x03)).map_err(|_| {
                     Error::usage(format!("chunk #0 of {} bytes does not fit the size width of flags {:#04x}", area_size, flags))
                 })?;
-                encode_message_area(&mut out, 2, creation_order, messages, area_size)?;
-                out.checksum_from(0);
+                encode_message_area(out, 2, creation_order, messages, area_size)?;
+                out.checksum_from(start);
             }
             v => return Err(Error::usage(format!("unknown object header version {}", v))),
         }
-        w.bytes(out.as_slice());
         Ok(())
     }
 

@@ -264,3 +264,34 @@ proptest! {
         }
     }
 }
+
+/// `attribute_message_name` reads the name of an encoded attribute body of each version, as
+/// the full decoder does, and refuses bodies too short or of an unknown version.
+#[test]
+fn attribute_name_without_decoding() {
+    for version in 1..=3u8 {
+        for name in ["x", "score", "a longer name of 23 ch", "exactly8"] {
+            let msg = Message::Attribute(MaybeShared::Inline(AttributeMessage {
+                version,
+                name: name.to_string(),
+                charset: CharacterSet::Ascii,
+                datatype: MaybeShared::Inline(Datatype {
+                    version: 1,
+                    size: 8,
+                    class: TypeClass::Integer { order: ByteOrder::LittleEndian, signed: true, bit_offset: 0, precision: 64, pad_lo: false, pad_hi: false },
+                }),
+                dataspace: MaybeShared::Inline(Dataspace { version: 1, kind: DataspaceKind::Scalar, dims: vec![], max_dims: None }),
+                data: 7i64.to_le_bytes().to_vec(),
+            }));
+            let body = raw(&msg, None).data;
+            assert_eq!(attribute_message_name(&body), Some(name.as_bytes()), "version {}", version);
+            match raw(&msg, None).decode(s8()).unwrap() {
+                Message::Attribute(MaybeShared::Inline(a)) => assert_eq!(a.name, name),
+                other => panic!("decoded {:?}", other),
+            }
+            assert_eq!(attribute_message_name(&body[..5]), None);
+        }
+    }
+    assert_eq!(attribute_message_name(&[4, 0, 1, 0, 0, 0, 0, 0, b'a', 0]), None);
+    assert_eq!(attribute_message_name(&[]), None);
+}

@@ -109,6 +109,8 @@ pub mod oracle {
     pub const HDF5PLUGIN: &str = "hdf5plugin";
     /// python3 with kerchunk, zarr 2 and fsspec (reading `h5 refs` manifests).
     pub const KERCHUNK: &str = "kerchunk";
+    /// libaec's `aec` tool (Debian libaec-tools): raw szip / AEC streams.
+    pub const AEC: &str = "aec";
 
     /// Whether `H5KIT_REQUIRE_ORACLES=1`.
     pub fn required() -> bool {
@@ -188,6 +190,7 @@ pub mod oracle {
         match tool {
             H5PY | HDF5PLUGIN => "pip install h5py hdf5plugin numpy",
             KERCHUNK => "pip install kerchunk 'zarr<3' fsspec h5py hdf5plugin",
+            AEC => "apt-get install -y libaec-tools",
             _ => "apt-get install -y hdf5-tools",
         }
     }

@@ -309,6 +309,14 @@ impl ChunkCache {
         Ok(())
     }
 
+    /// Drops the chunk at `index`, changed or not (its bytes were stored another way, e.g.
+    /// by a direct chunk write: what the cache held is stale).
+    pub fn discard(&mut self, index: &[u64]) {
+        if let Some(e) = self.entries.remove(index) {
+            self.held = self.held.saturating_sub(e.data.len());
+        }
+    }
+
     /// Whether chunks changed since they were last stored.
     pub fn has_changes(&self) -> bool {
         self.entries.values().any(|e| e.changed.is_some())

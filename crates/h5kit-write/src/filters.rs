@@ -25,7 +25,6 @@ pub(crate) fn make_pipeline(filters: Vec<Filter>, dt: &Datatype, chunks: Option<
     if filters.len() > 32 {
         return Err(Error::usage(format!("{} filters in a pipeline (at most 32)", filters.len())));
     }
-    let chunk_elems = crate::sat_prod(chunks.unwrap_or(&[]));
     let mut out = Vec::with_capacity(filters.len());
     for f in filters {
         let name = f.name.clone().unwrap_or_else(|| filter::filter_name(f.id).to_string());
@@ -39,7 +38,7 @@ pub(crate) fn make_pipeline(filters: Vec<Filter>, dt: &Datatype, chunks: Option<
         if f.client_data.len() > 4096 || f.name.as_ref().is_some_and(|n| n.len() > 1024 || n.contains('\0')) {
             return Err(Error::usage(format!("filter {} ({}): client data or name too long", f.id, name)));
         }
-        let mut f = match filter::set_local(&f, dt, chunk_elems, fill) {
+        let mut f = match filter::set_local_chunk(&f, dt, chunks.unwrap_or(&[]), fill) {
             Ok(f) => f,
             // An optional filter that cannot handle the datatype is skipped on every chunk.
             Err(_) if optional => f,

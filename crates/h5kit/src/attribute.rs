@@ -77,21 +77,19 @@ fn to_attribute(core: &ObjectCore, m: &MaybeShared<AttributeMessage>) -> Result<
 pub(crate) fn read_attributes(core: &ObjectCore) -> Result<Vec<Attribute>> {
     let run = || -> Result<Vec<Attribute>> {
         let mut out = Vec::new();
+        for a in core.attribute_messages()? {
+            out.push(to_attribute(core, &a)?);
+        }
         for m in &core.messages {
-            match m {
-                Message::Attribute(a) => out.push(to_attribute(core, a)?),
-                Message::AttributeInfo(info) => {
-                    let (Some(heap), Some(index)) = (info.fractal_heap_address, info.name_index_address) else {
-                        continue;
-                    };
-                    for m in crate::dense::dense_messages(&core.file, heap, index, msg_type::ATTRIBUTE)? {
-                        match m {
-                            Message::Attribute(a) => out.push(to_attribute(core, &a)?),
-                            _ => return Err(Error::format(heap, "dense attribute storage holds a non-attribute message")),
-                        }
-                    }
+            let Message::AttributeInfo(info) = m else { continue };
+            let (Some(heap), Some(index)) = (info.fractal_heap_address, info.name_index_address) else {
+                continue;
+            };
+            for m in crate::dense::dense_messages(&core.file, heap, index, msg_type::ATTRIBUTE)? {
+                match m {
+                    Message::Attribute(a) => out.push(to_attribute(core, &a)?),
+                    _ => return Err(Error::format(heap, "dense attribute storage holds a non-attribute message")),
                 }
-                _ => {}
             }
         }
         Ok(out)

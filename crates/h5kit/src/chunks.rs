@@ -63,6 +63,14 @@ impl Dataset {
         out.sort_by(|a, b| a.scaled_offset.cmp(&b.scaled_offset));
         Ok(out)
     }
+
+    /// The bytes of an allocated chunk as the file stores them (after the filters whose bit
+    /// is clear in `c.filter_mask`), not decoded: libhdf5's `H5Dread_chunk`, what a direct
+    /// chunk write takes back.
+    pub fn read_chunk_stored(&self, c: &ChunkLocation) -> Result<Vec<u8>> {
+        let ctx = self.core.file.ctx();
+        ctx.read(c.address, c.size, "stored chunk").map(|b| b.into_owned()).map_err(|e| e.in_object(self.path().to_string()))
+    }
 }
 
 #[cfg(test)]
@@ -117,6 +125,24 @@ mod tests {
             (vec![2, 0], vec![4, 0], 0, 3714, 15),
         ];
         assert_eq!(summary(&dataset("jhdf/chunked_v4_datasets.hdf5", "/filtered_fixed_array/int16")), want);
+    }
+
+    #[test]
+    fn stored_chunk_bytes() {
+        // The lzf chunk libhdf5 did not shrink is stored plain (mask 1): its bytes are the
+        // values of rows 0-4, columns 0-2 of int8lzf as the reader decodes them.
+        let d = dataset("jhdf/test_compressed_chunked_datasets_earliest.hdf5", "/int/int8lzf");
+        let c = &d.chunk_locations().unwrap()[0];
+        assert_eq!(c.filter_mask, 1);
+        let stored = d.read_chunk_stored(c).unwrap();
+        assert_eq!(stored.len(), 15);
+        let all = d.read_raw().unwrap();
+        let cols = d.shape()[1] as usize;
+        let want: Vec<u8> = (0..5).flat_map(|r| all[r * cols..r * cols + 3].to_vec()).collect();
+        assert_eq!(stored, want);
+        // A compressed one (mask 0) differs from its values.
+        let c = &d.chunk_locations().unwrap()[3];
+        assert_eq!(d.read_chunk_stored(c).unwrap().len(), 12);
     }
 
     #[test]

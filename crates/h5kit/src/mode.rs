@@ -83,7 +83,7 @@ impl File {
                 if !exists {
                     return Err(Error::not_found(format!("unable to open {}: no such file", path.display())));
                 }
-                match File::open_editor(path, false, false) {
+                match File::open_editor(path, None, false) {
                     Err(e) if is_unsupported(&e) => {}
                     r => return r,
                 }
@@ -100,29 +100,22 @@ impl File {
             Mode::Exclusive if exists => {
                 Err(Error::usage(format!("unable to create {}: file exists (mode w-)", path.display())))
             }
-            m if libver == LibVer::Earliest => File::open_editor(path, true, m == Mode::Exclusive),
-            _ => {
-                let mut writer = FileWriter::in_memory(libver);
-                let snapshot = File::from_bytes(writer.to_bytes()?)?;
-                let file = File::writable(Backend::Model(writer), Some(path.to_path_buf()), snapshot)?;
-                file.flush()?;
-                Ok(file)
-            }
+            m => File::open_editor(path, Some(libver), m == Mode::Exclusive),
         }
     }
 
     /// Opens `path` for the on-disk writer, with libhdf5's exclusive lock: an existing file
-    /// (`create` false), or a new empty one (`exclusive`: it must not exist).
-    fn open_editor(path: &Path, create: bool, exclusive: bool) -> Result<File> {
+    /// (`create` `None`), or a new empty one of format `create` (`exclusive`: it must not exist).
+    fn open_editor(path: &Path, create: Option<LibVer>, exclusive: bool) -> Result<File> {
         let mut options = std::fs::OpenOptions::new();
         options.read(true).write(true);
         if exclusive {
             options.create_new(true);
-        } else if create {
+        } else if create.is_some() {
             options.create(true);
         }
         let file = options.open(path).map_err(|e| {
-            let what = if create { "create" } else { "open" };
+            let what = if create.is_some() { "create" } else { "open" };
             Error::io(e, format!("unable to {} {}", what, path.display()))
         })?;
         lock_file(&file, true, LockPolicy::from_env(), &path.display().to_string())?;
@@ -130,10 +123,9 @@ impl File {
         // duplicate while live handles may still hold the storage.
         let lock = file.try_clone().ok();
         let storage: Arc<dyn WritableStorage> = Arc::new(WritableFile::from_file(file)?);
-        let editor = if create {
-            Editor::create(storage.clone(), Limits::default())?
-        } else {
-            Editor::open(storage.clone(), Limits::default())?
+        let editor = match create {
+            Some(libver) => Editor::create_format(storage.clone(), Limits::default(), libver)?,
+            None => Editor::open(storage.clone(), Limits::default())?,
         };
         let snapshot = File::from_storage(Box::new(storage), path.display().to_string(), Limits::default())?;
         let f = File::writable(Backend::Editor(Box::new(editor)), Some(path.to_path_buf()), snapshot)?;
@@ -314,24 +306,24 @@ impl File {
     }
 
     pub fn delete_attr(&self, object: &str, name: &str) -> Result<()> {
-        self.change_model(|w| w.delete_attribute(object, name))
+        self.change(|e| e.delete_attribute(object, name), |w| w.delete_attribute(object, name))
     }
 
     /// Removes a link (h5py's `del f[path]`).
     pub fn delete(&self, path: &str) -> Result<()> {
-        self.change_model(|w| w.delete_link(path))
+        self.change(|e| e.delete_link(path), |w| w.delete_link(path))
     }
 
     pub fn create_soft_link(&self, path: &str, target: &str) -> Result<()> {
-        self.change_model(|w| w.create_soft_link(path, target))
+        self.change(|e| e.create_soft_link(path, target), |w| w.create_soft_link(path, target))
     }
 
     pub fn create_external_link(&self, path: &str, file: &str, target: &str) -> Result<()> {
-        self.change_model(|w| w.create_external_link(path, file, target))
+        self.change(|e| e.create_external_link(path, file, target), |w| w.create_external_link(path, file, target))
     }
 
     pub fn create_hard_link(&self, path: &str, existing: &str) -> Result<()> {
-        self.change_model(|w| w.create_hard_link(path, existing))
+        self.change(|e| e.create_hard_link(path, existing), |w| w.create_hard_link(path, existing))
     }
 
     /// Writes every change to the file: the complete file goes to a temporary file beside it,

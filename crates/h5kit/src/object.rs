@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use h5kit_core::{Error, Result};
 use h5kit_object_header::{
-    decode_message, Dataspace, Datatype, ExternalFiles, FillValue, FilterPipeline, LayoutMessage, MaybeShared,
-    Message, ObjectHeader, SharedLocation,
+    decode_message, AttributeMessage, Dataspace, Datatype, ExternalFiles, FillValue, FilterPipeline, LayoutMessage,
+    MaybeShared, Message, ObjectHeader, RawMessage, SharedLocation,
 };
 
 use crate::attribute::{self, Attribute};
@@ -19,30 +19,75 @@ pub(crate) mod msg_type {
     pub const FILL_VALUE: u16 = 0x0005;
     pub const FILTER_PIPELINE: u16 = 0x000B;
     pub const ATTRIBUTE: u16 = 0x000C;
+    pub const COMMENT: u16 = 0x000D;
+    pub const MODIFICATION_TIME_OLD: u16 = 0x000E;
+    pub const MODIFICATION_TIME: u16 = 0x0012;
 }
 
 /// What every object has: its file, path, header address and decoded messages.
+///
+/// Messages are decoded when the object is opened, except those that opening does not need
+/// (as libhdf5 decodes a message when an operation reads it): attribute messages are kept
+/// raw and decoded by [`ObjectCore::attribute_messages`] (so a damaged attribute makes
+/// `attributes()` an error while the object's data still reads); a damaged comment or
+/// modification time is recorded in `deferred` and only hides that message.
 #[derive(Clone)]
 pub(crate) struct ObjectCore {
     pub file: Arc<FileInner>,
     pub path: String,
     pub address: u64,
     pub messages: Vec<Message>,
+    /// Attribute messages (type 0x000C), undecoded, in header order.
+    pub raw_attributes: Vec<RawMessage>,
+    /// Messages that opening does not need and that failed to decode: (type, error).
+    pub deferred: Vec<(u16, Error)>,
 }
 
 impl ObjectCore {
     pub fn load(file: Arc<FileInner>, address: u64, path: String) -> Result<ObjectCore> {
         let ctx = file.ctx();
         let header = ObjectHeader::read(ctx, address).map_err(|e| e.in_object(path.clone()))?;
-        let messages = header.decode_all(file.sizes()).map_err(|e| e.in_object(path.clone()))?;
-        Ok(ObjectCore { file, path, address, messages })
+        let mut messages = Vec::with_capacity(header.messages.len());
+        let mut raw_attributes = Vec::new();
+        let mut deferred = Vec::new();
+        for raw in header.messages {
+            if let Some(e) = h5kit_object_header::refuse_unknown(&raw, false) {
+                return Err(e.in_object(path));
+            }
+            match raw.type_id {
+                msg_type::ATTRIBUTE => raw_attributes.push(raw),
+                t @ (msg_type::COMMENT | msg_type::MODIFICATION_TIME | msg_type::MODIFICATION_TIME_OLD) => match raw.decode(file.sizes()) {
+                    Ok(m) => messages.push(m),
+                    Err(e) => deferred.push((t, e.in_object(path.clone()))),
+                },
+                _ => messages.push(raw.decode(file.sizes()).map_err(|e| e.in_object(path.clone()))?),
+            }
+        }
+        Ok(ObjectCore { file, path, address, messages, raw_attributes, deferred })
+    }
+
+    /// The object's attribute messages (compact storage), decoded now, in header order; the
+    /// first that does not decode is the error.
+    pub fn attribute_messages(&self) -> Result<Vec<MaybeShared<AttributeMessage>>> {
+        let mut out = Vec::with_capacity(self.raw_attributes.len());
+        for raw in &self.raw_attributes {
+            match raw.decode(self.file.sizes()).map_err(|e| e.in_object(self.path.clone()))? {
+                Message::Attribute(a) => out.push(a),
+                _ => return Err(self.error("attribute message decodes to another type")),
+            }
+        }
+        Ok(out)
     }
 
     pub fn error(&self, message: impl Into<String>) -> Error {
         Error::format(self.address, message).in_object(self.path.clone())
     }
 
+    /// The comment message's text; `None` also when it does not decode (see `deferred`).
     pub fn comment(&self) -> Option<String> {
+        if self.deferred.iter().any(|(t, _)| *t == msg_type::COMMENT) {
+            return None;
+        }
         self.messages.iter().find_map(|m| match m {
             Message::Comment(c) => Some(c.clone()),
             _ => None,

@@ -1,7 +1,10 @@
 //! Writers killed (SIGKILL) at random moments while making every kind of edit the on-disk
 //! writer makes, with a flush after each: the file must open in h5kit (and h5dump), every
 //! object and attribute must read, and every change flushed before the kill must be there
-//! with its values. Half the rounds edit a file h5py wrote, half a file h5kit creates.
+//! with its values. Half the rounds edit a file h5py wrote, half a file h5kit creates; half
+//! of each are files of the latest format (h5py's `libver='latest'`, h5kit's
+//! `LibVer::Latest`), where the edits also make soft and external links and delete groups,
+//! and groups and attributes go to dense storage.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(not(target_family = "wasm"))] // processes: not under WASI
 
@@ -11,15 +14,25 @@ use std::time::Duration;
 
 use h5kit_testkit::kill;
 
-use h5kit::write::{dtype, DatasetSpec};
+use h5kit::write::{dtype, DatasetSpec, LibVer};
 use h5kit::{File, Object, UNLIMITED};
 
 /// Rounds of kill-and-check (`H5KIT_CRASH_ROUNDS` to change; `H5KIT_CRASH_SEED` picks
 /// other moments).
 const ROUNDS: u64 = 200;
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/generated/attributes_earliest.h5")
+fn fixture(latest: bool) -> PathBuf {
+    let name = if latest { "groups_latest.h5" } else { "attributes_earliest.h5" };
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/generated").join(name)
+}
+
+/// Kinds of edits made in turn: 6 in every format, 8 in the latest (links, deletes).
+fn kinds(latest: bool) -> u64 {
+    if latest {
+        8
+    } else {
+        6
+    }
 }
 
 fn values(step: u64, n: u64) -> Vec<f64> {
@@ -27,12 +40,21 @@ fn values(step: u64, n: u64) -> Vec<f64> {
 }
 
 /// Makes edit number `step` (every kind in turn).
-fn edit(f: &File, step: u64) {
-    match step % 6 {
+fn edit(f: &File, step: u64, latest: bool) {
+    let kinds = kinds(latest);
+    match step % kinds {
         0 => drop(f.create_group(&format!("/g{}", step)).unwrap()),
         1 => {
             let mut spec = DatasetSpec::new(dtype::float64(), &[40, 10]);
             spec.chunks = Some(vec![8, 5]);
+            // Latest format: a fixed array, a v2 B-tree and a single chunk index in turn.
+            if latest {
+                match (step / kinds) % 3 {
+                    1 => spec.maxshape = Some(vec![UNLIMITED, UNLIMITED]),
+                    2 => spec.chunks = Some(vec![40, 10]),
+                    _ => {}
+                }
+            }
             spec.deflate = Some(4);
             spec.shuffle = true;
             f.create_dataset(&format!("/g{}/c", step - 1), spec).unwrap();
@@ -41,21 +63,33 @@ fn edit(f: &File, step: u64) {
         2 => f.write_new(&format!("/d{}", step), &[50], &values(step, 50)).unwrap(),
         3 => f.set_attr("/", &format!("n{}", step), None, &[step as i64]).unwrap(),
         4 => f.set_attr_str(&format!("/d{}", step - 2), "label", &format!("step {}", step)).unwrap(),
-        _ => {
-            let rows = step / 6 + 1;
+        5 => {
+            let rows = step / kinds + 1;
             f.resize("/log", &[rows, 4]).unwrap();
             f.write_slice("/log", &[rows - 1, 0], &[1, 4], &values(step, 4)).unwrap();
+        }
+        6 => {
+            f.create_soft_link(&format!("/s{}", step), &format!("/d{}", step - 4)).unwrap();
+            f.create_external_link(&format!("/x{}", step), "elsewhere.h5", &format!("/e{}", step)).unwrap();
+        }
+        _ => {
+            drop(f.create_group(&format!("/tmp{}", step)).unwrap());
+            if step > kinds {
+                f.delete(&format!("/tmp{}", step - kinds)).unwrap();
+            }
         }
     }
 }
 
-/// Checks that edit `step` is in the file with its values.
-fn check(f: &File, step: u64, round: u64) {
+/// Checks that edit `step` is in the file with its values (at least `flushed` edits were
+/// flushed).
+fn check(f: &File, step: u64, round: u64, latest: bool, flushed: u64) {
+    let kinds = kinds(latest);
     let ds = |p: &str| match f.object(p) {
         Ok(Object::Dataset(d)) => d,
         other => panic!("round {}: step {}: {} is {:?}", round, step, p, other.map(|_| ())),
     };
-    match step % 6 {
+    match step % kinds {
         0 => assert!(matches!(f.object(&format!("/g{}", step)), Ok(Object::Group(_))), "round {} step {}", round, step),
         1 => {
             let got = ds(&format!("/g{}/c", step - 1)).read::<f64>().unwrap().data;
@@ -78,11 +112,28 @@ fn check(f: &File, step: u64, round: u64) {
             let l = a.iter().find(|a| a.name == "label").unwrap_or_else(|| panic!("round {} step {}", round, step));
             assert_eq!(l.read_strings().unwrap(), vec![format!("step {}", step)]);
         }
-        _ => {
-            let rows = step / 6 + 1;
+        5 => {
+            let rows = step / kinds + 1;
             let got = ds("/log").read::<f64>().unwrap().data;
             assert!(got.len() as u64 >= rows * 4, "round {} step {}", round, step);
             assert_eq!(&got[((rows - 1) * 4) as usize..(rows * 4) as usize], &values(step, 4)[..], "round {} step {}", round, step);
+        }
+        6 => {
+            let root = f.root().unwrap();
+            let soft = root.link(&format!("s{}", step)).unwrap().unwrap_or_else(|| panic!("round {} step {}: no soft link", round, step));
+            assert_eq!(soft.target, h5kit::LinkTarget::Soft { path: format!("/d{}", step - 4) }, "round {} step {}", round, step);
+            assert_eq!(ds(&format!("/s{}", step)).read::<f64>().unwrap().data, values(step - 4, 50), "round {} step {}", round, step);
+            let ext = root.link(&format!("x{}", step)).unwrap().unwrap_or_else(|| panic!("round {} step {}: no external link", round, step));
+            let want = h5kit::LinkTarget::External { file: "elsewhere.h5".into(), path: format!("/e{}", step) };
+            assert_eq!(ext.target, want, "round {} step {}", round, step);
+        }
+        _ => {
+            // The group this step deleted is gone (the one it made may be gone too: the child
+            // flushes on for a while after the flush the parent saw last).
+            if step > kinds {
+                let got = f.root().unwrap().link(&format!("tmp{}", step - kinds)).unwrap();
+                assert!(got.is_none(), "round {} step {}: /tmp{} is still there (flushed {})", round, step, step - kinds, flushed);
+            }
         }
     }
 }
@@ -103,8 +154,12 @@ fn read_all(f: &File, round: u64) {
                 for a in g.attributes().unwrap() {
                     read_attribute(&a, &p, round);
                 }
-                for k in g.keys().unwrap() {
-                    todo.push(format!("{}/{}", p.trim_end_matches('/'), k));
+                // Hard links only: soft and external links (which may dangle) are checked by
+                // `check`.
+                for l in g.links().unwrap() {
+                    if matches!(l.target, h5kit::LinkTarget::Hard { .. }) {
+                        todo.push(format!("{}/{}", p.trim_end_matches('/'), l.name));
+                    }
                 }
             }
             Object::Dataset(d) => {
@@ -123,16 +178,25 @@ fn read_all(f: &File, round: u64) {
 fn crash_child_editor() {
     let Ok(path) = std::env::var("H5KIT_CRASH_CHILD") else { return };
     let fresh = std::env::var("H5KIT_CRASH_NEW").is_ok();
-    let f = File::open_with_mode(&path, if fresh { "w" } else { "a" }).unwrap();
+    let latest = std::env::var("H5KIT_CRASH_LATEST").is_ok();
+    let f = match (fresh, latest) {
+        (true, true) => File::open_with(&path, h5kit::Mode::Truncate, LibVer::Latest).unwrap(),
+        _ => File::open_with_mode(&path, if fresh { "w" } else { "a" }).unwrap(),
+    };
     let mut spec = DatasetSpec::new(dtype::float64(), &[0, 4]);
     spec.maxshape = Some(vec![UNLIMITED, 4]);
     spec.chunks = Some(vec![16, 4]);
     f.create_dataset("/log", spec).unwrap();
     f.flush().unwrap();
+    // Every edit is the on-disk writer's: the model would replace the file (a new inode).
+    let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap());
     println!("flushed 0");
-    for step in 1..10_000u64 {
-        edit(&f, step);
+    // H5KIT_CRASH_STEPS: stop after that many edits (to look at a file by hand).
+    let steps = std::env::var("H5KIT_CRASH_STEPS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000u64);
+    for step in 1..steps {
+        edit(&f, step, latest);
         f.flush().unwrap();
+        assert_eq!(std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap()), inode, "step {}: the file was replaced", step);
         println!("flushed {}", step);
     }
 }
@@ -147,10 +211,11 @@ fn writers_killed_at_random_moments_leave_every_flushed_edit() {
     let mut checked = 0u64;
     for round in 0..rounds {
         let fresh = round % 2 == 1;
+        let latest = round % 4 >= 2;
         let path = dir.join(format!("crash{}.h5", round % 4));
         let _ = std::fs::remove_file(&path);
         if !fresh {
-            std::fs::copy(fixture(), &path).unwrap();
+            std::fs::copy(fixture(latest), &path).unwrap();
         }
         seed ^= seed << 13;
         seed ^= seed >> 7;
@@ -161,12 +226,19 @@ fn writers_killed_at_random_moments_leave_every_flushed_edit() {
         if fresh {
             env.push(("H5KIT_CRASH_NEW", std::ffi::OsStr::new("1")));
         }
+        if latest {
+            env.push(("H5KIT_CRASH_LATEST", std::ffi::OsStr::new("1")));
+        }
         let last = kill::after_flushes("crash_child_editor", &env, target, pause, Duration::from_secs(20));
         let flushed = last.unwrap_or_else(|| panic!("round {}: the child flushed nothing", round));
+        assert!(flushed >= target, "round {}: the child stopped after {} flushes (of {}): it failed", round, flushed, target);
         let f = File::open(&path).unwrap_or_else(|e| panic!("round {}: unreadable after the kill: {}", round, e));
         read_all(&f, round);
+        if latest {
+            assert_eq!(f.superblock().version, 3, "round {}", round);
+        }
         for step in 1..=flushed {
-            check(&f, step, round);
+            check(&f, step, round, latest, flushed);
             checked += 1;
         }
         if have_h5dump && round % 10 == 0 {

@@ -8,8 +8,9 @@
 //! levels are addressed directly from the index block; the others through one secondary block
 //! per level. Data blocks with more elements than a page (`2^Max Dblk Page Nelmts Bits`) are
 //! paged: the pages follow the data block's prefix, and the secondary block's "Page Bitmap"
-//! marks the initialized ones (one bitmap of `ceil(pages / 8)` bytes per data block, bit `i`
-//! = page `i`, most significant bit first).
+//! marks the initialized ones (`ceil(pages / 8)` bytes per data block, but the bits of its
+//! data blocks follow one another: page `p` of data block `d` is bit `d * pages + p`, most
+//! significant bit first, as libhdf5's `H5EA__lookup_elmt` reads it).
 
 use h5kit_core::{Context, Error, Reader, Result};
 
@@ -198,11 +199,13 @@ fn read_inner(ctx: Context, address: u64, filtered: bool, chunk_size_len: usize)
         } else {
             if let Some(Some(a)) = iblock.secondary_block_addresses.get((s - g.iblock_nsblks) as usize) {
                 let sb = p.secondary_block(*a, s)?;
-                let init = g.page_init_size(s);
+                // The page bits of the level's data blocks follow one another (libhdf5
+                // `H5EA__lookup_elmt`: bit `dblk * npages + page`).
+                let npages = g.npages(info.dblk_nelmts);
                 let mut index = next_index;
                 for (d, da) in sb.data_block_addresses.iter().enumerate() {
                     if let Some(da) = da {
-                        p.collect_data_block(*da, index, info.dblk_nelmts, Some((&sb.page_bitmap, d as u64 * init * 8)))?;
+                        p.collect_data_block(*da, index, info.dblk_nelmts, Some((&sb.page_bitmap, d as u64 * npages)))?;
                     }
                     index = add(index, info.dblk_nelmts, address, "extensible array")?;
                 }
@@ -244,7 +247,7 @@ fn find_inner(ctx: Context, address: u64, filtered: bool, chunk_size_len: usize,
             let Some(Some(sa)) = iblock.secondary_block_addresses.get(slot as usize).copied() else { return Ok(None) };
             let sb = p.secondary_block(sa, block.level)?;
             let Some(Some(a)) = sb.data_block_addresses.get(dblk as usize).copied() else { return Ok(None) };
-            (a, block, Some((sb.page_bitmap, dblk * p.g.page_init_size(block.level) * 8)))
+            (a, block, Some((sb.page_bitmap, dblk * p.g.npages(block.nelmts))))
         }
     };
     let db = p.data_block(a, block.nelmts)?;

@@ -96,12 +96,14 @@ pub fn insert_symbol<'a>(
     if let Op::Right { md_key, child } = op {
         ins.t.split_root(root, md_key, child)?;
     }
+    // Moved out of the insert's cache (the insert is over), not copied.
+    let mut snods = std::mem::take(&mut ins.snods);
     let symbol_nodes = ins
         .t
         .new_nodes
         .iter()
         .chain(ins.snod_dirty.iter().filter(|a| !ins.t.new_nodes.contains(a)))
-        .filter_map(|a| ins.snods.get(a).map(|n| (*a, n.clone())))
+        .filter_map(|a| snods.remove(a).map(|n| (*a, n)))
         .collect();
     Ok(GroupInsertOutcome { tree_nodes: ins.t.changed(), symbol_nodes, new_nodes: ins.t.new_nodes })
 }

@@ -67,12 +67,13 @@ impl<K: Clone> Tree<'_, K> {
         Ok(a)
     }
 
-    /// The changed and new tree nodes, new ones first in allocation order.
-    pub(crate) fn changed(&self) -> Vec<Node<K>> {
-        let mut out = Vec::new();
+    /// The changed and new tree nodes, new ones first in allocation order, taken out of the
+    /// insert's cache (moved, not copied: the insert is over).
+    pub(crate) fn changed(&mut self) -> Vec<Node<K>> {
+        let mut out = Vec::with_capacity(self.new_nodes.len() + self.dirty.len());
         for a in self.new_nodes.iter().chain(self.dirty.iter().filter(|a| !self.new_nodes.contains(a))) {
-            if let Some(n) = self.nodes.get(a) {
-                out.push(n.clone());
+            if let Some(n) = self.nodes.remove(a) {
+                out.push(n);
             }
         }
         out

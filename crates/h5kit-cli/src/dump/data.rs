@@ -61,6 +61,48 @@ fn push_char(out: &mut String, b: u8, escape: bool) {
     }
 }
 
+/// An enum member's name as h5dump 1.10.8 prints it in data (`h5tools_escape`): `'` `"` `\`
+/// `?` and the C escapes `\a \b \f \n \r \t \v` get a backslash, other non-printable
+/// bytes become `\ooo`; after each escape the next byte is passed over unescaped (the tool
+/// advances one byte too far), e.g. `d'x` -> `d\'x`, `"'` -> `\"'`. A byte passed over that
+/// is not valid UTF-8 on its own is printed as U+FFFD (h5dump prints the raw byte).
+fn enum_name_escaped(name: &str) -> String {
+    let bytes = name.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len() + 8);
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let esc: Option<String> = match b {
+            b'\'' => Some("\\'".into()),
+            b'"' => Some("\\\"".into()),
+            b'\\' => Some("\\\\".into()),
+            b'?' => Some("\\?".into()),
+            0x07 => Some("\\a".into()),
+            0x08 => Some("\\b".into()),
+            0x0c => Some("\\f".into()),
+            b'\n' => Some("\\n".into()),
+            b'\r' => Some("\\r".into()),
+            b'\t' => Some("\\t".into()),
+            0x0b => Some("\\v".into()),
+            0x20..=0x7e => None,
+            _ => Some(format!("\\{:03o}", b)),
+        };
+        match esc {
+            Some(e) => {
+                out.extend_from_slice(e.as_bytes());
+                if let Some(&next) = bytes.get(i + 1) {
+                    out.push(next);
+                }
+                i += 2;
+            }
+            None => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 fn string_text(bytes: &[u8], nullterm: bool) -> String {
     string_text_e(bytes, nullterm, false)
@@ -183,7 +225,7 @@ impl<'a> Fmt<'a> {
             TypeClass::Enum { base, members } => {
                 for (name, value) in members {
                     if value.as_slice() == bytes {
-                        return name.clone();
+                        return enum_name_escaped(name);
                     }
                 }
                 let _ = base;
@@ -371,10 +413,22 @@ fn print_region(p: &mut Printer, file: &File, refs: &RefPaths, heap_id: &[u8], i
     let Ok((target, sel)) = super::region::decode_region(&obj, sizes, addr) else { return false };
     let path = refs.get(&target).map(|r| r.1.clone()).unwrap_or_default();
     let Ok(Object::Dataset(d)) = file.object_at(target, &path) else { return false };
-    p.put(&format!("DATASET \"{}\" {}{{", path, if i > 0 { " " } else { "" }));
+    // h5dump 1.10.8's spacing: blocks `DATASET "p" {` then `DATASET "p"  {` for the later
+    // elements, points `DATASET "p"{` then `DATASET "p" {`; a selection of none or all: the
+    // line alone, no block.
+    let sep = match (&sel, i > 0) {
+        (super::region::Selection::None | super::region::Selection::All, _) => {
+            p.put(&format!("DATASET \"{}\"", path));
+            return true;
+        }
+        (super::region::Selection::Points(_), false) => "",
+        (super::region::Selection::Points(_), true) => " ",
+        (_, false) => " ",
+        (_, true) => "  ",
+    };
+    p.put(&format!("DATASET \"{}\"{}{{", path, sep));
     p.indent += 1;
-    let line = super::region::region_line(&sel);
-    if !line.is_empty() {
+    for line in super::region::region_lines(&sel, p.indent * super::printer::COL) {
         p.put(&line);
     }
     p.push("DATATYPE  ");

@@ -42,11 +42,36 @@ fn integer_name(dt: &Datatype) -> Option<String> {
 fn float_name(dt: &Datatype) -> Option<String> {
     let TypeClass::Float { order, pad_lo: false, pad_hi: false, pad_internal: false, .. } = &dt.class else { return None };
     if *order == ByteOrder::Vax {
-        return None;
+        return vax_name(dt);
     }
     match dt.ieee_float_size()? {
         4 => Some(format!("H5T_IEEE_F32{}", order_suffix(*order))),
         _ => Some(format!("H5T_IEEE_F64{}", order_suffix(*order))),
+    }
+}
+
+/// `H5T_VAX_F32` / `H5T_VAX_F64` (libhdf5's predefined VAX F and G floats: IEEE-like fields,
+/// VAX order, exponent bias 129 / 1025), as h5dump 1.10.8 names them (`H5Tequal`).
+fn vax_name(dt: &Datatype) -> Option<String> {
+    let TypeClass::Float {
+        bit_offset: 0,
+        precision,
+        sign_location,
+        exponent_location,
+        exponent_size,
+        mantissa_location: 0,
+        mantissa_size,
+        exponent_bias,
+        mantissa_norm: h5kit::MantissaNorm::Implied,
+        ..
+    } = &dt.class
+    else {
+        return None;
+    };
+    match (dt.size, *precision, *sign_location, *exponent_location, *exponent_size, *mantissa_size, *exponent_bias) {
+        (4, 32, 31, 23, 8, 23, 129) => Some("H5T_VAX_F32".to_string()),
+        (8, 64, 63, 52, 11, 52, 1025) => Some("H5T_VAX_F64".to_string()),
+        _ => None,
     }
 }
 

@@ -226,7 +226,8 @@ pub fn coords(c: &[u64]) -> String {
     format!("({})", parts.join(","))
 }
 
-/// h5dump's `REGION_TYPE ...` line (without indentation).
+/// h5dump's `REGION_TYPE ...` line (without indentation), uncut.
+#[cfg(test)]
 pub fn region_line(sel: &Selection) -> String {
     match sel {
         Selection::Regular(d) => match expand_regular(d) {
@@ -245,9 +246,55 @@ pub fn region_line(sel: &Selection) -> String {
     }
 }
 
+/// [`region_line`] cut as h5dump 1.10.8 cuts it at 80 columns: the blocks or points are
+/// sections `(..)-(..),` (a comma after all but the last; each after the first starts with a
+/// space); a section after the first that would reach past column 79 (with the element
+/// suffix's one space) starts a new line at the same indentation. `indent`: the columns before
+/// the `REGION_TYPE` text.
+pub fn region_lines(sel: &Selection, indent: usize) -> Vec<String> {
+    let (head, items): (&str, Vec<String>) = match sel {
+        Selection::Regular(d) => match expand_regular(d) {
+            Some(b) => return region_lines(&Selection::Blocks(b), indent),
+            None => return Vec::new(),
+        },
+        Selection::Blocks(b) => ("REGION_TYPE BLOCK  ", b.iter().map(|(s, e)| format!("{}-{}", coords(s), coords(e))).collect()),
+        Selection::Points(p) => ("REGION_TYPE POINT  ", p.iter().map(|c| coords(c)).collect()),
+        Selection::All | Selection::None => return Vec::new(),
+    };
+    let mut lines = Vec::new();
+    let mut cur = head.to_string();
+    let mut col = indent + head.len();
+    let n = items.len();
+    for (k, it) in items.iter().enumerate() {
+        let comma = if k + 1 < n { "," } else { "" };
+        let section = if k == 0 { format!("{}{}", it, comma) } else { format!(" {}{}", it, comma) };
+        if k > 0 && col + section.len() + 1 > 80 {
+            lines.push(std::mem::take(&mut cur));
+            col = indent;
+        }
+        col += section.len();
+        cur.push_str(&section);
+    }
+    lines.push(cur);
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_region_lines_wrap_as_h5dump() {
+        // tests/data/parity/regions.h5 "strided", at indentation 12 (h5dump 1.10.8).
+        let b = |r: u64, c: u64| (vec![r, c], vec![r, c]);
+        let sel = Selection::Blocks(vec![b(0, 1), b(0, 4), b(2, 1), b(2, 4), b(4, 1), b(4, 4)]);
+        assert_eq!(
+            region_lines(&sel, 12),
+            ["REGION_TYPE BLOCK  (0,1)-(0,1), (0,4)-(0,4), (2,1)-(2,1),", " (2,4)-(2,4), (4,1)-(4,1), (4,4)-(4,4)"]
+        );
+        let short = Selection::Blocks(vec![b(0, 1), b(0, 4)]);
+        assert_eq!(region_lines(&short, 12), [region_line(&short)]);
+    }
 
     #[test]
     fn version1_blocks() {

@@ -95,6 +95,27 @@ pub fn float_value(dt: &Datatype, bytes: &[u8]) -> Option<f64> {
     else {
         return None;
     };
+    // VAX order: h5dump 1.10.8 (`H5T__conv_f_f`) swaps the 16-bit words end for end, then
+    // reads the value little-endian (VAX memory order: `80 40 00 00` is 1.0). libhdf5 2.0
+    // writes H5T_VAX_F32 1.0 as `00 00 80 40`, which 1.10.8 shows as 5.78456e-42: we print
+    // what 1.10.8 prints.
+    let swapped;
+    let bytes = if *order == ByteOrder::Vax {
+        let mut v = bytes.to_vec();
+        let t = v.len();
+        for i in (0..t).step_by(4) {
+            if let (Some(a), Some(b)) = ((t.checked_sub(2 + i)), t.checked_sub(1 + i)) {
+                if i + 1 < t {
+                    v.swap(i, a);
+                    v.swap(i + 1, b);
+                }
+            }
+        }
+        swapped = v;
+        &swapped[..]
+    } else {
+        bytes
+    };
     let mut raw: u128 = 0;
     let n = bytes.len().min(16);
     for i in 0..n {

@@ -1,7 +1,7 @@
 //! The filter pipeline (spec IV.A.2.l "The Data Storage - Filter Pipeline Message"): the
 //! decoders of every filter h5kit reads, as pure functions over chunk bytes, and the encoders
-//! the writer applies ([`encode_pipeline`]: deflate, shuffle, Fletcher-32, LZF, LZ4,
-//! bitshuffle, zstd).
+//! the writer applies ([`encode_pipeline`]: deflate, shuffle, Fletcher-32, n-bit,
+//! scale-offset, szip, LZF, LZ4, bitshuffle, zstd).
 //!
 //! Filters are applied on read in reverse pipeline order; a filter whose bit is set in the
 //! chunk's filter mask was skipped when the chunk was written and is skipped again.
@@ -18,6 +18,7 @@ pub mod lzf;
 pub mod nbit;
 pub mod scaleoffset;
 pub mod shuffle;
+pub mod szip;
 pub mod zstd;
 
 use h5kit_core::{Error, Limits, Result};
@@ -126,6 +127,7 @@ fn decode_filter_sized(f: &Filter, data: Vec<u8>, element_size: usize, expected:
         SHUFFLE => shuffle::decode(&data, shuffle_size(cd, element_size)),
         FLETCHER32 => fletcher32::decode(data, at),
         NBIT => nbit::decode(&data, cd, limits, at),
+        SZIP => szip::decode(&data, cd, limits, at),
         SCALEOFFSET => scaleoffset::decode(&data, cd, limits, at),
         LZF => lzf::decode(&data, cd, limits, at),
         LZ4 => lz4::decode(&data, limits, at),
@@ -144,7 +146,7 @@ fn decode_filter_sized(f: &Filter, data: Vec<u8>, element_size: usize, expected:
 
 /// Whether h5kit can apply filter `id` when writing.
 pub fn can_encode(id: u16) -> bool {
-    matches!(id, DEFLATE | SHUFFLE | FLETCHER32 | NBIT | SCALEOFFSET | LZF | LZ4 | BITSHUFFLE | ZSTD)
+    matches!(id, DEFLATE | SHUFFLE | FLETCHER32 | NBIT | SCALEOFFSET | SZIP | LZF | LZ4 | BITSHUFFLE | ZSTD)
 }
 
 /// Bit 0 of a filter's flags (spec IV.A.2.l): the filter is optional, a failure to apply it
@@ -170,6 +172,7 @@ fn encode_ref(f: &Filter, data: &[u8], element_size: usize) -> Result<Option<Vec
         FLETCHER32 => fletcher32::encode(data.to_vec()),
         NBIT => nbit::encode(data, cd, 0)?,
         SCALEOFFSET => scaleoffset::encode(data, cd, 0)?,
+        SZIP => return szip::encode(data, cd),
         LZF => return Ok(lzf::encode(data)),
         LZ4 => lz4::encode(data, cd.first().copied().unwrap_or(0) as usize)?,
         BITSHUFFLE => bitshuffle::encode(data, cd, element_size)?,
@@ -219,8 +222,17 @@ pub fn encode_pipeline(filters: &FilterPipeline, data: Vec<u8>, element_size: us
 /// element size, block, compression, level] (version 0.4 unless given); n-bit and
 /// scale-offset = their full description of the datatype ([`nbit::set_local`],
 /// [`scaleoffset::set_local`]; an error for other datatypes). `chunk_elems`: elements in one
-/// chunk; `fill`: the dataset's fill value (scale-offset records it; `None` = 0).
+/// chunk; `fill`: the dataset's fill value (scale-offset records it; `None` = 0). szip needs
+/// the chunk's shape: see [`set_local_chunk`].
 pub fn set_local(f: &Filter, dt: &Datatype, chunk_elems: u64, fill: Option<&[u8]>) -> Result<Filter> {
+    set_local_chunk(f, dt, &[chunk_elems], fill)
+}
+
+/// [`set_local`] knowing the chunk dimensions (`chunk`): szip = [options mask, pixels per
+/// block, bits per pixel, pixels per scanline] as libhdf5's `H5Z__set_local_szip` computes
+/// them from the user's [mask, pixels per block] ([`szip::set_local`]).
+pub fn set_local_chunk(f: &Filter, dt: &Datatype, chunk: &[u64], fill: Option<&[u8]>) -> Result<Filter> {
+    let chunk_elems = chunk.iter().fold(1u64, |a, &d| a.saturating_mul(d));
     let mut f = f.clone();
     let es = dt.size;
     let chunk_bytes = chunk_elems.saturating_mul(u64::from(es));
@@ -255,6 +267,7 @@ pub fn set_local(f: &Filter, dt: &Datatype, chunk_elems: u64, fill: Option<&[u8]
             None => return Err(unsupported("n-bit")),
         },
         SCALEOFFSET => *cd = scaleoffset::set_local(cd, dt, chunk_elems, fill).ok_or_else(|| unsupported("scale-offset"))?,
+        SZIP => *cd = szip::set_local(cd, dt, chunk)?,
         _ => {}
     }
     Ok(f)
@@ -325,8 +338,8 @@ mod tests {
     }
 
     #[test]
-    fn unknown_and_szip_are_unsupported() {
-        for (id, name) in [(SZIP, "szip"), (32001, "blosc"), (40000, "unknown")] {
+    fn unknown_filters_are_unsupported() {
+        for (id, name) in [(32001, "blosc"), (40000, "unknown")] {
             let pipe = FilterPipeline { version: 2, filters: vec![filter(id, &[])] };
             let e = decode_pipeline(&pipe, 0, vec![1, 2, 3], 1, &Limits::default(), 77).unwrap_err();
             assert_eq!(e.kind, h5kit_core::ErrorKind::Unsupported);
@@ -378,6 +391,8 @@ mod tests {
             filter(BITSHUFFLE, &[0, 4, 2, 0, 0]),
             filter(BITSHUFFLE, &[0, 4, 2, 0, 3, 3]),
             filter(ZSTD, &[5]),
+            filter(SZIP, &[169, 8, 16, 40]),
+            filter(SZIP, &[141, 32, 16, 4000]),
         ] {
             let pipe = FilterPipeline { version: 2, filters: vec![f.clone()] };
             let (enc, mask) = encode_pipeline(&pipe, data.clone(), 2).unwrap();
@@ -385,7 +400,7 @@ mod tests {
             assert_eq!(decode_pipeline(&pipe, 0, enc, 2, &Limits::default(), 0).unwrap(), data, "{:?}", f);
             assert!(can_encode(f.id));
         }
-        assert!(!can_encode(SZIP) && can_encode(NBIT) && !can_encode(32001));
+        assert!(can_encode(SZIP) && can_encode(NBIT) && !can_encode(32001));
     }
 
     #[test]

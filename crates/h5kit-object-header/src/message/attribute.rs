@@ -27,6 +27,22 @@ fn field<'a>(r: &mut Reader<'a>, size: usize, version: u8) -> Result<Reader<'a>>
     Ok(sub)
 }
 
+/// The name of an attribute message body (the bytes before its NUL) read without decoding
+/// the rest (a writer looking for an attribute by name); `None` for a body too short or of an
+/// unknown version.
+pub fn attribute_message_name(body: &[u8]) -> Option<&[u8]> {
+    let version = *body.first()?;
+    let start: usize = match version {
+        1 | 2 => 8,
+        3 => 9,
+        _ => return None,
+    };
+    let name_size = usize::from(u16::from_le_bytes([*body.get(2)?, *body.get(3)?]));
+    let field = body.get(start..start.checked_add(name_size)?)?;
+    let end = field.iter().position(|&c| c == 0).unwrap_or(field.len());
+    field.get(..end)
+}
+
 impl AttributeMessage {
     /// Decodes an attribute message body.
     pub fn decode(r: &mut Reader) -> Result<AttributeMessage> {

@@ -328,10 +328,12 @@ pub const MAX_MESSAGE_SIZE: usize = 0xffff;
 /// The [`MAX_MESSAGE_SIZE`] bound of bodies in object headers is checked by the header
 /// encoders, not here.
 pub fn encode_message(message: &Message, w: &mut Writer) -> Result<()> {
-    let mut body = Writer::with_capacity(w.address(), w.sizes(), message_size(message, w.sizes()));
-    encode_body(message, &mut body).map_err(|e| e.context(format!("encoding message type {:#06x}", message.type_id())))?;
-    w.bytes(body.as_slice());
-    Ok(())
+    // Written in place; a failure takes back the partial body (no scratch buffer and copy).
+    let start = w.position();
+    encode_body(message, w).map_err(|e| {
+        w.truncate(start);
+        e.context(format!("encoding message type {:#06x}", message.type_id()))
+    })
 }
 
 fn encode_body(message: &Message, w: &mut Writer) -> Result<()> {

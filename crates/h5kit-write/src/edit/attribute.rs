@@ -7,7 +7,7 @@ use h5kit_core::{Error, Result, Writer};
 use h5kit_heap::global::GlobalHeapCollection;
 use h5kit_object_header::message::msg_type;
 use h5kit_object_header::{
-    message_size, AttributeMessage, CharacterSet, Dataspace, DataspaceKind, Datatype, MaybeShared, Message, MAX_MESSAGE_SIZE,
+    attribute_message_name, message_size, AttributeMessage, CharacterSet, Dataspace, DataspaceKind, Datatype, MaybeShared, Message, FLAG_SHARED, MAX_MESSAGE_SIZE,
 };
 
 use super::dataset::plain;
@@ -76,16 +76,17 @@ impl Editor {
             .in_object(object_path));
         }
         let h = self.resolve(object_path)?;
-        let hdr = self.header(h)?;
-        let mut existing = None;
-        for (i, m) in hdr.header.messages.iter().enumerate().filter(|(_, m)| m.type_id == msg_type::ATTRIBUTE) {
-            if let Ok(Message::Attribute(MaybeShared::Inline(a))) = m.decode(sizes) {
-                if a.name == name {
-                    existing = Some(i);
-                    break;
-                }
+        if self.header(h)?.header.version == 2 {
+            if let Message::Attribute(MaybeShared::Inline(a)) = msg {
+                return self.put_attribute_v2(h, a);
             }
         }
+        let hdr = self.header(h)?;
+        // Found by the name in each attribute body, not decoding every attribute (shared
+        // attribute messages hold a reference, not a name: skipped).
+        let existing = hdr.header.messages.iter().position(|m| {
+            m.type_id == msg_type::ATTRIBUTE && m.flags & FLAG_SHARED == 0 && attribute_message_name(&m.data) == Some(name.as_bytes())
+        });
         match existing {
             Some(i) => hdr.replace(i, &msg, sizes)?,
             None => hdr.add(&msg, sizes)?,

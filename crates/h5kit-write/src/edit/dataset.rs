@@ -32,11 +32,14 @@ pub const CHUNK_CACHE_BYTES: usize = 16 << 20;
 const FILL_PIECE: usize = 8 << 20;
 
 pub(crate) struct Chunked {
-    chunk: Vec<u64>,
+    pub(super) chunk: Vec<u64>,
     root: Option<u64>,
-    records: HashMap<Vec<u64>, ChunkRecord>,
-    pipeline: FilterPipeline,
-    cache: ChunkCache,
+    pub(super) records: HashMap<Vec<u64>, ChunkRecord>,
+    pub(super) pipeline: FilterPipeline,
+    pub(super) cache: ChunkCache,
+    /// A chunk index of the latest format (written whole at the flush when its chunks
+    /// changed); `None` for the version 1 B-tree at `root`.
+    pub(super) new_index: Option<super::chunk_index::IndexState>,
 }
 
 pub(crate) enum RawStorage {
@@ -46,15 +49,15 @@ pub(crate) enum RawStorage {
 
 /// A dataset open for writing.
 pub(crate) struct DatasetEdit {
-    header: u64,
+    pub(super) header: u64,
     datatype: Datatype,
-    element_size: usize,
-    dims: Vec<u64>,
+    pub(super) element_size: usize,
+    pub(super) dims: Vec<u64>,
     max_dims: Option<Vec<u64>>,
     /// Version of the dataspace message (kept when the extent changes).
     space_version: u8,
     fill: Vec<u8>,
-    storage: RawStorage,
+    pub(super) storage: RawStorage,
 }
 
 
@@ -98,21 +101,40 @@ impl Editor {
         let (parent, name) = self.parent_for_new(path)?;
         let dims = ds.shape.clone().unwrap_or_default();
         let element_size = ds.dt.size as usize;
+        // The latest format's message versions (dataspace 2, fill value 3), as libhdf5 writes them.
+        let space_version = if self.latest { 2 } else { 1 };
         let dataspace = Dataspace {
-            version: 1,
+            version: space_version,
             kind: if ds.shape.is_some() { DataspaceKind::Simple } else { DataspaceKind::Scalar },
             dims: dims.clone(),
             max_dims: ds.maxshape.clone(),
         };
         let chunked = ds.layout == LayoutKind::Chunked;
         let fill = FillValue {
-            version: 2,
+            version: if self.latest { 3 } else { 2 },
             alloc_time: if chunked { AllocTime::Incremental } else { AllocTime::Late },
             fill_time: FillTime::IfSet,
-            defined: ds.fill.is_some(),
+            // No fill value given: libhdf5's default (defined, zeros), as h5py writes it; an
+            // undefined one makes libhdf5 leave unwritten elements uninitialized when read.
+            defined: true,
             value: ds.fill.clone(),
         };
         let bytes = sat_prod(&dims).saturating_mul(element_size as u64);
+        // Files of the latest format: the chunk index libhdf5 1.10 picks (layout version 4).
+        let new_index = match &ds.chunks {
+            Some(c) if chunked && self.latest => super::chunk_index::pick(&dims, ds.maxshape.as_deref(), c).map(|index| {
+                let index = match index {
+                    ChunkIndex::SingleChunk { address, .. } if !ds.pipeline.filters.is_empty() => ChunkIndex::SingleChunk { address, filtered: Some((0, 0)) },
+                    other => other,
+                };
+                // Layout flags bit 1: a single chunk that is filtered.
+                let flags = if matches!(index, ChunkIndex::SingleChunk { filtered: Some(_), .. }) { 2 } else { 0 };
+                let layout = Layout::Chunked { chunk_dims: c.clone(), element_size: ds.dt.size, index, flags };
+                let max = ds.maxshape.clone().unwrap_or_else(|| dims.clone());
+                super::chunk_index::IndexState::new(LayoutMessage { version: 4, layout, stored_dims: Vec::new() }, max)
+            }),
+            _ => None,
+        };
         let layout = match &ds.chunks {
             Some(c) if chunked => Layout::Chunked {
                 chunk_dims: c.clone(),
@@ -122,16 +144,21 @@ impl Editor {
             },
             _ => Layout::Contiguous { address: None, size: bytes },
         };
+        let layout = match &new_index {
+            Some(ix) => Message::Layout(ix.layout().clone()),
+            None => layout_message(layout),
+        };
         let mut messages = vec![
             Message::Dataspace(MaybeShared::Inline(dataspace)),
             Message::Datatype(MaybeShared::Inline(ds.dt.clone())),
             Message::FillValue(MaybeShared::Inline(fill)),
-            layout_message(layout),
+            layout,
         ];
         if !ds.pipeline.filters.is_empty() {
             messages.push(Message::FilterPipeline(MaybeShared::Inline(FilterPipeline { version: 1, ..ds.pipeline.clone() })));
         }
-        let h = self.new_header(&messages)?;
+        // As libhdf5 sizes a new dataset's header: the attributes usually added next fit.
+        let h = self.new_header_min(&messages, super::header::DATASET_MIN_AREA)?;
         self.insert_link(parent, name.as_bytes(), h)?;
         let storage = match ds.chunks {
             Some(chunk) if chunked => RawStorage::Chunked(Box::new(Chunked {
@@ -140,16 +167,17 @@ impl Editor {
                 records: HashMap::new(),
                 pipeline: ds.pipeline,
                 cache: ChunkCache::new(CHUNK_CACHE_BYTES),
+                new_index,
             })),
             _ => RawStorage::Contiguous { address: None, size: bytes },
         };
         let fill = ds.fill.unwrap_or_default();
-        self.datasets.insert(h, DatasetEdit { header: h, datatype: ds.dt, element_size, dims, max_dims: ds.maxshape, space_version: 1, fill, storage });
+        self.datasets.insert(h, DatasetEdit { header: h, datatype: ds.dt, element_size, dims, max_dims: ds.maxshape, space_version, fill, storage });
         Ok(())
     }
 
     /// The dataset at `path`, loaded for writing; its header address.
-    fn dataset(&mut self, path: &str) -> Result<u64> {
+    pub(super) fn dataset(&mut self, path: &str) -> Result<u64> {
         let h = self.resolve(path)?;
         if self.datasets.contains_key(&h) {
             return Ok(h);
@@ -182,7 +210,7 @@ impl Editor {
             _ => return Err(unsupported(format!("{}: shared filter pipelines", path))),
         };
         let element_size = dt.size as usize;
-        let storage = match layout.layout {
+        let storage = match layout.layout.clone() {
             Layout::Contiguous { address, size } => RawStorage::Contiguous { address, size },
             Layout::Chunked { chunk_dims, index: ChunkIndex::BTreeV1 { address }, .. } => {
                 let rank = chunk_dims.len();
@@ -197,6 +225,27 @@ impl Editor {
                     records,
                     pipeline,
                     cache: ChunkCache::new(CHUNK_CACHE_BYTES),
+                    new_index: None,
+                }))
+            }
+            Layout::Chunked { chunk_dims, .. } => {
+                // The chunk indexes of the latest format: the records read once, the index
+                // written anew when they change (`chunk_index`).
+                super::chunk_index::check_editable(&layout).map_err(|e| e.in_object(path))?;
+                let filtered = !pipeline.filters.is_empty();
+                let locations = h5kit_dataset::chunk_locations(self.ctx(), &layout, &space, element_size, filtered)?;
+                let records = locations
+                    .into_iter()
+                    .map(|l| (l.offsets.clone(), ChunkRecord { offsets: l.offsets, size: l.size, filter_mask: l.filter_mask, address: l.address }))
+                    .collect();
+                let max = space.max_dims.clone().unwrap_or_else(|| space.dims.clone());
+                RawStorage::Chunked(Box::new(Chunked {
+                    chunk: chunk_dims,
+                    root: None,
+                    records,
+                    pipeline,
+                    cache: ChunkCache::new(CHUNK_CACHE_BYTES),
+                    new_index: Some(super::chunk_index::IndexState::new(layout.clone(), max)),
                 }))
             }
             _ => return Err(unsupported(format!("{}: writing this layout in place", path))),
@@ -285,6 +334,10 @@ impl Editor {
 
     /// Fills `size` bytes at `a` with the fill element (zeros when empty).
     fn fill_block(&mut self, a: u64, size: u64, fill: &[u8]) -> Result<()> {
+        // Zeros past the end of the file: the flush extends the file, which reads as zeros.
+        if fill.iter().all(|&b| b == 0) && self.abs(a)? >= self.storage.len() {
+            return Ok(());
+        }
         let piece_len = (FILL_PIECE as u64).min(size) as usize;
         let elem = fill.len().max(1);
         let piece_len = piece_len - piece_len % elem;
@@ -382,6 +435,16 @@ impl Editor {
                 }
                 _ => Ok(()),
             };
+            let r = r.and_then(|()| match &mut ds.storage {
+                RawStorage::Chunked(c) => match c.new_index.as_mut() {
+                    Some(ix) if ix.dirty => {
+                        let filtered = !c.pipeline.filters.is_empty();
+                        self.write_chunk_index(h, ix, &c.records, filtered)
+                    }
+                    _ => Ok(()),
+                },
+                _ => Ok(()),
+            });
             self.datasets.insert(h, ds);
             r?;
         }
@@ -390,11 +453,11 @@ impl Editor {
 }
 
 /// A chunked dataset's chunks in the file: its v1 B-tree and file space.
-struct Backend<'a> {
-    ed: &'a mut Editor,
-    header: u64,
-    chunked: &'a mut Chunked,
-    element_size: usize,
+pub(super) struct Backend<'a> {
+    pub(super) ed: &'a mut Editor,
+    pub(super) header: u64,
+    pub(super) chunked: &'a mut Chunked,
+    pub(super) element_size: usize,
 }
 
 impl Backend<'_> {
@@ -403,7 +466,12 @@ impl Backend<'_> {
     }
 
     /// Enters `rec` in the chunk B-tree (created at the first chunk).
-    fn index(&mut self, rec: &ChunkRecord) -> Result<()> {
+    pub(super) fn index(&mut self, rec: &ChunkRecord) -> Result<()> {
+        if let Some(ix) = self.chunked.new_index.as_mut() {
+            // Written whole at the flush from the records (`chunk_index`).
+            ix.dirty = true;
+            return Ok(());
+        }
         let rank = self.chunked.chunk.len();
         let sizes = self.ed.sizes;
         let k = self.ed.chunk_k();

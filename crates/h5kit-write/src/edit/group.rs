@@ -66,7 +66,11 @@ impl Editor {
     }
 
     /// Every entry of group `g`: name -> object header address (read once, then kept).
-    fn group_names(&mut self, g: u64) -> Result<&mut BTreeMap<Vec<u8>, u64>> {
+    pub(crate) fn group_names(&mut self, g: u64) -> Result<&mut BTreeMap<Vec<u8>, u64>> {
+        if !self.names.contains_key(&g) && self.is_link_group(g)? {
+            let names = self.link_names(g)?;
+            self.names.insert(g, names);
+        }
         if !self.names.contains_key(&g) {
             let st = self.symbol_table(g)?;
             let mut names = BTreeMap::new();
@@ -102,10 +106,15 @@ impl Editor {
     /// The object header address of `path` (hard links from the root).
     pub(crate) fn resolve(&mut self, path: &str) -> Result<u64> {
         let mut cur = self.root()?;
-        for part in split_path(path) {
-            let next = self.group_names(cur)?.get(part.as_bytes()).copied();
+        for part in path.split('/').filter(|s| !s.is_empty() && *s != ".") {
+            // Groups already looked up: one search of the names map (this runs for every
+            // operation on a path).
+            let next = match self.names.get(&cur) {
+                Some(names) => names.get(part.as_bytes()).copied(),
+                None => self.group_names(cur)?.get(part.as_bytes()).copied(),
+            };
             cur = match next {
-                Some(u64::MAX) => return Err(unsupported(format!("{}: following soft link {:?}", path, part))),
+                Some(u64::MAX) => self.follow_soft_link(cur, part, path)?,
                 Some(a) => a,
                 None => return Err(Error::not_found(format!("{}: no object named {:?}", path, part))),
             };
@@ -127,7 +136,11 @@ impl Editor {
         let mut cur = Some(self.root()?);
         for d in dirs {
             let Some(g) = cur else { break };
-            self.symbol_table(g)?;
+            // A group whose names are known is a group (its names were read, or the editor
+            // made it).
+            if !self.names.contains_key(&g) {
+                self.check_group(g, path)?;
+            }
             cur = match self.group_names(g)?.get(d.as_bytes()).copied() {
                 Some(u64::MAX) => return Err(unsupported(format!("{}: {:?} is a soft link", path, d))),
                 Some(a) => Some(a),
@@ -135,10 +148,11 @@ impl Editor {
             };
         }
         if let Some(g) = cur {
-            self.symbol_table(g).map_err(|e| match e.kind {
-                h5kit_core::ErrorKind::Unsupported => e,
-                _ => Error::usage(format!("{}: the parent is not a group", path)),
-            })?;
+            // A group whose names are known is a group (its names were read, or the editor
+            // made it).
+            if !self.names.contains_key(&g) {
+                self.check_group(g, path)?;
+            }
             if self.group_names(g)?.contains_key(last.as_bytes()) {
                 return Err(Error::usage(format!("unable to create {}: name already exists", path)));
             }
@@ -167,6 +181,9 @@ impl Editor {
     /// A new empty group: local heap (holding the empty name), an empty B-tree, and its
     /// header with the symbol table message. Returns the header address.
     pub(super) fn new_group(&mut self) -> Result<u64> {
+        if self.latest {
+            return self.new_link_group();
+        }
         let sizes = self.sizes;
         let heap_header_len = h5kit_heap::local::LocalHeapHeader::padded_size(sizes);
         let heap_addr = self.allocate(heap_header_len + NEW_HEAP_SIZE)?;
@@ -188,6 +205,9 @@ impl Editor {
     /// free): the name into the group's local heap (its data segment moves when it grows),
     /// the entry into its symbol table node, splitting nodes as libhdf5 does.
     pub(crate) fn insert_link(&mut self, g: u64, name: &[u8], target: u64) -> Result<()> {
+        if self.is_link_group(g)? {
+            return self.add_link_message(g, name, h5kit_object_header::LinkTarget::Hard { address: target });
+        }
         let sizes = self.sizes;
         let st = self.symbol_table(g)?;
         let heap_addr = st.local_heap_address;
@@ -216,10 +236,12 @@ impl Editor {
             _ => ScratchPad::None,
         };
         let entry = SymbolTableEntry::new(ins.offset, target, scratch);
-        let heap = self.heap(heap_addr)?.clone();
-        let name_of = move |off: u64| -> Result<Vec<u8>> { Ok(heap.string_at(off)?.to_vec()) };
+        self.heap(heap_addr)?;
         let params = GroupInsertParams::new(self.sb.group_internal_k, self.sb.group_leaf_k, sizes);
-        let Editor { storage, limits, sb, group_nodes, snods, space, fresh, .. } = self;
+        let Editor { storage, limits, sb, group_nodes, snods, space, fresh, heaps, .. } = self;
+        // The group's heap, borrowed (not copied) while the tree changes.
+        let heap = &heaps.get(&heap_addr).ok_or_else(|| Error::usage("internal error: heap cache"))?.value;
+        let name_of = move |off: u64| -> Result<Vec<u8>> { Ok(heap.string_at(off)?.to_vec()) };
         let ctx = || Context::new(storage.as_ref(), sizes, limits, sb.base_address);
         let mut load_tree = |a: u64| -> Result<Node<u64>> {
             match group_nodes.get(&a) {

@@ -73,65 +73,90 @@ impl HeaderEdit {
         let version = self.header.version;
         let co = version == 2 && self.header.flags & 0x04 != 0;
         let old_count = self.header.chunks.len();
-        // Messages that do not fit their chunk any more, taken off the end of each chunk.
-        let mut overflow: Vec<RawMessage> = Vec::new();
-        let mut kept: Vec<Vec<RawMessage>> = Vec::new();
+        let len_of = |i: usize| self.header.messages.get(i).map_or(0, |m| m.data.len());
+        // The plan first, in message indexes (nothing moved or copied until it is complete,
+        // so an error leaves the header as it was): which messages each chunk keeps, and
+        // those that do not fit their chunk any more, taken off the end of each chunk.
+        let mut overflow: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+        let mut kept: Vec<std::ops::Range<usize>> = Vec::with_capacity(old_count + 1);
         for (i, c) in self.header.chunks.iter().enumerate() {
             let area = self.header.message_area_size(i, c.size).ok_or_else(|| Error::usage("object header chunk too small"))?;
-            let mut msgs: Vec<RawMessage> = self.header.messages.get(c.messages.clone()).unwrap_or(&[]).to_vec();
-            while !messages_fit(version, co, msgs.iter().map(|m| m.data.len()), area) {
-                match msgs.pop() {
-                    Some(m) => overflow.insert(0, m),
-                    None => return Err(Error::usage("internal error: an empty header chunk does not fit")),
+            let start = c.messages.start.min(self.header.messages.len());
+            let mut end = c.messages.end.clamp(start, self.header.messages.len());
+            let mut taken = 0;
+            while !messages_fit(version, co, (start..end).map(len_of), area) {
+                if end == start {
+                    return Err(Error::usage("internal error: an empty header chunk does not fit"));
                 }
+                end -= 1;
+                taken += 1;
             }
-            kept.push(msgs);
+            // Popped from the end, each put in front: the chunk's tail keeps its order.
+            for k in (end..end + taken).rev() {
+                overflow.push_front(k);
+            }
+            kept.push(start..end);
         }
         let mut writes = HeaderWrites::default();
+        // Chunk that receives the continuation message, and its body.
+        let mut continuation: Option<(usize, RawMessage, u64, u64)> = None;
         if !overflow.is_empty() {
             // A continuation message must fit in some existing chunk; make room in the last
             // chunk by moving its last messages to the new chunk until it does.
-            let cont = RawMessage::encode(&Message::Continuation { address: 0, length: 0 }, None, sizes)?;
+            let cont_len = h5kit_object_header::message_size(&Message::Continuation { address: 0, length: 0 }, sizes);
             let target = loop {
                 let found = (0..kept.len()).rev().find(|&i| {
                     let area = self.header.chunks.get(i).and_then(|c| self.header.message_area_size(i, c.size)).unwrap_or(0);
-                    let sizes_with = kept.get(i).into_iter().flatten().map(|m| m.data.len()).chain([cont.data.len()]);
+                    let sizes_with = kept.get(i).cloned().unwrap_or(0..0).map(len_of).chain([cont_len]);
                     messages_fit(version, co, sizes_with, area)
                 });
                 if let Some(i) = found {
                     break i;
                 }
-                let last = kept.iter_mut().rev().find(|k| !k.is_empty()).and_then(|k| k.pop());
-                match last {
-                    Some(m) => overflow.insert(0, m),
+                match kept.iter_mut().rev().find(|k| k.start < k.end) {
+                    Some(k) => {
+                        k.end -= 1;
+                        overflow.push_front(k.end);
+                    }
                     None => return Err(Error::usage("object header has no room for a continuation message")),
                 }
             };
-            let body: usize = overflow.iter().map(|m| message_space(version, co, m.data.len())).sum();
+            let body: usize = overflow.iter().map(|&k| message_space(version, co, len_of(k))).sum();
             let size = if version == 1 { body.max(24) } else { body + 8 };
             let address = space.allocate(size as u64)?;
             fresh_at.push((address, size as u64));
             let cont = RawMessage::encode(&Message::Continuation { address, length: size as u64 }, None, sizes)?;
-            if let Some(k) = kept.get_mut(target) {
-                k.push(cont);
+            continuation = Some((target, cont, address, size as u64));
+        }
+        // Lay the messages out again chunk by chunk, moving them (no copies of their bodies).
+        if continuation.is_some() || kept.iter().zip(&self.header.chunks).any(|(k, c)| *k != c.messages) {
+            let mut old: Vec<Option<RawMessage>> = std::mem::take(&mut self.header.messages).into_iter().map(Some).collect();
+            let mut take = |k: usize| old.get_mut(k).and_then(Option::take);
+            let mut messages = Vec::with_capacity(old_count + kept.len() + 1);
+            let mut ranges = Vec::with_capacity(kept.len() + 1);
+            let (cont_target, mut cont, new_chunk) = match continuation {
+                Some((t, c, address, size)) => (Some(t), Some(c), Some((address, size))),
+                None => (None, None, None),
+            };
+            for (i, k) in kept.iter().enumerate() {
+                let start = messages.len();
+                messages.extend(k.clone().filter_map(&mut take));
+                if cont_target == Some(i) {
+                    messages.extend(cont.take());
+                }
+                ranges.push(start..messages.len());
             }
-            kept.push(overflow);
-            self.header.chunks.push(HeaderChunk {
-                address,
-                size: size as u64,
-                messages: 0..0,
-                nil_messages: Vec::new(),
-                gap: 0,
-            });
+            if let Some((address, size)) = new_chunk {
+                let start = messages.len();
+                messages.extend(overflow.iter().filter_map(|&k| take(k)));
+                ranges.push(start..messages.len());
+                self.header.chunks.push(HeaderChunk { address, size, messages: 0..0, nil_messages: Vec::new(), gap: 0 });
+            }
+            for (c, r) in self.header.chunks.iter_mut().zip(ranges) {
+                c.messages = r;
+            }
+            self.header.messages = messages;
         }
-        // Lay the messages out again chunk by chunk.
-        let mut messages = Vec::new();
-        for (c, msgs) in self.header.chunks.iter_mut().zip(kept) {
-            let start = messages.len();
-            messages.extend(msgs);
-            c.messages = start..messages.len();
-        }
-        self.header.messages = messages;
         let encoded = self.header.encode(sizes)?;
         for (i, (address, bytes)) in encoded.into_iter().enumerate() {
             let is_new = i >= old_count || fresh_at.iter().any(|&(a, _)| a == address);
@@ -150,11 +175,20 @@ impl HeaderEdit {
 /// continuation message (so later changes can always add a chunk without moving messages):
 /// the header and the bytes it takes.
 pub fn new_v1_header(address: u64, messages: &[Message], sizes: Sizes) -> Result<(ObjectHeader, u64)> {
+    new_v1_header_min(address, messages, sizes, 0)
+}
+
+/// Message area libhdf5 gives a new dataset's header (`H5D_MINHDR_SIZE`): room for the
+/// attributes usually added next, without a continuation chunk.
+pub const DATASET_MIN_AREA: usize = 256;
+
+/// As [`new_v1_header`], with a message area of at least `min_area` bytes.
+pub fn new_v1_header_min(address: u64, messages: &[Message], sizes: Sizes, min_area: usize) -> Result<(ObjectHeader, u64)> {
     let raws = messages.iter().map(|m| RawMessage::encode(m, None, sizes)).collect::<Result<Vec<_>>>()?;
     let used: usize = raws.iter().map(|m| message_space(1, false, m.data.len())).sum();
     // Room for a continuation message (8-byte prefix + address + length).
     let spare = message_space(1, false, 2 * 8);
-    let area = (used + spare).max(24);
+    let area = (used + spare).max(24).max(min_area);
     let n = raws.len();
     let header = ObjectHeader {
         version: 1,

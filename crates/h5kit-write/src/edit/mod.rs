@@ -13,15 +13,24 @@
 //! write. Space freed by superseded structures becomes reusable after that
 //! ([`crate::space::FileSpace::commit`]). See spec-notes/writer.md.
 //!
-//! This first version edits files of the earliest format (superblock 0/1, version 1 object
-//! headers, symbol-table groups, v1 B-tree chunk indexes): h5py's default, and what libhdf5
-//! writes unless told otherwise. Operations it cannot do yet fail with
-//! [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller can fall back.
+//! It edits files of both formats: the earliest (superblock 0/1, version 1 object headers,
+//! symbol-table groups, v1 B-tree chunk indexes: h5py's default) and the latest (superblock
+//! 2/3, version 2 headers [`header_v2`], groups of link messages [`link_message`], dense
+//! link and attribute storage [`dense`], attributes of version 2 headers [`attribute_v2`],
+//! the chunk indexes of layout version 4 [`chunk_index`]). Operations it cannot do yet fail
+//! with [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller can fall
+//! back.
 
 mod attribute;
+mod attribute_v2;
+mod chunk_index;
 mod dataset;
+mod dense;
 mod group;
 pub mod header;
+mod raw_chunk;
+pub mod header_v2;
+mod link_message;
 mod relocate;
 
 use std::collections::BTreeMap;
@@ -84,6 +93,15 @@ pub struct Editor {
     names: BTreeMap<u64, BTreeMap<Vec<u8>, u64>>,
     /// Whether anything changed since the last flush.
     changed: bool,
+    /// New objects get the latest format (superblock version 2 or 3): version 2 object
+    /// headers, groups of link messages ([`header_v2`], [`link_message`]).
+    latest: bool,
+    /// Link messages of the new-style groups read so far ([`link_message`]).
+    links: BTreeMap<u64, link_message::LinkGroup>,
+    /// Attributes of the version 2 headers changed so far ([`attribute_v2`]).
+    attr_sets: BTreeMap<u64, attribute_v2::AttrSet>,
+    /// Soft links being followed by the current path lookup.
+    soft_depth: u32,
 }
 
 impl std::fmt::Debug for Editor {
@@ -93,14 +111,17 @@ impl std::fmt::Debug for Editor {
 }
 
 impl Editor {
-    /// Opens the file in `storage` for editing. Files of another format than the earliest
-    /// are refused with an `Unsupported` error (nothing is written).
+    /// Opens the file in `storage` for editing: superblock versions 0 to 3. Files with a
+    /// superblock extension are refused with an `Unsupported` error (nothing is written).
     pub fn open(storage: Arc<dyn WritableStorage>, limits: Limits) -> Result<Editor> {
         let sb = Superblock::read(storage.as_ref())?;
-        if sb.version > 1 {
+        if sb.version > 3 {
             return Err(unsupported(format!("editing files with superblock version {} in place", sb.version)));
         }
-        if sb.root_group_entry.is_none() {
+        if sb.extension_address.is_some() {
+            return Err(unsupported("editing files with a superblock extension in place"));
+        }
+        if sb.version < 2 && sb.root_group_entry.is_none() {
             return Err(Error::format(sb.superblock_address, "superblock without a root group symbol table entry"));
         }
         sb.check_truncation(storage.as_ref())?;
@@ -112,6 +133,7 @@ impl Editor {
         // The stored end of file counts the userblock (libhdf5 writes the relative end plus
         // the base address); file space here is relative to the base address.
         let space = FileSpace::new(sb.end_of_file_address.saturating_sub(sb.base_address));
+        let latest = sb.version >= 2;
         Ok(Editor {
             storage,
             on_disk: sb.clone(),
@@ -132,6 +154,10 @@ impl Editor {
             gcol_current: None,
             names: BTreeMap::new(),
             changed: false,
+            latest,
+            links: BTreeMap::new(),
+            attr_sets: BTreeMap::new(),
+            soft_depth: 0,
         })
     }
 
@@ -139,6 +165,17 @@ impl Editor {
     /// version 0 superblock whose root symbol table entry caches the root group's B-tree and
     /// local heap, as libhdf5 writes it; then opens it.
     pub fn create(storage: Arc<dyn WritableStorage>, limits: Limits) -> Result<Editor> {
+        Editor::create_format(storage, limits, crate::LibVer::Earliest)
+    }
+
+    /// Writes a new, empty file of the format `libver` names into `storage` (emptied first):
+    /// the earliest ([`Editor::create`]), or the latest as libhdf5 1.10+ writes it with libver
+    /// latest (superblock version 3, the root group a version 2 object header with link info
+    /// and group info messages); then opens it.
+    pub fn create_format(storage: Arc<dyn WritableStorage>, limits: Limits, libver: crate::LibVer) -> Result<Editor> {
+        if libver == crate::LibVer::Latest {
+            return Editor::create_latest(storage, limits);
+        }
         storage.set_len(0)?;
         let sb = Superblock::new(0, Sizes::default(), 0)?;
         // The superblock first (with no root yet): the editor then lays the root group out
@@ -187,12 +224,28 @@ impl Editor {
         Ok(a)
     }
 
-    /// A new version 1 object header holding `messages` (in fresh space, written at the
-    /// next flush); its address.
+    /// A new object header holding `messages` (in fresh space, written at the next flush):
+    /// version 2 in files of the latest format, else version 1; its address.
     fn new_header(&mut self, messages: &[h5kit_object_header::Message]) -> Result<u64> {
-        let (_, len) = header::new_v1_header(0, messages, self.sizes)?;
+        self.new_header_min(messages, 0)
+    }
+
+    /// [`Editor::new_header`] with a message area of at least `min_area` bytes.
+    fn new_header_min(&mut self, messages: &[h5kit_object_header::Message], min_area: usize) -> Result<u64> {
+        if self.latest {
+            // libhdf5 sizes a new header's first chunk to at least `min_area`: the room left
+            // after the messages stays free (one NIL message).
+            let (_, len) = header_v2::new_v2_header(0, messages, header_v2::SPARE, self.sizes)?;
+            let spare = header_v2::SPARE + min_area.saturating_sub(usize::try_from(len).unwrap_or(usize::MAX));
+            return self.new_v2_header(messages, spare);
+        }
+        // Encoded once (the messages do not depend on where the header goes), then placed.
+        let (mut h, len) = header::new_v1_header_min(0, messages, self.sizes, min_area)?;
         let a = self.allocate(len)?;
-        let (h, _) = header::new_v1_header(a, messages, self.sizes)?;
+        h.address = a;
+        for c in &mut h.chunks {
+            c.address += a;
+        }
         self.headers.insert(a, HeaderEdit { header: h, dirty: true });
         self.changed = true;
         Ok(a)
@@ -272,22 +325,29 @@ impl Editor {
 
     /// The object header at `a`, loaded once.
     fn header(&mut self, a: u64) -> Result<&mut HeaderEdit> {
-        if !self.headers.contains_key(&a) {
-            let h = ObjectHeader::read(self.ctx(), a)?;
-            if h.version != 1 {
-                return Err(unsupported("editing version 2 object headers"));
+        // One search of the cache (this runs several times per operation).
+        match self.headers.entry(a) {
+            std::collections::btree_map::Entry::Occupied(e) => Ok(e.into_mut()),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                let ctx = Context::new(self.storage.as_ref(), self.sizes, &self.limits, self.sb.base_address);
+                let h = ObjectHeader::read(ctx, a)?;
+                // An unknown message flagged "fail if unknown and open for write" (or always):
+                // libhdf5 refuses to modify the object; so do we.
+                if let Some(e) = h.messages.iter().find_map(|m| h5kit_object_header::refuse_unknown(m, true)) {
+                    return Err(e);
+                }
+                Ok(v.insert(HeaderEdit::new(h)))
             }
-            self.headers.insert(a, HeaderEdit::new(h));
         }
-        self.headers.get_mut(&a).ok_or_else(|| Error::usage("internal error: header cache"))
     }
 
     /// Address of the root group's object header.
     fn root(&self) -> Result<u64> {
-        self.sb
-            .root_group_entry
-            .map(|e| e.object_header_address)
-            .ok_or_else(|| Error::format(0, "no root group"))
+        match self.sb.root_group_entry {
+            Some(e) => Ok(e.object_header_address),
+            None if self.sb.version >= 2 => Ok(self.sb.root_object_header_address),
+            None => Err(Error::format(0, "no root group")),
+        }
     }
 
     /// Writes every change to the file: chunks waiting in caches, then the metadata in commit
@@ -295,6 +355,8 @@ impl Editor {
     /// [`Editor::sync`] for durability against power loss.
     pub fn flush(&mut self) -> Result<()> {
         self.flush_datasets()?;
+        self.flush_dense_links()?;
+        self.flush_dense_attributes()?;
         let sizes = self.sizes;
         let mut fresh: Vec<(u64, Vec<u8>)> = Vec::new();
         // In-place writes by rank: 0 heap data, 1 heap headers, 2 symbol table nodes, 3 group
@@ -366,9 +428,14 @@ impl Editor {
         for a in dirty_headers {
             let fresh_header = self.is_fresh(a);
             let mut fresh_at = Vec::new();
-            let writes = match self.headers.get_mut(&a) {
-                Some(h) => h.encode(sizes, &mut self.space, &mut fresh_at)?,
-                None => continue,
+            let writes = if fresh_header {
+                match self.headers.get_mut(&a) {
+                    Some(h) => h.encode(sizes, &mut self.space, &mut fresh_at)?,
+                    None => continue,
+                }
+            } else {
+                // Changed continuation chunks move; chunk #0 is the one write in place.
+                self.encode_header_copy_on_write(a, &mut fresh_at)?
             };
             self.fresh.extend(fresh_at);
             fresh.extend(writes.fresh);
@@ -441,22 +508,33 @@ impl Editor {
 }
 
 /// Writes `writes` in their order, joining each run of writes that continue one another into
-/// one.
+/// one (gathered into one buffer of the run's exact size: no regrowth and copying as it
+/// fills).
 fn write_coalesced(ed: &Editor, writes: impl Iterator<Item = (u64, Vec<u8>)>) -> Result<()> {
-    let mut run: Option<(u64, Vec<u8>)> = None;
-    for (a, bytes) in writes {
-        match &mut run {
-            Some((start, buf)) if *start + buf.len() as u64 == a => buf.extend_from_slice(&bytes),
-            _ => {
-                if let Some((start, buf)) = run.take() {
-                    ed.write_now(start, &buf)?;
-                }
-                run = Some((a, bytes));
+    let writes: Vec<(u64, Vec<u8>)> = writes.collect();
+    let mut rest = writes.as_slice();
+    while let Some(((start, first), _)) = rest.split_first() {
+        // The run: writes that each begin where the one before ends.
+        let mut end = *start + first.len() as u64;
+        let mut n = 1;
+        for (a, bytes) in rest.iter().skip(1) {
+            if *a != end {
+                break;
             }
+            end += bytes.len() as u64;
+            n += 1;
         }
-    }
-    if let Some((start, buf)) = run {
-        ed.write_now(start, &buf)?;
+        let (run, tail) = rest.split_at(n);
+        if let [(a, bytes)] = run {
+            ed.write_now(*a, bytes)?;
+        } else {
+            let mut buf = Vec::with_capacity((end - *start) as usize);
+            for (_, bytes) in run {
+                buf.extend_from_slice(bytes);
+            }
+            ed.write_now(*start, &buf)?;
+        }
+        rest = tail;
     }
     Ok(())
 }

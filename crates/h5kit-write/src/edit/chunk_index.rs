@@ -1,0 +1,445 @@
+//! Chunk indexes of the latest format (spec IV.A.2.i "The Data Layout Message" version 4,
+//! VII "Chunk Indexing": single chunk, fixed array VII.C, extensible array VII.D, version 2
+//! B-tree III.A.2 record types 10/11) for the editor's chunked datasets.
+//!
+//! The dataset's chunk records are the editor's (`dataset::Chunked::records`, what the cache
+//! backend stores); when they changed, the flush writes the whole index anew into new space
+//! (header and blocks of the array, or the nodes of the tree) and the one write of the
+//! object header switches the layout message to it, so a process killed at any moment leaves
+//! the old index or the new one; the old one's space is freed after the commit when this
+//! editor wrote it. A single chunk has no structure: the layout message holds its address.
+//!
+//! New datasets of files of the latest format get the index libhdf5 1.10 picks for their
+//! maximum shape ([`pick`]).
+
+use std::collections::{BTreeMap, HashMap};
+
+use h5kit_btree::element::{bitmap_set, DataBlockPage, Element, ElementFormat};
+use h5kit_btree::extensible_array::{BlockToCreate, DataBlock, ExtensibleArrayHeader, ExtensibleArrayLocation, IndexBlock, SecondaryBlock};
+use h5kit_btree::fixed_array::{FixedArrayBlockToCreate, FixedArrayDataBlock, FixedArrayHeader, FixedArrayLocation};
+use h5kit_btree::v1::ChunkRecord;
+use h5kit_btree::v2::{ChunkParams, ChunkRecordV2, Record};
+use h5kit_core::{Error, Result, Writer};
+use h5kit_object_header::message::msg_type;
+use h5kit_object_header::{ChunkIndex, Layout, LayoutMessage, Message, UNLIMITED};
+
+use super::dense::TreeShape;
+use super::{unsupported, Editor};
+
+/// libhdf5's defaults: fixed array page bits; extensible array parameters; v2 B-tree node
+/// size, split and merge percents (`H5D_FARRAY_*`, `H5D_EARRAY_*`, `H5D_BT2_*`).
+const FA_PAGE_BITS: u8 = 10;
+const EA_MAX_BITS: u8 = 32;
+const EA_INDEX_ELEMENTS: u8 = 4;
+const EA_MIN_POINTERS: u8 = 4;
+const EA_MIN_ELEMENTS: u8 = 16;
+const EA_PAGE_BITS: u8 = 10;
+const BT2_NODE_SIZE: u32 = 2048;
+const BT2_SPLIT: u8 = 100;
+const BT2_MERGE: u8 = 40;
+/// Largest fixed array written (entries): beyond, the version 1 B-tree.
+const FA_MAX_ENTRIES: u64 = 1 << 28;
+
+/// A chunk index of the latest format, rewritten whole when its chunks change.
+#[derive(Debug, Clone)]
+pub(crate) struct IndexState {
+    /// The layout message (version 4 or 5) as the header should hold it.
+    layout: LayoutMessage,
+    /// The dataset's maximum dimensions (the current ones where none are stored).
+    max_dims: Vec<u64>,
+    pub dirty: bool,
+    /// Ranges of the index this editor wrote last.
+    owned: Vec<(u64, u64)>,
+}
+
+/// Whether the editor writes chunk index `index` (layout version 4/5), and why not.
+pub(crate) fn check_editable(layout: &LayoutMessage) -> Result<()> {
+    match &layout.layout {
+        Layout::Chunked { flags, .. } if flags & 1 != 0 => Err(unsupported("datasets whose partial edge chunks are not filtered")),
+        Layout::Chunked { index: ChunkIndex::Implicit { .. }, .. } => Err(unsupported("implicit chunk indexes")),
+        Layout::Chunked { .. } => Ok(()),
+        _ => Err(unsupported("this layout")),
+    }
+}
+
+impl IndexState {
+    pub fn new(layout: LayoutMessage, max_dims: Vec<u64>) -> IndexState {
+        IndexState { layout, max_dims, dirty: false, owned: Vec::new() }
+    }
+
+    /// The layout message as the header should hold it.
+    pub fn layout(&self) -> &LayoutMessage {
+        &self.layout
+    }
+}
+
+/// The index libhdf5 1.10 (libver latest) gives a new chunked dataset of `dims`, `max_dims`
+/// and `chunk` dims (as the in-memory writer picks it): `None` for the version 1 B-tree
+/// (layout version 3: one unlimited dimension while another can still grow, or too many
+/// chunks).
+pub(crate) fn pick(dims: &[u64], max_dims: Option<&[u64]>, chunk: &[u64]) -> Option<ChunkIndex> {
+    let max = max_dims.unwrap_or(dims);
+    let unlimited = max.iter().filter(|&&m| m == UNLIMITED).count();
+    if unlimited == 1 {
+        let others_fixed = max.iter().zip(dims).all(|(&m, &s)| m == UNLIMITED || m == s);
+        return others_fixed.then_some(ChunkIndex::ExtensibleArray {
+            address: None,
+            max_bits: EA_MAX_BITS,
+            index_elements: EA_INDEX_ELEMENTS,
+            min_pointers: EA_MIN_POINTERS,
+            min_elements: EA_MIN_ELEMENTS,
+            page_bits: EA_PAGE_BITS,
+        });
+    }
+    if unlimited > 1 {
+        return Some(ChunkIndex::BTreeV2 { address: None, node_size: BT2_NODE_SIZE, split_percent: BT2_SPLIT, merge_percent: BT2_MERGE });
+    }
+    if chunk == max {
+        return Some(ChunkIndex::SingleChunk { address: None, filtered: None });
+    }
+    let entries = max.iter().zip(chunk).try_fold(1u64, |n, (&m, &c)| n.checked_mul(m.div_ceil(c.max(1))));
+    match entries {
+        Some(n) if n <= FA_MAX_ENTRIES => Some(ChunkIndex::FixedArray { address: None, page_bits: FA_PAGE_BITS }),
+        _ => None,
+    }
+}
+
+/// Linear index of the chunk at element `offsets` in the row-major grid of `dims` / `chunk`.
+fn linear(offsets: &[u64], dims: &[u64], chunk: &[u64]) -> u64 {
+    let mut i = 0u64;
+    for ((&o, &d), &c) in offsets.iter().zip(dims).zip(chunk) {
+        let c = c.max(1);
+        i = i.saturating_mul(d.div_ceil(c)).saturating_add(o / c);
+    }
+    i
+}
+
+/// The extensible array element index of the chunk at `offsets` (libhdf5 `H5D__earray_*`:
+/// row-major over the maximum grid with the unlimited dimension moved first).
+fn ea_index(offsets: &[u64], max: &[u64], chunk: &[u64]) -> u64 {
+    let unlim = max.iter().position(|&d| d == UNLIMITED).unwrap_or(0);
+    let mut order = vec![unlim];
+    order.extend((0..max.len()).filter(|&r| r != unlim));
+    let mut i = 0u64;
+    for (k, &r) in order.iter().enumerate() {
+        let c = chunk.get(r).copied().unwrap_or(1).max(1);
+        let o = offsets.get(r).copied().unwrap_or(0) / c;
+        let g = if k == 0 { 1 } else { max.get(r).copied().unwrap_or(1).div_ceil(c) };
+        i = i.saturating_mul(g).saturating_add(o);
+    }
+    i
+}
+
+/// An array element for a chunk record (size and filter mask for filtered chunks only).
+fn element(r: &ChunkRecord, fmt: ElementFormat) -> Element {
+    if fmt.filtered {
+        Element { address: Some(r.address), chunk_size: r.size, filter_mask: r.filter_mask }
+    } else {
+        Element { address: Some(r.address), chunk_size: 0, filter_mask: 0 }
+    }
+}
+
+impl Editor {
+    /// Writes the chunk index of the dataset whose header is at `header` anew from `records`
+    /// (new space) and points its layout message at it.
+    pub(crate) fn write_chunk_index(
+        &mut self,
+        header: u64,
+        state: &mut IndexState,
+        records: &HashMap<Vec<u64>, ChunkRecord>,
+        filtered: bool,
+    ) -> Result<()> {
+        let sizes = self.sizes;
+        let Layout::Chunked { chunk_dims, element_size, index, flags } = state.layout.layout.clone() else {
+            return Err(Error::usage("internal error: a chunk index of a layout that is not chunked"));
+        };
+        let full: u64 = chunk_dims.iter().product::<u64>().saturating_mul(u64::from(element_size));
+        let size_len = if state.layout.version >= 5 { usize::from(sizes.offset) } else { ElementFormat::v4_chunk_size_len(full) };
+        let fmt = if filtered { ElementFormat::filtered(size_len) } else { ElementFormat::PLAIN };
+        let mut sorted: Vec<&ChunkRecord> = records.values().collect();
+        sorted.sort_by(|a, b| a.offsets.cmp(&b.offsets));
+        let mut extents = Vec::new();
+        let new_index = match index {
+            ChunkIndex::SingleChunk { .. } => match sorted.first() {
+                Some(r) => ChunkIndex::SingleChunk { address: Some(r.address), filtered: filtered.then_some((r.size, r.filter_mask)) },
+                None => ChunkIndex::SingleChunk { address: None, filtered: filtered.then_some((0, 0)) },
+            },
+            ChunkIndex::FixedArray { page_bits, .. } => {
+                let a = self.write_fixed_array(&sorted, &chunk_dims, &state.max_dims, page_bits, fmt, &mut extents)?;
+                ChunkIndex::FixedArray { address: Some(a), page_bits }
+            }
+            ChunkIndex::ExtensibleArray { max_bits, index_elements, min_pointers, min_elements, page_bits, .. } => {
+                let hdr = ExtensibleArrayHeader {
+                    address: 0,
+                    client_id: fmt.client_id(),
+                    element_size: fmt.element_size(sizes) as u8,
+                    max_nelmts_bits: max_bits,
+                    index_block_elements: index_elements,
+                    data_block_min_elements: min_elements,
+                    secondary_block_min_data_ptrs: min_pointers,
+                    max_data_block_page_nelmts_bits: page_bits,
+                    num_secondary_blocks: 0,
+                    secondary_block_size: 0,
+                    num_data_blocks: 0,
+                    data_block_size: 0,
+                    max_index_set: 0,
+                    num_elements: 0,
+                    index_block_address: None,
+                };
+                let a = self.write_extensible_array(hdr, &sorted, &chunk_dims, &state.max_dims, fmt, &mut extents)?;
+                ChunkIndex::ExtensibleArray { address: Some(a), max_bits, index_elements, min_pointers, min_elements, page_bits }
+            }
+            ChunkIndex::BTreeV2 { node_size, split_percent, merge_percent, .. } => {
+                let rank = chunk_dims.len();
+                let record_size = sizes.offset as usize + if filtered { size_len + 4 } else { 0 } + 8 * rank;
+                let shape = TreeShape {
+                    record_type: if filtered { 11 } else { 10 },
+                    node_size,
+                    record_size: u16::try_from(record_size).map_err(|_| Error::usage("v2 B-tree chunk record too large"))?,
+                    split: split_percent,
+                    merge: merge_percent,
+                    chunk: Some(ChunkParams { rank, chunk_size_len: size_len }),
+                };
+                let recs: Vec<Record> = sorted
+                    .iter()
+                    .map(|r| {
+                        Record::Chunk(ChunkRecordV2 {
+                            address: r.address,
+                            size: if filtered { r.size } else { 0 },
+                            filter_mask: if filtered { r.filter_mask } else { 0 },
+                            scaled_offsets: r.offsets.iter().zip(&chunk_dims).map(|(&o, &c)| o / c.max(1)).collect(),
+                        })
+                    })
+                    .collect();
+                let cmp = |a: &Record, b: &Record| match (a, b) {
+                    (Record::Chunk(x), Record::Chunk(y)) => x.scaled_offsets.cmp(&y.scaled_offsets),
+                    _ => std::cmp::Ordering::Equal,
+                };
+                let (a, ext) = self.write_btree(shape, recs, &cmp)?;
+                extents.extend(ext);
+                ChunkIndex::BTreeV2 { address: Some(a), node_size, split_percent, merge_percent }
+            }
+            ChunkIndex::BTreeV1 { .. } | ChunkIndex::Implicit { .. } => return Err(unsupported("this chunk index in the new format")),
+        };
+        state.layout.layout = Layout::Chunked { chunk_dims, element_size, index: new_index, flags };
+        let hdr = self.header(header)?;
+        let i = hdr.find(msg_type::LAYOUT).ok_or_else(|| Error::usage("dataset without a layout message"))?;
+        hdr.replace(i, &Message::Layout(state.layout.clone()), sizes)?;
+        for (a, n) in std::mem::replace(&mut state.owned, extents) {
+            self.space.free(a, n);
+        }
+        state.dirty = false;
+        self.changed = true;
+        Ok(())
+    }
+
+    /// Allocates `len` bytes of new space recorded in `extents`.
+    fn alloc_index(&mut self, len: u64, extents: &mut Vec<(u64, u64)>) -> Result<u64> {
+        let a = self.allocate(len)?;
+        extents.push((a, len));
+        Ok(a)
+    }
+
+    /// A new fixed array (header, data block, its pages) holding `records`; its address.
+    fn write_fixed_array(
+        &mut self,
+        records: &[&ChunkRecord],
+        chunk: &[u64],
+        max: &[u64],
+        page_bits: u8,
+        fmt: ElementFormat,
+        extents: &mut Vec<(u64, u64)>,
+    ) -> Result<u64> {
+        let sizes = self.sizes;
+        let entries = max.iter().zip(chunk).try_fold(1u64, |n, (&m, &c)| n.checked_mul(m.div_ceil(c.max(1))));
+        let entries = entries.filter(|&n| n <= FA_MAX_ENTRIES).ok_or_else(|| unsupported("fixed arrays of more than 2^28 chunks"))?;
+        let at = self.alloc_index(FixedArrayHeader::encoded_size(sizes), extents)?;
+        let mut hdr = FixedArrayHeader {
+            address: at,
+            client_id: fmt.client_id(),
+            entry_size: fmt.element_size(sizes) as u8,
+            page_bits,
+            max_entries: entries,
+            data_block_address: None,
+        };
+        let mut block: Option<FixedArrayDataBlock> = None;
+        let mut pages: BTreeMap<u64, DataBlockPage> = BTreeMap::new();
+        for r in records {
+            let i = linear(&r.offsets, max, chunk);
+            for b in hdr.blocks_to_create(i, block.as_ref())? {
+                match b {
+                    FixedArrayBlockToCreate::DataBlock => {
+                        let a = self.alloc_index(hdr.data_block_alloc_size(sizes), extents)?;
+                        hdr.data_block_address = Some(a);
+                        block = Some(FixedArrayDataBlock::new(&hdr)?);
+                    }
+                    FixedArrayBlockToCreate::Page { page } => {
+                        if let Some(b) = block.as_mut() {
+                            bitmap_set(&mut b.page_bitmap, page)?;
+                        }
+                        pages.insert(page, DataBlockPage { elements: vec![Element::UNALLOCATED; hdr.page_len(page) as usize] });
+                    }
+                }
+            }
+            let slot = match hdr.locate(i) {
+                Some(FixedArrayLocation::DataBlock { index }) => block.as_mut().and_then(|b| b.elements.get_mut(index as usize)),
+                Some(FixedArrayLocation::Page { page, index }) => pages.get_mut(&page).and_then(|p| p.elements.get_mut(index as usize)),
+                None => None,
+            };
+            *slot.ok_or_else(|| Error::usage(format!("internal error: chunk {} has no fixed array element", i)))? = element(r, fmt);
+        }
+        if let (Some(db), Some(b)) = (hdr.data_block_address, block) {
+            let mut w = Writer::new(db, sizes);
+            b.encode(&mut w, fmt)?;
+            self.write_now(db, &w.into_inner())?;
+            for (p, page) in pages {
+                let pa = db + hdr.page_offset(sizes, p);
+                let mut w = Writer::new(pa, sizes);
+                page.encode(&mut w, fmt)?;
+                self.write_now(pa, &w.into_inner())?;
+            }
+        }
+        let mut w = Writer::new(at, sizes);
+        hdr.encode(&mut w)?;
+        self.write_now(at, &w.into_inner())?;
+        Ok(at)
+    }
+
+    /// A new extensible array (header, index block, secondary blocks, data blocks and pages)
+    /// holding `records`; its address.
+    fn write_extensible_array(
+        &mut self,
+        mut hdr: ExtensibleArrayHeader,
+        records: &[&ChunkRecord],
+        chunk: &[u64],
+        max: &[u64],
+        fmt: ElementFormat,
+        extents: &mut Vec<(u64, u64)>,
+    ) -> Result<u64> {
+        let sizes = self.sizes;
+        let at = self.alloc_index(ExtensibleArrayHeader::encoded_size(sizes), extents)?;
+        hdr.address = at;
+        let g = hdr.geometry()?;
+        let mut iblock: Option<(u64, IndexBlock)> = None;
+        // Secondary blocks by index block slot: (address, level, block).
+        let mut sblocks: BTreeMap<u64, (u64, u32, SecondaryBlock)> = BTreeMap::new();
+        // Data blocks by address: (elements, block) and their pages.
+        let mut dblocks: BTreeMap<u64, (u64, DataBlock)> = BTreeMap::new();
+        let mut pages: BTreeMap<(u64, u64), DataBlockPage> = BTreeMap::new();
+        let mut indexed: Vec<(u64, &ChunkRecord)> = records.iter().map(|r| (ea_index(&r.offsets, max, chunk), *r)).collect();
+        indexed.sort_by_key(|(i, _)| *i);
+        for (i, r) in indexed {
+            let loc = g.locate(i).ok_or_else(|| unsupported(format!("chunk {} is past the extensible array's maximum", i)))?;
+            let (sb_slot, dblk) = match loc {
+                ExtensibleArrayLocation::SecondaryDataBlock { slot, dblk, .. } => (Some(slot), dblk),
+                _ => (None, 0),
+            };
+            let dblk_addr = match loc {
+                ExtensibleArrayLocation::DirectDataBlock { slot, .. } => {
+                    iblock.as_ref().and_then(|(_, ib)| ib.data_block_addresses.get(slot as usize).copied().flatten())
+                }
+                ExtensibleArrayLocation::SecondaryDataBlock { slot, dblk, .. } => {
+                    sblocks.get(&slot).and_then(|(_, _, sb)| sb.data_block_addresses.get(dblk as usize).copied().flatten())
+                }
+                ExtensibleArrayLocation::IndexBlock { .. } => None,
+            };
+            let page_of = |loc: &ExtensibleArrayLocation| match loc {
+                ExtensibleArrayLocation::DirectDataBlock { block, .. } | ExtensibleArrayLocation::SecondaryDataBlock { block, .. } => block.page,
+                ExtensibleArrayLocation::IndexBlock { .. } => None,
+            };
+            let page_init = match (dblk_addr, page_of(&loc)) {
+                (Some(d), Some((p, _))) => pages.contains_key(&(d, p)),
+                _ => false,
+            };
+            let sb = sb_slot.and_then(|s| sblocks.get(&s)).map(|(_, _, b)| b);
+            let todo = g.blocks_to_create(i, iblock.as_ref().map(|(_, b)| b), sb, page_init)?;
+            let mut cur_dblk = dblk_addr;
+            for b in todo {
+                hdr.count_created(&b, sizes)?;
+                match b {
+                    BlockToCreate::IndexBlock => {
+                        let a = self.alloc_index(g.index_block_size(sizes), extents)?;
+                        hdr.index_block_address = Some(a);
+                        iblock = Some((a, IndexBlock::new(&hdr)?));
+                    }
+                    BlockToCreate::SecondaryBlock { level, slot, .. } => {
+                        let a = self.alloc_index(g.secondary_block_size(sizes, level), extents)?;
+                        if let Some(s) = iblock.as_mut().and_then(|(_, ib)| ib.secondary_block_addresses.get_mut(slot as usize)) {
+                            *s = Some(a);
+                        }
+                        sblocks.insert(slot, (a, level, SecondaryBlock::new(&hdr, level)?));
+                    }
+                    BlockToCreate::DataBlock { nelmts, block_offset, .. } => {
+                        let a = self.alloc_index(g.data_block_alloc_size(sizes, nelmts), extents)?;
+                        match loc {
+                            ExtensibleArrayLocation::DirectDataBlock { slot, .. } => {
+                                if let Some(s) = iblock.as_mut().and_then(|(_, ib)| ib.data_block_addresses.get_mut(slot as usize)) {
+                                    *s = Some(a);
+                                }
+                            }
+                            ExtensibleArrayLocation::SecondaryDataBlock { slot, dblk, .. } => {
+                                if let Some(s) = sblocks.get_mut(&slot).and_then(|(_, _, sb)| sb.data_block_addresses.get_mut(dblk as usize)) {
+                                    *s = Some(a);
+                                }
+                            }
+                            ExtensibleArrayLocation::IndexBlock { .. } => {}
+                        }
+                        dblocks.insert(a, (nelmts, DataBlock::new(&hdr, nelmts, block_offset)?));
+                        cur_dblk = Some(a);
+                    }
+                    BlockToCreate::Page { page } => {
+                        let d = cur_dblk.ok_or_else(|| Error::usage("internal error: a page without its data block"))?;
+                        if let (Some(slot), ExtensibleArrayLocation::SecondaryDataBlock { block, .. }) = (sb_slot, loc) {
+                            if let Some((_, _, sb)) = sblocks.get_mut(&slot) {
+                                // The page bits of a level's data blocks follow one another
+                                // (libhdf5 `H5EA__lookup_elmt`).
+                                let bit = dblk * g.npages(block.nelmts) + page;
+                                bitmap_set(&mut sb.page_bitmap, bit)?;
+                            }
+                        }
+                        pages.insert((d, page), DataBlockPage { elements: vec![Element::UNALLOCATED; g.page_nelmts as usize] });
+                    }
+                }
+            }
+            let slot = match loc {
+                ExtensibleArrayLocation::IndexBlock { index } => iblock.as_mut().and_then(|(_, ib)| ib.elements.get_mut(index as usize)),
+                ExtensibleArrayLocation::DirectDataBlock { block, .. } | ExtensibleArrayLocation::SecondaryDataBlock { block, .. } => {
+                    let d = cur_dblk.ok_or_else(|| Error::usage("internal error: no data block"))?;
+                    match block.page {
+                        Some((p, e)) => pages.get_mut(&(d, p)).and_then(|pg| pg.elements.get_mut(e as usize)),
+                        None => dblocks.get_mut(&d).and_then(|(_, db)| db.elements.get_mut(block.index as usize)),
+                    }
+                }
+            };
+            *slot.ok_or_else(|| Error::usage(format!("internal error: chunk {} has no extensible array element", i)))? = element(r, fmt);
+            hdr.count_set(i);
+        }
+        for (a, (nelmts, db)) in &dblocks {
+            let mut w = Writer::new(*a, sizes);
+            db.encode(&mut w, &hdr)?;
+            self.write_now(*a, &w.into_inner())?;
+            for p in 0..g.npages(*nelmts) {
+                if let Some(page) = pages.get(&(*a, p)) {
+                    let pa = a + g.page_offset(sizes, *nelmts, p);
+                    let mut w = Writer::new(pa, sizes);
+                    page.encode(&mut w, fmt)?;
+                    self.write_now(pa, &w.into_inner())?;
+                }
+            }
+        }
+        for (a, _, sb) in sblocks.values() {
+            let mut w = Writer::new(*a, sizes);
+            sb.encode(&mut w, &hdr)?;
+            self.write_now(*a, &w.into_inner())?;
+        }
+        if let Some((a, ib)) = &iblock {
+            let mut w = Writer::new(*a, sizes);
+            ib.encode(&mut w, &hdr)?;
+            self.write_now(*a, &w.into_inner())?;
+        }
+        let mut w = Writer::new(at, sizes);
+        hdr.encode(&mut w)?;
+        self.write_now(at, &w.into_inner())?;
+        Ok(at)
+    }
+}
