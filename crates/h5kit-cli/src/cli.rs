@@ -30,6 +30,8 @@ pub enum Command {
     Ls(LsArgs),
     /// Copy a file like h5repack, changing filters and layouts
     Repack(RepackArgs),
+    /// Print a chunk manifest (kerchunk references, Zarr v2 metadata) of a file
+    Refs(RefsArgs),
     /// Run the benchmark workloads (shared/bench/WORKLOADS.md) in DIR
     #[command(disable_help_flag = true)]
     Bench(BenchArgs),
@@ -112,6 +114,22 @@ pub struct LsArgs {
     /// The files to list
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RefsArgs {
+    /// Output format (only kerchunk-json: kerchunk's reference spec version 1)
+    #[arg(long = "format", value_name = "FORMAT", default_value = "kerchunk-json", value_parser = ["kerchunk-json"])]
+    pub format: String,
+    /// The URL the references point at (default: FILE as given)
+    #[arg(long = "url", value_name = "URL")]
+    pub url: Option<String>,
+    /// Write the manifest to OUT instead of stdout
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: Option<String>,
+    /// The file to describe
+    #[arg(value_name = "FILE")]
+    pub file: String,
 }
 
 #[derive(Args, Debug)]

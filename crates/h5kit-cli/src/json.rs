@@ -148,11 +148,11 @@ fn shape_item(kind: DataspaceKind, dims: &[u64], max: Option<&Vec<u64>>) -> Valu
     }
 }
 
-struct Ctx<'a> {
-    file: &'a File,
-    headers: crate::ls::header::Headers,
+pub(crate) struct Ctx<'a> {
+    pub(crate) file: &'a File,
+    pub(crate) headers: crate::ls::header::Headers,
     /// Object header address -> (collection, id).
-    ids: &'a HashMap<u64, (&'static str, String)>,
+    pub(crate) ids: &'a HashMap<u64, (&'static str, String)>,
 }
 
 impl Ctx<'_> {
@@ -231,7 +231,7 @@ impl Ctx<'_> {
 }
 
 /// Standard base64 with padding (h5json's encoding of opaque values).
-fn base64(bytes: &[u8]) -> String {
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for c in bytes.chunks(3) {
@@ -373,7 +373,7 @@ fn attributes(ctx: &Ctx, attrs: Vec<Attribute>, address: u64) -> Option<Value> {
     Some(Value::Array(items))
 }
 
-fn values(ctx: &Ctx, dt: &Datatype, raw: &[u8], kind: DataspaceKind, dims: &[u64]) -> Value {
+pub(crate) fn values(ctx: &Ctx, dt: &Datatype, raw: &[u8], kind: DataspaceKind, dims: &[u64]) -> Value {
     let flat: Vec<Value> = raw.chunks((dt.size as usize).max(1)).map(|b| ctx.value(dt, b)).collect();
     match kind {
         DataspaceKind::Scalar => flat.into_iter().next().unwrap_or(Value::Null),
@@ -395,7 +395,7 @@ fn ordered_links(g: &Group) -> h5kit::Result<Vec<h5kit::Link>> {
 
 /// Every object reachable from the root, each under its first path in a depth-first walk in
 /// link order (as h5py's visit finds them).
-fn collect(file: &File, root: &Group) -> Vec<(String, Object)> {
+pub(crate) fn collect(file: &File, root: &Group) -> Vec<(String, Object)> {
     fn walk(file: &File, g: &Group, path: &str, seen: &mut std::collections::HashSet<u64>, out: &mut Vec<(String, Object)>, depth: u32) {
         if depth > 256 {
             return;

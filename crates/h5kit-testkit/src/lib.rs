@@ -107,6 +107,8 @@ pub mod oracle {
     /// python3 with hdf5plugin (the LZ4, Zstd, Blosc, bitshuffle filters for h5py and, through
     /// `HDF5_PLUGIN_PATH`, for the tools).
     pub const HDF5PLUGIN: &str = "hdf5plugin";
+    /// python3 with kerchunk, zarr 2 and fsspec (reading `h5 refs` manifests).
+    pub const KERCHUNK: &str = "kerchunk";
     /// libaec's `aec` tool (Debian libaec-tools): raw szip / AEC streams.
     pub const AEC: &str = "aec";
 
@@ -125,6 +127,11 @@ pub mod oracle {
             HDF5PLUGIN => {
                 let mut c = Command::new("python3");
                 c.args(["-c", "import hdf5plugin"]);
+                c
+            }
+            KERCHUNK => {
+                let mut c = Command::new("python3");
+                c.args(["-c", "import kerchunk.hdf, zarr, fsspec, h5py, hdf5plugin"]);
                 c
             }
             _ => {
@@ -182,6 +189,7 @@ pub mod oracle {
     pub fn install_hint(tool: &str) -> &'static str {
         match tool {
             H5PY | HDF5PLUGIN => "pip install h5py hdf5plugin numpy",
+            KERCHUNK => "pip install kerchunk 'zarr<3' fsspec h5py hdf5plugin",
             AEC => "apt-get install -y libaec-tools",
             _ => "apt-get install -y hdf5-tools",
         }

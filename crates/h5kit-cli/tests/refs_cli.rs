@@ -1,0 +1,192 @@
+//! `h5 refs` (kerchunk reference manifests). Goldens in `tests/golden_refs/` (made with
+//! `h5 refs NAME --url NAME` in the file's directory) check the output without Python; with
+//! the `kerchunk` oracle (python3 + kerchunk, zarr 2, fsspec, h5py, hdf5plugin),
+//! `tests/refs_check.py` reads every manifest through fsspec's reference filesystem + zarr and
+//! compares each covered dataset's values with h5py, on every interop file, on files it
+//! generates (gzip+shuffle, Fletcher-32, zstd, LZ4, compact, contiguous, sparse, userblock,
+//! latest-format indexes) and on the goldens; it also runs kerchunk's own scanner on the same
+//! files and the test prints datasets covered and time of both.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use h5kit_testkit::oracle;
+use serde_json::Value;
+
+const H5: &str = env!("CARGO_BIN_EXE_h5");
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("golden_refs")
+}
+
+const GOLDENS: &[&str] = &[
+    "jhdf/test_compressed_chunked_datasets_latest.hdf5",
+    "jhdf/test_compact_datasets_earliest.hdf5",
+    "pyfive/fletcher32.hdf5",
+];
+
+/// Runs `h5 refs NAME --url NAME` in the file's directory.
+fn refs_in_dir(rel: &str) -> Value {
+    let path = h5kit_testkit::interop(rel);
+    let name = path.file_name().unwrap().to_str().unwrap().to_string();
+    let out = Command::new(H5).args(["refs", &name, "--url", &name]).current_dir(path.parent().unwrap()).output().unwrap();
+    assert!(out.status.success(), "h5 refs {}: {}", rel, String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn golden_path(rel: &str) -> PathBuf {
+    let stem = Path::new(rel).file_stem().unwrap().to_str().unwrap();
+    golden_dir().join(format!("{}.json", stem))
+}
+
+#[test]
+fn goldens() {
+    for rel in GOLDENS {
+        let got = refs_in_dir(rel);
+        let want: Value = serde_json::from_str(&std::fs::read_to_string(golden_path(rel)).unwrap()).unwrap();
+        assert_eq!(got, want, "{}", rel);
+    }
+}
+
+#[test]
+fn skipped_reasons_and_output_file() {
+    // LZ4 (HDF5's framing) has no numcodecs codec: listed with the reason, exit 0.
+    let dir = std::env::temp_dir().join(format!("h5kit-refs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_path = dir.join("m.json");
+    let f = h5kit_testkit::interop("jhdf/lz4_datasets.hdf5");
+    let out = Command::new(H5).arg("refs").arg(&f).arg("-o").arg(&out_path).output().unwrap();
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("skipped /float32_bs0: LZ4 filter"), "{}", stderr);
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
+    assert_eq!(doc["version"], 1);
+    assert!(doc["h5kit:skipped"]["/float32_bs0"].as_str().unwrap().starts_with("LZ4 filter"));
+    assert!(doc["refs"].get("float32_bs0/.zarray").is_none());
+    // variable-length strings embedded as kerchunk does (json2 codec, one inline chunk)
+    let s = Command::new(H5).arg("refs").arg(h5kit_testkit::interop("jhdf/test_string_datasets_latest.hdf5")).output().unwrap();
+    let doc: Value = serde_json::from_slice(&s.stdout).unwrap();
+    let zarray: Value = serde_json::from_str(doc["refs"]["variable_length_2d/.zarray"].as_str().unwrap()).unwrap();
+    assert_eq!(zarray["dtype"], "|O");
+    assert_eq!(zarray["filters"][0]["id"], "json2");
+    let zarray: Value = serde_json::from_str(doc["refs"]["fixed_length_ascii/.zarray"].as_str().unwrap()).unwrap();
+    assert!(zarray["dtype"].as_str().unwrap().starts_with("|S"), "{}", zarray);
+    // unknown format: usage error
+    let bad = Command::new(H5).arg("refs").arg(&f).args(["--format", "parquet"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    // missing file: error naming it
+    let missing = Command::new(H5).args(["refs", "/nonexistent/x.h5"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/x.h5"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn all_interop() -> Vec<PathBuf> {
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if matches!(p.extension().and_then(|e| e.to_str()), Some("hdf5" | "h5" | "nc")) {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&h5kit_testkit::interop_dir(), &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn values_equal_h5py_through_fsspec_zarr() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("refs_check.py");
+    let files = all_interop();
+    if !oracle::check(oracle::KERCHUNK, files.len() as u64, "h5 refs manifests read by fsspec+zarr vs h5py") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("h5kit-refs-live-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let made = Command::new("python3").arg(&script).arg("--make").arg(&dir).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let generated: Vec<PathBuf> = String::from_utf8_lossy(&made.stdout).lines().map(PathBuf::from).collect();
+    let mut args: Vec<PathBuf> = Vec::new();
+    let mut h5kit_time = Duration::ZERO;
+    let mut skipped_total = 0usize;
+    for (i, f) in files.iter().chain(&generated).enumerate() {
+        let m = dir.join(format!("{}.json", i));
+        let t = Instant::now();
+        let out = Command::new(H5).arg("refs").arg(f).arg("-o").arg(&m).output().unwrap();
+        h5kit_time += t.elapsed();
+        assert!(out.status.success(), "h5 refs {}: {}", f.display(), String::from_utf8_lossy(&out.stderr));
+        skipped_total += String::from_utf8_lossy(&out.stderr).lines().count();
+        args.push(f.clone());
+        args.push(m);
+    }
+    // the goldens, read with their bare-name URLs from their own directories
+    let mut runs: Vec<(PathBuf, Vec<PathBuf>)> = vec![(std::env::current_dir().unwrap(), args.clone())];
+    for rel in GOLDENS {
+        let f = h5kit_testkit::interop(rel);
+        runs.push((f.parent().unwrap().to_path_buf(), vec![f.clone(), golden_path(rel)]));
+    }
+    let mut results = Vec::new();
+    for (cwd, a) in &runs {
+        let out = Command::new("python3").arg(&script).args(a.iter()).current_dir(cwd).output().unwrap();
+        assert!(out.status.success(), "refs_check.py: {}", String::from_utf8_lossy(&out.stderr));
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            results.push(serde_json::from_str::<Value>(line).unwrap());
+        }
+    }
+    let (mut covered, mut equal, mut kerchunk, mut kerchunk_secs) = (0usize, 0u64, 0usize, 0f64);
+    let mut kerchunk_only = Vec::new();
+    let mut problems = Vec::new();
+    let mut not_compared = 0usize;
+    for r in &results {
+        let file = r["file"].as_str().unwrap_or("?");
+        if r.get("crash").is_some() || r.get("h5py_error").is_some() {
+            eprintln!("not compared (h5py cannot read it): {} {}", file, r);
+            continue;
+        }
+        let unreadable = r.get("h5py_unreadable").and_then(Value::as_array).map_or(0, Vec::len);
+        if unreadable > 0 {
+            eprintln!("not compared (h5py cannot read them): {} {}", file, r["h5py_unreadable"]);
+            not_compared += unreadable;
+        }
+        let mine: BTreeSet<&str> = r["h5kit"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        covered += mine.len();
+        equal += r["equal"].as_u64().unwrap();
+        for m in r["mismatch"].as_array().unwrap() {
+            problems.push(format!("{}: {}", file, m));
+        }
+        if let Some(k) = r["kerchunk"].as_array() {
+            kerchunk += k.len();
+            kerchunk_secs += r["kerchunk_seconds"].as_f64().unwrap_or(0.0);
+            for p in k.iter().filter_map(Value::as_str) {
+                if !mine.contains(p) {
+                    kerchunk_only.push(format!("{}:{}", file, p));
+                }
+            }
+        }
+    }
+    oracle::compared(oracle::KERCHUNK, equal);
+    eprintln!(
+        "h5 refs: {} datasets covered ({} that h5py cannot read), {} equal to h5py through fsspec+zarr, {} skipped with a reason; {:.2} s for {} files (process runs)",
+        covered,
+        not_compared,
+        equal,
+        skipped_total,
+        h5kit_time.as_secs_f64(),
+        args.len() / 2
+    );
+    eprintln!("kerchunk SingleHdf5ToZarr: {} datasets, {:.2} s (in-process, same files)", kerchunk, kerchunk_secs);
+    eprintln!("covered by kerchunk only: {} ({})", kerchunk_only.len(), kerchunk_only.join(", "));
+    assert!(problems.is_empty(), "values differ from h5py:\n{}", problems.join("\n"));
+    assert!(covered > 100, "only {} datasets covered", covered);
+    assert_eq!(equal as usize + not_compared, covered);
+    let _ = std::fs::remove_dir_all(&dir);
+}
