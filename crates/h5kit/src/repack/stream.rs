@@ -46,8 +46,8 @@ pub const BOX_BYTES: u64 = 16 << 20;
 pub const CONTIGUOUS_BOX_BYTES: u64 = 1 << 20;
 
 /// Copies the file at `input` to `output` (h5repack's job) with the options `opts`, in the
-/// `libver` format. The on-disk writer streams it when it can create every object of the
-/// file (the earliest format; see spec-notes/repack.md); otherwise the whole file goes
+/// `libver` format. The on-disk writer streams it (in either format) when it can create
+/// every object of the file (see spec-notes/repack.md); otherwise the whole file goes
 /// through the in-memory model and [`RepackReport::model`] says why.
 pub fn repack_file(input: impl AsRef<Path>, output: impl AsRef<Path>, opts: &RepackOptions, libver: LibVer) -> Result<RepackReport> {
     let (input, output) = (input.as_ref(), output.as_ref());
@@ -135,10 +135,6 @@ fn open_unmapped(path: &Path) -> Result<File> {
 /// cannot create (found before any data was copied, except for `Unsupported` data writes);
 /// the caller writes `output` again through the model.
 fn stream_copy(src: &File, output: &Path, opts: &RepackOptions, libver: LibVer) -> Result<std::result::Result<RepackReport, String>> {
-    if libver != LibVer::Earliest {
-        // Once the editor creates files of the latest format, this becomes its creation.
-        return Ok(Err("the latest format (-L): the on-disk writer creates files of the earliest format only".to_string()));
-    }
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -147,13 +143,19 @@ fn stream_copy(src: &File, output: &Path, opts: &RepackOptions, libver: LibVer) 
         .open(output)
         .map_err(|e| Error::io(e, format!("cannot create {}", output.display())))?;
     let storage: Arc<dyn WritableStorage> = Arc::new(WritableFile::from_file(file)?);
-    let mut ed = Editor::create(storage, Limits::default())?;
+    let mut ed = Editor::create_format(storage, Limits::default(), libver)?;
     let mut c = Copier::new(src, Dst::Editor { ed: &mut ed, gave_up: None }, opts)?;
     let copied = c.copy_all();
     if let Some(reason) = c.dst.gave_up() {
         return Ok(Err(reason.to_string()));
     }
-    copied?;
+    match copied {
+        // The editor keeps every attribute in the object header (dense attribute storage is
+        // not written for one over 64 KiB yet): the model writes the latest format's dense
+        // storage.
+        Err(e) if libver != LibVer::Earliest && needs_latest_format(&e) => return Ok(Err(e.to_string())),
+        r => r?,
+    }
     let pending = std::mem::take(&mut c.pending);
     let mut report = std::mem::take(&mut c.report);
     drop(c);
@@ -195,7 +197,7 @@ fn copy_data(ed: &mut Editor, path: &str, d: &Dataset, report: &mut RepackReport
             let located: Vec<ChunkLocation> =
                 d.chunk_locations()?.into_iter().filter(|c| c.offset.iter().zip(&dims).all(|(o, x)| o < x)).collect();
             // Layout flag bit 0 (version 4): partial edge chunks stored unfiltered, which the
-            // copy's index (version 1 B-tree) cannot say.
+            // copy's layout does not say (the editor always filters them).
             let raw = matches!(&out, Some((c, p)) if c == chunk_dims && flags & 1 == 0 && same_filters(d.filters(), p));
             if raw {
                 for c in &located {

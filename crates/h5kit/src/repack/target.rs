@@ -1,7 +1,9 @@
 //! Where a copy goes: the in-memory model ([`FileWriter`], every kind of object, the whole
 //! file held until it is written) or the on-disk writer ([`Editor`], raw data streamed to the
-//! file). The editor does not create every kind of object yet; the first operation it cannot
-//! do records why ([`Dst::gave_up`]) and fails with `Unsupported`, and the caller copies the
+//! file). The editor creates groups, datasets (chunked, contiguous, compact; fixed-size and
+//! variable-length strings/sequences), attributes, soft, external and second hard links and
+//! deletes, in both formats; not yet committed datatypes, references, null dataspaces or
+//! variable-length members inside other types. The first operation it cannot do records why ([`Dst::gave_up`]) and fails with `Unsupported`, and the caller copies the
 //! whole file through the model instead (see spec-notes/repack.md).
 
 use h5kit_core::{Error, ErrorKind, Result};
@@ -100,19 +102,31 @@ impl Dst<'_> {
     }
 
     pub(super) fn create_hard_link(&mut self, path: &str, existing: &str) -> Result<()> {
-        model_only!(self, "a second hard link to an object", create_hard_link(path, existing))
+        match self {
+            Dst::Model(w) => w.create_hard_link(path, existing),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.create_hard_link(path, existing)),
+        }
     }
 
     pub(super) fn create_soft_link(&mut self, path: &str, target: &str) -> Result<()> {
-        model_only!(self, "soft links", create_soft_link(path, target))
+        match self {
+            Dst::Model(w) => w.create_soft_link(path, target),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.create_soft_link(path, target)),
+        }
     }
 
     pub(super) fn create_external_link(&mut self, path: &str, file: &str, target: &str) -> Result<()> {
-        model_only!(self, "external links", create_external_link(path, file, target))
+        match self {
+            Dst::Model(w) => w.create_external_link(path, file, target),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.create_external_link(path, file, target)),
+        }
     }
 
     pub(super) fn delete_link(&mut self, path: &str) -> Result<()> {
-        model_only!(self, "deletes", delete_link(path))
+        match self {
+            Dst::Model(w) => w.delete_link(path),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.delete_link(path)),
+        }
     }
 
     pub(super) fn set_attribute_committed(&mut self, path: &str, name: &str, t: &str, shape: Option<&[u64]>, data: &[u8]) -> Result<()> {
