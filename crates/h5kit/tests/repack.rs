@@ -35,9 +35,8 @@ const FAIL_EARLIEST: &[(&str, &str)] = &[
 /// Files too big for the default run (time and memory), with the reason: copied by
 /// `repack_interop_long_files` under `H5KIT_LONG_TESTS=1`, in both formats one after the other.
 const LONG: &[(&str, &str)] = &[
-    // 2^31 + 52 uint8 values in 512 deflated chunks of 4 MiB (1000:1): the copy streams in the
-    // earliest format (chunks copied as stored); the latest format still goes through the
-    // in-memory model (about 2 GiB resident). Values are compared in 32 MiB slabs.
+    // 2^31 + 52 uint8 values in 512 deflated chunks of 4 MiB (1000:1): the copy streams in
+    // both formats (chunks copied as stored). Values are compared in 32 MiB slabs.
     ("tiny_huge_1d_over_maxint.hdf5", "declares 2^31 values"),
 ];
 
