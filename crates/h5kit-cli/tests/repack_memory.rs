@@ -1,7 +1,8 @@
 //! `h5 repack` in bounded memory (issue 14), a long test (`H5KIT_LONG_TESTS=1`): a file of
 //! two 512 MiB float64 datasets (chunked + deflate, contiguous) written by h5kit, copied as
 //! it is (chunks copied as stored), with filters removed, with filters added (contiguous data
-//! gets h5repack's chunks) and with a chunk shape that cuts across the source's chunks. Each
+//! gets h5repack's chunks), with a chunk shape that cuts across the source's chunks, and in
+//! the latest format (`-L`, as it is and rechunked). Each
 //! copy's peak resident memory (the child's `VmHWM`, sampled while it runs) stays under
 //! 256 MiB, and its values are the source's (read back in slabs; `h5diff` when installed).
 #![cfg(target_os = "linux")]
@@ -83,11 +84,13 @@ fn repack_of_large_files_stays_in_bounded_memory() {
     let dir = std::env::temp_dir().join(format!("h5kit-repack-memory-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     make_input(&dir.join("in.h5"));
-    let runs: [(&str, &[&str]); 4] = [
+    let runs: [(&str, &[&str]); 6] = [
         ("copy.h5", &[]),
         ("none.h5", &["-f", "NONE"]),
         ("gzip.h5", &["-f", "GZIP=1"]),
         ("rechunk.h5", &["-l", "CHUNK=300x1000"]),
+        ("latest.h5", &["-L"]),
+        ("latest-rechunk.h5", &["-L", "-l", "CHUNK=300x1000"]),
     ];
     let mut failures = Vec::new();
     for (out, opts) in runs {
