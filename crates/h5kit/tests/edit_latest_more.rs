@@ -243,8 +243,8 @@ fn fill_group(f: &File, group: &str, n: usize, tag: f64) {
 
 const DELETE_PRINT: &str = "import sys,h5py
 f=h5py.File(sys.argv[1],'r')
-for g in ['c','dense','nest']:
-    print(g, sorted(f[g].keys()) if g in f else None)
+for g in ['c','dense','nest/inner']:
+    print(g, sorted(f[g].keys()))
 print(float(f['keep'][0]), float(f['c/d00'][1999]), float(f['dense/d03'][5]))
 print(h5py.h5o.get_info(f['keep'].id).rc, h5py.h5o.get_info(f['c/d00'].id).rc)
 print([float(f['again/d%02d'%i][j]) for i in range(10) for j in (0,1999)]==[3e6+i*1e4+j for i in range(10) for j in (0,1999)])
@@ -273,6 +273,10 @@ fn deletes_in_link_message_and_dense_groups_free_space_and_count_hard_links() {
     f.flush().unwrap();
     // The space of the deleted datasets (13 of 16 KB, counting /nest's four) is reused.
     fill_group(&f, "/again", 10, 3e6);
+    // A deleted name made again, and an object made and deleted before any flush.
+    f.write_new("/nest/inner/x", &[2], &[1.5f64, 2.5]).unwrap();
+    f.write_new("/c/brief", &[3], &[1.0f64, 2.0, 3.0]).unwrap();
+    f.delete("/c/brief").unwrap();
     f.close().unwrap();
     assert_eq!(ino(&p), inode, "the file was replaced: the editor fell back to the model");
     let end = std::fs::metadata(&p).unwrap().len();
@@ -285,18 +289,19 @@ fn deletes_in_link_message_and_dense_groups_free_space_and_count_hard_links() {
     };
     assert_eq!(keys("/c"), vec!["d00"]);
     assert_eq!(keys("/dense"), vec!["d03", "d10", "d11"]);
-    assert!(r.object("/nest").is_err());
+    assert_eq!(keys("/nest/inner"), vec!["x"]);
     let f64s = |p: &str| match r.object(p).unwrap() {
         Object::Dataset(d) => d.read::<f64>().unwrap().data,
         o => panic!("{:?}", o),
     };
     assert_eq!(f64s("/keep")[0], 10_000.0);
+    assert_eq!(f64s("/nest/inner/x"), vec![1.5, 2.5]);
     assert_eq!(f64s("/again/d09")[1], 3e6 + 90_001.0);
     if let Some(out) = python(DELETE_PRINT, &p, "h5py reading a latest file after deletes") {
-        assert_eq!(out, "c ['d00']\ndense ['d03', 'd10', 'd11']\nnest None\n10000.0 1999.0 1030005.0\n1 1\nTrue\n");
+        assert_eq!(out, "c ['d00']\ndense ['d03', 'd10', 'd11']\nnest/inner ['x']\n10000.0 1999.0 1030005.0\n1 1\nTrue\n");
     }
     if let Some(out) = h5dump(&["-H"], &p) {
-        assert!(out.contains("DATASET \"d11\"") && !out.contains("\"alias\"") && !out.contains("\"inner\""), "{}", out);
+        assert!(out.contains("DATASET \"d11\"") && out.contains("DATASET \"x\"") && !out.contains("\"alias\"") && !out.contains("\"brief\""), "{}", out);
     }
 }
 
