@@ -83,7 +83,7 @@ fn edit(f: &File, step: u64, latest: bool) {
         8 => {
             // An extensible array and a fixed array index in turn, shrunk at the next step.
             let mut spec = DatasetSpec::new(dtype::int(4, true), &[64]);
-            if (step / kinds) % 2 == 0 {
+            if (step / kinds).is_multiple_of(2) {
                 spec.maxshape = Some(vec![UNLIMITED]);
             }
             spec.chunks = Some(vec![8]);

@@ -11,7 +11,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use h5kit::write::{dtype, DatasetSpec, LayoutKind, LibVer, UNLIMITED};
+use h5kit::write::{dtype, DatasetSpec, LayoutKind, LibVer};
 use h5kit::{File, Mode, Object};
 use h5kit_testkit::oracle;
 
@@ -65,7 +65,10 @@ fn values_i32(f: &File, path: &str) -> (Vec<u64>, Vec<i32>) {
 
 /// The shrink cases: name, first shape, shrunk shape, grown shape (each index of spec III.H-K
 /// as libhdf5 picks it from the maxshape and chunks h5py gives in `SHRINK_SOURCE`).
-const SHRINKS: [(&str, &[u64], &[u64], &[u64]); 6] = [
+/// Name, first shape, shrunk shape, grown shape.
+type Shrink = (&'static str, &'static [u64], &'static [u64], &'static [u64]);
+
+const SHRINKS: [Shrink; 6] = [
     ("ea", &[40], &[13], &[30]),
     ("ea_gz", &[40], &[13], &[30]),
     ("bt2", &[12, 10], &[5, 3], &[14, 12]),
