@@ -290,6 +290,17 @@ impl File {
         )
     }
 
+    /// Stores one chunk of a chunked dataset as given: `data` is the chunk after the
+    /// dataset's filters, `filter_mask` bit `i` set for each filter `i` skipped, `offset` the
+    /// chunk's first element (libhdf5's `H5Dwrite_chunk`, h5py's `write_direct_chunk`). The
+    /// bytes are not checked against the filters: a reader decodes them at read time.
+    pub fn write_chunk_raw(&self, path: &str, offset: &[u64], filter_mask: u32, data: &[u8]) -> Result<()> {
+        self.change(
+            |e| e.write_chunk_raw(path, offset, filter_mask, data),
+            |_| Err(Error::new(ErrorKind::Unsupported, format!("{}: write_chunk_raw on a file held by the in-memory writer", path))),
+        )
+    }
+
     /// Writes variable-length strings into a string dataset.
     pub fn write_strings(&self, path: &str, strings: &[&str]) -> Result<()> {
         self.change(|e| e.write_strings(path, strings), |w| w.write_strings(path, strings))

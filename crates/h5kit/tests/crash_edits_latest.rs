@@ -1,10 +1,11 @@
 //! Writers killed (SIGKILL) at random moments while editing files of the latest format
 //! (h5py's `libver='latest'`, h5kit's `LibVer::Latest`), with a flush after each: groups of
 //! link messages (soft and external links, deletes, dense storage), attributes compact and
-//! dense, datasets of every chunk index of layout version 4. The file must open in h5kit (and
-//! h5dump), every object and attribute must read, and every change flushed before the kill
-//! must be there with its values. Half the rounds edit a file h5py wrote, half a file h5kit
-//! creates. `crash_edits.rs` does the same for the earliest format, with more kinds of edit.
+//! dense, datasets of every chunk index of layout version 4, deletes of datasets and groups,
+//! shrinking resize, variable-length strings and compact datasets. The file must open in
+//! h5kit (and h5dump), every object and attribute must read, and every change flushed before
+//! the kill must be there with its values. Half the rounds edit a file h5py wrote, half a
+//! file h5kit creates. `crash_edits.rs` does the same for the earliest format.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(not(target_family = "wasm"))] // processes: not under WASI
 
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use h5kit_testkit::kill;
 
-use h5kit::write::{dtype, DatasetSpec, LibVer};
+use h5kit::write::{dtype, DatasetSpec, LayoutKind, LibVer};
 use h5kit::{File, Object, UNLIMITED};
 
 /// Rounds of kill-and-check (`H5KIT_CRASH_ROUNDS` to change; `H5KIT_CRASH_SEED` picks
@@ -26,10 +27,11 @@ fn fixture(latest: bool) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/generated").join(name)
 }
 
-/// Kinds of edits made in turn: 6 in every format, 8 in the latest (links, deletes).
+/// Kinds of edits made in turn: 6 in every format, 12 in the latest (links, deletes of
+/// groups and datasets, shrinking resize, variable-length strings, compact datasets).
 fn kinds(latest: bool) -> u64 {
     if latest {
-        8
+        12
     } else {
         6
     }
@@ -72,13 +74,47 @@ fn edit(f: &File, step: u64, latest: bool) {
             f.create_soft_link(&format!("/s{}", step), &format!("/d{}", step - 4)).unwrap();
             f.create_external_link(&format!("/x{}", step), "elsewhere.h5", &format!("/e{}", step)).unwrap();
         }
-        _ => {
+        7 => {
             drop(f.create_group(&format!("/tmp{}", step)).unwrap());
             if step > kinds {
                 f.delete(&format!("/tmp{}", step - kinds)).unwrap();
             }
         }
+        8 => {
+            // An extensible array and a fixed array index in turn, shrunk at the next step.
+            let mut spec = DatasetSpec::new(dtype::int(4, true), &[64]);
+            if (step / kinds).is_multiple_of(2) {
+                spec.maxshape = Some(vec![UNLIMITED]);
+            }
+            spec.chunks = Some(vec![8]);
+            f.create_dataset(&format!("/sh{}", step), spec).unwrap();
+            f.write(&format!("/sh{}", step), &(0..64).collect::<Vec<i32>>()).unwrap();
+            f.create_dataset(&format!("/vs{}", step), DatasetSpec::new(dtype::vlen_string(), &[3])).unwrap();
+            f.write_strings(&format!("/vs{}", step), &[&format!("s{}", step), "", "x"]).unwrap();
+            let mut spec = DatasetSpec::new(dtype::int(4, true), &[4]);
+            spec.layout = Some(LayoutKind::Compact);
+            f.create_dataset(&format!("/cp{}", step), spec).unwrap();
+            let s = step as i32;
+            f.write_raw(&format!("/cp{}", step), &[s, s + 1, s + 2, s + 3].iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+            f.set_attr_str(&format!("/cp{}", step), "name", &format!("cp {}", step)).unwrap();
+        }
+        9 => {
+            f.resize(&format!("/sh{}", step - 1), &[20]).unwrap();
+            f.resize(&format!("/sh{}", step - 1), &[30]).unwrap();
+        }
+        10 => {
+            f.write_new(&format!("/victim{}/v", step), &[1000], &values(step, 1000)).unwrap();
+            f.write_new(&format!("/dv{}", step), &[100], &values(step, 100)).unwrap();
+        }
+        _ => {
+            f.delete(&format!("/victim{}", step - 1)).unwrap();
+            f.delete(&format!("/dv{}", step - 1)).unwrap();
+        }
     }
+}
+
+fn has_link(f: &File, name: &str) -> bool {
+    f.root().unwrap().link(name).unwrap().is_some()
 }
 
 /// Checks that edit `step` is in the file with its values (at least `flushed` edits were
@@ -126,6 +162,34 @@ fn check(f: &File, step: u64, round: u64, latest: bool, flushed: u64) {
             let ext = root.link(&format!("x{}", step)).unwrap().unwrap_or_else(|| panic!("round {} step {}: no external link", round, step));
             let want = h5kit::LinkTarget::External { file: "elsewhere.h5".into(), path: format!("/e{}", step) };
             assert_eq!(ext.target, want, "round {} step {}", round, step);
+        }
+        8 => {
+            let at = format!("round {} step {} (flushed {})", round, step, flushed);
+            let got = ds(&format!("/sh{}", step)).read::<i32>().unwrap().data;
+            let mut shrunk: Vec<i32> = (0..20).collect();
+            shrunk.extend([0; 10]);
+            if step < flushed {
+                assert_eq!(got, shrunk, "{}: shrunk to 20 then grown to 30", at);
+            } else if got != shrunk {
+                assert_eq!(got, (0..64).collect::<Vec<i32>>(), "{}", at);
+            }
+            assert_eq!(ds(&format!("/vs{}", step)).read_strings().unwrap(), vec![format!("s{}", step), String::new(), "x".into()], "{}", at);
+            let d = ds(&format!("/cp{}", step));
+            let s = step as i32;
+            assert_eq!(d.read::<i32>().unwrap().data, vec![s, s + 1, s + 2, s + 3], "{}", at);
+            let a = d.attributes().unwrap();
+            let n = a.iter().find(|a| a.name == "name").unwrap_or_else(|| panic!("{}", at));
+            assert_eq!(n.read_strings().unwrap(), vec![format!("cp {}", step)], "{}", at);
+        }
+        9 | 11 => {}
+        10 => {
+            let at = format!("round {} step {} (flushed {})", round, step, flushed);
+            for (name, path, n) in [(format!("victim{}", step), format!("/victim{}/v", step), 1000), (format!("dv{}", step), format!("/dv{}", step), 100)] {
+                if has_link(f, &name) {
+                    assert!(step + 1 > flushed, "{}: {} not deleted", at, name);
+                    assert_eq!(ds(&path).read::<f64>().unwrap().data, values(step, n), "{}", at);
+                }
+            }
         }
         _ => {
             // The group this step deleted is gone (the one it made may be gone too: the child

@@ -68,6 +68,11 @@ impl IndexState {
     }
 
     /// The layout message as the header should hold it.
+    /// The ranges of the index this editor wrote last, forgotten (the caller frees them).
+    pub fn take_owned(&mut self) -> Vec<(u64, u64)> {
+        std::mem::take(&mut self.owned)
+    }
+
     pub fn layout(&self) -> &LayoutMessage {
         &self.layout
     }

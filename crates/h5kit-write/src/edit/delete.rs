@@ -22,7 +22,9 @@ use h5kit_btree::v1::{ChunkKey, Node, SymbolTableNode};
 use h5kit_core::{Error, ErrorKind, Result};
 use h5kit_heap::local::LocalHeapHeader;
 use h5kit_object_header::message::msg_type;
-use h5kit_object_header::{ChunkIndex, Layout, MaybeShared, Message, RawMessage, SymbolTable};
+use h5kit_object_header::{ChunkIndex, Layout, LayoutMessage, MaybeShared, Message, ObjectHeader, RawMessage, SymbolTable};
+
+use super::dataset::{DatasetEdit, RawStorage};
 
 use super::group::split_path;
 use super::relocate::Tree;
@@ -126,33 +128,52 @@ impl Editor {
 
     /// One link to the object at `a` is gone: its reference count goes down, and at zero the
     /// object is freed.
-    fn unlink_object(&mut self, a: u64, depth: usize) -> Result<()> {
+    pub(super) fn unlink_object(&mut self, a: u64, depth: usize) -> Result<()> {
         let hdr = match self.header(a) {
             Ok(h) => h,
-            // A version 2 header (an earliest-format file may hold some): its reference count
-            // is left as it is, too high (its space is lost, nothing dangles).
+            // A version 2 header the editor does not rewrite (in an earliest-format file): its
+            // reference count is left as it is, too high (its space is lost, nothing dangles).
             Err(e) if e.kind == ErrorKind::Unsupported => return Ok(()),
             Err(e) => return Err(e),
         };
-        if hdr.header.reference_count > 1 {
-            hdr.header.reference_count -= 1;
-            hdr.dirty = true;
-            return Ok(());
+        if hdr.header.version == 1 {
+            if hdr.header.reference_count > 1 {
+                hdr.header.reference_count -= 1;
+                hdr.dirty = true;
+                return Ok(());
+            }
+        } else {
+            // Version 2: the count is the reference count message (none: one).
+            let n = self.reference_count(a)?;
+            if n > 1 {
+                let sizes = self.sizes;
+                self.header(a)?.set_reference_count(n - 1, sizes)?;
+                return Ok(());
+            }
         }
         self.free_object(a, depth)
     }
 
     /// Frees the object at `a` (no link reaches it): its header and the storage only it uses.
     fn free_object(&mut self, a: u64, depth: usize) -> Result<()> {
+        let mut loaded;
         if depth > MAX_FREE_DEPTH {
             return Err(Error::format(a, "groups nested more than 64 deep"));
         }
         let sizes = self.sizes;
         let header = self.header(a)?.header.clone();
+        // The hard links of a group of link messages (compact or dense), unlinked below.
+        let links: Vec<u64> = if header.version > 1 && self.is_link_group(a)? {
+            self.link_names(a)?.into_values().filter(|&t| t != u64::MAX).collect()
+        } else {
+            Vec::new()
+        };
         // Nothing of it is written any more.
         self.headers.remove(&a);
-        self.datasets.remove(&a);
+        loaded = self.datasets.remove(&a);
         self.names.remove(&a);
+        self.drop_link_group(a);
+        self.attr_sets.remove(&a);
         for (i, c) in header.chunks.iter().enumerate() {
             if i == 0 && header.version == 1 {
                 // The 16-byte prefix and the first chunk's messages.
@@ -170,6 +191,10 @@ impl Editor {
                             Layout::Chunked { chunk_dims, index: ChunkIndex::BTreeV1 { address: Some(root) }, .. } => {
                                 self.free_chunk_tree(root, chunk_dims.len(), true)?;
                             }
+                            Layout::Chunked { .. } => {
+                                let ds = loaded.take();
+                                self.free_latest_chunks(&header, &l, ds)?;
+                            }
                             _ => {}
                         }
                     }
@@ -181,6 +206,41 @@ impl Editor {
                 }
                 _ => {}
             }
+        }
+        for t in links {
+            self.unlink_object(t, depth + 1)?;
+        }
+        Ok(())
+    }
+
+    /// Frees the chunks of a dataset with a chunk index of the latest format (spec III.H-III.K)
+    /// and the index this editor wrote for it; an index libhdf5 wrote stays where it is,
+    /// unreachable (its extents are not tracked).
+    fn free_latest_chunks(&mut self, header: &ObjectHeader, layout: &LayoutMessage, loaded: Option<DatasetEdit>) -> Result<()> {
+        if let Some(ds) = loaded {
+            if let RawStorage::Chunked(mut c) = ds.storage {
+                for r in c.records.values() {
+                    self.space.free(r.address, r.size.max(1));
+                }
+                for (x, n) in c.new_index.as_mut().map(|ix| ix.take_owned()).unwrap_or_default() {
+                    self.space.free(x, n);
+                }
+            }
+            return Ok(());
+        }
+        let sizes = self.sizes;
+        let (mut space, mut esize, mut filtered) = (None, None, false);
+        for m in &header.messages {
+            match m.decode(sizes) {
+                Ok(Message::Dataspace(MaybeShared::Inline(s))) => space = Some(s),
+                Ok(Message::Datatype(MaybeShared::Inline(t))) => esize = Some(t.size as usize),
+                Ok(Message::FilterPipeline(_)) => filtered = true,
+                _ => {}
+            }
+        }
+        let (Some(space), Some(esize)) = (space, esize) else { return Ok(()) };
+        for l in h5kit_dataset::chunk_locations(self.ctx(), layout, &space, esize, filtered)? {
+            self.space.free(l.address, l.size.max(1));
         }
         Ok(())
     }

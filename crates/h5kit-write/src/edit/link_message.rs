@@ -370,7 +370,7 @@ impl Editor {
     }
 
     /// Removes the link at `path` (h5py's `del f[path]`). A hard link's object loses one
-    /// reference; at none it is unreachable (its space is not reclaimed).
+    /// reference; at none it is freed.
     pub fn delete_link(&mut self, path: &str) -> Result<()> {
         let (parent, name) = self.parent_of_path(path)?;
         if !self.is_link_group(parent)? {
@@ -378,15 +378,20 @@ impl Editor {
         }
         let link = self.remove_link_message(parent, name.as_bytes()).map_err(|e| e.in_object(path))?;
         if let LinkTarget::Hard { address } = link.target {
-            let n = self.reference_count(address)?;
-            if n > 1 {
-                let sizes = self.sizes;
-                self.header(address)?.set_reference_count(n - 1, sizes)?;
-            }
-            // Cached state of an object no longer reachable by this path stays valid for
-            // its other links.
+            // One reference less; at none the object is freed (`delete`).
+            self.unlink_object(address, 0)?;
         }
         Ok(())
+    }
+
+    /// Forgets the link group at `g` (its object is freed): the dense storage this editor
+    /// wrote for it is freed.
+    pub(super) fn drop_link_group(&mut self, g: u64) {
+        if let Some(group) = self.links.remove(&g) {
+            for (a, n) in group.owned {
+                self.space.free(a, n);
+            }
+        }
     }
 }
 

@@ -302,6 +302,14 @@ impl Dataset {
     pub fn resize(&self, shape: impl AsRef<[u64]>) -> Result<()> {
         self.file.resize(&self.path, shape.as_ref()).map_err(|e| e.in_object(self.path.clone()))
     }
+
+    /// Stores the chunk whose first element is at `offset` (a multiple of the chunk shape,
+    /// inside the extent) from its stored bytes: `data` after the dataset's filters,
+    /// `filter_mask` bit `i` set for each filter `i` skipped (libhdf5's `H5Dwrite_chunk`,
+    /// h5py's `write_direct_chunk`; what [`Dataset::read_chunk_raw`] gives back).
+    pub fn write_chunk_raw(&self, offset: &[u64], filter_mask: u32, data: &[u8]) -> Result<()> {
+        self.file.write_chunk_raw(&self.path, offset, filter_mask, data).map_err(|e| e.in_object(self.path.clone()))
+    }
 }
 
 impl From<Range<u64>> for Hyperslab {

@@ -49,7 +49,7 @@ pub use attrs::{Attrs, FromAttr};
 pub use attrs::{AttrData, AttrValue};
 #[cfg(feature = "write")]
 pub use builder::DatasetBuilder;
-pub use dataset::Dataset;
+pub use dataset::{Dataset, RawChunk};
 pub use dtype_name::type_name;
 #[cfg(feature = "write")]
 pub use file::FileBuilder;
