@@ -143,6 +143,18 @@ impl FileStorage {
         })
     }
 
+    /// Wraps an open file read by positioned reads only, never mapped: for a large input read
+    /// once (a repack's source), whose pages should not stay in the process's memory.
+    pub fn from_file_unmapped(file: File) -> Result<Self> {
+        let len = file.metadata().map_err(|e| Error::io(e, "cannot stat file"))?.len();
+        Ok(FileStorage {
+            len,
+            #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
+            map: None,
+            file: Mutex::new(file),
+        })
+    }
+
     fn read_file_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         use std::io::{Read, Seek, SeekFrom};
         let mut f = self.file.lock().map_err(|_| Error::new(ErrorKind::Io, "file lock poisoned"))?;

@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use h5kit_core::{Error, ErrorKind, Limits, Result, Storage, WritableFile, WritableStorage};
+use h5kit_core::{Error, ErrorKind, FileStorage, Limits, Result, WritableFile, WritableStorage};
 use h5kit_object_header::{DataspaceKind, FilterPipeline, Layout};
 use h5kit_write::edit::Editor;
 use h5kit_write::{FileWriter, LibVer};
@@ -76,59 +76,14 @@ pub fn needs_latest_format(e: &Error) -> bool {
     s.contains("larger than 64 KiB") || s.contains("files of the earliest format cannot store it")
 }
 
-/// A file read by positioned reads only (no memory map).
-struct Unmapped {
-    file: std::fs::File,
-    len: u64,
-}
-
-impl Storage for Unmapped {
-    fn len(&self) -> u64 {
-        self.len
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        let end = offset.checked_add(buf.len() as u64);
-        if end.is_none_or(|e| e > self.len) {
-            return Err(Error::format(offset, format!("{} bytes at address {} run past the end of the file ({} bytes)", buf.len(), offset, self.len)));
-        }
-        read_exact_at(&self.file, buf, offset).map_err(|e| Error::io(e, "read failed").at(offset))
-    }
-}
-
-#[cfg(unix)]
-fn read_exact_at(f: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(f, buf, offset)
-}
-
-#[cfg(windows)]
-fn read_exact_at(f: &std::fs::File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
-    use std::os::windows::fs::FileExt;
-    while !buf.is_empty() {
-        match f.seek_read(buf, offset)? {
-            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            n => {
-                buf = &mut buf[n..];
-                offset += n as u64;
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Opens `path` for reading without mapping it (external raw data files are found beside it).
 fn open_unmapped(path: &Path) -> Result<File> {
-    #[cfg(any(unix, windows))]
-    {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(e, format!("cannot open {}", path.display())))?;
-        let len = file.metadata().map_err(|e| Error::io(e, "cannot stat file"))?.len();
-        let mut f = File::from_storage(Box::new(Unmapped { file, len }), path.display().to_string(), Limits::default())?;
-        if let Some(inner) = Arc::get_mut(&mut f.inner) {
-            inner.dir = path.parent().map(|p| p.to_path_buf());
-        }
-        Ok(f)
+    let file = std::fs::File::open(path).map_err(|e| Error::io(e, format!("cannot open {}", path.display())))?;
+    let mut f = File::from_storage(Box::new(FileStorage::from_file_unmapped(file)?), path.display().to_string(), Limits::default())?;
+    if let Some(inner) = Arc::get_mut(&mut f.inner) {
+        inner.dir = path.parent().map(|p| p.to_path_buf());
     }
-    #[cfg(not(any(unix, windows)))]
-    File::open(path)
+    Ok(f)
 }
 
 /// The copy by the on-disk writer. `Ok(Err(reason))`: the file holds an object the editor
