@@ -15,6 +15,9 @@ use std::time::Duration;
 
 use h5kit_testkit::kill;
 
+mod crash_common;
+use crash_common::read_all;
+
 use h5kit::write::{dtype, DatasetSpec, LayoutKind, LibVer};
 use h5kit::{File, Object, UNLIMITED};
 
@@ -198,41 +201,6 @@ fn check(f: &File, step: u64, round: u64, latest: bool, flushed: u64) {
                 let got = f.root().unwrap().link(&format!("tmp{}", step - kinds)).unwrap();
                 assert!(got.is_none(), "round {} step {}: /tmp{} is still there (flushed {})", round, step, step - kinds, flushed);
             }
-        }
-    }
-}
-
-/// Reads an attribute's values (variable-length strings from the global heap).
-fn read_attribute(a: &h5kit::Attribute, object: &str, round: u64) {
-    if matches!(a.datatype.class, h5kit::TypeClass::VarLenString { .. }) {
-        a.read_strings().unwrap_or_else(|e| panic!("round {}: attribute {} of {}: {}", round, a.name, object, e));
-    }
-}
-
-/// Reads every dataset and attribute of the file (nothing may fail).
-fn read_all(f: &File, round: u64) {
-    let mut todo = vec!["/".to_string()];
-    while let Some(p) = todo.pop() {
-        match f.object(&p).unwrap_or_else(|e| panic!("round {}: {}: {}", round, p, e)) {
-            Object::Group(g) => {
-                for a in g.attributes().unwrap() {
-                    read_attribute(&a, &p, round);
-                }
-                // Hard links only: soft and external links (which may dangle) are checked by
-                // `check`.
-                for l in g.links().unwrap() {
-                    if matches!(l.target, h5kit::LinkTarget::Hard { .. }) {
-                        todo.push(format!("{}/{}", p.trim_end_matches('/'), l.name));
-                    }
-                }
-            }
-            Object::Dataset(d) => {
-                d.read_raw().unwrap_or_else(|e| panic!("round {}: {}: {}", round, p, e));
-                for a in d.attributes().unwrap() {
-                    read_attribute(&a, &p, round);
-                }
-            }
-            _ => {}
         }
     }
 }
