@@ -1,9 +1,10 @@
 //! `h5`: command-line tools over h5kit, modelled on libhdf5's: `h5 dump` (h5dump 1.10.8's
-//! DDL output, or HDF5/JSON with `--json`), `h5 ls` (h5ls), `h5 repack` (h5repack), `h5 refs` (kerchunk chunk manifests) and
+//! DDL output, or HDF5/JSON with `--json`), `h5 ls` (h5ls), `h5 repack` (h5repack), `h5 refs` (kerchunk chunk manifests), `h5 clear` (h5clear -s) and
 //! `h5 bench`. The command line is declared in [`cli`] (clap); usage errors exit 2, other
 //! errors 1, both with the message on stderr.
 
 mod bench;
+mod clear;
 mod cli;
 mod dump;
 mod json;
@@ -71,6 +72,7 @@ fn main() {
         (Command::Ls(a), _) => ls(a),
         (Command::Repack(a), _) => repack::run(a),
         (Command::Refs(a), _) => refs::run(a),
+        (Command::Clear(a), _) => clear::run(a),
         (Command::Bench(a), _) => bench::run(&a.args),
         (Command::Completions { shell }, _) => {
             clap_complete::generate(*shell, &mut Cli::command(), "h5", &mut std::io::stdout());

@@ -124,6 +124,12 @@ impl FileSpace {
         }
     }
 
+    /// The flush that freed the pending ranges has committed, but they stay allocated for
+    /// good: concurrent readers (SWMR) may still read the structures there.
+    pub fn forget_pending(&mut self) {
+        self.pending.clear();
+    }
+
     /// Adds a range to the free lists, merged with its neighbours.
     fn release(&mut self, mut start: u64, mut len: u64) {
         if let Some((&prev, &plen)) = self.by_address.range(..=start).next_back() {

@@ -21,6 +21,11 @@ pub(crate) struct FileInner {
     pub gheap: crate::vlen::GlobalHeapCache,
     /// Directory of the file on disk (external raw data files are resolved against it).
     pub dir: Option<std::path::PathBuf>,
+    /// Opened for SWMR reading (`File::open_swmr`): reads that meet a half-written structure
+    /// retry.
+    pub swmr_read: bool,
+    /// The open file of a SWMR reader (re-read by `File::refresh`).
+    pub swmr_file: Option<Arc<std::fs::File>>,
 }
 
 impl FileInner {
@@ -98,7 +103,7 @@ impl File {
     /// Opens a file from any storage, with explicit limits.
     pub fn from_storage(storage: Box<dyn Storage>, name: String, limits: Limits) -> Result<File> {
         let superblock = Superblock::read(storage.as_ref())?;
-        let mut inner = FileInner { storage, superblock, limits, sohm: None, name, dir: None, gheap: Default::default() };
+        let mut inner = FileInner { storage, superblock, limits, sohm: None, name, dir: None, gheap: Default::default(), swmr_read: false, swmr_file: None };
         inner.sohm = read_sohm_table(&inner)?;
         Ok(File {
             inner: Arc::new(inner),

@@ -61,6 +61,8 @@ mod mode;
 mod object;
 mod selection;
 #[cfg(feature = "write")]
+pub mod swmr;
+#[cfg(feature = "write")]
 pub mod repack;
 mod typed;
 #[cfg(feature = "write")]

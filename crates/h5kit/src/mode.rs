@@ -166,7 +166,7 @@ impl File {
         self.write.is_some()
     }
 
-    fn state(&self) -> Result<MutexGuard<'_, WriteState>> {
+    pub(crate) fn state(&self) -> Result<MutexGuard<'_, WriteState>> {
         let w = self.write.as_ref().ok_or_else(|| {
             Error::new(ErrorKind::Usage, format!("{}: file is read-only (opened with mode r)", self.inner.name))
         })?;
@@ -210,7 +210,7 @@ impl File {
     /// The reader view: the file as last read, or, after a change, the file as it is now (the
     /// editor's changes flushed to it; the model serialized to memory).
     pub(crate) fn current(&self) -> Result<Arc<FileInner>> {
-        let Some(w) = &self.write else { return Ok(self.inner.clone()) };
+        let Some(w) = &self.write else { return crate::swmr::reader_view(self) };
         let mut st = w.lock().map_err(|_| Error::usage("file state poisoned by an earlier panic"))?;
         let mut snap = self.snapshot.lock().map_err(|_| Error::usage("file state poisoned"))?;
         if st.dirty || snap.is_none() {
@@ -384,6 +384,7 @@ impl File {
         }
         let mut st = self.state()?;
         flush_state(&mut st)?;
+        crate::swmr::end_swmr_write(&mut st)?;
         st.closed = true;
         st.backend = Backend::Closed;
         // Handles of this file may live on; the lock goes now, as with libhdf5's H5Fclose.

@@ -39,7 +39,10 @@ mod link_message;
 mod raw_chunk;
 mod relocate;
 mod shrink;
+mod swmr;
 mod vlen;
+
+pub use swmr::{SWMR_WRITE_ACCESS, WRITE_ACCESS};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -110,6 +113,8 @@ pub struct Editor {
     attr_sets: BTreeMap<u64, attribute_v2::AttrSet>,
     /// Soft links being followed by the current path lookup.
     soft_depth: u32,
+    /// SWMR writing ([`swmr`]): freed space is never reused.
+    swmr: bool,
 }
 
 impl std::fmt::Debug for Editor {
@@ -129,6 +134,7 @@ impl Editor {
         if sb.extension_address.is_some() {
             return Err(unsupported("editing files with a superblock extension in place"));
         }
+        swmr::refuse_marked(&sb)?;
         if sb.version < 2 && sb.root_group_entry.is_none() {
             return Err(Error::format(sb.superblock_address, "superblock without a root group symbol table entry"));
         }
@@ -166,6 +172,7 @@ impl Editor {
             links: BTreeMap::new(),
             attr_sets: BTreeMap::new(),
             soft_depth: 0,
+            swmr: false,
         })
     }
 
@@ -479,7 +486,12 @@ impl Editor {
             self.write_changed(*a, bytes)?;
         }
         self.fresh.clear();
-        self.space.commit();
+        if self.swmr {
+            // Readers may still follow the old structures (spec-notes/swmr.md).
+            self.space.forget_pending();
+        } else {
+            self.space.commit();
+        }
         self.changed = false;
         Ok(())
     }

@@ -74,6 +74,19 @@ impl Dataset {
     /// This dataset read from the file as it is now (the snapshot layer: every header
     /// message, the chunk index, [`crate::Dataset::read_view`], the chunk cache settings).
     pub fn snapshot(&self) -> Result<crate::Dataset> {
+        crate::handle::retry(&self.file, || self.snapshot_once())
+    }
+
+    /// Forgets the snapshot read last (SWMR `refresh`).
+    #[cfg(feature = "write")]
+    pub(crate) fn drop_cached(&self) -> Result<()> {
+        let mut cached = self.cached.lock().map_err(|_| Error::usage("dataset handle poisoned by an earlier panic"))?;
+        *cached = None;
+        Ok(())
+    }
+
+    /// [`Dataset::snapshot`], one attempt.
+    fn snapshot_once(&self) -> Result<crate::Dataset> {
         let current = self.file.current().map_err(|e| e.in_object(self.path.clone()))?;
         let mut cached = self.cached.lock().map_err(|_| Error::usage("dataset handle poisoned by an earlier panic"))?;
         if let Some((at, ds)) = cached.as_ref() {
@@ -150,14 +163,15 @@ impl Dataset {
 
     /// Every element converted to `T`, with the shape (h5py's `ds[()]`).
     pub fn read<T: H5Type>(&self) -> Result<Array<T>> {
-        self.snapshot()?.read::<T>()
+        crate::handle::retry(&self.file, || self.snapshot_once()?.read::<T>())
     }
 
     /// The elements of `selection` converted to `T`, with the selection's shape: a
     /// [`Hyperslab`] (start/stride/count/block), a range for one dimension (`2..5`), or an
     /// array of ranges (`[0..2, 1..3]`). Only the chunks it touches are read.
     pub fn read_slice<T: H5Type>(&self, selection: impl Into<Hyperslab>) -> Result<Array<T>> {
-        self.snapshot()?.read_slice::<T>(&selection.into())
+        let selection = selection.into();
+        crate::handle::retry(&self.file, || self.snapshot_once()?.read_slice::<T>(&selection))
     }
 
     /// The one value of a scalar or one-element dataset.
@@ -171,12 +185,12 @@ impl Dataset {
 
     /// Every element as a string (fixed-length without padding, or variable-length).
     pub fn read_strings(&self) -> Result<Vec<String>> {
-        self.snapshot()?.read_strings()
+        crate::handle::retry(&self.file, || self.snapshot_once()?.read_strings())
     }
 
     /// Every element in the file's encoding, row-major.
     pub fn read_raw(&self) -> Result<Vec<u8>> {
-        self.snapshot()?.read_raw()
+        crate::handle::retry(&self.file, || self.snapshot_once()?.read_raw())
     }
 
     /// The stored bytes and filter mask of the chunk whose first element is at `offset`

@@ -86,3 +86,13 @@ pub(crate) fn base_name(path: &str) -> &str {
         Some(n) => n,
     }
 }
+
+/// Runs a read, again while it meets a structure being rewritten (SWMR reading, [`crate::swmr`]).
+#[cfg(feature = "write")]
+pub(crate) use crate::swmr::retry;
+
+/// Runs a read (without the `write` feature there is no SWMR reading).
+#[cfg(not(feature = "write"))]
+pub(crate) fn retry<T>(_: &File, mut op: impl FnMut() -> Result<T>) -> Result<T> {
+    op()
+}
