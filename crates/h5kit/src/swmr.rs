@@ -18,6 +18,7 @@
 //! See spec-notes/swmr.md.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,14 @@ use crate::write_state::{Backend, WriteState};
 pub const READ_ATTEMPTS: u32 = 40;
 /// Longest pause between two attempts.
 const MAX_PAUSE: Duration = Duration::from_millis(50);
+
+/// Reads tried again in this process (all files), for figures and tests.
+static RETRIES: AtomicU64 = AtomicU64::new(0);
+
+/// How many SWMR reads of this process met a structure being rewritten and were tried again.
+pub fn retry_count() -> u64 {
+    RETRIES.load(Ordering::Relaxed)
+}
 
 /// A file read by positioned reads, whose length is asked of the operating system at each
 /// use: a writer may extend it at any time.
@@ -110,6 +119,7 @@ pub(crate) fn retry<T>(file: &File, mut op: impl FnMut() -> Result<T>) -> Result
     loop {
         match op() {
             Err(e) if is_transient(&e) && attempt < READ_ATTEMPTS => {
+                RETRIES.fetch_add(1, Ordering::Relaxed);
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(MAX_PAUSE);
                 attempt += 1;
@@ -233,6 +243,7 @@ fn read_inner(file: &Arc<std::fs::File>, name: &str, dir: Option<std::path::Path
                 return Ok(inner);
             }
             Err(e) if is_transient(&e) && attempt < READ_ATTEMPTS => {
+                RETRIES.fetch_add(1, Ordering::Relaxed);
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(MAX_PAUSE);
                 attempt += 1;

@@ -80,29 +80,38 @@ fn step(k: u64) -> u64 {
     1 + (k * 2654435761) % 7
 }
 
-/// Reads the three datasets through `f` and checks every value; the row counts.
-fn check_h5kit(f: &File, refresh: bool) -> h5kit::Result<[u64; 3]> {
-    let t = f.dataset("/t")?;
-    let img = f.dataset("/img")?;
-    let m = f.dataset("/m")?;
-    if refresh {
-        t.refresh()?;
-        img.refresh()?;
-        m.refresh()?;
-    }
-    let a = t.read::<f64>()?;
+/// Handles of the three datasets, kept across polls as a SWMR reader keeps them.
+struct Handles {
+    t: h5kit::handle::Dataset,
+    img: h5kit::handle::Dataset,
+    m: h5kit::handle::Dataset,
+}
+
+fn handles(f: &File) -> Handles {
+    Handles { t: f.dataset("/t").unwrap(), img: f.dataset("/img").unwrap(), m: f.dataset("/m").unwrap() }
+}
+
+/// Reads the three datasets through new handles of `f` and checks every value; the row counts.
+fn check_h5kit(f: &File) -> h5kit::Result<[u64; 3]> {
+    check_handles(&handles(f))
+}
+
+/// Reads the three datasets through `h` (as they last read their headers) and checks every
+/// value; the row counts.
+fn check_handles(h: &Handles) -> h5kit::Result<[u64; 3]> {
+    let a = h.t.read::<f64>()?;
     let n0 = a.shape[0];
     for (i, v) in a.data.iter().enumerate() {
         assert_eq!(*v, t_value(i as u64), "/t[{}] of {}", i, n0);
     }
-    let b = img.read::<i32>()?;
+    let b = h.img.read::<i32>()?;
     let n1 = b.shape[0];
     assert_eq!(&b.shape[1..], [4, 3]);
     for (e, v) in b.data.iter().enumerate() {
         let e = e as u64;
         assert_eq!(*v, img_value(e / 12, (e / 3) % 4, e % 3), "/img element {} of {} rows", e, n1);
     }
-    let c = m.read::<i64>()?;
+    let c = h.m.read::<i64>()?;
     let n2 = c.shape[0];
     assert_eq!(c.shape[1], 5);
     for (e, v) in c.data.iter().enumerate() {
@@ -110,6 +119,12 @@ fn check_h5kit(f: &File, refresh: bool) -> h5kit::Result<[u64; 3]> {
         assert_eq!(*v, m_value(e / 5, e % 5), "/m element {} of {} rows", e, n2);
     }
     Ok([n0, n1, n2])
+}
+
+fn refresh(h: &Handles) {
+    h.t.refresh().unwrap();
+    h.img.refresh().unwrap();
+    h.m.refresh().unwrap();
 }
 
 /// The h5py reader: polls until told the final row count on stdin and it has seen it, checking
@@ -198,8 +213,8 @@ fn h5kit_writes_while_h5py_readers_poll() {
         assert_eq!(v.len(), 7, "h5py reader {}: {:?} {}", i, line, err);
         let num = |k: usize| v[k].parse::<u64>().unwrap();
         say(&format!(
-            "h5py reader {}: {} polls, {} extents seen, rows {}/{}/{} ({} flushes of {} rows by h5kit in {:.1} s)",
-            i, num(0), num(4), num(1), num(2), num(3), flushes, rows, write_secs
+            "h5py reader {}: {} polls, {} extents seen, rows {}/{}/{} ({} flushes of {} rows by h5kit in {:.1} s, file {} bytes)",
+            i, num(0), num(4), num(1), num(2), num(3), flushes, rows, write_secs, std::fs::metadata(&p).unwrap().len()
         ));
         assert_eq!(num(5), 0, "h5py reader {} saw errors: {}", i, v[6]);
         assert_eq!([num(1), num(2), num(3)], [rows; 3]);
@@ -210,7 +225,7 @@ fn h5kit_writes_while_h5py_readers_poll() {
     // Closed: the status flags are cleared, h5kit and h5py read the whole file.
     let r = File::open(&p).unwrap();
     assert_eq!(r.superblock().file_consistency_flags, 0);
-    assert_eq!(check_h5kit(&r, false).unwrap(), [rows; 3]);
+    assert_eq!(check_h5kit(&r).unwrap(), [rows; 3]);
 }
 
 /// The h5py writer: SWMR mode, appends and flushes for argv[2] seconds, then prints the row
@@ -271,11 +286,13 @@ fn h5py_writes_while_an_h5kit_reader_polls() {
     });
     let f = File::open_swmr(&p).unwrap();
     assert!(f.is_swmr_read());
+    let h = handles(&f);
     let start = Instant::now();
     let (mut polls, mut extents, mut last) = (0u64, std::collections::BTreeSet::new(), [0u64; 3]);
     loop {
         let final_rows = done.load(Ordering::SeqCst);
-        let n = check_h5kit(&f, true).unwrap_or_else(|e| panic!("h5kit SWMR reader, poll {}: {}", polls, e));
+        refresh(&h);
+        let n = check_handles(&h).unwrap_or_else(|e| panic!("h5kit SWMR reader, poll {}: {}", polls, e));
         polls += 1;
         extents.insert(n[0]);
         assert!(n.iter().zip(&last).all(|(a, b)| a >= b), "shrank {:?} -> {:?}", last, n);
@@ -289,12 +306,14 @@ fn h5py_writes_while_an_h5kit_reader_polls() {
     let flushes = waiter.join().unwrap();
     assert!(c.wait().unwrap().success());
     say(&format!(
-        "h5kit reader: {} polls, {} extents seen, {:?} rows at the end ({} flushes by h5py, {:.1} s)",
+        "h5kit reader: {} polls, {} extents seen, {:?} rows at the end ({} flushes by h5py, {:.1} s), {} reads retried, file {} bytes",
         polls,
         extents.len(),
         last,
         flushes,
-        start.elapsed().as_secs_f64()
+        start.elapsed().as_secs_f64(),
+        h5kit::swmr::retry_count(),
+        std::fs::metadata(&p).unwrap().len()
     ));
     assert!(extents.len() > 10, "the reader saw too few extents: {}", extents.len());
     oracle::compared(oracle::H5PY, 1);
@@ -310,10 +329,17 @@ fn h5kit_writes_while_an_h5kit_reader_polls() {
     let (d, rp) = (done.clone(), p.clone());
     let reader = std::thread::spawn(move || {
         let r = File::open_swmr(&rp).unwrap();
+        let h = handles(&r);
         let (mut polls, mut extents) = (0u64, std::collections::BTreeSet::new());
         loop {
             let final_rows = d.load(Ordering::SeqCst);
-            let n = check_h5kit(&r, true).unwrap_or_else(|e| panic!("poll {}: {}", polls, e));
+            // Every handle through the file, or each handle.
+            if polls % 2 == 0 {
+                r.refresh().unwrap();
+            } else {
+                refresh(&h);
+            }
+            let n = check_handles(&h).unwrap_or_else(|e| panic!("poll {}: {}", polls, e));
             polls += 1;
             extents.insert(n[0]);
             if final_rows != u64::MAX && n == [final_rows; 3] {
@@ -387,14 +413,14 @@ fn a_killed_swmr_writer_leaves_a_file_h5kit_reads_and_h5_clear_repairs() {
         let f = File::open(&p).unwrap();
         let flags = f.superblock().file_consistency_flags;
         assert_eq!(flags, 0x5, "round {}: status flags", round);
-        let n = check_h5kit(&f, false).unwrap_or_else(|e| panic!("round {}: {}", round, e));
+        let n = check_h5kit(&f).unwrap_or_else(|e| panic!("round {}: {}", round, e));
         assert!(n.iter().all(|&r| r >= flushed), "round {}: {:?} rows, {} flushed", round, n, flushed);
         drop(f);
         say(&format!("round {}: killed {:?} after the flush reaching {} rows (target {}), h5kit reads {:?} rows", round, pause, flushed, target, n));
         if !tools {
             // Cleared anyway: h5kit reads the file after as before.
             assert_eq!(h5kit::swmr::clear_status_flags(&p).unwrap(), 0x5);
-            assert_eq!(check_h5kit(&File::open(&p).unwrap(), false).unwrap(), n);
+            assert_eq!(check_h5kit(&File::open(&p).unwrap()).unwrap(), n);
             continue;
         }
         let dump = |p: &Path| Command::new("h5dump").args(["-H"]).arg(p).output().unwrap();
@@ -404,7 +430,7 @@ fn a_killed_swmr_writer_leaves_a_file_h5kit_reads_and_h5_clear_repairs() {
         assert_eq!(h5kit::swmr::clear_status_flags(&p).unwrap(), 0, "cleared twice");
         let after = dump(&p);
         assert!(after.status.success(), "round {}: h5dump after clear: {}", round, String::from_utf8_lossy(&after.stderr));
-        assert_eq!(check_h5kit(&File::open(&p).unwrap(), false).unwrap(), n);
+        assert_eq!(check_h5kit(&File::open(&p).unwrap()).unwrap(), n);
         let script = "import h5py, numpy as np, sys\nf = h5py.File(sys.argv[1], 'r')\nt, img, m = f['t'][()], f['img'][()], f['m'][()]\n\
             ok = np.array_equal(t, np.arange(len(t)) * 0.5 + 1.0)\n\
             i, j, k = np.meshgrid(np.arange(len(img)), np.arange(4), np.arange(3), indexing='ij')\nok = ok and np.array_equal(img, i * 100 + j * 10 + k + 1)\n\
@@ -441,5 +467,28 @@ fn a_marked_file_is_refused_for_writing_until_cleared() {
     drop(f);
     // Dropped: flushed and the flags cleared.
     let g = File::open_with_mode(&p, "r+").unwrap();
-    assert_eq!(check_h5kit(&g, false).unwrap(), [3; 3]);
+    assert_eq!(check_h5kit(&g).unwrap(), [3; 3]);
+}
+
+/// As h5py's: a SWMR reader's handle keeps the shape it read until `refresh`.
+#[test]
+fn a_handle_keeps_its_shape_until_refresh() {
+    let p = tmp("refresh.h5");
+    let f = create(&p);
+    append(&f, 0, 5);
+    f.start_swmr_write().unwrap();
+    let r = File::open_swmr(&p).unwrap();
+    let h = handles(&r);
+    assert_eq!(check_handles(&h).unwrap(), [5; 3]);
+    append(&f, 5, 12);
+    f.flush().unwrap();
+    assert_eq!(check_handles(&h).unwrap(), [5; 3], "before refresh");
+    assert_eq!(check_h5kit(&r).unwrap(), [12; 3], "a new handle reads the header now");
+    h.t.refresh().unwrap();
+    assert_eq!(check_handles(&h).unwrap(), [12, 5, 5]);
+    append(&f, 12, 20);
+    f.flush().unwrap();
+    r.refresh().unwrap();
+    assert_eq!(check_handles(&h).unwrap(), [20; 3]);
+    f.close().unwrap();
 }
