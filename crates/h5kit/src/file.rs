@@ -23,8 +23,10 @@ pub(crate) struct FileInner {
     pub dir: Option<std::path::PathBuf>,
     /// Opened for SWMR reading (`File::open_swmr`): reads that meet a half-written structure
     /// retry.
+    #[cfg_attr(not(feature = "write"), allow(dead_code))]
     pub swmr_read: bool,
     /// The open file of a SWMR reader (re-read by `File::refresh`).
+    #[cfg_attr(not(feature = "write"), allow(dead_code))]
     pub swmr_file: Option<Arc<std::fs::File>>,
 }
 
