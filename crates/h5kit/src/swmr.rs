@@ -88,7 +88,7 @@ fn read_exact_at(f: &std::fs::File, mut buf: &mut [u8], mut offset: u64) -> std:
         match f.seek_read(buf, offset)? {
             0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
             n => {
-                buf = &mut buf[n..];
+                buf = buf.get_mut(n..).unwrap_or_default();
                 offset += n as u64;
             }
         }

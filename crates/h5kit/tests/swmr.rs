@@ -287,6 +287,7 @@ fn h5py_writes_while_an_h5kit_reader_polls() {
     let f = File::open_swmr(&p).unwrap();
     assert!(f.is_swmr_read());
     let h = handles(&f);
+    let retries = h5kit::swmr::retry_count();
     let start = Instant::now();
     let (mut polls, mut extents, mut last) = (0u64, std::collections::BTreeSet::new(), [0u64; 3]);
     loop {
@@ -306,13 +307,13 @@ fn h5py_writes_while_an_h5kit_reader_polls() {
     let flushes = waiter.join().unwrap();
     assert!(c.wait().unwrap().success());
     say(&format!(
-        "h5kit reader: {} polls, {} extents seen, {:?} rows at the end ({} flushes by h5py, {:.1} s), {} reads retried, file {} bytes",
+        "h5kit reader: {} polls, {} extents seen, {:?} rows at the end ({} flushes by h5py, {:.1} s), {} reads retried (process-wide count), file {} bytes",
         polls,
         extents.len(),
         last,
         flushes,
         start.elapsed().as_secs_f64(),
-        h5kit::swmr::retry_count(),
+        h5kit::swmr::retry_count() - retries,
         std::fs::metadata(&p).unwrap().len()
     ));
     assert!(extents.len() > 10, "the reader saw too few extents: {}", extents.len());
@@ -491,4 +492,43 @@ fn a_handle_keeps_its_shape_until_refresh() {
     r.refresh().unwrap();
     assert_eq!(check_handles(&h).unwrap(), [20; 3]);
     f.close().unwrap();
+}
+
+/// A SWMR read that meets a structure whose checksum does not match reads again: it succeeds
+/// once the structure is whole, and fails with a clear error when it never is.
+#[test]
+fn a_read_meeting_a_bad_checksum_retries_then_gives_up() {
+    let p = tmp("torn.h5");
+    let f = create(&p);
+    append(&f, 0, 9);
+    let header = f.dataset("/t").unwrap().snapshot().unwrap().address();
+    f.close().unwrap();
+    let bytes = std::fs::read(&p).unwrap();
+    let at = header as usize + 20;
+    let mut torn = bytes.clone();
+    torn[at] ^= 0xff;
+    std::fs::write(&p, &torn).unwrap();
+    // Mended 30 ms later by another thread, as a writer finishes its write.
+    let r = File::open_swmr(&p).unwrap();
+    let before = h5kit::swmr::retry_count();
+    let (q, whole) = (p.clone(), bytes.clone());
+    let mender = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(30));
+        let f = std::fs::OpenOptions::new().write(true).open(&q).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&f, &whole[at..at + 1], at as u64).unwrap();
+    });
+    assert_eq!(check_h5kit(&r).unwrap(), [9; 3]);
+    mender.join().unwrap();
+    assert!(h5kit::swmr::retry_count() > before, "no retry");
+    // Never mended: a bounded number of attempts, then the error says so.
+    std::fs::write(&p, &torn).unwrap();
+    let r = File::open_swmr(&p).unwrap();
+    let start = Instant::now();
+    let e = r.dataset("/t").and_then(|d| d.read::<f64>()).unwrap_err();
+    assert!(e.to_string().contains("still failing after 40 attempts"), "{}", e);
+    assert!(e.to_string().contains("checksum"), "{}", e);
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    // A file opened without SWMR fails at once.
+    let e = File::open(&p).unwrap().dataset("/t").and_then(|d| d.read::<f64>()).unwrap_err();
+    assert!(!e.to_string().contains("attempts"), "{}", e);
 }

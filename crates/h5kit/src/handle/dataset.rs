@@ -10,7 +10,7 @@ use h5kit_core::{Error, Result};
 use h5kit_object_header::{Datatype, Filter, Layout, UNLIMITED};
 
 use crate::file::{File, FileInner};
-use crate::handle::{base_name, resolve, Attrs};
+use crate::handle::{base_name, Attrs};
 use crate::object::Object;
 use crate::selection::Hyperslab;
 use crate::typed::{Array, H5Type};
@@ -94,7 +94,7 @@ impl Dataset {
                 return Ok(ds.clone());
             }
         }
-        let ds = match resolve(&self.file, &self.path)? {
+        let ds = match crate::handle::resolve_once(&self.file, &self.path)? {
             Object::Dataset(d) => d,
             Object::Group(_) => return Err(Error::usage(format!("{} is a group, not a dataset", self.path)).in_object(self.path.clone())),
             Object::Datatype(_) => {

@@ -75,7 +75,13 @@ pub(crate) fn join(base: &str, name: &str) -> Result<String> {
 }
 
 /// The object at absolute `path` in the file as it is now.
+/// (SWMR reading: again while it meets a structure being rewritten, [`retry`].)
 pub(crate) fn resolve(file: &File, path: &str) -> Result<Object> {
+    retry(file, || resolve_once(file, path))
+}
+
+/// [`resolve`], one attempt.
+pub(crate) fn resolve_once(file: &File, path: &str) -> Result<Object> {
     file.object(path).map_err(|e| if e.path.is_none() { e.in_object(path.to_string()) } else { e })
 }
 
