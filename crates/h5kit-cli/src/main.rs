@@ -37,6 +37,7 @@ fn dump(args: &cli::DumpArgs, m: &clap::ArgMatches) -> i32 {
     };
     let mut status = 0;
     for f in &args.files {
+        clear::note_marked(f);
         let (out, st) = if args.json { json::run(Path::new(f), f) } else { dump::run_with(Path::new(f), f, &opts, true) };
         write_out(&out);
         status = status.max(st);
@@ -49,6 +50,7 @@ fn ls(args: &cli::LsArgs) -> i32 {
         ls::Options { recursive: args.recursive, verbose: args.verbose, data: args.data, label: args.label, width: args.width };
     let mut status = 0;
     for f in &args.files {
+        clear::note_marked(f);
         let (out, st) = ls::run(Path::new(f), f, &opts);
         write_out(&out);
         status = status.max(st);

@@ -36,6 +36,10 @@ fn marked_file(name: &str) -> PathBuf {
 fn h5_clear_clears_the_status_flags_once() {
     let p = marked_file("marked.h5");
     assert_eq!(File::open(&p).unwrap().superblock().file_consistency_flags, 0x5);
+    // h5 ls refuses it as h5ls 1.10.8 does, and says why.
+    let (out, err, code) = h5(&["ls"], &p);
+    assert_eq!((code, out.as_str()), (1, ""), "{}", err);
+    assert!(err.contains("marked open for SWMR writing (superblock status flags 0x5)") && err.contains("h5 clear -s"), "{}", err);
     let refused = oracle::check(oracle::H5DUMP, 2, "h5dump before and after h5 clear")
         && !Command::new("h5dump").arg(&p).output().unwrap().status.success();
     let (out, err, code) = h5(&["clear", "-s"], &p);
@@ -46,6 +50,9 @@ fn h5_clear_clears_the_status_flags_once() {
     assert_eq!(f.dataset("/x").unwrap().read::<i32>().unwrap().data, [1, 2, 3, 4, 5, 6]);
     let (out, _, code) = h5(&["clear"], &p);
     assert_eq!((code, out), (0, format!("{}: no status flags set\n", p.display())));
+    let (out, err, code) = h5(&["ls"], &p);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(out.starts_with("x "), "{}", out);
     if oracle::installed(oracle::H5DUMP) {
         assert!(refused, "h5dump opened the file before it was cleared");
         let out = Command::new("h5dump").args(["-d", "/x"]).arg(&p).output().unwrap();

@@ -109,10 +109,22 @@ fn is_transient(e: &Error) -> bool {
 /// Runs `op`; for a file opened with [`File::open_swmr`], again after a pause while it fails
 /// with a format error (a checksum mismatch: a structure caught half-written), at most
 /// [`READ_ATTEMPTS`] times.
+/// A retry inside another (a lookup inside a read) runs once: the outer one retries.
 pub(crate) fn retry<T>(file: &File, mut op: impl FnMut() -> Result<T>) -> Result<T> {
-    if !file.inner.swmr_read {
+    thread_local! {
+        static RETRYING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if !file.inner.swmr_read || RETRYING.with(|r| r.get()) {
         return op();
     }
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            RETRYING.with(|r| r.set(false));
+        }
+    }
+    RETRYING.with(|r| r.set(true));
+    let _reset = Reset;
     let start = Instant::now();
     let mut pause = Duration::from_millis(1);
     let mut attempt = 1;

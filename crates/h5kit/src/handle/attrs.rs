@@ -103,7 +103,7 @@ impl Attrs {
     /// Every attribute as read now (the snapshot layer: datatype, dataspace, raw bytes), in
     /// storage order.
     pub fn list(&self) -> Result<Vec<Attribute>> {
-        resolve(&self.file, &self.path)?.attributes()
+        crate::handle::retry(&self.file, || resolve(&self.file, &self.path)?.attributes())
     }
 
     /// Names, in name order (h5py's `attrs.keys()`).

@@ -143,7 +143,7 @@ impl Group {
 
     /// Names of the links, in name order (h5py's `keys()`).
     pub fn keys(&self) -> Result<Vec<String>> {
-        self.snapshot()?.keys()
+        crate::handle::retry(&self.file, || self.snapshot()?.keys())
     }
 
     /// Number of links (h5py's `len(group)`).
