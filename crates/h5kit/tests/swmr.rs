@@ -7,9 +7,9 @@
 //! - a SWMR writer killed at random moments: h5kit reads the file, h5dump refuses it until
 //!   `clear_status_flags` (`h5 clear -s`), then h5dump and h5py read it with the same values.
 //!
-//! Three datasets grow at once: `/t` (1-D f64, extensible array index), `/img` (3-D i32,
-//! rows of 4x3, extensible array) and `/m` (2-D i64 with two unlimited dimensions: a v2
-//! B-tree index). The polling lasts `H5KIT_SWMR_SECONDS` seconds (default 12, 60 under
+//! Four datasets grow at once: `/t` (1-D f64, extensible array index), `/img` (3-D i32,
+//! rows of 4x3, extensible array), `/m` (2-D i64 with two unlimited dimensions: a v2
+//! B-tree index) and `/z` (1-D i32, gzip: its last chunk moves to new space at each flush). The polling lasts `H5KIT_SWMR_SECONDS` seconds (default 12, 60 under
 //! `H5KIT_LONG_TESTS=1`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(all(unix, not(target_family = "wasm")))]
@@ -51,17 +51,22 @@ fn img_value(i: u64, j: u64, k: u64) -> i32 {
 fn m_value(i: u64, j: u64) -> i64 {
     (i * 10 + j + 1) as i64
 }
+fn z_value(i: u64) -> i32 {
+    (i * 7 + 3) as i32
+}
 
-/// The three datasets with `rows` rows each, in a new latest-format file.
+/// The four datasets, empty, in a new latest-format file.
 fn create(path: &Path) -> File {
     let f = File::open_with(path, Mode::Truncate, LibVer::Latest).unwrap();
     f.new_dataset::<f64>().shape([0]).maxshape([None]).chunk([16]).create("t").unwrap();
     f.new_dataset::<i32>().shape([0, 4, 3]).maxshape([None, Some(4), Some(3)]).chunk([4, 4, 3]).create("img").unwrap();
     f.new_dataset::<i64>().shape([0, 5]).maxshape([None, None]).chunk([3, 5]).create("m").unwrap();
+    // Filtered: a chunk that changes moves to new space at each flush.
+    f.new_dataset::<i32>().shape([0]).maxshape([None]).chunk([32]).deflate(4).create("z").unwrap();
     f
 }
 
-/// Appends rows `from..to` to the three datasets (resize, then write).
+/// Appends rows `from..to` to the four datasets (resize, then write).
 fn append(f: &File, from: u64, to: u64) {
     let n = to - from;
     let t: Vec<f64> = (from..to).map(t_value).collect();
@@ -73,6 +78,9 @@ fn append(f: &File, from: u64, to: u64) {
     let m: Vec<i64> = (from..to).flat_map(|i| (0..5).map(move |j| m_value(i, j))).collect();
     f.resize("/m", &[to, 5]).unwrap();
     f.write_slice("/m", &[from, 0], &[n, 5], &m).unwrap();
+    let z: Vec<i32> = (from..to).map(z_value).collect();
+    f.resize("/z", &[to]).unwrap();
+    f.write_slice("/z", &[from], &[n], &z).unwrap();
 }
 
 /// Rows in each append: 1 to 7, varying.
@@ -80,25 +88,26 @@ fn step(k: u64) -> u64 {
     1 + (k * 2654435761) % 7
 }
 
-/// Handles of the three datasets, kept across polls as a SWMR reader keeps them.
+/// Handles of the four datasets, kept across polls as a SWMR reader keeps them.
 struct Handles {
     t: h5kit::handle::Dataset,
     img: h5kit::handle::Dataset,
     m: h5kit::handle::Dataset,
+    z: h5kit::handle::Dataset,
 }
 
 fn handles(f: &File) -> Handles {
-    Handles { t: f.dataset("/t").unwrap(), img: f.dataset("/img").unwrap(), m: f.dataset("/m").unwrap() }
+    Handles { t: f.dataset("/t").unwrap(), img: f.dataset("/img").unwrap(), m: f.dataset("/m").unwrap(), z: f.dataset("/z").unwrap() }
 }
 
-/// Reads the three datasets through new handles of `f` and checks every value; the row counts.
-fn check_h5kit(f: &File) -> h5kit::Result<[u64; 3]> {
+/// Reads the four datasets through new handles of `f` and checks every value; the row counts.
+fn check_h5kit(f: &File) -> h5kit::Result<[u64; 4]> {
     check_handles(&handles(f))
 }
 
-/// Reads the three datasets through `h` (as they last read their headers) and checks every
+/// Reads the four datasets through `h` (as they last read their headers) and checks every
 /// value; the row counts.
-fn check_handles(h: &Handles) -> h5kit::Result<[u64; 3]> {
+fn check_handles(h: &Handles) -> h5kit::Result<[u64; 4]> {
     let a = h.t.read::<f64>()?;
     let n0 = a.shape[0];
     for (i, v) in a.data.iter().enumerate() {
@@ -118,47 +127,53 @@ fn check_handles(h: &Handles) -> h5kit::Result<[u64; 3]> {
         let e = e as u64;
         assert_eq!(*v, m_value(e / 5, e % 5), "/m element {} of {} rows", e, n2);
     }
-    Ok([n0, n1, n2])
+    let z = h.z.read::<i32>()?;
+    for (i, v) in z.data.iter().enumerate() {
+        assert_eq!(*v, z_value(i as u64), "/z[{}] of {}", i, z.shape[0]);
+    }
+    Ok([n0, n1, n2, z.shape[0]])
 }
 
 fn refresh(h: &Handles) {
     h.t.refresh().unwrap();
     h.img.refresh().unwrap();
     h.m.refresh().unwrap();
+    h.z.refresh().unwrap();
 }
 
 /// The h5py reader: polls until told the final row count on stdin and it has seen it, checking
-/// every value; prints one line: polls, the three row counts, extents seen, errors, errors' text.
+/// every value; prints one line: polls, the four row counts, extents seen, errors, errors' text.
 const H5PY_READER: &str = r#"
 import h5py, numpy as np, sys, json, time, select
 f = h5py.File(sys.argv[1], 'r', swmr=True)
-ds = [f['t'], f['img'], f['m']]
+ds = [f['t'], f['img'], f['m'], f['z']]
 print('ready', flush=True)
-polls = 0; errors = []; extents = set(); last = [0, 0, 0]; final = None; deadline = None
+polls = 0; errors = []; extents = set(); last = [0, 0, 0, 0]; final = None; deadline = None
 while True:
     if final is None and select.select([sys.stdin], [], [], 0)[0]:
         final = int(sys.stdin.readline().split()[1]); deadline = time.time() + 30
     try:
         for d in ds:
             d.refresh()
-        t = ds[0][()]; img = ds[1][()]; m = ds[2][()]
+        t = ds[0][()]; img = ds[1][()]; m = ds[2][()]; z = ds[3][()]
     except Exception as e:
         errors.append(repr(e)); time.sleep(0.01); continue
     polls += 1
-    n = [t.shape[0], img.shape[0], m.shape[0]]
+    n = [t.shape[0], img.shape[0], m.shape[0], z.shape[0]]
     extents.add(n[0])
     if n[0] and not np.array_equal(t, np.arange(n[0]) * 0.5 + 1.0): errors.append('t values at %d rows' % n[0])
     i, j, k = np.meshgrid(np.arange(n[1]), np.arange(4), np.arange(3), indexing='ij')
     if n[1] and not np.array_equal(img, i * 100 + j * 10 + k + 1): errors.append('img values at %d rows' % n[1])
     i, j = np.meshgrid(np.arange(n[2]), np.arange(5), indexing='ij')
     if n[2] and not np.array_equal(m, i * 10 + j + 1): errors.append('m values at %d rows' % n[2])
+    if not np.array_equal(z, np.arange(len(z)) * 7 + 3): errors.append('z values at %d rows' % len(z))
     if any(a < b for a, b in zip(n, last)): errors.append('shrank %s -> %s' % (last, n))
     last = n
-    if final is not None and n == [final] * 3: break
+    if final is not None and n == [final] * 4: break
     if deadline is not None and time.time() > deadline:
         errors.append('timeout: %s of %d rows' % (n, final)); break
     if len(errors) > 20: break
-print(polls, last[0], last[1], last[2], len(extents), len(errors), repr(errors[:20]), flush=True)
+print(polls, last[0], last[1], last[2], last[3], len(extents), len(errors), repr(errors[:20]), flush=True)
 "#;
 
 /// h5kit writes in SWMR mode while two h5py readers poll.
@@ -209,23 +224,23 @@ fn h5kit_writes_while_h5py_readers_poll() {
         let mut err = String::new();
         std::io::Read::read_to_string(c.stderr.as_mut().unwrap(), &mut err).unwrap();
         assert!(status.success(), "h5py reader {} failed: {}", i, err);
-        let v: Vec<&str> = line.trim().splitn(7, ' ').collect();
-        assert_eq!(v.len(), 7, "h5py reader {}: {:?} {}", i, line, err);
+        let v: Vec<&str> = line.trim().splitn(8, ' ').collect();
+        assert_eq!(v.len(), 8, "h5py reader {}: {:?} {}", i, line, err);
         let num = |k: usize| v[k].parse::<u64>().unwrap();
         say(&format!(
-            "h5py reader {}: {} polls, {} extents seen, rows {}/{}/{} ({} flushes of {} rows by h5kit in {:.1} s, file {} bytes)",
-            i, num(0), num(4), num(1), num(2), num(3), flushes, rows, write_secs, std::fs::metadata(&p).unwrap().len()
+            "h5py reader {}: {} polls, {} extents seen, rows {}/{}/{}/{} ({} flushes of {} rows by h5kit in {:.1} s, file {} bytes)",
+            i, num(0), num(5), num(1), num(2), num(3), num(4), flushes, rows, write_secs, std::fs::metadata(&p).unwrap().len()
         ));
-        assert_eq!(num(5), 0, "h5py reader {} saw errors: {}", i, v[6]);
-        assert_eq!([num(1), num(2), num(3)], [rows; 3]);
-        assert!(num(4) > 10, "the reader saw too few extents: {}", num(4));
+        assert_eq!(num(6), 0, "h5py reader {} saw errors: {}", i, v[7]);
+        assert_eq!([num(1), num(2), num(3), num(4)], [rows; 4]);
+        assert!(num(5) > 10, "the reader saw too few extents: {}", num(5));
     }
     oracle::compared(oracle::H5PY, 2);
     f.close().unwrap();
     // Closed: the status flags are cleared, h5kit and h5py read the whole file.
     let r = File::open(&p).unwrap();
     assert_eq!(r.superblock().file_consistency_flags, 0);
-    assert_eq!(check_h5kit(&r).unwrap(), [rows; 3]);
+    assert_eq!(check_h5kit(&r).unwrap(), [rows; 4]);
 }
 
 /// The h5py writer: SWMR mode, appends and flushes for argv[2] seconds, then prints the row
@@ -236,6 +251,7 @@ f = h5py.File(sys.argv[1], 'w', libver='latest')
 t = f.create_dataset('t', (0,), 'f8', maxshape=(None,), chunks=(16,))
 img = f.create_dataset('img', (0, 4, 3), 'i4', maxshape=(None, 4, 3), chunks=(4, 4, 3))
 m = f.create_dataset('m', (0, 5), 'i8', maxshape=(None, None), chunks=(3, 5))
+z = f.create_dataset('z', (0,), 'i4', maxshape=(None,), chunks=(32,), compression='gzip', compression_opts=4)
 f.swmr_mode = True
 print('ready', flush=True)
 start = time.time(); rows = 0; k = 0
@@ -247,6 +263,7 @@ while time.time() - start < float(sys.argv[2]):
     img.resize((to, 4, 3)); img[rows:to] = i * 100 + j * 10 + l + 1
     i, j = np.meshgrid(r, np.arange(5), indexing='ij')
     m.resize((to, 5)); m[rows:to] = i * 10 + j + 1
+    z.resize((to,)); z[rows:to] = r * 7 + 3
     f.flush()
     rows = to; k += 1
     time.sleep(0.005)
@@ -289,7 +306,7 @@ fn h5py_writes_while_an_h5kit_reader_polls() {
     let h = handles(&f);
     let retries = h5kit::swmr::retry_count();
     let start = Instant::now();
-    let (mut polls, mut extents, mut last) = (0u64, std::collections::BTreeSet::new(), [0u64; 3]);
+    let (mut polls, mut extents, mut last) = (0u64, std::collections::BTreeSet::new(), [0u64; 4]);
     loop {
         let final_rows = done.load(Ordering::SeqCst);
         refresh(&h);
@@ -298,7 +315,7 @@ fn h5py_writes_while_an_h5kit_reader_polls() {
         extents.insert(n[0]);
         assert!(n.iter().zip(&last).all(|(a, b)| a >= b), "shrank {:?} -> {:?}", last, n);
         last = n;
-        if final_rows != u64::MAX && n == [final_rows; 3] {
+        if final_rows != u64::MAX && n == [final_rows; 4] {
             break;
         }
         assert!(start.elapsed().as_secs_f64() < seconds() + 30.0, "h5kit reader timed out at {:?} rows", n);
@@ -343,7 +360,7 @@ fn h5kit_writes_while_an_h5kit_reader_polls() {
             let n = check_handles(&h).unwrap_or_else(|e| panic!("poll {}: {}", polls, e));
             polls += 1;
             extents.insert(n[0]);
-            if final_rows != u64::MAX && n == [final_rows; 3] {
+            if final_rows != u64::MAX && n == [final_rows; 4] {
                 return (polls, extents.len());
             }
         }
@@ -436,7 +453,7 @@ fn a_killed_swmr_writer_leaves_a_file_h5kit_reads_and_h5_clear_repairs() {
             ok = np.array_equal(t, np.arange(len(t)) * 0.5 + 1.0)\n\
             i, j, k = np.meshgrid(np.arange(len(img)), np.arange(4), np.arange(3), indexing='ij')\nok = ok and np.array_equal(img, i * 100 + j * 10 + k + 1)\n\
             i, j = np.meshgrid(np.arange(len(m)), np.arange(5), indexing='ij')\nok = ok and np.array_equal(m, i * 10 + j + 1)\n\
-            print(len(t), len(img), len(m), ok)\n";
+            z = f['z'][()]\nok = ok and np.array_equal(z, np.arange(len(z)) * 7 + 3)\nprint(len(t), len(img), len(m), ok)\n";
         let out = Command::new("python3").args(["-c", script]).arg(&p).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("{} {} {} True", n[0], n[1], n[2]), "round {}", round);
@@ -468,7 +485,7 @@ fn a_marked_file_is_refused_for_writing_until_cleared() {
     drop(f);
     // Dropped: flushed and the flags cleared.
     let g = File::open_with_mode(&p, "r+").unwrap();
-    assert_eq!(check_h5kit(&g).unwrap(), [3; 3]);
+    assert_eq!(check_h5kit(&g).unwrap(), [3; 4]);
 }
 
 /// As h5py's: a SWMR reader's handle keeps the shape it read until `refresh`.
@@ -480,17 +497,17 @@ fn a_handle_keeps_its_shape_until_refresh() {
     f.start_swmr_write().unwrap();
     let r = File::open_swmr(&p).unwrap();
     let h = handles(&r);
-    assert_eq!(check_handles(&h).unwrap(), [5; 3]);
+    assert_eq!(check_handles(&h).unwrap(), [5; 4]);
     append(&f, 5, 12);
     f.flush().unwrap();
-    assert_eq!(check_handles(&h).unwrap(), [5; 3], "before refresh");
-    assert_eq!(check_h5kit(&r).unwrap(), [12; 3], "a new handle reads the header now");
+    assert_eq!(check_handles(&h).unwrap(), [5; 4], "before refresh");
+    assert_eq!(check_h5kit(&r).unwrap(), [12; 4], "a new handle reads the header now");
     h.t.refresh().unwrap();
-    assert_eq!(check_handles(&h).unwrap(), [12, 5, 5]);
+    assert_eq!(check_handles(&h).unwrap(), [12, 5, 5, 5]);
     append(&f, 12, 20);
     f.flush().unwrap();
     r.refresh().unwrap();
-    assert_eq!(check_handles(&h).unwrap(), [20; 3]);
+    assert_eq!(check_handles(&h).unwrap(), [20; 4]);
     f.close().unwrap();
 }
 
@@ -517,7 +534,7 @@ fn a_read_meeting_a_bad_checksum_retries_then_gives_up() {
         let f = std::fs::OpenOptions::new().write(true).open(&q).unwrap();
         std::os::unix::fs::FileExt::write_all_at(&f, &whole[at..at + 1], at as u64).unwrap();
     });
-    assert_eq!(check_h5kit(&r).unwrap(), [9; 3]);
+    assert_eq!(check_h5kit(&r).unwrap(), [9; 4]);
     mender.join().unwrap();
     assert!(h5kit::swmr::retry_count() > before, "no retry");
     // Never mended: a bounded number of attempts, then the error says so.
