@@ -20,7 +20,7 @@
 //! the chunk indexes of layout version 4 [`chunk_index`]). Beyond creating objects: deletes
 //! (`delete.rs`), soft, hard and external links in symbol-table groups (`link.rs`),
 //! variable-length data (`vlen.rs`), compact datasets (`compact.rs`), shrinking resizes
-//! (`shrink.rs`), stored chunks written as they are (`raw_chunk.rs`). Operations it cannot do
+//! (`shrink.rs`), stored chunks written as they are (`raw_chunk.rs`), SWMR writing (`swmr.rs`). Operations it cannot do
 //! yet fail with [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller
 //! can fall back.
 
