@@ -168,6 +168,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn space_freed_in_swmr_mode_is_never_reused() {
+        let mut s = FileSpace::new(100);
+        let a = s.allocate(40).unwrap();
+        s.free(a, 40);
+        s.forget_pending();
+        s.commit();
+        assert_eq!(s.free_bytes(), 0);
+        assert_eq!(s.allocate(40).unwrap(), 140);
+        assert_eq!(s.eoa(), 180);
+    }
+
+    #[test]
     fn freed_space_is_reused_only_after_commit_best_fit_first() {
         let mut s = FileSpace::new(1000);
         assert_eq!(s.allocate(100).unwrap(), 1000);
