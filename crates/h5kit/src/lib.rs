@@ -87,6 +87,7 @@ pub use typed::{Array, H5Type};
 #[cfg(feature = "derive")]
 pub use h5kit_derive::H5Type;
 pub use view::ArrayView;
+pub use vlen::VarLen;
 #[cfg(feature = "write")]
 pub use typed::H5Write;
 

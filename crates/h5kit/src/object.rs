@@ -549,7 +549,7 @@ impl Dataset {
             crate::typed::bytes_mut(&mut data)?.copy_from_slice(&raw);
             return Ok(crate::Array { data, shape: selection.shape() });
         }
-        let data = crate::typed::convert(&raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
+        let data = crate::typed::convert_in(&self.core.file, &raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
         self.check_count(data.len(), selection.shape().iter().try_fold(1u64, |a, &d| a.checked_mul(d)))?;
         Ok(crate::Array { data, shape: selection.shape() })
     }
@@ -567,7 +567,7 @@ impl Dataset {
             return Ok(crate::Array { data, shape: self.dataspace.dims.clone() });
         }
         let raw = self.read_raw()?;
-        let data = crate::typed::convert(&raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
+        let data = crate::typed::convert_in(&self.core.file, &raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
         self.check_count(data.len(), self.dataspace.element_count())?;
         Ok(crate::Array { data, shape: self.dataspace.dims.clone() })
     }
@@ -598,9 +598,9 @@ impl Dataset {
             return self.read_native_into(out);
         }
         let raw = self.read_raw()?;
-        let data: Vec<T> = crate::typed::convert(&raw, &self.datatype).map_err(err)?;
+        let data: Vec<T> = crate::typed::convert_in(&self.core.file, &raw, &self.datatype).map_err(err)?;
         self.check_count(data.len(), Some(n))?;
-        out.copy_from_slice(&data);
+        out.clone_from_slice(&data);
         Ok(())
     }
 
@@ -674,7 +674,7 @@ impl Dataset {
 impl crate::Attribute {
     /// The value converted to `T` (numeric classes), with the attribute's shape.
     pub fn read<T: crate::H5Type>(&self) -> Result<crate::Array<T>> {
-        let data = crate::typed::convert(&self.data, &self.datatype)?;
+        let data = crate::typed::convert_in(&self.file.0, &self.data, &self.datatype)?;
         Ok(crate::Array { data, shape: self.dataspace.dims.clone() })
     }
 }

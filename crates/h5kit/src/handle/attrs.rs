@@ -84,11 +84,6 @@ impl FromAttr for String {
     }
 }
 
-impl FromAttr for Vec<String> {
-    fn from_attr(a: &Attribute) -> Result<Self> {
-        a.read_strings()
-    }
-}
 
 impl Attrs {
     pub(crate) fn at(file: File, path: String) -> Attrs {

@@ -164,7 +164,7 @@ impl Dataset {
     pub fn read_scalar<T: H5Type>(&self) -> Result<T> {
         let a = self.read::<T>()?;
         match a.data.as_slice() {
-            [v] => Ok(*v),
+            [v] => Ok(v.clone()),
             d => Err(Error::usage(format!("read_scalar of a dataset of {} elements (shape {:?})", d.len(), a.shape)).in_object(self.path.clone())),
         }
     }
@@ -288,7 +288,7 @@ impl Dataset {
         }
         match array.as_slice() {
             Some(data) => self.write(data),
-            None => self.write(&array.iter().copied().collect::<Vec<T>>()),
+            None => self.write(&array.iter().cloned().collect::<Vec<T>>()),
         }
     }
 
