@@ -9,17 +9,22 @@ use h5kit_object_header::{ByteOrder, Datatype, TypeClass};
 /// An n-dimensional array read from a file: values in row-major order and the shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Array<T> {
+    /// The values, row-major.
     pub data: Vec<T>,
+    /// The shape (empty for a scalar).
     pub shape: Vec<u64>,
 }
 
 impl<T> Array<T> {
+    /// The number of values.
     pub fn len(&self) -> usize {
         self.data.len()
     }
+    /// Whether there are no values.
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
     }
+    /// The values, without the shape.
     pub fn into_vec(self) -> Vec<T> {
         self.data
     }

@@ -47,7 +47,9 @@ impl std::fmt::Debug for Dataset {
 /// `i` of the pipeline was skipped for this chunk). libhdf5's `H5Dread_chunk`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawChunk {
+    /// Bit `i` set: filter `i` of the pipeline was skipped for this chunk.
     pub filter_mask: u32,
+    /// The chunk as stored (after the filters).
     pub data: Vec<u8>,
 }
 

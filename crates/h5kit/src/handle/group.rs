@@ -41,7 +41,9 @@ impl std::fmt::Debug for Group {
 /// followed (external links, dangling soft links).
 #[derive(Debug, Clone)]
 pub enum Node {
+    /// A group.
     Group(Group),
+    /// A dataset.
     Dataset(Dataset),
     /// A committed (named) datatype, by path; its snapshot is [`File::object`]'s.
     Datatype(String),
