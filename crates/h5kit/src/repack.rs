@@ -440,7 +440,7 @@ impl<'a> Copier<'a> {
         Ok(())
     }
 
-    fn copy_group(&mut self, g: &crate::Group) -> Result<()> {
+    fn copy_group(&mut self, g: &crate::snapshot::Group) -> Result<()> {
         let mut links = g.links()?;
         // Creation order where tracked (it is what the writer records), else name order.
         if links.iter().all(|l| l.creation_order.is_some()) {

@@ -524,7 +524,7 @@ pub(crate) fn convert_complex<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Res
     Ok(out)
 }
 
-impl crate::Dataset {
+impl crate::snapshot::Dataset {
     /// Every element as (real, imaginary), converted to `T` (`f32` or `f64`): for the Complex
     /// datatype class of HDF5 2.0 and for compounds of two floats (h5py's complex numbers).
     pub fn read_complex<T: H5Type>(&self) -> Result<Vec<(T, T)>> {

@@ -35,7 +35,7 @@ pub struct Dataset {
 }
 
 /// A snapshot and the file state it was read from.
-type Cached = (Arc<FileInner>, crate::Dataset);
+type Cached = (Arc<FileInner>, crate::snapshot::Dataset);
 
 impl std::fmt::Debug for Dataset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -74,8 +74,8 @@ impl Dataset {
     }
 
     /// This dataset read from the file as it is now (the snapshot layer: every header
-    /// message, the chunk index, [`crate::Dataset::read_view`], the chunk cache settings).
-    pub fn snapshot(&self) -> Result<crate::Dataset> {
+    /// message, the chunk index, [`crate::snapshot::Dataset::read_view`], the chunk cache settings).
+    pub fn snapshot(&self) -> Result<crate::snapshot::Dataset> {
         let current = self.file.current().map_err(|e| e.in_object(self.path.clone()))?;
         let mut cached = self.cached.lock().map_err(|_| Error::usage("dataset handle poisoned by an earlier panic"))?;
         if let Some((at, ds)) = cached.as_ref() {
