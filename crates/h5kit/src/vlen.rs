@@ -111,10 +111,13 @@ pub(crate) fn strings(file: &FileInner, raw: &[u8], datatype: &Datatype) -> Resu
 /// What resolves a variable-length element inside data being decoded: given the element's
 /// bytes in the file (count and global heap ID) and its datatype, its contents. Reads from a
 /// file pass one that reads the file's global heap; [`Heap::none`] fails.
-pub struct Heap<'a>(Option<&'a (dyn Fn(&[u8], &Datatype) -> Result<Vec<u8>> + 'a)>);
+pub struct Heap<'a>(Option<&'a Resolve<'a>>);
+
+/// Reads a variable-length element's contents from its bytes in the file.
+type Resolve<'a> = dyn Fn(&[u8], &Datatype) -> Result<Vec<u8>> + 'a;
 
 impl<'a> Heap<'a> {
-    pub(crate) fn new(resolve: &'a (dyn Fn(&[u8], &Datatype) -> Result<Vec<u8>> + 'a)) -> Heap<'a> {
+    pub(crate) fn new(resolve: &'a Resolve<'a>) -> Heap<'a> {
         Heap(Some(resolve))
     }
     /// No file: variable-length elements cannot be resolved.
