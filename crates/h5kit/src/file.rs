@@ -72,7 +72,7 @@ impl File {
     /// Opens the file at `path` for reading.
     ///
     /// The file is memory-mapped where the platform allows (metadata and
-    /// [`crate::Dataset::read_view`] read from the map). As with every memory-mapping reader,
+    /// [`crate::snapshot::Dataset::read_view`] read from the map). As with every memory-mapping reader,
     /// the file must not be truncated or rewritten by another program while this handle, or
     /// a view borrowed from it, is alive; use [`File::from_bytes`] to work on a private copy.
     pub fn open(path: impl AsRef<Path>) -> Result<File> {

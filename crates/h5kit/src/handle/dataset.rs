@@ -35,7 +35,7 @@ pub struct Dataset {
 }
 
 /// A snapshot and the file state it was read from.
-type Cached = (Arc<FileInner>, crate::Dataset);
+type Cached = (Arc<FileInner>, crate::snapshot::Dataset);
 
 impl std::fmt::Debug for Dataset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,7 +47,9 @@ impl std::fmt::Debug for Dataset {
 /// `i` of the pipeline was skipped for this chunk). libhdf5's `H5Dread_chunk`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawChunk {
+    /// Bit `i` set: filter `i` of the pipeline was skipped for this chunk.
     pub filter_mask: u32,
+    /// The chunk as stored (after the filters).
     pub data: Vec<u8>,
 }
 
@@ -72,8 +74,8 @@ impl Dataset {
     }
 
     /// This dataset read from the file as it is now (the snapshot layer: every header
-    /// message, the chunk index, [`crate::Dataset::read_view`], the chunk cache settings).
-    pub fn snapshot(&self) -> Result<crate::Dataset> {
+    /// message, the chunk index, [`crate::snapshot::Dataset::read_view`], the chunk cache settings).
+    pub fn snapshot(&self) -> Result<crate::snapshot::Dataset> {
         crate::handle::retry(&self.file, || self.snapshot_once())
     }
 
@@ -86,7 +88,7 @@ impl Dataset {
     }
 
     /// [`Dataset::snapshot`], one attempt.
-    fn snapshot_once(&self) -> Result<crate::Dataset> {
+    fn snapshot_once(&self) -> Result<crate::snapshot::Dataset> {
         let current = self.file.current().map_err(|e| e.in_object(self.path.clone()))?;
         let mut cached = self.cached.lock().map_err(|_| Error::usage("dataset handle poisoned by an earlier panic"))?;
         if let Some((at, ds)) = cached.as_ref() {
@@ -178,7 +180,7 @@ impl Dataset {
     pub fn read_scalar<T: H5Type>(&self) -> Result<T> {
         let a = self.read::<T>()?;
         match a.data.as_slice() {
-            [v] => Ok(*v),
+            [v] => Ok(v.clone()),
             d => Err(Error::usage(format!("read_scalar of a dataset of {} elements (shape {:?})", d.len(), a.shape)).in_object(self.path.clone())),
         }
     }
@@ -302,7 +304,7 @@ impl Dataset {
         }
         match array.as_slice() {
             Some(data) => self.write(data),
-            None => self.write(&array.iter().copied().collect::<Vec<T>>()),
+            None => self.write(&array.iter().cloned().collect::<Vec<T>>()),
         }
     }
 

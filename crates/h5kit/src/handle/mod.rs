@@ -28,7 +28,7 @@
 //! ```
 //!
 //! The handles are a layer over two lower layers, kept for what they do best: the snapshot
-//! objects [`crate::Object`], [`crate::Group`] and [`crate::Dataset`] (one reading of an
+//! objects [`crate::Object`], [`crate::snapshot::Group`] and [`crate::snapshot::Dataset`] (one reading of an
 //! object header, cheap to inspect, not updated by later writes), and the path-string write
 //! methods of [`File`] (`File::write`, `File::resize`, `File::set_attr`, ...), which every
 //! write of a handle goes through.
