@@ -27,6 +27,7 @@
 mod attribute;
 mod attribute_v2;
 mod chunk_index;
+mod committed;
 mod compact;
 mod dataset;
 mod delete;
@@ -36,7 +37,9 @@ pub mod header;
 pub mod header_v2;
 mod link;
 mod link_message;
+mod null_space;
 mod raw_chunk;
+mod reference;
 mod relocate;
 mod shrink;
 mod vlen;
@@ -51,6 +54,7 @@ use h5kit_object_header::ObjectHeader;
 use h5kit_superblock::symbol_table_entry::{ScratchPad, SymbolTableEntry};
 use h5kit_superblock::Superblock;
 
+pub(crate) use reference::{check_regions, selection_bytes};
 use crate::space::FileSpace;
 use dataset::DatasetEdit;
 use header::HeaderEdit;
