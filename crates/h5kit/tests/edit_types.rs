@@ -252,3 +252,95 @@ fn latest_in_memory_files_are_the_editors() {
     assert_eq!(bytes, std::fs::read(&p).unwrap());
     check(&p);
 }
+
+fn fixture(name: &str, copy: &str) -> PathBuf {
+    let p = tmp(copy);
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name), &p).unwrap();
+    p
+}
+
+/// Runs `script` (h5py) on `p`; its output, or `None` without h5py.
+fn h5py_out(script: &str, p: &Path, what: &str) -> Option<String> {
+    if !oracle::check(oracle::H5PY, 1, what) {
+        return None;
+    }
+    let out = Command::new("python3").args(["-c", script]).arg(p).output().unwrap();
+    assert!(out.status.success(), "h5py failed: {}", String::from_utf8_lossy(&out.stderr));
+    oracle::compared(oracle::H5PY, 1);
+    Some(String::from_utf8(out.stdout).unwrap().trim().to_string())
+}
+
+fn h5dump_ok(p: &Path) {
+    if oracle::check(oracle::H5DUMP, 1, "h5dump reads the edited file") {
+        let out = Command::new("h5dump").arg(p).output().unwrap();
+        assert!(out.status.success(), "h5dump failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+        oracle::compared(oracle::H5DUMP, 1);
+    }
+}
+
+/// A dataset with an implicit chunk index (h5py: early allocation, unfiltered, 5x4 in 2x2
+/// chunks) written in place: a box across chunks (edge chunks too), then the whole dataset
+/// twice with a flush between.
+#[test]
+fn implicit_chunk_index_is_written_in_place() {
+    let p = fixture("implicit_v110.h5", "implicit.h5");
+    let inode = ino(&p);
+    let f = File::open_with(&p, Mode::ReadWrite, LibVer::Latest).unwrap();
+    let mut want: Vec<i32> = (0..20).collect();
+    // Rows 1..5, columns 1..3.
+    let boxed: Vec<i32> = (0..8).map(|i| 100 + i).collect();
+    f.write_slice("imp", &[1, 1], &[4, 2], &boxed).unwrap();
+    for (k, v) in boxed.iter().enumerate() {
+        want[(1 + k / 2) * 4 + 1 + k % 2] = *v;
+    }
+    f.flush().unwrap();
+    assert_eq!(f.dataset("imp").unwrap().read::<i32>().unwrap().data, want);
+    f.close().unwrap();
+    assert_eq!(ino(&p), inode, "edited in place (no fallback to the model)");
+    assert_eq!(File::open(&p).unwrap().dataset("imp").unwrap().read::<i32>().unwrap().data, want);
+    let script = "import h5py, sys\nf = h5py.File(sys.argv[1], 'r')\nprint(f['imp'][...].ravel().tolist(), f['imp'].id.get_storage_size())";
+    if let Some(out) = h5py_out(script, &p, "h5py reads an implicit-index dataset the editor wrote") {
+        // The storage keeps its 6 chunks of 16 bytes (nothing moved or grew).
+        assert_eq!(out, format!("{:?} 96", want));
+    }
+    h5dump_ok(&p);
+}
+
+/// A superblock extension with persisted (empty) free-space managers: edited in place, then
+/// libhdf5 (h5py `r+`) edits the file further and reads everything back.
+#[test]
+fn superblock_extension_with_file_space_info_is_edited_in_place() {
+    let p = fixture("fsm_persist.h5", "fsm_persist.h5");
+    let inode = ino(&p);
+    let f = File::open_with(&p, Mode::ReadWrite, LibVer::Latest).unwrap();
+    f.write::<i32>("x", &[5, 4, 3, 2, 1, 0]).unwrap();
+    f.write_new::<f64>("y", &[3], &[0.5, 1.5, 2.5]).unwrap();
+    f.set_attr::<i32>("y", "a", None, &[7]).unwrap();
+    f.create_group("g").unwrap();
+    f.delete("g").unwrap();
+    f.close().unwrap();
+    assert_eq!(ino(&p), inode, "edited in place (no fallback to the model)");
+    let script = "import h5py, sys\n\
+        with h5py.File(sys.argv[1], 'r+') as f:\n    f['z'] = [9, 8]\n    f['x'][0] = 50\n\
+        f = h5py.File(sys.argv[1], 'r')\n\
+        print(f['x'][...].tolist(), f['y'][...].tolist(), int(f['y'].attrs['a']), f['z'][...].tolist(), sorted(f.keys()))";
+    if let Some(out) = h5py_out(script, &p, "libhdf5 edits and reads a file with a superblock extension the editor changed") {
+        assert_eq!(out, "[50, 4, 3, 2, 1, 0] [0.5, 1.5, 2.5] 7 [9, 8] ['x', 'y', 'z']");
+    }
+    h5dump_ok(&p);
+}
+
+/// Paged aggregation (page-aligned allocation) is not done in place: the file goes to the
+/// model, which writes it anew (a new inode), still complete.
+#[test]
+fn paged_file_space_still_falls_back() {
+    let p = fixture("fs_page.h5", "fs_page.h5");
+    let inode = ino(&p);
+    let f = File::open_with(&p, Mode::ReadWrite, LibVer::Latest).unwrap();
+    f.write_new::<i32>("y", &[2], &[1, 2]).unwrap();
+    f.close().unwrap();
+    assert_ne!(ino(&p), inode, "paged aggregation goes to the model");
+    let f = File::open(&p).unwrap();
+    assert_eq!(f.dataset("x").unwrap().read::<i32>().unwrap().data, [0, 1, 2, 3, 4, 5]);
+    assert_eq!(f.dataset("y").unwrap().read::<i32>().unwrap().data, [1, 2]);
+}

@@ -461,6 +461,9 @@ impl Editor {
         if !matches!(ds.storage, RawStorage::Chunked(_)) || ds.null {
             return Err(Error::usage(format!("{}: only chunked datasets can be resized", path)));
         }
+        if matches!(&ds.storage, RawStorage::Chunked(c) if c.new_index.as_ref().is_some_and(|ix| ix.is_implicit())) {
+            return Err(unsupported(format!("{}: resizing a dataset with an implicit chunk index", path)));
+        }
         if shape.len() != ds.dims.len() {
             return Err(Error::usage(format!("{}: new shape {:?} has another rank than {:?}", path, shape, ds.dims)));
         }

@@ -32,6 +32,7 @@ mod compact;
 mod dataset;
 mod delete;
 mod dense;
+mod extension;
 mod group;
 pub mod header;
 pub mod header_v2;
@@ -123,21 +124,24 @@ impl std::fmt::Debug for Editor {
 }
 
 impl Editor {
-    /// Opens the file in `storage` for editing: superblock versions 0 to 3. Files with a
-    /// superblock extension are refused with an `Unsupported` error (nothing is written).
+    /// Opens the file in `storage` for editing: superblock versions 0 to 3. Files whose
+    /// superblock extension holds more than the editor keeps valid ([`extension`]) are
+    /// refused with an `Unsupported` error (nothing is written).
     pub fn open(storage: Arc<dyn WritableStorage>, limits: Limits) -> Result<Editor> {
         let sb = Superblock::read(storage.as_ref())?;
         if sb.version > 3 {
             return Err(unsupported(format!("editing files with superblock version {} in place", sb.version)));
         }
-        if sb.extension_address.is_some() {
-            return Err(unsupported("editing files with a superblock extension in place"));
-        }
         if sb.version < 2 && sb.root_group_entry.is_none() {
             return Err(Error::format(sb.superblock_address, "superblock without a root group symbol table entry"));
         }
         sb.check_truncation(storage.as_ref())?;
-        Editor::open_superblock(storage, sb, limits)
+        let extension = sb.extension_address;
+        let mut ed = Editor::open_superblock(storage, sb, limits)?;
+        if let Some(x) = extension {
+            ed.check_extension(x)?;
+        }
+        Ok(ed)
     }
 
     /// An editor of the file in `storage` whose superblock (checked) is `sb`.

@@ -22,3 +22,20 @@ for lv, libver in [('earliest', 'earliest'), ('latest', ('v110', 'v110'))]:
         rr[0] = f['x'].regionref[0:1, 1:3]
         f.create_dataset('n', data=h5py.Empty('<f4'))
         f.attrs['na'] = h5py.Empty('<i4')
+
+# An implicit chunk index (early allocation, unfiltered, fixed shape: libhdf5's "no index")
+# and the edge chunks of a 5x4 dataset of 2x2 chunks.
+with h5py.File('implicit_v110.h5', 'w', libver=('v110', 'v110')) as f:
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_chunk((2, 2))
+    dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+    space = h5py.h5s.create_simple((5, 4))
+    h5py.h5d.create(f.id, b'imp', h5py.h5t.STD_I32LE, space, dcpl=dcpl)
+    f['imp'][...] = np.arange(20, dtype='<i4').reshape(5, 4)
+
+# Superblock extensions: persisted free-space managers (empty at close; edited in place) and
+# paged aggregation (not edited in place: the model rewrites the file).
+with h5py.File('fsm_persist.h5', 'w', libver=('v110', 'v110'), fs_strategy='fsm', fs_persist=True) as f:
+    f['x'] = np.arange(6, dtype='<i4')
+with h5py.File('fs_page.h5', 'w', libver=('v110', 'v110'), fs_strategy='page', fs_page_size=4096) as f:
+    f['x'] = np.arange(6, dtype='<i4')
