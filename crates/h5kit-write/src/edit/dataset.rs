@@ -65,15 +65,23 @@ pub(crate) struct DatasetEdit {
 }
 
 
-/// Whether values of `dt` can be written as plain bytes (no global heap, no references).
+/// Whether values of `dt` can be written as plain bytes (no global heap). A top-level
+/// reference type counts: its values are addresses or heap IDs the caller gives (raw bytes)
+/// or `reference.rs` makes from paths. References nested in other types do not (a copy of
+/// their raw bytes from another file would point at that file's objects).
 pub(super) fn plain(dt: &Datatype) -> bool {
     match &dt.class {
-        TypeClass::VarLenSequence { .. } | TypeClass::VarLenString { .. } => false,
-        // Addresses and global heap IDs of regions: written as the caller's bytes (or by
-        // `reference.rs` from paths).
         TypeClass::Reference { kind } => matches!(kind, ReferenceKind::Object | ReferenceKind::DatasetRegion),
-        TypeClass::Compound { members } => members.iter().all(|m| plain(&m.datatype)),
-        TypeClass::Array { base, .. } | TypeClass::Enum { base, .. } | TypeClass::Complex { base } => plain(base),
+        _ => plain_values(dt),
+    }
+}
+
+/// Whether `dt` holds neither variable-length data nor references, at any depth.
+pub(super) fn plain_values(dt: &Datatype) -> bool {
+    match &dt.class {
+        TypeClass::VarLenSequence { .. } | TypeClass::VarLenString { .. } | TypeClass::Reference { .. } => false,
+        TypeClass::Compound { members } => members.iter().all(|m| plain_values(&m.datatype)),
+        TypeClass::Array { base, .. } | TypeClass::Enum { base, .. } | TypeClass::Complex { base } => plain_values(base),
         _ => true,
     }
 }

@@ -15,7 +15,7 @@
 use h5kit_core::{Error, Result, Writer};
 use h5kit_object_header::{Datatype, TypeClass};
 
-use super::dataset::plain;
+use super::dataset::plain_values;
 use super::{unsupported, Editor};
 
 /// Whether `dt` is a variable-length string or a sequence of plain values: the whole element
@@ -23,7 +23,7 @@ use super::{unsupported, Editor};
 pub(super) fn whole_vlen(dt: &Datatype) -> bool {
     match &dt.class {
         TypeClass::VarLenString { .. } => true,
-        TypeClass::VarLenSequence { base } => plain(base) && base.size > 0,
+        TypeClass::VarLenSequence { base } => plain_values(base) && base.size > 0,
         _ => false,
     }
 }
@@ -44,7 +44,7 @@ fn mixed_members_plain(dt: &Datatype) -> bool {
         TypeClass::Compound { members } => members.iter().all(|m| mixed_members_plain(&m.datatype)),
         TypeClass::Array { base, .. } => mixed_members_plain(base),
         TypeClass::VarLenString { .. } | TypeClass::VarLenSequence { .. } => whole_vlen(dt),
-        _ => plain(dt),
+        _ => plain_values(dt),
     }
 }
 
