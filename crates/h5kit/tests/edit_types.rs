@@ -344,3 +344,33 @@ fn paged_file_space_still_falls_back() {
     assert_eq!(f.dataset("x").unwrap().read::<i32>().unwrap().data, [0, 1, 2, 3, 4, 5]);
     assert_eq!(f.dataset("y").unwrap().read::<i32>().unwrap().data, [1, 2]);
 }
+
+/// A path through an external link is an error (its target is in another file), as the
+/// in-memory model gives, without a fallback: the file keeps its inode and stays whole. Soft
+/// links on the way of a new object's path are followed.
+#[test]
+fn paths_through_external_links_are_errors_in_place() {
+    for libver in [LibVer::Earliest, LibVer::Latest] {
+        let p = tmp(&format!("ext_{:?}.h5", libver));
+        let f = File::open_with(&p, Mode::Truncate, libver).unwrap();
+        f.flush().unwrap();
+        let inode = ino(&p);
+        f.create_external_link("/ext", "other.h5", "/g").unwrap();
+        let e = f.write_new::<i32>("/ext/x", &[1], &[1]).unwrap_err();
+        assert_eq!(e.kind, h5kit::ErrorKind::Usage, "{}", e);
+        assert!(e.to_string().contains("external link"), "{}", e);
+        f.write_new::<i32>("/y", &[2], &[3, 4]).unwrap();
+        // A soft link on the way is followed, as libhdf5 traverses it.
+        f.create_group("/real").unwrap();
+        f.create_soft_link("/soft", "/real").unwrap();
+        f.write_new::<i32>("/soft/z", &[1], &[9]).unwrap();
+        f.create_soft_link("/soft/s2", "/y").unwrap();
+        f.close().unwrap();
+        assert_eq!(ino(&p), inode, "{:?}: no fallback to the model", libver);
+        let f = File::open(&p).unwrap();
+        assert_eq!(f.dataset("y").unwrap().read::<i32>().unwrap().data, [3, 4]);
+        assert_eq!(f.dataset("/real/z").unwrap().read::<i32>().unwrap().data, [9]);
+        assert_eq!(f.dataset("/real/s2").unwrap().read::<i32>().unwrap().data, [3, 4]);
+        h5dump_ok(&p);
+    }
+}
