@@ -374,3 +374,37 @@ fn paths_through_external_links_are_errors_in_place() {
         h5dump_ok(&p);
     }
 }
+
+/// An external link into a symbol-table group of more than 8 links converts it to dense
+/// storage, as libhdf5 does, in place; libhdf5 then edits the dense group further.
+#[test]
+fn external_link_into_a_large_symbol_table_group_goes_dense_in_place() {
+    let p = tmp("dense_ext.h5");
+    let f = File::create(&p).unwrap();
+    for i in 0..20 {
+        f.write_new::<i32>(&format!("/g/d{:02}", i), &[1], &[i]).unwrap();
+    }
+    f.create_soft_link("/g/soft", "/g/d03").unwrap();
+    f.flush().unwrap();
+    let inode = ino(&p);
+    f.create_external_link("/g/ext", "other.h5", "/t").unwrap();
+    f.write_new::<i32>("/g/after", &[1], &[99]).unwrap();
+    f.close().unwrap();
+    assert_eq!(ino(&p), inode, "no fallback to the model");
+    let f = File::open(&p).unwrap();
+    let g = f.group("/g").unwrap();
+    assert_eq!(g.len().unwrap(), 23);
+    assert_eq!(f.dataset("/g/d07").unwrap().read::<i32>().unwrap().data, [7]);
+    assert_eq!(f.dataset("/g/soft").unwrap().read::<i32>().unwrap().data, [3]);
+    assert_eq!(f.dataset("/g/after").unwrap().read::<i32>().unwrap().data, [99]);
+    let script = "import h5py, sys\n\
+        with h5py.File(sys.argv[1], 'r+') as f:\n    f['g/by_libhdf5'] = [5]\n\
+        f = h5py.File(sys.argv[1], 'r')\ng = f['g']\n\
+        e = g.get('ext', getlink=True)\ns = g.get('soft', getlink=True)\n\
+        print(len(g), [int(g['d%02d' % i][0]) for i in range(20)], e.filename, e.path, s.path, int(g['after'][0]), int(g['by_libhdf5'][0]))";
+    if let Some(out) = h5py_out(script, &p, "libhdf5 reads and edits the dense group the editor converted") {
+        let ds: Vec<i32> = (0..20).collect();
+        assert_eq!(out, format!("24 {:?} other.h5 /t /g/d03 99 5", ds));
+    }
+    h5dump_ok(&p);
+}
