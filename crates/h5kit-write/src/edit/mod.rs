@@ -19,8 +19,11 @@
 //! link and attribute storage [`dense`], attributes of version 2 headers [`attribute_v2`],
 //! the chunk indexes of layout version 4 [`chunk_index`]). Beyond creating objects: deletes
 //! (`delete.rs`), soft, hard and external links in symbol-table groups (`link.rs`),
-//! variable-length data (`vlen.rs`), compact datasets (`compact.rs`), shrinking resizes
-//! (`shrink.rs`), stored chunks written as they are (`raw_chunk.rs`). Operations it cannot do
+//! variable-length data, also inside compounds and arrays (`vlen.rs`), compact datasets
+//! (`compact.rs`), shrinking resizes (`shrink.rs`), stored chunks written as they are
+//! (`raw_chunk.rs`), committed datatypes (`committed.rs`), object and region references
+//! (`reference.rs`), null dataspaces (`null_space.rs`), superblock extensions it keeps valid
+//! (`extension.rs`). Operations it cannot do
 //! yet fail with [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller
 //! can fall back.
 
