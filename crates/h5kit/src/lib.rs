@@ -69,6 +69,8 @@ mod typed;
 mod typed_write;
 #[cfg(feature = "write")]
 mod write_state;
+#[cfg(feature = "write")]
+mod write_types;
 pub mod vds;
 mod view;
 mod vlen;
