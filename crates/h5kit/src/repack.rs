@@ -78,6 +78,18 @@ struct Copier<'a> {
     /// On-disk writer: datasets created whose data is copied once every object exists (an
     /// object the editor cannot create is then met before any data is copied).
     pending: Vec<(String, Dataset)>,
+    /// References (datasets and attributes), written once every object exists: a reference
+    /// may name an object copied later.
+    deferred: Vec<Deferred>,
+}
+
+/// A reference value written in the second pass: object path, and attribute name for
+/// attributes; targets as paths in the copy.
+enum Deferred {
+    Refs { path: String, attr: Option<(String, Option<Vec<u64>>)>, targets: Vec<Option<String>> },
+    Regions { path: String, attr: Option<(String, Option<Vec<u64>>)>, targets: Vec<Option<(String, Region)>> },
+    VlenRefs { path: String, attr: Option<(String, Option<Vec<u64>>)>, lists: Vec<Vec<Option<String>>> },
+    Nested { path: String, attr: Option<(String, Datatype, Option<Vec<u64>>)>, data: Vec<u8>, targets: Vec<Option<String>> },
 }
 
 impl<'a> Copier<'a> {
@@ -206,28 +218,26 @@ impl<'a> Copier<'a> {
             if (a.data.len() as u64) > want {
                 a.data.truncate(usize::try_from(want).unwrap_or(usize::MAX));
             }
+            let attr = |shape: Option<Vec<u64>>| Some((a.name.clone(), shape));
             if is_region_reference(&a.datatype) {
-                let t = self.region_targets(&a.data, path)?;
-                let refs: Vec<Option<(&str, Region)>> = t.iter().map(|x| x.as_ref().map(|(p, r)| (p.as_str(), r.clone()))).collect();
-                self.dst.set_region_reference_attribute(path, &a.name, shape.as_deref(), &refs)?;
+                let targets = self.region_targets(&a.data, path)?;
+                self.deferred.push(Deferred::Regions { path: path.to_string(), attr: attr(shape), targets });
                 continue;
             }
             if is_vlen_of_refs(&a.datatype) {
-                let lists: Vec<Vec<Option<String>>> = a.read_vlen()?.iter().map(|e| self.reference_paths(e)).collect();
-                let refs: Vec<Vec<Option<&str>>> = lists.iter().map(|l| l.iter().map(|t| t.as_deref()).collect()).collect();
-                self.dst.set_vlen_reference_attribute(path, &a.name, shape.as_deref(), &refs)?;
+                let lists = a.read_vlen()?.iter().map(|e| self.reference_paths(e)).collect();
+                self.deferred.push(Deferred::VlenRefs { path: path.to_string(), attr: attr(shape), lists });
                 continue;
             }
             if is_object_reference(&a.datatype) {
                 let targets = self.reference_paths(&a.data);
-                let refs: Vec<Option<&str>> = targets.iter().map(|t| t.as_deref()).collect();
-                self.dst.set_reference_attribute(path, &a.name, shape.as_deref(), &refs)?;
+                self.deferred.push(Deferred::Refs { path: path.to_string(), attr: attr(shape), targets });
                 continue;
             }
             if committed.is_none() {
-                if let Some(refs) = self.nested_refs(&a.datatype, &a.data)? {
-                    let refs: Vec<Option<&str>> = refs.iter().map(|t| t.as_deref()).collect();
-                    self.dst.set_attribute_with_refs(path, &a.name, a.datatype.clone(), shape.as_deref(), &a.data, &refs)?;
+                if let Some(targets) = self.nested_refs(&a.datatype, &a.data)? {
+                    let attr = Some((a.name.clone(), a.datatype.clone(), shape));
+                    self.deferred.push(Deferred::Nested { path: path.to_string(), attr, data: std::mem::take(&mut a.data), targets });
                     continue;
                 }
             }
@@ -387,32 +397,26 @@ impl<'a> Copier<'a> {
             }
         }
         let dt = d.datatype();
-        if matches!(self.dst, Dst::Editor { .. }) && !is_vlen(dt) && !h5kit_write::enc::is_vlen(dt) && !is_object_reference(dt) && !is_region_reference(dt) && !is_vlen_of_refs(dt) {
+        if matches!(self.dst, Dst::Editor { .. }) && !is_vlen(dt) && !h5kit_write::enc::is_vlen(dt) && !is_object_reference(dt) && !is_region_reference(dt) && !is_vlen_of_refs(dt)
+            && h5kit_write::enc::ref_slots(dt).is_ok_and(|s| s.is_empty())
+        {
             // Fixed-size values without references: streamed once every object exists.
             self.pending.push((path.to_string(), d.clone()));
         } else if is_object_reference(dt) {
-            let raw = d.read_raw()?;
-            let targets = self.reference_paths(&raw);
-            let refs: Vec<Option<&str>> = targets.iter().map(|t| t.as_deref()).collect();
-            self.dst.write_references(path, &refs)?;
+            let targets = self.reference_paths(&d.read_raw()?);
+            self.deferred.push(Deferred::Refs { path: path.to_string(), attr: None, targets });
         } else if is_region_reference(dt) {
-            let raw = d.read_raw()?;
-            let t = self.region_targets(&raw, path)?;
-            let refs: Vec<Option<(&str, Region)>> = t.iter().map(|x| x.as_ref().map(|(p, r)| (p.as_str(), r.clone()))).collect();
-            self.dst.write_region_references(path, &refs)?;
+            let targets = self.region_targets(&d.read_raw()?, path)?;
+            self.deferred.push(Deferred::Regions { path: path.to_string(), attr: None, targets });
         } else if is_vlen_of_refs(dt) {
-            let lists: Vec<Vec<Option<String>>> = d.read_vlen()?.iter().map(|e| self.reference_paths(e)).collect();
-            let refs: Vec<Vec<Option<&str>>> = lists.iter().map(|l| l.iter().map(|t| t.as_deref()).collect()).collect();
-            self.dst.write_vlen_references(path, &refs)?;
+            let lists = d.read_vlen()?.iter().map(|e| self.reference_paths(e)).collect();
+            self.deferred.push(Deferred::VlenRefs { path: path.to_string(), attr: None, lists });
         } else if is_vlen(dt) {
             self.dst.write_dataset(path, &vlen_to_writer(d.read_vlen()?))?;
         } else {
             let raw = d.read_raw()?;
             match self.nested_refs(dt, &raw)? {
-                Some(refs) => {
-                    let refs: Vec<Option<&str>> = refs.iter().map(|t| t.as_deref()).collect();
-                    self.dst.write_dataset_with_refs(path, &raw, &refs)?;
-                }
+                Some(targets) => self.deferred.push(Deferred::Nested { path: path.to_string(), attr: None, data: raw, targets }),
                 // Fixed-size values: the bytes read become the writer's (no copy).
                 None if !h5kit_write::enc::is_vlen(dt) => self.dst.write_dataset_owned(path, raw)?,
                 None => self.dst.write_dataset(path, &to_writer(self.src, dt, &raw, || d.read_vlen())?)?,
@@ -524,7 +528,42 @@ impl<'a> Copier<'a> {
             premade: HashSet::new(),
             anonymous: Vec::new(),
             pending: Vec::new(),
+            deferred: Vec::new(),
         })
+    }
+
+    /// Second pass: the references, every target now existing in the copy.
+    fn write_deferred(&mut self) -> Result<()> {
+        fn paths(t: &[Option<String>]) -> Vec<Option<&str>> {
+            t.iter().map(|t| t.as_deref()).collect()
+        }
+        for d in std::mem::take(&mut self.deferred) {
+            match d {
+                Deferred::Refs { path, attr: None, targets } => self.dst.write_references(&path, &paths(&targets))?,
+                Deferred::Refs { path, attr: Some((name, shape)), targets } => {
+                    self.dst.set_reference_attribute(&path, &name, shape.as_deref(), &paths(&targets))?
+                }
+                Deferred::Regions { path, attr, targets } => {
+                    let refs: Vec<Option<(&str, Region)>> = targets.iter().map(|x| x.as_ref().map(|(p, r)| (p.as_str(), r.clone()))).collect();
+                    match attr {
+                        None => self.dst.write_region_references(&path, &refs)?,
+                        Some((name, shape)) => self.dst.set_region_reference_attribute(&path, &name, shape.as_deref(), &refs)?,
+                    }
+                }
+                Deferred::VlenRefs { path, attr, lists } => {
+                    let refs: Vec<Vec<Option<&str>>> = lists.iter().map(|l| paths(l)).collect();
+                    match attr {
+                        None => self.dst.write_vlen_references(&path, &refs)?,
+                        Some((name, shape)) => self.dst.set_vlen_reference_attribute(&path, &name, shape.as_deref(), &refs)?,
+                    }
+                }
+                Deferred::Nested { path, attr: None, data, targets } => self.dst.write_dataset_with_refs(&path, &data, &paths(&targets))?,
+                Deferred::Nested { path, attr: Some((name, dt, shape)), data, targets } => {
+                    self.dst.set_attribute_with_refs(&path, &name, dt, shape.as_deref(), &data, &paths(&targets))?
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Every object, attribute and link (the data of `pending` datasets excepted).
@@ -537,6 +576,7 @@ impl<'a> Copier<'a> {
         self.collect_paths(&Object::Group(root.clone()), &mut seen)?;
         self.copy_attributes("/", root.attributes()?)?;
         self.copy_group(&root)?;
+        self.write_deferred()?;
         for p in std::mem::take(&mut self.anonymous) {
             self.dst.delete_link(&p)?;
         }

@@ -61,14 +61,22 @@ impl Editor {
 
     /// Creates or replaces an attribute of `dataspace` holding `data` (stored bytes).
     pub(super) fn put_attribute_space(&mut self, object_path: &str, name: &str, datatype: Datatype, dataspace: Dataspace, data: Vec<u8>) -> Result<()> {
-        check_name(name)?;
         crate::check_datatype_names(&datatype)?;
+        self.put_attribute_message(object_path, name, MaybeShared::Inline(datatype), dataspace, data)
+    }
+
+    /// Creates or replaces an attribute whose datatype message is `datatype` (inline, or
+    /// shared: a committed datatype's header, which needs attribute message version 2 as
+    /// libhdf5's `H5A__set_version` chooses).
+    pub(super) fn put_attribute_message(&mut self, object_path: &str, name: &str, datatype: MaybeShared<Datatype>, dataspace: Dataspace, data: Vec<u8>) -> Result<()> {
+        check_name(name)?;
         let sizes = self.sizes;
+        let version = if matches!(datatype, MaybeShared::Shared(_)) { 2 } else { 1 };
         let msg = Message::Attribute(MaybeShared::Inline(AttributeMessage {
-            version: 1,
+            version,
             name: name.to_string(),
             charset: CharacterSet::Ascii,
-            datatype: MaybeShared::Inline(datatype),
+            datatype,
             dataspace: MaybeShared::Inline(dataspace),
             data,
         }));

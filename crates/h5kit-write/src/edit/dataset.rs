@@ -122,7 +122,7 @@ impl Editor {
             None => None,
         };
         let ds = check_spec(spec)?;
-        if !plain(&ds.dt) && !super::vlen::heap_values(&ds.dt) {
+        if !plain(&ds.dt) && !super::vlen::heap_values(&ds.dt) && !super::reference_nested::reference_values(&ds.dt) {
             return Err(unsupported("sequences of variable-length data, or revised references"));
         }
         let (parent, name) = self.parent_for_new(path)?;
@@ -243,7 +243,7 @@ impl Editor {
             return Err(unsupported(format!("{}: not a dataset with inline dataspace and a layout", path)));
         };
         let dt = self.resolve_datatype(dt).map_err(|e| e.in_object(path))?;
-        if !(plain(&dt) || super::vlen::heap_values(&dt)) {
+        if !(plain(&dt) || super::vlen::heap_values(&dt) || super::reference_nested::reference_values(&dt)) {
             return Err(unsupported(format!("{}: writing sequences of variable-length data or revised references in place", path)));
         }
         let fill = match fill {
@@ -310,6 +310,9 @@ impl Editor {
         if self.datasets.get(&h).is_some_and(|d| d.null) {
             return null_write(path, data);
         }
+        if self.datasets.get(&h).is_some_and(|d| super::reference_nested::reference_values(&d.datatype)) {
+            return Err(super::reference_nested::raw_reference_write(path));
+        }
         if let Some(ds) = self.datasets.get(&h).filter(|d| super::vlen::heap_values(&d.datatype)) {
             let (dt, count) = (ds.datatype.clone(), sat_prod(&ds.dims));
             return self.write_vlen_dataset(path, &dt, count, data);
@@ -336,6 +339,9 @@ impl Editor {
         let h = self.dataset(path)?;
         if self.datasets.get(&h).is_some_and(|d| d.null) {
             return null_write(path, data);
+        }
+        if self.datasets.get(&h).is_some_and(|d| super::reference_nested::reference_values(&d.datatype)) {
+            return Err(super::reference_nested::raw_reference_write(path));
         }
         if let Some(dt) = self.datasets.get(&h).map(|d| d.datatype.clone()).filter(|dt| !plain(dt)) {
             // Variable-length elements (raw-byte API encoding) into the global heap first.

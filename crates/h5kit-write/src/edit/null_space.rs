@@ -11,7 +11,7 @@ use super::Editor;
 use crate::{DatasetSpec, LayoutKind};
 
 /// The null dataspace message as libhdf5 writes it.
-fn null_dataspace() -> Dataspace {
+pub(super) fn null_dataspace() -> Dataspace {
     Dataspace { version: 2, kind: DataspaceKind::Null, dims: Vec::new(), max_dims: None }
 }
 

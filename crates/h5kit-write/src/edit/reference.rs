@@ -71,7 +71,7 @@ fn is_kind(dt: &Datatype, want: ReferenceKind) -> bool {
 
 impl Editor {
     /// The stored bytes of object references to `targets` (`None`: null).
-    fn object_reference_bytes(&mut self, targets: &[Option<&str>]) -> Result<Vec<u8>> {
+    pub(super) fn object_reference_bytes(&mut self, targets: &[Option<&str>]) -> Result<Vec<u8>> {
         let mut w = Writer::new(0, self.sizes);
         for t in targets {
             match t {

@@ -7,7 +7,7 @@
 //! when the file is written: a reference may name an object copied later). The first operation it cannot do records why ([`Dst::gave_up`]) and fails with `Unsupported`, and the caller copies the
 //! whole file through the model instead (see spec-notes/repack.md).
 
-use h5kit_core::{Error, ErrorKind, Result};
+use h5kit_core::{ErrorKind, Result};
 use h5kit_object_header::{CharacterSet, Datatype, StringPadding, TypeClass};
 use h5kit_write::edit::Editor;
 use h5kit_write::{DatasetSpec, FileWriter, Region};
@@ -19,24 +19,6 @@ pub(super) enum Dst<'a> {
         /// The first operation the editor could not do.
         gave_up: Option<String>,
     },
-}
-
-/// Calls `$method` on the model, or records that the editor cannot do `$what`.
-macro_rules! model_only {
-    ($self:ident, $what:expr, $method:ident($($arg:expr),*)) => {
-        match $self {
-            Dst::Model(w) => w.$method($($arg),*),
-            Dst::Editor { gave_up, .. } => Err(give_up(gave_up, $what)),
-        }
-    };
-}
-
-fn give_up(gave_up: &mut Option<String>, what: impl Into<String>) -> Error {
-    let what = what.into();
-    if gave_up.is_none() {
-        *gave_up = Some(what.clone());
-    }
-    Error::new(ErrorKind::Unsupported, format!("the on-disk writer cannot create {} yet", what))
 }
 
 /// An editor result: an `Unsupported` error is recorded as the reason to use the model.
@@ -137,19 +119,25 @@ impl Dst<'_> {
     }
 
     pub(super) fn set_attribute_committed(&mut self, path: &str, name: &str, t: &str, shape: Option<&[u64]>, data: &[u8]) -> Result<()> {
-        model_only!(self, "attributes of committed datatypes", set_attribute_committed(path, name, t, shape, data))
+        match self {
+            Dst::Model(w) => w.set_attribute_committed(path, name, t, shape, data),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.set_attribute_committed(path, name, t, shape, data)),
+        }
     }
 
     pub(super) fn set_null_attribute(&mut self, path: &str, name: &str, dt: Datatype, committed: Option<&str>) -> Result<()> {
         match (self, committed) {
             (Dst::Model(w), _) => w.set_null_attribute(path, name, dt, committed),
             (Dst::Editor { ed, gave_up }, None) => checked(gave_up, ed.set_null_attribute(path, name, dt)),
-            (Dst::Editor { gave_up, .. }, Some(_)) => Err(give_up(gave_up, "attributes of committed datatypes")),
+            (Dst::Editor { ed, gave_up }, Some(t)) => checked(gave_up, ed.set_null_attribute_committed(path, name, t)),
         }
     }
 
     pub(super) fn set_reference_attribute(&mut self, path: &str, name: &str, shape: Option<&[u64]>, refs: &[Option<&str>]) -> Result<()> {
-        model_only!(self, "reference attributes", set_reference_attribute(path, name, shape, refs))
+        match self {
+            Dst::Model(w) => w.set_reference_attribute(path, name, shape, refs),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.set_reference_attribute(path, name, shape, refs)),
+        }
     }
 
     pub(super) fn set_region_reference_attribute(
@@ -159,7 +147,10 @@ impl Dst<'_> {
         shape: Option<&[u64]>,
         refs: &[Option<(&str, Region)>],
     ) -> Result<()> {
-        model_only!(self, "region reference attributes", set_region_reference_attribute(path, name, shape, refs))
+        match self {
+            Dst::Model(w) => w.set_region_reference_attribute(path, name, shape, refs),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.set_region_reference_attribute(path, name, shape, refs)),
+        }
     }
 
     pub(super) fn set_vlen_reference_attribute(
@@ -169,7 +160,10 @@ impl Dst<'_> {
         shape: Option<&[u64]>,
         refs: &[Vec<Option<&str>>],
     ) -> Result<()> {
-        model_only!(self, "reference attributes", set_vlen_reference_attribute(path, name, shape, refs))
+        match self {
+            Dst::Model(w) => w.set_vlen_reference_attribute(path, name, shape, refs),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.set_vlen_reference_attribute(path, name, shape, refs)),
+        }
     }
 
     pub(super) fn set_attribute_with_refs(
@@ -181,7 +175,10 @@ impl Dst<'_> {
         data: &[u8],
         refs: &[Option<&str>],
     ) -> Result<()> {
-        model_only!(self, "reference attributes", set_attribute_with_refs(path, name, dt, shape, data, refs))
+        match self {
+            Dst::Model(w) => w.set_attribute_with_refs(path, name, dt, shape, data, refs),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.set_attribute_with_refs(path, name, dt, shape, data, refs)),
+        }
     }
 
     pub(super) fn write_dataset(&mut self, path: &str, data: &[u8]) -> Result<()> {
@@ -199,18 +196,30 @@ impl Dst<'_> {
     }
 
     pub(super) fn write_references(&mut self, path: &str, refs: &[Option<&str>]) -> Result<()> {
-        model_only!(self, "reference datasets", write_references(path, refs))
+        match self {
+            Dst::Model(w) => w.write_references(path, refs),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.write_references(path, refs)),
+        }
     }
 
     pub(super) fn write_region_references(&mut self, path: &str, refs: &[Option<(&str, Region)>]) -> Result<()> {
-        model_only!(self, "region reference datasets", write_region_references(path, refs))
+        match self {
+            Dst::Model(w) => w.write_region_references(path, refs),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.write_region_references(path, refs)),
+        }
     }
 
     pub(super) fn write_vlen_references(&mut self, path: &str, refs: &[Vec<Option<&str>>]) -> Result<()> {
-        model_only!(self, "reference datasets", write_vlen_references(path, refs))
+        match self {
+            Dst::Model(w) => w.write_vlen_references(path, refs),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.write_vlen_references(path, refs)),
+        }
     }
 
     pub(super) fn write_dataset_with_refs(&mut self, path: &str, data: &[u8], refs: &[Option<&str>]) -> Result<()> {
-        model_only!(self, "reference datasets", write_dataset_with_refs(path, data, refs))
+        match self {
+            Dst::Model(w) => w.write_dataset_with_refs(path, data, refs),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.write_dataset_with_refs(path, data, refs)),
+        }
     }
 }
