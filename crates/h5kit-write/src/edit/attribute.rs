@@ -81,18 +81,20 @@ impl Editor {
             data,
         }));
         let size = message_size(&msg, sizes);
+        let h = self.resolve(object_path)?;
+        if self.header(h)?.header.version == 2 {
+            // Version 2 headers: an attribute too large for a header message goes to dense
+            // storage (libhdf5's `H5O__attr_create` converts at `H5O_MESG_MAX_SIZE`).
+            if let Message::Attribute(MaybeShared::Inline(a)) = msg {
+                return self.put_attribute_v2(h, a, size > MAX_MESSAGE_SIZE);
+            }
+        }
         if size > MAX_MESSAGE_SIZE {
             return Err(Error::usage(format!(
                 "attribute {:?} takes {} bytes: more than an object header message holds ({}); files of the earliest format cannot store it",
                 name, size, MAX_MESSAGE_SIZE
             ))
             .in_object(object_path));
-        }
-        let h = self.resolve(object_path)?;
-        if self.header(h)?.header.version == 2 {
-            if let Message::Attribute(MaybeShared::Inline(a)) = msg {
-                return self.put_attribute_v2(h, a);
-            }
         }
         let hdr = self.header(h)?;
         // Found by the name in each attribute body, not decoding every attribute (shared

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use h5kit_core::{Error, Result};
+use h5kit_core::{Error, Result, Writer};
 use h5kit_object_header::message::msg_type;
 use h5kit_object_header::{AttributeInfo, AttributeMessage, CharacterSet, MaybeShared, Message, RawMessage};
 
@@ -76,7 +76,7 @@ impl Editor {
     }
 
     /// Creates or replaces attribute `a` of the version 2 header at `h`.
-    pub(super) fn put_attribute_v2(&mut self, h: u64, mut a: AttributeMessage) -> Result<()> {
+    pub(super) fn put_attribute_v2(&mut self, h: u64, mut a: AttributeMessage, too_big: bool) -> Result<()> {
         let sizes = self.sizes;
         a.version = 3;
         if !a.name.is_ascii() {
@@ -113,7 +113,7 @@ impl Editor {
                 u64::from(next)
             }
         };
-        let to_dense = !set.dense && existing.is_none() && set.attrs.len() + 1 > set.max_compact;
+        let to_dense = !set.dense && (too_big || (existing.is_none() && set.attrs.len() + 1 > set.max_compact));
         let dense = set.dense;
         set.attrs.insert(a.name.clone(), (order, a.clone()));
         if to_dense {
@@ -208,8 +208,10 @@ impl Editor {
                 let Some(set) = self.attr_sets.get(&h) else { continue };
                 let mut items = Vec::with_capacity(set.attrs.len());
                 for (order, a) in set.attrs.values() {
-                    let raw = RawMessage::encode(&Message::Attribute(MaybeShared::Inline(a.clone())), None, self.sizes)?;
-                    items.push(DenseItem { name: a.name.as_bytes().to_vec(), creation_order: *order, body: raw.data });
+                    // The message body alone (a heap object, not a header message: no 64 KiB limit).
+                    let mut w = Writer::new(0, self.sizes);
+                    a.encode(&mut w)?;
+                    items.push(DenseItem { name: a.name.as_bytes().to_vec(), creation_order: *order, body: w.into_inner() });
                 }
                 (items, set.info.as_ref().is_some_and(|i| i.index_creation_order))
             };

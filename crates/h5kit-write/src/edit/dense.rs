@@ -25,7 +25,7 @@ use super::{unsupported, Editor};
 const NODE_SIZE: u32 = 512;
 const SPLIT: u8 = 100;
 const MERGE: u8 = 40;
-/// Largest root direct block written (1 MiB): a store of more is left to the model.
+/// Largest root direct block written (1 MiB): a store of more is not written (`Unsupported`).
 const MAX_BLOCK: u64 = 1 << 20;
 /// libhdf5's "Maximum Size of Managed Objects" for dense storage.
 const MAX_MANAGED: u32 = 4096;
@@ -105,11 +105,19 @@ impl Editor {
         while block < prefix + used {
             block *= 2;
         }
-        if block > MAX_BLOCK || items.iter().any(|i| i.body.is_empty() || i.body.len() > MAX_MANAGED as usize) {
-            return Err(unsupported("dense storage of more than 1 MiB or of messages over 4096 bytes"));
+        // Links over 4096 bytes would be huge objects (not written); attributes over it stay
+        // managed objects, the heap's maximum managed size raised to its direct block size
+        // (as the in-memory writer laid them out; libhdf5 reads either).
+        let largest = items.iter().map(|i| i.body.len()).max().unwrap_or(0);
+        let too_large = store == Store::Links && largest > MAX_MANAGED as usize;
+        if block > MAX_BLOCK || too_large || items.iter().any(|i| i.body.is_empty()) {
+            return Err(unsupported("dense storage of more than 1 MiB, or of links over 4096 bytes"));
         }
         params.starting_block_size = block;
         params.max_direct_block_size = block.max(65536);
+        if largest > MAX_MANAGED as usize {
+            params.max_managed_object_size = u32::try_from(params.max_direct_block_size).unwrap_or(u32::MAX);
+        }
         let heap_len = FractalHeap::header_size(sizes, 0);
         let heap_at = self.allocate(heap_len)?;
         let mut heap = FractalHeap::new(heap_at, sizes, params)?;
