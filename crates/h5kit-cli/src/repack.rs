@@ -66,13 +66,7 @@ pub fn run(args: &RepackArgs) -> i32 {
             eprintln!("h5repack warning: {}", w);
         }
         if std::env::var_os("H5KIT_REPACK_VERBOSE").is_some_and(|v| v == "1") {
-            match &report.model {
-                Some(why) => eprintln!("h5 repack: in-memory writer: {}", why),
-                None => eprintln!(
-                    "h5 repack: streamed: {} chunks copied as stored, {} datasets rewritten",
-                    report.raw_chunks, report.rewritten
-                ),
-            }
+            eprintln!("h5 repack: streamed: {} chunks copied as stored, {} datasets rewritten", report.raw_chunks, report.rewritten);
         }
         Ok(())
     };

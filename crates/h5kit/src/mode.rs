@@ -1,10 +1,11 @@
 //! Opening files with h5py's modes: `r`, `r+`, `w`, `w-`/`x`, `a`, and the write operations
 //! of a file opened for writing.
 //!
-//! A file opened for writing is edited in place by the on-disk writer when it has the
-//! earliest format (h5py's default, and what new files get unless `LibVer::Latest` is asked
-//! for): raw data goes to disk as it is written and a flush writes what changed. Other files go
-//! through the in-memory model ([`crate::write_state`]). Either way reads see every change, and
+//! A file opened for writing is edited in place by the on-disk writer (either format; new
+//! files get the earliest, h5py's default, unless `LibVer::Latest` is asked for): raw data
+//! goes to disk as it is written and a flush writes what changed ([`crate::write_state`]).
+//! What the writer does not do fails at the call with `Unsupported` (the object's path and
+//! what), the file unchanged; a file it cannot edit at all fails at open. Reads see every change, and
 //! `flush`/`close` hand the file to the operating system (as libhdf5's `H5Fflush`/`H5Fclose`);
 //! [`File::sync`] also makes it durable against power loss. A writer takes libhdf5's exclusive
 //! file lock (`HDF5_USE_FILE_LOCKING=FALSE` turns it off), so a second writer, h5kit's or
@@ -14,14 +15,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use h5kit_core::{
-    lock_file, Error, ErrorKind, Limits, LockPolicy, MemStorage, Result, Storage, WritableFile, WritableMemory, WritableStorage,
+    lock_file, Error, ErrorKind, Limits, LockPolicy, Result, Storage, WritableFile, WritableMemory, WritableStorage,
 };
 use h5kit_object_header::Datatype;
 use h5kit_write::edit::Editor;
-use h5kit_write::{DatasetSpec, FileWriter, LibVer};
+use h5kit_write::{DatasetSpec, LibVer};
 
 use crate::file::{File, FileInner};
-use crate::write_state::{fall_back, flush_state, is_unsupported, sync_file_and_dir, Backend, WriteState};
+use crate::write_state::{flush_state, is_unsupported, sync_file_and_dir, Backend, WriteState};
 
 /// How a file is opened (h5py's `mode` argument).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,19 +86,17 @@ impl File {
                 if !exists {
                     return Err(Error::not_found(format!("unable to open {}: no such file", path.display())));
                 }
-                match File::open_editor(path, None, false) {
-                    Err(e) if is_unsupported(&e) => {}
-                    r => return r,
-                }
-                // Not a file the editor edits: read it whole into the model, which replaces it
-                // on flush.
-                let bytes = std::fs::read(path).map_err(|e| Error::io(e, format!("reading {}", path.display())))?;
-                let src = File::from_bytes(bytes)?;
-                let libver = if src.superblock().version >= 2 { LibVer::Latest } else { LibVer::Earliest };
-                let mut writer = FileWriter::in_memory(libver);
-                crate::repack::copy_file(&src, &mut writer, &Default::default())
-                    .map_err(|e| e.context(format!("opening {} for writing", path.display())))?;
-                File::writable(Backend::Model(writer), Some(path.to_path_buf()), src)
+                File::open_editor(path, None, false).map_err(|e| {
+                    if is_unsupported(&e) {
+                        // Nothing was changed: the file is only read up to what is refused.
+                        e.context(format!(
+                            "unable to open {} for writing (mode r+/a): the file uses a feature h5kit does not edit; open it with mode r, or copy it with `h5 repack` first",
+                            path.display()
+                        ))
+                    } else {
+                        e
+                    }
+                })
             }
             Mode::Exclusive if exists => {
                 Err(Error::usage(format!("unable to create {}: file exists (mode w-)", path.display())))
@@ -151,7 +150,7 @@ impl File {
         inner.dir = path.as_ref().and_then(|p| p.parent().map(|d| d.to_path_buf()));
         Ok(File {
             inner: Arc::new(inner),
-            write: Some(Arc::new(Mutex::new(WriteState { backend, path, dirty: false, unflushed: true, closed: false, lock: None }))),
+            write: Some(Arc::new(Mutex::new(WriteState { backend, path, dirty: false, closed: false, lock: None }))),
             snapshot: Arc::new(Mutex::new(None)),
         })
     }
@@ -172,34 +171,18 @@ impl File {
         Ok(guard)
     }
 
-    /// Runs a change: on the on-disk writer when it can do it, else (after moving the file to
-    /// the model, [`fall_back`]) on the model.
-    pub(crate) fn change<T>(&self, on_editor: impl FnOnce(&mut Editor) -> Result<T>, on_model: impl FnOnce(&mut FileWriter) -> Result<T>) -> Result<T> {
+    /// Runs a change on the on-disk writer. What it does not do fails with `Unsupported`
+    /// naming the object (`path`), before anything changed.
+    pub(crate) fn change<T>(&self, path: &str, on_editor: impl FnOnce(&mut Editor) -> Result<T>) -> Result<T> {
         let mut st = self.state()?;
-        if let Backend::Editor(ed) = &mut st.backend {
-            let r = on_editor(ed);
-            match r {
-                Err(e) if is_unsupported(&e) => fall_back(&mut st)?,
-                r => {
-                    st.dirty = true;
-                    return r;
-                }
+        let Backend::Editor(ed) = &mut st.backend else { return Err(Error::usage("file is closed")) };
+        match on_editor(ed) {
+            Err(e) if is_unsupported(&e) => Err(e.in_object(path)),
+            r => {
+                st.dirty = true;
+                r
             }
         }
-        // Before the change: one that fails midway may still have touched the model.
-        st.unflushed = true;
-        st.dirty = true;
-        match &mut st.backend {
-            Backend::Model(w) => on_model(w),
-            _ => Err(Error::usage("file is closed")),
-        }
-    }
-
-    /// A change only the model does (none today; kept for operations the editor does not
-    /// do yet).
-    #[allow(dead_code)]
-    fn change_model<T>(&self, on_model: impl FnOnce(&mut FileWriter) -> Result<T>) -> Result<T> {
-        self.change(|_| Err(Error::new(ErrorKind::Unsupported, "not done by the on-disk writer yet")), on_model)
     }
 
     /// The reader view: the file as last read, or, after a change, the file as it is now (the
@@ -214,7 +197,6 @@ impl File {
                     ed.flush()?;
                     Box::new(ed.storage().clone())
                 }
-                Backend::Model(writer) => Box::new(MemStorage::new(writer.to_bytes()?)),
                 Backend::Closed => return Err(Error::usage("file is closed")),
             };
             let f = File::from_storage(storage, self.inner.name.clone(), Limits::default())?;
@@ -230,15 +212,14 @@ impl File {
     /// Creates a group (and missing intermediate groups) and returns it (a live
     /// [`crate::handle::Group`]). Fails if the name exists.
     pub fn create_group(&self, path: &str) -> Result<crate::handle::Group> {
-        self.change(|e| e.create_group(path), |w| w.create_group(path))?;
+        self.change(path, |e| e.create_group(path))?;
         Ok(crate::handle::Group::at(self.clone(), crate::handle::join("/", path)?))
     }
 
     /// Creates a dataset (h5py's `create_dataset`): datatype, shape, maxshape, chunks,
     /// filters and fill value in `spec`.
     pub fn create_dataset(&self, path: &str, spec: DatasetSpec) -> Result<()> {
-        let for_model = spec.clone();
-        self.change(|e| e.create_dataset(path, spec), |w| w.create_dataset(path, for_model))
+        self.change(path, |e| e.create_dataset(path, spec))
     }
 
     /// Creates a dataset holding `data` (shape `shape`), contiguous, of `T`'s datatype.
@@ -251,38 +232,26 @@ impl File {
     /// Values are converted to the dataset's datatype as h5py (libhdf5) converts them; writing
     /// numbers into a non-numeric dataset is an error.
     pub fn write<T: crate::H5Write>(&self, path: &str, data: &[T]) -> Result<()> {
-        // Converted to the dataset's type; the bytes become the model's data (no second copy).
-        self.change(
-            |e| {
-                let bytes = crate::typed_write::encode_as(data, &e.dataset_datatype(path)?)?;
-                e.write_dataset(path, &bytes)
-            },
-            |w| {
-                let bytes = crate::typed_write::encode_as(data, &w.dataset_datatype(path)?)?;
-                w.write_dataset_owned(path, bytes.into_owned())
-            },
-        )
+        // Converted to the dataset's type (borrowed where it already is).
+        self.change(path, |e| {
+            let bytes = crate::typed_write::encode_as(data, &e.dataset_datatype(path)?)?;
+            e.write_dataset(path, &bytes)
+        })
     }
 
     /// Writes the raw bytes of the whole dataset, in its datatype's encoding.
     pub fn write_raw(&self, path: &str, data: &[u8]) -> Result<()> {
-        self.change(|e| e.write_dataset(path, data), |w| w.write_dataset(path, data))
+        self.change(path, |e| e.write_dataset(path, data))
     }
 
     /// Writes the box `start`/`count` of a dataset.
     /// Values are converted to the dataset's datatype as in [`File::write`].
     pub fn write_slice<T: crate::H5Write>(&self, path: &str, start: &[u64], count: &[u64], data: &[T]) -> Result<()> {
         // Borrowed as bytes where `T` is the dataset's type on a little-endian host.
-        self.change(
-            |e| {
-                let bytes = crate::typed_write::encode_as(data, &e.dataset_datatype(path)?)?;
-                e.write_slice(path, start, count, &bytes)
-            },
-            |w| {
-                let bytes = crate::typed_write::encode_as(data, &w.dataset_datatype(path)?)?;
-                w.write_slice(path, start, count, &bytes)
-            },
-        )
+        self.change(path, |e| {
+            let bytes = crate::typed_write::encode_as(data, &e.dataset_datatype(path)?)?;
+            e.write_slice(path, start, count, &bytes)
+        })
     }
 
     /// Stores one chunk of a chunked dataset as given: `data` is the chunk after the
@@ -290,58 +259,54 @@ impl File {
     /// chunk's first element (libhdf5's `H5Dwrite_chunk`, h5py's `write_direct_chunk`). The
     /// bytes are not checked against the filters: a reader decodes them at read time.
     pub fn write_chunk_raw(&self, path: &str, offset: &[u64], filter_mask: u32, data: &[u8]) -> Result<()> {
-        self.change(
-            |e| e.write_chunk_raw(path, offset, filter_mask, data),
-            |_| Err(Error::new(ErrorKind::Unsupported, format!("{}: write_chunk_raw on a file held by the in-memory writer", path))),
-        )
+        self.change(path, |e| e.write_chunk_raw(path, offset, filter_mask, data))
     }
 
     /// Writes variable-length strings into a string dataset.
     pub fn write_strings(&self, path: &str, strings: &[&str]) -> Result<()> {
-        self.change(|e| e.write_strings(path, strings), |w| w.write_strings(path, strings))
+        self.change(path, |e| e.write_strings(path, strings))
     }
 
     /// Changes a chunked dataset's shape within its maxshape (h5py's `resize`).
     pub fn resize(&self, path: &str, shape: &[u64]) -> Result<()> {
-        self.change(|e| e.resize(path, shape), |w| w.resize(path, shape))
+        self.change(path, |e| e.resize(path, shape))
     }
 
     /// Creates or replaces an attribute of numeric values (`shape` `None`: scalar).
     pub fn set_attr<T: crate::H5Write>(&self, object: &str, name: &str, shape: Option<&[u64]>, data: &[T]) -> Result<()> {
         let bytes = crate::typed::as_bytes(data);
-        self.change(|e| e.set_attribute(object, name, T::datatype(), shape, &bytes), |w| w.set_attribute(object, name, T::datatype(), shape, &bytes))
+        self.change(object, |e| e.set_attribute(object, name, T::datatype(), shape, &bytes))
     }
 
     /// Creates or replaces an attribute from raw bytes of `datatype`.
     pub fn set_attr_raw(&self, object: &str, name: &str, datatype: Datatype, shape: Option<&[u64]>, data: &[u8]) -> Result<()> {
-        let for_model = datatype.clone();
-        self.change(|e| e.set_attribute(object, name, datatype, shape, data), |w| w.set_attribute(object, name, for_model, shape, data))
+        self.change(object, |e| e.set_attribute(object, name, datatype, shape, data))
     }
 
     /// Creates or replaces a variable-length string attribute (h5py's `attrs[name] = "text"`).
     pub fn set_attr_str(&self, object: &str, name: &str, value: &str) -> Result<()> {
-        self.change(|e| e.set_string_attribute(object, name, value), |w| w.set_string_attribute(object, name, value))
+        self.change(object, |e| e.set_string_attribute(object, name, value))
     }
 
     pub fn delete_attr(&self, object: &str, name: &str) -> Result<()> {
-        self.change(|e| e.delete_attribute(object, name), |w| w.delete_attribute(object, name))
+        self.change(object, |e| e.delete_attribute(object, name))
     }
 
     /// Removes a link (h5py's `del f[path]`).
     pub fn delete(&self, path: &str) -> Result<()> {
-        self.change(|e| e.delete_link(path), |w| w.delete_link(path))
+        self.change(path, |e| e.delete_link(path))
     }
 
     pub fn create_soft_link(&self, path: &str, target: &str) -> Result<()> {
-        self.change(|e| e.create_soft_link(path, target), |w| w.create_soft_link(path, target))
+        self.change(path, |e| e.create_soft_link(path, target))
     }
 
     pub fn create_external_link(&self, path: &str, file: &str, target: &str) -> Result<()> {
-        self.change(|e| e.create_external_link(path, file, target), |w| w.create_external_link(path, file, target))
+        self.change(path, |e| e.create_external_link(path, file, target))
     }
 
     pub fn create_hard_link(&self, path: &str, existing: &str) -> Result<()> {
-        self.change(|e| e.create_hard_link(path, existing), |w| w.create_hard_link(path, existing))
+        self.change(path, |e| e.create_hard_link(path, existing))
     }
 
     /// Writes every change to the file: the complete file goes to a temporary file beside it,
@@ -405,7 +370,6 @@ impl File {
                         let n = usize::try_from(storage.len()).map_err(|_| Error::usage("file too large"))?;
                         Ok(storage.bytes(0, n)?.into_owned())
                     }
-                    Backend::Model(writer) => writer.to_bytes(),
                     Backend::Closed => Err(Error::usage("file is closed")),
                 }
             }

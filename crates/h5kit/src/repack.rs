@@ -2,9 +2,8 @@
 //! on-disk writer cannot edit it): every group, dataset, attribute and link, read with the
 //! reader and created again with a writer. [`repack_file`] writes through the on-disk writer
 //! ([`h5kit_write::edit::Editor`]): raw data streamed in bounded pieces, chunks whose layout
-//! and filters do not change copied as stored bytes (`repack/stream.rs`); files holding objects the
-//! editor cannot create yet go through the in-memory model ([`copy_file`],
-//! [`h5kit_write::FileWriter`]). See spec-notes/repack.md.
+//! and filters do not change copied as stored bytes (`repack/stream.rs`); references are
+//! written in a second pass, once every object they may name exists. See spec-notes/repack.md.
 
 mod options;
 mod stream;
@@ -16,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use h5kit_core::{Error, ErrorKind, Result};
 use h5kit_dataset::filter;
 use h5kit_object_header::{DataspaceKind, Datatype, Layout, LinkTarget, UNLIMITED};
-use h5kit_write::{DatasetSpec, FileWriter, LayoutKind, Region};
+use h5kit_write::{DatasetSpec, LayoutKind, Region};
 
 pub use options::{h5repack_chunk, LayoutOption, RepackOptions};
 pub use stream::{needs_latest_format, repack_file};
@@ -41,9 +40,6 @@ pub struct RepackReport {
     pub objects: usize,
     /// Human-readable notes, e.g. a filter the writer cannot apply.
     pub warnings: Vec<String>,
-    /// [`repack_file`]: why the copy went through the in-memory model (`None`: streamed by
-    /// the on-disk writer).
-    pub model: Option<String>,
     /// [`repack_file`]: chunks copied as stored bytes, and datasets whose data was read and
     /// written again (in bounded pieces).
     pub raw_chunks: u64,
@@ -389,7 +385,7 @@ impl<'a> Copier<'a> {
             // large or filtered) fall back to the source's.
             let refused = if Self::too_big_for_compact(&spec) { Err(Error::usage("compact data too large")) } else { self.dst.create_dataset(path, spec) };
             if let Err(e) = refused {
-                if self.dst.gave_up().is_some() {
+                if e.kind == ErrorKind::Unsupported {
                     return Err(e);
                 }
                 self.report.warnings.push(format!("{}: options not applied ({}); source properties kept", d.path(), e));
@@ -397,7 +393,7 @@ impl<'a> Copier<'a> {
             }
         }
         let dt = d.datatype();
-        if matches!(self.dst, Dst::Editor { .. }) && !is_vlen(dt) && !h5kit_write::enc::is_vlen(dt) && !is_object_reference(dt) && !is_region_reference(dt) && !is_vlen_of_refs(dt)
+        if !is_vlen(dt) && !h5kit_write::enc::is_vlen(dt) && !is_object_reference(dt) && !is_region_reference(dt) && !is_vlen_of_refs(dt)
             && h5kit_write::enc::ref_slots(dt).is_ok_and(|s| s.is_empty())
         {
             // Fixed-size values without references: streamed once every object exists.
@@ -476,13 +472,7 @@ impl<'a> Copier<'a> {
                             self.copy_group(&child)?;
                         }
                         Object::Dataset(d) => {
-                            if let Err(e) = self.copy_dataset(&p, &d) {
-                                if e.kind == ErrorKind::Unsupported && self.dst.gave_up().is_none() {
-                                    self.report.warnings.push(format!("{}: not copied: {}", p, e));
-                                } else {
-                                    return Err(e);
-                                }
-                            }
+                            self.copy_dataset(&p, &d).map_err(|e| e.in_object(p.as_str()))?;
                         }
                         Object::Datatype(t) => {
                             self.dst.commit_datatype(&p, t.datatype().clone())?;
@@ -499,13 +489,6 @@ impl<'a> Copier<'a> {
         }
         Ok(())
     }
-}
-
-/// Copies every object, attribute and link of `src` into the in-memory model `dst`.
-pub fn copy_file(src: &File, dst: &mut FileWriter, opts: &RepackOptions) -> Result<RepackReport> {
-    let mut c = Copier::new(src, Dst::Model(dst), opts)?;
-    c.copy_all()?;
-    Ok(c.report)
 }
 
 impl<'a> Copier<'a> {

@@ -195,11 +195,6 @@ impl File {
         let mut st = self.state()?;
         match &mut st.backend {
             Backend::Editor(ed) => ed.start_swmr_write()?,
-            Backend::Model(_) => {
-                return Err(Error::usage(
-                    "SWMR writing needs the on-disk writer; this file is held by the in-memory model (an earlier change it does not make in place)",
-                ))
-            }
             Backend::Closed => return Err(Error::usage("file is closed")),
         }
         st.dirty = true;

@@ -236,7 +236,7 @@ fn external_links_convert_the_group_as_libhdf5_does() {
     f.create_external_link("/g/e", "other.h5", "/x").unwrap();
     f.flush().unwrap();
     assert_eq!(inode(&p), ino, "converted in place");
-    // Later changes inside the converted group go to the model; elsewhere still in place.
+    // Later changes are in place too.
     f.create_group("/h").unwrap();
     f.close().unwrap();
     let g = File::open(&p).unwrap();

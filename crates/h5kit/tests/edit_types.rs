@@ -330,19 +330,21 @@ fn superblock_extension_with_file_space_info_is_edited_in_place() {
     h5dump_ok(&p);
 }
 
-/// Paged aggregation (page-aligned allocation) is not done in place: the file goes to the
-/// model, which writes it anew (a new inode), still complete.
+/// Paged aggregation (page-aligned allocation) is not edited: opening for writing fails with
+/// `Unsupported` naming the file and what is refused, and the file is left byte for byte.
 #[test]
-fn paged_file_space_still_falls_back() {
+fn paged_file_space_is_refused_at_open() {
     let p = fixture("fs_page.h5", "fs_page.h5");
-    let inode = ino(&p);
-    let f = File::open_with(&p, Mode::ReadWrite, LibVer::Latest).unwrap();
-    f.write_new::<i32>("y", &[2], &[1, 2]).unwrap();
-    f.close().unwrap();
-    assert_ne!(ino(&p), inode, "paged aggregation goes to the model");
+    let before = std::fs::read(&p).unwrap();
+    let e = File::open_with(&p, Mode::ReadWrite, LibVer::Latest).err().expect("r+ of a paged file must fail");
+    assert_eq!(e.kind, h5kit::ErrorKind::Unsupported, "{}", e);
+    let msg = e.to_string();
+    assert!(msg.contains("fs_page.h5") && msg.contains("for writing"), "{}", msg);
+    assert!(msg.to_lowercase().contains("page"), "the error names paged aggregation: {}", msg);
+    assert!(std::fs::read(&p).unwrap() == before, "the file was changed");
+    // Reading still works.
     let f = File::open(&p).unwrap();
     assert_eq!(f.dataset("x").unwrap().read::<i32>().unwrap().data, [0, 1, 2, 3, 4, 5]);
-    assert_eq!(f.dataset("y").unwrap().read::<i32>().unwrap().data, [1, 2]);
 }
 
 /// A path through an external link is an error (its target is in another file), as the

@@ -14,20 +14,20 @@
 //!   source chunk touches are skipped); a contiguous dataset never written is not copied.
 //!
 //! The source is read without its memory map (every read a positioned read), so the pages of
-//! a large input never count in the process's resident memory. Objects the editor cannot
-//! create yet (see [`super::target`]) send the whole file through the in-memory model.
+//! a large input never count in the process's resident memory. An object the editor cannot
+//! create ([`super::target`]) fails the copy with `Unsupported`, naming it.
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use h5kit_core::{Error, ErrorKind, FileStorage, Limits, Result, WritableFile, WritableStorage};
+use h5kit_core::{Error, FileStorage, Limits, Result, WritableFile, WritableStorage};
 use h5kit_object_header::{DataspaceKind, FilterPipeline, Layout};
 use h5kit_write::edit::Editor;
-use h5kit_write::{FileWriter, LibVer};
+use h5kit_write::LibVer;
 
 use super::target::Dst;
-use super::{copy_file, Copier, RepackOptions, RepackReport};
+use super::{Copier, RepackOptions, RepackReport};
 use crate::chunks::ChunkLocation;
 use crate::file::File;
 use crate::object::Dataset;
@@ -57,20 +57,12 @@ pub fn repack_file(input: impl AsRef<Path>, output: impl AsRef<Path>, opts: &Rep
         }
     }
     let src = open_unmapped(input)?;
-    let reason = match stream_copy(&src, output, opts, libver)? {
-        Ok(report) => return Ok(report),
-        Err(reason) => reason,
-    };
-    let mut w = FileWriter::create(output, libver)?;
-    let mut report = copy_file(&src, &mut w, opts)?;
-    w.close()?;
-    report.model = Some(reason);
-    Ok(report)
+    stream_copy(&src, output, opts, libver)
 }
 
 /// Whether `e` says the earliest format cannot hold the copy (an attribute over 64 KiB needs
 /// dense attribute storage, which needs the latest format): h5repack fails there; `h5 repack`
-/// then writes the latest format. The in-memory model and the on-disk writer word it apart.
+/// then writes the latest format.
 pub fn needs_latest_format(e: &Error) -> bool {
     let s = e.to_string();
     s.contains("larger than 64 KiB") || s.contains("files of the earliest format cannot store it")
@@ -86,10 +78,9 @@ fn open_unmapped(path: &Path) -> Result<File> {
     Ok(f)
 }
 
-/// The copy by the on-disk writer. `Ok(Err(reason))`: the file holds an object the editor
-/// cannot create (found before any data was copied, except for `Unsupported` data writes);
-/// the caller writes `output` again through the model.
-fn stream_copy(src: &File, output: &Path, opts: &RepackOptions, libver: LibVer) -> Result<std::result::Result<RepackReport, String>> {
+/// The copy by the on-disk writer: every object first, references once their targets exist,
+/// then the data of the datasets without references.
+fn stream_copy(src: &File, output: &Path, opts: &RepackOptions, libver: LibVer) -> Result<RepackReport> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -99,29 +90,16 @@ fn stream_copy(src: &File, output: &Path, opts: &RepackOptions, libver: LibVer) 
         .map_err(|e| Error::io(e, format!("cannot create {}", output.display())))?;
     let storage: Arc<dyn WritableStorage> = Arc::new(WritableFile::from_file(file)?);
     let mut ed = Editor::create_format(storage, Limits::default(), libver)?;
-    let mut c = Copier::new(src, Dst::Editor { ed: &mut ed, gave_up: None }, opts)?;
-    let copied = c.copy_all();
-    if let Some(reason) = c.dst.gave_up() {
-        return Ok(Err(reason.to_string()));
-    }
-    match copied {
-        // The editor keeps every attribute in the object header (dense attribute storage is
-        // not written for one over 64 KiB yet): the model writes the latest format's dense
-        // storage.
-        Err(e) if libver != LibVer::Earliest && needs_latest_format(&e) => return Ok(Err(e.to_string())),
-        r => r?,
-    }
+    let mut c = Copier::new(src, Dst { ed: &mut ed }, opts)?;
+    c.copy_all()?;
     let pending = std::mem::take(&mut c.pending);
     let mut report = std::mem::take(&mut c.report);
     drop(c);
     for (path, d) in &pending {
-        match copy_data(&mut ed, path, d, &mut report) {
-            Err(e) if e.kind == ErrorKind::Unsupported => return Ok(Err(e.to_string())),
-            r => r?,
-        }
+        copy_data(&mut ed, path, d, &mut report)?;
     }
     ed.flush()?;
-    Ok(Ok(report))
+    Ok(report)
 }
 
 /// Whether two pipelines encode chunks alike: the same filters, flags and client data.
