@@ -4,9 +4,8 @@
 //! Every workload goes through the public crate `h5kit` only, as a user writes it (README's
 //! quick start): `File::create` / `File::open_with_mode`, `create_dataset`, `write`,
 //! `write_slice`, `resize`, `set_attr*`, `flush`, `close`; `File::open`, `object`, `read*` to
-//! read. The figures compared are those. The internal writer (`h5kit::write::FileWriter`, which
-//! a user of `File` never reaches) is measured only on the side, as lines named `NAME+internal`
-//! ([`run_direct`]), like the `+direct` read lines.
+//! read. The figures compared are those. Lower-level read paths are measured only on the side,
+//! as lines named `NAME+direct` ([`run_direct`]).
 //!
 //! Same files, dataset names, shapes, chunking, filters, counts and order as the C program;
 //! data generated as it does (splitmix64, 53-bit uniforms, Box-Muller pairs, seed 7 for
@@ -23,10 +22,9 @@
 //! elsewhere). It includes the generated data held by the process, as in the C program.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
-use h5kit::write::{dtype, DatasetSpec, FileWriter, LayoutKind, LibVer, UNLIMITED};
+use h5kit::write::{dtype, DatasetSpec, LayoutKind, UNLIMITED};
 use h5kit::{Error, File, Hyperslab, Object, Result};
 
 /// The workloads of WORKLOADS.md, in its order.
@@ -243,14 +241,6 @@ pub fn slab_offsets(n: usize) -> Vec<u64> {
     (0..NSLABS).map(|_| splitmix64(&mut seed) % m).collect()
 }
 
-fn le_bytes(v: &[f64]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(v.len() * 8);
-    for x in v {
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out
-}
-
 fn fail(msg: impl Into<String>) -> Error {
     Error::usage(msg.into())
 }
@@ -383,11 +373,7 @@ pub fn run_options(opts: &Options, mut each: impl FnMut(&WorkloadResult)) -> Res
     Ok(out)
 }
 
-/// Other ways to do the same work, printed apart from the figures compared: the write
-/// workloads through the internal writer (`h5kit::write::FileWriter`, which users of
-/// `h5kit::File` do not take: `create`, `write_dataset_shared` from a shared buffer, `close`
-/// rewriting the file in place), named `NAME+internal` and writing `NAME-internal` files of
-/// their own; the owned read (`read_contiguous+owned`); and the read workloads through the
+/// Other ways to do the same work, printed apart from the figures compared: the owned read (`read_contiguous+owned`); and the read workloads through the
 /// lower-level paths of `h5kit-dataset` (typed reads straight into a `Vec<f64>`
 /// ([`h5kit_dataset::read_all_into`]) and random slabs through a
 /// [`h5kit_dataset::ChunkMap`] built once plus a [`h5kit_dataset::ChunkCache`] of
@@ -409,21 +395,6 @@ pub fn run_direct(dir: &Path, scale: f64, cache_bytes: usize) -> Result<Vec<Work
         out.push(WorkloadResult { name, seconds, mb_per_s, peak_rss_kib: peak_rss_kib(), base_rss_kib });
         Ok(())
     };
-    {
-        // The generated values as little-endian bytes, shared with the writer (not timed).
-        let plain_bytes = Arc::new(le_bytes(&plain));
-        let smooth_bytes = Arc::new(le_bytes(&smooth));
-        timed("write_contiguous+internal", mb, &mut || {
-            write_x_internal(&dir.join("contig-internal.h5"), plain_bytes.clone(), p.n, false)
-        })?;
-        timed("write_gzip_shuffle+internal", mb, &mut || {
-            write_x_internal(&dir.join("gzip-internal.h5"), smooth_bytes.clone(), p.n, true)
-        })?;
-        timed("append_rows+internal", p.rows as f64 * 64.0 / 1e6, &mut || {
-            append_rows_internal(&dir.join("append-internal.h5"), p.rows)
-        })?;
-        timed("write_groups+internal", 0.0, &mut || write_groups_internal(&dir.join("meta-internal.h5"), p.groups))?;
-    }
     let mut last = (0.0, 0.0);
     let mut owned_last = f64::NAN;
     // The owned read: `Dataset::read` into a new `Vec<f64>` (one positioned read into fresh
@@ -513,16 +484,6 @@ pub fn write_x(path: &Path, data: &[f64], gzip: bool) -> Result<()> {
     f.close()
 }
 
-/// The same through the internal writer, from `data` (little-endian float64 bytes, shared
-/// with the writer: [`FileWriter::write_dataset_shared`]). Not a path users of `h5kit::File`
-/// take: measured as `+internal` lines only.
-pub fn write_x_internal(path: &Path, data: Arc<Vec<u8>>, n: usize, gzip: bool) -> Result<()> {
-    let mut w = FileWriter::create(path, LibVer::Earliest)?;
-    w.create_dataset("x", x_spec(n, gzip))?;
-    w.write_dataset_shared("x", data)?;
-    w.close()
-}
-
 fn read_x(path: &Path, expect: &[f64]) -> Result<()> {
     let file = h5kit::File::open(path)?;
     let a = dataset(&file, "x")?.read::<f64>()?;
@@ -588,17 +549,6 @@ fn rows_spec() -> DatasetSpec {
     spec
 }
 
-fn append_rows_internal(path: &Path, rows: usize) -> Result<()> {
-    let mut w = FileWriter::create(path, LibVer::Earliest)?;
-    w.create_dataset("rows", rows_spec())?;
-    let row: Vec<u8> = (0..16).flat_map(|k| (k as f32).to_le_bytes()).collect();
-    for i in 0..rows as u64 {
-        w.resize("rows", &[i + 1, 16])?;
-        w.write_slice("rows", &[i, 0], &[1, 16], &row)?;
-    }
-    w.close()
-}
-
 /// G groups "catNNN" with a string attribute "label", each with 100 datasets "itemNNN" of 10
 /// int64 values with attributes "id" (int) and "score" (float); public API.
 fn write_groups(path: &Path, groups: usize) -> Result<()> {
@@ -616,26 +566,6 @@ fn write_groups(path: &Path, groups: usize) -> Result<()> {
         }
     }
     f.close()
-}
-
-fn write_groups_internal(path: &Path, groups: usize) -> Result<()> {
-    let mut w = FileWriter::create(path, LibVer::Earliest)?;
-    let values: Vec<u8> = (0..10i64).flat_map(|k| k.to_le_bytes()).collect();
-    let score = 0.5f64.to_le_bytes();
-    for c in 0..groups {
-        let g = format!("cat{:03}", c);
-        w.create_group(&g)?;
-        w.set_string_attribute(&g, "label", &format!("category {}", c))?;
-        for i in 0..100 {
-            let d = format!("{}/item{:03}", g, i);
-            w.create_dataset(&d, DatasetSpec::new(dtype::int(8, true), &[10]))?;
-            w.write_dataset(&d, &values)?;
-            let id = (c as i64 * 100 + i as i64).to_le_bytes();
-            w.set_attribute(&d, "id", dtype::int(8, true), None, &id)?;
-            w.set_attribute(&d, "score", dtype::float64(), None, &score)?;
-        }
-    }
-    w.close()
 }
 
 /// write_large: "x" of 16 * N float64 values in chunks of 2^20 values, no filter, written as

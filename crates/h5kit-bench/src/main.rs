@@ -3,7 +3,7 @@
 //! (then the peak resident memory on stderr).
 //!
 //! `H5KIT_BENCH_DIRECT=CACHE_BYTES` (when no `--only` is given): then the other ways to do
-//! the same work ([`h5kit_bench::run_direct`]: `+internal` writes, `+owned` and `+direct`
+//! the same work ([`h5kit_bench::run_direct`]: `+owned` and `+direct`
 //! reads), on stderr as `direct NAME SECONDS MB_PER_S` lines. `H5KIT_BENCH_ONLY=a,b` is the
 //! old spelling of `--only a,b`.
 

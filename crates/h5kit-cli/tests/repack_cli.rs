@@ -51,34 +51,34 @@ fn repack_sample_keeps_the_content() {
 /// A small file of the shapes h5repack's options treat differently: chunked + deflate,
 /// contiguous, chunked shuffle + deflate in a group, scalar, tiny, 2-D contiguous, unlimited.
 fn options_input(path: &std::path::Path) {
-    use h5kit::write::{dtype, DatasetSpec, FileWriter, LibVer, UNLIMITED};
-    let mut w = FileWriter::create(path, LibVer::Earliest).unwrap();
+    use h5kit::write::{dtype, DatasetSpec, LibVer, UNLIMITED};
+    let w = h5kit::File::open_with(path, h5kit::Mode::Truncate, LibVer::Earliest).unwrap();
     let bytes = |n: usize, size: usize| -> Vec<u8> { (0..n * size).map(|i| ((i / size) % 251) as u8).collect() };
     let mut a = DatasetSpec::new(dtype::int(4, true), &[100, 50]);
     a.chunks = Some(vec![10, 50]);
     a.deflate = Some(4);
     w.create_dataset("a", a).unwrap();
-    w.write_dataset("a", &bytes(5000, 4)).unwrap();
+    w.write_raw("a", &bytes(5000, 4)).unwrap();
     w.create_dataset("b", DatasetSpec::new(dtype::float64(), &[1000])).unwrap();
-    w.write_dataset("b", &(0..1000).flat_map(|i| (i as f64 / 7.0).to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+    w.write_raw("b", &(0..1000).flat_map(|i| (i as f64 / 7.0).to_le_bytes()).collect::<Vec<u8>>()).unwrap();
     w.create_group("g").unwrap();
     let mut d = DatasetSpec::new(dtype::float32(), &[2000]);
     d.chunks = Some(vec![400]);
     d.shuffle = true;
     d.deflate = Some(4);
     w.create_dataset("g/d", d).unwrap();
-    w.write_dataset("g/d", &(0..2000).flat_map(|i| (i as f32).to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+    w.write_raw("g/d", &(0..2000).flat_map(|i| (i as f32).to_le_bytes()).collect::<Vec<u8>>()).unwrap();
     w.create_dataset("s", DatasetSpec::scalar(dtype::int(8, true))).unwrap();
-    w.write_dataset("s", &5i64.to_le_bytes()).unwrap();
+    w.write_raw("s", &5i64.to_le_bytes()).unwrap();
     w.create_dataset("e", DatasetSpec::new(dtype::int(4, true), &[10])).unwrap();
-    w.write_dataset("e", &bytes(10, 4)).unwrap();
+    w.write_raw("e", &bytes(10, 4)).unwrap();
     w.create_dataset("m", DatasetSpec::new(dtype::int(2, false), &[20, 10])).unwrap();
-    w.write_dataset("m", &bytes(200, 2)).unwrap();
+    w.write_raw("m", &bytes(200, 2)).unwrap();
     let mut u = DatasetSpec::new(dtype::int(4, true), &[100]);
     u.maxshape = Some(vec![UNLIMITED]);
     u.chunks = Some(vec![64]);
     w.create_dataset("u", u).unwrap();
-    w.write_dataset("u", &bytes(100, 4)).unwrap();
+    w.write_raw("u", &bytes(100, 4)).unwrap();
     w.close().unwrap();
 }
 

@@ -394,13 +394,13 @@ mod tests {
     #[cfg(feature = "write")]
     #[test]
     fn writer_round_trip_through_the_reader() {
-        use h5kit_write::{dtype, DatasetSpec, FileWriter, LibVer};
-        let mut w = FileWriter::in_memory(LibVer::Latest);
+        use h5kit_write::{dtype, DatasetSpec, LibVer};
+        let w = File::create_in_memory(LibVer::Latest).unwrap();
         w.create_group("/g").unwrap();
         w.create_dataset("/g/x", DatasetSpec::new(dtype::float64(), &[4])).unwrap();
         let data: Vec<u8> = [1.5f64, 2.5, -3.0, 4.0].iter().flat_map(|v| v.to_le_bytes()).collect();
-        w.write_dataset("/g/x", &data).unwrap();
-        w.set_string_attribute("/g", "units", "m").unwrap();
+        w.write_raw("/g/x", &data).unwrap();
+        w.set_attr_str("/g", "units", "m").unwrap();
         let bytes = w.to_bytes().unwrap();
         let f = File::from_bytes(bytes).unwrap();
         assert_eq!(inspect::list(&f, "/g").unwrap(), r#"[{"name":"x","path":"/g/x","kind":"dataset","shape":[4],"dtype":"<f8"}]"#);

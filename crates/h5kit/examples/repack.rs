@@ -11,13 +11,11 @@ fn main() {
         h5kit::write::LibVer::Earliest
     };
     let run = || -> h5kit::Result<()> {
-        let src = h5kit::File::open(input)?;
-        let mut dst = h5kit::write::FileWriter::create(output, libver)?;
-        let report = h5kit::repack::copy_file(&src, &mut dst, &Default::default())?;
+        let report = h5kit::repack::repack_file(input, output, &Default::default(), libver)?;
         for w in &report.warnings {
             eprintln!("warning: {}", w);
         }
-        dst.close()
+        Ok(())
     };
     if let Err(e) = run() {
         eprintln!("error: {}", e);

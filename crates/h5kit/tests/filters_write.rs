@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use h5kit::write::{dtype, DatasetSpec, FileWriter, Filter, LibVer};
+use h5kit::write::{dtype, DatasetSpec, Filter, LibVer};
 use h5kit::{File, Object};
 use h5kit_testkit::oracle;
 
@@ -49,13 +49,13 @@ fn every_encoder_written_and_read_back() {
     std::fs::create_dir_all(&dir).unwrap();
     for libver in [LibVer::Earliest, LibVer::Latest] {
         let path = dir.join(format!("filters_{:?}.h5", libver));
-        let mut w = FileWriter::create(&path, libver).unwrap();
+        let w = File::open_with(&path, h5kit::Mode::Truncate, libver).unwrap();
         for (name, filters, _) in cases() {
             let mut spec = DatasetSpec::new(dtype::int(4, true), &[40, 50]);
             spec.chunks = Some(vec![20, 20]);
             spec.filters = filters;
             w.create_dataset(name, spec).unwrap();
-            w.write_dataset(name, &data()).unwrap();
+            w.write_raw(name, &data()).unwrap();
         }
         // Mixing the shorthand with a pipeline, and mandatory filters h5kit cannot apply, are refused.
         let mut bad = DatasetSpec::new(dtype::int(4, true), &[10]);

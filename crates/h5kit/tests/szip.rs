@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use h5kit::write::{DatasetSpec, FileWriter, Filter, LibVer};
+use h5kit::write::{DatasetSpec, Filter, LibVer};
 use h5kit::{File, Layout, Object};
 use h5kit::snapshot::Dataset;
 use h5kit_szip::hdf5 as szh;
@@ -134,13 +134,13 @@ fn h5kit_writes_szip_that_libhdf5_reads() {
     for (file, nn, ppb) in COPIES {
         for libver in [LibVer::Earliest, LibVer::Latest] {
             let out = tmp.join(format!("{}_{:?}.h5", file, libver));
-            let mut w = FileWriter::create(&out, libver).unwrap();
+            let w = File::open_with(&out, h5kit::Mode::Truncate, libver).unwrap();
             for (name, d) in datasets(&src) {
                 let mut spec = DatasetSpec::new(d.datatype().clone(), d.shape());
                 spec.chunks = Some(chunk_dims(&d));
                 spec.filters = vec![Filter { id: 4, name: None, flags: 1, client_data: vec![nn, ppb] }];
                 w.create_dataset(&name, spec).unwrap();
-                w.write_dataset(&name, &d.read_raw().unwrap()).unwrap();
+                w.write_raw(&name, &d.read_raw().unwrap()).unwrap();
             }
             w.close().unwrap();
             let ours = File::open(&out).unwrap();

@@ -119,7 +119,11 @@ impl Editor {
                 spec.datatype = dt;
                 Some(t)
             }
-            None => None,
+            None => {
+                // Names inside the datatype, compound member layout (libhdf5's `H5Tinsert`).
+                crate::check_datatype_names(&spec.datatype)?;
+                None
+            }
         };
         let ds = check_spec(spec)?;
         if !plain(&ds.dt) && !super::vlen::heap_values(&ds.dt) && !super::reference_nested::reference_values(&ds.dt) {
