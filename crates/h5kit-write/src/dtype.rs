@@ -1,6 +1,8 @@
 //! Constructors for common datatypes (spec IV.A.2.d "The Datatype Message"), matching what
-//! h5py/numpy produce (little-endian IEEE floats, two's-complement integers, ...).
+//! h5py/numpy produce (little-endian IEEE floats, two's-complement integers, ...), and where
+//! variable-length data and object references sit inside a datatype's elements.
 
+use h5kit_core::{Error, Result};
 use h5kit_object_header::{
     ByteOrder, CharacterSet, CompoundMember, Datatype, MantissaNorm, ReferenceKind, StringPadding, TypeClass,
 };
@@ -146,4 +148,108 @@ pub fn object_reference() -> Datatype {
 /// Dataset region reference (`H5R_DATASET_REGION1`, 12 bytes: a global heap ID).
 pub fn region_reference() -> Datatype {
     Datatype { version: 1, size: 12, class: TypeClass::Reference { kind: ReferenceKind::DatasetRegion } }
+}
+
+/// Whether any class in a datatype tree satisfies `pred`.
+fn contains(dt: &Datatype, pred: &dyn Fn(&TypeClass) -> bool) -> bool {
+    if pred(&dt.class) {
+        return true;
+    }
+    match &dt.class {
+        TypeClass::Compound { members } => members.iter().any(|m| contains(&m.datatype, pred)),
+        TypeClass::Enum { base, .. }
+        | TypeClass::VarLenSequence { base }
+        | TypeClass::VarLenString { base, .. }
+        | TypeClass::Array { base, .. }
+        | TypeClass::Complex { base } => contains(base, pred),
+        _ => false,
+    }
+}
+
+/// Whether any part of the datatype is variable-length (stored in the global heap).
+pub fn is_vlen(dt: &Datatype) -> bool {
+    contains(dt, &|c| matches!(c, TypeClass::VarLenSequence { .. } | TypeClass::VarLenString { .. }))
+}
+
+/// Byte offsets of the object references (`H5R_OBJECT1`, 8 bytes) inside compound/array
+/// elements, in member order (a top-level reference type has none: it is not nested).
+pub fn ref_slots(dt: &Datatype) -> Result<Vec<u64>> {
+    fn walk(dt: &Datatype, base: u64, out: &mut Vec<u64>) -> Result<()> {
+        match &dt.class {
+            TypeClass::Reference { kind: h5kit_object_header::ReferenceKind::Object } => out.push(base),
+            TypeClass::Compound { members } => {
+                for m in members {
+                    walk(&m.datatype, base.saturating_add(m.byte_offset), out)?;
+                }
+            }
+            TypeClass::Array { dims, base: b } => {
+                let mut inner = Vec::new();
+                walk(b, 0, &mut inner)?;
+                if inner.is_empty() {
+                    return Ok(());
+                }
+                let n = dims.iter().fold(1u64, |a, &d| a.saturating_mul(d as u64));
+                if n.saturating_mul(inner.len() as u64) > 1 << 20 {
+                    return Err(Error::usage("too many reference slots in an array datatype"));
+                }
+                for i in 0..n {
+                    for &o in &inner {
+                        out.push(base.saturating_add(i.saturating_mul(b.size as u64)).saturating_add(o));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    if matches!(dt.class, TypeClass::Compound { .. } | TypeClass::Array { .. }) {
+        walk(dt, 0, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Variable-length slots inside a fixed-size element (a compound or array containing
+/// variable-length members): (byte offset in the element, base element size, is a string).
+/// A top-level variable-length type has the single slot (0, base size, ..).
+pub fn vl_slots(dt: &Datatype) -> Result<Vec<(u64, u32, bool)>> {
+    Ok(match &dt.class {
+        TypeClass::VarLenString { .. } => vec![(0, 1, true)],
+        TypeClass::VarLenSequence { base } => {
+            if is_vlen(base) {
+                return Err(Error::new(
+                    h5kit_core::ErrorKind::Unsupported,
+                    "variable-length sequences of variable-length data cannot be written",
+                ));
+            }
+            vec![(0, base.size.max(1), false)]
+        }
+        TypeClass::Compound { members } => {
+            let mut v = Vec::new();
+            for m in members {
+                for (o, b, st) in vl_slots(&m.datatype)? {
+                    v.push((m.byte_offset.saturating_add(o), b, st));
+                }
+            }
+            v
+        }
+        TypeClass::Array { dims, base } => {
+            let inner = vl_slots(base)?;
+            if inner.is_empty() {
+                return Ok(inner);
+            }
+            let n = dims.iter().fold(1u64, |a, &d| a.saturating_mul(d as u64));
+            if n.saturating_mul(inner.len() as u64) > 1 << 20 {
+                return Err(Error::usage("too many variable-length slots in an array datatype"));
+            }
+            let mut v = Vec::new();
+            for i in 0..n {
+                for &(o, b, st) in &inner {
+                    v.push((i * base.size as u64 + o, b, st));
+                }
+            }
+            v
+        }
+        _ => Vec::new(),
+    })
 }

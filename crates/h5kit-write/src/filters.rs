@@ -4,18 +4,7 @@
 
 use h5kit_dataset::filter::{self, Filter, FilterPipeline};
 
-use crate::{Datatype, Ds, Error, Result};
-
-/// Runs one chunk's bytes (a whole chunk, edge chunks padded) through the dataset's filter
-/// pipeline, in pipeline order. Returns the filtered bytes and the chunk's filter mask (bit
-/// `i` set: optional filter `i` declined the chunk and was skipped, as libhdf5 records it).
-/// Pure: called from worker threads.
-pub(crate) fn encode_chunk(d: &Ds, chunk: Vec<u8>) -> Result<(Vec<u8>, u32)> {
-    if d.pipeline.filters.is_empty() {
-        return Ok((chunk, 0));
-    }
-    filter::encode_pipeline(&d.pipeline, chunk, d.dt.size as usize)
-}
+use crate::{Datatype, Error, Result};
 
 /// The pipeline written for a dataset: checks `filters` (at most 32; each either applied by
 /// h5kit or optional) and completes their client data and names as libhdf5's "set local"
@@ -129,4 +118,19 @@ mod tests {
         // guess_chunk((100,), None, 4) == (100,)
         assert_eq!(guess_chunk(&[100], 4), vec![100]);
     }
+}
+
+/// Pipeline of the standard filters in h5py order (shuffle, deflate, fletcher32).
+pub fn standard_pipeline(shuffle: bool, deflate: Option<u8>, fletcher32: bool, elem_size: u32) -> FilterPipeline {
+    let mut filters = Vec::new();
+    if shuffle {
+        filters.push(Filter { id: 2, name: Some("shuffle".into()), flags: 1, client_data: vec![elem_size] });
+    }
+    if let Some(level) = deflate {
+        filters.push(Filter { id: 1, name: Some("deflate".into()), flags: 1, client_data: vec![level as u32] });
+    }
+    if fletcher32 {
+        filters.push(Filter { id: 3, name: Some("fletcher32".into()), flags: 0, client_data: vec![] });
+    }
+    FilterPipeline { version: 1, filters }
 }

@@ -8,7 +8,7 @@ use h5kit_core::Result;
 /// cost more than it saves).
 pub(crate) const PARALLEL_MIN_BYTES: usize = 1 << 20;
 
-/// Threads encoding `jobs` chunks: `requested` ([`FileWriter::set_threads`]) or the number of
+/// Threads encoding `jobs` chunks: `requested` or the number of
 /// cores, at most `jobs` and 64; always 1 on WebAssembly.
 pub(crate) fn worker_count(requested: Option<usize>, jobs: usize) -> usize {
     #[cfg(target_family = "wasm")]

@@ -146,12 +146,12 @@ impl<'a> Copier<'a> {
     }
 
     /// Targets of the object references nested in compound/array elements (slot order of
-    /// [`h5kit_write::enc::ref_slots`]); `None` when the type has none.
+    /// [`h5kit_write::dtype::ref_slots`]); `None` when the type has none.
     fn nested_refs(&self, dt: &Datatype, raw: &[u8]) -> Result<Option<Vec<Option<String>>>> {
-        if h5kit_write::enc::is_vlen(dt) {
+        if h5kit_write::dtype::is_vlen(dt) {
             return Ok(None);
         }
-        let slots = h5kit_write::enc::ref_slots(dt)?;
+        let slots = h5kit_write::dtype::ref_slots(dt)?;
         let size = dt.size as usize;
         if slots.is_empty() || size == 0 {
             return Ok(None);
@@ -393,8 +393,8 @@ impl<'a> Copier<'a> {
             }
         }
         let dt = d.datatype();
-        if !is_vlen(dt) && !h5kit_write::enc::is_vlen(dt) && !is_object_reference(dt) && !is_region_reference(dt) && !is_vlen_of_refs(dt)
-            && h5kit_write::enc::ref_slots(dt).is_ok_and(|s| s.is_empty())
+        if !is_vlen(dt) && !h5kit_write::dtype::is_vlen(dt) && !is_object_reference(dt) && !is_region_reference(dt) && !is_vlen_of_refs(dt)
+            && h5kit_write::dtype::ref_slots(dt).is_ok_and(|s| s.is_empty())
         {
             // Fixed-size values without references: streamed once every object exists.
             self.pending.push((path.to_string(), d.clone()));
@@ -414,7 +414,7 @@ impl<'a> Copier<'a> {
             match self.nested_refs(dt, &raw)? {
                 Some(targets) => self.deferred.push(Deferred::Nested { path: path.to_string(), attr: None, data: raw, targets }),
                 // Fixed-size values: the bytes read become the writer's (no copy).
-                None if !h5kit_write::enc::is_vlen(dt) => self.dst.write_dataset_owned(path, raw)?,
+                None if !h5kit_write::dtype::is_vlen(dt) => self.dst.write_dataset_owned(path, raw)?,
                 None => self.dst.write_dataset(path, &to_writer(self.src, dt, &raw, || d.read_vlen())?)?,
             }
         }

@@ -455,7 +455,7 @@ pub(crate) fn to_bytes<T: H5Write>(data: &[T]) -> Vec<u8> {
         return b.to_vec();
     }
     let dt = T::datatype();
-    if h5kit_write::enc::is_vlen(&dt) {
+    if h5kit_write::dtype::is_vlen(&dt) {
         // The writer's encoding of variable-length data: per element its fixed bytes (none
         // for a string or sequence itself), then each variable-length part as a u32 byte
         // count and the bytes.

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use h5kit::write::{enc, LibVer};
+use h5kit::write::{dtype as enc, LibVer};
 use h5kit::{Datatype, File, LinkTarget, Object, ReferenceKind, TypeClass};
 use h5kit_testkit::{long, oracle};
 

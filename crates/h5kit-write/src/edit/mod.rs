@@ -63,7 +63,6 @@ use h5kit_object_header::ObjectHeader;
 use h5kit_superblock::symbol_table_entry::{ScratchPad, SymbolTableEntry};
 use h5kit_superblock::Superblock;
 
-pub(crate) use reference::{check_regions, selection_bytes};
 use crate::space::FileSpace;
 use dataset::DatasetEdit;
 use header::HeaderEdit;

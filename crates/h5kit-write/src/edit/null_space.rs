@@ -17,7 +17,7 @@ pub(super) fn null_dataspace() -> Dataspace {
 
 impl Editor {
     /// Creates a dataset with a null dataspace. Of `spec`, only the datatype,
-    /// `committed_type` and `fill_value` are used (as [`crate::FileWriter::create_null_dataset`]).
+    /// `committed_type` and `fill_value` are used.
     pub fn create_null_dataset(&mut self, path: &str, spec: DatasetSpec) -> Result<()> {
         let spec = DatasetSpec {
             committed_type: spec.committed_type,

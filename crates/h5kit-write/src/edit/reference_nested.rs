@@ -30,7 +30,7 @@ fn nested_object_references(dt: &Datatype) -> bool {
     }
     matches!(dt.class, TypeClass::Compound { .. } | TypeClass::Array { .. })
         && leaves(dt)
-        && crate::enc::ref_slots(dt).is_ok_and(|s| !s.is_empty())
+        && crate::dtype::ref_slots(dt).is_ok_and(|s| !s.is_empty())
 }
 
 /// Whether values of `dt` hold object references this module writes from target paths
@@ -47,12 +47,12 @@ pub(super) fn raw_reference_write(path: &str) -> Error {
 
 impl Editor {
     /// `data` (elements of the compound/array `dt`) with each object reference slot
-    /// ([`crate::enc::ref_slots`], element by element) set to its target's address.
+    /// ([`crate::dtype::ref_slots`], element by element) set to its target's address.
     fn patch_reference_slots(&mut self, dt: &Datatype, data: &[u8], targets: &[Option<&str>]) -> Result<Vec<u8>> {
-        if crate::enc::is_vlen(dt) {
+        if crate::dtype::is_vlen(dt) {
             return Err(super::unsupported("references inside types with variable-length members"));
         }
-        let slots = crate::enc::ref_slots(dt)?;
+        let slots = crate::dtype::ref_slots(dt)?;
         let size = dt.size as usize;
         if size == 0 || !data.len().is_multiple_of(size) {
             return Err(Error::usage(format!("data size mismatch: {} bytes are not whole {}-byte elements", data.len(), size)));
@@ -77,7 +77,7 @@ impl Editor {
 
     /// Writes the whole dataset at `path` (a compound or array type holding object
     /// references) from its elements' bytes, the reference slots given by `targets` (slot
-    /// order of [`crate::enc::ref_slots`], element by element; `None`: null).
+    /// order of [`crate::dtype::ref_slots`], element by element; `None`: null).
     pub fn write_dataset_with_refs(&mut self, path: &str, data: &[u8], targets: &[Option<&str>]) -> Result<()> {
         let dt = self.dataset_datatype(path)?;
         let n = self.dataset_element_count(path)?;

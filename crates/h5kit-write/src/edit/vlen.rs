@@ -32,8 +32,8 @@ pub(super) fn whole_vlen(dt: &Datatype) -> bool {
 /// plain values; no sequences of variable-length data) among fixed-size ones.
 pub(super) fn mixed_vlen(dt: &Datatype) -> bool {
     matches!(dt.class, TypeClass::Compound { .. } | TypeClass::Array { .. })
-        && crate::enc::is_vlen(dt)
-        && crate::enc::vl_slots(dt).is_ok_and(|s| !s.is_empty())
+        && crate::dtype::is_vlen(dt)
+        && crate::dtype::vl_slots(dt).is_ok_and(|s| !s.is_empty())
         && mixed_members_plain(dt)
 }
 
@@ -87,7 +87,7 @@ impl Editor {
             return Err(unsupported("sequences of variable-length data"));
         }
         // Per element: its fixed bytes, then per variable-length slot a u32 count and bytes.
-        let slots = crate::enc::vl_slots(dt)?;
+        let slots = crate::dtype::vl_slots(dt)?;
         let size = dt.size as usize;
         let mut out = Vec::with_capacity(usize::try_from(count).unwrap_or(0).saturating_mul(size).min(data.len()));
         let mut rest = data;

@@ -78,9 +78,9 @@ pub(super) fn vlen_to_writer(elements: Vec<Vec<u8>>) -> Vec<u8> {
 
 /// Converts raw elements whose datatype holds variable-length slots inside compounds/arrays
 /// (global heap IDs in the element bytes) to the writer's encoding: the element bytes, then
-/// per slot (in [`h5kit_write::enc::vl_slots`] order) a u32 byte count and the bytes.
+/// per slot (in [`h5kit_write::dtype::vl_slots`] order) a u32 byte count and the bytes.
 fn mixed_to_writer(src: &File, dt: &Datatype, raw: &[u8], keep_fixed: bool) -> Result<Vec<u8>> {
-    let slots = h5kit_write::enc::vl_slots(dt)?;
+    let slots = h5kit_write::dtype::vl_slots(dt)?;
     let size = dt.size as usize;
     if slots.is_empty() || size == 0 {
         return Ok(raw.to_vec());
@@ -143,7 +143,7 @@ pub fn canonical_values(src: &File, dt: &Datatype, raw: &[u8]) -> Result<Vec<u8>
 pub(super) fn to_writer(src: &File, dt: &Datatype, raw: &[u8], top_vlen: impl FnOnce() -> Result<Vec<Vec<u8>>>) -> Result<Vec<u8>> {
     if is_vlen(dt) {
         Ok(vlen_to_writer(top_vlen()?))
-    } else if h5kit_write::enc::is_vlen(dt) {
+    } else if h5kit_write::dtype::is_vlen(dt) {
         mixed_to_writer(src, dt, raw, true)
     } else {
         Ok(raw.to_vec())
