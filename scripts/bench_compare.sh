@@ -14,7 +14,7 @@
 #   --dir DIR   scratch directory (default: a new temporary directory, removed at the end)
 #
 # Every program works through its library's public API (h5kit: the `h5kit` crate's File; the
-# lines "+internal" / "+direct" / "+owned" below the table are other paths, not compared,
+# lines "+direct" / "+owned" below the table are other paths, not compared,
 # measured in one more h5kit run of their own after the rounds).
 # Prints each program's median time per workload and the ratios other time / h5kit time
 # (above 1: h5kit is faster) against libhdf5 from C, h5py, rust-hdf5 and hdf5-pure (nan: a
@@ -179,7 +179,7 @@ for w in order:
     row += f"{med(peak.get(w, [])) / 1024:>16.0f} (+{added / 1024:.0f})"
     print(row)
 if direct:
-    print("# not compared: +internal = written through h5kit-write's FileWriter (not the public API); +owned = Dataset::read into a new Vec; +direct = through h5kit-dataset (H5KIT_BENCH_DIRECT; see spec-notes/performance.md)")
+    print("# not compared: +owned = Dataset::read into a new Vec; +direct = through h5kit-dataset (H5KIT_BENCH_DIRECT; see spec-notes/performance.md)")
     for w, v in direct.items():
         bw = w.split("+")[0]
         row = f"{w:<28}{med(v):>12.4f}"

@@ -186,7 +186,7 @@ impl File {
     }
 
     /// The reader view: the file as last read, or, after a change, the file as it is now (the
-    /// editor's changes flushed to it; the model serialized to memory).
+    /// editor's changes flushed to it).
     pub(crate) fn current(&self) -> Result<Arc<FileInner>> {
         let Some(w) = &self.write else { return crate::swmr::reader_view(self) };
         let mut st = w.lock().map_err(|_| Error::usage("file state poisoned by an earlier panic"))?;

@@ -17,7 +17,7 @@
 //!   switches the group; the old heap and nodes are freed after the flush. A larger group
 //!   goes to dense storage, as libhdf5 converts it: the new-style messages without links,
 //!   then every link added (`link_message.rs`), the store written at the flush.
-//!   Later changes inside a converted group go to the in-memory model (`Unsupported`).
+//!   Later changes inside a converted group are those of a new-style group (`link_message.rs`).
 
 use h5kit_core::{Error, Result, Writer};
 use h5kit_object_header::message::msg_type;

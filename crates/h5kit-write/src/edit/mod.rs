@@ -21,11 +21,12 @@
 //! (`delete.rs`), soft, hard and external links in symbol-table groups (`link.rs`),
 //! variable-length data, also inside compounds and arrays (`vlen.rs`), compact datasets
 //! (`compact.rs`), shrinking resizes (`shrink.rs`), stored chunks written as they are
-//! (`raw_chunk.rs`), committed datatypes (`committed.rs`), object and region references
-//! (`reference.rs`), null dataspaces (`null_space.rs`), superblock extensions it keeps valid
-//! (`extension.rs`), SWMR writing (`swmr.rs`). Operations it cannot do
-//! yet fail with [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller
-//! can fall back.
+//! (`raw_chunk.rs`), committed datatypes and attributes of them (`committed.rs`,
+//! `committed_attribute.rs`), object and region references, also inside compounds, arrays and
+//! sequences (`reference.rs`, `reference_nested.rs`), null dataspaces (`null_space.rs`),
+//! superblock extensions it keeps valid (`extension.rs`), SWMR writing (`swmr.rs`). Operations
+//! it cannot do fail with [`h5kit_core::ErrorKind::Unsupported`] before changing anything
+//! (spec-notes/writer.md, "What the editor refuses").
 
 mod attribute;
 mod attribute_v2;

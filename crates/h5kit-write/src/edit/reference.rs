@@ -7,7 +7,7 @@
 //!   the serialized selection ([`selection_bytes`]).
 //!
 //! Targets are resolved when written; since the editor never moves an object header, the
-//! addresses stay valid for the life of the file (the in-memory model resolved them at each
+//! addresses stay valid for the life of the file (the removed in-memory model resolved them at each
 //! serialization instead).
 
 use h5kit_core::{Error, Result, Writer};

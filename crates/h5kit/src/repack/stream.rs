@@ -46,9 +46,8 @@ pub const BOX_BYTES: u64 = 16 << 20;
 pub const CONTIGUOUS_BOX_BYTES: u64 = 1 << 20;
 
 /// Copies the file at `input` to `output` (h5repack's job) with the options `opts`, in the
-/// `libver` format. The on-disk writer streams it (in either format) when it can create
-/// every object of the file (see spec-notes/repack.md); otherwise the whole file goes
-/// through the in-memory model and [`RepackReport::model`] says why.
+/// `libver` format, streamed by the on-disk writer (see spec-notes/repack.md); an object it
+/// cannot create fails the copy with `Unsupported`, naming it.
 pub fn repack_file(input: impl AsRef<Path>, output: impl AsRef<Path>, opts: &RepackOptions, libver: LibVer) -> Result<RepackReport> {
     let (input, output) = (input.as_ref(), output.as_ref());
     if let (Ok(a), Ok(b)) = (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
