@@ -74,6 +74,21 @@ pub fn guess_chunk(shape: &[u64], typesize: u64) -> Vec<u64> {
     chunks.iter().map(|&c| c as u64).collect()
 }
 
+/// Pipeline of the standard filters in h5py order (shuffle, deflate, fletcher32).
+pub fn standard_pipeline(shuffle: bool, deflate: Option<u8>, fletcher32: bool, elem_size: u32) -> FilterPipeline {
+    let mut filters = Vec::new();
+    if shuffle {
+        filters.push(Filter { id: 2, name: Some("shuffle".into()), flags: 1, client_data: vec![elem_size] });
+    }
+    if let Some(level) = deflate {
+        filters.push(Filter { id: 1, name: Some("deflate".into()), flags: 1, client_data: vec![level as u32] });
+    }
+    if fletcher32 {
+        filters.push(Filter { id: 3, name: Some("fletcher32".into()), flags: 0, client_data: vec![] });
+    }
+    FilterPipeline { version: 1, filters }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -118,19 +133,4 @@ mod tests {
         // guess_chunk((100,), None, 4) == (100,)
         assert_eq!(guess_chunk(&[100], 4), vec![100]);
     }
-}
-
-/// Pipeline of the standard filters in h5py order (shuffle, deflate, fletcher32).
-pub fn standard_pipeline(shuffle: bool, deflate: Option<u8>, fletcher32: bool, elem_size: u32) -> FilterPipeline {
-    let mut filters = Vec::new();
-    if shuffle {
-        filters.push(Filter { id: 2, name: Some("shuffle".into()), flags: 1, client_data: vec![elem_size] });
-    }
-    if let Some(level) = deflate {
-        filters.push(Filter { id: 1, name: Some("deflate".into()), flags: 1, client_data: vec![level as u32] });
-    }
-    if fletcher32 {
-        filters.push(Filter { id: 3, name: Some("fletcher32".into()), flags: 0, client_data: vec![] });
-    }
-    FilterPipeline { version: 1, filters }
 }

@@ -336,7 +336,7 @@ fn superblock_extension_with_file_space_info_is_edited_in_place() {
 fn paged_file_space_is_refused_at_open() {
     let p = fixture("fs_page.h5", "fs_page.h5");
     let before = std::fs::read(&p).unwrap();
-    let e = File::open_with(&p, Mode::ReadWrite, LibVer::Latest).err().expect("r+ of a paged file must fail");
+    let e = File::open_with(&p, Mode::ReadWrite, LibVer::Latest).expect_err("r+ of a paged file must fail");
     assert_eq!(e.kind, h5kit::ErrorKind::Unsupported, "{}", e);
     let msg = e.to_string();
     assert!(msg.contains("fs_page.h5") && msg.contains("for writing"), "{}", msg);
