@@ -1,13 +1,14 @@
-//! Storage: bytes at a file offset. A file (memory-mapped, or positioned reads where mapping
-//! is unavailable, as on WebAssembly) or a memory buffer. Readers never assume the whole file
+//! Storage: bytes at a file offset. A file (positioned reads; memory-mapped only when a
+//! zero-copy view is asked for) or a memory buffer. Readers never assume the whole file
 //! is in memory; [`Storage::bytes`] borrows when it can and copies when it must.
 
 use std::borrow::Cow;
 use std::fs::File;
 use std::path::Path;
+#[cfg(not(unix))]
 use std::sync::Mutex;
 
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, Result};
 
 /// Random-access bytes. Implementations must be cheap to call repeatedly.
 pub trait Storage: Send + Sync {
@@ -110,57 +111,121 @@ impl Storage for MemStorage {
     }
 }
 
-/// Reads of at least this many bytes use positioned reads rather than the memory map.
-#[cfg(unix)]
+/// Reads of at least this many bytes of a mapped file use positioned reads rather than the
+/// map (the kernel's copy beats faulting in every page of the map).
 const LARGE_READ: usize = 1 << 20;
 
-/// A file on disk: memory-mapped where possible, otherwise positioned reads.
+/// A file on disk, read by positioned reads (`pread`) by default, or memory-mapped when asked
+/// for ([`FileStorage::open_mapped`]).
+///
+/// Positioned reads make a file that changes while open an error, never a signal: the length
+/// is taken when the file is opened, and a read that finds the file shorter than that (another
+/// program truncated it) fails with an I/O error naming the offset. A mapped file must not be
+/// truncated or rewritten by another program while mapped: touching a page past the new end
+/// raises SIGBUS, which kills the process; the map exists only for zero-copy views
+/// ([`Storage::as_slice`]).
 pub struct FileStorage {
     len: u64,
     #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
     map: Option<mmap::Map>,
+    #[cfg(unix)]
+    file: File,
+    /// Serialises seek+read pairs where positioned reads are not available.
+    #[cfg(not(unix))]
     file: Mutex<File>,
 }
 
 impl FileStorage {
-    /// Opens `path` for reading.
+    /// Opens `path` for reading by positioned reads.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let file = File::open(path).map_err(|e| Error::io(e, format!("cannot open {}", path.display())))?;
-        Self::from_file(file)
+        Self::from_file(open_read(path.as_ref())?)
     }
 
-    /// Wraps an open file (read access needed).
+    /// Opens `path` for reading through a memory map (positioned reads where mapping is not
+    /// available, as on WebAssembly). The caller's contract: the file is not truncated or
+    /// rewritten by another program while this storage, or a slice borrowed from it, is alive.
+    pub fn open_mapped(path: impl AsRef<Path>) -> Result<Self> {
+        Self::from_file_mapped(open_read(path.as_ref())?)
+    }
+
+    /// Wraps an open file (read access needed), read by positioned reads.
     pub fn from_file(file: File) -> Result<Self> {
-        let len = file.metadata().map_err(|e| Error::io(e, "cannot stat file"))?.len();
-        #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
-        let map = mmap::Map::new(&file, len);
-        Ok(FileStorage {
-            len,
-            #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
-            map,
-            file: Mutex::new(file),
-        })
-    }
-
-    /// Wraps an open file read by positioned reads only, never mapped: for a large input read
-    /// once (a repack's source), whose pages should not stay in the process's memory.
-    pub fn from_file_unmapped(file: File) -> Result<Self> {
         let len = file.metadata().map_err(|e| Error::io(e, "cannot stat file"))?.len();
         Ok(FileStorage {
             len,
             #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
             map: None,
+            #[cfg(unix)]
+            file,
+            #[cfg(not(unix))]
             file: Mutex::new(file),
         })
     }
 
-    fn read_file_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut f = self.file.lock().map_err(|_| Error::new(ErrorKind::Io, "file lock poisoned"))?;
-        f.seek(SeekFrom::Start(offset)).map_err(|e| Error::io(e, "seek failed").at(offset))?;
-        f.read_exact(buf).map_err(|e| Error::io(e, "read failed").at(offset))
+    /// As [`FileStorage::from_file`] (positioned reads only, never mapped): the name callers
+    /// reading a large input once (a repack's source) use.
+    pub fn from_file_unmapped(file: File) -> Result<Self> {
+        Self::from_file(file)
     }
+
+    /// Wraps an open file, memory-mapped where possible; the contract of
+    /// [`FileStorage::open_mapped`] holds.
+    pub fn from_file_mapped(file: File) -> Result<Self> {
+        #[allow(unused_mut)]
+        let mut s = Self::from_file(file)?;
+        #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
+        {
+            #[cfg(unix)]
+            let f = &s.file;
+            #[cfg(not(unix))]
+            let f = &*s.file.lock().map_err(|_| Error::new(crate::ErrorKind::Io, "file lock poisoned"))?;
+            s.map = mmap::Map::new(f, s.len);
+        }
+        Ok(s)
+    }
+
+    /// Whether the file is memory-mapped.
+    pub fn is_mapped(&self) -> bool {
+        self.as_slice().is_some()
+    }
+
+    #[cfg(unix)]
+    fn read_file_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(&self.file, buf, offset)
+    }
+
+    #[cfg(not(unix))]
+    fn read_file_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = self.file.lock().map_err(|_| std::io::Error::other("file lock poisoned"))?;
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(buf)
+    }
+
+    /// A positioned read; a file found shorter than when it was opened is named as such.
+    fn pread(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.read_file_at(offset, buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                Error::io(
+                    e,
+                    format!(
+                        "{} bytes at offset {} are past the end of the file, which had {} bytes when \
+                         opened (truncated by another program?)",
+                        buf.len(),
+                        offset,
+                        self.len
+                    ),
+                )
+                .at(offset)
+            } else {
+                Error::io(e, "read failed").at(offset)
+            }
+        })
+    }
+}
+
+fn open_read(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| Error::io(e, format!("cannot open {}", path.display())))
 }
 
 impl Storage for FileStorage {
@@ -169,19 +234,13 @@ impl Storage for FileStorage {
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         check_range(self.len, offset, buf.len() as u64)?;
-        // Large reads (raw data) go through the kernel's copy, which beats faulting in every
-        // page of the map; small ones (metadata) copy from the map.
-        #[cfg(unix)]
-        if buf.len() >= LARGE_READ {
-            use std::os::unix::fs::FileExt;
-            let f = self.file.lock().map_err(|_| Error::new(ErrorKind::Io, "file lock poisoned"))?;
-            return f.read_exact_at(buf, offset).map_err(|e| Error::io(e, "read failed").at(offset));
-        }
         if let Some(s) = self.as_slice() {
-            buf.copy_from_slice(slice_at(s, offset, buf.len())?);
-            return Ok(());
+            if !cfg!(unix) || buf.len() < LARGE_READ {
+                buf.copy_from_slice(slice_at(s, offset, buf.len())?);
+                return Ok(());
+            }
         }
-        self.read_file_at(offset, buf)
+        self.pread(offset, buf)
     }
     fn as_slice(&self) -> Option<&[u8]> {
         #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
@@ -207,9 +266,10 @@ mod mmap {
                 return None;
             }
             // SAFETY: the map is read-only and private to this `FileStorage`. memmap2 requires
-            // that the file is not truncated or modified by another process while mapped; as
-            // with every memory-mapping reader this is the caller's contract (documented on
-            // `File::open`), and h5kit never writes through a file it has mapped.
+            // that the file is not truncated or modified by another process while mapped; this
+            // is the contract of the explicit mapped opens (`FileStorage::open_mapped`,
+            // `File::open_mapped`, documented there), and h5kit never writes through a file it
+            // has mapped. Files opened otherwise are never mapped.
             let map = unsafe { memmap2::MmapOptions::new().map(file) }.ok()?;
             Some(Map(map))
         }

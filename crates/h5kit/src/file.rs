@@ -64,10 +64,10 @@ impl File {
 
     /// Opens the file at `path` for reading.
     ///
-    /// The file is memory-mapped where the platform allows (metadata and
-    /// [`crate::Dataset::read_view`] read from the map). As with every memory-mapping reader,
-    /// the file must not be truncated or rewritten by another program while this handle, or
-    /// a view borrowed from it, is alive; use [`File::from_bytes`] to work on a private copy.
+    /// The file is read by positioned reads: another program truncating or rewriting it while
+    /// it is open makes reads fail with an error (or see the new bytes), never kills the
+    /// process. [`crate::Dataset::read_view`] then reads into memory; for views borrowed from
+    /// the file without a copy, open it with [`File::open_mapped`].
     pub fn open(path: impl AsRef<Path>) -> Result<File> {
         File::open_with_limits(path, Limits::default())
     }
@@ -75,9 +75,31 @@ impl File {
     /// Opens the file at `path` for reading, with explicit [`Limits`] (for example a smaller
     /// `max_alloc`, the most one read may allocate, where memory is scarce).
     pub fn open_with_limits(path: impl AsRef<Path>, limits: Limits) -> Result<File> {
-        let path = path.as_ref();
+        File::open_path(path.as_ref(), limits, false)
+    }
+
+    /// Opens the file at `path` for reading through a memory map, so that
+    /// [`crate::Dataset::read_view`] borrows contiguous values straight from the file (no
+    /// allocation, no copy). Where mapping is unavailable (WebAssembly) this is [`File::open`].
+    ///
+    /// The contract of every memory map: the file must not be truncated or rewritten by
+    /// another program while this handle, or a view borrowed from it, is alive. A read of a
+    /// page past a new, shorter end raises SIGBUS, which kills the process; rewritten bytes
+    /// change under views already taken. Use [`File::open`] (positioned reads) for files that
+    /// may change, or [`File::from_bytes`] to work on a private copy.
+    pub fn open_mapped(path: impl AsRef<Path>) -> Result<File> {
+        File::open_mapped_with_limits(path, Limits::default())
+    }
+
+    /// As [`File::open_mapped`], with explicit [`Limits`].
+    pub fn open_mapped_with_limits(path: impl AsRef<Path>, limits: Limits) -> Result<File> {
+        File::open_path(path.as_ref(), limits, true)
+    }
+
+    fn open_path(path: &Path, limits: Limits, mapped: bool) -> Result<File> {
+        let storage = if mapped { FileStorage::open_mapped(path) } else { FileStorage::open(path) };
         // As mode r+ reports it: a missing file is "not found" in every mode.
-        let storage = FileStorage::open(path).map_err(|e| match std::fs::metadata(path) {
+        let storage = storage.map_err(|e| match std::fs::metadata(path) {
             Err(m) if m.kind() == std::io::ErrorKind::NotFound => {
                 Error::not_found(format!("unable to open {}: no such file", path.display()))
             }
