@@ -60,6 +60,22 @@ impl<T: Storage + ?Sized> Storage for std::sync::Arc<T> {
     }
 }
 
+/// Boxed storage (a file's storage wrapped by another, as a cache image wraps it).
+impl<T: Storage + ?Sized> Storage for Box<T> {
+    fn len(&self) -> u64 {
+        (**self).len()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        (**self).read_at(offset, buf)
+    }
+    fn as_slice(&self) -> Option<&[u8]> {
+        (**self).as_slice()
+    }
+    fn bytes(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
+        (**self).bytes(offset, len)
+    }
+}
+
 /// `len` bytes of `s` at `offset`, or the error of a range past the end.
 fn slice_at(s: &[u8], offset: u64, len: usize) -> Result<&[u8]> {
     usize::try_from(offset)
@@ -133,6 +149,8 @@ pub struct FileStorage {
     /// Serialises seek+read pairs where positioned reads are not available.
     #[cfg(not(unix))]
     file: Mutex<File>,
+    /// Recently read blocks serving small reads (metadata) of an unmapped file.
+    blocks: blocks::Blocks,
 }
 
 impl FileStorage {
@@ -159,6 +177,7 @@ impl FileStorage {
             file,
             #[cfg(not(unix))]
             file: Mutex::new(file),
+            blocks: blocks::Blocks::default(),
         })
     }
 
@@ -239,6 +258,8 @@ impl Storage for FileStorage {
                 buf.copy_from_slice(slice_at(s, offset, buf.len())?);
                 return Ok(());
             }
+        } else if self.blocks.serve(offset, buf, self.len, |at, b| self.pread(at, b)) {
+            return Ok(());
         }
         self.pread(offset, buf)
     }
@@ -248,6 +269,70 @@ impl Storage for FileStorage {
             return Some(m.as_slice());
         }
         None
+    }
+}
+
+mod blocks {
+    //! Small reads of a file read by positioned reads: object headers, B-tree nodes and heap
+    //! blocks are small and close together, and one `pread` each costs a system call. A few
+    //! recently read 64 KiB blocks serve them instead (1 MiB at most). Reads larger than
+    //! [`SMALL`] or spanning two blocks go to the file directly, as does any read whose block
+    //! cannot be read whole (a file truncated since it was opened: the direct read then reports
+    //! the error).
+    use std::sync::{Arc, Mutex};
+
+    const BLOCK: u64 = 64 << 10;
+    const COUNT: usize = 16;
+    /// Largest read served from the blocks.
+    pub const SMALL: usize = 4096;
+
+    #[derive(Default)]
+    pub struct Blocks {
+        /// (block index, bytes), most recently used last.
+        recent: Mutex<Vec<(u64, Arc<Vec<u8>>)>>,
+    }
+
+    impl Blocks {
+        /// Fills `buf` (the bytes at `offset`, in range of a file of `len` bytes) from a cached
+        /// block, reading the block with `read` on a miss; false when the read is not one
+        /// the blocks serve (the caller then reads the file itself).
+        pub fn serve(&self, offset: u64, buf: &mut [u8], len: u64, read: impl Fn(u64, &mut [u8]) -> crate::Result<()>) -> bool {
+            let n = buf.len() as u64;
+            let index = offset / BLOCK;
+            if buf.is_empty() || buf.len() > SMALL || (offset + n - 1) / BLOCK != index {
+                return false;
+            }
+            let start = index * BLOCK;
+            let at = (offset - start) as usize;
+            let copy = |block: &[u8], buf: &mut [u8]| match block.get(at..at + buf.len()) {
+                Some(b) => {
+                    buf.copy_from_slice(b);
+                    true
+                }
+                None => false,
+            };
+            let Ok(mut recent) = self.recent.lock() else { return false };
+            if let Some(i) = recent.iter().position(|(k, _)| *k == index) {
+                let hit = recent.remove(i);
+                let ok = copy(&hit.1, buf);
+                recent.push(hit);
+                return ok;
+            }
+            drop(recent);
+            let mut block = vec![0u8; BLOCK.min(len - start) as usize];
+            if read(start, &mut block).is_err() {
+                return false;
+            }
+            let ok = copy(&block, buf);
+            let Ok(mut recent) = self.recent.lock() else { return ok };
+            if !recent.iter().any(|(k, _)| *k == index) {
+                if recent.len() >= COUNT {
+                    recent.remove(0);
+                }
+                recent.push((index, Arc::new(block)));
+            }
+            ok
+        }
     }
 }
 
@@ -290,6 +375,31 @@ mod tests {
         assert!(s.bytes(2, 2).is_err());
         assert!(s.bytes(u64::MAX, 2).is_err());
         assert_eq!(&*s.bytes_upto(1, 10).unwrap(), &[2, 3]);
+    }
+
+    /// Small reads served from cached blocks give the file's bytes, across block boundaries
+    /// and at the end of the file; a read past the end is an error.
+    #[cfg(not(target_family = "wasm"))]
+    #[test]
+    fn file_reads_through_blocks() {
+        let path = std::env::temp_dir().join(format!("h5kit-storage-blocks-{}", std::process::id()));
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let s = FileStorage::open(&path).unwrap();
+        assert!(!s.is_mapped());
+        let mut seed = 7u64;
+        for _ in 0..5000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let len = (seed >> 40) as usize % 6000;
+            let off = (seed >> 8) % (data.len() as u64 - len as u64 + 1);
+            assert_eq!(&*s.bytes(off, len).unwrap(), &data[off as usize..off as usize + len], "{len} at {off}");
+        }
+        assert_eq!(&*s.bytes(299_990, 10).unwrap(), &data[299_990..]);
+        assert!(s.bytes(299_995, 10).is_err());
+        let m = FileStorage::open_mapped(&path).unwrap();
+        assert_eq!(m.is_mapped(), cfg!(feature = "mmap"));
+        assert_eq!(&*m.bytes(65_530, 20).unwrap(), &data[65_530..65_550]);
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use h5kit_core::{Context, Error, FileStorage, Limits, MemStorage, Result, Sizes, Storage};
 use h5kit_object_header::{Message, ObjectHeader, SharedMessageTable};
+use h5kit_superblock::cache_image::{self, CacheImage, CacheImageMessage, CacheImageStorage};
 use h5kit_superblock::Superblock;
 
 use crate::object::{Group, Object};
@@ -118,10 +119,25 @@ impl File {
     }
 
     /// Opens a file from any storage, with explicit limits.
+    ///
+    /// A file closed with a metadata cache image (superblock extension message 0x0018) is
+    /// read through the image: its entries replace the bytes at their addresses, which
+    /// libhdf5 leaves unwritten for entries that were dirty at close (see
+    /// [`h5kit_superblock::cache_image`]).
     pub fn from_storage(storage: Box<dyn Storage>, name: String, limits: Limits) -> Result<File> {
         let superblock = Superblock::read(storage.as_ref())?;
         let mut inner = FileInner { storage, superblock, limits, sohm: None, name, dir: None, gheap: Default::default() };
-        inner.sohm = read_sohm_table(&inner)?;
+        let extension = read_extension(&inner)?;
+        if let Some(message) = extension.as_ref().map(|h| cache_image_message(&inner, h)).transpose()?.flatten() {
+            let base = inner.superblock.base_address;
+            let image = CacheImage::read(inner.storage.as_ref(), message, inner.sizes(), base, &inner.limits)
+                .map_err(|e| e.context("reading the metadata cache image"))?;
+            let storage = std::mem::replace(&mut inner.storage, Box::new(MemStorage::default()));
+            inner.storage = Box::new(CacheImageStorage::new(storage, image, base)?);
+        }
+        if let Some(header) = &extension {
+            inner.sohm = read_sohm_table(&inner, header)?;
+        }
         Ok(File {
             inner: Arc::new(inner),
             #[cfg(feature = "write")]
@@ -171,12 +187,30 @@ impl File {
     }
 }
 
-/// Finds the shared object header message table through the superblock extension.
-fn read_sohm_table(inner: &FileInner) -> Result<Option<SharedMessageTable>> {
+/// The superblock extension's object header (spec II.C), if the file has one. It is never
+/// part of a metadata cache image.
+fn read_extension(inner: &FileInner) -> Result<Option<ObjectHeader>> {
     let Some(ext) = inner.superblock.extension_address else { return Ok(None) };
+    let header = ObjectHeader::read(inner.ctx(), ext).map_err(|e| e.context("reading the superblock extension"))?;
+    Ok(Some(header))
+}
+
+/// The extension's metadata cache image message, if any.
+fn cache_image_message(inner: &FileInner, extension: &ObjectHeader) -> Result<Option<CacheImageMessage>> {
+    for raw in &extension.messages {
+        if raw.type_id == cache_image::MESSAGE_TYPE {
+            let m = CacheImageMessage::decode(&raw.data, raw.address, inner.sizes())
+                .map_err(|e| e.context("reading the superblock extension"))?;
+            return Ok(Some(m));
+        }
+    }
+    Ok(None)
+}
+
+/// Finds the shared object header message table through the superblock extension.
+fn read_sohm_table(inner: &FileInner, extension: &ObjectHeader) -> Result<Option<SharedMessageTable>> {
     let ctx = inner.ctx();
-    let header = ObjectHeader::read(ctx, ext).map_err(|e| e.context("reading the superblock extension"))?;
-    for raw in &header.messages {
+    for raw in &extension.messages {
         if raw.type_id == 0x000F {
             if let Message::SharedMessageTable { table_address, index_count, .. } = raw.decode(inner.sizes())? {
                 return Ok(Some(SharedMessageTable::read(ctx, table_address, index_count)?));
