@@ -14,6 +14,7 @@
  *   ci_v18.h5       libver (v18, v110): v1 B-tree chunk index, the same kinds of objects.
  *   ci_reopened.h5  written without an image, then reopened read/write with the image
  *                   requested, every object read, closed: an image of clean entries.
+ *   ci_minimal.h5   libver latest, one contiguous dataset with an attribute, image requested.
  */
 #include <hdf5.h>
 #include <stdio.h>
@@ -221,6 +222,21 @@ int main(void)
 {
     write_file("ci_latest.h5", H5F_LIBVER_LATEST, H5F_LIBVER_LATEST, 0, 1);
     write_file("ci_v18.h5", H5F_LIBVER_V18, H5F_LIBVER_V110, 1, 1);
+
+    {
+        hid_t fapl = fapl_with(H5F_LIBVER_LATEST, H5F_LIBVER_LATEST, 1);
+        hid_t f = H5Fcreate("ci_minimal.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+        CHECK(f);
+        hsize_t n[1] = {5};
+        hid_t p = H5Pcreate(H5P_DATASET_CREATE);
+        CHECK(H5Pset_layout(p, H5D_CONTIGUOUS));
+        hid_t d = dataset(f, "x", H5T_IEEE_F64LE, 1, n, NULL, p, 0.5, 2.0);
+        attr_int(d, "answer", 42);
+        H5Dclose(d);
+        H5Pclose(p);
+        CHECK(H5Fclose(f));
+        H5Pclose(fapl);
+    }
 
     write_file("ci_reopened.h5", H5F_LIBVER_LATEST, H5F_LIBVER_LATEST, 2, 0);
     hid_t fapl = fapl_with(H5F_LIBVER_LATEST, H5F_LIBVER_LATEST, 1);
