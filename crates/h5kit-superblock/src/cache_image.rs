@@ -277,7 +277,7 @@ impl<S: Storage> Storage for CacheImageStorage<S> {
     }
 
     fn bytes(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
-        let end = offset.checked_add(len as u64).unwrap_or(u64::MAX);
+        let end = offset.saturating_add(len as u64);
         if end <= self.inner.len() && self.overlapping(offset, end).next().is_none() {
             return self.inner.bytes(offset, len);
         }
