@@ -96,7 +96,37 @@ impl Group {
 
     /// The link named `name` (one path component), if any.
     pub fn link(&self, name: &str) -> Result<Option<Link>> {
+        if self.links.get().is_none() {
+            if let Some(found) = self.find_symbol_link(name)? {
+                return Ok(found);
+            }
+        }
         Ok(self.cached_links()?.iter().find(|l| l.name == name).cloned())
+    }
+
+    /// In a group stored as a symbol table (and nothing else), the link `name` found by one
+    /// descent of the B-tree (`Some(None)`: there is none); `None` when the group is stored
+    /// otherwise. Over a network this reads a few nodes instead of the whole table.
+    fn find_symbol_link(&self, name: &str) -> Result<Option<Option<Link>>> {
+        let mut tables = self.core.messages.iter().filter_map(|m| match m {
+            Message::SymbolTable(st) => Some(st),
+            _ => None,
+        });
+        let (Some(st), None) = (tables.next(), tables.next()) else { return Ok(None) };
+        if self.core.messages.iter().any(|m| matches!(m, Message::Link(_) | Message::LinkInfo(_))) {
+            return Ok(None);
+        }
+        let ctx = self.core.file.ctx();
+        let heap = LocalHeap::read(ctx, st.local_heap_address).map_err(|e| e.in_object(self.core.path.clone()))?;
+        let name_at = |offset: u64| heap.string_at(offset);
+        let entry = h5kit_btree::v1::find_group_entry(ctx, st.btree_address, name.as_bytes(), &name_at)
+            .map_err(|e| e.context("reading group v1 B-tree").in_object(self.core.path.clone()))?;
+        let Some(e) = entry else { return Ok(Some(None)) };
+        let target = match e.scratch {
+            ScratchPad::SymbolicLink { link_value_offset } => LinkTarget::Soft { path: utf8(heap.string_at(link_value_offset as u64)?) },
+            _ => LinkTarget::Hard { address: e.object_header_address },
+        };
+        Ok(Some(Some(Link { name: name.to_string(), target, creation_order: None, charset: CharacterSet::Ascii })))
     }
 
     /// Whether `path` (relative to this group, or absolute) names an object or link.
