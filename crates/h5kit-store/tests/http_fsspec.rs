@@ -78,13 +78,13 @@ fn one_chunk_of_a_thousand_datasets_costs_less_than_h5py_fsspec() {
 
     // h5py + fsspec on the same server.
     if !oracle::check(oracle::FSSPEC, 1, OPEN_AND_READ) {
-        println!("ours: {} requests, {} bytes, {:.1} ms (file {} bytes)", ours_req, ours_bytes, ours_time * 1e3, size);
+        h5kit_testkit::say(&format!("h5kit-store: {} requests, {} bytes, {:.1} ms (file {} bytes)", ours_req, ours_bytes, ours_time * 1e3, size));
         return;
     }
     let out = python(FSSPEC_READ, &[&url, name, &lo.to_string(), &(lo + n).to_string()]);
     let (their_req, their_bytes) = server.take_counts();
     let their_log = server.take_log();
-    println!("h5kit-store requests: {:?}\nh5py+fsspec requests: {:?}", ours_log, their_log);
+    h5kit_testkit::say(&format!("  h5kit-store requests: {:?}\n  h5py+fsspec requests: {:?}", ours_log, their_log));
     let mut lines = out.lines();
     let their_time: f64 = lines.next().unwrap().trim().parse().unwrap();
     let theirs: Vec<f64> = lines.map(|l| l.trim().parse::<f64>().unwrap()).collect();
@@ -92,10 +92,10 @@ fn one_chunk_of_a_thousand_datasets_costs_less_than_h5py_fsspec() {
     assert!(theirs.iter().zip(&ours.data).all(|(a, b)| a.to_bits() == b.to_bits()), "h5py through fsspec read other values");
     oracle::compared(oracle::FSSPEC, 1);
 
-    println!(
+    h5kit_testkit::say(&format!(
         "open + read one chunk of /{} in a file of 1,000 datasets ({} bytes) over HTTP:\n  h5kit-store:  {:>4} requests, {:>10} bytes, {:>7.1} ms\n  h5py+fsspec:  {:>4} requests, {:>10} bytes, {:>7.1} ms",
         name, size, ours_req, ours_bytes, ours_time * 1e3, their_req, their_bytes, their_time * 1e3
-    );
+    ));
     assert!(ours_req < their_req, "{} requests, h5py+fsspec {}", ours_req, their_req);
     assert!(ours_bytes < their_bytes, "{} bytes, h5py+fsspec {}", ours_bytes, their_bytes);
 }
