@@ -164,52 +164,55 @@ fn http_errors_are_clear() {
     }
 }
 
-/// Names looked up one by one in a symbol-table group of 300 links (several B-tree nodes and
-/// symbol table nodes) made by h5py: each is found at its object, other names are not.
+/// Names looked up one by one in a group of 305 links made by h5py, stored as a symbol table
+/// (several B-tree and symbol table nodes; libhdf5's default format) and as dense storage
+/// (fractal heap + v2 B-tree name index; libver='latest'): each is found at its object, other
+/// names are not.
 #[test]
-fn symbol_table_lookups_find_every_name_and_no_other() {
-    if !oracle::check(oracle::H5PY, 1, "a 300-link symbol-table group") {
+fn name_lookups_find_every_link_and_no_other() {
+    if !oracle::check(oracle::H5PY, 2, "305-link groups, symbol table and dense") {
         return;
     }
     let dir = temp_dir("lookup");
-    let path = dir.join("names.h5");
-    python(
-        r#"
+    for libver in ["earliest", "latest"] {
+        let path = dir.join(format!("names_{}.h5", libver));
+        python(
+            r#"
 import sys, h5py, random
 random.seed(5)
 names = ['n%03d' % i for i in range(300)] + ['a', 'zz', 'n100x', 'N050']
 random.shuffle(names)
-with h5py.File(sys.argv[1], 'w') as f:
+with h5py.File(sys.argv[1], 'w', libver=sys.argv[2]) as f:
     g = f.create_group('g')
     for n in names:
         g.create_dataset(n, data=[len(n), ord(n[0]), ord(n[-1])])
     g['soft'] = h5py.SoftLink('/g/n007')
 "#,
-        &[path.to_str().unwrap()],
-    );
-    let bytes = std::fs::read(&path).unwrap();
-    let local = File::open(&path).unwrap();
-    let keys = match local.object("/g").unwrap() {
-        Object::Group(g) => g.keys().unwrap(),
-        _ => panic!("/g is not a group"),
-    };
-    assert_eq!(keys.len(), 305);
-    let store = Arc::new(InMemory::new());
-    futures_executor::block_on(put(store.as_ref(), "names.h5", bytes));
-    let remote = open_store(store, &Path::from("names.h5")).unwrap();
-    for k in &keys {
-        let p = format!("/g/{}", k);
-        let (a, b) = (local.object(&p).unwrap(), remote.object(&p).unwrap());
-        assert_eq!(a.address(), b.address(), "{}", p);
-    }
-    assert_eq!(remote.object("/g/soft").unwrap().address(), local.object("/g/n007").unwrap().address());
-    for absent in ["", "0", "A", "n", "n000 ", "n1000", "n299a", "zzz", "n100y", "\u{7f}"] {
-        let p = format!("/g/{}", absent);
-        if absent.is_empty() {
-            continue;
+            &[path.to_str().unwrap(), libver],
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        let local = File::open(&path).unwrap();
+        let keys = match local.object("/g").unwrap() {
+            Object::Group(g) => g.keys().unwrap(),
+            _ => panic!("/g is not a group"),
+        };
+        assert_eq!(keys.len(), 305, "{}", libver);
+        let store = Arc::new(InMemory::new());
+        futures_executor::block_on(put(store.as_ref(), "names.h5", bytes));
+        let remote = open_store(store, &Path::from("names.h5")).unwrap();
+        let before = remote.io_stats();
+        for k in &keys {
+            let p = format!("/g/{}", k);
+            let (a, b) = (local.object(&p).unwrap(), remote.object(&p).unwrap());
+            assert_eq!(a.address(), b.address(), "{}: {}", libver, p);
         }
-        let e = remote.object(&p).err().unwrap_or_else(|| panic!("{} found", p));
-        assert!(e.to_string().contains("no object named"), "{}: {}", p, e);
+        assert_eq!(remote.object("/g/soft").unwrap().address(), local.object("/g/n007").unwrap().address());
+        for absent in ["0", "A", "n", "n000 ", "n1000", "n299a", "zzz", "n100y", "\u{7f}", "soft2"] {
+            let p = format!("/g/{}", absent);
+            let e = remote.object(&p).err().unwrap_or_else(|| panic!("{}: {} found", libver, p));
+            assert!(e.to_string().contains("no object named"), "{}: {}: {}", libver, p, e);
+        }
+        h5kit_testkit::say(&format!("305 lookups by name ({}): {:?} -> {:?}", libver, before, remote.io_stats()));
+        oracle::compared(oracle::H5PY, 1);
     }
-    oracle::compared(oracle::H5PY, 1);
 }
