@@ -240,7 +240,9 @@ impl RangedStorage {
     /// Fetches the missing blocks of `ranges` (`(offset, length)`, any order) into the cache,
     /// ranges closer than [`CacheConfig::coalesce_gap`] merged, all through one
     /// [`RangeSource::read_many`] (concurrent where the source is). At most half the cache is
-    /// filled, the ranges taken in offset order. Returns the bytes fetched.
+    /// filled, the ranges taken in offset order. Returns the bytes fetched. With an
+    /// asynchronous source the merged ranges are listed as missing instead
+    /// ([`CacheHandle::take_missing`]).
     pub fn prefetch_ranges(&self, ranges: &[(u64, u64)]) -> Result<u64> {
         let cfg = self.handle.config;
         let bs = cfg.block_size;
@@ -286,6 +288,12 @@ impl RangedStorage {
             runs.iter().map(|&(b0, b1)| (b0 * bs, vec![0u8; ((b1 * bs).min(self.len) - b0 * bs) as usize])).collect();
         let mut requests: Vec<(u64, &mut [u8])> = bufs.iter_mut().map(|(o, v)| (*o, v.as_mut_slice())).collect();
         if !self.source.read_many(&mut requests)? {
+            // An asynchronous source: the ranges join the missing list, so that the next
+            // failed read asks for all of the selection's chunks in one round.
+            let mut st = lock(&self.handle.state)?;
+            for (off, data) in &bufs {
+                st.missing.insert(*off, data.len() as u64);
+            }
             return Ok(0);
         }
         let mut st = lock(&self.handle.state)?;

@@ -15,8 +15,10 @@
 //! - [`StoreFile::io_stats`] reports the requests and bytes so far.
 //!
 //! The API is synchronous and needs no tokio runtime: the store's futures run on the calling
-//! thread. From async code, [`open_store_async`] makes the first request with `.await`; later
-//! reads block the calling thread (run them in `spawn_blocking`).
+//! thread. From async code, [`AsyncFile`] reads without blocking (any executor): operations
+//! run against the cache and what they miss is fetched with the store's async calls between
+//! attempts. [`open_store_async`] gives a synchronous [`StoreFile`] after an awaited first
+//! request.
 //!
 //! No C: `object_store` is used without its cloud features (they bring reqwest and ring);
 //! `http://` is this crate's own HTTP/1.1 client on `std::net` ([`http`]).
@@ -30,6 +32,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod async_file;
 pub mod http;
 pub mod source;
 pub mod stats;
@@ -44,6 +47,7 @@ use h5kit_core::Result;
 use object_store::path::Path;
 use object_store::ObjectStore;
 
+pub use crate::async_file::AsyncFile;
 pub use crate::http::HttpUrl;
 pub use crate::source::{HttpSource, ObjectSource};
 pub use crate::stats::IoStats;
@@ -141,7 +145,7 @@ fn open_source(source: Box<dyn RangeSource>, len: u64, first: &[u8], name: Strin
     if !first.is_empty() {
         cache.supply(0, first)?;
     }
-    let file = File::from_storage(Box::new(storage), name, o.limits.clone())?;
+    let file = File::from_storage(Box::new(storage), name, o.limits)?;
     Ok(StoreFile { file, cache, counters })
 }
 
