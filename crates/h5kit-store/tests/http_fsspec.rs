@@ -9,7 +9,8 @@ mod common;
 use std::time::Instant;
 
 use common::{python, temp_dir, RangeServer};
-use h5kit::Hyperslab;
+use h5kit::{File, Hyperslab};
+use h5kit_store::{open_url_with, Options};
 use h5kit_testkit::oracle;
 
 /// 1,000 chunked float64 datasets of 4,096 values (chunks of 512), as h5py writes them by
@@ -70,7 +71,7 @@ fn one_chunk_of_a_thousand_datasets_costs_less_than_h5py_fsspec() {
     assert_eq!((stats.requests, stats.bytes), (ours_req, ours_bytes), "io_stats disagrees with the server's count");
 
     // The same read from the local file.
-    let local = h5kit::File::open(&path).unwrap();
+    let local = File::open(&path).unwrap();
     let expect = local.dataset(&format!("/{}", name)).unwrap().read_slice::<f64>(Hyperslab::new(&[lo], &[n])).unwrap();
     assert_eq!(ours.shape, vec![n]);
     assert_eq!(ours.data.len(), n as usize);
@@ -105,7 +106,7 @@ fn whole_datasets_over_http_are_prefetched_and_exact() {
     let Some((path, bytes)) = make_file("prefetch") else { return };
     let server = RangeServer::start();
     server.add("thousand.h5", bytes);
-    let local = h5kit::File::open(&path).unwrap();
+    let local = File::open(&path).unwrap();
     let file = h5kit_store::open_url(&server.url("thousand.h5")).unwrap();
     let before = file.io_stats().requests;
     // Eight chunks of 4 KiB each, contiguous in the file: announced together, fetched in one
@@ -126,4 +127,61 @@ fn whole_datasets_over_http_are_prefetched_and_exact() {
     let s = file.io_stats();
     assert_eq!(s.requests, server.take_counts().0);
     assert!(s.cached_blocks <= 512);
+}
+
+/// Chunks that are not next to each other in the file (two datasets written chunk by chunk in
+/// turn, by h5py) are fetched concurrently: with 20 ms per reply, the server sees several
+/// requests at once, and the read takes far less than one latency per chunk.
+#[test]
+fn scattered_chunks_are_fetched_concurrently() {
+    if !oracle::check(oracle::H5PY, 1, "interleaved chunks") {
+        return;
+    }
+    let dir = temp_dir("concurrent");
+    let path = dir.join("interleaved.h5");
+    python(
+        r#"
+import sys, h5py, numpy as np
+# No chunk cache: each chunk is allocated when written, so a's and b's alternate in the file.
+with h5py.File(sys.argv[1], 'w', rdcc_nbytes=0) as f:
+    a = f.create_dataset('a', shape=(32 * 1024,), dtype='f8', chunks=(1024,))
+    b = f.create_dataset('b', shape=(32 * 1024,), dtype='f8', chunks=(1024,))
+    for i in range(32):
+        a[i * 1024:(i + 1) * 1024] = np.arange(1024) + i * 1e6
+        b[i * 1024:(i + 1) * 1024] = -np.arange(1024) - i * 1e6
+"#,
+        &[path.to_str().unwrap()],
+    );
+    let server = RangeServer::start();
+    server.add("interleaved.h5", std::fs::read(&path).unwrap());
+    let local = File::open(&path).unwrap();
+    // 8 KiB chunks 16 KiB apart: no read-around, no coalescing, 4 KiB blocks; at most
+    // `in_flight` requests at once.
+    let read = |in_flight: usize| {
+        let opts = Options { block_size: 4096, read_around: 0, coalesce_gap: 0, max_in_flight: in_flight, ..Options::default() };
+        let file = open_url_with(&server.url("interleaved.h5"), &opts).unwrap();
+        file.dataset("/a").unwrap().shape().unwrap();
+        server.set_delay_ms(20);
+        let _ = server.take_max_in_flight();
+        let before = file.io_stats().requests;
+        let t = Instant::now();
+        let ours = file.dataset("/a").unwrap().read::<f64>().unwrap();
+        let took = t.elapsed().as_secs_f64();
+        server.set_delay_ms(0);
+        (ours, file.io_stats().requests - before, server.take_max_in_flight(), took)
+    };
+    let expect = local.dataset("/a").unwrap().read::<f64>().unwrap();
+    let (ours, requests, at_once, took) = read(8);
+    let (one_by_one, requests_1, at_once_1, took_1) = read(1);
+    for v in [&ours, &one_by_one] {
+        assert_eq!(v.data.len(), 32 * 1024);
+        assert!(v.data.iter().zip(&expect.data).all(|(x, y)| x.to_bits() == y.to_bits()));
+    }
+    h5kit_testkit::say(&format!(
+        "32 scattered chunks, 20 ms per reply: {} requests, {} at once, {:.0} ms; with max_in_flight 1: {} requests, {:.0} ms",
+        requests, at_once, took * 1e3, requests_1, took_1 * 1e3
+    ));
+    assert!(requests >= 32, "{} requests: were the chunks merged?", requests);
+    assert!((4..=8).contains(&at_once), "{} requests at once (max_in_flight 8)", at_once);
+    assert_eq!(at_once_1, 1);
 }

@@ -21,6 +21,11 @@ struct Shared {
     close_always: AtomicBool,
     /// "METHOD range" of every request.
     log: Mutex<Vec<String>>,
+    /// Milliseconds each reply waits (a network's latency), requests being served now, and
+    /// the most at once.
+    delay_ms: AtomicU64,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
 }
 
 pub struct RangeServer {
@@ -62,6 +67,16 @@ impl RangeServer {
         std::mem::take(&mut *self.shared.log.lock().unwrap())
     }
 
+    /// Each reply waits `ms` milliseconds.
+    pub fn set_delay_ms(&self, ms: u64) {
+        self.shared.delay_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// The most requests served at once since the last call.
+    pub fn take_max_in_flight(&self) -> u64 {
+        self.shared.max_in_flight.swap(0, Ordering::SeqCst)
+    }
+
     pub fn set_ignore_range(&self, on: bool) {
         self.shared.ignore_range.store(on, Ordering::SeqCst);
     }
@@ -87,6 +102,9 @@ fn parse_range(v: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
 }
 
 fn serve(conn: TcpStream, s: &Shared) {
+    // Head and body are two writes: without this, Nagle's algorithm and delayed ACKs add
+    // ~40 ms to replies.
+    let _ = conn.set_nodelay(true);
     let mut w = conn.try_clone().unwrap();
     let mut r = BufReader::new(conn);
     loop {
@@ -149,6 +167,13 @@ fn serve(conn: TcpStream, s: &Shared) {
             body.len(),
             conn_hdr
         );
+        let now = s.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        s.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let delay = s.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(delay));
+        }
+        s.in_flight.fetch_sub(1, Ordering::SeqCst);
         let send_body = method != "HEAD";
         // Counted before sending: the client may be done before this thread runs again.
         if send_body {
