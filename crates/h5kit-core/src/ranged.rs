@@ -595,4 +595,45 @@ mod tests {
         assert_eq!(&b[..10], &data[4990..5000]);
     }
 
+
+    #[test]
+    fn prefetch_coalesces_close_ranges_and_serves_later_reads() {
+        let data = pattern(8000);
+        let calls = Arc::new(AtomicU64::new(0));
+        let cfg = CacheConfig { block_size: 512, max_blocks: 64, max_readahead: 0, coalesce_gap: 1024, read_around: 0 };
+        let s = RangedStorage::new(8000, Box::new(VecSource { data: data.clone(), calls: calls.clone() }), cfg);
+        // Blocks 0-1 and 3 (one block apart: merged, block 2 fetched too) and 10 (apart).
+        s.prefetch(&[(5120, 100), (100, 900), (1600, 10)]);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(s.handle().stats().unwrap().bytes_fetched, 4 * 512 + 512);
+        for (off, n) in [(100u64, 900usize), (1600, 10), (5120, 100), (1100, 20)] {
+            let mut b = vec![0u8; n];
+            s.read_at(off, &mut b).unwrap();
+            assert_eq!(b, data[off as usize..off as usize + n]);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "reads after the prefetch hit the cache");
+        // Already cached: nothing fetched; past the end or empty: ignored.
+        s.prefetch(&[(0, 2048), (9000, 10), (100, 0)]);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn prefetch_fills_at_most_half_the_cache() {
+        let data = pattern(20_000);
+        let calls = Arc::new(AtomicU64::new(0));
+        let cfg = CacheConfig { block_size: 512, max_blocks: 8, max_readahead: 0, coalesce_gap: 0, read_around: 0 };
+        let s = RangedStorage::new(20_000, Box::new(VecSource { data, calls }), cfg);
+        let _ = s.prefetch_ranges(&[(0, 20_000)]).unwrap();
+        assert_eq!(s.handle().stats().unwrap().cached_blocks, 4);
+    }
+
+    #[test]
+    fn prefetch_on_an_async_source_lists_the_ranges_as_missing() {
+        let cfg = CacheConfig { block_size: 512, max_blocks: 64, max_readahead: 0, coalesce_gap: 0, read_around: 0 };
+        let s = RangedStorage::new(8000, Box::new(SuppliedOnly), cfg);
+        let h = s.handle();
+        h.begin_operation().unwrap();
+        s.prefetch(&[(3000, 100), (600, 10)]);
+        assert_eq!(h.take_missing().unwrap(), vec![(512, 512), (2560, 1024)]);
+    }
 }
