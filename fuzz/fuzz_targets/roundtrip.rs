@@ -768,7 +768,7 @@ fn verify(file: &File, m: &Model) -> Result<(), String> {
     Ok(())
 }
 
-fn check_dataset(file: &File, path: &str, d: &DsM, ds: &h5kit::Dataset) -> Result<(), String> {
+fn check_dataset(file: &File, path: &str, d: &DsM, ds: &h5kit::snapshot::Dataset) -> Result<(), String> {
     if norm(ds.datatype()) != norm(&d.dt) {
         return Err(format!("{}: datatype {:?}, written {:?}", path, ds.datatype(), d.dt));
     }

@@ -270,7 +270,7 @@ fn peak_rss_kib() -> Option<u64> {
     status_kib("VmHWM:")
 }
 
-fn dataset(file: &h5kit::File, path: &str) -> Result<h5kit::Dataset> {
+fn dataset(file: &h5kit::File, path: &str) -> Result<h5kit::snapshot::Dataset> {
     match file.object(path)? {
         Object::Dataset(d) => Ok(d),
         _ => Err(fail(format!("{}: not a dataset", path))),
@@ -545,7 +545,7 @@ fn sum8(v: &[f64]) -> f64 {
     lanes.iter().sum::<f64>() + tail
 }
 
-/// read_contiguous: "x" through [`h5kit::Dataset::read_view`] (borrowed from the file's
+/// read_contiguous: "x" through [`h5kit::snapshot::Dataset::read_view`] (borrowed from the file's
 /// memory map when it can be: contiguous little-endian float64), every value summed.
 fn read_x_view(path: &Path, expect: &[f64], expect_sum: f64) -> Result<()> {
     let file = h5kit::File::open(path)?;

@@ -1,4 +1,4 @@
-//! The command line, declared with clap's derive API: `h5 dump|ls|repack|bench|completions`.
+//! The command line, declared with clap's derive API: `h5 dump|ls|repack|refs|clear|bench|completions`.
 //!
 //! The h5dump/h5ls/h5repack options keep their libhdf5 spelling (`-p -H`, `-pH`, `-d PATH`
 //! repeated, `-w N`, `-m FMT`, `--header`, ...). Where the order of options matters (h5dump
@@ -32,6 +32,8 @@ pub enum Command {
     Repack(RepackArgs),
     /// Print a chunk manifest (kerchunk references, Zarr v2 metadata) of a file
     Refs(RefsArgs),
+    /// Clear the superblock status flags left by a killed writer, like h5clear -s
+    Clear(ClearArgs),
     /// Run the benchmark workloads (shared/bench/WORKLOADS.md) in DIR
     #[command(disable_help_flag = true)]
     Bench(BenchArgs),
@@ -130,6 +132,16 @@ pub struct RefsArgs {
     /// The file to describe
     #[arg(value_name = "FILE")]
     pub file: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ClearArgs {
+    /// Clear the status flags (write / SWMR write access) in the superblock (the default)
+    #[arg(short = 's', long = "status")]
+    pub status: bool,
+    /// The files to clear
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -10,10 +10,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use h5kit::{
-    AllocTime, Attribute, ByteOrder, CharacterSet, Dataset, DataspaceKind, Datatype, File, FillTime, Group, Layout,
-    LinkTarget, Object, ReferenceKind, TypeClass,
-};
+use h5kit::{AllocTime, Attribute, ByteOrder, CharacterSet, DataspaceKind, Datatype, File, FillTime, Layout, LinkTarget, Object, ReferenceKind, TypeClass};
+use h5kit::snapshot::{Dataset, Group};
 use serde_json::{json, Map, Value};
 
 use crate::dump::values::{float_value, read_uint};

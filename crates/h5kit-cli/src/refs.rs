@@ -13,7 +13,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use h5kit::{ByteOrder, Dataset, DataspaceKind, Datatype, File, Layout, Object, TypeClass};
+use h5kit::{ByteOrder, DataspaceKind, Datatype, File, Layout, Object, TypeClass};
+use h5kit::snapshot::Dataset;
 use serde_json::{json, Map, Value};
 
 use crate::json::{base64, Ctx};

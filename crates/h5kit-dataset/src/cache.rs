@@ -96,7 +96,7 @@ struct Entry {
 /// reads are kept (whole-dataset reads bypass the cache), plus one spare chunk buffer.
 /// 16 MiB holds 64 chunks of 256 KiB or 16 of 1 MiB (the upper end of the 10 KiB - 1 MiB
 /// chunk size h5py's guide recommends). Change it per dataset with `set_capacity`
-/// (`h5kit::Dataset::set_chunk_cache_bytes`); see spec-notes/performance.md for the cost of
+/// (`h5kit::snapshot::Dataset::set_chunk_cache_bytes`); see spec-notes/performance.md for the cost of
 /// a miss and the measured effect of the size.
 pub const DEFAULT_CHUNK_CACHE_BYTES: usize = 16 << 20;
 

@@ -1,16 +1,17 @@
 //! `#[derive(H5Type)]`: a struct with named fields becomes an HDF5 compound (spec IV.A.2.d,
 //! datatype class 6: one member per field, named as the field), a
 //! C-like enum with an integer `#[repr]` an HDF5 enumeration (class 8: one member per variant,
-//! named as the variant, with its discriminant). The type must be `Copy`; fields may be
-//! numbers, fixed-size arrays and other derived types (nested compounds, enums).
+//! named as the variant, with its discriminant). The type must be `Clone`; fields may be
+//! numbers, fixed-size arrays, `FixedString<N>`, `String` (variable-length UTF-8),
+//! `VarLen<T>` (variable-length sequences) and other derived types (nested compounds, enums).
 //!
 //! Writing packs the members in declaration order (each at the sum of the sizes before it),
 //! as h5py stores a numpy structured dtype, whatever the struct's memory layout; reading
 //! converts member by member by name (the file's member order, offsets and padding may differ).
 //!
 //! ```ignore
-//! #[derive(Clone, Copy, h5kit::H5Type)]
-//! struct Point { x: f64, y: f64, tag: [u8; 4] }
+//! #[derive(Clone, h5kit::H5Type)]
+//! struct Point { x: f64, y: f64, tag: [u8; 4], name: String, path: h5kit::VarLen<f64> }
 //! #[derive(Clone, Copy, h5kit::H5Type)]
 //! #[repr(u8)]
 //! enum Level { Low = 0, High = 1 }
@@ -54,9 +55,16 @@ fn derive_struct(input: &DeriveInput, fields: Vec<&syn::Field>) -> syn::Result<T
                 #ty { #( #idents: <#types as ::h5kit::__derive::H5Type>::zero(), )* }
             }
             fn decode(raw: &[u8], dt: &::h5kit::__derive::H5Datatype) -> ::h5kit::__derive::H5Result<::std::vec::Vec<Self>> {
+                <Self as ::h5kit::__derive::H5Type>::decode_with(raw, dt, &::h5kit::__derive::H5Heap::none())
+            }
+            fn decode_with(
+                raw: &[u8],
+                dt: &::h5kit::__derive::H5Datatype,
+                heap: &::h5kit::__derive::H5Heap<'_>,
+            ) -> ::h5kit::__derive::H5Result<::std::vec::Vec<Self>> {
                 let members = ::h5kit::__derive::members(dt, #name, &[ #( #names ),* ])?;
                 ::h5kit::__derive::each_element(raw, dt, |e| {
-                    Ok(#ty { #( #idents: ::h5kit::__derive::field::<#types>(e, &members, #index)?, )* })
+                    Ok(#ty { #( #idents: ::h5kit::__derive::field::<#types>(e, &members, #index, heap)?, )* })
                 })
             }
         }
@@ -75,6 +83,9 @@ fn derive_struct(input: &DeriveInput, fields: Vec<&syn::Field>) -> syn::Result<T
             }
             fn put(&self, out: &mut ::std::vec::Vec<u8>) {
                 #( ::h5kit::__derive::H5Write::put(&self.#idents, out); )*
+            }
+            fn put_vlen(&self, pieces: &mut ::std::vec::Vec<::std::vec::Vec<u8>>) {
+                #( ::h5kit::__derive::H5Write::put_vlen(&self.#idents, pieces); )*
             }
         }
     })
@@ -132,7 +143,7 @@ fn derive_enum(input: &DeriveInput, e: &syn::DataEnum) -> syn::Result<Tokens> {
                 )
             }
             fn put(&self, out: &mut ::std::vec::Vec<u8>) {
-                ::h5kit::__derive::H5Write::put(&(*self as #repr), out);
+                ::h5kit::__derive::H5Write::put(&(::std::clone::Clone::clone(self) as #repr), out);
             }
         }
     })

@@ -2,7 +2,8 @@
 //! group listings, object info and attributes as JSON text, dataset values as little-endian
 //! bytes of a typed-array element type.
 
-use h5kit::{Attribute, ByteOrder, Dataset, Datatype, File, Hyperslab, LinkTarget, Object, TypeClass, UNLIMITED};
+use h5kit::{Attribute, ByteOrder, Datatype, File, Hyperslab, LinkTarget, Object, TypeClass, UNLIMITED};
+use h5kit::snapshot::Dataset;
 use h5kit_core::{Error, ErrorKind, Result};
 
 /// Largest number of elements an attribute value is spelled out in JSON.

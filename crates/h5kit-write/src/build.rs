@@ -388,37 +388,7 @@ impl<W: Write> Sink<'_, W> {
     }
 }
 
-/// Dataspace selection (spec VIII.A "Dataspace Selection") of a region reference: "all"
-/// (type 3, version 1) or a version 1 hyperslab (type 2: 32-bit start and inclusive end
-/// offsets per block).
-fn selection_bytes(region: &crate::Region) -> Vec<u8> {
-    let mut b = Buf::new();
-    match region {
-        crate::Region::All => {
-            b.u32(3);
-            b.u32(1);
-            b.zeros(8);
-        }
-        crate::Region::Blocks(blocks) => {
-            let rank = blocks.first().map(|(s, _)| s.len()).unwrap_or(0);
-            b.u32(2);
-            b.u32(1);
-            b.u32(0);
-            b.u32((8 + blocks.len() * rank * 8) as u32);
-            b.u32(rank as u32);
-            b.u32(blocks.len() as u32);
-            for (start, count) in blocks {
-                for &s in start {
-                    b.u32(s as u32);
-                }
-                for (&s, &c) in start.iter().zip(count) {
-                    b.u32(s.saturating_add(c.max(1) - 1) as u32);
-                }
-            }
-        }
-    }
-    b.v
-}
+use crate::edit::selection_bytes;
 
 fn gcol_size(objs: &[Vec<u8>]) -> usize {
     let used: usize = 16 + objs.iter().map(|o| 16 + round_up(o.len(), 8)).sum::<usize>();

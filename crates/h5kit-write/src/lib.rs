@@ -888,20 +888,7 @@ impl FileWriter {
         if targets.len() != n {
             return Err(Error::usage(format!("{}: shape mismatch: {} references for {} elements", path, targets.len(), n)));
         }
-        for (_, r) in targets.iter().flatten() {
-            if let Region::Blocks(blocks) = r {
-                let bad = |(s, c): &(Vec<u64>, Vec<u64>)| {
-                    s.len() != c.len()
-                        || c.contains(&0)
-                        || s.iter().zip(c).any(|(a, b)| a.checked_add(*b).map(|e| e > u32::MAX as u64).unwrap_or(true))
-                };
-                if blocks.is_empty() || blocks.iter().any(bad) {
-                    return Err(Error::usage(
-                        "region blocks need start and count of the same rank, counts > 0, ends below 2^32",
-                    ));
-                }
-            }
-        }
+        crate::edit::check_regions(targets.iter().flatten().map(|(_, r)| r))?;
         ds.vals = Values::Regions(targets.iter().map(|t| t.as_ref().map(|(p, r)| (p.to_string(), r.clone()))).collect());
         ds.written = true;
         Ok(())

@@ -124,6 +124,12 @@ impl FileSpace {
         }
     }
 
+    /// The flush that freed the pending ranges has committed, but they stay allocated for
+    /// good: concurrent readers (SWMR) may still read the structures there.
+    pub fn forget_pending(&mut self) {
+        self.pending.clear();
+    }
+
     /// Adds a range to the free lists, merged with its neighbours.
     fn release(&mut self, mut start: u64, mut len: u64) {
         if let Some((&prev, &plen)) = self.by_address.range(..=start).next_back() {
@@ -160,6 +166,18 @@ impl FileSpace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn space_freed_in_swmr_mode_is_never_reused() {
+        let mut s = FileSpace::new(100);
+        let a = s.allocate(40).unwrap();
+        s.free(a, 40);
+        s.forget_pending();
+        s.commit();
+        assert_eq!(s.free_bytes(), 0);
+        assert_eq!(s.allocate(40).unwrap(), 140);
+        assert_eq!(s.eoa(), 180);
+    }
 
     #[test]
     fn freed_space_is_reused_only_after_commit_best_fit_first() {

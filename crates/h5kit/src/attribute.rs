@@ -13,9 +13,13 @@ use crate::object::{msg_type, resolve_dataspace, resolve_datatype, ObjectCore};
 /// An attribute, with its datatype resolved and its raw value bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attribute {
+    /// The attribute's name.
     pub name: String,
+    /// Character set of the name.
     pub charset: CharacterSet,
+    /// The datatype of the value.
     pub datatype: Datatype,
+    /// The shape of the value (scalar, simple or null).
     pub dataspace: Dataspace,
     /// Raw data in the file's encoding (element count x datatype size bytes; variable-length
     /// elements are global heap references).

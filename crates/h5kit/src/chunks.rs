@@ -81,7 +81,7 @@ mod tests {
         h5kit_testkit::interop(name).to_string_lossy().into_owned()
     }
 
-    fn dataset(file: &str, path: &str) -> crate::Dataset {
+    fn dataset(file: &str, path: &str) -> crate::snapshot::Dataset {
         let f = File::open(interop(file)).unwrap();
         match f.object(path).unwrap() {
             crate::Object::Dataset(d) => d,
@@ -93,7 +93,7 @@ mod tests {
     /// `get_chunk_info` gives them.
     type Summary = (Vec<u64>, Vec<u64>, u32, u64, u64);
 
-    fn summary(d: &crate::Dataset) -> Vec<Summary> {
+    fn summary(d: &crate::snapshot::Dataset) -> Vec<Summary> {
         d.chunk_locations()
             .unwrap()
             .into_iter()

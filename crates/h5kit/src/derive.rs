@@ -13,6 +13,7 @@ pub use crate::typed::H5Type;
 pub use crate::typed::H5Write;
 pub use h5kit_core::Result as H5Result;
 pub use h5kit_object_header::Datatype as H5Datatype;
+pub use crate::vlen::Heap as H5Heap;
 #[cfg(feature = "write")]
 pub use h5kit_write::dtype;
 
@@ -43,14 +44,15 @@ pub fn each_element<T>(raw: &[u8], dt: &Datatype, mut f: impl FnMut(&[u8]) -> Re
     raw.chunks_exact(size).map(&mut f).collect()
 }
 
-/// Member `i` of `members` decoded from the element `e` as `F`.
-pub fn field<F: H5Type>(e: &[u8], members: &[(usize, &Datatype)], i: usize) -> Result<F> {
+/// Member `i` of `members` decoded from the element `e` as `F` (variable-length members
+/// resolved through `heap`).
+pub fn field<F: H5Type>(e: &[u8], members: &[(usize, &Datatype)], i: usize, heap: &H5Heap<'_>) -> Result<F> {
     let (off, dt) = members.get(i).ok_or_else(|| Error::usage("member index out of range"))?;
     let bytes = off
         .checked_add(dt.size as usize)
         .and_then(|end| e.get(*off..end))
         .ok_or_else(|| Error::format(0, format!("compound member at offset {} runs past the element of {} bytes", off, e.len())))?;
-    F::decode(bytes, dt)?.into_iter().next().ok_or_else(|| Error::usage(format!("empty member of type {}", F::NAME)))
+    F::decode_with(bytes, dt, heap)?.into_iter().next().ok_or_else(|| Error::usage(format!("empty member of type {}", F::NAME)))
 }
 
 /// The member name of each enum value in `raw` (elements of the enum `dt`).
@@ -75,22 +77,24 @@ pub fn unknown_variant(name: &str, type_name: &str) -> Error {
 impl<T: H5Type, const N: usize> H5Type for [T; N] {
     const NAME: &'static str = "array";
     fn zero() -> Self {
-        [T::zero(); N]
+        std::array::from_fn(|_| T::zero())
     }
     fn decode(raw: &[u8], dt: &Datatype) -> Result<Vec<Self>> {
+        Self::decode_with(raw, dt, &H5Heap::none())
+    }
+    fn decode_with(raw: &[u8], dt: &Datatype, heap: &H5Heap<'_>) -> Result<Vec<Self>> {
         let TypeClass::Array { base, dims } = &dt.class else {
             return Err(Error::usage(format!("cannot convert HDF5 {} data to an array of {} {}", crate::handle::type_name(dt), N, T::NAME)));
         };
         if dims.iter().map(|&d| d as usize).product::<usize>() != N {
             return Err(Error::usage(format!("cannot convert HDF5 {} data to an array of {} {}", crate::handle::type_name(dt), N, T::NAME)));
         }
-        let values = T::decode(raw, base)?;
+        let values = T::decode_with(raw, base, heap)?;
         Ok(values
             .chunks_exact(N.max(1))
             .map(|c| {
-                let mut a = [T::zero(); N];
-                a.copy_from_slice(c);
-                a
+                let mut it = c.iter().cloned();
+                std::array::from_fn(|_| it.next().unwrap_or_else(T::zero))
             })
             .collect())
     }
@@ -105,6 +109,11 @@ impl<T: H5Write, const N: usize> H5Write for [T; N] {
     fn put(&self, out: &mut Vec<u8>) {
         for v in self {
             v.put(out);
+        }
+    }
+    fn put_vlen(&self, pieces: &mut Vec<Vec<u8>>) {
+        for v in self {
+            v.put_vlen(pieces);
         }
     }
 }

@@ -21,6 +21,13 @@ pub(crate) struct FileInner {
     pub gheap: crate::vlen::GlobalHeapCache,
     /// Directory of the file on disk (external raw data files are resolved against it).
     pub dir: Option<std::path::PathBuf>,
+    /// Opened for SWMR reading (`File::open_swmr`): reads that meet a half-written structure
+    /// retry.
+    #[cfg_attr(not(feature = "write"), allow(dead_code))]
+    pub swmr_read: bool,
+    /// The open file of a SWMR reader (re-read by `File::refresh`).
+    #[cfg_attr(not(feature = "write"), allow(dead_code))]
+    pub swmr_file: Option<Arc<std::fs::File>>,
 }
 
 impl FileInner {
@@ -65,7 +72,7 @@ impl File {
     /// Opens the file at `path` for reading.
     ///
     /// The file is memory-mapped where the platform allows (metadata and
-    /// [`crate::Dataset::read_view`] read from the map). As with every memory-mapping reader,
+    /// [`crate::snapshot::Dataset::read_view`] read from the map). As with every memory-mapping reader,
     /// the file must not be truncated or rewritten by another program while this handle, or
     /// a view borrowed from it, is alive; use [`File::from_bytes`] to work on a private copy.
     pub fn open(path: impl AsRef<Path>) -> Result<File> {
@@ -98,7 +105,7 @@ impl File {
     /// Opens a file from any storage, with explicit limits.
     pub fn from_storage(storage: Box<dyn Storage>, name: String, limits: Limits) -> Result<File> {
         let superblock = Superblock::read(storage.as_ref())?;
-        let mut inner = FileInner { storage, superblock, limits, sohm: None, name, dir: None, gheap: Default::default() };
+        let mut inner = FileInner { storage, superblock, limits, sohm: None, name, dir: None, gheap: Default::default(), swmr_read: false, swmr_file: None };
         inner.sohm = read_sohm_table(&inner)?;
         Ok(File {
             inner: Arc::new(inner),

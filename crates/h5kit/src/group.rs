@@ -19,9 +19,13 @@ use crate::object::{Group, Object};
 /// A link of a group: its name and where it points.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
+    /// The link's name in its group.
     pub name: String,
+    /// What the link points to (an object address, a path, or a path in another file).
     pub target: LinkTarget,
+    /// The creation order index, when the group tracks it.
     pub creation_order: Option<u64>,
+    /// Character set of the name.
     pub charset: CharacterSet,
 }
 

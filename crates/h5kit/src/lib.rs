@@ -2,8 +2,7 @@
 //!
 //! A [`File`] is opened with one of h5py's modes ([`File::open`] `r`, `File::open_rw` `r+`,
 //! `File::create` `w`, `File::create_excl` `w-`/`x`, `File::append` `a`); its groups and
-//! datasets are live handles ([`handle::Group`], [`handle::Dataset`]: a handle taken before a
-//! write sees it), addressed by paths with `/`; every object has its attributes as a mapping
+//! datasets are live handles ([`Group`], [`Dataset`]: a handle taken before a write sees it), addressed by paths with `/`; every object has its attributes as a mapping
 //! ([`Attrs`]). The format layers live in their own crates (`h5kit-superblock`,
 //! `h5kit-object-header`, `h5kit-btree`, `h5kit-heap`, `h5kit-dataset`, `h5kit-write`); this
 //! crate ties them together the way libhdf5's H5F/H5G/H5D/H5A interfaces do.
@@ -35,9 +34,10 @@
 //! # Ok::<(), h5kit::Error>(())
 //! ```
 //!
-//! Under the handles are two lower layers: the snapshot objects ([`Object`], [`Group`],
-//! [`Dataset`]: one reading of an object header, with every message, zero-copy
-//! [`Dataset::read_view`] and chunk locations), and the path-string write methods of [`File`]
+//! Under the handles are two lower layers: the snapshot objects ([`snapshot`]: [`Object`],
+//! [`snapshot::Group`], [`snapshot::Dataset`]: one reading of an object header, with every
+//! message, zero-copy [`snapshot::Dataset::read_view`] and chunk locations, from
+//! `handle.snapshot()` or [`File::object`]), and the path-string write methods of [`File`]
 //! (`write`, `write_slice`, `resize`, `set_attr`, `create_dataset` with a `DatasetSpec`, ...).
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
@@ -61,12 +61,16 @@ mod mode;
 mod object;
 mod selection;
 #[cfg(feature = "write")]
+pub mod swmr;
+#[cfg(feature = "write")]
 pub mod repack;
 mod typed;
 #[cfg(feature = "write")]
 mod typed_write;
 #[cfg(feature = "write")]
 mod write_state;
+#[cfg(feature = "write")]
+mod write_types;
 pub mod vds;
 mod view;
 mod vlen;
@@ -76,17 +80,35 @@ pub use chunks::ChunkLocation;
 pub use file::File;
 pub use fixed_string::FixedString;
 pub use group::Link;
-pub use handle::{Attrs, Node};
+pub use handle::{Attrs, Dataset, Group, Node};
 #[cfg(feature = "write")]
 pub use handle::{DatasetBuilder, FileBuilder};
 #[cfg(feature = "write")]
 pub use mode::Mode;
-pub use object::{Dataset, Group, NamedDatatype, Object};
+pub use object::{NamedDatatype, Object};
+
+/// One reading of an object: [`snapshot::Group`], [`snapshot::Dataset`] and
+/// [`snapshot::NamedDatatype`] hold the object header as read (every message, spec IV.A), the
+/// chunk index walked once and a decoded-chunk cache, and are never updated. Cheaper than the
+/// live handles in hot loops (`ds.snapshot()?`), and the way to everything the file stores:
+/// layout, fill value, external files, chunk locations, [`snapshot::Dataset::read_view`]
+/// (zero-copy reads).
+///
+/// ```no_run
+/// let file = h5kit::File::open("data.h5")?;
+/// let snap: h5kit::snapshot::Dataset = file.dataset("x")?.snapshot()?;
+/// println!("{:?} {:?}", snap.layout(), snap.shape());
+/// # Ok::<(), h5kit::Error>(())
+/// ```
+pub mod snapshot {
+    pub use crate::object::{Dataset, Group, NamedDatatype, Object};
+}
 pub use selection::Hyperslab;
 pub use typed::{Array, H5Type};
 #[cfg(feature = "derive")]
 pub use h5kit_derive::H5Type;
 pub use view::ArrayView;
+pub use vlen::VarLen;
 #[cfg(feature = "write")]
 pub use typed::H5Write;
 

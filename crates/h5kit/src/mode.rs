@@ -136,18 +136,13 @@ impl File {
     }
 
     /// A new file built in memory (WebAssembly, tests); get its bytes with [`File::to_bytes`].
-    /// Files of the earliest format are written by the on-disk writer into a growable buffer
-    /// (the same code as files on disk); others by the in-memory model.
+    /// Written by the on-disk writer into a growable buffer (the same code and bytes as files
+    /// on disk), in either format.
     pub fn create_in_memory(libver: LibVer) -> Result<File> {
-        if libver == LibVer::Earliest {
-            let storage: Arc<dyn WritableStorage> = Arc::new(WritableMemory::default());
-            let editor = Editor::create(storage.clone(), Limits::default())?;
-            let snapshot = File::from_storage(Box::new(storage), "<memory>".to_string(), Limits::default())?;
-            return File::writable(Backend::Editor(Box::new(editor)), None, snapshot);
-        }
-        let mut writer = FileWriter::in_memory(libver);
-        let snapshot = File::from_bytes(writer.to_bytes()?)?;
-        File::writable(Backend::Model(writer), None, snapshot)
+        let storage: Arc<dyn WritableStorage> = Arc::new(WritableMemory::default());
+        let editor = Editor::create_format(storage.clone(), Limits::default(), libver)?;
+        let snapshot = File::from_storage(Box::new(storage), "<memory>".to_string(), Limits::default())?;
+        File::writable(Backend::Editor(Box::new(editor)), None, snapshot)
     }
 
     fn writable(backend: Backend, path: Option<PathBuf>, snapshot: File) -> Result<File> {
@@ -166,7 +161,7 @@ impl File {
         self.write.is_some()
     }
 
-    fn state(&self) -> Result<MutexGuard<'_, WriteState>> {
+    pub(crate) fn state(&self) -> Result<MutexGuard<'_, WriteState>> {
         let w = self.write.as_ref().ok_or_else(|| {
             Error::new(ErrorKind::Usage, format!("{}: file is read-only (opened with mode r)", self.inner.name))
         })?;
@@ -179,7 +174,7 @@ impl File {
 
     /// Runs a change: on the on-disk writer when it can do it, else (after moving the file to
     /// the model, [`fall_back`]) on the model.
-    fn change<T>(&self, on_editor: impl FnOnce(&mut Editor) -> Result<T>, on_model: impl FnOnce(&mut FileWriter) -> Result<T>) -> Result<T> {
+    pub(crate) fn change<T>(&self, on_editor: impl FnOnce(&mut Editor) -> Result<T>, on_model: impl FnOnce(&mut FileWriter) -> Result<T>) -> Result<T> {
         let mut st = self.state()?;
         if let Backend::Editor(ed) = &mut st.backend {
             let r = on_editor(ed);
@@ -210,7 +205,7 @@ impl File {
     /// The reader view: the file as last read, or, after a change, the file as it is now (the
     /// editor's changes flushed to it; the model serialized to memory).
     pub(crate) fn current(&self) -> Result<Arc<FileInner>> {
-        let Some(w) = &self.write else { return Ok(self.inner.clone()) };
+        let Some(w) = &self.write else { return crate::swmr::reader_view(self) };
         let mut st = w.lock().map_err(|_| Error::usage("file state poisoned by an earlier panic"))?;
         let mut snap = self.snapshot.lock().map_err(|_| Error::usage("file state poisoned"))?;
         if st.dirty || snap.is_none() {
@@ -384,6 +379,7 @@ impl File {
         }
         let mut st = self.state()?;
         flush_state(&mut st)?;
+        crate::swmr::end_swmr_write(&mut st)?;
         st.closed = true;
         st.backend = Backend::Closed;
         // Handles of this file may live on; the lock goes now, as with libhdf5's H5Fclose.

@@ -155,8 +155,11 @@ pub(crate) fn resolve_dataspace(file: &FileInner, ds: &MaybeShared<Dataspace>) -
 #[derive(Clone)]
 #[allow(clippy::large_enum_variant)] // objects are few and short-lived; matching by value reads best
 pub enum Object {
+    /// A group.
     Group(Group),
+    /// A dataset.
     Dataset(Dataset),
+    /// A committed (named) datatype.
     Datatype(NamedDatatype),
 }
 
@@ -202,6 +205,7 @@ impl Object {
     pub fn path(&self) -> &str {
         &self.core().path
     }
+    /// The object's attributes (compact and dense), in the order they are stored.
     pub fn attributes(&self) -> Result<Vec<Attribute>> {
         attribute::read_attributes(self.core())
     }
@@ -220,15 +224,19 @@ pub struct Group {
 }
 
 impl Group {
+    /// The path the group was opened by.
     pub fn path(&self) -> &str {
         &self.core.path
     }
+    /// The address of the group's object header.
     pub fn address(&self) -> u64 {
         self.core.address
     }
+    /// The group's attributes, in the order they are stored.
     pub fn attributes(&self) -> Result<Vec<Attribute>> {
         attribute::read_attributes(&self.core)
     }
+    /// The group's comment (h5dump's `COMMENT`), if it has one.
     pub fn comment(&self) -> Option<String> {
         self.core.comment()
     }
@@ -254,15 +262,19 @@ impl NamedDatatype {
         let (datatype, _) = resolve_datatype(&core.file, &dt).map_err(|e| e.in_object(core.path.clone()))?;
         Ok(NamedDatatype { core, datatype })
     }
+    /// The path the datatype was opened by.
     pub fn path(&self) -> &str {
         &self.core.path
     }
+    /// The address of the datatype's object header.
     pub fn address(&self) -> u64 {
         self.core.address
     }
+    /// The committed datatype.
     pub fn datatype(&self) -> &Datatype {
         &self.datatype
     }
+    /// The datatype's attributes, in the order they are stored.
     pub fn attributes(&self) -> Result<Vec<Attribute>> {
         attribute::read_attributes(&self.core)
     }
@@ -350,12 +362,15 @@ impl Dataset {
         Ok(ds)
     }
 
+    /// The path the dataset was opened by.
     pub fn path(&self) -> &str {
         &self.core.path
     }
+    /// The address of the dataset's object header.
     pub fn address(&self) -> u64 {
         self.core.address
     }
+    /// The datatype of the elements as stored.
     pub fn datatype(&self) -> &Datatype {
         &self.datatype
     }
@@ -363,6 +378,7 @@ impl Dataset {
     pub fn committed_datatype(&self) -> Option<u64> {
         self.committed_datatype
     }
+    /// The dataspace: dimensions and maximum dimensions.
     pub fn dataspace(&self) -> &Dataspace {
         &self.dataspace
     }
@@ -370,21 +386,27 @@ impl Dataset {
     pub fn shape(&self) -> &[u64] {
         &self.dataspace.dims
     }
+    /// The layout message: compact, contiguous, chunked or virtual storage.
     pub fn layout(&self) -> &LayoutMessage {
         &self.layout
     }
+    /// The filter pipeline, if the data is filtered.
     pub fn filters(&self) -> Option<&FilterPipeline> {
         self.filters.as_ref()
     }
+    /// The fill value message, if the dataset has one.
     pub fn fill_value(&self) -> Option<&FillValue> {
         self.fill_value.as_ref()
     }
+    /// The external files the raw data lives in, if any.
     pub fn external_files(&self) -> Option<&ExternalFiles> {
         self.external.as_ref()
     }
+    /// The dataset's attributes, in the order they are stored.
     pub fn attributes(&self) -> Result<Vec<Attribute>> {
         attribute::read_attributes(&self.core)
     }
+    /// The dataset's comment (h5dump's `COMMENT`), if it has one.
     pub fn comment(&self) -> Option<String> {
         self.core.comment()
     }
@@ -549,7 +571,7 @@ impl Dataset {
             crate::typed::bytes_mut(&mut data)?.copy_from_slice(&raw);
             return Ok(crate::Array { data, shape: selection.shape() });
         }
-        let data = crate::typed::convert(&raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
+        let data = crate::typed::convert_in(&self.core.file, &raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
         self.check_count(data.len(), selection.shape().iter().try_fold(1u64, |a, &d| a.checked_mul(d)))?;
         Ok(crate::Array { data, shape: selection.shape() })
     }
@@ -567,7 +589,7 @@ impl Dataset {
             return Ok(crate::Array { data, shape: self.dataspace.dims.clone() });
         }
         let raw = self.read_raw()?;
-        let data = crate::typed::convert(&raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
+        let data = crate::typed::convert_in(&self.core.file, &raw, &self.datatype).map_err(|e| e.in_object(self.core.path.clone()))?;
         self.check_count(data.len(), self.dataspace.element_count())?;
         Ok(crate::Array { data, shape: self.dataspace.dims.clone() })
     }
@@ -598,9 +620,9 @@ impl Dataset {
             return self.read_native_into(out);
         }
         let raw = self.read_raw()?;
-        let data: Vec<T> = crate::typed::convert(&raw, &self.datatype).map_err(err)?;
+        let data: Vec<T> = crate::typed::convert_in(&self.core.file, &raw, &self.datatype).map_err(err)?;
         self.check_count(data.len(), Some(n))?;
-        out.copy_from_slice(&data);
+        out.clone_from_slice(&data);
         Ok(())
     }
 
@@ -674,7 +696,7 @@ impl Dataset {
 impl crate::Attribute {
     /// The value converted to `T` (numeric classes), with the attribute's shape.
     pub fn read<T: crate::H5Type>(&self) -> Result<crate::Array<T>> {
-        let data = crate::typed::convert(&self.data, &self.datatype)?;
+        let data = crate::typed::convert_in(&self.file.0, &self.data, &self.datatype)?;
         Ok(crate::Array { data, shape: self.dataspace.dims.clone() })
     }
 }

@@ -2,7 +2,7 @@
 //! on-disk writer cannot edit it): every group, dataset, attribute and link, read with the
 //! reader and created again with a writer. [`repack_file`] writes through the on-disk writer
 //! ([`h5kit_write::edit::Editor`]): raw data streamed in bounded pieces, chunks whose layout
-//! and filters do not change copied as stored bytes ([`stream`]); files holding objects the
+//! and filters do not change copied as stored bytes (`repack/stream.rs`); files holding objects the
 //! editor cannot create yet go through the in-memory model ([`copy_file`],
 //! [`h5kit_write::FileWriter`]). See spec-notes/repack.md.
 
@@ -37,6 +37,7 @@ const ANONYMOUS_TYPE_PREFIX: &str = "\u{1}h5kit-anonymous-datatype-";
 /// What the copy could not carry over exactly.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RepackReport {
+    /// Objects copied.
     pub objects: usize,
     /// Human-readable notes, e.g. a filter the writer cannot apply.
     pub warnings: Vec<String>,
@@ -46,6 +47,7 @@ pub struct RepackReport {
     /// [`repack_file`]: chunks copied as stored bytes, and datasets whose data was read and
     /// written again (in bounded pieces).
     pub raw_chunks: u64,
+    /// Datasets whose data was read and written again.
     pub rewritten: u64,
 }
 
@@ -438,7 +440,7 @@ impl<'a> Copier<'a> {
         Ok(())
     }
 
-    fn copy_group(&mut self, g: &crate::Group) -> Result<()> {
+    fn copy_group(&mut self, g: &crate::snapshot::Group) -> Result<()> {
         let mut links = g.links()?;
         // Creation order where tracked (it is what the writer records), else name order.
         if links.iter().all(|l| l.creation_order.is_some()) {

@@ -5,9 +5,13 @@
 /// from `start`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hyperslab {
+    /// First element in each dimension.
     pub start: Vec<u64>,
+    /// Distance between the starts of blocks, per dimension.
     pub stride: Vec<u64>,
+    /// Number of blocks per dimension.
     pub count: Vec<u64>,
+    /// Size of each block per dimension.
     pub block: Vec<u64>,
 }
 

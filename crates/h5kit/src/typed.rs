@@ -9,17 +9,22 @@ use h5kit_object_header::{ByteOrder, Datatype, TypeClass};
 /// An n-dimensional array read from a file: values in row-major order and the shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Array<T> {
+    /// The values, row-major.
     pub data: Vec<T>,
+    /// The shape (empty for a scalar).
     pub shape: Vec<u64>,
 }
 
 impl<T> Array<T> {
+    /// The number of values.
     pub fn len(&self) -> usize {
         self.data.len()
     }
+    /// Whether there are no values.
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
     }
+    /// The values, without the shape.
     pub fn into_vec(self) -> Vec<T> {
         self.data
     }
@@ -41,9 +46,23 @@ impl<T> Array<T> {
 }
 
 /// A Rust type HDF5 data converts to: the numbers (`i8`..`u64`, `f32`, `f64`), fixed-size
-/// arrays of them, and the structs and C-like enums of `#[derive(H5Type)]` (compounds and
-/// enums, converted member by member by name, as libhdf5 converts compounds).
-pub trait H5Type: Copy + Send + Sync + 'static {
+/// arrays of them, `String` (variable-length or fixed-length strings), [`crate::VarLen`]
+/// (variable-length sequences), [`crate::FixedString`], and the structs and C-like enums of
+/// `#[derive(H5Type)]` (compounds and enums, converted member by member by name, as libhdf5
+/// converts compounds).
+///
+/// ```
+/// # use h5kit::{File, H5Type, VarLen};
+/// #[derive(Clone, Debug, PartialEq, H5Type)]
+/// struct Sample { id: u32, name: String, values: VarLen<f64> }
+///
+/// let f = File::builder().in_memory()?;
+/// let data = [Sample { id: 1, name: "first".into(), values: VarLen(vec![0.5, 1.5]) }];
+/// let ds = f.new_dataset::<Sample>().with_data(&data).create("samples")?;
+/// assert_eq!(ds.read::<Sample>()?.data, data);
+/// # Ok::<(), h5kit::Error>(())
+/// ```
+pub trait H5Type: Clone + Send + Sync + 'static {
     /// Name for error messages.
     const NAME: &'static str;
     /// A zero value (buffers are filled with it before they are read into).
@@ -82,6 +101,13 @@ pub trait H5Type: Copy + Send + Sync + 'static {
     /// Elements of `datatype` (raw, in the file's encoding) converted to this type.
     fn decode(raw: &[u8], datatype: &Datatype) -> Result<Vec<Self>> {
         convert_numbers(raw, datatype)
+    }
+    /// As [`H5Type::decode`], with `heap` resolving the variable-length elements inside the
+    /// data (their bytes live in the file's global heap): what reads from a file call.
+    #[doc(hidden)]
+    fn decode_with(raw: &[u8], datatype: &Datatype, heap: &crate::vlen::Heap<'_>) -> Result<Vec<Self>> {
+        let _ = heap;
+        Self::decode(raw, datatype)
     }
 }
 
@@ -257,6 +283,15 @@ pub(crate) fn convert<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Result<Vec<
     T::decode(raw, datatype)
 }
 
+/// Converts raw elements of `datatype`, read from `file`, to `T`: variable-length members
+/// are resolved in the file's global heap.
+pub(crate) fn convert_in<T: H5Type>(file: &crate::file::FileInner, raw: &[u8], datatype: &Datatype) -> Result<Vec<T>> {
+    let resolve = |slot: &[u8], dt: &Datatype| -> Result<Vec<u8>> {
+        crate::vlen::vlen_elements(file, slot, dt)?.pop().ok_or_else(|| Error::format(0, "variable-length element missing"))
+    };
+    T::decode_with(raw, datatype, &crate::vlen::Heap::new(&resolve))
+}
+
 /// Converts raw numeric elements (integers, bitfields, floats, enums by value) of `datatype`
 /// to `T`: the default [`H5Type::decode`].
 pub fn convert_numbers<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Result<Vec<T>> {
@@ -302,9 +337,11 @@ pub fn convert_numbers<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Result<Vec
     Ok(out)
 }
 
-/// A Rust type written as an HDF5 numeric type (little-endian, like h5py's native types).
+/// A Rust type written with its own HDF5 datatype (numbers little-endian, like h5py's native
+/// types; strings variable-length UTF-8; [`crate::VarLen`] variable-length sequences; the
+/// structs and enums of `#[derive(H5Type)]` compounds and enums).
 #[cfg(feature = "write")]
-pub trait H5Write: Copy {
+pub trait H5Write: Clone {
     /// Name for error messages.
     const NAME: &'static str;
     /// The HDF5 datatype of this type.
@@ -314,8 +351,15 @@ pub trait H5Write: Copy {
     fn number(&self) -> Option<crate::typed_write::Number> {
         None
     }
-    /// Appends the little-endian bytes of `self`.
+    /// Appends the little-endian bytes of `self` (variable-length parts: zero bytes of their
+    /// slot's size; their contents come from [`H5Write::put_vlen`]).
     fn put(&self, out: &mut Vec<u8>);
+    /// Appends the bytes of each variable-length part of `self` (strings: the UTF-8 bytes;
+    /// sequences: the elements' bytes), in the order of the datatype's members.
+    #[doc(hidden)]
+    fn put_vlen(&self, pieces: &mut Vec<Vec<u8>>) {
+        let _ = pieces;
+    }
     /// `data`'s memory when it already is the little-endian encoding `put` appends (the
     /// numeric types on little-endian hosts), so that it is written without a conversion pass.
     #[doc(hidden)]
@@ -410,6 +454,27 @@ pub(crate) fn to_bytes<T: H5Write>(data: &[T]) -> Vec<u8> {
     if let Some(b) = T::as_le_bytes(data) {
         return b.to_vec();
     }
+    let dt = T::datatype();
+    if h5kit_write::enc::is_vlen(&dt) {
+        // The writer's encoding of variable-length data: per element its fixed bytes (none
+        // for a string or sequence itself), then each variable-length part as a u32 byte
+        // count and the bytes.
+        let whole = matches!(dt.class, TypeClass::VarLenString { .. } | TypeClass::VarLenSequence { .. });
+        let mut out = Vec::new();
+        let mut pieces = Vec::new();
+        for v in data {
+            if !whole {
+                v.put(&mut out);
+            }
+            pieces.clear();
+            v.put_vlen(&mut pieces);
+            for p in &pieces {
+                out.extend_from_slice(&u32::try_from(p.len()).unwrap_or(u32::MAX).to_le_bytes());
+                out.extend_from_slice(p);
+            }
+        }
+        return out;
+    }
     let mut out = Vec::with_capacity(std::mem::size_of_val(data));
     for v in data {
         v.put(&mut out);
@@ -459,7 +524,7 @@ pub(crate) fn convert_complex<T: H5Type>(raw: &[u8], datatype: &Datatype) -> Res
     Ok(out)
 }
 
-impl crate::Dataset {
+impl crate::snapshot::Dataset {
     /// Every element as (real, imaginary), converted to `T` (`f32` or `f64`): for the Complex
     /// datatype class of HDF5 2.0 and for compounds of two floats (h5py's complex numbers).
     pub fn read_complex<T: H5Type>(&self) -> Result<Vec<(T, T)>> {

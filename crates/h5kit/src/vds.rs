@@ -25,16 +25,22 @@ use crate::File;
 /// One dimension of a regular hyperslab; `count` or `block` may be [`UNLIMITED`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RegularDim {
+    /// First element.
     pub start: u64,
+    /// Distance between block starts.
     pub stride: u64,
+    /// Number of blocks.
     pub count: u64,
+    /// Elements per block.
     pub block: u64,
 }
 
 /// A dataspace selection (spec VIII "Dataspace Selection").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selection {
+    /// No element.
     None,
+    /// Every element.
     All,
     /// Points, each with `rank` coordinates, in the stored order.
     Points(Vec<Vec<u64>>),
@@ -51,7 +57,9 @@ pub struct Mapping {
     pub file: String,
     /// Source dataset path (may hold printf-style `%b`).
     pub dataset: String,
+    /// The elements of the source dataset.
     pub source: Selection,
+    /// Where they go in the virtual dataset.
     pub virtual_selection: Selection,
 }
 

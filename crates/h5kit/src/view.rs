@@ -5,7 +5,7 @@
 //! the file. If the file is memory-mapped (files opened from a path) or held in memory
 //! ([`crate::File::from_bytes`]), an [`ArrayView`] points at that run: no allocation, no copy,
 //! no page of the result written. Every other dataset is read into memory as
-//! [`crate::Dataset::read`] does, behind the same type.
+//! [`crate::snapshot::Dataset::read`] does, behind the same type.
 //!
 //! A view keeps the file's storage alive. For mapped files the usual contract of memory maps
 //! holds (see [`crate::File::open`]): the file must not be truncated or rewritten by another

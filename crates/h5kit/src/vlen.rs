@@ -107,3 +107,137 @@ pub(crate) fn strings(file: &FileInner, raw: &[u8], datatype: &Datatype) -> Resu
         _ => Err(Error::new(ErrorKind::Usage, "the datatype is not a string")),
     }
 }
+
+/// What resolves a variable-length element inside data being decoded: given the element's
+/// bytes in the file (count and global heap ID) and its datatype, its contents. Reads from a
+/// file pass one that reads the file's global heap; [`Heap::none`] fails.
+pub struct Heap<'a>(Option<&'a Resolve<'a>>);
+
+/// Reads a variable-length element's contents from its bytes in the file.
+type Resolve<'a> = dyn Fn(&[u8], &Datatype) -> Result<Vec<u8>> + 'a;
+
+impl<'a> Heap<'a> {
+    pub(crate) fn new(resolve: &'a Resolve<'a>) -> Heap<'a> {
+        Heap(Some(resolve))
+    }
+    /// No file: variable-length elements cannot be resolved.
+    pub fn none() -> Heap<'static> {
+        Heap(None)
+    }
+    /// The contents of the variable-length element `slot` of datatype `dt`.
+    pub fn get(&self, slot: &[u8], dt: &Datatype) -> Result<Vec<u8>> {
+        match self.0 {
+            Some(f) => f(slot, dt),
+            None => Err(Error::usage("variable-length data can only be decoded as it is read from its file")),
+        }
+    }
+}
+
+/// A variable-length sequence (HDF5 class 9, h5py's `h5py.vlen_dtype(T)`): as a dataset's
+/// element type or a member of a `#[derive(H5Type)]` struct, each element holds any number of
+/// `T` (numbers, fixed-size arrays, derived types without variable-length members).
+///
+/// ```
+/// use h5kit::{File, VarLen};
+/// let f = File::builder().in_memory()?;
+/// let rows = [VarLen(vec![1i32, 2, 3]), VarLen(vec![]), VarLen(vec![7])];
+/// let ds = f.new_dataset::<VarLen<i32>>().with_data(&rows).create("ragged")?;
+/// assert_eq!(ds.read::<VarLen<i32>>()?.data, rows);
+/// # Ok::<(), h5kit::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VarLen<T>(pub Vec<T>);
+
+impl<T> VarLen<T> {
+    /// The elements.
+    pub fn as_slice(&self) -> &[T] {
+        &self.0
+    }
+    /// The elements, owned.
+    pub fn into_vec(self) -> Vec<T> {
+        self.0
+    }
+}
+
+impl<T> From<Vec<T>> for VarLen<T> {
+    fn from(v: Vec<T>) -> Self {
+        VarLen(v)
+    }
+}
+
+/// Each element of `raw` (elements of `dt`) through `f`.
+fn each<T>(raw: &[u8], dt: &Datatype, mut f: impl FnMut(&[u8]) -> Result<T>) -> Result<Vec<T>> {
+    let size = dt.size as usize;
+    if size == 0 {
+        return Ok(Vec::new());
+    }
+    raw.chunks_exact(size).map(&mut f).collect()
+}
+
+impl<T: crate::H5Type> crate::H5Type for VarLen<T> {
+    const NAME: &'static str = "VarLen";
+    fn zero() -> Self {
+        VarLen(Vec::new())
+    }
+    fn decode(raw: &[u8], datatype: &Datatype) -> Result<Vec<Self>> {
+        Self::decode_with(raw, datatype, &Heap::none())
+    }
+    fn decode_with(raw: &[u8], datatype: &Datatype, heap: &Heap<'_>) -> Result<Vec<Self>> {
+        let TypeClass::VarLenSequence { base } = &datatype.class else {
+            return Err(Error::usage(format!("cannot convert HDF5 {} data to VarLen<{}>", crate::handle::type_name(datatype), T::NAME)));
+        };
+        each(raw, datatype, |e| Ok(VarLen(T::decode_with(&heap.get(e, datatype)?, base, heap)?)))
+    }
+}
+
+impl crate::H5Type for String {
+    const NAME: &'static str = "String";
+    fn zero() -> Self {
+        String::new()
+    }
+    fn decode(raw: &[u8], datatype: &Datatype) -> Result<Vec<Self>> {
+        Self::decode_with(raw, datatype, &Heap::none())
+    }
+    /// Variable-length strings, and fixed-length strings without their padding; bytes that
+    /// are not UTF-8 are replaced (U+FFFD).
+    fn decode_with(raw: &[u8], datatype: &Datatype, heap: &Heap<'_>) -> Result<Vec<Self>> {
+        match &datatype.class {
+            TypeClass::String { padding, .. } => each(raw, datatype, |e| Ok(String::from_utf8_lossy(unpad(e, *padding)).into_owned())),
+            TypeClass::VarLenString { .. } => each(raw, datatype, |e| Ok(String::from_utf8_lossy(&heap.get(e, datatype)?).into_owned())),
+            _ => Err(Error::usage(format!("cannot convert HDF5 {} data to String", crate::handle::type_name(datatype)))),
+        }
+    }
+}
+
+#[cfg(feature = "write")]
+impl<T: crate::H5Write> crate::H5Write for VarLen<T> {
+    const NAME: &'static str = "VarLen";
+    fn datatype() -> Datatype {
+        h5kit_write::dtype::vlen_sequence(T::datatype())
+    }
+    fn put(&self, out: &mut Vec<u8>) {
+        out.resize(out.len() + Self::datatype().size as usize, 0);
+    }
+    fn put_vlen(&self, pieces: &mut Vec<Vec<u8>>) {
+        let mut bytes = Vec::new();
+        for v in &self.0 {
+            v.put(&mut bytes);
+        }
+        pieces.push(bytes);
+    }
+}
+
+/// `String` is written as a variable-length UTF-8 string (h5py's `str`).
+#[cfg(feature = "write")]
+impl crate::H5Write for String {
+    const NAME: &'static str = "String";
+    fn datatype() -> Datatype {
+        h5kit_write::dtype::vlen_string()
+    }
+    fn put(&self, out: &mut Vec<u8>) {
+        out.resize(out.len() + Self::datatype().size as usize, 0);
+    }
+    fn put_vlen(&self, pieces: &mut Vec<Vec<u8>>) {
+        pieces.push(self.as_bytes().to_vec());
+    }
+}

@@ -48,6 +48,7 @@ impl Drop for WriteState {
     fn drop(&mut self) {
         if !self.closed {
             let _ = flush_state(self);
+            let _ = crate::swmr::end_swmr_write(self);
         }
     }
 }
@@ -61,6 +62,10 @@ pub(crate) fn is_unsupported(e: &Error) -> bool {
 /// flushed, then the file is read into the model as `r+` did before the editor existed.
 pub(crate) fn fall_back(st: &mut WriteState) -> Result<()> {
     let Backend::Editor(ed) = &mut st.backend else { return Ok(()) };
+    if ed.is_swmr() {
+        // The model rewrites the whole file: never under SWMR readers.
+        return Err(Error::usage("this change is not possible in SWMR mode (the on-disk writer does not do it in place)"));
+    }
     ed.flush()?;
     let storage = ed.storage().clone();
     let n = usize::try_from(storage.len()).map_err(|_| Error::usage("file too large for memory"))?;

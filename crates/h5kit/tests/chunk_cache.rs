@@ -5,7 +5,8 @@
 //! follow the formulas of gen_slabs.py, spot-checked against h5dump 1.10.8 below.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use h5kit::{Dataset, File, Hyperslab, Object};
+use h5kit::{File, Hyperslab, Object};
+use h5kit::snapshot::Dataset;
 
 fn fixture() -> File {
     File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/slabs/slabs.h5")).unwrap()

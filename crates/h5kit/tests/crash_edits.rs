@@ -1,7 +1,9 @@
 //! Writers killed (SIGKILL) at random moments while making every kind of edit the on-disk
 //! writer makes, with a flush after each: groups, datasets (chunked gzip, contiguous, compact,
 //! variable-length strings), attributes (numeric, string, variable-length), appends, deletes
-//! of links, attributes and whole objects, soft, hard and external links, shrinking resizes.
+//! of links, attributes and whole objects, soft, hard and external links, shrinking resizes,
+//! committed datatypes, references, compound attributes with variable-length members, null
+//! attributes.
 //! The file must open in h5kit (and h5dump), every object and attribute must read, every
 //! change flushed before the kill must be there with its values, and every delete flushed
 //! must be done. The child checks each edit was made in place (no fallback to the model).
@@ -35,7 +37,7 @@ fn values(step: u64, n: u64) -> Vec<f64> {
 }
 
 /// Kinds of edit, in turn.
-const KINDS: u64 = 12;
+const KINDS: u64 = 13;
 
 fn ints(v: &[i32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -99,11 +101,12 @@ fn edit(f: &File, step: u64) {
             f.set_attr_raw(&format!("/cp{}", step), "names", dtype::vlen_string(), Some(&[2]), &vlen_raw(&[b"a", step.to_string().as_bytes()]))
                 .unwrap();
         }
-        _ => {
+        11 => {
             f.create_group(&format!("/x{}", step)).unwrap();
             f.create_external_link(&format!("/x{}/e", step), "other.h5", "/t").unwrap();
             f.delete(&format!("/soft{}", step - 5)).unwrap();
         }
+        _ => crash_common::types_edit(f, step),
     }
 }
 
@@ -202,10 +205,11 @@ fn check(f: &File, step: u64, flushed: u64, round: u64) {
             let n = a.iter().find(|a| a.name == "names").unwrap_or_else(|| panic!("{}", at));
             assert_eq!(n.read_strings().unwrap(), vec!["a".to_string(), step.to_string()], "{}", at);
         }
-        _ => {
+        11 => {
             assert!(has_link(f, &format!("/x{}", step), "e"), "{}", at);
             assert!(!has_link(f, "/", &format!("soft{}", step - 5)), "{}", at);
         }
+        _ => crash_common::types_check(f, step, &at),
     }
 }
 

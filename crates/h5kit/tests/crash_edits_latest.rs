@@ -30,11 +30,12 @@ fn fixture(latest: bool) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/generated").join(name)
 }
 
-/// Kinds of edits made in turn: 6 in every format, 12 in the latest (links, deletes of
-/// groups and datasets, shrinking resize, variable-length strings, compact datasets).
+/// Kinds of edits made in turn: 6 in every format, 13 in the latest (links, deletes of
+/// groups and datasets, shrinking resize, variable-length strings, compact datasets,
+/// committed datatypes, references, variable-length members in compounds, null attributes).
 fn kinds(latest: bool) -> u64 {
     if latest {
-        12
+        13
     } else {
         6
     }
@@ -109,10 +110,11 @@ fn edit(f: &File, step: u64, latest: bool) {
             f.write_new(&format!("/victim{}/v", step), &[1000], &values(step, 1000)).unwrap();
             f.write_new(&format!("/dv{}", step), &[100], &values(step, 100)).unwrap();
         }
-        _ => {
+        11 => {
             f.delete(&format!("/victim{}", step - 1)).unwrap();
             f.delete(&format!("/dv{}", step - 1)).unwrap();
         }
+        _ => crash_common::types_edit(f, step),
     }
 }
 
@@ -185,6 +187,7 @@ fn check(f: &File, step: u64, round: u64, latest: bool, flushed: u64) {
             assert_eq!(n.read_strings().unwrap(), vec![format!("cp {}", step)], "{}", at);
         }
         9 | 11 => {}
+        12 => crash_common::types_check(f, step, &format!("round {} step {} (flushed {})", round, step, flushed)),
         10 => {
             let at = format!("round {} step {} (flushed {})", round, step, flushed);
             for (name, path, n) in [(format!("victim{}", step), format!("/victim{}/v", step), 1000), (format!("dv{}", step), format!("/dv{}", step), 100)] {

@@ -180,7 +180,7 @@ fn opening_and_flushing_without_change_keeps_every_byte() {
 #[test]
 fn files_with_a_superblock_extension_are_refused_before_any_write() {
     // groups_latest.h5 with its superblock's "Superblock Extension Address" set (and the
-    // checksum recomputed): the editor does not edit files with an extension yet.
+    // checksum recomputed) to bytes that are no object header: an error, nothing written.
     let src = fixture("groups_latest.h5");
     let p = tmp_copy(&src, "extension.h5");
     let mut bytes = std::fs::read(&p).unwrap();
@@ -188,6 +188,13 @@ fn files_with_a_superblock_extension_are_refused_before_any_write() {
     let sum = h5kit_core::lookup3(&bytes[..44], 0);
     bytes[44..48].copy_from_slice(&sum.to_le_bytes());
     std::fs::write(&p, &bytes).unwrap();
+    assert!(Editor::open(open_storage(&p), Limits::default()).is_err());
+    assert_eq!(std::fs::read(&p).unwrap(), bytes);
+    // An extension the editor does not keep valid (paged aggregation, h5py's
+    // fs_strategy='page'): `Unsupported`, nothing written.
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fs_page.h5");
+    let p = tmp_copy(&src, "fs_page.h5");
+    let bytes = std::fs::read(&p).unwrap();
     let e = Editor::open(open_storage(&p), Limits::default()).unwrap_err();
     assert_eq!(e.kind, h5kit::ErrorKind::Unsupported, "{}", e);
     assert_eq!(std::fs::read(&p).unwrap(), bytes);

@@ -324,12 +324,12 @@ trait Value {
     fn f64s(&self) -> h5kit::Result<Vec<f64>>;
 }
 
-impl Value for h5kit::Dataset {
+impl Value for h5kit::snapshot::Dataset {
     fn is_attribute(&self) -> bool {
         false
     }
     fn datatype(&self) -> &h5kit::Datatype {
-        h5kit::Dataset::datatype(self)
+        h5kit::snapshot::Dataset::datatype(self)
     }
     fn kind(&self) -> h5kit::DataspaceKind {
         self.dataspace().kind
@@ -781,7 +781,7 @@ fn v2x(ver: &str) -> File {
     File::open(repo().join(format!("tests/data/v2x/v2x_{}.h5", ver))).unwrap()
 }
 
-fn ds(f: &File, name: &str) -> h5kit::Dataset {
+fn ds(f: &File, name: &str) -> h5kit::snapshot::Dataset {
     match f.object(name).unwrap() {
         Object::Dataset(d) => d,
         _ => panic!("{} is not a dataset", name),

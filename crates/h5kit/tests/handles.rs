@@ -486,6 +486,9 @@ fn file_group_dataset_are_send_sync_debug() {
     assert_eq!(format!("{:?}", g), "Group(\"/g\" in <memory>)");
 }
 
+/// 8 threads read 8 datasets of one `File` (whole and by slices) at once: the results equal
+/// the serial reads, for a file opened read-only and for one in r+ with a change not yet
+/// flushed (the first reads of the threads race to refresh the reader view).
 #[test]
 fn eight_threads_read_different_datasets_of_one_file() {
     let path = tmp("threads.h5");
@@ -495,29 +498,37 @@ fn eight_threads_read_different_datasets_of_one_file() {
         f.new_dataset::<f64>().shape([50_000]).chunk([1000]).deflate(1).with_data(&data).create(&format!("d{}", i)).unwrap();
     }
     f.close().unwrap();
-    let f = File::open(&path).unwrap();
-    let serial: Vec<Vec<f64>> = (0..8).map(|i| f.dataset(&format!("d{}", i)).unwrap().read::<f64>().unwrap().data).collect();
-    let parallel: Vec<Vec<f64>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..8)
-            .map(|i| {
-                let f = &f;
-                s.spawn(move || {
-                    let ds = f.dataset(&format!("d{}", i)).unwrap();
-                    let mut v = ds.read::<f64>().unwrap().data;
-                    // Slices too, through the shared chunk cache of the handle.
-                    for k in 0..10u64 {
-                        let part = ds.read_slice::<f64>(k * 5000..k * 5000 + 3).unwrap().data;
-                        assert_eq!(part, v[(k * 5000) as usize..(k * 5000 + 3) as usize]);
-                    }
-                    v.shrink_to_fit();
-                    v
+    for writable in [false, true] {
+        let f = if writable { File::open_rw(&path).unwrap() } else { File::open(&path).unwrap() };
+        let serial: Vec<Vec<f64>> = (0..8).map(|i| f.dataset(&format!("d{}", i)).unwrap().read::<f64>().unwrap().data).collect();
+        for (i, s) in serial.iter().enumerate() {
+            assert!(s.iter().enumerate().all(|(j, &v)| v == (i as u64 * 1_000_000 + j as u64) as f64 * 0.5), "d{}", i);
+        }
+        if writable {
+            f.attrs().set("touched", 1i64).unwrap(); // the reader view is stale now
+        }
+        let parallel: Vec<Vec<f64>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| {
+                    let f = &f;
+                    s.spawn(move || {
+                        let ds = f.dataset(&format!("d{}", i)).unwrap();
+                        let mut v = ds.read::<f64>().unwrap().data;
+                        // Slices too, through the shared chunk cache of the handle.
+                        for k in 0..10u64 {
+                            let part = ds.read_slice::<f64>(k * 5000..k * 5000 + 3).unwrap().data;
+                            assert_eq!(part, v[(k * 5000) as usize..(k * 5000 + 3) as usize]);
+                        }
+                        v.shrink_to_fit();
+                        v
+                    })
                 })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    assert_eq!(parallel, serial);
-    assert_eq!(serial[7][3], (7_000_000 + 3) as f64 * 0.5);
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(parallel, serial, "writable: {}", writable);
+        f.close().unwrap();
+    }
     std::fs::remove_file(&path).unwrap();
 }
 

@@ -10,7 +10,7 @@ fn interop(rel: &str) -> Option<String> {
     Some(p)
 }
 
-fn dataset(file: &File, path: &str) -> h5kit::Dataset {
+fn dataset(file: &File, path: &str) -> h5kit::snapshot::Dataset {
     match file.object(path).unwrap() {
         Object::Dataset(d) => d,
         other => panic!("{} is {:?}", path, other),

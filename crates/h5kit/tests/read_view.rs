@@ -26,7 +26,7 @@ fn files() -> Vec<PathBuf> {
 }
 
 /// Every dataset reachable by hard links, each address once.
-fn datasets(file: &File) -> Vec<h5kit::Dataset> {
+fn datasets(file: &File) -> Vec<h5kit::snapshot::Dataset> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     let mut stack = vec![(String::from("/"), file.root().map(Object::Group))];
@@ -50,7 +50,7 @@ fn datasets(file: &File) -> Vec<h5kit::Dataset> {
 }
 
 /// Compares the view with `read` for one `T`; returns whether the view borrowed.
-fn check<T: H5Type + bytemuck::Pod + PartialEq + std::fmt::Debug>(d: &h5kit::Dataset, what: &str) -> bool {
+fn check<T: H5Type + bytemuck::Pod + PartialEq + std::fmt::Debug>(d: &h5kit::snapshot::Dataset, what: &str) -> bool {
     let Ok(read) = d.read::<T>() else {
         // A borrowed view allocates nothing, so it may exist where `read` hits the limit.
         if let Ok(v) = d.read_view::<T>() {
@@ -111,7 +111,7 @@ fn read_view_equals_read_everywhere() {
     assert!(borrowed > 10, "too few views borrowed: {borrowed}");
 }
 
-fn dataset(file: &File, path: &str) -> h5kit::Dataset {
+fn dataset(file: &File, path: &str) -> h5kit::snapshot::Dataset {
     match file.object(path).unwrap() {
         Object::Dataset(d) => d,
         other => panic!("{path} is {other:?}"),

@@ -142,7 +142,7 @@ sys.exit(1 if bad or not names else 0)
 
 /// Every object's first path (depth first, links in name order), by address.
 fn paths(f: &File) -> HashMap<u64, String> {
-    fn walk(f: &File, g: &h5kit::Group, out: &mut HashMap<u64, String>) {
+    fn walk(f: &File, g: &h5kit::snapshot::Group, out: &mut HashMap<u64, String>) {
         let mut links = g.links().unwrap();
         links.sort_by(|a, b| a.name.cmp(&b.name));
         for l in links {
@@ -238,7 +238,7 @@ fn canon(f: &File, paths: &HashMap<u64, String>, dt: &Datatype, raw: &[u8], n: u
 /// slab so that a huge dataset is never held whole.
 enum Val {
     Bytes(Vec<u8>),
-    Slabs(Box<h5kit::Dataset>),
+    Slabs(Box<h5kit::snapshot::Dataset>),
 }
 
 const SLAB_BYTES: u64 = 32 << 20;

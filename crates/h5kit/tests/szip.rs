@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use h5kit::write::{DatasetSpec, FileWriter, Filter, LibVer};
-use h5kit::{Dataset, File, Layout, Object};
+use h5kit::{File, Layout, Object};
+use h5kit::snapshot::Dataset;
 use h5kit_szip::hdf5 as szh;
 use h5kit_testkit::oracle;
 

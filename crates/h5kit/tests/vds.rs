@@ -11,7 +11,7 @@ fn path(name: &str) -> String {
     format!("{}/../../tests/data/vds/{}", env!("CARGO_MANIFEST_DIR"), name)
 }
 
-fn dataset(file: &File, name: &str) -> h5kit::Dataset {
+fn dataset(file: &File, name: &str) -> h5kit::snapshot::Dataset {
     match file.object(name).unwrap() {
         Object::Dataset(d) => d,
         _ => panic!("{} is not a dataset", name),

@@ -4,7 +4,8 @@
 //! may have been skipped per chunk (the chunk's filter mask, spec IV.A.2.i / VII), so the
 //! chunk index is consulted.
 
-use h5kit::{Dataset, Layout};
+use h5kit::{Layout};
+use h5kit::snapshot::Dataset;
 
 fn builtin(id: u16) -> bool {
     matches!(id, 1..=6)

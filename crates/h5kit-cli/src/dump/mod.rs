@@ -21,7 +21,8 @@ pub mod values;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use h5kit::{Attribute, Dataset, File, Group, Link, LinkTarget, NamedDatatype, Object};
+use h5kit::{Attribute, File, Link, LinkTarget, NamedDatatype, Object};
+use h5kit::snapshot::{Dataset, Group};
 
 use dataspace::dataspace_text;
 use datatype::{is_compound, print_datatype};

@@ -3,7 +3,8 @@
 //! Pipeline Message"), fill value and allocation time (IV.A.2.f "The Data Storage - Fill
 //! Value Message").
 
-use h5kit::{AllocTime, Dataset, DataspaceKind, Datatype, FillTime, FillValue, Filter, Layout, TypeClass};
+use h5kit::{AllocTime, DataspaceKind, Datatype, FillTime, FillValue, Filter, Layout, TypeClass};
+use h5kit::snapshot::Dataset;
 
 use super::printer::Printer;
 

@@ -225,7 +225,7 @@ fn linear(c: &[u64], dims: &[u64]) -> Option<usize> {
 
 /// Reads a virtual dataset the way libhdf5 presents it: mapped source elements, the fill
 /// value (or zeros) elsewhere. `base_dir` resolves source file names; `.` is this file.
-pub fn read_virtual(file: &File, base_dir: &std::path::Path, ds: &h5kit::Dataset) -> Option<Vec<u8>> {
+pub fn read_virtual(file: &File, base_dir: &std::path::Path, ds: &h5kit::snapshot::Dataset) -> Option<Vec<u8>> {
     let (_, maps) = mappings(file, ds.layout())?;
     let size = ds.datatype().size as usize;
     let dims = ds.dataspace().dims.clone();

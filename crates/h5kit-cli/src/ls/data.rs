@@ -6,7 +6,8 @@
 
 use std::collections::HashMap;
 
-use h5kit::{Attribute, ByteOrder, Dataset, DataspaceKind, Datatype, File, Object, ReferenceKind, StringPadding, TypeClass};
+use h5kit::{Attribute, ByteOrder, DataspaceKind, Datatype, File, Object, ReferenceKind, StringPadding, TypeClass};
+use h5kit::snapshot::Dataset;
 
 use crate::dump::values::{float_value, fmt_g_prec, int_text, read_uint};
 

@@ -13,7 +13,8 @@ mod verbose;
 use std::collections::HashMap;
 use std::path::Path;
 
-use h5kit::{File, Group, LinkTarget, Object};
+use h5kit::{File, LinkTarget, Object};
+use h5kit::snapshot::Group;
 
 use crate::dump::dataspace::ls_dataspace_text;
 use crate::dump::sorted_links;

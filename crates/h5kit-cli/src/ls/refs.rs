@@ -13,7 +13,7 @@ use crate::dump::values::read_uint;
 
 /// Every object's first path (depth first, links by name), for region references.
 pub fn object_paths(file: &File) -> HashMap<u64, String> {
-    fn walk(file: &File, g: &h5kit::Group, prefix: &str, out: &mut HashMap<u64, String>, depth: u32) {
+    fn walk(file: &File, g: &h5kit::snapshot::Group, prefix: &str, out: &mut HashMap<u64, String>, depth: u32) {
         if depth > 256 {
             return;
         }
@@ -60,7 +60,7 @@ fn region_line(sel: &Selection) -> Option<String> {
 pub struct Deref<'a> {
     pub file: &'a File,
     pub paths: &'a HashMap<u64, String>,
-    pub values: &'a dyn Fn(&h5kit::Dataset, usize) -> Result<String, ()>,
+    pub values: &'a dyn Fn(&h5kit::snapshot::Dataset, usize) -> Result<String, ()>,
 }
 
 /// Writes the reference elements of `raw` (`size` bytes each) behind `p` columns; Err when

@@ -2,7 +2,8 @@
 //! `Location:`, `Links:`, `Modified:`, `Comment:`, and for datasets `Chunks:`, `Storage:`,
 //! `Filter-N:` and `Type:` (h5ls 1.10.8's `list_obj`, `list_attr`, `dataset_list2`).
 
-use h5kit::{Attribute, Dataset, Dataspace, DataspaceKind, Filter, Layout, TypeClass, UNLIMITED};
+use h5kit::{Attribute, Dataspace, DataspaceKind, Filter, Layout, TypeClass, UNLIMITED};
+use h5kit::snapshot::Dataset;
 
 use super::escape;
 use super::header::{time_text, HeaderInfo};

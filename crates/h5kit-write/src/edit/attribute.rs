@@ -50,15 +50,20 @@ impl Editor {
     }
 
     pub(super) fn put_attribute(&mut self, object_path: &str, name: &str, datatype: Datatype, shape: Option<&[u64]>, data: Vec<u8>) -> Result<()> {
-        check_name(name)?;
-        crate::check_datatype_names(&datatype)?;
-        let sizes = self.sizes;
         let dataspace = Dataspace {
             version: 1,
             kind: if shape.is_some() { DataspaceKind::Simple } else { DataspaceKind::Scalar },
             dims: shape.map(|s| s.to_vec()).unwrap_or_default(),
             max_dims: None,
         };
+        self.put_attribute_space(object_path, name, datatype, dataspace, data)
+    }
+
+    /// Creates or replaces an attribute of `dataspace` holding `data` (stored bytes).
+    pub(super) fn put_attribute_space(&mut self, object_path: &str, name: &str, datatype: Datatype, dataspace: Dataspace, data: Vec<u8>) -> Result<()> {
+        check_name(name)?;
+        crate::check_datatype_names(&datatype)?;
+        let sizes = self.sizes;
         let msg = Message::Attribute(MaybeShared::Inline(AttributeMessage {
             version: 1,
             name: name.to_string(),

@@ -56,7 +56,9 @@ pub(crate) struct IndexState {
 pub(crate) fn check_editable(layout: &LayoutMessage) -> Result<()> {
     match &layout.layout {
         Layout::Chunked { flags, .. } if flags & 1 != 0 => Err(unsupported("datasets whose partial edge chunks are not filtered")),
-        Layout::Chunked { index: ChunkIndex::Implicit { .. }, .. } => Err(unsupported("implicit chunk indexes")),
+        // Implicit (libhdf5's "no index": allocated early, unfiltered): every chunk has its
+        // place at the base address, written there; nothing to index.
+        Layout::Chunked { index: ChunkIndex::Implicit { address: None }, .. } => Err(unsupported("implicit chunk indexes without storage")),
         Layout::Chunked { .. } => Ok(()),
         _ => Err(unsupported("this layout")),
     }
@@ -65,6 +67,12 @@ pub(crate) fn check_editable(layout: &LayoutMessage) -> Result<()> {
 impl IndexState {
     pub fn new(layout: LayoutMessage, max_dims: Vec<u64>) -> IndexState {
         IndexState { layout, max_dims, dirty: false, owned: Vec::new() }
+    }
+
+    /// Whether the index is implicit (chunks at fixed places: they never move, the dataset
+    /// is not resized).
+    pub fn is_implicit(&self) -> bool {
+        matches!(self.layout.layout, Layout::Chunked { index: ChunkIndex::Implicit { .. }, .. })
     }
 
     /// The layout message as the header should hold it.
@@ -155,6 +163,11 @@ impl Editor {
         filtered: bool,
     ) -> Result<()> {
         let sizes = self.sizes;
+        if state.is_implicit() {
+            // Unfiltered chunks of the same size are rewritten where they are: none moved.
+            state.dirty = false;
+            return Ok(());
+        }
         let Layout::Chunked { chunk_dims, element_size, index, flags } = state.layout.layout.clone() else {
             return Err(Error::usage("internal error: a chunk index of a layout that is not chunked"));
         };

@@ -15,7 +15,7 @@ use h5kit_dataset::filter::{decode_pipeline, encode_pipeline};
 use h5kit_object_header::message::msg_type;
 use h5kit_object_header::{
     AllocTime, ChunkIndex, Dataspace, DataspaceKind, Datatype, FillTime, FillValue, FilterPipeline, Layout, LayoutMessage,
-    MaybeShared, Message, TypeClass, UNLIMITED,
+    MaybeShared, Message, ReferenceKind, SharedLocation, TypeClass, UNLIMITED,
 };
 
 use super::relocate::Tree;
@@ -60,17 +60,39 @@ pub(crate) struct DatasetEdit {
     space_version: u8,
     pub(super) fill: Vec<u8>,
     pub(super) storage: RawStorage,
+    /// A null dataspace (`H5S_NULL`): no elements, nothing to write.
+    pub(super) null: bool,
 }
 
 
-/// Whether values of `dt` can be written as plain bytes (no global heap, no references).
+/// Whether values of `dt` can be written as plain bytes (no global heap). A top-level
+/// reference type counts: its values are addresses or heap IDs the caller gives (raw bytes)
+/// or `reference.rs` makes from paths. References nested in other types do not (a copy of
+/// their raw bytes from another file would point at that file's objects).
 pub(super) fn plain(dt: &Datatype) -> bool {
     match &dt.class {
+        TypeClass::Reference { kind } => matches!(kind, ReferenceKind::Object | ReferenceKind::DatasetRegion),
+        _ => plain_values(dt),
+    }
+}
+
+/// Whether `dt` holds neither variable-length data nor references, at any depth.
+pub(super) fn plain_values(dt: &Datatype) -> bool {
+    match &dt.class {
         TypeClass::VarLenSequence { .. } | TypeClass::VarLenString { .. } | TypeClass::Reference { .. } => false,
-        TypeClass::Compound { members } => members.iter().all(|m| plain(&m.datatype)),
-        TypeClass::Array { base, .. } | TypeClass::Enum { base, .. } | TypeClass::Complex { base } => plain(base),
+        TypeClass::Compound { members } => members.iter().all(|m| plain_values(&m.datatype)),
+        TypeClass::Array { base, .. } | TypeClass::Enum { base, .. } | TypeClass::Complex { base } => plain_values(base),
         _ => true,
     }
+}
+
+/// A write into a dataset with a null dataspace: nothing to write (no elements), as libhdf5's
+/// `H5Dwrite` of a null selection; data given is an error.
+fn null_write(path: &str, data: &[u8]) -> Result<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    Err(Error::usage(format!("data size mismatch: {} bytes given for a dataset with a null dataspace (no elements)", data.len())).in_object(path))
 }
 
 /// The layout message (version 3, what the earliest format writes) holding `layout`.
@@ -89,13 +111,19 @@ impl Editor {
     }
 
     /// Creates a dataset (contiguous or chunked; fixed-size datatypes without references).
-    pub fn create_dataset(&mut self, path: &str, spec: DatasetSpec) -> Result<()> {
-        if spec.committed_type.is_some() {
-            return Err(unsupported("datasets of committed datatypes"));
-        }
+    pub fn create_dataset(&mut self, path: &str, mut spec: DatasetSpec) -> Result<()> {
+        // A committed datatype: the dataset's datatype message is shared, pointing at it.
+        let committed = match spec.committed_type.take() {
+            Some(p) => {
+                let (t, dt) = self.committed_type(&p)?;
+                spec.datatype = dt;
+                Some(t)
+            }
+            None => None,
+        };
         let ds = check_spec(spec)?;
-        if !plain(&ds.dt) && !super::vlen::whole_vlen(&ds.dt) {
-            return Err(unsupported("reference datatypes, or variable-length members inside other types"));
+        if !plain(&ds.dt) && !super::vlen::heap_values(&ds.dt) {
+            return Err(unsupported("sequences of variable-length data, or revised references"));
         }
         let (parent, name) = self.parent_for_new(path)?;
         let dims = ds.shape.clone().unwrap_or_default();
@@ -154,9 +182,13 @@ impl Editor {
             Some(ix) => Message::Layout(ix.layout().clone()),
             None => layout_message(layout),
         };
+        let datatype = match committed {
+            Some(t) => Message::Datatype(MaybeShared::Shared(SharedLocation::ObjectHeader { address: t })),
+            None => Message::Datatype(MaybeShared::Inline(ds.dt.clone())),
+        };
         let mut messages = vec![
             Message::Dataspace(MaybeShared::Inline(dataspace)),
-            Message::Datatype(MaybeShared::Inline(ds.dt.clone())),
+            datatype,
             Message::FillValue(MaybeShared::Inline(fill)),
             layout,
         ];
@@ -165,6 +197,13 @@ impl Editor {
         }
         // As libhdf5 sizes a new dataset's header: the attributes usually added next fit.
         let h = self.new_header_min(&messages, super::header::DATASET_MIN_AREA)?;
+        if let Some(t) = committed {
+            if let Some(m) = self.headers.get_mut(&h).and_then(|e| e.header.messages.iter_mut().find(|m| m.type_id == msg_type::DATATYPE)) {
+                m.flags = super::committed::SHARED_TYPE_FLAGS;
+            }
+            // Counted before the dataset is linked (a crash leaves it too high, not too low).
+            self.add_type_reference(t)?;
+        }
         self.insert_link(parent, name.as_bytes(), h)?;
         let storage = match ds.chunks {
             Some(chunk) if chunked => RawStorage::Chunked(Box::new(Chunked {
@@ -179,7 +218,7 @@ impl Editor {
             _ => RawStorage::Contiguous { address: None, size: bytes },
         };
         let fill = ds.fill.unwrap_or_default();
-        self.datasets.insert(h, DatasetEdit { header: h, datatype: ds.dt, element_size, dims, max_dims: ds.maxshape, space_version, fill, storage });
+        self.datasets.insert(h, DatasetEdit { header: h, datatype: ds.dt, element_size, dims, max_dims: ds.maxshape, space_version, fill, storage, null: false });
         Ok(())
     }
 
@@ -199,13 +238,13 @@ impl Editor {
             Some(m) => Some(m),
             None => hdr.first(msg_type::FILL_VALUE_OLD, sizes)?,
         };
-        let (Some(Message::Dataspace(MaybeShared::Inline(space))), Some(Message::Datatype(MaybeShared::Inline(dt))), Some(Message::Layout(layout))) =
-            (space, dtype, layout)
+        let (Some(Message::Dataspace(MaybeShared::Inline(space))), Some(Message::Datatype(dt)), Some(Message::Layout(layout))) = (space, dtype, layout)
         else {
-            return Err(unsupported(format!("{}: not a dataset with inline dataspace, datatype and layout", path)));
+            return Err(unsupported(format!("{}: not a dataset with inline dataspace and a layout", path)));
         };
-        if !(plain(&dt) || super::vlen::whole_vlen(&dt)) || space.kind == DataspaceKind::Null {
-            return Err(unsupported(format!("{}: writing variable-length, reference or null datasets in place", path)));
+        let dt = self.resolve_datatype(dt).map_err(|e| e.in_object(path))?;
+        if !(plain(&dt) || super::vlen::heap_values(&dt)) {
+            return Err(unsupported(format!("{}: writing sequences of variable-length data or revised references in place", path)));
         }
         let fill = match fill {
             Some(Message::FillValue(MaybeShared::Inline(f))) | Some(Message::FillValueOld(f)) => f.value.unwrap_or_default(),
@@ -258,7 +297,8 @@ impl Editor {
             }
             _ => return Err(unsupported(format!("{}: writing this layout in place", path))),
         };
-        let ds = DatasetEdit { header: h, datatype: dt, element_size, space_version: space.version, dims: space.dims, max_dims: space.max_dims, fill, storage };
+        let null = space.kind == DataspaceKind::Null;
+        let ds = DatasetEdit { header: h, datatype: dt, element_size, space_version: space.version, dims: space.dims, max_dims: space.max_dims, fill, storage, null };
         self.datasets.insert(h, ds);
         Ok(h)
     }
@@ -267,7 +307,10 @@ impl Editor {
     /// variable-length types: per element a `u32` byte count and the bytes).
     pub fn write_dataset(&mut self, path: &str, data: &[u8]) -> Result<()> {
         let h = self.dataset(path)?;
-        if let Some(ds) = self.datasets.get(&h).filter(|d| super::vlen::whole_vlen(&d.datatype)) {
+        if self.datasets.get(&h).is_some_and(|d| d.null) {
+            return null_write(path, data);
+        }
+        if let Some(ds) = self.datasets.get(&h).filter(|d| super::vlen::heap_values(&d.datatype)) {
             let (dt, count) = (ds.datatype.clone(), sat_prod(&ds.dims));
             return self.write_vlen_dataset(path, &dt, count, data);
         }
@@ -277,7 +320,7 @@ impl Editor {
     /// The number of elements of the dataset at `path`.
     pub(super) fn dataset_element_count(&mut self, path: &str) -> Result<u64> {
         let h = self.dataset(path)?;
-        Ok(self.datasets.get(&h).map(|d| sat_prod(&d.dims)).unwrap_or(0))
+        Ok(self.datasets.get(&h).filter(|d| !d.null).map(|d| sat_prod(&d.dims)).unwrap_or(0))
     }
 
     /// Writes the whole dataset from the bytes of its stored elements.
@@ -291,8 +334,13 @@ impl Editor {
     /// Writes the box `start`/`count` of the dataset from `data`.
     pub fn write_slice(&mut self, path: &str, start: &[u64], count: &[u64], data: &[u8]) -> Result<()> {
         let h = self.dataset(path)?;
-        if self.datasets.get(&h).is_some_and(|d| !plain(&d.datatype)) {
-            return Err(unsupported(format!("{}: slices of variable-length datasets", path)));
+        if self.datasets.get(&h).is_some_and(|d| d.null) {
+            return null_write(path, data);
+        }
+        if let Some(dt) = self.datasets.get(&h).map(|d| d.datatype.clone()).filter(|dt| !plain(dt)) {
+            // Variable-length elements (raw-byte API encoding) into the global heap first.
+            let ids = self.heap_encode(&dt, sat_prod(count), data).map_err(|e| e.in_object(path))?;
+            return self.write_box(h, start, count, &ids).map_err(|e| e.in_object(path));
         }
         self.write_box(h, start, count, data).map_err(|e| e.in_object(path))
     }
@@ -418,8 +466,11 @@ impl Editor {
     pub fn resize(&mut self, path: &str, shape: &[u64]) -> Result<()> {
         let h = self.dataset(path)?;
         let Some(ds) = self.datasets.get(&h) else { return Err(Error::usage("internal error: dataset not loaded")) };
-        if !matches!(ds.storage, RawStorage::Chunked(_)) {
+        if !matches!(ds.storage, RawStorage::Chunked(_)) || ds.null {
             return Err(Error::usage(format!("{}: only chunked datasets can be resized", path)));
+        }
+        if matches!(&ds.storage, RawStorage::Chunked(c) if c.new_index.as_ref().is_some_and(|ix| ix.is_implicit())) {
+            return Err(unsupported(format!("{}: resizing a dataset with an implicit chunk index", path)));
         }
         if shape.len() != ds.dims.len() {
             return Err(Error::usage(format!("{}: new shape {:?} has another rank than {:?}", path, shape, ds.dims)));

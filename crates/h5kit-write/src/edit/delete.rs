@@ -22,7 +22,7 @@ use h5kit_btree::v1::{ChunkKey, Node, SymbolTableNode};
 use h5kit_core::{Error, ErrorKind, Result};
 use h5kit_heap::local::LocalHeapHeader;
 use h5kit_object_header::message::msg_type;
-use h5kit_object_header::{ChunkIndex, Layout, LayoutMessage, MaybeShared, Message, ObjectHeader, RawMessage, SymbolTable};
+use h5kit_object_header::{ChunkIndex, Layout, LayoutMessage, MaybeShared, Message, ObjectHeader, RawMessage, SharedLocation, SymbolTable, FLAG_SHARED};
 
 use super::dataset::{DatasetEdit, RawStorage};
 
@@ -168,6 +168,7 @@ impl Editor {
         } else {
             Vec::new()
         };
+        let mut types = Vec::new();
         // Nothing of it is written any more.
         self.headers.remove(&a);
         loaded = self.datasets.remove(&a);
@@ -204,10 +205,17 @@ impl Editor {
                         self.free_group_storage(&st, depth)?;
                     }
                 }
+                // A committed datatype used by the object loses that use (libhdf5's
+                // `H5O__shared_link_adj`), as a link.
+                msg_type::DATATYPE if m.flags & FLAG_SHARED != 0 => {
+                    if let Ok(Message::Datatype(MaybeShared::Shared(SharedLocation::ObjectHeader { address }))) = m.decode(sizes) {
+                        types.push(address);
+                    }
+                }
                 _ => {}
             }
         }
-        for t in links {
+        for t in links.into_iter().chain(types) {
             self.unlink_object(t, depth + 1)?;
         }
         Ok(())

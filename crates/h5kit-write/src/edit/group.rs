@@ -144,7 +144,9 @@ impl Editor {
         let (last, dirs) = parts.split_last().ok_or_else(|| Error::usage("the root group already exists"))?;
         // Check the whole path can be made before creating anything.
         let mut cur = Some(self.root()?);
-        for d in dirs {
+        // The groups on the way that exist (soft links followed, as libhdf5 traverses them).
+        let mut found = Vec::with_capacity(dirs.len());
+        for (k, d) in dirs.iter().enumerate() {
             let Some(g) = cur else { break };
             // A group whose names are known is a group (its names were read, or the editor
             // made it).
@@ -152,10 +154,11 @@ impl Editor {
                 self.check_group(g, path)?;
             }
             cur = match self.group_names(g)?.get(d.as_bytes()).copied() {
-                Some(u64::MAX) => return Err(unsupported(format!("{}: {:?} is a soft link", path, d))),
+                Some(u64::MAX) => Some(self.resolve(&dirs.get(..=k).unwrap_or(&[]).join("/"))?),
                 Some(a) => Some(a),
                 None => None,
             };
+            found.push(cur);
         }
         if let Some(g) = cur {
             // A group whose names are known is a group (its names were read, or the editor
@@ -168,8 +171,8 @@ impl Editor {
             }
         }
         let mut cur = self.root()?;
-        for d in dirs {
-            cur = match self.group_names(cur)?.get(d.as_bytes()).copied() {
+        for (k, d) in dirs.iter().enumerate() {
+            cur = match found.get(k).copied().flatten() {
                 Some(a) => a,
                 None => {
                     let g = self.new_group()?;

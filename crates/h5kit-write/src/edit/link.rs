@@ -14,7 +14,9 @@
 //!   groups that stay compact (at most 8 links, the default "maximum compact" value): the new
 //!   messages in a new continuation chunk, and a continuation message to it in the symbol
 //!   table message's place (as libhdf5's file shows it), so one write of that header chunk
-//!   switches the group; the old heap and nodes are freed after the flush.
+//!   switches the group; the old heap and nodes are freed after the flush. A larger group
+//!   goes to dense storage, as libhdf5 converts it: the new-style messages without links,
+//!   then every link added (`link_message.rs`), the store written at the flush.
 //!   Later changes inside a converted group go to the in-memory model (`Unsupported`).
 
 use h5kit_core::{Error, Result, Writer};
@@ -29,6 +31,11 @@ use super::{unsupported, Editor};
 
 /// libhdf5's default "maximum compact" link count: more links need dense storage.
 const MAX_COMPACT_LINKS: usize = 8;
+/// Dense link storage the editor writes (`dense.rs`): one direct block of at most 1 MiB,
+/// messages of at most 4096 bytes (checked, with room for the block's prefix, before a
+/// conversion changes anything).
+const DENSE_MAX_STORE: usize = (1 << 20) - 4096;
+const DENSE_MAX_MESSAGE: usize = 4096;
 /// Longest link value accepted (a heap string and a link message body both fit).
 const MAX_LINK_VALUE: usize = 0xfff0;
 
@@ -101,15 +108,29 @@ impl Editor {
         let (parent, name) = self.parent_for_new(path)?;
         let st = self.symbol_table(parent)?;
         let mut links = self.symbol_links(&st)?;
-        if links.len() + 1 > MAX_COMPACT_LINKS {
-            return Err(unsupported(format!("{}: external links in a symbol-table group of more than {} links (dense link storage)", path, MAX_COMPACT_LINKS)));
-        }
         links.push(LinkMessage {
             name: name.clone(),
             charset: CharacterSet::Ascii,
             creation_order: None,
             target: LinkTarget::External { file: file.to_string(), path: target.to_string() },
         });
+        // More links than a compact group holds: libhdf5 converts to dense storage. The group
+        // is converted empty, then every link is added to it (the store, written whole at the
+        // flush into new space, is switched by the header's one write like the rest).
+        let dense = links.len() > MAX_COMPACT_LINKS;
+        if dense {
+            let mut total = 0usize;
+            for l in &links {
+                let n = RawMessage::encode(&Message::Link(l.clone()), None, sizes)?.data.len();
+                if n > DENSE_MAX_MESSAGE {
+                    return Err(unsupported(format!("{}: a link message over {} bytes in dense storage", path, DENSE_MAX_MESSAGE)));
+                }
+                total += n;
+            }
+            if total > DENSE_MAX_STORE {
+                return Err(unsupported(format!("{}: dense link storage of more than {} bytes", path, DENSE_MAX_STORE)));
+            }
+        }
         let info = LinkInfo {
             max_creation_index: None,
             fractal_heap_address: None,
@@ -121,6 +142,7 @@ impl Editor {
         let mut ginfo = RawMessage::encode(&Message::GroupInfo(GroupInfo::default()), None, sizes)?;
         ginfo.flags |= 0x01; // constant, as libhdf5 marks it
         raws.push(ginfo);
+        let later = if dense { std::mem::take(&mut links) } else { Vec::new() };
         for l in links {
             raws.push(RawMessage::encode(&Message::Link(l), None, sizes)?);
         }
@@ -148,6 +170,9 @@ impl Editor {
         self.free_symbol_table(&st)?;
         self.group_names(parent)?.insert(name.into_bytes(), u64::MAX);
         self.changed = true;
+        for l in later {
+            self.add_link_message(parent, l.name.as_bytes(), l.target)?;
+        }
         Ok(())
     }
 

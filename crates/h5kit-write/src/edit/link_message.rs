@@ -94,15 +94,17 @@ impl Editor {
     /// The object the soft link `name` of group `g` reaches (`path` is the whole path, for
     /// errors): its target resolved from the root (absolute) or from `g` (relative), at most
     /// [`MAX_SOFT_DEPTH`] soft links deep, as libhdf5's `H5L_NUM_LINKS` bounds traversal.
-    /// External links and the soft links of symbol-table groups are not followed
-    /// (`Unsupported`).
+    /// External links are not followed (an error, as the in-memory model gives); the soft
+    /// links of symbol-table groups are followed elsewhere (`link.rs`).
     pub(crate) fn follow_soft_link(&mut self, g: u64, name: &str, path: &str) -> Result<u64> {
         if !self.is_link_group(g)? {
             return Err(unsupported(format!("{}: following soft link {:?}", path, name)));
         }
         let target = self.links.get(&g).and_then(|l| l.links.get(name.as_bytes())).map(|l| l.target.clone());
         let Some(LinkTarget::Soft { path: to }) = target else {
-            return Err(unsupported(format!("{}: following external link {:?}", path, name)));
+            // As the in-memory model: a path through an external link is not written (its
+            // target lives in another file).
+            return Err(Error::usage(format!("{}: {:?} is an external link (to another file): not followed when writing", path, name)));
         };
         if self.soft_depth >= MAX_SOFT_DEPTH {
             return Err(Error::usage(format!("{}: more than {} soft links followed (a cycle?)", path, MAX_SOFT_DEPTH)));
@@ -327,9 +329,10 @@ impl Editor {
         let parts = split_path(path);
         let Some((_, dirs)) = parts.split_last() else { return Err(Error::usage("the root group already exists")) };
         let mut cur = self.root()?;
-        for d in dirs {
+        for (k, d) in dirs.iter().enumerate() {
             match self.group_names(cur)?.get(d.as_bytes()).copied() {
-                Some(u64::MAX) => return Err(unsupported(format!("{}: {:?} is a soft link", path, d))),
+                // Soft links followed (external ones are an error), as `parent_for_new` does.
+                Some(u64::MAX) => cur = self.resolve(&dirs.get(..=k).unwrap_or(&[]).join("/"))?,
                 Some(a) => cur = a,
                 None => return Ok(self.latest),
             }

@@ -19,27 +19,37 @@
 //! link and attribute storage [`dense`], attributes of version 2 headers [`attribute_v2`],
 //! the chunk indexes of layout version 4 [`chunk_index`]). Beyond creating objects: deletes
 //! (`delete.rs`), soft, hard and external links in symbol-table groups (`link.rs`),
-//! variable-length data (`vlen.rs`), compact datasets (`compact.rs`), shrinking resizes
-//! (`shrink.rs`), stored chunks written as they are (`raw_chunk.rs`). Operations it cannot do
+//! variable-length data, also inside compounds and arrays (`vlen.rs`), compact datasets
+//! (`compact.rs`), shrinking resizes (`shrink.rs`), stored chunks written as they are
+//! (`raw_chunk.rs`), committed datatypes (`committed.rs`), object and region references
+//! (`reference.rs`), null dataspaces (`null_space.rs`), superblock extensions it keeps valid
+//! (`extension.rs`), SWMR writing (`swmr.rs`). Operations it cannot do
 //! yet fail with [`h5kit_core::ErrorKind::Unsupported`] before changing anything, so a caller
 //! can fall back.
 
 mod attribute;
 mod attribute_v2;
 mod chunk_index;
+mod committed;
 mod compact;
 mod dataset;
 mod delete;
 mod dense;
+mod extension;
 mod group;
 pub mod header;
 pub mod header_v2;
 mod link;
 mod link_message;
+mod null_space;
 mod raw_chunk;
+mod reference;
 mod relocate;
 mod shrink;
+mod swmr;
 mod vlen;
+
+pub use swmr::{SWMR_WRITE_ACCESS, WRITE_ACCESS};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -51,6 +61,7 @@ use h5kit_object_header::ObjectHeader;
 use h5kit_superblock::symbol_table_entry::{ScratchPad, SymbolTableEntry};
 use h5kit_superblock::Superblock;
 
+pub(crate) use reference::{check_regions, selection_bytes};
 use crate::space::FileSpace;
 use dataset::DatasetEdit;
 use header::HeaderEdit;
@@ -110,6 +121,8 @@ pub struct Editor {
     attr_sets: BTreeMap<u64, attribute_v2::AttrSet>,
     /// Soft links being followed by the current path lookup.
     soft_depth: u32,
+    /// SWMR writing ([`swmr`]): freed space is never reused.
+    swmr: bool,
 }
 
 impl std::fmt::Debug for Editor {
@@ -119,21 +132,25 @@ impl std::fmt::Debug for Editor {
 }
 
 impl Editor {
-    /// Opens the file in `storage` for editing: superblock versions 0 to 3. Files with a
-    /// superblock extension are refused with an `Unsupported` error (nothing is written).
+    /// Opens the file in `storage` for editing: superblock versions 0 to 3. Files whose
+    /// superblock extension holds more than the editor keeps valid ([`extension`]) are
+    /// refused with an `Unsupported` error (nothing is written).
     pub fn open(storage: Arc<dyn WritableStorage>, limits: Limits) -> Result<Editor> {
         let sb = Superblock::read(storage.as_ref())?;
         if sb.version > 3 {
             return Err(unsupported(format!("editing files with superblock version {} in place", sb.version)));
         }
-        if sb.extension_address.is_some() {
-            return Err(unsupported("editing files with a superblock extension in place"));
-        }
+        swmr::refuse_marked(&sb)?;
         if sb.version < 2 && sb.root_group_entry.is_none() {
             return Err(Error::format(sb.superblock_address, "superblock without a root group symbol table entry"));
         }
         sb.check_truncation(storage.as_ref())?;
-        Editor::open_superblock(storage, sb, limits)
+        let extension = sb.extension_address;
+        let mut ed = Editor::open_superblock(storage, sb, limits)?;
+        if let Some(x) = extension {
+            ed.check_extension(x)?;
+        }
+        Ok(ed)
     }
 
     /// An editor of the file in `storage` whose superblock (checked) is `sb`.
@@ -166,6 +183,7 @@ impl Editor {
             links: BTreeMap::new(),
             attr_sets: BTreeMap::new(),
             soft_depth: 0,
+            swmr: false,
         })
     }
 
@@ -479,7 +497,12 @@ impl Editor {
             self.write_changed(*a, bytes)?;
         }
         self.fresh.clear();
-        self.space.commit();
+        if self.swmr {
+            // Readers may still follow the old structures (spec-notes/swmr.md).
+            self.space.forget_pending();
+        } else {
+            self.space.commit();
+        }
         self.changed = false;
         Ok(())
     }

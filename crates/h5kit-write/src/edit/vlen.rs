@@ -6,14 +6,16 @@
 //! an empty heap object, as libhdf5 writes them (h5dump shows `()` and `""`).
 //!
 //! Datasets and attributes whose datatype is a variable-length string or a sequence of a
-//! fixed-size type are done here; variable-length members inside compounds or arrays, and
-//! references, are not (they fall back to the in-memory model). Overwritten elements leave
-//! their old heap objects behind (libhdf5 does not free them either).
+//! fixed-size type, and compounds or arrays with such members (each member a heap object, its
+//! heap ID at the member's offset in the element, as libhdf5's `H5T_conv_vlen` stores it),
+//! whole or in slices. Sequences of variable-length data are not done (`Unsupported`).
+//! Overwritten elements leave their old heap objects behind (libhdf5 does not free them
+//! either).
 
 use h5kit_core::{Error, Result, Writer};
 use h5kit_object_header::{Datatype, TypeClass};
 
-use super::dataset::plain;
+use super::dataset::plain_values;
 use super::{unsupported, Editor};
 
 /// Whether `dt` is a variable-length string or a sequence of plain values: the whole element
@@ -21,9 +23,34 @@ use super::{unsupported, Editor};
 pub(super) fn whole_vlen(dt: &Datatype) -> bool {
     match &dt.class {
         TypeClass::VarLenString { .. } => true,
-        TypeClass::VarLenSequence { base } => plain(base) && base.size > 0,
+        TypeClass::VarLenSequence { base } => plain_values(base) && base.size > 0,
         _ => false,
     }
+}
+
+/// Whether `dt` is a compound or array with variable-length members (strings or sequences of
+/// plain values; no sequences of variable-length data) among fixed-size ones.
+pub(super) fn mixed_vlen(dt: &Datatype) -> bool {
+    matches!(dt.class, TypeClass::Compound { .. } | TypeClass::Array { .. })
+        && crate::enc::is_vlen(dt)
+        && crate::enc::vl_slots(dt).is_ok_and(|s| !s.is_empty())
+        && mixed_members_plain(dt)
+}
+
+/// The members of a compound/array other than its variable-length ones are plain, and those
+/// are strings or sequences of plain values.
+fn mixed_members_plain(dt: &Datatype) -> bool {
+    match &dt.class {
+        TypeClass::Compound { members } => members.iter().all(|m| mixed_members_plain(&m.datatype)),
+        TypeClass::Array { base, .. } => mixed_members_plain(base),
+        TypeClass::VarLenString { .. } | TypeClass::VarLenSequence { .. } => whole_vlen(dt),
+        _ => plain_values(dt),
+    }
+}
+
+/// Whether values of `dt` are written through the global heap by this module.
+pub(super) fn heap_values(dt: &Datatype) -> bool {
+    whole_vlen(dt) || mixed_vlen(dt)
 }
 
 /// Splits the raw-byte API encoding of `count` variable-length elements (per element a
@@ -49,6 +76,55 @@ fn split_elements(data: &[u8], count: u64) -> Result<Vec<&[u8]>> {
 }
 
 impl Editor {
+    /// The stored bytes of `count` elements of `dt` (whole variable-length or mixed) from the
+    /// raw-byte API encoding: heap IDs, each element's data put into the global heap.
+    pub(super) fn heap_encode(&mut self, dt: &Datatype, count: u64, data: &[u8]) -> Result<Vec<u8>> {
+        if whole_vlen(dt) {
+            let elements = split_elements(data, count)?;
+            return self.heap_ids(dt, &elements);
+        }
+        if !mixed_vlen(dt) {
+            return Err(unsupported("sequences of variable-length data"));
+        }
+        // Per element: its fixed bytes, then per variable-length slot a u32 count and bytes.
+        let slots = crate::enc::vl_slots(dt)?;
+        let size = dt.size as usize;
+        let mut out = Vec::with_capacity(usize::try_from(count).unwrap_or(0).saturating_mul(size).min(data.len()));
+        let mut rest = data;
+        for e in 0..count {
+            let (Some(fixed), Some(tail)) = (rest.get(..size), rest.get(size..)) else {
+                return Err(Error::usage(format!("data truncated: bytes of element {} expected", e)));
+            };
+            let start = out.len();
+            out.extend_from_slice(fixed);
+            rest = tail;
+            for &(offset, base, is_string) in &slots {
+                let Some((len, tail)) = rest.split_first_chunk::<4>() else {
+                    return Err(Error::usage(format!("variable-length member of element {} truncated (u32 length expected)", e)));
+                };
+                let len = u32::from_le_bytes(*len) as usize;
+                let (Some(item), Some(tail)) = (tail.get(..len), tail.get(len..)) else {
+                    return Err(Error::usage(format!("variable-length member of element {} truncated", e)));
+                };
+                rest = tail;
+                let slot_dt = if is_string {
+                    crate::dtype::vlen_string()
+                } else {
+                    Datatype { version: 1, size: 16, class: TypeClass::VarLenSequence { base: Box::new(crate::dtype::int(base, false)) } }
+                };
+                let id = self.heap_ids(&slot_dt, &[item])?;
+                let at = start + offset as usize;
+                out.get_mut(at..at + id.len())
+                    .ok_or_else(|| Error::usage("internal error: variable-length slot outside its element"))?
+                    .copy_from_slice(&id);
+            }
+        }
+        if !rest.is_empty() {
+            return Err(Error::usage("data size mismatch: extra bytes after the last element"));
+        }
+        Ok(out)
+    }
+
     /// The heap IDs of `elements` (each put into the global heap) for datatype `dt`.
     pub(super) fn heap_ids(&mut self, dt: &Datatype, elements: &[&[u8]]) -> Result<Vec<u8>> {
         let base = match &dt.class {
@@ -79,8 +155,7 @@ impl Editor {
 
     /// Writes the whole variable-length dataset at header `h` from the raw-byte API encoding.
     pub(super) fn write_vlen_dataset(&mut self, path: &str, dt: &Datatype, count: u64, data: &[u8]) -> Result<()> {
-        let elements = split_elements(data, count).map_err(|e| e.in_object(path))?;
-        let ids = self.heap_ids(dt, &elements)?;
+        let ids = self.heap_encode(dt, count, data).map_err(|e| e.in_object(path))?;
         self.write_dataset_bytes(path, &ids)
     }
 
@@ -103,14 +178,13 @@ impl Editor {
     /// Creates or replaces an attribute of a variable-length type from the raw-byte API
     /// encoding of its elements.
     pub(super) fn set_vlen_attribute(&mut self, object_path: &str, name: &str, datatype: Datatype, shape: Option<&[u64]>, data: &[u8]) -> Result<()> {
-        if !whole_vlen(&datatype) {
-            return Err(unsupported("attributes with variable-length members inside other types, or references"));
+        if !heap_values(&datatype) {
+            return Err(unsupported("attributes of sequences of variable-length data, or of revised references"));
         }
         // Resolve first: a missing object fails before anything goes to the heap.
         self.resolve(object_path)?;
         let count = shape.map(crate::sat_prod).unwrap_or(1);
-        let elements = split_elements(data, count).map_err(|e| e.in_object(object_path))?;
-        let ids = self.heap_ids(&datatype, &elements)?;
+        let ids = self.heap_encode(&datatype, count, data).map_err(|e| e.in_object(object_path))?;
         self.put_attribute(object_path, name, datatype, shape, ids)
     }
 }

@@ -84,11 +84,6 @@ impl FromAttr for String {
     }
 }
 
-impl FromAttr for Vec<String> {
-    fn from_attr(a: &Attribute) -> Result<Self> {
-        a.read_strings()
-    }
-}
 
 impl Attrs {
     pub(crate) fn at(file: File, path: String) -> Attrs {
@@ -103,7 +98,7 @@ impl Attrs {
     /// Every attribute as read now (the snapshot layer: datatype, dataspace, raw bytes), in
     /// storage order.
     pub fn list(&self) -> Result<Vec<Attribute>> {
-        resolve(&self.file, &self.path)?.attributes()
+        crate::handle::retry(&self.file, || resolve(&self.file, &self.path)?.attributes())
     }
 
     /// Names, in name order (h5py's `attrs.keys()`).
@@ -167,13 +162,23 @@ impl Attrs {
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttrData {
     /// Values in `datatype`'s encoding; `shape` `None` for a scalar.
-    Raw { datatype: Datatype, shape: Option<Vec<u64>>, bytes: Vec<u8> },
+    Raw {
+        /// The datatype of the values.
+        datatype: Datatype,
+        /// The shape; `None` for a scalar.
+        shape: Option<Vec<u64>>,
+        /// The values in the writer's encoding (variable-length parts as a `u32` byte count
+        /// and the bytes after each element).
+        bytes: Vec<u8>,
+    },
     /// A variable-length UTF-8 string (h5py's `attrs[name] = "text"`).
     String(String),
 }
 
-/// A Rust value [`Attrs::set`] stores: numbers (a scalar), slices, `Vec`s, arrays and
-/// [`Array`]s of numbers, `&str` and `String`.
+/// A Rust value [`Attrs::set`] stores: numbers (a scalar), `&str` and `String` (one
+/// variable-length string), and slices, `Vec`s, arrays and [`Array`]s of any
+/// [`crate::H5Write`] type (numbers, `String`s, [`crate::VarLen`]s, derived compounds and
+/// enums).
 #[cfg(feature = "write")]
 pub trait AttrValue {
     /// The datatype, shape and bytes to store.

@@ -212,7 +212,7 @@ impl<'d, T: H5Write> DatasetBuilder<'d, T> {
         }
         let datatype = self.datatype.clone().unwrap_or_else(T::datatype);
         let encode = |v: &[T]| crate::typed_write::encode_as(v, &datatype).map(|b| b.into_owned());
-        let fill_value = self.fill_value.map(|v| encode(std::slice::from_ref(&v))).transpose()?;
+        let fill_value = self.fill_value.as_ref().map(|v| encode(std::slice::from_ref(v))).transpose()?;
         let data = self.data.map(encode).transpose()?;
         let spec = DatasetSpec {
             datatype,

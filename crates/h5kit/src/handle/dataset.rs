@@ -10,7 +10,7 @@ use h5kit_core::{Error, Result};
 use h5kit_object_header::{Datatype, Filter, Layout, UNLIMITED};
 
 use crate::file::{File, FileInner};
-use crate::handle::{base_name, resolve, Attrs};
+use crate::handle::{base_name, Attrs};
 use crate::object::Object;
 use crate::selection::Hyperslab;
 use crate::typed::{Array, H5Type};
@@ -35,7 +35,7 @@ pub struct Dataset {
 }
 
 /// A snapshot and the file state it was read from.
-type Cached = (Arc<FileInner>, crate::Dataset);
+type Cached = (Arc<FileInner>, crate::snapshot::Dataset);
 
 impl std::fmt::Debug for Dataset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,7 +47,9 @@ impl std::fmt::Debug for Dataset {
 /// `i` of the pipeline was skipped for this chunk). libhdf5's `H5Dread_chunk`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawChunk {
+    /// Bit `i` set: filter `i` of the pipeline was skipped for this chunk.
     pub filter_mask: u32,
+    /// The chunk as stored (after the filters).
     pub data: Vec<u8>,
 }
 
@@ -72,8 +74,21 @@ impl Dataset {
     }
 
     /// This dataset read from the file as it is now (the snapshot layer: every header
-    /// message, the chunk index, [`crate::Dataset::read_view`], the chunk cache settings).
-    pub fn snapshot(&self) -> Result<crate::Dataset> {
+    /// message, the chunk index, [`crate::snapshot::Dataset::read_view`], the chunk cache settings).
+    pub fn snapshot(&self) -> Result<crate::snapshot::Dataset> {
+        crate::handle::retry(&self.file, || self.snapshot_once())
+    }
+
+    /// Forgets the snapshot read last (SWMR `refresh`).
+    #[cfg(feature = "write")]
+    pub(crate) fn drop_cached(&self) -> Result<()> {
+        let mut cached = self.cached.lock().map_err(|_| Error::usage("dataset handle poisoned by an earlier panic"))?;
+        *cached = None;
+        Ok(())
+    }
+
+    /// [`Dataset::snapshot`], one attempt.
+    fn snapshot_once(&self) -> Result<crate::snapshot::Dataset> {
         let current = self.file.current().map_err(|e| e.in_object(self.path.clone()))?;
         let mut cached = self.cached.lock().map_err(|_| Error::usage("dataset handle poisoned by an earlier panic"))?;
         if let Some((at, ds)) = cached.as_ref() {
@@ -81,7 +96,7 @@ impl Dataset {
                 return Ok(ds.clone());
             }
         }
-        let ds = match resolve(&self.file, &self.path)? {
+        let ds = match crate::handle::resolve_once(&self.file, &self.path)? {
             Object::Dataset(d) => d,
             Object::Group(_) => return Err(Error::usage(format!("{} is a group, not a dataset", self.path)).in_object(self.path.clone())),
             Object::Datatype(_) => {
@@ -150,33 +165,34 @@ impl Dataset {
 
     /// Every element converted to `T`, with the shape (h5py's `ds[()]`).
     pub fn read<T: H5Type>(&self) -> Result<Array<T>> {
-        self.snapshot()?.read::<T>()
+        crate::handle::retry(&self.file, || self.snapshot_once()?.read::<T>())
     }
 
     /// The elements of `selection` converted to `T`, with the selection's shape: a
     /// [`Hyperslab`] (start/stride/count/block), a range for one dimension (`2..5`), or an
     /// array of ranges (`[0..2, 1..3]`). Only the chunks it touches are read.
     pub fn read_slice<T: H5Type>(&self, selection: impl Into<Hyperslab>) -> Result<Array<T>> {
-        self.snapshot()?.read_slice::<T>(&selection.into())
+        let selection = selection.into();
+        crate::handle::retry(&self.file, || self.snapshot_once()?.read_slice::<T>(&selection))
     }
 
     /// The one value of a scalar or one-element dataset.
     pub fn read_scalar<T: H5Type>(&self) -> Result<T> {
         let a = self.read::<T>()?;
         match a.data.as_slice() {
-            [v] => Ok(*v),
+            [v] => Ok(v.clone()),
             d => Err(Error::usage(format!("read_scalar of a dataset of {} elements (shape {:?})", d.len(), a.shape)).in_object(self.path.clone())),
         }
     }
 
     /// Every element as a string (fixed-length without padding, or variable-length).
     pub fn read_strings(&self) -> Result<Vec<String>> {
-        self.snapshot()?.read_strings()
+        crate::handle::retry(&self.file, || self.snapshot_once()?.read_strings())
     }
 
     /// Every element in the file's encoding, row-major.
     pub fn read_raw(&self) -> Result<Vec<u8>> {
-        self.snapshot()?.read_raw()
+        crate::handle::retry(&self.file, || self.snapshot_once()?.read_raw())
     }
 
     /// The stored bytes and filter mask of the chunk whose first element is at `offset`
@@ -288,7 +304,7 @@ impl Dataset {
         }
         match array.as_slice() {
             Some(data) => self.write(data),
-            None => self.write(&array.iter().copied().collect::<Vec<T>>()),
+            None => self.write(&array.iter().cloned().collect::<Vec<T>>()),
         }
     }
 

@@ -41,7 +41,9 @@ impl std::fmt::Debug for Group {
 /// followed (external links, dangling soft links).
 #[derive(Debug, Clone)]
 pub enum Node {
+    /// A group.
     Group(Group),
+    /// A dataset.
     Dataset(Dataset),
     /// A committed (named) datatype, by path; its snapshot is [`File::object`]'s.
     Datatype(String),
@@ -109,7 +111,7 @@ impl Group {
 
     /// This group, read from the file as it is now (the snapshot layer: links with their
     /// targets, creation order, the object header address).
-    pub fn snapshot(&self) -> Result<crate::Group> {
+    pub fn snapshot(&self) -> Result<crate::snapshot::Group> {
         match resolve(&self.file, &self.path)? {
             Object::Group(g) => Ok(g),
             o => Err(Error::usage(format!("{} is {}, not a group", self.path, kind_of(&o))).in_object(self.path.clone())),
@@ -143,7 +145,7 @@ impl Group {
 
     /// Names of the links, in name order (h5py's `keys()`).
     pub fn keys(&self) -> Result<Vec<String>> {
-        self.snapshot()?.keys()
+        crate::handle::retry(&self.file, || self.snapshot()?.keys())
     }
 
     /// Number of links (h5py's `len(group)`).
@@ -219,7 +221,7 @@ impl Group {
     fn visit_inner(
         &self,
         file: &Arc<FileInner>,
-        group: &crate::Group,
+        group: &crate::snapshot::Group,
         prefix: &str,
         seen: &mut HashSet<u64>,
         depth: u32,

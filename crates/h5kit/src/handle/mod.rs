@@ -28,7 +28,7 @@
 //! ```
 //!
 //! The handles are a layer over two lower layers, kept for what they do best: the snapshot
-//! objects [`crate::Object`], [`crate::Group`] and [`crate::Dataset`] (one reading of an
+//! objects [`crate::Object`], [`crate::snapshot::Group`] and [`crate::snapshot::Dataset`] (one reading of an
 //! object header, cheap to inspect, not updated by later writes), and the path-string write
 //! methods of [`File`] (`File::write`, `File::resize`, `File::set_attr`, ...), which every
 //! write of a handle goes through.
@@ -75,7 +75,13 @@ pub(crate) fn join(base: &str, name: &str) -> Result<String> {
 }
 
 /// The object at absolute `path` in the file as it is now.
+/// (SWMR reading: again while it meets a structure being rewritten, [`retry`].)
 pub(crate) fn resolve(file: &File, path: &str) -> Result<Object> {
+    retry(file, || resolve_once(file, path))
+}
+
+/// [`resolve`], one attempt.
+pub(crate) fn resolve_once(file: &File, path: &str) -> Result<Object> {
     file.object(path).map_err(|e| if e.path.is_none() { e.in_object(path.to_string()) } else { e })
 }
 
@@ -85,4 +91,14 @@ pub(crate) fn base_name(path: &str) -> &str {
         Some("") | None => "/",
         Some(n) => n,
     }
+}
+
+/// Runs a read, again while it meets a structure being rewritten (SWMR reading, [`crate::swmr`]).
+#[cfg(feature = "write")]
+pub(crate) use crate::swmr::retry;
+
+/// Runs a read (without the `write` feature there is no SWMR reading).
+#[cfg(not(feature = "write"))]
+pub(crate) fn retry<T>(_: &File, mut op: impl FnMut() -> Result<T>) -> Result<T> {
+    op()
 }

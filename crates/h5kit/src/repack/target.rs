@@ -2,8 +2,9 @@
 //! file held until it is written) or the on-disk writer ([`Editor`], raw data streamed to the
 //! file). The editor creates groups, datasets (chunked, contiguous, compact; fixed-size and
 //! variable-length strings/sequences), attributes, soft, external and second hard links and
-//! deletes, in both formats; not yet committed datatypes, references, null dataspaces or
-//! variable-length members inside other types. The first operation it cannot do records why ([`Dst::gave_up`]) and fails with `Unsupported`, and the caller copies the
+//! deletes, committed datatypes and datasets of them, null dataspaces, in both formats; not
+//! yet attributes of committed datatypes or references (the model resolves their targets
+//! when the file is written: a reference may name an object copied later). The first operation it cannot do records why ([`Dst::gave_up`]) and fails with `Unsupported`, and the caller copies the
 //! whole file through the model instead (see spec-notes/repack.md).
 
 use h5kit_core::{Error, ErrorKind, Result};
@@ -94,11 +95,17 @@ impl Dst<'_> {
     }
 
     pub(super) fn commit_datatype(&mut self, path: &str, dt: Datatype) -> Result<()> {
-        model_only!(self, "committed datatypes", commit_datatype(path, dt))
+        match self {
+            Dst::Model(w) => w.commit_datatype(path, dt),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.commit_datatype(path, dt)),
+        }
     }
 
     pub(super) fn create_null_dataset(&mut self, path: &str, spec: DatasetSpec) -> Result<()> {
-        model_only!(self, "datasets of null dataspace", create_null_dataset(path, spec))
+        match self {
+            Dst::Model(w) => w.create_null_dataset(path, spec),
+            Dst::Editor { ed, gave_up } => checked(gave_up, ed.create_null_dataset(path, spec)),
+        }
     }
 
     pub(super) fn create_hard_link(&mut self, path: &str, existing: &str) -> Result<()> {
@@ -134,7 +141,11 @@ impl Dst<'_> {
     }
 
     pub(super) fn set_null_attribute(&mut self, path: &str, name: &str, dt: Datatype, committed: Option<&str>) -> Result<()> {
-        model_only!(self, "attributes of null dataspace", set_null_attribute(path, name, dt, committed))
+        match (self, committed) {
+            (Dst::Model(w), _) => w.set_null_attribute(path, name, dt, committed),
+            (Dst::Editor { ed, gave_up }, None) => checked(gave_up, ed.set_null_attribute(path, name, dt)),
+            (Dst::Editor { gave_up, .. }, Some(_)) => Err(give_up(gave_up, "attributes of committed datatypes")),
+        }
     }
 
     pub(super) fn set_reference_attribute(&mut self, path: &str, name: &str, shape: Option<&[u64]>, refs: &[Option<&str>]) -> Result<()> {
