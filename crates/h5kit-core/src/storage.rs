@@ -42,6 +42,10 @@ pub trait Storage: Send + Sync {
         let n = (total - offset).min(len as u64) as usize;
         self.bytes(offset, n)
     }
+    /// A hint: the ranges `(offset, length)` about to be read (the chunks of a selection), so
+    /// that a storage reading by ranges over a network fetches them together and
+    /// concurrently. Reads are correct without it; the default does nothing.
+    fn prefetch(&self, _ranges: &[(u64, u64)]) {}
 }
 
 /// Shared storage (a file being written, read through the same handle).
@@ -57,6 +61,9 @@ impl<T: Storage + ?Sized> Storage for std::sync::Arc<T> {
     }
     fn bytes(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
         (**self).bytes(offset, len)
+    }
+    fn prefetch(&self, ranges: &[(u64, u64)]) {
+        (**self).prefetch(ranges)
     }
 }
 

@@ -1,0 +1,28 @@
+//! Request and byte counters of a file opened through a store, and the figures
+//! [`crate::StoreFile::io_stats`] reports.
+
+use std::sync::atomic::AtomicU64;
+
+/// Counters shared by a source and the file it feeds.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Requests sent (HTTP `GET`s, object-store `get` calls).
+    pub requests: AtomicU64,
+    /// Body bytes received.
+    pub bytes: AtomicU64,
+}
+
+/// What reading a file has cost so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IoStats {
+    /// Requests sent to the store or server (the first block included).
+    pub requests: u64,
+    /// Bytes received.
+    pub bytes: u64,
+    /// Reads served from the block cache.
+    pub cache_hits: u64,
+    /// Reads that needed the store.
+    pub cache_misses: u64,
+    /// Blocks in the cache now.
+    pub cached_blocks: u64,
+}
