@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::path::Path;
+use std::sync::Arc;
 #[cfg(not(unix))]
 use std::sync::Mutex;
 
@@ -48,40 +49,39 @@ pub trait Storage: Send + Sync {
     fn prefetch(&self, _ranges: &[(u64, u64)]) {}
 }
 
-/// Shared storage (a file being written, read through the same handle).
-impl<T: Storage + ?Sized> Storage for std::sync::Arc<T> {
-    fn len(&self) -> u64 {
-        (**self).len()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        (**self).read_at(offset, buf)
-    }
-    fn as_slice(&self) -> Option<&[u8]> {
-        (**self).as_slice()
-    }
-    fn bytes(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
-        (**self).bytes(offset, len)
-    }
-    fn prefetch(&self, ranges: &[(u64, u64)]) {
-        (**self).prefetch(ranges)
-    }
+/// `Storage` for a pointer to storage: every method forwarded to the storage it points at.
+macro_rules! forward_storage {
+    ($($(#[$doc:meta])* $ptr:ident),*) => {$(
+        $(#[$doc])*
+        impl<T: Storage + ?Sized> Storage for $ptr<T> {
+            fn len(&self) -> u64 {
+                (**self).len()
+            }
+            fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+                (**self).read_at(offset, buf)
+            }
+            fn as_slice(&self) -> Option<&[u8]> {
+                (**self).as_slice()
+            }
+            fn bytes(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
+                (**self).bytes(offset, len)
+            }
+            fn bytes_upto(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
+                (**self).bytes_upto(offset, len)
+            }
+            fn prefetch(&self, ranges: &[(u64, u64)]) {
+                (**self).prefetch(ranges)
+            }
+        }
+    )*};
 }
 
-/// Boxed storage (a file's storage wrapped by another, as a cache image wraps it).
-impl<T: Storage + ?Sized> Storage for Box<T> {
-    fn len(&self) -> u64 {
-        (**self).len()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        (**self).read_at(offset, buf)
-    }
-    fn as_slice(&self) -> Option<&[u8]> {
-        (**self).as_slice()
-    }
-    fn bytes(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
-        (**self).bytes(offset, len)
-    }
-}
+forward_storage!(
+    /// Shared storage (a file being written, read through the same handle).
+    Arc,
+    /// Boxed storage (a file's storage wrapped by another, as a cache image wraps it).
+    Box
+);
 
 /// `len` bytes of `s` at `offset`, or the error of a range past the end.
 fn slice_at(s: &[u8], offset: u64, len: usize) -> Result<&[u8]> {

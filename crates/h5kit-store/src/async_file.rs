@@ -83,14 +83,7 @@ impl AsyncFile {
 
     /// Requests and bytes so far, cache hits and misses.
     pub fn io_stats(&self) -> IoStats {
-        let cache = self.cache.stats().unwrap_or_default();
-        IoStats {
-            requests: self.counters.requests.load(Ordering::Relaxed),
-            bytes: self.counters.bytes.load(Ordering::Relaxed),
-            cache_hits: cache.hits,
-            cache_misses: cache.misses,
-            cached_blocks: cache.cached_blocks,
-        }
+        IoStats::now(&self.counters, &self.cache)
     }
 }
 

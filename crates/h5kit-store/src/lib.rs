@@ -37,7 +37,6 @@ pub mod http;
 pub mod source;
 pub mod stats;
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -108,14 +107,7 @@ impl std::ops::Deref for StoreFile {
 impl StoreFile {
     /// Requests and bytes so far (opening included), and the block cache's hits and misses.
     pub fn io_stats(&self) -> IoStats {
-        let cache = self.cache.stats().unwrap_or_default();
-        IoStats {
-            requests: self.counters.requests.load(Ordering::Relaxed),
-            bytes: self.counters.bytes.load(Ordering::Relaxed),
-            cache_hits: cache.hits,
-            cache_misses: cache.misses,
-            cached_blocks: cache.cached_blocks,
-        }
+        IoStats::now(&self.counters, &self.cache)
     }
 
     /// The file (it keeps reading through the store).

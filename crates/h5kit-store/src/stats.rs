@@ -1,7 +1,9 @@
 //! Request and byte counters of a file opened through a store, and the figures
 //! [`crate::StoreFile::io_stats`] reports.
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use h5kit_core::ranged::CacheHandle;
 
 /// Counters shared by a source and the file it feeds.
 #[derive(Debug, Default)]
@@ -25,4 +27,18 @@ pub struct IoStats {
     pub cache_misses: u64,
     /// Blocks in the cache now.
     pub cached_blocks: u64,
+}
+
+impl IoStats {
+    /// The figures now: `counters` of the file's source, `cache` its block cache.
+    pub(crate) fn now(counters: &Counters, cache: &CacheHandle) -> IoStats {
+        let cache = cache.stats().unwrap_or_default();
+        IoStats {
+            requests: counters.requests.load(Ordering::Relaxed),
+            bytes: counters.bytes.load(Ordering::Relaxed),
+            cache_hits: cache.hits,
+            cache_misses: cache.misses,
+            cached_blocks: cache.cached_blocks,
+        }
+    }
 }
