@@ -506,10 +506,12 @@ fn sum8(v: &[f64]) -> f64 {
     lanes.iter().sum::<f64>() + tail
 }
 
-/// read_contiguous: "x" through [`h5kit::snapshot::Dataset::read_view`] (borrowed from the file's
-/// memory map when it can be: contiguous little-endian float64), every value summed.
+/// read_contiguous: "x" as a zero-copy view, as a user asking for one writes it: the file
+/// opened mapped ([`h5kit::File::open_mapped`], whose contract is that no other program
+/// truncates it meanwhile) and [`h5kit::snapshot::Dataset::read_view`] borrowing contiguous
+/// little-endian float64 from the map; every value summed.
 fn read_x_view(path: &Path, expect: &[f64], expect_sum: f64) -> Result<()> {
-    let file = h5kit::File::open(path)?;
+    let file = h5kit::File::open_mapped(path)?;
     let a = dataset(&file, "x")?.read_view::<f64>()?;
     if a.len() != expect.len() || a.last() != expect.last() || sum8(&a).to_bits() != expect_sum.to_bits() {
         return Err(fail("read-back of x does not match what was written"));

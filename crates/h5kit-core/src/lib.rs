@@ -5,7 +5,8 @@
 //! - [`Writer`]: its encoding twin, one `encode` per structure beside each `decode`.
 //! - [`Error`]: what failed, where (file offset, object path), and its [`ErrorKind`].
 //! - [`lookup3`]: Bob Jenkins' lookup3 `hashlittle`, the checksum of all v2 metadata.
-//! - [`Storage`]: bytes at an offset, from a file (memory map or positioned reads) or memory.
+//! - [`Storage`]: bytes at an offset, from a file (memory map or positioned reads) or memory;
+//!   [`ranged`]: through a block cache from a source read by byte ranges (HTTP, object stores).
 //! - [`WritableStorage`]: storage that is written too (a file, a growable buffer), and
 //!   [`lock_file`], libhdf5's file locking.
 //! - [`Limits`]: bounds on sizes a file claims, checked before allocating.
@@ -17,6 +18,7 @@ pub mod context;
 pub mod error;
 pub mod limits;
 pub mod lock;
+pub mod ranged;
 pub mod reader;
 pub mod storage;
 pub mod writable;

@@ -1,13 +1,15 @@
-//! Storage: bytes at a file offset. A file (memory-mapped, or positioned reads where mapping
-//! is unavailable, as on WebAssembly) or a memory buffer. Readers never assume the whole file
+//! Storage: bytes at a file offset. A file (positioned reads; memory-mapped only when a
+//! zero-copy view is asked for) or a memory buffer. Readers never assume the whole file
 //! is in memory; [`Storage::bytes`] borrows when it can and copies when it must.
 
 use std::borrow::Cow;
 use std::fs::File;
 use std::path::Path;
+use std::sync::Arc;
+#[cfg(not(unix))]
 use std::sync::Mutex;
 
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, Result};
 
 /// Random-access bytes. Implementations must be cheap to call repeatedly.
 pub trait Storage: Send + Sync {
@@ -41,23 +43,45 @@ pub trait Storage: Send + Sync {
         let n = (total - offset).min(len as u64) as usize;
         self.bytes(offset, n)
     }
+    /// A hint: the ranges `(offset, length)` about to be read (the chunks of a selection), so
+    /// that a storage reading by ranges over a network fetches them together and
+    /// concurrently. Reads are correct without it; the default does nothing.
+    fn prefetch(&self, _ranges: &[(u64, u64)]) {}
 }
 
-/// Shared storage (a file being written, read through the same handle).
-impl<T: Storage + ?Sized> Storage for std::sync::Arc<T> {
-    fn len(&self) -> u64 {
-        (**self).len()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        (**self).read_at(offset, buf)
-    }
-    fn as_slice(&self) -> Option<&[u8]> {
-        (**self).as_slice()
-    }
-    fn bytes(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
-        (**self).bytes(offset, len)
-    }
+/// `Storage` for a pointer to storage: every method forwarded to the storage it points at.
+macro_rules! forward_storage {
+    ($($(#[$doc:meta])* $ptr:ident),*) => {$(
+        $(#[$doc])*
+        impl<T: Storage + ?Sized> Storage for $ptr<T> {
+            fn len(&self) -> u64 {
+                (**self).len()
+            }
+            fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+                (**self).read_at(offset, buf)
+            }
+            fn as_slice(&self) -> Option<&[u8]> {
+                (**self).as_slice()
+            }
+            fn bytes(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
+                (**self).bytes(offset, len)
+            }
+            fn bytes_upto(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
+                (**self).bytes_upto(offset, len)
+            }
+            fn prefetch(&self, ranges: &[(u64, u64)]) {
+                (**self).prefetch(ranges)
+            }
+        }
+    )*};
 }
+
+forward_storage!(
+    /// Shared storage (a file being written, read through the same handle).
+    Arc,
+    /// Boxed storage (a file's storage wrapped by another, as a cache image wraps it).
+    Box
+);
 
 /// `len` bytes of `s` at `offset`, or the error of a range past the end.
 fn slice_at(s: &[u8], offset: u64, len: usize) -> Result<&[u8]> {
@@ -110,57 +134,124 @@ impl Storage for MemStorage {
     }
 }
 
-/// Reads of at least this many bytes use positioned reads rather than the memory map.
-#[cfg(unix)]
+/// Reads of at least this many bytes of a mapped file use positioned reads rather than the
+/// map (the kernel's copy beats faulting in every page of the map).
 const LARGE_READ: usize = 1 << 20;
 
-/// A file on disk: memory-mapped where possible, otherwise positioned reads.
+/// A file on disk, read by positioned reads (`pread`) by default, or memory-mapped when asked
+/// for ([`FileStorage::open_mapped`]).
+///
+/// Positioned reads make a file that changes while open an error, never a signal: the length
+/// is taken when the file is opened, and a read that finds the file shorter than that (another
+/// program truncated it) fails with an I/O error naming the offset. A mapped file must not be
+/// truncated or rewritten by another program while mapped: touching a page past the new end
+/// raises SIGBUS, which kills the process; the map exists only for zero-copy views
+/// ([`Storage::as_slice`]).
 pub struct FileStorage {
     len: u64,
     #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
     map: Option<mmap::Map>,
+    #[cfg(unix)]
+    file: File,
+    /// Serialises seek+read pairs where positioned reads are not available.
+    #[cfg(not(unix))]
     file: Mutex<File>,
+    /// Recently read blocks serving small reads (metadata) of an unmapped file.
+    blocks: blocks::Blocks,
 }
 
 impl FileStorage {
-    /// Opens `path` for reading.
+    /// Opens `path` for reading by positioned reads.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let file = File::open(path).map_err(|e| Error::io(e, format!("cannot open {}", path.display())))?;
-        Self::from_file(file)
+        Self::from_file(open_read(path.as_ref())?)
     }
 
-    /// Wraps an open file (read access needed).
+    /// Opens `path` for reading through a memory map (positioned reads where mapping is not
+    /// available, as on WebAssembly). The caller's contract: the file is not truncated or
+    /// rewritten by another program while this storage, or a slice borrowed from it, is alive.
+    pub fn open_mapped(path: impl AsRef<Path>) -> Result<Self> {
+        Self::from_file_mapped(open_read(path.as_ref())?)
+    }
+
+    /// Wraps an open file (read access needed), read by positioned reads.
     pub fn from_file(file: File) -> Result<Self> {
-        let len = file.metadata().map_err(|e| Error::io(e, "cannot stat file"))?.len();
-        #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
-        let map = mmap::Map::new(&file, len);
-        Ok(FileStorage {
-            len,
-            #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
-            map,
-            file: Mutex::new(file),
-        })
-    }
-
-    /// Wraps an open file read by positioned reads only, never mapped: for a large input read
-    /// once (a repack's source), whose pages should not stay in the process's memory.
-    pub fn from_file_unmapped(file: File) -> Result<Self> {
         let len = file.metadata().map_err(|e| Error::io(e, "cannot stat file"))?.len();
         Ok(FileStorage {
             len,
             #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
             map: None,
+            #[cfg(unix)]
+            file,
+            #[cfg(not(unix))]
             file: Mutex::new(file),
+            blocks: blocks::Blocks::default(),
         })
     }
 
-    fn read_file_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut f = self.file.lock().map_err(|_| Error::new(ErrorKind::Io, "file lock poisoned"))?;
-        f.seek(SeekFrom::Start(offset)).map_err(|e| Error::io(e, "seek failed").at(offset))?;
-        f.read_exact(buf).map_err(|e| Error::io(e, "read failed").at(offset))
+    /// As [`FileStorage::from_file`] (positioned reads only, never mapped): the name callers
+    /// reading a large input once (a repack's source) use.
+    pub fn from_file_unmapped(file: File) -> Result<Self> {
+        Self::from_file(file)
     }
+
+    /// Wraps an open file, memory-mapped where possible; the contract of
+    /// [`FileStorage::open_mapped`] holds.
+    pub fn from_file_mapped(file: File) -> Result<Self> {
+        #[allow(unused_mut)]
+        let mut s = Self::from_file(file)?;
+        #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
+        {
+            #[cfg(unix)]
+            let f = &s.file;
+            #[cfg(not(unix))]
+            let f = &*s.file.lock().map_err(|_| Error::new(crate::ErrorKind::Io, "file lock poisoned"))?;
+            s.map = mmap::Map::new(f, s.len);
+        }
+        Ok(s)
+    }
+
+    /// Whether the file is memory-mapped.
+    pub fn is_mapped(&self) -> bool {
+        self.as_slice().is_some()
+    }
+
+    #[cfg(unix)]
+    fn read_file_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(&self.file, buf, offset)
+    }
+
+    #[cfg(not(unix))]
+    fn read_file_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = self.file.lock().map_err(|_| std::io::Error::other("file lock poisoned"))?;
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(buf)
+    }
+
+    /// A positioned read; a file found shorter than when it was opened is named as such.
+    fn pread(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.read_file_at(offset, buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                Error::io(
+                    e,
+                    format!(
+                        "{} bytes at offset {} are past the end of the file, which had {} bytes when \
+                         opened (truncated by another program?)",
+                        buf.len(),
+                        offset,
+                        self.len
+                    ),
+                )
+                .at(offset)
+            } else {
+                Error::io(e, "read failed").at(offset)
+            }
+        })
+    }
+}
+
+fn open_read(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| Error::io(e, format!("cannot open {}", path.display())))
 }
 
 impl Storage for FileStorage {
@@ -169,19 +260,15 @@ impl Storage for FileStorage {
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         check_range(self.len, offset, buf.len() as u64)?;
-        // Large reads (raw data) go through the kernel's copy, which beats faulting in every
-        // page of the map; small ones (metadata) copy from the map.
-        #[cfg(unix)]
-        if buf.len() >= LARGE_READ {
-            use std::os::unix::fs::FileExt;
-            let f = self.file.lock().map_err(|_| Error::new(ErrorKind::Io, "file lock poisoned"))?;
-            return f.read_exact_at(buf, offset).map_err(|e| Error::io(e, "read failed").at(offset));
-        }
         if let Some(s) = self.as_slice() {
-            buf.copy_from_slice(slice_at(s, offset, buf.len())?);
+            if !cfg!(unix) || buf.len() < LARGE_READ {
+                buf.copy_from_slice(slice_at(s, offset, buf.len())?);
+                return Ok(());
+            }
+        } else if self.blocks.serve(offset, buf, self.len, |at, b| self.pread(at, b)) {
             return Ok(());
         }
-        self.read_file_at(offset, buf)
+        self.pread(offset, buf)
     }
     fn as_slice(&self) -> Option<&[u8]> {
         #[cfg(all(feature = "mmap", not(target_family = "wasm")))]
@@ -189,6 +276,70 @@ impl Storage for FileStorage {
             return Some(m.as_slice());
         }
         None
+    }
+}
+
+mod blocks {
+    //! Small reads of a file read by positioned reads: object headers, B-tree nodes and heap
+    //! blocks are small and close together, and one `pread` each costs a system call. A few
+    //! recently read 64 KiB blocks serve them instead (1 MiB at most). Reads larger than
+    //! [`SMALL`] or spanning two blocks go to the file directly, as does any read whose block
+    //! cannot be read whole (a file truncated since it was opened: the direct read then reports
+    //! the error).
+    use std::sync::{Arc, Mutex};
+
+    const BLOCK: u64 = 64 << 10;
+    const COUNT: usize = 16;
+    /// Largest read served from the blocks.
+    pub const SMALL: usize = 4096;
+
+    #[derive(Default)]
+    pub struct Blocks {
+        /// (block index, bytes), most recently used last.
+        recent: Mutex<Vec<(u64, Arc<Vec<u8>>)>>,
+    }
+
+    impl Blocks {
+        /// Fills `buf` (the bytes at `offset`, in range of a file of `len` bytes) from a cached
+        /// block, reading the block with `read` on a miss; false when the read is not one
+        /// the blocks serve (the caller then reads the file itself).
+        pub fn serve(&self, offset: u64, buf: &mut [u8], len: u64, read: impl Fn(u64, &mut [u8]) -> crate::Result<()>) -> bool {
+            let n = buf.len() as u64;
+            let index = offset / BLOCK;
+            if buf.is_empty() || buf.len() > SMALL || (offset + n - 1) / BLOCK != index {
+                return false;
+            }
+            let start = index * BLOCK;
+            let at = (offset - start) as usize;
+            let copy = |block: &[u8], buf: &mut [u8]| match block.get(at..at + buf.len()) {
+                Some(b) => {
+                    buf.copy_from_slice(b);
+                    true
+                }
+                None => false,
+            };
+            let Ok(mut recent) = self.recent.lock() else { return false };
+            if let Some(i) = recent.iter().position(|(k, _)| *k == index) {
+                let hit = recent.remove(i);
+                let ok = copy(&hit.1, buf);
+                recent.push(hit);
+                return ok;
+            }
+            drop(recent);
+            let mut block = vec![0u8; BLOCK.min(len - start) as usize];
+            if read(start, &mut block).is_err() {
+                return false;
+            }
+            let ok = copy(&block, buf);
+            let Ok(mut recent) = self.recent.lock() else { return ok };
+            if !recent.iter().any(|(k, _)| *k == index) {
+                if recent.len() >= COUNT {
+                    recent.remove(0);
+                }
+                recent.push((index, Arc::new(block)));
+            }
+            ok
+        }
     }
 }
 
@@ -207,9 +358,10 @@ mod mmap {
                 return None;
             }
             // SAFETY: the map is read-only and private to this `FileStorage`. memmap2 requires
-            // that the file is not truncated or modified by another process while mapped; as
-            // with every memory-mapping reader this is the caller's contract (documented on
-            // `File::open`), and h5kit never writes through a file it has mapped.
+            // that the file is not truncated or modified by another process while mapped; this
+            // is the contract of the explicit mapped opens (`FileStorage::open_mapped`,
+            // `File::open_mapped`, documented there), and h5kit never writes through a file it
+            // has mapped. Files opened otherwise are never mapped.
             let map = unsafe { memmap2::MmapOptions::new().map(file) }.ok()?;
             Some(Map(map))
         }
@@ -230,6 +382,31 @@ mod tests {
         assert!(s.bytes(2, 2).is_err());
         assert!(s.bytes(u64::MAX, 2).is_err());
         assert_eq!(&*s.bytes_upto(1, 10).unwrap(), &[2, 3]);
+    }
+
+    /// Small reads served from cached blocks give the file's bytes, across block boundaries
+    /// and at the end of the file; a read past the end is an error.
+    #[cfg(not(target_family = "wasm"))]
+    #[test]
+    fn file_reads_through_blocks() {
+        let path = std::env::temp_dir().join(format!("h5kit-storage-blocks-{}", std::process::id()));
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let s = FileStorage::open(&path).unwrap();
+        assert!(!s.is_mapped());
+        let mut seed = 7u64;
+        for _ in 0..5000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let len = (seed >> 40) as usize % 6000;
+            let off = (seed >> 8) % (data.len() as u64 - len as u64 + 1);
+            assert_eq!(&*s.bytes(off, len).unwrap(), &data[off as usize..off as usize + len], "{len} at {off}");
+        }
+        assert_eq!(&*s.bytes(299_990, 10).unwrap(), &data[299_990..]);
+        assert!(s.bytes(299_995, 10).is_err());
+        let m = FileStorage::open_mapped(&path).unwrap();
+        assert_eq!(m.is_mapped(), cfg!(feature = "mmap"));
+        assert_eq!(&*m.bytes(65_530, 20).unwrap(), &data[65_530..65_550]);
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

@@ -26,6 +26,17 @@ pub struct ChunkLocation {
     pub filter_mask: u32,
 }
 
+/// Tells the storage which chunks are read next ([`h5kit_core::Storage::prefetch`]: a storage
+/// reading over a network fetches them together, concurrently).
+fn prefetch_chunks(ctx: Context, chunks: &[ChunkLocation]) {
+    if chunks.len() < 2 {
+        return;
+    }
+    let ranges: Vec<(u64, u64)> =
+        chunks.iter().filter_map(|c| Some((c.address.checked_add(ctx.base_address)?, c.size))).collect();
+    ctx.storage.prefetch(&ranges);
+}
+
 fn overflow(what: &str) -> Error {
     Error::format(0, format!("{} overflows", what))
 }
@@ -649,6 +660,7 @@ pub fn read_all_into(
         if !filters.filters.is_empty() {
             let chunks = chunk_locations(ctx, layout, dataspace, element_size, true)?;
             if let Some(plan) = run_plan(&chunks, &dataspace.dims, chunk_dims, element_size) {
+                prefetch_chunks(ctx, &chunks);
                 let full = chunk_bytes(chunk_dims, element_size)?;
                 let no_edge_filter = flags & 1 != 0;
                 let dims = &dataspace.dims;
@@ -685,6 +697,7 @@ pub fn read_all_into(
             let full = chunk_bytes(chunk_dims, element_size)?;
             let no_edge_filter = flags & 1 != 0;
             let chunks = chunk_locations(ctx, layout, dataspace, element_size, filtered)?;
+            prefetch_chunks(ctx, &chunks);
             let dims = &dataspace.dims;
             let apply = |c: &ChunkLocation| {
                 let edge = c.offsets.iter().zip(chunk_dims).zip(dims).any(|((o, cd), d)| o.saturating_add(*cd) > *d);
@@ -834,6 +847,7 @@ pub fn read_block(
                 let edge = c.offsets.iter().zip(chunk_dims).zip(dims).any(|((o, cd), d)| o.saturating_add(*cd) > *d);
                 filtered && !(no_edge_filter && edge)
             };
+            prefetch_chunks(ctx, &wanted);
             decode_chunks(
                 &wanted,
                 filtered,

@@ -3,7 +3,8 @@
 //! (spec II.B "Disk Format: Level 0B - File Driver Info").
 //!
 //! The superblock extension (spec II.C "Disk Format: Level 0C - Superblock Extension") is an
-//! object header; this crate only reports its address ([`Superblock::extension_address`]).
+//! object header; this crate reports its address ([`Superblock::extension_address`]) and
+//! decodes the metadata cache image its message 0x0018 points at ([`cache_image`]).
 //!
 //! Base address: libhdf5 writes the absolute superblock position as "Base Address" (every
 //! version, also with a userblock), and when opening a file whose stored base address differs
@@ -16,6 +17,7 @@
 //! date ([`Superblock::update`]).
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+pub mod cache_image;
 pub mod driver_info;
 mod encode;
 pub mod symbol_table_entry;

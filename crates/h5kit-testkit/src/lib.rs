@@ -111,6 +111,8 @@ pub mod oracle {
     pub const KERCHUNK: &str = "kerchunk";
     /// libaec's `aec` tool (Debian libaec-tools): raw szip / AEC streams.
     pub const AEC: &str = "aec";
+    /// python3 with fsspec's HTTP file system (aiohttp) and h5py: remote reads to compare with.
+    pub const FSSPEC: &str = "fsspec";
 
     /// Whether `H5KIT_REQUIRE_ORACLES=1`.
     pub fn required() -> bool {
@@ -127,6 +129,11 @@ pub mod oracle {
             HDF5PLUGIN => {
                 let mut c = Command::new("python3");
                 c.args(["-c", "import hdf5plugin"]);
+                c
+            }
+            FSSPEC => {
+                let mut c = Command::new("python3");
+                c.args(["-c", "import fsspec, aiohttp, h5py, numpy"]);
                 c
             }
             KERCHUNK => {
@@ -191,6 +198,7 @@ pub mod oracle {
             H5PY | HDF5PLUGIN => "pip install h5py hdf5plugin numpy",
             KERCHUNK => "pip install kerchunk 'zarr<3' fsspec h5py hdf5plugin",
             AEC => "apt-get install -y libaec-tools",
+            FSSPEC => "pip install fsspec aiohttp h5py numpy",
             _ => "apt-get install -y hdf5-tools",
         }
     }

@@ -41,3 +41,32 @@ pub(crate) fn dense_messages(file: &FileInner, heap_address: u64, index_address:
     }
     Ok(out)
 }
+
+/// The link named `name` in dense link storage, found by one descent of the name index (type
+/// 5 records ordered by the lookup3 hash of the name, then the name, as libhdf5 compares
+/// them): O(depth) index nodes and the heap objects of equal hashes, not the whole index.
+pub(crate) fn find_dense_link(file: &FileInner, heap_address: u64, index_address: u64, name: &str) -> Result<Option<Message>> {
+    let ctx = file.ctx();
+    let heap = FractalHeap::open(ctx, heap_address)?;
+    let btree = BTreeV2::open(ctx, index_address)?;
+    let hash = h5kit_core::lookup3(name.as_bytes(), 0);
+    let mut found: Option<Message> = None;
+    btree.search(ctx, None, &mut |r| {
+        let Record::LinkName { hash: h, heap_id } = r else {
+            return Err(Error::format(index_address, "link name index holds a record of another kind"));
+        };
+        if hash != *h {
+            return Ok(hash.cmp(h));
+        }
+        let m = decode_message(LINK_MESSAGE, 0, &heap.read_object(ctx, heap_id)?, heap_address, file.sizes())?;
+        let Message::Link(l) = &m else { return Err(Error::format(heap_address, "dense storage holds a non-link message")) };
+        let order = name.as_bytes().cmp(l.name.as_bytes());
+        if order == std::cmp::Ordering::Equal {
+            found = Some(m);
+        }
+        Ok(order)
+    })?;
+    Ok(found)
+}
+
+const LINK_MESSAGE: u16 = 0x0006;

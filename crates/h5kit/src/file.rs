@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use h5kit_core::{Context, Error, FileStorage, Limits, MemStorage, Result, Sizes, Storage};
 use h5kit_object_header::{Message, ObjectHeader, SharedMessageTable};
+use h5kit_superblock::cache_image::{self, CacheImage, CacheImageMessage, CacheImageStorage};
 use h5kit_superblock::Superblock;
 
 use crate::object::{Group, Object};
@@ -71,10 +72,10 @@ impl File {
 
     /// Opens the file at `path` for reading.
     ///
-    /// The file is memory-mapped where the platform allows (metadata and
-    /// [`crate::snapshot::Dataset::read_view`] read from the map). As with every memory-mapping reader,
-    /// the file must not be truncated or rewritten by another program while this handle, or
-    /// a view borrowed from it, is alive; use [`File::from_bytes`] to work on a private copy.
+    /// The file is read by positioned reads: another program truncating or rewriting it while
+    /// it is open makes reads fail with an error (or see the new bytes), never kills the
+    /// process. [`crate::snapshot::Dataset::read_view`] then reads into memory; for views borrowed from
+    /// the file without a copy, open it with [`File::open_mapped`].
     pub fn open(path: impl AsRef<Path>) -> Result<File> {
         File::open_with_limits(path, Limits::default())
     }
@@ -82,9 +83,31 @@ impl File {
     /// Opens the file at `path` for reading, with explicit [`Limits`] (for example a smaller
     /// `max_alloc`, the most one read may allocate, where memory is scarce).
     pub fn open_with_limits(path: impl AsRef<Path>, limits: Limits) -> Result<File> {
-        let path = path.as_ref();
+        File::open_path(path.as_ref(), limits, false)
+    }
+
+    /// Opens the file at `path` for reading through a memory map, so that
+    /// [`crate::Dataset::read_view`] borrows contiguous values straight from the file (no
+    /// allocation, no copy). Where mapping is unavailable (WebAssembly) this is [`File::open`].
+    ///
+    /// The contract of every memory map: the file must not be truncated or rewritten by
+    /// another program while this handle, or a view borrowed from it, is alive. A read of a
+    /// page past a new, shorter end raises SIGBUS, which kills the process; rewritten bytes
+    /// change under views already taken. Use [`File::open`] (positioned reads) for files that
+    /// may change, or [`File::from_bytes`] to work on a private copy.
+    pub fn open_mapped(path: impl AsRef<Path>) -> Result<File> {
+        File::open_mapped_with_limits(path, Limits::default())
+    }
+
+    /// As [`File::open_mapped`], with explicit [`Limits`].
+    pub fn open_mapped_with_limits(path: impl AsRef<Path>, limits: Limits) -> Result<File> {
+        File::open_path(path.as_ref(), limits, true)
+    }
+
+    fn open_path(path: &Path, limits: Limits, mapped: bool) -> Result<File> {
+        let storage = if mapped { FileStorage::open_mapped(path) } else { FileStorage::open(path) };
         // As mode r+ reports it: a missing file is "not found" in every mode.
-        let storage = FileStorage::open(path).map_err(|e| match std::fs::metadata(path) {
+        let storage = storage.map_err(|e| match std::fs::metadata(path) {
             Err(m) if m.kind() == std::io::ErrorKind::NotFound => {
                 Error::not_found(format!("unable to open {}: no such file", path.display()))
             }
@@ -103,10 +126,25 @@ impl File {
     }
 
     /// Opens a file from any storage, with explicit limits.
+    ///
+    /// A file closed with a metadata cache image (superblock extension message 0x0018) is
+    /// read through the image: its entries replace the bytes at their addresses, which
+    /// libhdf5 leaves unwritten for entries that were dirty at close (see
+    /// [`h5kit_superblock::cache_image`]).
     pub fn from_storage(storage: Box<dyn Storage>, name: String, limits: Limits) -> Result<File> {
         let superblock = Superblock::read(storage.as_ref())?;
         let mut inner = FileInner { storage, superblock, limits, sohm: None, name, dir: None, gheap: Default::default(), swmr_read: false, swmr_file: None };
-        inner.sohm = read_sohm_table(&inner)?;
+        let extension = read_extension(&inner)?;
+        if let Some(message) = extension.as_ref().map(|h| cache_image_message(&inner, h)).transpose()?.flatten() {
+            let base = inner.superblock.base_address;
+            let image = CacheImage::read(inner.storage.as_ref(), message, inner.sizes(), base, &inner.limits)
+                .map_err(|e| e.context("reading the metadata cache image"))?;
+            let storage = std::mem::replace(&mut inner.storage, Box::new(MemStorage::default()));
+            inner.storage = Box::new(CacheImageStorage::new(storage, image, base)?);
+        }
+        if let Some(header) = &extension {
+            inner.sohm = read_sohm_table(&inner, header)?;
+        }
         Ok(File {
             inner: Arc::new(inner),
             #[cfg(feature = "write")]
@@ -156,12 +194,30 @@ impl File {
     }
 }
 
-/// Finds the shared object header message table through the superblock extension.
-fn read_sohm_table(inner: &FileInner) -> Result<Option<SharedMessageTable>> {
+/// The superblock extension's object header (spec II.C), if the file has one. It is never
+/// part of a metadata cache image.
+fn read_extension(inner: &FileInner) -> Result<Option<ObjectHeader>> {
     let Some(ext) = inner.superblock.extension_address else { return Ok(None) };
+    let header = ObjectHeader::read(inner.ctx(), ext).map_err(|e| e.context("reading the superblock extension"))?;
+    Ok(Some(header))
+}
+
+/// The extension's metadata cache image message, if any.
+fn cache_image_message(inner: &FileInner, extension: &ObjectHeader) -> Result<Option<CacheImageMessage>> {
+    for raw in &extension.messages {
+        if raw.type_id == cache_image::MESSAGE_TYPE {
+            let m = CacheImageMessage::decode(&raw.data, raw.address, inner.sizes())
+                .map_err(|e| e.context("reading the superblock extension"))?;
+            return Ok(Some(m));
+        }
+    }
+    Ok(None)
+}
+
+/// Finds the shared object header message table through the superblock extension.
+fn read_sohm_table(inner: &FileInner, extension: &ObjectHeader) -> Result<Option<SharedMessageTable>> {
     let ctx = inner.ctx();
-    let header = ObjectHeader::read(ctx, ext).map_err(|e| e.context("reading the superblock extension"))?;
-    for raw in &header.messages {
+    for raw in &extension.messages {
         if raw.type_id == 0x000F {
             if let Message::SharedMessageTable { table_address, index_count, .. } = raw.decode(inner.sizes())? {
                 return Ok(Some(SharedMessageTable::read(ctx, table_address, index_count)?));

@@ -100,7 +100,56 @@ impl Group {
 
     /// The link named `name` (one path component), if any.
     pub fn link(&self, name: &str) -> Result<Option<Link>> {
+        if self.links.get().is_none() {
+            if let Some(found) = self.find_link_direct(name)? {
+                return Ok(found);
+            }
+        }
         Ok(self.cached_links()?.iter().find(|l| l.name == name).cloned())
+    }
+
+    /// The link `name` found without listing the group (`Some(None)`: there is none): in a
+    /// symbol table by one descent of its B-tree, in dense storage by one descent of the name
+    /// index. `None` for compact groups (their links are in the header already) and groups
+    /// mixing storages. Over a network this reads a few nodes instead of the whole group.
+    fn find_link_direct(&self, name: &str) -> Result<Option<Option<Link>>> {
+        let mut tables = self.core.messages.iter().filter_map(|m| match m {
+            Message::SymbolTable(st) => Some(st),
+            _ => None,
+        });
+        let has_links = self.core.messages.iter().any(|m| matches!(m, Message::Link(_)));
+        let mut infos = self.core.messages.iter().filter_map(|m| match m {
+            Message::LinkInfo(info) => Some(info),
+            _ => None,
+        });
+        let (table, info) = (tables.next(), infos.next());
+        if tables.next().is_some() || infos.next().is_some() || has_links {
+            return Ok(None);
+        }
+        let st = match (table, info) {
+            (Some(st), None) => st,
+            (None, Some(info)) => {
+                let (Some(heap), Some(index)) = (info.fractal_heap_address, info.name_index_address) else { return Ok(None) };
+                let found = crate::dense::find_dense_link(&self.core.file, heap, index, name)
+                    .map_err(|e| e.in_object(self.core.path.clone()))?;
+                return Ok(Some(found.and_then(|m| match m {
+                    Message::Link(l) => Some(Link { name: l.name, target: l.target, creation_order: l.creation_order, charset: l.charset }),
+                    _ => None,
+                })));
+            }
+            _ => return Ok(None),
+        };
+        let ctx = self.core.file.ctx();
+        let heap = LocalHeap::read(ctx, st.local_heap_address).map_err(|e| e.in_object(self.core.path.clone()))?;
+        let name_at = |offset: u64| heap.string_at(offset);
+        let entry = h5kit_btree::v1::find_group_entry(ctx, st.btree_address, name.as_bytes(), &name_at)
+            .map_err(|e| e.context("reading group v1 B-tree").in_object(self.core.path.clone()))?;
+        let Some(e) = entry else { return Ok(Some(None)) };
+        let target = match e.scratch {
+            ScratchPad::SymbolicLink { link_value_offset } => LinkTarget::Soft { path: utf8(heap.string_at(link_value_offset as u64)?) },
+            _ => LinkTarget::Hard { address: e.object_header_address },
+        };
+        Ok(Some(Some(Link { name: name.to_string(), target, creation_order: None, charset: CharacterSet::Ascii })))
     }
 
     /// Whether `path` (relative to this group, or absolute) names an object or link.

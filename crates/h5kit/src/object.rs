@@ -646,13 +646,14 @@ impl Dataset {
 
     /// All elements as `T`, with the dataset's shape, borrowed from the file without a copy
     /// when it can be: contiguous storage already allocated, the file's datatype laid out
-    /// exactly as `T`, the file memory-mapped or in memory, and the data aligned for `T`
+    /// exactly as `T`, the file memory-mapped ([`crate::File::open_mapped`]) or in memory,
+    /// and the data aligned for `T`
     /// (see [`crate::ArrayView::is_borrowed`]). Otherwise the values are read as
     /// [`Dataset::read`] reads them. The fastest way to look at a large contiguous dataset.
     ///
     /// ```no_run
     /// # use h5kit::{File, Object};
-    /// let file = File::open("data.h5")?;
+    /// let file = File::open_mapped("data.h5")?;
     /// if let Object::Dataset(ds) = file.object("/x")? {
     ///     let view = ds.read_view::<f64>()?;
     ///     println!("{:?}: sum {}, copied: {}", view.shape(), view.iter().sum::<f64>(), !view.is_borrowed());

@@ -2,13 +2,13 @@
 //!
 //! When a dataset has contiguous storage (spec IV.A.2.i "Data Layout Message", layout class 1)
 //! and its datatype is laid out exactly as `T` in memory, its values are one run of bytes in
-//! the file. If the file is memory-mapped (files opened from a path) or held in memory
+//! the file. If the file is memory-mapped ([`crate::File::open_mapped`]) or held in memory
 //! ([`crate::File::from_bytes`]), an [`ArrayView`] points at that run: no allocation, no copy,
 //! no page of the result written. Every other dataset is read into memory as
 //! [`crate::snapshot::Dataset::read`] does, behind the same type.
 //!
 //! A view keeps the file's storage alive. For mapped files the usual contract of memory maps
-//! holds (see [`crate::File::open`]): the file must not be truncated or rewritten by another
+//! holds (see [`crate::File::open_mapped`]): the file must not be truncated or rewritten by another
 //! program while views of it exist.
 
 use std::sync::Arc;

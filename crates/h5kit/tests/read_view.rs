@@ -80,12 +80,12 @@ fn read_view_equals_read_everywhere() {
     for p in files() {
         // Bounded: some interop files declare datasets of 2^31 elements and more.
         let limits = h5kit::Limits { max_alloc: 64 << 20, ..h5kit::Limits::default() };
-        // Files opened by path are memory-mapped except on WebAssembly, where they are read
-        // into memory instead (so views borrow there too).
+        // Files opened with `open_mapped` are memory-mapped except on WebAssembly, where they
+        // are read into memory instead (so views borrow there too).
         let file = if cfg!(target_family = "wasm") {
             std::fs::read(&p).ok().and_then(|b| File::from_storage(Box::new(h5kit_core::MemStorage::new(b)), p.display().to_string(), limits).ok())
         } else {
-            File::open_with_limits(&p, limits).ok()
+            File::open_mapped_with_limits(&p, limits).ok()
         };
         let Some(file) = file else { continue };
         for d in datasets(&file) {
@@ -121,14 +121,16 @@ fn dataset(file: &File, path: &str) -> h5kit::snapshot::Dataset {
 /// tests/data/userblock_contiguous.h5, written by h5py with a 512-byte userblock (HDF5 address
 /// 0 is file offset 512): "x" = 0.5 * arange(1000) <f8, "be" = arange(300) - 7 >i4, "i16" =
 /// arange(12) <i2 shaped 3x4, "unwritten" = 5 x <f8 never written, fill value 2.5.
+/// `File::open` reads by positioned reads (views are copies); `File::open_mapped` maps the
+/// file (views borrow from the map, except on WebAssembly).
 #[test]
 fn borrowed_from_map_and_from_bytes_after_a_userblock() {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/userblock_contiguous.h5");
     let by_path = File::open(&p).unwrap();
+    let by_path_mapped = File::open_mapped(&p).unwrap();
     let in_memory = File::from_bytes(std::fs::read(&p).unwrap()).unwrap();
-    // Files opened by path are memory-mapped, except on WebAssembly.
     let mapped = cfg!(not(target_family = "wasm"));
-    for (file, borrows) in [(&by_path, mapped), (&in_memory, true)] {
+    for (file, borrows) in [(&by_path, false), (&by_path_mapped, mapped), (&in_memory, true)] {
         assert_eq!(file.superblock().base_address, 512);
 
         let x = dataset(file, "x").read_view::<f64>().unwrap();
@@ -158,9 +160,10 @@ fn borrowed_from_map_and_from_bytes_after_a_userblock() {
     }
     // A view outlives the handles it came from.
     let view = {
-        let f = File::open(&p).unwrap();
+        let f = File::open_mapped(&p).unwrap();
         dataset(&f, "x").read_view::<f64>().unwrap()
     };
+    assert_eq!(view.is_borrowed(), mapped);
     assert_eq!(view.last(), Some(&499.5));
     let copy = view.clone();
     assert_eq!(copy.is_borrowed(), view.is_borrowed());
@@ -170,8 +173,8 @@ fn borrowed_from_map_and_from_bytes_after_a_userblock() {
 }
 
 /// A file open for writing: a view taken before a change keeps the values it was taken with,
-/// a view taken after sees the change. Both formats are edited in place in their buffer, so
-/// views are copies (the bytes under them change).
+/// a view taken after sees the change. Files of both formats are edited in place in their
+/// buffer, so views of them are copies (the bytes under them change).
 #[test]
 fn views_of_a_writable_file_do_not_see_later_writes() {
     for libver in [h5kit::write::LibVer::Earliest, h5kit::write::LibVer::Latest] {
@@ -182,7 +185,7 @@ fn views_of_a_writable_file_do_not_see_later_writes() {
         let after = dataset(&f, "/x").read_view::<f64>().unwrap();
         assert_eq!(&*before, &[1.0, 2.0, 3.0, 4.0]);
         assert_eq!(&*after, &[5.0, 6.0, 7.0, 8.0]);
-        assert!(!before.is_borrowed() && !after.is_borrowed(), "{:?}: a view borrows bytes a later write changes", libver);
+        assert!(!before.is_borrowed() && !after.is_borrowed(), "{:?}", libver);
     }
 }
 

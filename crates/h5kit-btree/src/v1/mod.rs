@@ -26,11 +26,13 @@ pub struct ChunkRecord {
 
 mod group_insert;
 mod insert;
+mod lookup;
 mod node;
 mod tree;
 
 pub use group_insert::{insert_symbol, GroupInsertOutcome, GroupInsertParams, LoadSymbolNode};
 pub use insert::{insert_chunk, ChunkInsertParams, InsertOutcome};
+pub use lookup::find_group_entry;
 pub use node::{ChunkKey, Node, NodeKey, SymbolTableNode};
 
 const SIGNATURE: &[u8; 4] = b"TREE";

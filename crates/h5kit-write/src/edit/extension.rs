@@ -55,7 +55,16 @@ impl Editor {
                     Message::BTreeKValues { group_internal_k: 16, group_leaf_k: 4, chunk_internal_k: 32 } => {}
                     _ => return Err(unsupported("editing files with B-tree 'K' values other than the defaults in place")),
                 },
-                t => return Err(unsupported(format!("editing files whose superblock extension holds message type {:#x} in place", t))),
+                t => {
+                    // Named as libhdf5 names them (spec IV.A.2, superblock extension messages).
+                    let what = match t {
+                        0x000f => "a shared message table (SOHM)",
+                        0x0014 => "driver info",
+                        0x0018 => "a metadata cache image",
+                        _ => "a message",
+                    };
+                    return Err(unsupported(format!("editing files whose superblock extension holds {} (message type {:#x}) in place", what, t)));
+                }
             }
         }
         // Read only: the editor never rewrites the extension.

@@ -45,7 +45,9 @@ const MAX_SOFT_HOPS: usize = 16;
 /// Undefined address (all bits set).
 const UNDEFINED: u64 = u64::MAX;
 
-fn check_value(what: &str, s: &str) -> Result<()> {
+/// A link value (soft link path, external file or object name): no NUL, at most
+/// [`MAX_LINK_VALUE`] bytes.
+pub(super) fn check_value(what: &str, s: &str) -> Result<()> {
     if s.contains('\0') {
         return Err(Error::usage(format!("{} {:?} contains a NUL byte (HDF5 names are C strings)", what, s)));
     }

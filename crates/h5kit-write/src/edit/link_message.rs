@@ -343,7 +343,7 @@ impl Editor {
 
     /// Creates a soft link at `path` to `target` (h5py's `f[path] = SoftLink(target)`).
     pub fn create_soft_link(&mut self, path: &str, target: &str) -> Result<()> {
-        crate::check_c_string("soft link target", target)?;
+        super::link::check_value("soft link target", target)?;
         if !self.parent_takes_link_messages(path)? {
             return self.create_soft_link_st(path, target);
         }
@@ -353,8 +353,8 @@ impl Editor {
 
     /// Creates an external link at `path` to `target` in `file`.
     pub fn create_external_link(&mut self, path: &str, file: &str, target: &str) -> Result<()> {
-        crate::check_c_string("external link file name", file)?;
-        crate::check_c_string("external link target", target)?;
+        super::link::check_value("external link file name", file)?;
+        super::link::check_value("external link target", target)?;
         if !self.parent_takes_link_messages(path)? {
             return self.create_external_link_st(path, file, target);
         }
