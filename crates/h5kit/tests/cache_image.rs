@@ -313,6 +313,7 @@ fn mapped_and_positioned_opens_agree() {
 /// it), and there is no in-memory rewrite any more: the open fails with `Unsupported`,
 /// naming the file, and leaves it byte for byte; it still reads.
 #[test]
+#[cfg(not(target_family = "wasm"))] // temporary files and locks: not under WASI
 fn opening_for_writing_is_refused_and_leaves_the_file() {
     for name in FILES {
         let before = read_all(&File::open(fixture(name)).unwrap()).unwrap();
