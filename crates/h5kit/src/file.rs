@@ -87,7 +87,7 @@ impl File {
     }
 
     /// Opens the file at `path` for reading through a memory map, so that
-    /// [`crate::Dataset::read_view`] borrows contiguous values straight from the file (no
+    /// [`crate::snapshot::Dataset::read_view`] borrows contiguous values straight from the file (no
     /// allocation, no copy). Where mapping is unavailable (WebAssembly) this is [`File::open`].
     ///
     /// The contract of every memory map: the file must not be truncated or rewritten by
