@@ -3,10 +3,13 @@
 //! round.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::Arc;
 
 use futures_executor::block_on;
 use h5kit::{File, Object};
+use common::walk;
 use h5kit_store::{AsyncFile, Options};
 use h5kit_testkit::interop;
 use object_store::memory::InMemory;
@@ -21,20 +24,6 @@ const FILES: &[&str] = &[
     "jhdf/fixed_array_paged_datasets.hdf5",
 ];
 
-fn paths(file: &File) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec!["/".to_string()];
-    while let Some(p) = stack.pop() {
-        let Ok(Object::Group(g)) = file.object(&p) else { continue };
-        for k in g.keys().unwrap() {
-            let child = if p == "/" { format!("/{}", k) } else { format!("{}/{}", p, k) };
-            out.push(child.clone());
-            stack.push(child);
-        }
-    }
-    out
-}
-
 #[test]
 fn async_reads_equal_local_reads() {
     let store = Arc::new(InMemory::new());
@@ -46,7 +35,7 @@ fn async_reads_equal_local_reads() {
         let af = block_on(AsyncFile::open(store.clone(), &Path::from(*rel), &opts)).unwrap();
         let local = File::open(interop(rel)).unwrap();
         assert_eq!(block_on(af.keys("/")).unwrap(), local.root().unwrap().keys().unwrap());
-        for p in paths(&local) {
+        for p in walk(&local) {
             let read = |f: &File| match f.object(&p) {
                 Ok(Object::Dataset(d)) => Ok(Some(d.read_raw()?)),
                 Ok(_) => Ok(None),
@@ -69,7 +58,7 @@ fn a_selections_chunks_come_in_one_round() {
     let local = File::open(interop(rel)).unwrap();
     // The dataset with the most chunks.
     let mut best = (0usize, String::new());
-    for p in paths(&local) {
+    for p in walk(&local) {
         if let Ok(n) = local.dataset(&p).and_then(|h| h.iter_chunks()).map(|c| c.len()) {
             if n > best.0 {
                 best = (n, p);

@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{python, temp_dir, RangeServer};
+use common::{python, temp_dir, walk, RangeServer};
 use h5kit::{File, Object};
 use h5kit_store::{open_store, open_store_with, open_url, open_url_with, Options};
 use h5kit_testkit::{interop, oracle};
@@ -29,23 +29,6 @@ const FILES: &[&str] = &[
     "jhdf/implicit_index_datasets.hdf5",
     "jhdf/fixed_array_paged_datasets.hdf5",
 ];
-
-/// Every object path reachable by hard links (depth-first, name order).
-fn walk(file: &File) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec!["/".to_string()];
-    while let Some(p) = stack.pop() {
-        let Ok(Object::Group(g)) = file.object(&p) else { continue };
-        for k in g.keys().unwrap() {
-            let child = if p == "/" { format!("/{}", k) } else { format!("{}/{}", p, k) };
-            if out.len() < 5000 {
-                out.push(child.clone());
-                stack.push(child);
-            }
-        }
-    }
-    out
-}
 
 /// Reads every dataset of `local` and `remote` raw and compares (errors compared as text).
 fn same_content(local: &File, remote: &File, what: &str) -> usize {

@@ -204,3 +204,20 @@ pub fn python(script: &str, args: &[&str]) -> String {
     }
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// Every object path of `file` reachable by hard links (depth-first, name order; at most 5,000).
+pub fn walk(file: &h5kit::File) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec!["/".to_string()];
+    while let Some(p) = stack.pop() {
+        let Ok(h5kit::Object::Group(g)) = file.object(&p) else { continue };
+        for k in g.keys().unwrap() {
+            let child = if p == "/" { format!("/{}", k) } else { format!("{}/{}", p, k) };
+            if out.len() < 5000 {
+                out.push(child.clone());
+                stack.push(child);
+            }
+        }
+    }
+    out
+}
