@@ -281,3 +281,22 @@ pub mod kill {
         last
     }
 }
+
+/// A fresh path `name` in this process's scratch directory for `tag` (`h5kit-TAG-PID` under
+/// the system temporary directory, created if missing); a file left there by an earlier test
+/// of the same name is removed.
+pub fn temp_path(tag: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("h5kit-{}-{}", tag, std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let p = dir.join(name);
+    let _ = std::fs::remove_file(&p);
+    p
+}
+
+/// The inode of `path` (0 when it cannot be read): tests that a writer edited the file in
+/// place rather than replacing it.
+#[cfg(unix)]
+pub fn inode(path: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).map(|m| m.ino()).unwrap_or(0)
+}

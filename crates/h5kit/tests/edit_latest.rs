@@ -6,12 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(unix)]
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use h5kit::write::{dtype, DatasetSpec, LibVer, UNLIMITED};
 use h5kit::{File, Mode, Object};
+use h5kit_testkit::inode as ino;
 use h5kit_testkit::oracle;
 
 fn fixture(name: &str) -> PathBuf {
@@ -19,16 +19,9 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("h5kit-latest-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    let _ = std::fs::remove_file(&p);
-    p
+    h5kit_testkit::temp_path("latest", name)
 }
 
-fn ino(p: &Path) -> u64 {
-    std::fs::metadata(p).unwrap().ino()
-}
 
 fn h5dump(args: &[&str], file: &Path) -> Option<String> {
     if !oracle::check(oracle::H5DUMP, 1, "h5dump of a latest-format file the editor wrote") {

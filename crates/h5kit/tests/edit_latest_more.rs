@@ -7,25 +7,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(unix)]
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use h5kit::write::{dtype, DatasetSpec, LayoutKind, LibVer};
 use h5kit::{File, Mode, Object};
+use h5kit_testkit::inode as ino;
 use h5kit_testkit::oracle;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("h5kit-latest-more-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    let _ = std::fs::remove_file(&p);
-    p
+    h5kit_testkit::temp_path("latest-more", name)
 }
 
-fn ino(p: &Path) -> u64 {
-    std::fs::metadata(p).unwrap().ino()
-}
 
 fn python(script: &str, file: &Path, what: &str) -> Option<String> {
     if !oracle::check(oracle::H5PY, 1, what) {

@@ -9,25 +9,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(unix)]
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use h5kit::write::{dtype, DatasetSpec, LibVer, Region};
 use h5kit::{File, Mode};
+use h5kit_testkit::inode as ino;
 use h5kit_testkit::oracle;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("h5kit-edit-types-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    let _ = std::fs::remove_file(&p);
-    p
+    h5kit_testkit::temp_path("edit-types", name)
 }
 
-fn ino(p: &Path) -> u64 {
-    std::fs::metadata(p).unwrap().ino()
-}
 
 fn source(libver: LibVer) -> PathBuf {
     let name = if libver == LibVer::Latest { "types_latest.h5" } else { "types_earliest.h5" };

@@ -11,11 +11,7 @@ use h5kit::{File, Object, UNLIMITED};
 use h5kit_testkit::oracle;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("h5kit-modes-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    let _ = std::fs::remove_file(&p);
-    p
+    h5kit_testkit::temp_path("modes", name)
 }
 
 /// Whether h5py is installed (when not: the check is recorded as skipped; under

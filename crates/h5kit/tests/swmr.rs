@@ -26,11 +26,7 @@ use h5kit::{File, Mode};
 use h5kit_testkit::{kill, long, oracle, say};
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("h5kit-swmr-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    let _ = std::fs::remove_file(&p);
-    p
+    h5kit_testkit::temp_path("swmr", name)
 }
 
 /// How long readers poll.
