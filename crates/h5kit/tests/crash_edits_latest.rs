@@ -171,13 +171,7 @@ fn check(f: &File, step: u64, round: u64, latest: bool, flushed: u64) {
         8 => {
             let at = format!("round {} step {} (flushed {})", round, step, flushed);
             let got = ds(&format!("/sh{}", step)).read::<i32>().unwrap().data;
-            let mut shrunk: Vec<i32> = (0..20).collect();
-            shrunk.extend([0; 10]);
-            if step < flushed {
-                assert_eq!(got, shrunk, "{}: shrunk to 20 then grown to 30", at);
-            } else if got != shrunk {
-                assert_eq!(got, (0..64).collect::<Vec<i32>>(), "{}", at);
-            }
+            crash_common::check_shrunk(&got, step < flushed, &at);
             assert_eq!(ds(&format!("/vs{}", step)).read_strings().unwrap(), vec![format!("s{}", step), String::new(), "x".into()], "{}", at);
             let d = ds(&format!("/cp{}", step));
             let s = step as i32;

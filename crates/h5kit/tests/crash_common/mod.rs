@@ -92,3 +92,15 @@ pub fn types_check(f: &File, step: u64, at: &str) {
     let none = attrs.iter().find(|a| a.name == "none").unwrap_or_else(|| panic!("{}: no attribute none", at));
     assert_eq!(none.dataspace.kind, h5kit::DataspaceKind::Null, "{}", at);
 }
+
+/// The shrink edit's dataset (64 values 0..64, shrunk to 20, grown back to 30): after a flush
+/// of the edit, 0..20 then the fill value 0; before it, either that or still 0..64.
+pub fn check_shrunk(got: &[i32], flushed: bool, at: &str) {
+    let mut shrunk: Vec<i32> = (0..20).collect();
+    shrunk.extend([0; 10]);
+    if flushed {
+        assert_eq!(got, &shrunk[..], "{}: shrunk to 20 then grown to 30", at);
+    } else if got != &shrunk[..] {
+        assert_eq!(got, &(0..64).collect::<Vec<i32>>()[..], "{}", at);
+    }
+}
