@@ -46,6 +46,8 @@
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod attribute;
 mod chunks;
 mod dense;
