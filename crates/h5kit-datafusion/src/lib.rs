@@ -42,9 +42,7 @@ pub async fn listing_table(ctx: &SessionContext, url: &str, format: H5Format) ->
     let table_url = ListingTableUrl::parse(url)?;
     let ext = if url.contains(['*', '?', '[']) || !table_url.is_collection() { "" } else { ".h5" };
     let options = ListingOptions::new(Arc::new(format))
-        .with_file_extension(ext)
-        .with_target_partitions(ctx.state().config().target_partitions())
-        .with_collect_stat(true);
+        .with_file_extension(ext);
     let config = ListingTableConfig::new(table_url).with_listing_options(options).infer_schema(&ctx.state()).await?;
     ListingTable::try_new(config)
 }
