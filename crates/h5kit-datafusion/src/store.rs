@@ -81,7 +81,8 @@ fn fill(buf: &mut [u8], data: &[u8], offset: u64, path: &Path) -> Result<()> {
 
 impl RangeSource for StoreSource {
     fn read(&self, offset: u64, buf: &mut [u8]) -> Result<bool> {
-        let got = self.get(&[offset..offset.saturating_add(buf.len() as u64)])?;
+        let range = offset..offset.saturating_add(buf.len() as u64);
+        let got = self.get(std::slice::from_ref(&range))?;
         fill(buf, got.first().map_or(&[][..], |b| b.as_ref()), offset, &self.path)?;
         Ok(true)
     }

@@ -143,7 +143,10 @@ pub(crate) fn decode(file: &FileInner, raw: &[u8], dt: &Datatype) -> Result<Arra
         (TypeClass::Enum { base, members }, _) => enumeration(raw, dt, base, members),
         (TypeClass::Compound { members }, _) => {
             let size = dt.size as usize;
-            let rows = if size == 0 { 0 } else { raw.len() / size };
+            if size == 0 {
+                return Err(Error::format(0, "compound datatype of size 0"));
+            }
+            let rows = raw.len() / size;
             let mut fields = Vec::with_capacity(members.len());
             let mut arrays = Vec::with_capacity(members.len());
             for m in members {
@@ -176,7 +179,7 @@ where
     A::Native: H5Type,
 {
     let size = std::mem::size_of::<A::Native>();
-    let values: Vec<A::Native> = if <A::Native as H5Type>::is_native(dt) && raw.len() % size == 0 {
+    let values: Vec<A::Native> = if <A::Native as H5Type>::is_native(dt) && raw.len().is_multiple_of(size) {
         let mut v = vec![<A::Native as H5Type>::zero(); raw.len() / size];
         crate::typed::bytes_mut(&mut v)?.copy_from_slice(raw);
         v
