@@ -1,8 +1,8 @@
-//! What one reader of many chunks reuses from chunk to chunk (spec IV.A.2.l "The Data Storage
-//! - Filter Pipeline Message": each chunk is stored filtered, so each one read is copied out of
-//! the file and inflated): the buffer the stored bytes are read into, and the inflate state.
-//! Without them every chunk costs a zeroed allocation of its stored size and a new inflate
-//! state (window and tables).
+//! What one reader of many chunks reuses from chunk to chunk. Each chunk is stored filtered
+//! (spec IV.A.2.l "The Data Storage - Filter Pipeline Message"), so each one read is copied
+//! out of the file and inflated: the buffer the stored bytes are read into, and the inflate
+//! state, are kept. Without them every chunk costs a zeroed allocation of its stored size and
+//! a new inflate state (window and tables).
 
 /// Buffers reused across chunk decodes. Not shared between threads: each decoding thread, and
 /// each [`crate::ChunkCache`], holds its own.
