@@ -54,20 +54,28 @@ fn goldens() {
 
 #[test]
 fn skipped_reasons_and_output_file() {
-    // LZ4 (HDF5's framing) has no numcodecs codec: listed with the reason, exit 0.
+    // bitshuffle+LZ4 with 20 elements per chunk: the last 4 are stored raw after the LZ4
+    // blocks, which imagecodecs_lz4h5 cannot skip: listed with the reason, exit 0.
     let dir = std::env::temp_dir().join(format!("h5kit-refs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out_path = dir.join("m.json");
-    let f = h5kit_testkit::interop("jhdf/lz4_datasets.hdf5");
+    let f = h5kit_testkit::interop("jhdf/bitshuffle_datasets.hdf5");
     let out = Command::new(H5).arg("refs").arg(&f).arg("-o").arg(&out_path).output().unwrap();
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("skipped /float32_bs0: LZ4 filter"), "{}", stderr);
+    assert!(stderr.contains("skipped /float32_bs0_comp2: bitshuffle+LZ4 chunk [0]: element count not a multiple of 8"), "{}", stderr);
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
     assert_eq!(doc["version"], 1);
-    assert!(doc["h5kit:skipped"]["/float32_bs0"].as_str().unwrap().starts_with("LZ4 filter"));
-    assert!(doc["refs"].get("float32_bs0/.zarray").is_none());
+    assert!(doc["refs"].get("float32_bs0_comp2/.zarray").is_none());
+    // bitshuffle without compression and LZ4: imagecodecs' codecs
+    let zarray: Value = serde_json::from_str(doc["refs"]["float32_bs8_comp0/.zarray"].as_str().unwrap()).unwrap();
+    assert_eq!(zarray["filters"], serde_json::json!([{"id": "imagecodecs_bitshuffle", "itemsize": 4, "blocksize": 8}]));
+    let lz4 = Command::new(H5).arg("refs").arg(h5kit_testkit::interop("jhdf/lz4_datasets.hdf5")).output().unwrap();
+    let doc: Value = serde_json::from_slice(&lz4.stdout).unwrap();
+    let zarray: Value = serde_json::from_str(doc["refs"]["float32_bs0/.zarray"].as_str().unwrap()).unwrap();
+    assert_eq!(zarray["filters"], serde_json::json!([{"id": "imagecodecs_lz4h5"}]));
+    assert_eq!(doc["h5kit:skipped"], serde_json::json!({}));
     // variable-length strings embedded as kerchunk does (json2 codec, one inline chunk)
     let s = Command::new(H5).arg("refs").arg(h5kit_testkit::interop("jhdf/test_string_datasets_latest.hdf5")).output().unwrap();
     let doc: Value = serde_json::from_slice(&s.stdout).unwrap();
@@ -79,6 +87,15 @@ fn skipped_reasons_and_output_file() {
     // unknown format: usage error
     let bad = Command::new(H5).arg("refs").arg(&f).args(["--format", "parquet"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
+    // parquet: a directory (-o DIR), and only with the `parquet` feature
+    let pq = Command::new(H5).arg("refs").arg(&f).args(["--format", "kerchunk-parquet"]).output().unwrap();
+    assert_eq!(pq.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&pq.stderr);
+    if cfg!(feature = "parquet") {
+        assert!(msg.contains("-o DIR"), "{}", msg);
+    } else {
+        assert!(msg.contains("`parquet` feature"), "{}", msg);
+    }
     // missing file: error naming it
     let missing = Command::new(H5).args(["refs", "/nonexistent/x.h5"]).output().unwrap();
     assert_eq!(missing.status.code(), Some(1));
