@@ -22,7 +22,7 @@ def main(out):
             (">u2", (33, 17), (8, 5)),  # 40 elements per chunk, edge chunks on both dims
             ("i1", (250,), (64,)),
             ("f4", (20, 30), (7, 7)),  # 49 elements: not a multiple of 8
-            ("<u8", (9, 9, 9), (4, 4, 2)),
+            ("<u8", (6, 9, 9), (4, 4, 2)),
         ]
         for dt, shape, chunks in cases:
             n = int(np.prod(shape))
@@ -37,14 +37,15 @@ def main(out):
             f.create_dataset(f"lz4/{tag}_{c}", data=a, chunks=chunks, **hdf5plugin.LZ4())
             f.create_dataset(f"bitshuffle/none/{tag}_{c}", data=a, chunks=chunks, **hdf5plugin.Bitshuffle(cname="none"))
             f.create_dataset(f"bitshuffle/lz4/{tag}_{c}", data=a, chunks=chunks, **hdf5plugin.Bitshuffle(cname="lz4"))
-            f.create_dataset(f"bitshuffle/zstd/{tag}_{c}", data=a, chunks=chunks, **hdf5plugin.Bitshuffle(cname="zstd"))
+            if dt in ("<i4", "f4"):  # no codec: skipped with the reason (two are enough)
+                f.create_dataset(f"bitshuffle/zstd/{tag}_{c}", data=a, chunks=chunks, **hdf5plugin.Bitshuffle(cname="zstd"))
         # small LZ4 blocks (several blocks per chunk, last one partial)
         a = np.arange(3000, dtype="<f8").reshape(100, 30)
         f.create_dataset("lz4/blocks_1000", data=a, chunks=(40, 30), **hdf5plugin.LZ4(nbytes=1000))
         f.create_dataset("bitshuffle/lz4/blocks_64", data=a, chunks=(40, 30), **hdf5plugin.Bitshuffle(nelems=64, cname="lz4"))
         f.create_dataset("bitshuffle/none/blocks_64", data=a, chunks=(40, 30), **hdf5plugin.Bitshuffle(nelems=64, cname="none"))
         # incompressible LZ4 blocks (stored raw by the LZ4 filter)
-        r = rng.integers(0, 2**63, size=1200, dtype="<u8")
+        r = rng.integers(0, 2**63, size=1100, dtype="<u8")
         f.create_dataset("lz4/random", data=r, chunks=(512,), **hdf5plugin.LZ4(nbytes=1024))
         f.create_dataset("bitshuffle/lz4/random", data=r, chunks=(512,), **hdf5plugin.Bitshuffle(cname="lz4"))
         # sparse: a fill value and unwritten chunks; shuffle before LZ4

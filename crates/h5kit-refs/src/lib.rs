@@ -29,7 +29,9 @@ mod values;
 pub mod codecs;
 mod dataset;
 #[cfg(feature = "parquet")]
-mod parquet;
+mod parquet_dir;
+#[cfg(feature = "parquet")]
+pub use parquet_dir::ParquetOptions;
 
 /// Contiguous datasets up to this many bytes are inlined by default (kerchunk's default
 /// `inline_threshold`).
