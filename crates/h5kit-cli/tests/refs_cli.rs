@@ -154,7 +154,7 @@ fn lz4_and_bitshuffle_covered() {
     assert_eq!(skipped, want);
     let refs = doc["refs"].as_object().unwrap();
     let covered: Vec<&String> = refs.keys().filter(|k| k.ends_with("/.zarray")).collect();
-    assert_eq!(covered.len(), 23, "{:?}", covered);
+    assert_eq!(covered.len(), 24, "{:?}", covered);
     for k in covered {
         let z: Value = serde_json::from_str(refs[k].as_str().unwrap()).unwrap();
         let ids: Vec<&str> = z["filters"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();

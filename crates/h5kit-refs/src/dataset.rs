@@ -200,9 +200,6 @@ pub(crate) fn dataset_refs(
 /// shape]`, values nested by dimension; a sequence is a JSON list), dtype `|O`.
 fn embed(d: &Dataset, opts: &Options, refs: &mut BTreeMap<String, Ref>, pre: &str, what: &str) -> Result<(), String> {
     let shape: Vec<u64> = d.shape().to_vec();
-    if shape.is_empty() {
-        return Err(format!("scalar variable-length {} (numcodecs' json2 cannot fill a 0-d array)", what));
-    }
     let n: u64 = shape.iter().product();
     if n > opts.embed_max {
         return Err(format!("variable-length {}: {} elements, more than the {} embedded", what, n, opts.embed_max));
@@ -239,7 +236,8 @@ fn embed(d: &Dataset, opts: &Options, refs: &mut BTreeMap<String, Ref>, pre: &st
     });
     refs.insert(format!("{}.zarray", pre), Ref::Text(zarray.to_string()));
     if n > 0 {
-        let key = vec!["0"; shape.len()].join(".");
+        // (a scalar: one chunk "0" of shape [], as kerchunk writes it)
+        let key = if shape.is_empty() { "0".to_string() } else { vec!["0"; shape.len()].join(".") };
         refs.insert(format!("{}{}", pre, key), Ref::Text(Value::Array(items).to_string()));
     }
     Ok(())
