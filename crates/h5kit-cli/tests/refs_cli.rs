@@ -223,13 +223,16 @@ fn values_equal_h5py_through_fsspec_zarr() {
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             parquet_results.push(serde_json::from_str::<Value>(line).unwrap());
         }
+        assert_eq!(parquet_results.len(), parquet_args.len() / 2, "one result per parquet manifest");
     }
     for (cwd, a) in &runs {
         let out = Command::new("python3").arg(&script).args(a.iter()).current_dir(cwd).output().unwrap();
         assert!(out.status.success(), "refs_check.py: {}", String::from_utf8_lossy(&out.stderr));
+        let before = results.len();
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             results.push(serde_json::from_str::<Value>(line).unwrap());
         }
+        assert_eq!(results.len() - before, a.len() / 2, "one result per manifest");
     }
     let (mut covered, mut equal, mut kerchunk, mut kerchunk_secs) = (0usize, 0u64, 0usize, 0f64);
     let mut kerchunk_only = Vec::new();
@@ -238,6 +241,7 @@ fn values_equal_h5py_through_fsspec_zarr() {
     let mut not_compared = 0usize;
     for r in &results {
         let file = r["file"].as_str().unwrap_or("?");
+        assert!(r.get("error").is_none(), "refs_check.py: {}", r);
         if r.get("crash").is_some() || r.get("h5py_error").is_some() {
             eprintln!("not compared (h5py cannot read it): {} {}", file, r);
             continue;
@@ -294,7 +298,7 @@ fn values_equal_h5py_through_fsspec_zarr() {
         let mut pq_equal = 0u64;
         for r in &parquet_results {
             let file = r["file"].as_str().unwrap_or("?");
-            assert!(r.get("crash").is_none(), "{}", r);
+            assert!(r.get("crash").is_none() && r.get("error").is_none(), "parquet: {}", r);
             assert!(r["mismatch"].as_array().is_none_or(Vec::is_empty), "parquet {}: {}", file, r["mismatch"]);
             if r.get("h5py_error").is_some() {
                 continue;
