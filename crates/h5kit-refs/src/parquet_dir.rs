@@ -7,10 +7,12 @@
 //!   of chunks `R*N .. R*N+N-1` in row-major order of the chunk grid (fsspec's
 //!   `ravel_multi_index`), one row per chunk, columns `path` (UTF-8, null for inline data and
 //!   for chunks not stored), `offset` and `size` (INT64, 0 when unused) and `raw` (bytes of
-//!   inline data, else null). A record with no stored chunk is not written (fsspec then reads
-//!   the chunks as missing: Zarr's fill value).
+//!   inline data, else null); a file holds only the columns it needs (`path`/`offset`/`size`
+//!   for byte ranges, `raw` for inline data: fsspec reads a missing column as nulls). A record
+//!   with no stored chunk is not written (fsspec then reads the chunks as missing: Zarr's fill
+//!   value).
 //!
-//! Files are plain parquet (no compression, no statistics) written with the `parquet`
+//! Files are plain parquet (no compression; statistics only on `offset`/`size`) written with the `parquet`
 //! crate's column writer: no arrow, no C.
 
 use std::collections::BTreeMap;
@@ -23,6 +25,7 @@ use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
+use parquet::schema::types::ColumnPath;
 use serde_json::Value;
 
 use crate::{Ref, Refs};
@@ -40,12 +43,19 @@ impl Default for ParquetOptions {
     }
 }
 
-const SCHEMA: &str = "message schema {
-    OPTIONAL BYTE_ARRAY path (UTF8);
-    REQUIRED INT64 offset;
-    REQUIRED INT64 size;
-    OPTIONAL BYTE_ARRAY raw;
-}";
+/// The columns of a record file: `path`/`offset`/`size` when it has a byte range, `raw` when
+/// it has inline data (fsspec reads a missing column as nulls; fastparquet 2024.11 cannot read
+/// a BYTE_ARRAY column whose values are all null).
+fn schema(ranges: bool, raw: bool) -> String {
+    let mut s = String::from("message schema {\n");
+    if ranges {
+        s.push_str("OPTIONAL BYTE_ARRAY path (UTF8);\nREQUIRED INT64 offset;\nREQUIRED INT64 size;\n");
+    }
+    if raw {
+        s.push_str("OPTIONAL BYTE_ARRAY raw;\n");
+    }
+    s + "}"
+}
 
 fn err(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
@@ -70,10 +80,17 @@ impl Rows {
     }
 
     fn write(&self, file: &Path) -> io::Result<()> {
-        let schema = Arc::new(parse_message_type(SCHEMA).map_err(err)?);
+        let ranges = self.path.iter().any(Option::is_some);
+        let raw = self.raw.iter().any(Option::is_some);
+        let schema = Arc::new(parse_message_type(&schema(ranges, raw)).map_err(err)?);
         let props = Arc::new(
             WriterProperties::builder()
                 .set_statistics_enabled(EnabledStatistics::None)
+                // null counts of the integer columns: without them fastparquet reads INT64 as
+                // float64 (a column that might hold nulls), and fsspec then asks the file
+                // system for float offsets
+                .set_column_statistics_enabled(ColumnPath::from("offset"), EnabledStatistics::Chunk)
+                .set_column_statistics_enabled(ColumnPath::from("size"), EnabledStatistics::Chunk)
                 .set_created_by("h5kit-refs".into())
                 .build(),
         );
@@ -81,7 +98,7 @@ impl Rows {
         let mut w = SerializedFileWriter::new(out, schema, props).map_err(err)?;
         let mut rg = w.next_row_group().map_err(err)?;
         let levels = |v: &[bool]| v.iter().map(|&x| i16::from(x)).collect::<Vec<i16>>();
-        let mut col = 0;
+        let mut col = if ranges { 0 } else { 3 };
         while let Some(mut c) = rg.next_column().map_err(err)? {
             match col {
                 0 | 3 => {
