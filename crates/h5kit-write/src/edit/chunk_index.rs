@@ -21,7 +21,7 @@
 mod btree;
 mod extensible;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use h5kit_btree::element::{bitmap_set, DataBlockPage, Element, ElementFormat};
 use h5kit_btree::extensible_array::ExtensibleArrayHeader;
@@ -66,6 +66,10 @@ pub(crate) struct IndexState {
     /// The records the index holds, when this editor wrote it (`None`: libhdf5's index, or
     /// none written yet: the next write is whole).
     indexed: Option<HashMap<Vec<u64>, ChunkRecord>>,
+    /// Chunks whose records were set since the index was written ([`IndexState::note`]).
+    noted: HashSet<Vec<u64>>,
+    /// Records left (a shrink): the next write is whole.
+    whole: bool,
     /// The extensible array or v2 B-tree as written (changed in place of rewritten).
     ea: Option<EaImage>,
     bt2: Option<Bt2Image>,
@@ -85,7 +89,7 @@ pub(crate) fn check_editable(layout: &LayoutMessage) -> Result<()> {
 
 impl IndexState {
     pub fn new(layout: LayoutMessage, max_dims: Vec<u64>) -> IndexState {
-        IndexState { layout, max_dims, dirty: false, owned: Owned::new(), indexed: None, ea: None, bt2: None }
+        IndexState { layout, max_dims, dirty: false, owned: Owned::new(), indexed: None, noted: HashSet::new(), whole: false, ea: None, bt2: None }
     }
 
     /// Whether the index is implicit (chunks at fixed places: they never move, the dataset
@@ -95,6 +99,22 @@ impl IndexState {
     }
 
     /// The ranges of the index this editor wrote last, forgotten (the caller frees them).
+    /// The record of the chunk at `offsets` was set (new or changed).
+    pub fn note(&mut self, offsets: &[u64]) {
+        self.dirty = true;
+        if self.indexed.is_some() && !self.whole {
+            self.noted.insert(offsets.to_vec());
+        }
+    }
+
+    /// Records left the dataset (or changed without [`IndexState::note`]): the next flush
+    /// writes the index whole.
+    pub fn rewrite_whole(&mut self) {
+        self.dirty = true;
+        self.whole = true;
+        self.noted.clear();
+    }
+
     pub fn take_owned(&mut self) -> Vec<(u64, u64)> {
         self.indexed = None;
         self.ea = None;
@@ -173,24 +193,30 @@ fn element(r: &ChunkRecord, fmt: ElementFormat) -> Element {
     }
 }
 
-/// The records new or changed since the index held `indexed`, in chunk order; `None` when a
-/// record left it (or the editor did not write it): then it is written whole.
-fn changes<'r>(indexed: Option<&HashMap<Vec<u64>, ChunkRecord>>, records: &'r HashMap<Vec<u64>, ChunkRecord>) -> Option<Vec<&'r ChunkRecord>> {
-    let old = indexed?;
+/// The records noted (`noted`) that differ from what the index holds (`indexed`), in chunk
+/// order; `None` when the index is to be written whole: not written by this editor, a
+/// record left it, or the counts disagree.
+fn changes<'r>(
+    indexed: Option<&HashMap<Vec<u64>, ChunkRecord>>,
+    noted: &HashSet<Vec<u64>>,
+    whole: bool,
+    records: &'r HashMap<Vec<u64>, ChunkRecord>,
+) -> Option<Vec<&'r ChunkRecord>> {
+    let old = indexed.filter(|_| !whole)?;
     let mut out = Vec::new();
-    let mut kept = 0usize;
-    for (k, r) in records {
+    let mut added = 0usize;
+    for k in noted {
+        let r = records.get(k)?;
         match old.get(k) {
-            Some(o) => {
-                kept += 1;
-                if o != r {
-                    out.push(r);
-                }
+            Some(o) if o == r => {}
+            Some(_) => out.push(r),
+            None => {
+                added += 1;
+                out.push(r);
             }
-            None => out.push(r),
         }
     }
-    if kept != old.len() {
+    if old.len() + added != records.len() {
         return None;
     }
     out.sort_by(|a, b| a.offsets.cmp(&b.offsets));
@@ -230,7 +256,9 @@ impl Editor {
         let full: u64 = chunk_dims.iter().product::<u64>().saturating_mul(u64::from(element_size));
         let size_len = if state.layout.version >= 5 { usize::from(sizes.offset) } else { ElementFormat::v4_chunk_size_len(full) };
         let fmt = if filtered { ElementFormat::filtered(size_len) } else { ElementFormat::PLAIN };
-        let changed = changes(state.indexed.as_ref(), records);
+        let changed = changes(state.indexed.as_ref(), &state.noted, state.whole, records);
+        state.noted.clear();
+        state.whole = false;
         // Whole: the old index's structures are freed after the commit.
         let mut superseded = None;
         let new_index = match index {
