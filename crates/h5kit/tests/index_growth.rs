@@ -262,3 +262,52 @@ print(d.shape[0], bool(np.array_equal(d,(i%1000003+1).astype('i4'))))";
         assert_eq!(out.trim(), format!("{} True", n));
     }
 }
+
+/// Measurement (not a check): 1,000 appends of one 16-float row, a flush after each, to a
+/// latest-format dataset of one unlimited dimension (an extensible array), with chunks of 1,024
+/// rows (the bench's `append_flush`: one chunk, the index unchanged after the first flush),
+/// of one row (a chunk more per flush) and gzip chunks of 64 rows (the last chunk moves at
+/// each flush); time and file size, then h5py (`libver='latest'`) doing the same.
+/// `cargo test -p h5kit --release --test index_growth -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn measure_append_flush_latest() {
+    for (name, chunk, gzip) in [("rows1024", 1024u64, false), ("rows1", 1, false), ("gzip64", 64, true)] {
+        for swmr in [false, true] {
+            let p = tmp(&format!("af_{}_{}.h5", name, swmr));
+            let t = std::time::Instant::now();
+            let f = File::open_with(&p, Mode::Truncate, LibVer::Latest).unwrap();
+            let b = f.new_dataset::<f32>().shape([0, 16]).maxshape([None, Some(16)]).chunk([chunk, 16]);
+            let b = if gzip { b.deflate(4) } else { b };
+            b.create("log").unwrap();
+            if swmr {
+                f.start_swmr_write().unwrap();
+            }
+            let row: Vec<f32> = (0..16).map(|k| k as f32).collect();
+            for i in 0..1000u64 {
+                f.resize("/log", &[i + 1, 16]).unwrap();
+                f.write_slice("/log", &[i, 0], &[1, 16], &row).unwrap();
+                f.flush().unwrap();
+            }
+            f.close().unwrap();
+            say(&format!("h5kit {} swmr={}: {:.3} s, file {} bytes", name, swmr, t.elapsed().as_secs_f64(), len(&p)));
+        }
+    }
+    let script = "import sys,time,h5py,numpy as np
+for name,chunk,gz in (('rows1024',1024,False),('rows1',1,False),('gzip64',64,True)):
+    for swmr in (False,True):
+        p=sys.argv[1]+'_'+name+str(swmr)+'.h5'
+        t=time.time()
+        f=h5py.File(p,'w',libver='latest')
+        d=f.create_dataset('log',shape=(0,16),maxshape=(None,16),chunks=(chunk,16),dtype='f4',compression='gzip' if gz else None,compression_opts=4 if gz else None)
+        if swmr: f.swmr_mode=True
+        row=np.arange(16,dtype='f4')
+        for i in range(1000):
+            d.resize((i+1,16)); d[i]=row; f.flush()
+        f.close()
+        import os
+        print('h5py',name,'swmr=%s'%swmr,'%.3f s'%(time.time()-t),'file',os.path.getsize(p),'bytes')";
+    if let Some(out) = python(script, &tmp("af_h5py"), "h5py doing the same appends") {
+        say(&out);
+    }
+}
