@@ -210,6 +210,21 @@ fn appending_a_row_per_flush_grows_the_file_by_the_changed_index_path() {
     let tail: u64 = growth.iter().rev().take(100).sum::<u64>() / 100;
     say(&format!("{} flushes of one row each: file {} bytes, last 100 flushes {} bytes each on average (largest {}), whole indexes {} bytes", rows, len(&p), tail, worst, whole));
     assert!(tail * 3 < whole, "a flush costs {} bytes, the whole indexes {}", tail, whole);
+    // libhdf5 appends to the indexes the editor grew (it checks every block it reads and
+    // updates the array's counts and the tree's nodes), then h5kit and h5py read it all.
+    let more = "import sys,h5py,numpy as np
+f=h5py.File(sys.argv[1],'a')
+ea=f['ea']; bt=f['bt']; n=ea.shape[0]
+for i in range(n,n+40):
+    ea.resize((i+1,3)); ea[i]=i*3.0+np.arange(3)+0.25
+    bt.resize((i+1,4)); bt[i]=(i*4+np.arange(4))*7+1
+    f.flush()
+f.close()
+print('ok')";
+    if let Some(out) = python(more, &p, "libhdf5 appends to indexes the editor grew") {
+        assert_eq!(out.trim(), "ok");
+        check_values(&p, rows + 40);
+    }
 }
 
 /// Past 131,060 chunks the array's data blocks are paged (2,048 elements in pages of 1,024):
