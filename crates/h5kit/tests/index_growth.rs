@@ -168,18 +168,24 @@ print(n, bt.shape[0], bool(np.array_equal(ea,want_ea)), bool(np.array_equal(bt,w
     if let Some(out) = python(script, p, "h5py reads datasets grown one row per flush") {
         assert_eq!(out.trim(), format!("{} {} True True", n, n), "h5py: {}", out);
     }
-    if oracle::check(oracle::H5DUMP, 1, "h5dump of the last rows of datasets grown one row per flush") {
+    if oracle::check(oracle::H5DUMP, 2, "h5dump of the last rows of datasets grown one row per flush") {
         let last = n - 1;
-        let out = Command::new("h5dump")
-            .args(["-d", "/bt", "-s", &format!("{},0", last), "-c", "1,4", "-y", "-w", "0"])
-            .arg(p)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "h5dump: {}", String::from_utf8_lossy(&out.stderr));
-        oracle::compared(oracle::H5DUMP, 1);
-        let text = String::from_utf8(out.stdout).unwrap();
+        let dump = |path: &str, cols: u64| {
+            let out = Command::new("h5dump")
+                .args(["-d", path, "-s", &format!("{},0", last), "-c", &format!("1,{}", cols), "-y", "-w", "0"])
+                .arg(p)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "h5dump: {}", String::from_utf8_lossy(&out.stderr));
+            oracle::compared(oracle::H5DUMP, 1);
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let text = dump("/bt", 4);
         let want: Vec<String> = (0..4).map(|j| bt_value(last, j).to_string()).collect();
         assert!(text.contains(&want.join(", ")), "h5dump of /bt's last row: {}", text);
+        let text = dump("/ea", 3);
+        let want: Vec<String> = (0..3).map(|j| ea_value(last, j).to_string()).collect();
+        assert!(text.contains(&want.join(", ")), "h5dump of /ea's last row: {}", text);
     }
 }
 
