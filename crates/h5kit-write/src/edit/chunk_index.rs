@@ -63,9 +63,9 @@ pub(crate) struct IndexState {
     pub dirty: bool,
     /// Extents of the index's structures this editor wrote.
     owned: Owned,
-    /// The records the index holds, when this editor wrote it (`None`: libhdf5's index, or
-    /// none written yet: the next write is whole).
-    indexed: Option<HashMap<Vec<u64>, ChunkRecord>>,
+    /// Whether this editor wrote the index from the records (else libhdf5's index, or none
+    /// written yet: the next write is whole).
+    ours: bool,
     /// Chunks whose records were set since the index was written ([`IndexState::note`]).
     noted: HashSet<Vec<u64>>,
     /// Records left (a shrink): the next write is whole.
@@ -89,7 +89,7 @@ pub(crate) fn check_editable(layout: &LayoutMessage) -> Result<()> {
 
 impl IndexState {
     pub fn new(layout: LayoutMessage, max_dims: Vec<u64>) -> IndexState {
-        IndexState { layout, max_dims, dirty: false, owned: Owned::new(), indexed: None, noted: HashSet::new(), whole: false, ea: None, bt2: None }
+        IndexState { layout, max_dims, dirty: false, owned: Owned::new(), ours: false, noted: HashSet::new(), whole: false, ea: None, bt2: None }
     }
 
     /// Whether the index is implicit (chunks at fixed places: they never move, the dataset
@@ -102,7 +102,7 @@ impl IndexState {
     /// The record of the chunk at `offsets` was set (new or changed).
     pub fn note(&mut self, offsets: &[u64]) {
         self.dirty = true;
-        if self.indexed.is_some() && !self.whole {
+        if self.ours && !self.whole {
             self.noted.insert(offsets.to_vec());
         }
     }
@@ -116,7 +116,7 @@ impl IndexState {
     }
 
     pub fn take_owned(&mut self) -> Vec<(u64, u64)> {
-        self.indexed = None;
+        self.ours = false;
         self.ea = None;
         self.bt2 = None;
         std::mem::take(&mut self.owned).into_iter().collect()
@@ -193,32 +193,13 @@ fn element(r: &ChunkRecord, fmt: ElementFormat) -> Element {
     }
 }
 
-/// The records noted (`noted`) that differ from what the index holds (`indexed`), in chunk
-/// order; `None` when the index is to be written whole: not written by this editor, a
-/// record left it, or the counts disagree.
-fn changes<'r>(
-    indexed: Option<&HashMap<Vec<u64>, ChunkRecord>>,
-    noted: &HashSet<Vec<u64>>,
-    whole: bool,
-    records: &'r HashMap<Vec<u64>, ChunkRecord>,
-) -> Option<Vec<&'r ChunkRecord>> {
-    let old = indexed.filter(|_| !whole)?;
-    let mut out = Vec::new();
-    let mut added = 0usize;
-    for k in noted {
-        let r = records.get(k)?;
-        match old.get(k) {
-            Some(o) if o == r => {}
-            Some(_) => out.push(r),
-            None => {
-                added += 1;
-                out.push(r);
-            }
-        }
-    }
-    if old.len() + added != records.len() {
+/// The records noted (`noted`), in chunk order; `None` when the index is to be written whole:
+/// not written by this editor (`ours`), or a record left it (`whole`, or a noted one missing).
+fn changes<'r>(ours: bool, noted: &HashSet<Vec<u64>>, whole: bool, records: &'r HashMap<Vec<u64>, ChunkRecord>) -> Option<Vec<&'r ChunkRecord>> {
+    if !ours || whole {
         return None;
     }
+    let mut out = noted.iter().map(|k| records.get(k)).collect::<Option<Vec<&ChunkRecord>>>()?;
     out.sort_by(|a, b| a.offsets.cmp(&b.offsets));
     Some(out)
 }
@@ -256,7 +237,7 @@ impl Editor {
         let full: u64 = chunk_dims.iter().product::<u64>().saturating_mul(u64::from(element_size));
         let size_len = if state.layout.version >= 5 { usize::from(sizes.offset) } else { ElementFormat::v4_chunk_size_len(full) };
         let fmt = if filtered { ElementFormat::filtered(size_len) } else { ElementFormat::PLAIN };
-        let changed = changes(state.indexed.as_ref(), &state.noted, state.whole, records);
+        let changed = changes(state.ours, &state.noted, state.whole, records);
         state.noted.clear();
         state.whole = false;
         // Whole: the old index's structures are freed after the commit.
@@ -281,13 +262,18 @@ impl Editor {
                     v.sort_by_key(|(i, _)| *i);
                     v
                 };
-                let img = match (state.ea.take(), &changed) {
+                // The records set since the last flush; when the array then holds another count
+                // of chunks than the records (a record left without a note), whole.
+                let incremental = match (state.ea.take(), &changed) {
                     (Some(mut img), Some(c)) if img.format() == fmt && img.written() => {
                         let els = elements(c);
-                        self.update_extensible_array(&mut img, &els, &mut state.owned)?;
-                        img
+                        self.update_extensible_array(&mut img, &els, &mut state.owned, Some(records.len() as u64))?.then_some(img)
                     }
-                    _ => {
+                    _ => None,
+                };
+                let img = match incremental {
+                    Some(img) => img,
+                    None => {
                         let mut owned = Owned::new();
                         let len = ExtensibleArrayHeader::encoded_size(sizes);
                         let at = self.allocate(len)?;
@@ -315,7 +301,7 @@ impl Editor {
                         if let Some((i, _)) = els.iter().find(|(i, _)| !img.holds(*i)) {
                             return Err(unsupported(format!("chunk {} is past the extensible array's maximum", i)));
                         }
-                        self.update_extensible_array(&mut img, &els, &mut owned)?;
+                        self.update_extensible_array(&mut img, &els, &mut owned, None)?;
                         superseded = Some(std::mem::replace(&mut state.owned, owned));
                         img
                     }
@@ -326,12 +312,15 @@ impl Editor {
             }
             ChunkIndex::BTreeV2 { node_size, split_percent, merge_percent, .. } => {
                 let to_records = |rs: &[&ChunkRecord]| rs.iter().map(|r| bt2_record(r, &chunk_dims, filtered)).collect::<Vec<Record>>();
-                let img = match (state.bt2.take(), &changed) {
+                let incremental = match (state.bt2.take(), &changed) {
                     (Some(mut img), Some(c)) => {
-                        self.update_btree_index(&mut img, to_records(c), &mut state.owned)?;
-                        img
+                        self.update_btree_index(&mut img, to_records(c), &mut state.owned, Some(records.len() as u64))?.then_some(img)
                     }
-                    _ => {
+                    _ => None,
+                };
+                let img = match incremental {
+                    Some(img) => img,
+                    None => {
                         let rank = chunk_dims.len();
                         let record_size = sizes.offset as usize + if filtered { size_len + 4 } else { 0 } + 8 * rank;
                         let record_size = u16::try_from(record_size).map_err(|_| Error::usage("v2 B-tree chunk record too large"))?;
@@ -341,7 +330,7 @@ impl Editor {
                         let mut all: Vec<&ChunkRecord> = records.values().collect();
                         all.sort_by(|a, b| a.offsets.cmp(&b.offsets));
                         let mut owned = Owned::new();
-                        self.update_btree_index(&mut img, to_records(&all), &mut owned)?;
+                        self.update_btree_index(&mut img, to_records(&all), &mut owned, None)?;
                         superseded = Some(std::mem::replace(&mut state.owned, owned));
                         img
                     }
@@ -352,14 +341,7 @@ impl Editor {
             }
             ChunkIndex::BTreeV1 { .. } | ChunkIndex::Implicit { .. } => return Err(unsupported("this chunk index in the new format")),
         };
-        match (changed, state.indexed.as_mut()) {
-            (Some(c), Some(ix)) if superseded.is_none() => {
-                for r in c {
-                    ix.insert(r.offsets.clone(), r.clone());
-                }
-            }
-            _ => state.indexed = Some(records.clone()),
-        }
+        state.ours = true;
         let new_layout = Layout::Chunked { chunk_dims, element_size, index: new_index, flags };
         if new_layout != state.layout.layout {
             state.layout.layout = new_layout;

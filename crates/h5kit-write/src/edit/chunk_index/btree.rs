@@ -50,7 +50,9 @@ impl Editor {
     /// written by earlier flushes move to new space with their ancestors, then the header
     /// goes to new space (the caller points the layout message at [`Bt2Image::address`]).
     /// `owned` holds the extents of the tree's nodes and header (superseded ones are freed).
-    pub(crate) fn update_btree_index(&mut self, img: &mut Bt2Image, records: Vec<Record>, owned: &mut Owned) -> Result<()> {
+    /// `false` (nothing written; `img` to be dropped) when the tree would then hold another
+    /// number of records than `expect`.
+    pub(crate) fn update_btree_index(&mut self, img: &mut Bt2Image, records: Vec<Record>, owned: &mut Owned, expect: Option<u64>) -> Result<bool> {
         let sizes = self.sizes;
         let mut new: HashSet<u64> = HashSet::new();
         let mut modified: HashSet<u64> = HashSet::new();
@@ -76,6 +78,9 @@ impl Editor {
                 modified.insert(a);
             }
         }
+        if expect.is_some_and(|n| n != img.hdr.total_records) {
+            return Ok(false);
+        }
         // Copy-on-write of the changed nodes the file holds, from the leaves up.
         let mut to_write = Vec::new();
         if let Some(root) = img.hdr.root_address {
@@ -99,7 +104,8 @@ impl Editor {
         owned.insert(at, len);
         let mut w = Writer::new(at, sizes);
         img.hdr.encode(&mut w)?;
-        self.write_now(at, &w.into_inner())
+        self.write_now(at, &w.into_inner())?;
+        Ok(true)
     }
 
     /// The node at `a` (and its subtree) after this flush's changes: `Some(address)` when it

@@ -44,6 +44,8 @@ pub(crate) struct EaImage {
     pages: BTreeMap<(u64, u64), DataBlockPage>,
     /// Whether the header is in the file (an earlier flush wrote it): then rewritten in place.
     written: bool,
+    /// Elements that hold a chunk.
+    count: u64,
 }
 
 /// What one flush changes in the image.
@@ -74,6 +76,7 @@ impl EaImage {
             dblocks: BTreeMap::new(),
             pages: BTreeMap::new(),
             written: false,
+            count: 0,
         })
     }
 
@@ -107,13 +110,16 @@ impl Editor {
     /// Sets the elements `changes` (element index, value; in index order) in `img`, writes
     /// the blocks that changed into new space (copy-on-write), and the header: into new space
     /// the first time, else queued to be rewritten in place with the flush's in-place writes.
-    /// `owned` holds the extents of the array's blocks (superseded ones are freed).
+    /// `owned` holds the extents of the array's blocks (superseded ones are freed). `false`
+    /// (nothing written; `img` to be dropped) when the array would then hold another number
+    /// of chunks than `expect`.
     pub(crate) fn update_extensible_array(
         &mut self,
         img: &mut EaImage,
         changes: &[(u64, Element)],
         owned: &mut Owned,
-    ) -> Result<()> {
+        expect: Option<u64>,
+    ) -> Result<bool> {
         let sizes = self.sizes;
         let g = img.g.clone();
         let mut pass = Pass::default();
@@ -217,10 +223,20 @@ impl Editor {
                     }
                 }
             };
-            *slot.ok_or_else(|| Error::usage(format!("internal error: chunk {} has no extensible array element", i)))? = el;
+            let slot = slot.ok_or_else(|| Error::usage(format!("internal error: chunk {} has no extensible array element", i)))?;
+            match (slot.address.is_some(), el.address.is_some()) {
+                (false, true) => img.count += 1,
+                (true, false) => img.count = img.count.saturating_sub(1),
+                _ => {}
+            }
+            *slot = el;
             img.hdr.count_set(i);
         }
-        self.commit_extensible_array(img, pass, owned)
+        if expect.is_some_and(|n| n != img.count) {
+            return Ok(false);
+        }
+        self.commit_extensible_array(img, pass, owned)?;
+        Ok(true)
     }
 
     /// New space for a block of the array, recorded as this flush's and the array's.
