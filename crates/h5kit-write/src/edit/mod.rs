@@ -125,6 +125,8 @@ pub struct Editor {
     soft_depth: u32,
     /// SWMR writing ([`swmr`]): freed space is never reused.
     swmr: bool,
+    /// Extensible array headers to rewrite in place at this flush ([`chunk_index`]).
+    index_in_place: Vec<(u64, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for Editor {
@@ -186,6 +188,7 @@ impl Editor {
             attr_sets: BTreeMap::new(),
             soft_depth: 0,
             swmr: false,
+            index_in_place: Vec::new(),
         })
     }
 
@@ -452,6 +455,8 @@ impl Editor {
                 c.dirty = false;
             }
         }
+        // Chunk index headers (extensible arrays) after their blocks, before object headers.
+        in_place.extend(std::mem::take(&mut self.index_in_place).into_iter().map(|(a, b)| (500, a, b)));
         let dirty_headers: Vec<u64> = self.headers.iter().filter(|(_, h)| h.dirty).map(|(a, _)| *a).collect();
         for a in dirty_headers {
             let fresh_header = self.is_fresh(a);
