@@ -209,6 +209,7 @@ impl Editor {
             self.add_type_reference(t)?;
         }
         self.insert_link(parent, name.as_bytes(), h)?;
+        self.paths.set_object(path, h);
         let storage = match ds.chunks {
             Some(chunk) if chunked => RawStorage::Chunked(Box::new(Chunked {
                 chunk,

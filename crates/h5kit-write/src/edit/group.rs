@@ -21,6 +21,44 @@ const NEW_HEAP_SIZE: u64 = 88;
 /// Deepest group B-tree followed.
 const MAX_DEPTH: usize = 32;
 
+/// The paths resolved last, as the caller spelled them: the object of the last
+/// [`Editor::resolve`] and the parent group of the last [`Editor::parent_for_new`]. A path
+/// leads to the same object until a link is removed (links are only added otherwise, and
+/// object headers never move), so [`PathCache::forget`] runs at every delete.
+#[derive(Debug, Default)]
+pub(super) struct PathCache {
+    object: Option<(String, u64)>,
+    parent: Option<(String, u64)>,
+}
+
+impl PathCache {
+    pub(super) fn forget(&mut self) {
+        self.object = None;
+        self.parent = None;
+    }
+
+    fn object(&self, path: &str) -> Option<u64> {
+        self.object.as_ref().filter(|(p, _)| p == path).map(|&(_, a)| a)
+    }
+
+    /// Records that `path` leads to the object at `a`.
+    pub(super) fn set_object(&mut self, path: &str, a: u64) {
+        set(&mut self.object, path, a);
+    }
+}
+
+/// Sets a cache entry, reusing its string.
+fn set(entry: &mut Option<(String, u64)>, path: &str, a: u64) {
+    match entry {
+        Some((p, x)) => {
+            p.clear();
+            p.push_str(path);
+            *x = a;
+        }
+        None => *entry = Some((path.to_string(), a)),
+    }
+}
+
 /// The names of `path` from the root (empty and "." components dropped).
 pub(crate) fn split_path(path: &str) -> Vec<&str> {
     path.split('/').filter(|s| !s.is_empty() && *s != ".").collect()
@@ -105,7 +143,12 @@ impl Editor {
 
     /// The object header address of `path` (hard links from the root).
     pub(crate) fn resolve(&mut self, path: &str) -> Result<u64> {
-        self.resolve_hops(path, 0)
+        if let Some(a) = self.paths.object(path) {
+            return Ok(a);
+        }
+        let a = self.resolve_hops(path, 0)?;
+        self.paths.set_object(path, a);
+        Ok(a)
     }
 
     /// [`Editor::resolve`] after `hops` soft links followed.
@@ -135,6 +178,28 @@ impl Editor {
     /// The parent group of a new object at `path` (creating missing groups on the way) and
     /// the new object's name. Fails when the name is taken.
     pub(crate) fn parent_for_new(&mut self, path: &str) -> Result<(u64, String)> {
+        // The parent of the last new object again (objects made one after another in one
+        // group): only the new name is checked.
+        if let Some((dir, last)) = path.rsplit_once('/') {
+            let cached = self.paths.parent.as_ref().filter(|(p, _)| p == dir).map(|&(_, g)| g);
+            if let Some(g) = cached {
+                if !last.is_empty() && last != "." && !last.contains('\0') {
+                    if self.group_names(g)?.contains_key(last.as_bytes()) {
+                        return Err(Error::usage(format!("unable to create {}: name already exists", path)));
+                    }
+                    return Ok((g, last.to_string()));
+                }
+            }
+        }
+        let (g, name) = self.parent_for_new_walk(path)?;
+        if let Some((dir, _)) = path.rsplit_once('/') {
+            set(&mut self.paths.parent, dir, g);
+        }
+        Ok((g, name))
+    }
+
+    /// [`Editor::parent_for_new`] by walking the path.
+    fn parent_for_new_walk(&mut self, path: &str) -> Result<(u64, String)> {
         let parts = split_path(path);
         for p in &parts {
             if p.contains('\0') {
@@ -188,7 +253,9 @@ impl Editor {
     pub fn create_group(&mut self, path: &str) -> Result<()> {
         let (parent, name) = self.parent_for_new(path)?;
         let g = self.new_group()?;
-        self.insert_link(parent, name.as_bytes(), g)
+        self.insert_link(parent, name.as_bytes(), g)?;
+        self.paths.set_object(path, g);
+        Ok(())
     }
 
     /// A new empty group: local heap (holding the empty name), an empty B-tree, and its

@@ -125,6 +125,9 @@ pub struct Editor {
     soft_depth: u32,
     /// SWMR writing ([`swmr`]): freed space is never reused.
     swmr: bool,
+    /// The paths resolved last ([`group::PathCache`]): consecutive operations on one object,
+    /// or new objects in one group, do not walk the path again.
+    paths: group::PathCache,
 }
 
 impl std::fmt::Debug for Editor {
@@ -186,6 +189,7 @@ impl Editor {
             attr_sets: BTreeMap::new(),
             soft_depth: 0,
             swmr: false,
+            paths: group::PathCache::default(),
         })
     }
 
