@@ -29,12 +29,15 @@ const MAX_DEPTH: usize = 32;
 pub(super) struct PathCache {
     object: Option<(String, u64)>,
     parent: Option<(String, u64)>,
+    /// The symbol table message read last: group header address and message.
+    table: Option<(u64, SymbolTable)>,
 }
 
 impl PathCache {
     pub(super) fn forget(&mut self) {
         self.object = None;
         self.parent = None;
+        self.table = None;
     }
 
     fn object(&self, path: &str) -> Option<u64> {
@@ -67,9 +70,19 @@ pub(crate) fn split_path(path: &str) -> Vec<&str> {
 impl Editor {
     /// The symbol table message of the group whose header is at `g`.
     pub(super) fn symbol_table(&mut self, g: u64) -> Result<SymbolTable> {
+        // The group of the last call again (a group's symbol table message never changes;
+        // forgotten when an object is freed).
+        if let Some((a, st)) = self.paths.table {
+            if a == g {
+                return Ok(st);
+            }
+        }
         let sizes = self.sizes;
         match self.header(g)?.first(msg_type::SYMBOL_TABLE, sizes)? {
-            Some(Message::SymbolTable(st)) => Ok(st),
+            Some(Message::SymbolTable(st)) => {
+                self.paths.table = Some((g, st));
+                Ok(st)
+            }
             _ => Err(unsupported("groups without a symbol table (link messages)")),
         }
     }
@@ -288,14 +301,20 @@ impl Editor {
         if self.is_link_group(g)? {
             return self.add_link_message(g, name, h5kit_object_header::LinkTarget::Hard { address: target });
         }
-        let sizes = self.sizes;
         let st = self.symbol_table(g)?;
         let offset = self.heap_insert(st.local_heap_address, name)?;
-        let scratch = match self.header(target)?.first(msg_type::SYMBOL_TABLE, sizes)? {
-            Some(Message::SymbolTable(t)) => ScratchPad::Group { btree_address: t.btree_address, local_heap_address: t.local_heap_address },
-            _ => ScratchPad::None,
+        // Only a group's header holds a symbol table message (found without decoding others).
+        let scratch = match self.header(target)?.find(msg_type::SYMBOL_TABLE) {
+            Some(_) => {
+                let t = self.symbol_table(target)?;
+                ScratchPad::Group { btree_address: t.btree_address, local_heap_address: t.local_heap_address }
+            }
+            None => ScratchPad::None,
         };
-        self.insert_entry(g, name, SymbolTableEntry::new(offset, target, scratch))?;
+        let entry = SymbolTableEntry::new(offset, target, scratch);
+        if !self.append_entry(&st, name, entry)? {
+            self.insert_entry(g, name, entry)?;
+        }
         self.group_names(g)?.insert(name.to_vec(), target);
         Ok(())
     }
@@ -325,6 +344,62 @@ impl Editor {
         }
         self.changed = true;
         Ok(ins.offset)
+    }
+
+    /// The common case of [`Editor::insert_entry`], names added in order: `name` after every
+    /// name of the group, in a tree whose nodes on the right-most path and right-most symbol
+    /// table node were made since the last commit (nothing to move) and whose right-most
+    /// symbol table node has room. The entry is appended to that node and the right-most key
+    /// of every node on the way becomes its name, as the general insert does
+    /// (`h5kit_btree::v1::insert_symbol`: no split, the key right of the last child follows
+    /// the node's last name). Returns false, changing nothing, when the case does not apply.
+    fn append_entry(&mut self, st: &SymbolTable, name: &[u8], entry: SymbolTableEntry) -> Result<bool> {
+        let Some(heap) = self.heaps.get(&st.local_heap_address).map(|c| &c.value) else { return Ok(false) };
+        let after = |off: u64| heap.string_at(off).is_ok_and(|n| name > n);
+        let leaf_k = usize::from(self.sb.group_leaf_k);
+        let internal_k = usize::from(self.sb.group_internal_k);
+        let mut path = [0u64; MAX_DEPTH];
+        let mut depth = 0;
+        let mut a = st.btree_address;
+        let snod = loop {
+            let Some(c) = self.group_nodes.get(&a) else { return Ok(false) };
+            let n = &c.value;
+            let count = n.children.len();
+            if count == 0 || count > 2 * internal_k || n.keys.len() != count + 1 || (a != st.btree_address && !self.is_fresh(a)) {
+                return Ok(false);
+            }
+            let (Some(&last_key), Some(&child)) = (n.keys.last(), n.children.last()) else { return Ok(false) };
+            let before_last = n.keys.get(count - 1).copied().unwrap_or(0);
+            if !after(last_key) || !after(before_last) {
+                return Ok(false);
+            }
+            let Some(slot) = path.get_mut(depth) else { return Ok(false) };
+            *slot = a;
+            depth += 1;
+            if n.level == 0 {
+                break child;
+            }
+            a = child;
+        };
+        let Some(c) = self.snods.get(&snod) else { return Ok(false) };
+        let fits = c.value.entries.last().is_some_and(|e| after(e.link_name_offset)) && c.value.entries.len() < 2 * leaf_k;
+        if !fits || !self.is_fresh(snod) {
+            return Ok(false);
+        }
+        for a in path.get(..depth).unwrap_or_default() {
+            if let Some(c) = self.group_nodes.get_mut(a) {
+                if let Some(k) = c.value.keys.last_mut() {
+                    *k = entry.link_name_offset;
+                }
+                c.dirty = true;
+            }
+        }
+        if let Some(c) = self.snods.get_mut(&snod) {
+            c.value.entries.push(entry);
+            c.dirty = true;
+        }
+        self.changed = true;
+        Ok(true)
     }
 
     /// Enters `entry` (named `name`, already in the heap) into the symbol table nodes of group
