@@ -382,21 +382,46 @@ impl Editor {
             a = child;
         };
         let Some(c) = self.snods.get(&snod) else { return Ok(false) };
-        let fits = c.value.entries.last().is_some_and(|e| after(e.link_name_offset)) && c.value.entries.len() < 2 * leaf_k;
-        if !fits || !self.is_fresh(snod) {
+        let len = c.value.entries.len();
+        if !c.value.entries.last().is_some_and(|e| after(e.link_name_offset)) || len > 2 * leaf_k || !self.is_fresh(snod) {
             return Ok(false);
         }
+        // A full symbol table node splits (K entries stay, K move to a new node right of it,
+        // the key between them the last name left, the entry at the end of the new node); its
+        // new child goes to the lowest tree node, which must have room for it.
+        let leaf = path.get(depth - 1).copied().unwrap_or(st.btree_address);
+        let split = len == 2 * leaf_k;
+        if split && self.group_nodes.get(&leaf).is_none_or(|c| c.value.children.len() >= 2 * internal_k) {
+            return Ok(false);
+        }
+        let new_off = entry.link_name_offset;
         for a in path.get(..depth).unwrap_or_default() {
             if let Some(c) = self.group_nodes.get_mut(a) {
                 if let Some(k) = c.value.keys.last_mut() {
-                    *k = entry.link_name_offset;
+                    *k = new_off;
                 }
                 c.dirty = true;
             }
         }
-        if let Some(c) = self.snods.get_mut(&snod) {
-            c.value.entries.push(entry);
-            c.dirty = true;
+        if !split {
+            if let Some(c) = self.snods.get_mut(&snod) {
+                c.value.entries.push(entry);
+                c.dirty = true;
+            }
+            self.changed = true;
+            return Ok(true);
+        }
+        let right_addr = self.allocate(SymbolTableNode::encoded_size(self.sizes, self.sb.group_leaf_k))?;
+        let Some(c) = self.snods.get_mut(&snod) else { return Err(Error::usage("internal error: symbol table node cache")) };
+        let mut right = SymbolTableNode { entries: c.value.entries.split_off(leaf_k) };
+        let md_key = c.value.entries.last().map_or(0, |e| e.link_name_offset);
+        c.dirty = true;
+        right.entries.push(entry);
+        self.snods.insert(right_addr, Cached { value: right, dirty: true });
+        if let Some(c) = self.group_nodes.get_mut(&leaf) {
+            let n = c.value.children.len();
+            c.value.keys.insert(n, md_key);
+            c.value.children.push(right_addr);
         }
         self.changed = true;
         Ok(true)
