@@ -516,7 +516,8 @@ impl Editor {
 
     /// Stores every chunk waiting in a cache (first step of a flush).
     pub(super) fn flush_datasets(&mut self) -> Result<()> {
-        let keys: Vec<u64> = self.datasets.keys().copied().collect();
+        // Contiguous and compact data are written at once: only caches and indexes wait.
+        let keys = super::addr_map::sorted_keys(&self.datasets, |d| matches!(d.storage, RawStorage::Chunked(_)));
         for h in keys {
             let Some(mut ds) = self.datasets.remove(&h) else { continue };
             let r = match &mut ds.storage {

@@ -28,6 +28,7 @@
 //! it cannot do fail with [`h5kit_core::ErrorKind::Unsupported`] before changing anything
 //! (spec-notes/writer.md, "What the editor refuses").
 
+mod addr_map;
 mod attribute;
 mod attribute_v2;
 mod chunk_index;
@@ -101,12 +102,12 @@ pub struct Editor {
     /// a few large writes, not one per dataset.
     small_writes: BTreeMap<u64, Vec<u8>>,
     small_bytes: usize,
-    headers: BTreeMap<u64, HeaderEdit>,
+    headers: addr_map::AddrMap<HeaderEdit>,
     snods: BTreeMap<u64, Cached<SymbolTableNode>>,
     group_nodes: BTreeMap<u64, Cached<Node<u64>>>,
     heaps: BTreeMap<u64, Cached<LocalHeap>>,
     chunk_nodes: BTreeMap<u64, Cached<Node<ChunkKey>>>,
-    datasets: BTreeMap<u64, DatasetEdit>,
+    datasets: addr_map::AddrMap<DatasetEdit>,
     /// Global heap collections written to (variable-length data), and the one new objects go to.
     gcols: BTreeMap<u64, Cached<h5kit_heap::global::GlobalHeapCollection>>,
     gcol_current: Option<u64>,
@@ -174,12 +175,12 @@ impl Editor {
             fresh: BTreeMap::new(),
             small_writes: BTreeMap::new(),
             small_bytes: 0,
-            headers: BTreeMap::new(),
+            headers: addr_map::AddrMap::default(),
             snods: BTreeMap::new(),
             group_nodes: BTreeMap::new(),
             heaps: BTreeMap::new(),
             chunk_nodes: BTreeMap::new(),
-            datasets: BTreeMap::new(),
+            datasets: addr_map::AddrMap::default(),
             gcols: BTreeMap::new(),
             gcol_current: None,
             names: BTreeMap::new(),
@@ -359,8 +360,8 @@ impl Editor {
     fn header(&mut self, a: u64) -> Result<&mut HeaderEdit> {
         // One search of the cache (this runs several times per operation).
         match self.headers.entry(a) {
-            std::collections::btree_map::Entry::Occupied(e) => Ok(e.into_mut()),
-            std::collections::btree_map::Entry::Vacant(v) => {
+            std::collections::hash_map::Entry::Occupied(e) => Ok(e.into_mut()),
+            std::collections::hash_map::Entry::Vacant(v) => {
                 let ctx = Context::new(self.storage.as_ref(), self.sizes, &self.limits, self.sb.base_address);
                 let h = ObjectHeader::read(ctx, a)?;
                 // An unknown message flagged "fail if unknown and open for write" (or always):
@@ -456,7 +457,8 @@ impl Editor {
                 c.dirty = false;
             }
         }
-        let dirty_headers: Vec<u64> = self.headers.iter().filter(|(_, h)| h.dirty).map(|(a, _)| *a).collect();
+        // In address order (continuation chunks are allocated in this order).
+        let dirty_headers = addr_map::sorted_keys(&self.headers, |h| h.dirty);
         for a in dirty_headers {
             let fresh_header = self.is_fresh(a);
             let mut fresh_at = Vec::new();
