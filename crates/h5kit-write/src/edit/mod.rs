@@ -97,10 +97,12 @@ pub struct Editor {
     space: FileSpace,
     /// Ranges allocated since the last commit: start -> length (relative addresses).
     fresh: BTreeMap<u64, u64>,
+    /// The end of allocated space at the last commit: everything past it is fresh.
+    committed_eoa: u64,
     /// Small raw data writes into fresh space, in order, written together at the next flush
     /// (or when they pass [`SMALL_WRITES_BYTES`]): a file of many small datasets is written in
     /// a few large writes, not one per dataset.
-    small_writes: BTreeMap<u64, Vec<u8>>,
+    small_writes: Vec<(u64, Vec<u8>)>,
     small_bytes: usize,
     headers: addr_map::AddrMap<HeaderEdit>,
     snods: BTreeMap<u64, Cached<SymbolTableNode>>,
@@ -164,6 +166,7 @@ impl Editor {
         // The stored end of file counts the userblock (libhdf5 writes the relative end plus
         // the base address); file space here is relative to the base address.
         let space = FileSpace::new(sb.end_of_file_address.saturating_sub(sb.base_address));
+        let committed_eoa = space.eoa();
         let latest = sb.version >= 2;
         Ok(Editor {
             storage,
@@ -173,7 +176,8 @@ impl Editor {
             limits,
             space,
             fresh: BTreeMap::new(),
-            small_writes: BTreeMap::new(),
+            committed_eoa,
+            small_writes: Vec::new(),
             small_bytes: 0,
             headers: addr_map::AddrMap::default(),
             snods: BTreeMap::new(),
@@ -285,6 +289,10 @@ impl Editor {
     }
 
     fn is_fresh(&self, a: u64) -> bool {
+        // Space past the committed end was allocated since (nothing committed points there).
+        if a >= self.committed_eoa {
+            return true;
+        }
         self.fresh.range(..=a).next_back().is_some_and(|(&s, &l)| a < s.saturating_add(l))
     }
 
@@ -317,22 +325,28 @@ impl Editor {
             return self.write_now(a, bytes);
         }
         let end = a + bytes.len() as u64;
+        // The waiting writes are in address order, none overlapping another: `i` is where this
+        // one goes (the end, as new space is allocated upwards).
+        let i = self.small_writes.partition_point(|(s, _)| *s <= a);
         // A waiting write that holds this range takes the new bytes; one that overlaps it
         // otherwise goes out first, so the newer bytes always win.
-        if let Some((&start, buf)) = self.small_writes.range_mut(..=a).next_back() {
-            if start + buf.len() as u64 >= end {
-                let at = (a - start) as usize;
+        if let Some((start, buf)) = i.checked_sub(1).and_then(|j| self.small_writes.get_mut(j)) {
+            if *start + buf.len() as u64 >= end {
+                let at = (a - *start) as usize;
                 if let Some(dst) = buf.get_mut(at..at + bytes.len()) {
                     dst.copy_from_slice(bytes);
                     return Ok(());
                 }
             }
         }
-        let overlaps = self.small_writes.range(..end).next_back().is_some_and(|(&s, b)| s + b.len() as u64 > a);
-        if overlaps {
+        let before = i.checked_sub(1).and_then(|j| self.small_writes.get(j)).is_some_and(|(s, b)| s + b.len() as u64 > a);
+        let after = self.small_writes.get(i).is_some_and(|(s, _)| *s < end);
+        if before || after {
             self.write_small()?;
+            self.small_writes.push((a, bytes.to_vec()));
+        } else {
+            self.small_writes.insert(i, (a, bytes.to_vec()));
         }
-        self.small_writes.insert(a, bytes.to_vec());
         self.small_bytes += bytes.len();
         if self.small_bytes >= SMALL_WRITES_BYTES {
             self.write_small()?;
@@ -511,6 +525,7 @@ impl Editor {
         } else {
             self.space.commit();
         }
+        self.committed_eoa = self.space.eoa();
         self.changed = false;
         Ok(())
     }
