@@ -95,6 +95,31 @@ fn null_write(path: &str, data: &[u8]) -> Result<()> {
     Err(Error::usage(format!("data size mismatch: {} bytes given for a dataset with a null dataspace (no elements)", data.len())).in_object(path))
 }
 
+/// A contiguous block's address `a` put into the body of a version 3 layout message that
+/// holds the undefined address and `size`: only the address bytes change (as the message's
+/// encoder writes them: class 1, the address, the size). False, nothing changed, for any
+/// other body.
+fn patch_contiguous_address(body: &mut [u8], a: u64, size: u64, sizes: h5kit_core::Sizes) -> bool {
+    let (o, l) = (usize::from(sizes.offset), usize::from(sizes.length));
+    if body.len() != 2 + o + l || o == 0 || o > 8 || l > 8 || body.get(..2) != Some(&[3, 1][..]) {
+        return false;
+    }
+    let (a_bytes, s_bytes) = (a.to_le_bytes(), size.to_le_bytes());
+    let fits = |v: u64, n: usize| n == 8 || v >> (8 * n) == 0;
+    let undefined = body.get(2..2 + o).is_some_and(|b| b.iter().all(|&x| x == 0xff));
+    let same_size = fits(size, l) && body.get(2 + o..) == s_bytes.get(..l);
+    if !undefined || !same_size || !fits(a, o) {
+        return false;
+    }
+    match (body.get_mut(2..2 + o), a_bytes.get(..o)) {
+        (Some(dst), Some(src)) => {
+            dst.copy_from_slice(src);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// The layout message (version 3, what the earliest format writes) holding `layout`.
 fn layout_message(layout: Layout) -> Message {
     Message::Layout(LayoutMessage { version: 3, layout, stored_dims: Vec::new() })
@@ -107,6 +132,12 @@ impl Editor {
         let sizes = self.sizes;
         let hdr = self.header(header)?;
         let i = hdr.find(msg_type::LAYOUT).ok_or_else(|| Error::usage("dataset without a layout message"))?;
+        if let (Layout::Contiguous { address: Some(a), size }, Some(m)) = (&layout, hdr.header.messages.get_mut(i)) {
+            if patch_contiguous_address(&mut m.data, *a, *size, sizes) {
+                hdr.dirty = true;
+                return Ok(());
+            }
+        }
         hdr.replace(i, &layout_message(layout), sizes)
     }
 
@@ -695,5 +726,36 @@ impl Editor {
     pub fn dataset_datatype(&mut self, path: &str) -> Result<Datatype> {
         let h = self.dataset(path)?;
         self.datasets.get(&h).map(|d| d.datatype.clone()).ok_or_else(|| Error::usage("internal error: dataset not loaded"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use h5kit_object_header::RawMessage;
+
+    fn body(layout: Layout, sizes: h5kit_core::Sizes) -> Vec<u8> {
+        RawMessage::encode(&layout_message(layout), None, sizes).unwrap().data
+    }
+
+    #[test]
+    fn patched_address_is_the_encoded_message() {
+        for sizes in [h5kit_core::Sizes::default(), h5kit_core::Sizes { offset: 4, length: 4 }] {
+            let mut b = body(Layout::Contiguous { address: None, size: 80 }, sizes);
+            assert!(patch_contiguous_address(&mut b, 0x1234, 80, sizes));
+            assert_eq!(b, body(Layout::Contiguous { address: Some(0x1234), size: 80 }, sizes));
+            // Set once: a defined address, another size or another layout is left alone.
+            assert!(!patch_contiguous_address(&mut b, 0x99, 80, sizes));
+            let mut other = body(Layout::Contiguous { address: None, size: 80 }, sizes);
+            assert!(!patch_contiguous_address(&mut other, 0x99, 88, sizes));
+            let mut chunked = body(Layout::Chunked { chunk_dims: vec![10], element_size: 8, index: ChunkIndex::BTreeV1 { address: None }, flags: 0 }, sizes);
+            let before = chunked.clone();
+            assert!(!patch_contiguous_address(&mut chunked, 0x99, 80, sizes));
+            assert_eq!(chunked, before);
+        }
+        // An address wider than the file's offsets: not patched.
+        let sizes = h5kit_core::Sizes { offset: 4, length: 4 };
+        let mut b = body(Layout::Contiguous { address: None, size: 80 }, sizes);
+        assert!(!patch_contiguous_address(&mut b, 1 << 40, 80, sizes));
     }
 }

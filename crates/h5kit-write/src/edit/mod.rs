@@ -131,7 +131,12 @@ pub struct Editor {
     /// The paths resolved last ([`group::PathCache`]): consecutive operations on one object,
     /// or new objects in one group, do not walk the path again.
     paths: group::PathCache,
+    /// The last new version 1 header: its messages, minimum message area, the header at
+    /// address 0 and its size ([`Editor::new_header_min`]).
+    header_template: Option<Box<HeaderTemplate>>,
 }
+
+type HeaderTemplate = (Vec<h5kit_object_header::Message>, usize, ObjectHeader, u64);
 
 impl std::fmt::Debug for Editor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -195,6 +200,7 @@ impl Editor {
             soft_depth: 0,
             swmr: false,
             paths: group::PathCache::default(),
+            header_template: None,
         })
     }
 
@@ -276,8 +282,20 @@ impl Editor {
             let spare = header_v2::SPARE + min_area.saturating_sub(usize::try_from(len).unwrap_or(usize::MAX));
             return self.new_v2_header(messages, spare);
         }
-        // Encoded once (the messages do not depend on where the header goes), then placed.
-        let (mut h, len) = header::new_v1_header_min(0, messages, self.sizes, min_area)?;
+        // Encoded once (the messages do not depend on where the header goes), then placed; a
+        // header of the same messages as the last one (datasets of one type and shape) is
+        // copied from it, not encoded again.
+        let (mut h, len) = match self.header_template.as_deref() {
+            Some((m, area, h, len)) if *area == min_area && m.as_slice() == messages => (h.clone(), *len),
+            _ => {
+                let (h, len) = header::new_v1_header_min(0, messages, self.sizes, min_area)?;
+                // Kept for datasets (a group's messages hold its own addresses: never again).
+                if min_area > 0 {
+                    self.header_template = Some(Box::new((messages.to_vec(), min_area, h.clone(), len)));
+                }
+                (h, len)
+            }
+        };
         let a = self.allocate(len)?;
         h.address = a;
         for c in &mut h.chunks {
