@@ -45,7 +45,14 @@ impl HeaderEdit {
     /// Replaces message `index` with `message` (its flags and creation order kept).
     pub fn replace(&mut self, index: usize, message: &Message, sizes: Sizes) -> Result<()> {
         let old = self.header.messages.get(index).ok_or_else(|| Error::usage("internal error: no such header message"))?;
-        let mut raw = RawMessage::encode(message, old.creation_order, sizes)?;
+        let raw = RawMessage::encode(message, old.creation_order, sizes)?;
+        self.replace_raw(index, raw)
+    }
+
+    /// [`HeaderEdit::replace`] with the message already encoded.
+    pub fn replace_raw(&mut self, index: usize, mut raw: RawMessage) -> Result<()> {
+        let old = self.header.messages.get(index).ok_or_else(|| Error::usage("internal error: no such header message"))?;
+        raw.creation_order = old.creation_order;
         raw.flags = old.flags;
         raw.address = old.address;
         if let Some(m) = self.header.messages.get_mut(index) {
@@ -58,13 +65,17 @@ impl HeaderEdit {
     /// Adds `message` at the end of the last chunk (moved to a new chunk on write when it
     /// does not fit there).
     pub fn add(&mut self, message: &Message, sizes: Sizes) -> Result<()> {
-        let raw = RawMessage::encode(message, None, sizes)?;
+        self.add_raw(RawMessage::encode(message, None, sizes)?);
+        Ok(())
+    }
+
+    /// [`HeaderEdit::add`] with the message already encoded.
+    pub fn add_raw(&mut self, raw: RawMessage) {
         self.header.messages.push(raw);
         if let Some(last) = self.header.chunks.last_mut() {
             last.messages.end = self.header.messages.len();
         }
         self.dirty = true;
-        Ok(())
     }
 
     /// Encodes the header for writing, moving messages that no longer fit into a new

@@ -134,6 +134,8 @@ pub struct Editor {
     /// The last new version 1 header: its messages, minimum message area, the header at
     /// address 0 and its size ([`Editor::new_header_min`]).
     header_template: Option<Box<HeaderTemplate>>,
+    /// Attribute bodies up to their data, by name, type and shape ([`attribute::AttrPrefix`]).
+    attr_prefixes: Vec<attribute::AttrPrefix>,
 }
 
 type HeaderTemplate = (Vec<h5kit_object_header::Message>, usize, ObjectHeader, u64);
@@ -201,6 +203,7 @@ impl Editor {
             swmr: false,
             paths: group::PathCache::default(),
             header_template: None,
+            attr_prefixes: Vec::new(),
         })
     }
 
