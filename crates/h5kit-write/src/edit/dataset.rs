@@ -425,7 +425,7 @@ impl Editor {
                     Some(a) => a,
                     None => {
                         let a = self.space.allocate(size)?;
-                        self.fresh.insert(a, size);
+                        self.note_fresh(a, size);
                         let whole = start.iter().all(|&s| s == 0) && count == ds.dims.as_slice();
                         if !whole {
                             self.fill_block(a, size, &ds.fill)?;

@@ -266,8 +266,16 @@ impl Editor {
     /// New file space (recorded as fresh until the next commit).
     fn allocate(&mut self, len: u64) -> Result<u64> {
         let a = self.space.allocate(len)?;
-        self.fresh.insert(a, len);
+        self.note_fresh(a, len);
         Ok(a)
+    }
+
+    /// Records `[a, a + len)` as allocated since the last commit (space past the committed end
+    /// of allocation is known fresh without it).
+    fn note_fresh(&mut self, a: u64, len: u64) {
+        if a < self.committed_eoa {
+            self.fresh.insert(a, len);
+        }
     }
 
     /// A new object header holding `messages` (in fresh space, written at the next flush):
