@@ -297,7 +297,13 @@ impl Editor {
         // header of the same messages as the last one (datasets of one type and shape) is
         // copied from it, not encoded again.
         let (mut h, len) = match self.header_template.as_deref() {
-            Some((m, area, h, len)) if *area == min_area && m.as_slice() == messages => (h.clone(), *len),
+            Some((m, area, h, len)) if *area == min_area && m.as_slice() == messages => {
+                // Room for the attributes usually added next (no regrowth of the list).
+                let mut raws = Vec::with_capacity(h.messages.len() + 4);
+                raws.extend_from_slice(&h.messages);
+                let header = ObjectHeader { messages: raws, chunks: h.chunks.clone(), ..*h };
+                (header, *len)
+            }
             _ => {
                 let (h, len) = header::new_v1_header_min(0, messages, self.sizes, min_area)?;
                 // Kept for datasets (a group's messages hold its own addresses: never again).
