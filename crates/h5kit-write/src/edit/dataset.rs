@@ -366,8 +366,16 @@ impl Editor {
     pub(super) fn write_dataset_bytes(&mut self, path: &str, data: &[u8]) -> Result<()> {
         let h = self.dataset(path)?;
         let dims = self.datasets.get(&h).map(|d| d.dims.clone()).unwrap_or_default();
-        let start = vec![0u64; dims.len()];
-        self.write_box(h, &start, &dims, data).map_err(|e| e.in_object(path))
+        let zeros = [0u64; 32];
+        let start_vec;
+        let start = match zeros.get(..dims.len()) {
+            Some(z) => z,
+            None => {
+                start_vec = vec![0u64; dims.len()];
+                &start_vec
+            }
+        };
+        self.write_box(h, start, &dims, data).map_err(|e| e.in_object(path))
     }
 
     /// Writes the box `start`/`count` of the dataset from `data`.
@@ -474,7 +482,8 @@ impl Editor {
     /// dataset of `dims`: one write per run of consecutive elements.
     fn write_runs(&mut self, base: u64, dims: &[u64], start: &[u64], count: &[u64], esize: usize, data: &[u8]) -> Result<()> {
         let rank = dims.len();
-        if rank == 0 {
+        // The whole dataset (or a scalar): one run.
+        if rank == 0 || (count == dims && start.iter().all(|&s| s == 0)) {
             return self.write_raw(base, data);
         }
         // Trailing dimensions the box covers entirely merge into one run.
