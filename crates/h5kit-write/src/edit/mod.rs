@@ -105,16 +105,16 @@ pub struct Editor {
     small_writes: Vec<(u64, Vec<u8>)>,
     small_bytes: usize,
     headers: addr_map::AddrMap<HeaderEdit>,
-    snods: BTreeMap<u64, Cached<SymbolTableNode>>,
-    group_nodes: BTreeMap<u64, Cached<Node<u64>>>,
-    heaps: BTreeMap<u64, Cached<LocalHeap>>,
+    snods: addr_map::AddrMap<Cached<SymbolTableNode>>,
+    group_nodes: addr_map::AddrMap<Cached<Node<u64>>>,
+    heaps: addr_map::AddrMap<Cached<LocalHeap>>,
     chunk_nodes: BTreeMap<u64, Cached<Node<ChunkKey>>>,
     datasets: addr_map::AddrMap<DatasetEdit>,
     /// Global heap collections written to (variable-length data), and the one new objects go to.
     gcols: BTreeMap<u64, Cached<h5kit_heap::global::GlobalHeapCollection>>,
     gcol_current: Option<u64>,
     /// Names of the groups looked up so far: group header address -> name -> object header.
-    names: BTreeMap<u64, BTreeMap<Vec<u8>, u64>>,
+    names: addr_map::AddrMap<BTreeMap<Vec<u8>, u64>>,
     /// Whether anything changed since the last flush.
     changed: bool,
     /// New objects get the latest format (superblock version 2 or 3): version 2 object
@@ -187,14 +187,14 @@ impl Editor {
             small_writes: Vec::new(),
             small_bytes: 0,
             headers: addr_map::AddrMap::default(),
-            snods: BTreeMap::new(),
-            group_nodes: BTreeMap::new(),
-            heaps: BTreeMap::new(),
+            snods: addr_map::AddrMap::default(),
+            group_nodes: addr_map::AddrMap::default(),
+            heaps: addr_map::AddrMap::default(),
             chunk_nodes: BTreeMap::new(),
             datasets: addr_map::AddrMap::default(),
             gcols: BTreeMap::new(),
             gcol_current: None,
-            names: BTreeMap::new(),
+            names: addr_map::AddrMap::default(),
             changed: false,
             latest,
             links: BTreeMap::new(),
@@ -445,7 +445,7 @@ impl Editor {
         // nodes, 4 chunk nodes (leaves first: rank 4 + level), then headers last.
         let mut in_place: Vec<(u32, u64, Vec<u8>)> = Vec::new();
 
-        let heaps: Vec<u64> = self.heaps.iter().filter(|(_, c)| c.dirty).map(|(a, _)| *a).collect();
+        let heaps = addr_map::sorted_keys(&self.heaps, |c| c.dirty);
         for a in heaps {
             let Some(c) = self.heaps.get(&a) else { continue };
             let heap = &c.value;
@@ -471,7 +471,7 @@ impl Editor {
             }
         }
         let leaf_k = self.sb.group_leaf_k;
-        let snods: Vec<u64> = self.snods.iter().filter(|(_, c)| c.dirty).map(|(a, _)| *a).collect();
+        let snods = addr_map::sorted_keys(&self.snods, |c| c.dirty);
         for a in snods {
             let Some(c) = self.snods.get(&a) else { continue };
             let mut w = Writer::new(a, sizes);
@@ -482,7 +482,7 @@ impl Editor {
             }
         }
         let internal_k = self.sb.group_internal_k;
-        let gnodes: Vec<u64> = self.group_nodes.iter().filter(|(_, c)| c.dirty).map(|(a, _)| *a).collect();
+        let gnodes = addr_map::sorted_keys(&self.group_nodes, |c| c.dirty);
         for a in gnodes {
             let Some(c) = self.group_nodes.get(&a) else { continue };
             // Every node of a group B-tree holds up to 2K children, K = "Group Internal Node K".
