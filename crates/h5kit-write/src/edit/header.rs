@@ -85,6 +85,21 @@ impl HeaderEdit {
         let co = version == 2 && self.header.flags & 0x04 != 0;
         let old_count = self.header.chunks.len();
         let len_of = |i: usize| self.header.messages.get(i).map_or(0, |m| m.data.len());
+        // One chunk that still holds every message (a new header, or attributes added within
+        // its room): nothing to plan or move.
+        if let [c] = self.header.chunks.as_slice() {
+            let n = self.header.messages.len();
+            let fits = c.messages == (0..n)
+                && self.header.message_area_size(0, c.size).is_some_and(|area| messages_fit(version, co, (0..n).map(len_of), area));
+            if fits {
+                let mut writes = HeaderWrites::default();
+                for (address, bytes) in self.header.encode(sizes)? {
+                    writes.in_place.push((address, bytes));
+                }
+                self.dirty = false;
+                return Ok(writes);
+            }
+        }
         // The plan first, in message indexes (nothing moved or copied until it is complete,
         // so an error leaves the header as it was): which messages each chunk keeps, and
         // those that do not fit their chunk any more, taken off the end of each chunk.
