@@ -605,8 +605,8 @@ impl Backend<'_> {
     /// Enters `rec` in the chunk B-tree (created at the first chunk).
     pub(super) fn index(&mut self, rec: &ChunkRecord) -> Result<()> {
         if let Some(ix) = self.chunked.new_index.as_mut() {
-            // Written whole at the flush from the records (`chunk_index`).
-            ix.dirty = true;
+            // Entered in the index at the flush (`chunk_index`).
+            ix.note(&rec.offsets);
             return Ok(());
         }
         let rank = self.chunked.chunk.len();

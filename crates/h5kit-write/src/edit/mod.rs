@@ -136,6 +136,8 @@ pub struct Editor {
     header_template: Option<Box<HeaderTemplate>>,
     /// Attribute bodies up to their data, by name, type and shape ([`attribute::AttrPrefix`]).
     attr_prefixes: Vec<attribute::AttrPrefix>,
+    /// Extensible array headers to rewrite in place at this flush ([`chunk_index`]).
+    index_in_place: Vec<(u64, Vec<u8>)>,
 }
 
 type HeaderTemplate = (Vec<h5kit_object_header::Message>, usize, ObjectHeader, u64);
@@ -204,6 +206,7 @@ impl Editor {
             paths: group::PathCache::default(),
             header_template: None,
             attr_prefixes: Vec::new(),
+            index_in_place: Vec::new(),
         })
     }
 
@@ -506,6 +509,8 @@ impl Editor {
                 c.dirty = false;
             }
         }
+        // Chunk index headers (extensible arrays) after their blocks, before object headers.
+        in_place.extend(std::mem::take(&mut self.index_in_place).into_iter().map(|(a, b)| (500, a, b)));
         // In address order (continuation chunks are allocated in this order).
         let dirty_headers = addr_map::sorted_keys(&self.headers, |h| h.dirty);
         for a in dirty_headers {
