@@ -106,6 +106,10 @@ direct = {}                            # "name+direct" -> [seconds] (h5kit's low
 def run(name, cmd, sub, extras=False):
     out = os.path.join(d, sub)
     os.makedirs(out, exist_ok=True)
+    # Every program starts with no other program's dirty pages under writeback: without this,
+    # a program's first writes (and its truncates, which wait for pages under writeback) pay
+    # for the previous program's files, and the order of the programs decides the ratios.
+    os.sync()
     with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
         env = dict(os.environ, H5KIT_BENCH_DIRECT=direct_cache) if extras else None
         p = subprocess.Popen(cmd + [out, "--scale", scale], stdout=fo, stderr=fe, text=True, env=env)

@@ -120,13 +120,14 @@ pub struct LsArgs {
 
 #[derive(Args, Debug)]
 pub struct RefsArgs {
-    /// Output format (only kerchunk-json: kerchunk's reference spec version 1)
-    #[arg(long = "format", value_name = "FORMAT", default_value = "kerchunk-json", value_parser = ["kerchunk-json"])]
+    /// Output format: kerchunk-json (kerchunk's reference spec version 1) or kerchunk-parquet
+    /// (kerchunk's parquet directory, needs -o DIR and the `parquet` feature)
+    #[arg(long = "format", value_name = "FORMAT", default_value = "kerchunk-json", value_parser = ["kerchunk-json", "kerchunk-parquet"])]
     pub format: String,
     /// The URL the references point at (default: FILE as given)
     #[arg(long = "url", value_name = "URL")]
     pub url: Option<String>,
-    /// Write the manifest to OUT instead of stdout
+    /// Write the manifest to OUT instead of stdout (the directory, for kerchunk-parquet)
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     pub output: Option<String>,
     /// The file to describe

@@ -41,6 +41,18 @@ impl<'a> Context<'a> {
         self.storage.bytes(abs, n).map_err(|e| e.context(format!("reading {}", what)))
     }
 
+    /// As [`Context::read`], through `scratch` when the storage must copy (see
+    /// [`Storage::bytes_reusing`]): for readers of many chunks, which then neither allocate nor
+    /// zero a buffer per chunk.
+    pub fn read_reusing<'s>(&self, address: u64, len: u64, what: &str, scratch: &'s mut Vec<u8>) -> Result<&'s [u8]>
+    where
+        'a: 's,
+    {
+        let n = self.limits.check_alloc(len, address, what)?;
+        let abs = self.absolute(address)?;
+        self.storage.bytes_reusing(abs, n, scratch).map_err(|e| e.context(format!("reading {}", what)))
+    }
+
     /// Up to `len` bytes at `address`, fewer if the file ends first (for structures whose
     /// size is only known after parsing their prefix).
     pub fn read_upto(&self, address: u64, len: u64, what: &str) -> Result<Cow<'a, [u8]>> {

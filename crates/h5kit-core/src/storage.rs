@@ -34,6 +34,22 @@ pub trait Storage: Send + Sync {
         self.read_at(offset, &mut v)?;
         Ok(Cow::Owned(v))
     }
+    /// `len` bytes at `offset`, borrowed when possible, else read into `scratch`: grown when
+    /// shorter than `len`, never shrunk or cleared (the read overwrites the prefix it returns),
+    /// so a caller reading many blocks (chunks) through one scratch buffer allocates and zeroes
+    /// it once instead of once per read.
+    fn bytes_reusing<'s>(&'s self, offset: u64, len: usize, scratch: &'s mut Vec<u8>) -> Result<&'s [u8]> {
+        check_range(self.len(), offset, len as u64)?;
+        if let Some(s) = self.as_slice() {
+            return slice_at(s, offset, len);
+        }
+        if scratch.len() < len {
+            scratch.resize(len, 0);
+        }
+        let buf = scratch.get_mut(..len).ok_or_else(|| Error::usage("scratch buffer shorter than the read"))?;
+        self.read_at(offset, buf)?;
+        Ok(buf)
+    }
     /// Up to `len` bytes at `offset` (fewer if the storage ends first).
     fn bytes_upto(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
         let total = self.len();
@@ -68,6 +84,9 @@ macro_rules! forward_storage {
             }
             fn bytes_upto(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
                 (**self).bytes_upto(offset, len)
+            }
+            fn bytes_reusing<'s>(&'s self, offset: u64, len: usize, scratch: &'s mut Vec<u8>) -> Result<&'s [u8]> {
+                (**self).bytes_reusing(offset, len, scratch)
             }
             fn prefetch(&self, ranges: &[(u64, u64)]) {
                 (**self).prefetch(ranges)
@@ -406,6 +425,33 @@ mod tests {
         let m = FileStorage::open_mapped(&path).unwrap();
         assert_eq!(m.is_mapped(), cfg!(feature = "mmap"));
         assert_eq!(&*m.bytes(65_530, 20).unwrap(), &data[65_530..65_550]);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    /// Reads through a scratch buffer give the file's bytes whatever the buffer held before
+    /// (longer or shorter reads in any order); the buffer only grows; memory is borrowed.
+    #[cfg(not(target_family = "wasm"))]
+    #[test]
+    fn reads_reusing_a_scratch_buffer() {
+        let path = std::env::temp_dir().join(format!("h5kit-storage-reusing-{}", std::process::id()));
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let s = FileStorage::open(&path).unwrap();
+        let mut scratch = Vec::new();
+        for (off, len) in [(10u64, 100_000usize), (5, 7), (150_000, 50_000), (0, 0), (1, 120_000), (70_000, 3)] {
+            let got = s.bytes_reusing(off, len, &mut scratch).unwrap();
+            assert_eq!(got, &data[off as usize..off as usize + len], "{len} at {off}");
+        }
+        assert_eq!(scratch.len(), 120_000);
+        assert!(s.bytes_reusing(199_999, 2, &mut scratch).is_err());
+        assert!(s.bytes_reusing(u64::MAX, 2, &mut scratch).is_err());
+        // Through a pointer (the forwarding impls) and from memory: borrowed, scratch untouched.
+        let arc: Arc<dyn Storage> = Arc::new(FileStorage::open(&path).unwrap());
+        assert_eq!(arc.bytes_reusing(3, 5, &mut scratch).unwrap(), &data[3..8]);
+        let m = MemStorage::new(data.clone());
+        let mut empty = Vec::new();
+        assert_eq!(m.bytes_reusing(100, 50, &mut empty).unwrap(), &data[100..150]);
+        assert!(empty.is_empty());
         std::fs::remove_file(&path).unwrap();
     }
 

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use h5kit_core::{Context, Error, Result};
 use h5kit_object_header::{Dataspace, FillValue, FilterPipeline, Layout, LayoutMessage};
 
+use crate::scratch::ChunkScratch;
 use crate::read::{chunk_locations, chunk_part, copy_box, decode_chunk, deferred_shuffle, selection_end, ChunkLocation, Src};
 
 /// Every allocated chunk of a chunked dataset, by scaled chunk coordinates.
@@ -67,7 +68,8 @@ impl ChunkMap {
 /// Chunks whose leading filter is shuffle, decoded for a read that copies less than 1/8 of
 /// them, are kept still shuffled (byte planes): a read unshuffles only the elements it
 /// copies, so such a miss costs the inflate alone. The buffer of the last evicted chunk is
-/// reused for the next one decoded.
+/// reused for the next one decoded, as are the buffer stored chunks are read into and the
+/// inflate state ([`ChunkScratch`]): a miss allocates and zeroes nothing.
 #[derive(Debug)]
 pub struct ChunkCache {
     state: Mutex<CacheState>,
@@ -82,6 +84,8 @@ struct CacheState {
     entries: Vec<Entry>,
     /// An evicted chunk's buffer, for the next decode.
     spare: Vec<u8>,
+    /// Stored-bytes buffer and inflate state, for the next decode.
+    scratch: ChunkScratch,
 }
 
 #[derive(Debug, Clone)]
@@ -93,7 +97,8 @@ struct Entry {
 
 /// Default capacity of [`ChunkCache::default`]: 16 MiB per dataset handle (libhdf5 1.10's
 /// default is 1 MiB). It is a bound, not an allocation: only chunks decoded by partial
-/// reads are kept (whole-dataset reads bypass the cache), plus one spare chunk buffer.
+/// reads are kept (whole-dataset reads bypass the cache), plus one spare chunk buffer, the
+/// stored (compressed) bytes of the last chunk read and one inflate state (about 40 KiB).
 /// 16 MiB holds 64 chunks of 256 KiB or 16 of 1 MiB (the upper end of the 10 KiB - 1 MiB
 /// chunk size h5py's guide recommends). Change it per dataset with `set_capacity`
 /// (`h5kit::snapshot::Dataset::set_chunk_cache_bytes`); see spec-notes/performance.md for the cost of
@@ -151,6 +156,21 @@ impl ChunkCache {
         self.lock().map(|mut st| std::mem::take(&mut st.spare)).unwrap_or_default()
     }
 
+    /// The scratch of the last decode (or a new one), to hand back with [`Self::put_scratch`].
+    /// Taken out of the lock so that decoding runs unlocked; concurrent readers of one cache
+    /// each get one (the later ones a new one).
+    fn take_scratch(&self) -> ChunkScratch {
+        self.lock().map(|mut st| std::mem::take(&mut st.scratch)).unwrap_or_default()
+    }
+
+    fn put_scratch(&self, scratch: ChunkScratch) {
+        if let Some(mut st) = self.lock() {
+            if st.capacity > 0 {
+                st.scratch = scratch;
+            }
+        }
+    }
+
     /// Bytes held.
     pub fn used(&self) -> usize {
         self.lock().map(|st| st.used).unwrap_or(0)
@@ -171,6 +191,7 @@ impl ChunkCache {
             }
             if capacity == 0 {
                 st.spare = Vec::new();
+                st.scratch = ChunkScratch::default();
             }
         }
     }
@@ -181,6 +202,7 @@ impl ChunkCache {
             st.entries.clear();
             st.used = 0;
             st.spare = Vec::new();
+            st.scratch = ChunkScratch::default();
         }
     }
 }
@@ -286,8 +308,13 @@ fn decode_for_cache(
         return Ok((ctx.read(c.address, full, "chunk")?.into_owned(), Src::Plain));
     }
     let spare = cache.map(|k| k.take_spare()).unwrap_or_default();
+    let mut scratch = cache.map(|k| k.take_scratch()).unwrap_or_default();
     let deferred = deferred_shuffle(filters, c.filter_mask, element_size).filter(|_| defer);
-    let data = decode_chunk(ctx, c, filters, deferred.unwrap_or(0), full, element_size, spare)?;
+    let data = decode_chunk(ctx, c, filters, deferred.unwrap_or(0), full, element_size, spare, &mut scratch);
+    if let Some(k) = cache {
+        k.put_scratch(scratch);
+    }
+    let data = data?;
     if (data.len() as u64) < full {
         return Err(Error::format(c.address, format!("chunk decoded to {} bytes, expected {}", data.len(), full)));
     }

@@ -6,7 +6,9 @@
 pub mod cache;
 pub mod filter;
 pub mod read;
+pub mod scratch;
 
 pub use cache::{read_block_mapped, ChunkCache, ChunkMap, DEFAULT_CHUNK_CACHE_BYTES};
 pub use filter::decode_pipeline;
+pub use scratch::ChunkScratch;
 pub use read::{chunk_locations, data_address, read_all, read_all_into, read_block, storage_size, ChunkLocation};

@@ -14,6 +14,7 @@ use h5kit_object_header::{
 };
 
 use crate::filter::{decode_pipeline_sized, deflate, DEFLATE, SHUFFLE};
+use crate::scratch::ChunkScratch;
 
 /// One allocated chunk: its first element's coordinates, address, stored size, filter mask.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,7 +260,7 @@ pub(crate) fn chunk_data<'a>(
     element_size: usize,
 ) -> Result<std::borrow::Cow<'a, [u8]>> {
     let data = if apply {
-        std::borrow::Cow::Owned(decode_chunk(ctx, c, filters, 0, full, element_size, Vec::new())?)
+        std::borrow::Cow::Owned(decode_chunk(ctx, c, filters, 0, full, element_size, Vec::new(), &mut ChunkScratch::default())?)
     } else {
         ctx.read(c.address, full, "chunk")?
     };
@@ -273,7 +274,9 @@ pub(crate) fn chunk_data<'a>(
 /// `extra_mask` (bit i: skip filter i), reading the stored bytes in place: when the first
 /// filter to undo is deflate it inflates straight from the file's bytes into `spare` (a
 /// buffer to reuse; its allocation is kept when large enough) instead of copying them out
-/// first. `full` is the unfiltered chunk size (a hint for the output allocation).
+/// first; a file that is not in memory is read into `scratch`'s buffer, and its inflate
+/// state is reused. `full` is the unfiltered chunk size (a hint for the output allocation).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn decode_chunk(
     ctx: Context,
     c: &ChunkLocation,
@@ -282,8 +285,8 @@ pub(crate) fn decode_chunk(
     full: u64,
     element_size: usize,
     spare: Vec<u8>,
+    scratch: &mut ChunkScratch,
 ) -> Result<Vec<u8>> {
-    let raw = ctx.read(c.address, c.size, "chunk")?;
     let mask = c.filter_mask | extra_mask;
     let expected = usize::try_from(full).unwrap_or(0);
     // Filters are undone last to first; at most 32 (decode_pipeline_sized reports more).
@@ -291,11 +294,19 @@ pub(crate) fn decode_chunk(
     match first {
         Some((i, f)) if f.id == DEFLATE && filters.filters.len() <= 32 => {
             let mut out = spare;
-            deflate::decode_into(&raw, &mut out, expected, ctx.limits, c.address)
-                .map_err(|e| e.at(c.address).context(format!("chunk at address {}", c.address)))?;
+            let mut stored = std::mem::take(&mut scratch.stored);
+            let inflated = ctx.read_reusing(c.address, c.size, "chunk", &mut stored).and_then(|raw| {
+                deflate::decode_with(scratch.inflate(), raw, &mut out, expected, ctx.limits, c.address)
+                    .map_err(|e| e.at(c.address).context(format!("chunk at address {}", c.address)))
+            });
+            scratch.stored = stored;
+            inflated?;
             decode_pipeline_sized(filters, mask | (1u32 << i), out, element_size, expected, ctx.limits, c.address)
         }
-        _ => decode_pipeline_sized(filters, mask, raw.into_owned(), element_size, expected, ctx.limits, c.address),
+        _ => {
+            let raw = ctx.read(c.address, c.size, "chunk")?;
+            decode_pipeline_sized(filters, mask, raw.into_owned(), element_size, expected, ctx.limits, c.address)
+        }
     }
 }
 
@@ -465,7 +476,7 @@ fn run_plan(chunks: &[ChunkLocation], dims: &[u64], chunk_dims: &[u64], elem: us
 /// to chunk), and fills the gaps between runs (unallocated chunks) with `pattern`.
 fn decode_into_runs<D>(chunks: &[ChunkLocation], plan: Vec<Run>, out: &mut [u8], pattern: &[u8], decode: D) -> Result<()>
 where
-    D: Fn(&ChunkLocation, &mut [u8], &mut Vec<u8>) -> Result<()> + Sync,
+    D: Fn(&ChunkLocation, &mut [u8], &mut ChunkScratch) -> Result<()> + Sync,
 {
     let mut jobs: Vec<(&ChunkLocation, &mut [u8])> = Vec::with_capacity(plan.len());
     let mut rest: &mut [u8] = out;
@@ -482,7 +493,7 @@ where
     fill_with(rest, pattern);
     let workers = worker_count(jobs.len());
     if workers <= 1 {
-        let mut scratch = Vec::new();
+        let mut scratch = ChunkScratch::default();
         for (c, run) in jobs {
             decode(c, run, &mut scratch)?;
         }
@@ -501,7 +512,7 @@ where
         let stop = AtomicBool::new(false);
         let first_error: std::sync::Mutex<Option<(usize, Error)>> = std::sync::Mutex::new(None);
         let work = || {
-            let mut scratch = Vec::new();
+            let mut scratch = ChunkScratch::default();
             while !stop.load(Ordering::Relaxed) {
                 let Some((i, (c, run))) = queue.lock().ok().and_then(|mut q| q.next()) else { break };
                 if let Err(e) = decode(c, run, &mut scratch) {
@@ -532,7 +543,8 @@ where
 
 /// Decodes one chunk (`apply`: through the filter pipeline) and writes its first
 /// `dst.len()` bytes (the in-extent part, a prefix of the chunk) into `dst`. A leading
-/// shuffle is undone straight into `dst`; `scratch` holds the inflated bytes and is reused.
+/// shuffle is undone straight into `dst`; `scratch` (its `decoded` buffer holds the
+/// inflated bytes) is reused.
 #[allow(clippy::too_many_arguments)]
 fn decode_chunk_into(
     ctx: Context,
@@ -542,7 +554,7 @@ fn decode_chunk_into(
     full: u64,
     elem: usize,
     dst: &mut [u8],
-    scratch: &mut Vec<u8>,
+    scratch: &mut ChunkScratch,
 ) -> Result<()> {
     let short = |len: usize| Error::format(c.address, format!("chunk decoded to {} bytes, expected {}", len, full));
     if !apply {
@@ -551,7 +563,7 @@ fn decode_chunk_into(
         return Ok(());
     }
     let deferred = deferred_shuffle(filters, c.filter_mask, elem);
-    let data = decode_chunk(ctx, c, filters, deferred.unwrap_or(0), full, elem, std::mem::take(scratch))?;
+    let data = decode_chunk(ctx, c, filters, deferred.unwrap_or(0), full, elem, std::mem::take(&mut scratch.decoded), scratch)?;
     if (data.len() as u64) < full {
         return Err(short(data.len()));
     }
@@ -568,7 +580,7 @@ fn decode_chunk_into(
         }
         None => dst.copy_from_slice(data.get(..dst.len()).ok_or_else(|| short(data.len()))?),
     }
-    *scratch = data;
+    scratch.decoded = data;
     Ok(())
 }
 

@@ -231,7 +231,7 @@ impl LocalHeap {
         self.free_list_offset = Some(blocks.first().map_or(FREE_LIST_END, |b| b.offset));
         for (i, b) in blocks.iter().enumerate() {
             let next = blocks.get(i + 1).map_or(FREE_LIST_END, |n| n.offset);
-            let mut w = Writer::new(0, sizes);
+            let mut w = Writer::with_capacity(0, sizes, 2 * l);
             w.length(next)?;
             w.length(b.size)?;
             let start = usize::try_from(b.offset).map_err(|_| Error::usage("free block offset"))?;

@@ -427,10 +427,10 @@ fn write_message_prefix(w: &mut Writer, version: u8, creation_order: bool, type_
     let size = u16::try_from(size)
         .map_err(|_| Error::usage(format!("header message type {:#06x} of {} bytes (at most {})", type_id, size, MAX_MESSAGE_SIZE)))?;
     if version == 1 {
-        w.u16(type_id);
-        w.u16(size);
-        w.u8(flags);
-        w.zeros(3);
+        // Type, size, flags, 3 reserved bytes: one write.
+        let [t0, t1] = type_id.to_le_bytes();
+        let [s0, s1] = size.to_le_bytes();
+        w.bytes(&[t0, t1, s0, s1, flags, 0, 0, 0]);
     } else {
         let t = u8::try_from(type_id).map_err(|_| Error::usage(format!("message type {:#06x} in a version 2 header", type_id)))?;
         w.u8(t);

@@ -138,7 +138,7 @@ pub mod oracle {
             }
             KERCHUNK => {
                 let mut c = Command::new("python3");
-                c.args(["-c", "import kerchunk.hdf, zarr, fsspec, h5py, hdf5plugin"]);
+                c.args(["-c", "import kerchunk.hdf, zarr, fsspec, h5py, hdf5plugin, imagecodecs.numcodecs, fastparquet"]);
                 c
             }
             _ => {
@@ -196,7 +196,7 @@ pub mod oracle {
     pub fn install_hint(tool: &str) -> &'static str {
         match tool {
             H5PY | HDF5PLUGIN => "pip install h5py hdf5plugin numpy",
-            KERCHUNK => "pip install kerchunk 'zarr<3' fsspec h5py hdf5plugin",
+            KERCHUNK => "pip install kerchunk 'zarr<3' fsspec h5py hdf5plugin imagecodecs fastparquet",
             AEC => "apt-get install -y libaec-tools",
             FSSPEC => "pip install fsspec aiohttp h5py numpy",
             _ => "apt-get install -y hdf5-tools",

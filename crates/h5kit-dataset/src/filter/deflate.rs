@@ -20,7 +20,14 @@ pub fn decode_sized(data: &[u8], expected: usize, limits: &Limits, at: u64) -> R
 /// As [`decode_sized`], into `out` (cleared first; its allocation is reused when large
 /// enough, so a caller decoding many chunks can recycle one buffer).
 pub fn decode_into(data: &[u8], out: &mut Vec<u8>, expected: usize, limits: &Limits, at: u64) -> Result<()> {
-    use flate2::{Decompress, FlushDecompress, Status};
+    decode_with(&mut flate2::Decompress::new(true), data, out, expected, limits, at)
+}
+
+/// As [`decode_into`], with the inflate state `z` (reset first): a caller inflating many
+/// chunks keeps one state, whose window and tables are then allocated once.
+pub fn decode_with(z: &mut flate2::Decompress, data: &[u8], out: &mut Vec<u8>, expected: usize, limits: &Limits, at: u64) -> Result<()> {
+    use flate2::{FlushDecompress, Status};
+    z.reset(true);
     let max = usize::try_from(limits.max_alloc).unwrap_or(usize::MAX);
     let first = if expected > 0 {
         (expected as u64).min(limits.max_alloc) as usize
@@ -29,7 +36,6 @@ pub fn decode_into(data: &[u8], out: &mut Vec<u8>, expected: usize, limits: &Lim
     };
     out.clear();
     out.reserve(first.max(64));
-    let mut z = Decompress::new(true);
     let corrupt = |e: &dyn std::fmt::Display| Error::format(at, format!("deflate: corrupt zlib stream: {}", e));
     loop {
         let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
@@ -93,5 +99,17 @@ mod tests {
         }
         // A truncated stream is an error, not a loop.
         assert_eq!(decode_sized(&z[..z.len() - 3], 10_000, &Limits::default(), 9).unwrap_err().kind, h5kit_core::ErrorKind::Format);
+        // One state reused: each stream decodes alike, also after a corrupt one.
+        let other: Vec<u8> = (0..50_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let z2 = encode(&other, 4).unwrap();
+        let mut state = flate2::Decompress::new(true);
+        let mut out = Vec::new();
+        for (input, want) in [(&z, Some(&data)), (&z2, Some(&other)), (&z2[..100].to_vec(), None), (&z, Some(&data))] {
+            let r = decode_with(&mut state, input, &mut out, want.map_or(0, |w| w.len()), &Limits::default(), 0);
+            match want {
+                Some(w) => assert_eq!((r.unwrap(), &out), ((), w)),
+                None => assert!(r.is_err()),
+            }
+        }
     }
 }

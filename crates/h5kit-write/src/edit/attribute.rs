@@ -7,7 +7,8 @@ use h5kit_core::{Error, Result, Writer};
 use h5kit_heap::global::GlobalHeapCollection;
 use h5kit_object_header::message::msg_type;
 use h5kit_object_header::{
-    attribute_message_name, message_size, AttributeMessage, CharacterSet, Dataspace, DataspaceKind, Datatype, MaybeShared, Message, FLAG_SHARED, MAX_MESSAGE_SIZE,
+    attribute_message_name, message_size, AttributeMessage, CharacterSet, Dataspace, DataspaceKind, Datatype, MaybeShared, Message, RawMessage, FLAG_SHARED,
+    MAX_MESSAGE_SIZE,
 };
 
 use super::dataset::plain;
@@ -72,29 +73,43 @@ impl Editor {
         check_name(name)?;
         let sizes = self.sizes;
         let version = if matches!(datatype, MaybeShared::Shared(_)) { 2 } else { 1 };
-        let msg = Message::Attribute(MaybeShared::Inline(AttributeMessage {
-            version,
-            name: name.to_string(),
-            charset: CharacterSet::Ascii,
-            datatype,
-            dataspace: MaybeShared::Inline(dataspace),
-            data,
-        }));
-        let size = message_size(&msg, sizes);
         let h = self.resolve(object_path)?;
-        if self.header(h)?.header.version == 2 {
-            // Version 2 headers: an attribute too large for a header message goes to dense
-            // storage (libhdf5's `H5O__attr_create` converts at `H5O_MESG_MAX_SIZE`).
-            if let Message::Attribute(MaybeShared::Inline(a)) = msg {
-                return self.put_attribute_v2(h, a, size > MAX_MESSAGE_SIZE);
+        // The body of an attribute like one set before (same name, type and shape): the bytes
+        // before its data again, then the data ([`AttrPrefix`]).
+        let known = self.attr_prefixes.iter().position(|p| p.matches(version, name, &datatype, &dataspace));
+        let (raw, size) = match known {
+            Some(i) if self.header(h)?.header.version == 1 => {
+                let prefix = self.attr_prefixes.get(i).map(|p| p.prefix.as_slice()).unwrap_or_default();
+                let mut body = Vec::with_capacity(prefix.len() + data.len());
+                body.extend_from_slice(prefix);
+                body.extend_from_slice(&data);
+                let size = body.len();
+                (RawMessage { type_id: msg_type::ATTRIBUTE, flags: 0, creation_order: None, address: 0, data: body }, size)
             }
-        }
+            _ => {
+                let attr = AttributeMessage { version, name: name.to_string(), charset: CharacterSet::Ascii, datatype, dataspace: MaybeShared::Inline(dataspace), data };
+                let msg = Message::Attribute(MaybeShared::Inline(attr));
+                let size = message_size(&msg, sizes);
+                if self.header(h)?.header.version == 2 {
+                    // Version 2 headers: an attribute too large for a header message goes to
+                    // dense storage (libhdf5's `H5O__attr_create` converts at `H5O_MESG_MAX_SIZE`).
+                    if let Message::Attribute(MaybeShared::Inline(a)) = msg {
+                        return self.put_attribute_v2(h, a, size > MAX_MESSAGE_SIZE);
+                    }
+                    return Err(Error::usage("internal error: not an attribute message"));
+                }
+                if size > MAX_MESSAGE_SIZE {
+                    return Err(too_large(name, size).in_object(object_path));
+                }
+                let raw = RawMessage::encode(&msg, None, sizes)?;
+                if let Message::Attribute(MaybeShared::Inline(a)) = msg {
+                    self.remember_prefix(a, &raw.data);
+                }
+                (raw, size)
+            }
+        };
         if size > MAX_MESSAGE_SIZE {
-            return Err(Error::usage(format!(
-                "attribute {:?} takes {} bytes: more than an object header message holds ({}); files of the earliest format cannot store it",
-                name, size, MAX_MESSAGE_SIZE
-            ))
-            .in_object(object_path));
+            return Err(too_large(name, size).in_object(object_path));
         }
         let hdr = self.header(h)?;
         // Found by the name in each attribute body, not decoding every attribute (shared
@@ -103,11 +118,28 @@ impl Editor {
             m.type_id == msg_type::ATTRIBUTE && m.flags & FLAG_SHARED == 0 && attribute_message_name(&m.data) == Some(name.as_bytes())
         });
         match existing {
-            Some(i) => hdr.replace(i, &msg, sizes)?,
-            None => hdr.add(&msg, sizes)?,
+            Some(i) => hdr.replace_raw(i, raw)?,
+            None => hdr.add_raw(raw),
         }
         self.changed = true;
         Ok(())
+    }
+
+    /// Keeps the bytes before the data of attribute `a`'s encoded body `body` for the next
+    /// attribute of its name, type and shape (the data comes last in the body, and nothing
+    /// before it depends on the values).
+    fn remember_prefix(&mut self, a: AttributeMessage, body: &[u8]) {
+        let Some(cut) = body.len().checked_sub(a.data.len()) else { return };
+        let (Some(prefix), Some(tail)) = (body.get(..cut), body.get(cut..)) else { return };
+        let MaybeShared::Inline(dataspace) = a.dataspace else { return };
+        if tail != a.data.as_slice() {
+            return;
+        }
+        let p = AttrPrefix { version: a.version, name: a.name, datatype: a.datatype, dataspace, prefix: prefix.to_vec() };
+        if self.attr_prefixes.len() >= ATTR_PREFIXES {
+            self.attr_prefixes.remove(0);
+        }
+        self.attr_prefixes.push(p);
     }
 
     /// Puts `data` into the global heap: the collection objects go to now, or a new one.
@@ -131,6 +163,33 @@ impl Editor {
         self.changed = true;
         Ok((a, i))
     }
+}
+
+/// Attribute bodies remembered ([`AttrPrefix`]): the attributes each object of a series gets.
+const ATTR_PREFIXES: usize = 8;
+
+/// The encoded body of an attribute message up to its data, for attributes of one name,
+/// datatype and dataspace (objects of a series each get the same attributes with other
+/// values): the next one is those bytes and its data, not encoded again.
+pub(super) struct AttrPrefix {
+    version: u8,
+    name: String,
+    datatype: MaybeShared<Datatype>,
+    dataspace: Dataspace,
+    prefix: Vec<u8>,
+}
+
+impl AttrPrefix {
+    fn matches(&self, version: u8, name: &str, datatype: &MaybeShared<Datatype>, dataspace: &Dataspace) -> bool {
+        self.version == version && self.name == name && &self.datatype == datatype && &self.dataspace == dataspace
+    }
+}
+
+fn too_large(name: &str, size: usize) -> Error {
+    Error::usage(format!(
+        "attribute {:?} takes {} bytes: more than an object header message holds ({}); files of the earliest format cannot store it",
+        name, size, MAX_MESSAGE_SIZE
+    ))
 }
 
 fn check_name(name: &str) -> Result<()> {

@@ -3,28 +3,41 @@
 //! B-tree III.A.2 record types 10/11) for the editor's chunked datasets.
 //!
 //! The dataset's chunk records are the editor's (`dataset::Chunked::records`, what the cache
-//! backend stores); when they changed, the flush writes the whole index anew into new space
-//! (header and blocks of the array, or the nodes of the tree) and the one write of the
-//! object header switches the layout message to it, so a process killed at any moment leaves
-//! the old index or the new one; the old one's space is freed after the commit when this
-//! editor wrote it. A single chunk has no structure: the layout message holds its address.
+//! backend stores). At a flush whose records changed, the extensible array ([`extensible`])
+//! and the v2 B-tree ([`btree`]) this editor wrote take just the records that changed,
+//! copy-on-write: the blocks or nodes holding them move to new space with what points at
+//! them; the rest keep their addresses. Their commit point is one write: the extensible
+//! array's header in place (its blocks name it, so it never moves), the v2 B-tree's new header
+//! through the object header's layout message. An index this editor did not write (libhdf5's),
+//! or one some record left (a shrink), and the fixed array are written whole into new space
+//! and the one write of the object header switches the layout message to it. A process killed
+//! at any moment leaves the old index or the new one; superseded space is freed after the
+//! commit when this editor wrote it. A single chunk has no structure: the layout message
+//! holds its address.
 //!
 //! New datasets of files of the latest format get the index libhdf5 1.10 picks for their
 //! maximum shape ([`pick`]).
 
-use std::collections::{BTreeMap, HashMap};
+mod btree;
+mod extensible;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use h5kit_btree::element::{bitmap_set, DataBlockPage, Element, ElementFormat};
-use h5kit_btree::extensible_array::{BlockToCreate, DataBlock, ExtensibleArrayHeader, ExtensibleArrayLocation, IndexBlock, SecondaryBlock};
+use h5kit_btree::extensible_array::ExtensibleArrayHeader;
 use h5kit_btree::fixed_array::{FixedArrayBlockToCreate, FixedArrayDataBlock, FixedArrayHeader, FixedArrayLocation};
 use h5kit_btree::v1::ChunkRecord;
-use h5kit_btree::v2::{ChunkParams, ChunkRecordV2, Record};
+use h5kit_btree::v2::{BTreeV2, ChunkParams, ChunkRecordV2, Record};
 use h5kit_core::{Error, Result, Writer};
 use h5kit_object_header::message::msg_type;
 use h5kit_object_header::{ChunkIndex, Layout, LayoutMessage, Message, UNLIMITED};
 
-use super::dense::TreeShape;
 use super::{unsupported, Editor};
+use btree::Bt2Image;
+use extensible::EaImage;
+
+/// Extents of an index's structures this editor wrote: address -> length.
+pub(crate) type Owned = BTreeMap<u64, u64>;
 
 /// libhdf5's defaults: fixed array page bits; extensible array parameters; v2 B-tree node
 /// size, split and merge percents (`H5D_FARRAY_*`, `H5D_EARRAY_*`, `H5D_BT2_*`).
@@ -40,7 +53,7 @@ const BT2_MERGE: u8 = 40;
 /// Largest fixed array written (entries): beyond, the version 1 B-tree.
 const FA_MAX_ENTRIES: u64 = 1 << 28;
 
-/// A chunk index of the latest format, rewritten whole when its chunks change.
+/// A chunk index of the latest format and what the editor keeps of it to change it.
 #[derive(Debug, Clone)]
 pub(crate) struct IndexState {
     /// The layout message (version 4 or 5) as the header should hold it.
@@ -48,8 +61,18 @@ pub(crate) struct IndexState {
     /// The dataset's maximum dimensions (the current ones where none are stored).
     max_dims: Vec<u64>,
     pub dirty: bool,
-    /// Ranges of the index this editor wrote last.
-    owned: Vec<(u64, u64)>,
+    /// Extents of the index's structures this editor wrote.
+    owned: Owned,
+    /// Whether this editor wrote the index from the records (else libhdf5's index, or none
+    /// written yet: the next write is whole).
+    ours: bool,
+    /// Chunks whose records were set since the index was written ([`IndexState::note`]).
+    noted: HashSet<Vec<u64>>,
+    /// Records left (a shrink): the next write is whole.
+    whole: bool,
+    /// The extensible array or v2 B-tree as written (changed in place of rewritten).
+    ea: Option<EaImage>,
+    bt2: Option<Bt2Image>,
 }
 
 /// Whether the editor writes chunk index `index` (layout version 4/5), and why not.
@@ -66,7 +89,7 @@ pub(crate) fn check_editable(layout: &LayoutMessage) -> Result<()> {
 
 impl IndexState {
     pub fn new(layout: LayoutMessage, max_dims: Vec<u64>) -> IndexState {
-        IndexState { layout, max_dims, dirty: false, owned: Vec::new() }
+        IndexState { layout, max_dims, dirty: false, owned: Owned::new(), ours: false, noted: HashSet::new(), whole: false, ea: None, bt2: None }
     }
 
     /// Whether the index is implicit (chunks at fixed places: they never move, the dataset
@@ -75,10 +98,28 @@ impl IndexState {
         matches!(self.layout.layout, Layout::Chunked { index: ChunkIndex::Implicit { .. }, .. })
     }
 
-    /// The layout message as the header should hold it.
     /// The ranges of the index this editor wrote last, forgotten (the caller frees them).
+    /// The record of the chunk at `offsets` was set (new or changed).
+    pub fn note(&mut self, offsets: &[u64]) {
+        self.dirty = true;
+        if self.ours && !self.whole {
+            self.noted.insert(offsets.to_vec());
+        }
+    }
+
+    /// Records left the dataset (or changed without [`IndexState::note`]): the next flush
+    /// writes the index whole.
+    pub fn rewrite_whole(&mut self) {
+        self.dirty = true;
+        self.whole = true;
+        self.noted.clear();
+    }
+
     pub fn take_owned(&mut self) -> Vec<(u64, u64)> {
-        std::mem::take(&mut self.owned)
+        self.ours = false;
+        self.ea = None;
+        self.bt2 = None;
+        std::mem::take(&mut self.owned).into_iter().collect()
     }
 
     pub fn layout(&self) -> &LayoutMessage {
@@ -152,9 +193,31 @@ fn element(r: &ChunkRecord, fmt: ElementFormat) -> Element {
     }
 }
 
+/// The records noted (`noted`), in chunk order; `None` when the index is to be written whole:
+/// not written by this editor (`ours`), or a record left it (`whole`, or a noted one missing).
+fn changes<'r>(ours: bool, noted: &HashSet<Vec<u64>>, whole: bool, records: &'r HashMap<Vec<u64>, ChunkRecord>) -> Option<Vec<&'r ChunkRecord>> {
+    if !ours || whole {
+        return None;
+    }
+    let mut out = noted.iter().map(|k| records.get(k)).collect::<Option<Vec<&ChunkRecord>>>()?;
+    out.sort_by(|a, b| a.offsets.cmp(&b.offsets));
+    Some(out)
+}
+
+/// A v2 B-tree record for a chunk record.
+fn bt2_record(r: &ChunkRecord, chunk: &[u64], filtered: bool) -> Record {
+    Record::Chunk(ChunkRecordV2 {
+        address: r.address,
+        size: if filtered { r.size } else { 0 },
+        filter_mask: if filtered { r.filter_mask } else { 0 },
+        scaled_offsets: r.offsets.iter().zip(chunk).map(|(&o, &c)| o / c.max(1)).collect(),
+    })
+}
+
 impl Editor {
-    /// Writes the chunk index of the dataset whose header is at `header` anew from `records`
-    /// (new space) and points its layout message at it.
+    /// Brings the chunk index of the dataset whose header is at `header` up to `records`
+    /// (only the changed structures of an extensible array or v2 B-tree this editor wrote;
+    /// else the whole index, into new space) and points its layout message at it.
     pub(crate) fn write_chunk_index(
         &mut self,
         header: u64,
@@ -174,81 +237,131 @@ impl Editor {
         let full: u64 = chunk_dims.iter().product::<u64>().saturating_mul(u64::from(element_size));
         let size_len = if state.layout.version >= 5 { usize::from(sizes.offset) } else { ElementFormat::v4_chunk_size_len(full) };
         let fmt = if filtered { ElementFormat::filtered(size_len) } else { ElementFormat::PLAIN };
-        let mut sorted: Vec<&ChunkRecord> = records.values().collect();
-        sorted.sort_by(|a, b| a.offsets.cmp(&b.offsets));
-        let mut extents = Vec::new();
+        let changed = changes(state.ours, &state.noted, state.whole, records);
+        state.noted.clear();
+        state.whole = false;
+        // Whole: the old index's structures are freed after the commit.
+        let mut superseded = None;
         let new_index = match index {
-            ChunkIndex::SingleChunk { .. } => match sorted.first() {
+            ChunkIndex::SingleChunk { .. } => match records.values().min_by(|a, b| a.offsets.cmp(&b.offsets)) {
                 Some(r) => ChunkIndex::SingleChunk { address: Some(r.address), filtered: filtered.then_some((r.size, r.filter_mask)) },
                 None => ChunkIndex::SingleChunk { address: None, filtered: filtered.then_some((0, 0)) },
             },
             ChunkIndex::FixedArray { page_bits, .. } => {
+                let mut sorted: Vec<&ChunkRecord> = records.values().collect();
+                sorted.sort_by(|a, b| a.offsets.cmp(&b.offsets));
+                let mut extents = Vec::new();
                 let a = self.write_fixed_array(&sorted, &chunk_dims, &state.max_dims, page_bits, fmt, &mut extents)?;
+                superseded = Some(std::mem::replace(&mut state.owned, extents.into_iter().collect()));
                 ChunkIndex::FixedArray { address: Some(a), page_bits }
             }
             ChunkIndex::ExtensibleArray { max_bits, index_elements, min_pointers, min_elements, page_bits, .. } => {
-                let hdr = ExtensibleArrayHeader {
-                    address: 0,
-                    client_id: fmt.client_id(),
-                    element_size: fmt.element_size(sizes) as u8,
-                    max_nelmts_bits: max_bits,
-                    index_block_elements: index_elements,
-                    data_block_min_elements: min_elements,
-                    secondary_block_min_data_ptrs: min_pointers,
-                    max_data_block_page_nelmts_bits: page_bits,
-                    num_secondary_blocks: 0,
-                    secondary_block_size: 0,
-                    num_data_blocks: 0,
-                    data_block_size: 0,
-                    max_index_set: 0,
-                    num_elements: 0,
-                    index_block_address: None,
+                let elements = |rs: &[&ChunkRecord]| {
+                    let mut v: Vec<(u64, Element)> =
+                        rs.iter().map(|r| (ea_index(&r.offsets, &state.max_dims, &chunk_dims), element(r, fmt))).collect();
+                    v.sort_by_key(|(i, _)| *i);
+                    v
                 };
-                let a = self.write_extensible_array(hdr, &sorted, &chunk_dims, &state.max_dims, fmt, &mut extents)?;
+                // The records set since the last flush; when the array then holds another count
+                // of chunks than the records (a record left without a note), whole.
+                let incremental = match (state.ea.take(), &changed) {
+                    (Some(mut img), Some(c)) if img.format() == fmt && img.written() => {
+                        let els = elements(c);
+                        self.update_extensible_array(&mut img, &els, &mut state.owned, Some(records.len() as u64))?.then_some(img)
+                    }
+                    _ => None,
+                };
+                let img = match incremental {
+                    Some(img) => img,
+                    None => {
+                        let mut owned = Owned::new();
+                        let len = ExtensibleArrayHeader::encoded_size(sizes);
+                        let at = self.allocate(len)?;
+                        owned.insert(at, len);
+                        let hdr = ExtensibleArrayHeader {
+                            address: at,
+                            client_id: fmt.client_id(),
+                            element_size: fmt.element_size(sizes) as u8,
+                            max_nelmts_bits: max_bits,
+                            index_block_elements: index_elements,
+                            data_block_min_elements: min_elements,
+                            secondary_block_min_data_ptrs: min_pointers,
+                            max_data_block_page_nelmts_bits: page_bits,
+                            num_secondary_blocks: 0,
+                            secondary_block_size: 0,
+                            num_data_blocks: 0,
+                            data_block_size: 0,
+                            max_index_set: 0,
+                            num_elements: 0,
+                            index_block_address: None,
+                        };
+                        let mut img = EaImage::new(hdr, fmt)?;
+                        let all: Vec<&ChunkRecord> = records.values().collect();
+                        let els = elements(&all);
+                        if let Some((i, _)) = els.iter().find(|(i, _)| !img.holds(*i)) {
+                            return Err(unsupported(format!("chunk {} is past the extensible array's maximum", i)));
+                        }
+                        self.update_extensible_array(&mut img, &els, &mut owned, None)?;
+                        superseded = Some(std::mem::replace(&mut state.owned, owned));
+                        img
+                    }
+                };
+                let a = img.address();
+                state.ea = Some(img);
                 ChunkIndex::ExtensibleArray { address: Some(a), max_bits, index_elements, min_pointers, min_elements, page_bits }
             }
             ChunkIndex::BTreeV2 { node_size, split_percent, merge_percent, .. } => {
-                let rank = chunk_dims.len();
-                let record_size = sizes.offset as usize + if filtered { size_len + 4 } else { 0 } + 8 * rank;
-                let shape = TreeShape {
-                    record_type: if filtered { 11 } else { 10 },
-                    node_size,
-                    record_size: u16::try_from(record_size).map_err(|_| Error::usage("v2 B-tree chunk record too large"))?,
-                    split: split_percent,
-                    merge: merge_percent,
-                    chunk: Some(ChunkParams { rank, chunk_size_len: size_len }),
+                let to_records = |rs: &[&ChunkRecord]| rs.iter().map(|r| bt2_record(r, &chunk_dims, filtered)).collect::<Vec<Record>>();
+                let incremental = match (state.bt2.take(), &changed) {
+                    (Some(mut img), Some(c)) => {
+                        self.update_btree_index(&mut img, to_records(c), &mut state.owned, Some(records.len() as u64))?.then_some(img)
+                    }
+                    _ => None,
                 };
-                let recs: Vec<Record> = sorted
-                    .iter()
-                    .map(|r| {
-                        Record::Chunk(ChunkRecordV2 {
-                            address: r.address,
-                            size: if filtered { r.size } else { 0 },
-                            filter_mask: if filtered { r.filter_mask } else { 0 },
-                            scaled_offsets: r.offsets.iter().zip(&chunk_dims).map(|(&o, &c)| o / c.max(1)).collect(),
-                        })
-                    })
-                    .collect();
-                let cmp = |a: &Record, b: &Record| match (a, b) {
-                    (Record::Chunk(x), Record::Chunk(y)) => x.scaled_offsets.cmp(&y.scaled_offsets),
-                    _ => std::cmp::Ordering::Equal,
+                let img = match incremental {
+                    Some(img) => img,
+                    None => {
+                        let rank = chunk_dims.len();
+                        let record_size = sizes.offset as usize + if filtered { size_len + 4 } else { 0 } + 8 * rank;
+                        let record_size = u16::try_from(record_size).map_err(|_| Error::usage("v2 B-tree chunk record too large"))?;
+                        let record_type = if filtered { 11 } else { 10 };
+                        let hdr = BTreeV2::new(0, sizes, record_type, node_size, record_size, split_percent, merge_percent)?;
+                        let mut img = Bt2Image::new(hdr, ChunkParams { rank, chunk_size_len: size_len });
+                        let mut all: Vec<&ChunkRecord> = records.values().collect();
+                        all.sort_by(|a, b| a.offsets.cmp(&b.offsets));
+                        let mut owned = Owned::new();
+                        self.update_btree_index(&mut img, to_records(&all), &mut owned, None)?;
+                        superseded = Some(std::mem::replace(&mut state.owned, owned));
+                        img
+                    }
                 };
-                let (a, ext) = self.write_btree(shape, recs, &cmp)?;
-                extents.extend(ext);
+                let a = img.address();
+                state.bt2 = Some(img);
                 ChunkIndex::BTreeV2 { address: Some(a), node_size, split_percent, merge_percent }
             }
             ChunkIndex::BTreeV1 { .. } | ChunkIndex::Implicit { .. } => return Err(unsupported("this chunk index in the new format")),
         };
-        state.layout.layout = Layout::Chunked { chunk_dims, element_size, index: new_index, flags };
-        let hdr = self.header(header)?;
-        let i = hdr.find(msg_type::LAYOUT).ok_or_else(|| Error::usage("dataset without a layout message"))?;
-        hdr.replace(i, &Message::Layout(state.layout.clone()), sizes)?;
-        for (a, n) in std::mem::replace(&mut state.owned, extents) {
+        state.ours = true;
+        let new_layout = Layout::Chunked { chunk_dims, element_size, index: new_index, flags };
+        if new_layout != state.layout.layout {
+            state.layout.layout = new_layout;
+            let hdr = self.header(header)?;
+            let i = hdr.find(msg_type::LAYOUT).ok_or_else(|| Error::usage("dataset without a layout message"))?;
+            hdr.replace(i, &Message::Layout(state.layout.clone()), sizes)?;
+        }
+        for (a, n) in superseded.unwrap_or_default() {
             self.space.free(a, n);
         }
         state.dirty = false;
         self.changed = true;
         Ok(())
+    }
+
+    /// Frees the structure at `a` after the commit when this editor wrote it.
+    pub(crate) fn free_block(&mut self, a: u64, owned: &mut Owned) {
+        if let Some(len) = owned.remove(&a) {
+            self.space.free(a, len);
+        }
     }
 
     /// Allocates `len` bytes of new space recorded in `extents`.
@@ -316,144 +429,6 @@ impl Editor {
                 page.encode(&mut w, fmt)?;
                 self.write_now(pa, &w.into_inner())?;
             }
-        }
-        let mut w = Writer::new(at, sizes);
-        hdr.encode(&mut w)?;
-        self.write_now(at, &w.into_inner())?;
-        Ok(at)
-    }
-
-    /// A new extensible array (header, index block, secondary blocks, data blocks and pages)
-    /// holding `records`; its address.
-    fn write_extensible_array(
-        &mut self,
-        mut hdr: ExtensibleArrayHeader,
-        records: &[&ChunkRecord],
-        chunk: &[u64],
-        max: &[u64],
-        fmt: ElementFormat,
-        extents: &mut Vec<(u64, u64)>,
-    ) -> Result<u64> {
-        let sizes = self.sizes;
-        let at = self.alloc_index(ExtensibleArrayHeader::encoded_size(sizes), extents)?;
-        hdr.address = at;
-        let g = hdr.geometry()?;
-        let mut iblock: Option<(u64, IndexBlock)> = None;
-        // Secondary blocks by index block slot: (address, level, block).
-        let mut sblocks: BTreeMap<u64, (u64, u32, SecondaryBlock)> = BTreeMap::new();
-        // Data blocks by address: (elements, block) and their pages.
-        let mut dblocks: BTreeMap<u64, (u64, DataBlock)> = BTreeMap::new();
-        let mut pages: BTreeMap<(u64, u64), DataBlockPage> = BTreeMap::new();
-        let mut indexed: Vec<(u64, &ChunkRecord)> = records.iter().map(|r| (ea_index(&r.offsets, max, chunk), *r)).collect();
-        indexed.sort_by_key(|(i, _)| *i);
-        for (i, r) in indexed {
-            let loc = g.locate(i).ok_or_else(|| unsupported(format!("chunk {} is past the extensible array's maximum", i)))?;
-            let (sb_slot, dblk) = match loc {
-                ExtensibleArrayLocation::SecondaryDataBlock { slot, dblk, .. } => (Some(slot), dblk),
-                _ => (None, 0),
-            };
-            let dblk_addr = match loc {
-                ExtensibleArrayLocation::DirectDataBlock { slot, .. } => {
-                    iblock.as_ref().and_then(|(_, ib)| ib.data_block_addresses.get(slot as usize).copied().flatten())
-                }
-                ExtensibleArrayLocation::SecondaryDataBlock { slot, dblk, .. } => {
-                    sblocks.get(&slot).and_then(|(_, _, sb)| sb.data_block_addresses.get(dblk as usize).copied().flatten())
-                }
-                ExtensibleArrayLocation::IndexBlock { .. } => None,
-            };
-            let page_of = |loc: &ExtensibleArrayLocation| match loc {
-                ExtensibleArrayLocation::DirectDataBlock { block, .. } | ExtensibleArrayLocation::SecondaryDataBlock { block, .. } => block.page,
-                ExtensibleArrayLocation::IndexBlock { .. } => None,
-            };
-            let page_init = match (dblk_addr, page_of(&loc)) {
-                (Some(d), Some((p, _))) => pages.contains_key(&(d, p)),
-                _ => false,
-            };
-            let sb = sb_slot.and_then(|s| sblocks.get(&s)).map(|(_, _, b)| b);
-            let todo = g.blocks_to_create(i, iblock.as_ref().map(|(_, b)| b), sb, page_init)?;
-            let mut cur_dblk = dblk_addr;
-            for b in todo {
-                hdr.count_created(&b, sizes)?;
-                match b {
-                    BlockToCreate::IndexBlock => {
-                        let a = self.alloc_index(g.index_block_size(sizes), extents)?;
-                        hdr.index_block_address = Some(a);
-                        iblock = Some((a, IndexBlock::new(&hdr)?));
-                    }
-                    BlockToCreate::SecondaryBlock { level, slot, .. } => {
-                        let a = self.alloc_index(g.secondary_block_size(sizes, level), extents)?;
-                        if let Some(s) = iblock.as_mut().and_then(|(_, ib)| ib.secondary_block_addresses.get_mut(slot as usize)) {
-                            *s = Some(a);
-                        }
-                        sblocks.insert(slot, (a, level, SecondaryBlock::new(&hdr, level)?));
-                    }
-                    BlockToCreate::DataBlock { nelmts, block_offset, .. } => {
-                        let a = self.alloc_index(g.data_block_alloc_size(sizes, nelmts), extents)?;
-                        match loc {
-                            ExtensibleArrayLocation::DirectDataBlock { slot, .. } => {
-                                if let Some(s) = iblock.as_mut().and_then(|(_, ib)| ib.data_block_addresses.get_mut(slot as usize)) {
-                                    *s = Some(a);
-                                }
-                            }
-                            ExtensibleArrayLocation::SecondaryDataBlock { slot, dblk, .. } => {
-                                if let Some(s) = sblocks.get_mut(&slot).and_then(|(_, _, sb)| sb.data_block_addresses.get_mut(dblk as usize)) {
-                                    *s = Some(a);
-                                }
-                            }
-                            ExtensibleArrayLocation::IndexBlock { .. } => {}
-                        }
-                        dblocks.insert(a, (nelmts, DataBlock::new(&hdr, nelmts, block_offset)?));
-                        cur_dblk = Some(a);
-                    }
-                    BlockToCreate::Page { page } => {
-                        let d = cur_dblk.ok_or_else(|| Error::usage("internal error: a page without its data block"))?;
-                        if let (Some(slot), ExtensibleArrayLocation::SecondaryDataBlock { block, .. }) = (sb_slot, loc) {
-                            if let Some((_, _, sb)) = sblocks.get_mut(&slot) {
-                                // The page bits of a level's data blocks follow one another
-                                // (libhdf5 `H5EA__lookup_elmt`).
-                                let bit = dblk * g.npages(block.nelmts) + page;
-                                bitmap_set(&mut sb.page_bitmap, bit)?;
-                            }
-                        }
-                        pages.insert((d, page), DataBlockPage { elements: vec![Element::UNALLOCATED; g.page_nelmts as usize] });
-                    }
-                }
-            }
-            let slot = match loc {
-                ExtensibleArrayLocation::IndexBlock { index } => iblock.as_mut().and_then(|(_, ib)| ib.elements.get_mut(index as usize)),
-                ExtensibleArrayLocation::DirectDataBlock { block, .. } | ExtensibleArrayLocation::SecondaryDataBlock { block, .. } => {
-                    let d = cur_dblk.ok_or_else(|| Error::usage("internal error: no data block"))?;
-                    match block.page {
-                        Some((p, e)) => pages.get_mut(&(d, p)).and_then(|pg| pg.elements.get_mut(e as usize)),
-                        None => dblocks.get_mut(&d).and_then(|(_, db)| db.elements.get_mut(block.index as usize)),
-                    }
-                }
-            };
-            *slot.ok_or_else(|| Error::usage(format!("internal error: chunk {} has no extensible array element", i)))? = element(r, fmt);
-            hdr.count_set(i);
-        }
-        for (a, (nelmts, db)) in &dblocks {
-            let mut w = Writer::new(*a, sizes);
-            db.encode(&mut w, &hdr)?;
-            self.write_now(*a, &w.into_inner())?;
-            for p in 0..g.npages(*nelmts) {
-                if let Some(page) = pages.get(&(*a, p)) {
-                    let pa = a + g.page_offset(sizes, *nelmts, p);
-                    let mut w = Writer::new(pa, sizes);
-                    page.encode(&mut w, fmt)?;
-                    self.write_now(pa, &w.into_inner())?;
-                }
-            }
-        }
-        for (a, _, sb) in sblocks.values() {
-            let mut w = Writer::new(*a, sizes);
-            sb.encode(&mut w, &hdr)?;
-            self.write_now(*a, &w.into_inner())?;
-        }
-        if let Some((a, ib)) = &iblock {
-            let mut w = Writer::new(*a, sizes);
-            ib.encode(&mut w, &hdr)?;
-            self.write_now(*a, &w.into_inner())?;
         }
         let mut w = Writer::new(at, sizes);
         hdr.encode(&mut w)?;

@@ -95,6 +95,31 @@ fn null_write(path: &str, data: &[u8]) -> Result<()> {
     Err(Error::usage(format!("data size mismatch: {} bytes given for a dataset with a null dataspace (no elements)", data.len())).in_object(path))
 }
 
+/// A contiguous block's address `a` put into the body of a version 3 layout message that
+/// holds the undefined address and `size`: only the address bytes change (as the message's
+/// encoder writes them: class 1, the address, the size). False, nothing changed, for any
+/// other body.
+fn patch_contiguous_address(body: &mut [u8], a: u64, size: u64, sizes: h5kit_core::Sizes) -> bool {
+    let (o, l) = (usize::from(sizes.offset), usize::from(sizes.length));
+    if body.len() != 2 + o + l || o == 0 || o > 8 || l > 8 || body.get(..2) != Some(&[3, 1][..]) {
+        return false;
+    }
+    let (a_bytes, s_bytes) = (a.to_le_bytes(), size.to_le_bytes());
+    let fits = |v: u64, n: usize| n == 8 || v >> (8 * n) == 0;
+    let undefined = body.get(2..2 + o).is_some_and(|b| b.iter().all(|&x| x == 0xff));
+    let same_size = fits(size, l) && body.get(2 + o..) == s_bytes.get(..l);
+    if !undefined || !same_size || !fits(a, o) {
+        return false;
+    }
+    match (body.get_mut(2..2 + o), a_bytes.get(..o)) {
+        (Some(dst), Some(src)) => {
+            dst.copy_from_slice(src);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// The layout message (version 3, what the earliest format writes) holding `layout`.
 fn layout_message(layout: Layout) -> Message {
     Message::Layout(LayoutMessage { version: 3, layout, stored_dims: Vec::new() })
@@ -107,6 +132,12 @@ impl Editor {
         let sizes = self.sizes;
         let hdr = self.header(header)?;
         let i = hdr.find(msg_type::LAYOUT).ok_or_else(|| Error::usage("dataset without a layout message"))?;
+        if let (Layout::Contiguous { address: Some(a), size }, Some(m)) = (&layout, hdr.header.messages.get_mut(i)) {
+            if patch_contiguous_address(&mut m.data, *a, *size, sizes) {
+                hdr.dirty = true;
+                return Ok(());
+            }
+        }
         hdr.replace(i, &layout_message(layout), sizes)
     }
 
@@ -209,6 +240,7 @@ impl Editor {
             self.add_type_reference(t)?;
         }
         self.insert_link(parent, name.as_bytes(), h)?;
+        self.paths.set_object(path, h);
         let storage = match ds.chunks {
             Some(chunk) if chunked => RawStorage::Chunked(Box::new(Chunked {
                 chunk,
@@ -334,8 +366,16 @@ impl Editor {
     pub(super) fn write_dataset_bytes(&mut self, path: &str, data: &[u8]) -> Result<()> {
         let h = self.dataset(path)?;
         let dims = self.datasets.get(&h).map(|d| d.dims.clone()).unwrap_or_default();
-        let start = vec![0u64; dims.len()];
-        self.write_box(h, &start, &dims, data).map_err(|e| e.in_object(path))
+        let zeros = [0u64; 32];
+        let start_vec;
+        let start = match zeros.get(..dims.len()) {
+            Some(z) => z,
+            None => {
+                start_vec = vec![0u64; dims.len()];
+                &start_vec
+            }
+        };
+        self.write_box(h, start, &dims, data).map_err(|e| e.in_object(path))
     }
 
     /// Writes the box `start`/`count` of the dataset from `data`.
@@ -393,7 +433,7 @@ impl Editor {
                     Some(a) => a,
                     None => {
                         let a = self.space.allocate(size)?;
-                        self.fresh.insert(a, size);
+                        self.note_fresh(a, size);
                         let whole = start.iter().all(|&s| s == 0) && count == ds.dims.as_slice();
                         if !whole {
                             self.fill_block(a, size, &ds.fill)?;
@@ -442,7 +482,8 @@ impl Editor {
     /// dataset of `dims`: one write per run of consecutive elements.
     fn write_runs(&mut self, base: u64, dims: &[u64], start: &[u64], count: &[u64], esize: usize, data: &[u8]) -> Result<()> {
         let rank = dims.len();
-        if rank == 0 {
+        // The whole dataset (or a scalar): one run.
+        if rank == 0 || (count == dims && start.iter().all(|&s| s == 0)) {
             return self.write_raw(base, data);
         }
         // Trailing dimensions the box covers entirely merge into one run.
@@ -515,7 +556,8 @@ impl Editor {
 
     /// Stores every chunk waiting in a cache (first step of a flush).
     pub(super) fn flush_datasets(&mut self) -> Result<()> {
-        let keys: Vec<u64> = self.datasets.keys().copied().collect();
+        // Contiguous and compact data are written at once: only caches and indexes wait.
+        let keys = super::addr_map::sorted_keys(&self.datasets, |d| matches!(d.storage, RawStorage::Chunked(_)));
         for h in keys {
             let Some(mut ds) = self.datasets.remove(&h) else { continue };
             let r = match &mut ds.storage {
@@ -563,8 +605,8 @@ impl Backend<'_> {
     /// Enters `rec` in the chunk B-tree (created at the first chunk).
     pub(super) fn index(&mut self, rec: &ChunkRecord) -> Result<()> {
         if let Some(ix) = self.chunked.new_index.as_mut() {
-            // Written whole at the flush from the records (`chunk_index`).
-            ix.dirty = true;
+            // Entered in the index at the flush (`chunk_index`).
+            ix.note(&rec.offsets);
             return Ok(());
         }
         let rank = self.chunked.chunk.len();
@@ -693,5 +735,36 @@ impl Editor {
     pub fn dataset_datatype(&mut self, path: &str) -> Result<Datatype> {
         let h = self.dataset(path)?;
         self.datasets.get(&h).map(|d| d.datatype.clone()).ok_or_else(|| Error::usage("internal error: dataset not loaded"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use h5kit_object_header::RawMessage;
+
+    fn body(layout: Layout, sizes: h5kit_core::Sizes) -> Vec<u8> {
+        RawMessage::encode(&layout_message(layout), None, sizes).unwrap().data
+    }
+
+    #[test]
+    fn patched_address_is_the_encoded_message() {
+        for sizes in [h5kit_core::Sizes::default(), h5kit_core::Sizes { offset: 4, length: 4 }] {
+            let mut b = body(Layout::Contiguous { address: None, size: 80 }, sizes);
+            assert!(patch_contiguous_address(&mut b, 0x1234, 80, sizes));
+            assert_eq!(b, body(Layout::Contiguous { address: Some(0x1234), size: 80 }, sizes));
+            // Set once: a defined address, another size or another layout is left alone.
+            assert!(!patch_contiguous_address(&mut b, 0x99, 80, sizes));
+            let mut other = body(Layout::Contiguous { address: None, size: 80 }, sizes);
+            assert!(!patch_contiguous_address(&mut other, 0x99, 88, sizes));
+            let mut chunked = body(Layout::Chunked { chunk_dims: vec![10], element_size: 8, index: ChunkIndex::BTreeV1 { address: None }, flags: 0 }, sizes);
+            let before = chunked.clone();
+            assert!(!patch_contiguous_address(&mut chunked, 0x99, 80, sizes));
+            assert_eq!(chunked, before);
+        }
+        // An address wider than the file's offsets: not patched.
+        let sizes = h5kit_core::Sizes { offset: 4, length: 4 };
+        let mut b = body(Layout::Contiguous { address: None, size: 80 }, sizes);
+        assert!(!patch_contiguous_address(&mut b, 1 << 40, 80, sizes));
     }
 }

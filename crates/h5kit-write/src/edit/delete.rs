@@ -39,6 +39,7 @@ impl Editor {
     /// Removes the link at `path` (h5py's `del f[path]`); the object is freed when no other
     /// link reaches it.
     pub(super) fn delete_link_st(&mut self, path: &str) -> Result<()> {
+        self.paths.forget();
         let parts = split_path(path);
         let (last, dirs) = parts.split_last().ok_or_else(|| Error::usage("cannot delete the root group"))?;
         let g = self.resolve(&dirs.join("/"))?;
@@ -129,6 +130,7 @@ impl Editor {
     /// One link to the object at `a` is gone: its reference count goes down, and at zero the
     /// object is freed.
     pub(super) fn unlink_object(&mut self, a: u64, depth: usize) -> Result<()> {
+        self.paths.forget();
         let hdr = match self.header(a) {
             Ok(h) => h,
             // A version 2 header the editor does not rewrite (in an earliest-format file): its

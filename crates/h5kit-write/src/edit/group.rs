@@ -21,6 +21,47 @@ const NEW_HEAP_SIZE: u64 = 88;
 /// Deepest group B-tree followed.
 const MAX_DEPTH: usize = 32;
 
+/// The paths resolved last, as the caller spelled them: the object of the last
+/// [`Editor::resolve`] and the parent group of the last [`Editor::parent_for_new`]. A path
+/// leads to the same object until a link is removed (links are only added otherwise, and
+/// object headers never move), so [`PathCache::forget`] runs at every delete.
+#[derive(Debug, Default)]
+pub(super) struct PathCache {
+    object: Option<(String, u64)>,
+    parent: Option<(String, u64)>,
+    /// The symbol table message read last: group header address and message.
+    table: Option<(u64, SymbolTable)>,
+}
+
+impl PathCache {
+    pub(super) fn forget(&mut self) {
+        self.object = None;
+        self.parent = None;
+        self.table = None;
+    }
+
+    fn object(&self, path: &str) -> Option<u64> {
+        self.object.as_ref().filter(|(p, _)| p == path).map(|&(_, a)| a)
+    }
+
+    /// Records that `path` leads to the object at `a`.
+    pub(super) fn set_object(&mut self, path: &str, a: u64) {
+        set(&mut self.object, path, a);
+    }
+}
+
+/// Sets a cache entry, reusing its string.
+fn set(entry: &mut Option<(String, u64)>, path: &str, a: u64) {
+    match entry {
+        Some((p, x)) => {
+            p.clear();
+            p.push_str(path);
+            *x = a;
+        }
+        None => *entry = Some((path.to_string(), a)),
+    }
+}
+
 /// The names of `path` from the root (empty and "." components dropped).
 pub(crate) fn split_path(path: &str) -> Vec<&str> {
     path.split('/').filter(|s| !s.is_empty() && *s != ".").collect()
@@ -29,9 +70,19 @@ pub(crate) fn split_path(path: &str) -> Vec<&str> {
 impl Editor {
     /// The symbol table message of the group whose header is at `g`.
     pub(super) fn symbol_table(&mut self, g: u64) -> Result<SymbolTable> {
+        // The group of the last call again (a group's symbol table message never changes;
+        // forgotten when an object is freed).
+        if let Some((a, st)) = self.paths.table {
+            if a == g {
+                return Ok(st);
+            }
+        }
         let sizes = self.sizes;
         match self.header(g)?.first(msg_type::SYMBOL_TABLE, sizes)? {
-            Some(Message::SymbolTable(st)) => Ok(st),
+            Some(Message::SymbolTable(st)) => {
+                self.paths.table = Some((g, st));
+                Ok(st)
+            }
             _ => Err(unsupported("groups without a symbol table (link messages)")),
         }
     }
@@ -105,7 +156,12 @@ impl Editor {
 
     /// The object header address of `path` (hard links from the root).
     pub(crate) fn resolve(&mut self, path: &str) -> Result<u64> {
-        self.resolve_hops(path, 0)
+        if let Some(a) = self.paths.object(path) {
+            return Ok(a);
+        }
+        let a = self.resolve_hops(path, 0)?;
+        self.paths.set_object(path, a);
+        Ok(a)
     }
 
     /// [`Editor::resolve`] after `hops` soft links followed.
@@ -135,6 +191,28 @@ impl Editor {
     /// The parent group of a new object at `path` (creating missing groups on the way) and
     /// the new object's name. Fails when the name is taken.
     pub(crate) fn parent_for_new(&mut self, path: &str) -> Result<(u64, String)> {
+        // The parent of the last new object again (objects made one after another in one
+        // group): only the new name is checked.
+        if let Some((dir, last)) = path.rsplit_once('/') {
+            let cached = self.paths.parent.as_ref().filter(|(p, _)| p == dir).map(|&(_, g)| g);
+            if let Some(g) = cached {
+                if !last.is_empty() && last != "." && !last.contains('\0') {
+                    if self.group_names(g)?.contains_key(last.as_bytes()) {
+                        return Err(Error::usage(format!("unable to create {}: name already exists", path)));
+                    }
+                    return Ok((g, last.to_string()));
+                }
+            }
+        }
+        let (g, name) = self.parent_for_new_walk(path)?;
+        if let Some((dir, _)) = path.rsplit_once('/') {
+            set(&mut self.paths.parent, dir, g);
+        }
+        Ok((g, name))
+    }
+
+    /// [`Editor::parent_for_new`] by walking the path.
+    fn parent_for_new_walk(&mut self, path: &str) -> Result<(u64, String)> {
         let parts = split_path(path);
         for p in &parts {
             if p.contains('\0') {
@@ -188,7 +266,9 @@ impl Editor {
     pub fn create_group(&mut self, path: &str) -> Result<()> {
         let (parent, name) = self.parent_for_new(path)?;
         let g = self.new_group()?;
-        self.insert_link(parent, name.as_bytes(), g)
+        self.insert_link(parent, name.as_bytes(), g)?;
+        self.paths.set_object(path, g);
+        Ok(())
     }
 
     /// A new empty group: local heap (holding the empty name), an empty B-tree, and its
@@ -221,14 +301,20 @@ impl Editor {
         if self.is_link_group(g)? {
             return self.add_link_message(g, name, h5kit_object_header::LinkTarget::Hard { address: target });
         }
-        let sizes = self.sizes;
         let st = self.symbol_table(g)?;
         let offset = self.heap_insert(st.local_heap_address, name)?;
-        let scratch = match self.header(target)?.first(msg_type::SYMBOL_TABLE, sizes)? {
-            Some(Message::SymbolTable(t)) => ScratchPad::Group { btree_address: t.btree_address, local_heap_address: t.local_heap_address },
-            _ => ScratchPad::None,
+        // Only a group's header holds a symbol table message (found without decoding others).
+        let scratch = match self.header(target)?.find(msg_type::SYMBOL_TABLE) {
+            Some(_) => {
+                let t = self.symbol_table(target)?;
+                ScratchPad::Group { btree_address: t.btree_address, local_heap_address: t.local_heap_address }
+            }
+            None => ScratchPad::None,
         };
-        self.insert_entry(g, name, SymbolTableEntry::new(offset, target, scratch))?;
+        let entry = SymbolTableEntry::new(offset, target, scratch);
+        if !self.append_entry(&st, name, entry)? {
+            self.insert_entry(g, name, entry)?;
+        }
         self.group_names(g)?.insert(name.to_vec(), target);
         Ok(())
     }
@@ -258,6 +344,87 @@ impl Editor {
         }
         self.changed = true;
         Ok(ins.offset)
+    }
+
+    /// The common case of [`Editor::insert_entry`], names added in order: `name` after every
+    /// name of the group, in a tree whose nodes on the right-most path and right-most symbol
+    /// table node were made since the last commit (nothing to move) and whose right-most
+    /// symbol table node has room. The entry is appended to that node and the right-most key
+    /// of every node on the way becomes its name, as the general insert does
+    /// (`h5kit_btree::v1::insert_symbol`: no split, the key right of the last child follows
+    /// the node's last name). Returns false, changing nothing, when the case does not apply.
+    fn append_entry(&mut self, st: &SymbolTable, name: &[u8], entry: SymbolTableEntry) -> Result<bool> {
+        let Some(heap) = self.heaps.get(&st.local_heap_address).map(|c| &c.value) else { return Ok(false) };
+        let after = |off: u64| heap.string_at(off).is_ok_and(|n| name > n);
+        let leaf_k = usize::from(self.sb.group_leaf_k);
+        let internal_k = usize::from(self.sb.group_internal_k);
+        let mut path = [0u64; MAX_DEPTH];
+        let mut depth = 0;
+        let mut a = st.btree_address;
+        let snod = loop {
+            let Some(c) = self.group_nodes.get(&a) else { return Ok(false) };
+            let n = &c.value;
+            let count = n.children.len();
+            if count == 0 || count > 2 * internal_k || n.keys.len() != count + 1 || (a != st.btree_address && !self.is_fresh(a)) {
+                return Ok(false);
+            }
+            let (Some(&last_key), Some(&child)) = (n.keys.last(), n.children.last()) else { return Ok(false) };
+            let before_last = n.keys.get(count - 1).copied().unwrap_or(0);
+            if !after(last_key) || !after(before_last) {
+                return Ok(false);
+            }
+            let Some(slot) = path.get_mut(depth) else { return Ok(false) };
+            *slot = a;
+            depth += 1;
+            if n.level == 0 {
+                break child;
+            }
+            a = child;
+        };
+        let Some(c) = self.snods.get(&snod) else { return Ok(false) };
+        let len = c.value.entries.len();
+        if !c.value.entries.last().is_some_and(|e| after(e.link_name_offset)) || len > 2 * leaf_k || !self.is_fresh(snod) {
+            return Ok(false);
+        }
+        // A full symbol table node splits (K entries stay, K move to a new node right of it,
+        // the key between them the last name left, the entry at the end of the new node); its
+        // new child goes to the lowest tree node, which must have room for it.
+        let leaf = path.get(depth - 1).copied().unwrap_or(st.btree_address);
+        let split = len == 2 * leaf_k;
+        if split && self.group_nodes.get(&leaf).is_none_or(|c| c.value.children.len() >= 2 * internal_k) {
+            return Ok(false);
+        }
+        let new_off = entry.link_name_offset;
+        for a in path.get(..depth).unwrap_or_default() {
+            if let Some(c) = self.group_nodes.get_mut(a) {
+                if let Some(k) = c.value.keys.last_mut() {
+                    *k = new_off;
+                }
+                c.dirty = true;
+            }
+        }
+        if !split {
+            if let Some(c) = self.snods.get_mut(&snod) {
+                c.value.entries.push(entry);
+                c.dirty = true;
+            }
+            self.changed = true;
+            return Ok(true);
+        }
+        let right_addr = self.allocate(SymbolTableNode::encoded_size(self.sizes, self.sb.group_leaf_k))?;
+        let Some(c) = self.snods.get_mut(&snod) else { return Err(Error::usage("internal error: symbol table node cache")) };
+        let mut right = SymbolTableNode { entries: c.value.entries.split_off(leaf_k) };
+        let md_key = c.value.entries.last().map_or(0, |e| e.link_name_offset);
+        c.dirty = true;
+        right.entries.push(entry);
+        self.snods.insert(right_addr, Cached { value: right, dirty: true });
+        if let Some(c) = self.group_nodes.get_mut(&leaf) {
+            let n = c.value.children.len();
+            c.value.keys.insert(n, md_key);
+            c.value.children.push(right_addr);
+        }
+        self.changed = true;
+        Ok(true)
     }
 
     /// Enters `entry` (named `name`, already in the heap) into the symbol table nodes of group

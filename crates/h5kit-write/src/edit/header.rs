@@ -45,7 +45,14 @@ impl HeaderEdit {
     /// Replaces message `index` with `message` (its flags and creation order kept).
     pub fn replace(&mut self, index: usize, message: &Message, sizes: Sizes) -> Result<()> {
         let old = self.header.messages.get(index).ok_or_else(|| Error::usage("internal error: no such header message"))?;
-        let mut raw = RawMessage::encode(message, old.creation_order, sizes)?;
+        let raw = RawMessage::encode(message, old.creation_order, sizes)?;
+        self.replace_raw(index, raw)
+    }
+
+    /// [`HeaderEdit::replace`] with the message already encoded.
+    pub fn replace_raw(&mut self, index: usize, mut raw: RawMessage) -> Result<()> {
+        let old = self.header.messages.get(index).ok_or_else(|| Error::usage("internal error: no such header message"))?;
+        raw.creation_order = old.creation_order;
         raw.flags = old.flags;
         raw.address = old.address;
         if let Some(m) = self.header.messages.get_mut(index) {
@@ -58,13 +65,17 @@ impl HeaderEdit {
     /// Adds `message` at the end of the last chunk (moved to a new chunk on write when it
     /// does not fit there).
     pub fn add(&mut self, message: &Message, sizes: Sizes) -> Result<()> {
-        let raw = RawMessage::encode(message, None, sizes)?;
+        self.add_raw(RawMessage::encode(message, None, sizes)?);
+        Ok(())
+    }
+
+    /// [`HeaderEdit::add`] with the message already encoded.
+    pub fn add_raw(&mut self, raw: RawMessage) {
         self.header.messages.push(raw);
         if let Some(last) = self.header.chunks.last_mut() {
             last.messages.end = self.header.messages.len();
         }
         self.dirty = true;
-        Ok(())
     }
 
     /// Encodes the header for writing, moving messages that no longer fit into a new
@@ -74,6 +85,21 @@ impl HeaderEdit {
         let co = version == 2 && self.header.flags & 0x04 != 0;
         let old_count = self.header.chunks.len();
         let len_of = |i: usize| self.header.messages.get(i).map_or(0, |m| m.data.len());
+        // One chunk that still holds every message (a new header, or attributes added within
+        // its room): nothing to plan or move.
+        if let [c] = self.header.chunks.as_slice() {
+            let n = self.header.messages.len();
+            let fits = c.messages == (0..n)
+                && self.header.message_area_size(0, c.size).is_some_and(|area| messages_fit(version, co, (0..n).map(len_of), area));
+            if fits {
+                let mut writes = HeaderWrites::default();
+                for (address, bytes) in self.header.encode(sizes)? {
+                    writes.in_place.push((address, bytes));
+                }
+                self.dirty = false;
+                return Ok(writes);
+            }
+        }
         // The plan first, in message indexes (nothing moved or copied until it is complete,
         // so an error leaves the header as it was): which messages each chunk keeps, and
         // those that do not fit their chunk any more, taken off the end of each chunk.

@@ -234,6 +234,7 @@ impl Editor {
         let sizes = self.sizes;
         self.is_link_group(g)?;
         let group = self.links.get_mut(&g).ok_or_else(|| Error::usage("internal error: link group cache"))?;
+        self.paths.forget();
         let link = group.links.remove(name).ok_or_else(|| Error::not_found(format!("no link named {:?}", String::from_utf8_lossy(name))))?;
         let (dense, to_compact) = (group.dense, group.dense && group.links.len() < group.min_dense);
         if let Some(n) = self.names.get_mut(&g) {
@@ -378,6 +379,15 @@ impl Editor {
     /// Removes the link at `path` (h5py's `del f[path]`). A hard link's object loses one
     /// reference; at none it is freed.
     pub fn delete_link(&mut self, path: &str) -> Result<()> {
+        // Paths resolved before may lead through this link (or to an object freed here), and
+        // so may those resolved while deleting it.
+        self.paths.forget();
+        let r = self.delete_link_any(path);
+        self.paths.forget();
+        r
+    }
+
+    fn delete_link_any(&mut self, path: &str) -> Result<()> {
         let (parent, name) = self.parent_of_path(path)?;
         if !self.is_link_group(parent)? {
             return self.delete_link_st(path);

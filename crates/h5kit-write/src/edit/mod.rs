@@ -28,6 +28,7 @@
 //! it cannot do fail with [`h5kit_core::ErrorKind::Unsupported`] before changing anything
 //! (spec-notes/writer.md, "What the editor refuses").
 
+mod addr_map;
 mod attribute;
 mod attribute_v2;
 mod chunk_index;
@@ -96,22 +97,24 @@ pub struct Editor {
     space: FileSpace,
     /// Ranges allocated since the last commit: start -> length (relative addresses).
     fresh: BTreeMap<u64, u64>,
+    /// The end of allocated space at the last commit: everything past it is fresh.
+    committed_eoa: u64,
     /// Small raw data writes into fresh space, in order, written together at the next flush
     /// (or when they pass [`SMALL_WRITES_BYTES`]): a file of many small datasets is written in
     /// a few large writes, not one per dataset.
-    small_writes: BTreeMap<u64, Vec<u8>>,
+    small_writes: Vec<(u64, Vec<u8>)>,
     small_bytes: usize,
-    headers: BTreeMap<u64, HeaderEdit>,
-    snods: BTreeMap<u64, Cached<SymbolTableNode>>,
-    group_nodes: BTreeMap<u64, Cached<Node<u64>>>,
-    heaps: BTreeMap<u64, Cached<LocalHeap>>,
+    headers: addr_map::AddrMap<HeaderEdit>,
+    snods: addr_map::AddrMap<Cached<SymbolTableNode>>,
+    group_nodes: addr_map::AddrMap<Cached<Node<u64>>>,
+    heaps: addr_map::AddrMap<Cached<LocalHeap>>,
     chunk_nodes: BTreeMap<u64, Cached<Node<ChunkKey>>>,
-    datasets: BTreeMap<u64, DatasetEdit>,
+    datasets: addr_map::AddrMap<DatasetEdit>,
     /// Global heap collections written to (variable-length data), and the one new objects go to.
     gcols: BTreeMap<u64, Cached<h5kit_heap::global::GlobalHeapCollection>>,
     gcol_current: Option<u64>,
     /// Names of the groups looked up so far: group header address -> name -> object header.
-    names: BTreeMap<u64, BTreeMap<Vec<u8>, u64>>,
+    names: addr_map::AddrMap<BTreeMap<Vec<u8>, u64>>,
     /// Whether anything changed since the last flush.
     changed: bool,
     /// New objects get the latest format (superblock version 2 or 3): version 2 object
@@ -125,7 +128,19 @@ pub struct Editor {
     soft_depth: u32,
     /// SWMR writing ([`swmr`]): freed space is never reused.
     swmr: bool,
+    /// The paths resolved last ([`group::PathCache`]): consecutive operations on one object,
+    /// or new objects in one group, do not walk the path again.
+    paths: group::PathCache,
+    /// The last new version 1 header: its messages, minimum message area, the header at
+    /// address 0 and its size ([`Editor::new_header_min`]).
+    header_template: Option<Box<HeaderTemplate>>,
+    /// Attribute bodies up to their data, by name, type and shape ([`attribute::AttrPrefix`]).
+    attr_prefixes: Vec<attribute::AttrPrefix>,
+    /// Extensible array headers to rewrite in place at this flush ([`chunk_index`]).
+    index_in_place: Vec<(u64, Vec<u8>)>,
 }
+
+type HeaderTemplate = (Vec<h5kit_object_header::Message>, usize, ObjectHeader, u64);
 
 impl std::fmt::Debug for Editor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -160,6 +175,7 @@ impl Editor {
         // The stored end of file counts the userblock (libhdf5 writes the relative end plus
         // the base address); file space here is relative to the base address.
         let space = FileSpace::new(sb.end_of_file_address.saturating_sub(sb.base_address));
+        let committed_eoa = space.eoa();
         let latest = sb.version >= 2;
         Ok(Editor {
             storage,
@@ -169,23 +185,28 @@ impl Editor {
             limits,
             space,
             fresh: BTreeMap::new(),
-            small_writes: BTreeMap::new(),
+            committed_eoa,
+            small_writes: Vec::new(),
             small_bytes: 0,
-            headers: BTreeMap::new(),
-            snods: BTreeMap::new(),
-            group_nodes: BTreeMap::new(),
-            heaps: BTreeMap::new(),
+            headers: addr_map::AddrMap::default(),
+            snods: addr_map::AddrMap::default(),
+            group_nodes: addr_map::AddrMap::default(),
+            heaps: addr_map::AddrMap::default(),
             chunk_nodes: BTreeMap::new(),
-            datasets: BTreeMap::new(),
+            datasets: addr_map::AddrMap::default(),
             gcols: BTreeMap::new(),
             gcol_current: None,
-            names: BTreeMap::new(),
+            names: addr_map::AddrMap::default(),
             changed: false,
             latest,
             links: BTreeMap::new(),
             attr_sets: BTreeMap::new(),
             soft_depth: 0,
             swmr: false,
+            paths: group::PathCache::default(),
+            header_template: None,
+            attr_prefixes: Vec::new(),
+            index_in_place: Vec::new(),
         })
     }
 
@@ -248,8 +269,16 @@ impl Editor {
     /// New file space (recorded as fresh until the next commit).
     fn allocate(&mut self, len: u64) -> Result<u64> {
         let a = self.space.allocate(len)?;
-        self.fresh.insert(a, len);
+        self.note_fresh(a, len);
         Ok(a)
+    }
+
+    /// Records `[a, a + len)` as allocated since the last commit (space past the committed end
+    /// of allocation is known fresh without it).
+    fn note_fresh(&mut self, a: u64, len: u64) {
+        if a < self.committed_eoa {
+            self.fresh.insert(a, len);
+        }
     }
 
     /// A new object header holding `messages` (in fresh space, written at the next flush):
@@ -267,8 +296,26 @@ impl Editor {
             let spare = header_v2::SPARE + min_area.saturating_sub(usize::try_from(len).unwrap_or(usize::MAX));
             return self.new_v2_header(messages, spare);
         }
-        // Encoded once (the messages do not depend on where the header goes), then placed.
-        let (mut h, len) = header::new_v1_header_min(0, messages, self.sizes, min_area)?;
+        // Encoded once (the messages do not depend on where the header goes), then placed; a
+        // header of the same messages as the last one (datasets of one type and shape) is
+        // copied from it, not encoded again.
+        let (mut h, len) = match self.header_template.as_deref() {
+            Some((m, area, h, len)) if *area == min_area && m.as_slice() == messages => {
+                // Room for the attributes usually added next (no regrowth of the list).
+                let mut raws = Vec::with_capacity(h.messages.len() + 4);
+                raws.extend_from_slice(&h.messages);
+                let header = ObjectHeader { messages: raws, chunks: h.chunks.clone(), ..*h };
+                (header, *len)
+            }
+            _ => {
+                let (h, len) = header::new_v1_header_min(0, messages, self.sizes, min_area)?;
+                // Kept for datasets (a group's messages hold its own addresses: never again).
+                if min_area > 0 {
+                    self.header_template = Some(Box::new((messages.to_vec(), min_area, h.clone(), len)));
+                }
+                (h, len)
+            }
+        };
         let a = self.allocate(len)?;
         h.address = a;
         for c in &mut h.chunks {
@@ -280,6 +327,10 @@ impl Editor {
     }
 
     fn is_fresh(&self, a: u64) -> bool {
+        // Space past the committed end was allocated since (nothing committed points there).
+        if a >= self.committed_eoa {
+            return true;
+        }
         self.fresh.range(..=a).next_back().is_some_and(|(&s, &l)| a < s.saturating_add(l))
     }
 
@@ -312,22 +363,28 @@ impl Editor {
             return self.write_now(a, bytes);
         }
         let end = a + bytes.len() as u64;
+        // The waiting writes are in address order, none overlapping another: `i` is where this
+        // one goes (the end, as new space is allocated upwards).
+        let i = self.small_writes.partition_point(|(s, _)| *s <= a);
         // A waiting write that holds this range takes the new bytes; one that overlaps it
         // otherwise goes out first, so the newer bytes always win.
-        if let Some((&start, buf)) = self.small_writes.range_mut(..=a).next_back() {
-            if start + buf.len() as u64 >= end {
-                let at = (a - start) as usize;
+        if let Some((start, buf)) = i.checked_sub(1).and_then(|j| self.small_writes.get_mut(j)) {
+            if *start + buf.len() as u64 >= end {
+                let at = (a - *start) as usize;
                 if let Some(dst) = buf.get_mut(at..at + bytes.len()) {
                     dst.copy_from_slice(bytes);
                     return Ok(());
                 }
             }
         }
-        let overlaps = self.small_writes.range(..end).next_back().is_some_and(|(&s, b)| s + b.len() as u64 > a);
-        if overlaps {
+        let before = i.checked_sub(1).and_then(|j| self.small_writes.get(j)).is_some_and(|(s, b)| s + b.len() as u64 > a);
+        let after = self.small_writes.get(i).is_some_and(|(s, _)| *s < end);
+        if before || after {
             self.write_small()?;
+            self.small_writes.push((a, bytes.to_vec()));
+        } else {
+            self.small_writes.insert(i, (a, bytes.to_vec()));
         }
-        self.small_writes.insert(a, bytes.to_vec());
         self.small_bytes += bytes.len();
         if self.small_bytes >= SMALL_WRITES_BYTES {
             self.write_small()?;
@@ -355,8 +412,8 @@ impl Editor {
     fn header(&mut self, a: u64) -> Result<&mut HeaderEdit> {
         // One search of the cache (this runs several times per operation).
         match self.headers.entry(a) {
-            std::collections::btree_map::Entry::Occupied(e) => Ok(e.into_mut()),
-            std::collections::btree_map::Entry::Vacant(v) => {
+            std::collections::hash_map::Entry::Occupied(e) => Ok(e.into_mut()),
+            std::collections::hash_map::Entry::Vacant(v) => {
                 let ctx = Context::new(self.storage.as_ref(), self.sizes, &self.limits, self.sb.base_address);
                 let h = ObjectHeader::read(ctx, a)?;
                 // An unknown message flagged "fail if unknown and open for write" (or always):
@@ -391,7 +448,7 @@ impl Editor {
         // nodes, 4 chunk nodes (leaves first: rank 4 + level), then headers last.
         let mut in_place: Vec<(u32, u64, Vec<u8>)> = Vec::new();
 
-        let heaps: Vec<u64> = self.heaps.iter().filter(|(_, c)| c.dirty).map(|(a, _)| *a).collect();
+        let heaps = addr_map::sorted_keys(&self.heaps, |c| c.dirty);
         for a in heaps {
             let Some(c) = self.heaps.get(&a) else { continue };
             let heap = &c.value;
@@ -417,7 +474,7 @@ impl Editor {
             }
         }
         let leaf_k = self.sb.group_leaf_k;
-        let snods: Vec<u64> = self.snods.iter().filter(|(_, c)| c.dirty).map(|(a, _)| *a).collect();
+        let snods = addr_map::sorted_keys(&self.snods, |c| c.dirty);
         for a in snods {
             let Some(c) = self.snods.get(&a) else { continue };
             let mut w = Writer::new(a, sizes);
@@ -428,7 +485,7 @@ impl Editor {
             }
         }
         let internal_k = self.sb.group_internal_k;
-        let gnodes: Vec<u64> = self.group_nodes.iter().filter(|(_, c)| c.dirty).map(|(a, _)| *a).collect();
+        let gnodes = addr_map::sorted_keys(&self.group_nodes, |c| c.dirty);
         for a in gnodes {
             let Some(c) = self.group_nodes.get(&a) else { continue };
             // Every node of a group B-tree holds up to 2K children, K = "Group Internal Node K".
@@ -452,7 +509,10 @@ impl Editor {
                 c.dirty = false;
             }
         }
-        let dirty_headers: Vec<u64> = self.headers.iter().filter(|(_, h)| h.dirty).map(|(a, _)| *a).collect();
+        // Chunk index headers (extensible arrays) after their blocks, before object headers.
+        in_place.extend(std::mem::take(&mut self.index_in_place).into_iter().map(|(a, b)| (500, a, b)));
+        // In address order (continuation chunks are allocated in this order).
+        let dirty_headers = addr_map::sorted_keys(&self.headers, |h| h.dirty);
         for a in dirty_headers {
             let fresh_header = self.is_fresh(a);
             let mut fresh_at = Vec::new();
@@ -505,6 +565,7 @@ impl Editor {
         } else {
             self.space.commit();
         }
+        self.committed_eoa = self.space.eoa();
         self.changed = false;
         Ok(())
     }

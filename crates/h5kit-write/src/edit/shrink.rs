@@ -94,7 +94,7 @@ impl Editor {
                 self.space.free(rec.address, rec.size.max(1));
             }
             if let Some(ix) = c.new_index.as_mut() {
-                ix.dirty = true;
+                ix.rewrite_whole();
             }
             return Ok(());
         }
