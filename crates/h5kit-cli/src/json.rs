@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use h5kit::{AllocTime, Attribute, ByteOrder, CharacterSet, DataspaceKind, Datatype, File, FillTime, Layout, LinkTarget, Object, ReferenceKind, TypeClass};
-use h5kit::snapshot::{Dataset, Group};
+use h5kit::snapshot::{ordered_links, Dataset, Group};
 use serde_json::{json, Map, Value};
 
 use crate::dump::values::{float_value, read_uint};
@@ -230,20 +230,8 @@ impl Ctx<'_> {
 
 /// Standard base64 with padding (h5json's encoding of opaque values).
 pub(crate) fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in bytes.chunks(3) {
-        let b = [c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0), c.get(2).copied().unwrap_or(0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(char::from(ABC[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// Nests a flat row-major list into `dims` (no dims: the single value).
@@ -380,45 +368,6 @@ pub(crate) fn values(ctx: &Ctx, dt: &Datatype, raw: &[u8], kind: DataspaceKind, 
     }
 }
 
-/// A group's links as h5py lists them: in creation order when tracked, else by name.
-fn ordered_links(g: &Group) -> h5kit::Result<Vec<h5kit::Link>> {
-    let mut links = g.links()?;
-    if !links.is_empty() && links.iter().all(|l| l.creation_order.is_some()) {
-        links.sort_by_key(|l| l.creation_order);
-    } else {
-        links.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-    }
-    Ok(links)
-}
-
-/// Every object reachable from the root, each under its first path in a depth-first walk in
-/// link order (as h5py's visit finds them).
-pub(crate) fn collect(file: &File, root: &Group) -> Vec<(String, Object)> {
-    fn walk(file: &File, g: &Group, path: &str, seen: &mut std::collections::HashSet<u64>, out: &mut Vec<(String, Object)>, depth: u32) {
-        if depth > 256 {
-            return;
-        }
-        let Ok(links) = ordered_links(g) else { return };
-        for l in links {
-            let LinkTarget::Hard { address } = l.target else { continue };
-            let child = if path == "/" { format!("/{}", l.name) } else { format!("{}/{}", path, l.name) };
-            if !seen.insert(address) {
-                continue;
-            }
-            if let Ok(obj) = file.object_at(address, &child) {
-                let sub = if let Object::Group(cg) = &obj { Some(cg.clone()) } else { None };
-                out.push((child.clone(), obj));
-                if let Some(cg) = sub {
-                    walk(file, &cg, &child, seen, out, depth + 1);
-                }
-            }
-        }
-    }
-    let mut out = vec![("/".to_string(), Object::Group(root.clone()))];
-    let mut seen = std::collections::HashSet::from([root.address()]);
-    walk(file, root, "/", &mut seen, &mut out, 0);
-    out
-}
 
 fn links(ctx: &Ctx, g: &Group) -> Value {
     let Ok(links) = ordered_links(g) else { return json!([]) };
@@ -442,7 +391,7 @@ fn links(ctx: &Ctx, g: &Group) -> Value {
 /// The HDF5/JSON document of `file`.
 pub fn document(path: &Path, file: &File) -> h5kit::Result<Value> {
     let root = file.root()?;
-    let objects = collect(file, &root);
+    let objects = h5kit::snapshot::objects(file, &root);
     let ids: HashMap<u64, (&'static str, String)> = objects
         .iter()
         .map(|(_, o)| {

@@ -403,14 +403,22 @@ mod tests {
         assert_eq!(&*s.bytes_upto(1, 10).unwrap(), &[2, 3]);
     }
 
+    /// A temporary file of `len` pseudo-random bytes (a multiplicative hash shifted right by
+    /// `shift`), and those bytes.
+    #[cfg(not(target_family = "wasm"))]
+    fn scratch_file(name: &str, len: u32, shift: u32) -> (std::path::PathBuf, Vec<u8>) {
+        let path = std::env::temp_dir().join(format!("h5kit-storage-{}-{}", name, std::process::id()));
+        let data: Vec<u8> = (0..len).map(|i| (i.wrapping_mul(2_654_435_761) >> shift) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        (path, data)
+    }
+
     /// Small reads served from cached blocks give the file's bytes, across block boundaries
     /// and at the end of the file; a read past the end is an error.
     #[cfg(not(target_family = "wasm"))]
     #[test]
     fn file_reads_through_blocks() {
-        let path = std::env::temp_dir().join(format!("h5kit-storage-blocks-{}", std::process::id()));
-        let data: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-        std::fs::write(&path, &data).unwrap();
+        let (path, data) = scratch_file("blocks", 300_000, 13);
         let s = FileStorage::open(&path).unwrap();
         assert!(!s.is_mapped());
         let mut seed = 7u64;
@@ -433,9 +441,7 @@ mod tests {
     #[cfg(not(target_family = "wasm"))]
     #[test]
     fn reads_reusing_a_scratch_buffer() {
-        let path = std::env::temp_dir().join(format!("h5kit-storage-reusing-{}", std::process::id()));
-        let data: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
-        std::fs::write(&path, &data).unwrap();
+        let (path, data) = scratch_file("reusing", 200_000, 11);
         let s = FileStorage::open(&path).unwrap();
         let mut scratch = Vec::new();
         for (off, len) in [(10u64, 100_000usize), (5, 7), (150_000, 50_000), (0, 0), (1, 120_000), (70_000, 3)] {

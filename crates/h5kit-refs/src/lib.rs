@@ -19,10 +19,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
-use h5kit::snapshot::Group;
-use h5kit::{File, LinkTarget, Object};
+use h5kit::{File, Object};
 use serde_json::{json, Map, Value};
 
 mod values;
@@ -112,7 +111,7 @@ impl Refs {
 /// The manifest of `file`, chunks referring to `opts.url`.
 pub fn manifest(file: &File, opts: &Options) -> h5kit::Result<Refs> {
     let root = file.root()?;
-    let objects = collect(file, &root);
+    let objects = h5kit::snapshot::objects(file, &root);
     let names: HashMap<u64, String> = objects.iter().map(|(p, o)| (o.address(), p.clone())).collect();
     let base = file.superblock().effective_base_address();
     let mut out = Refs { url: opts.url.clone(), ..Refs::default() };
@@ -156,42 +155,3 @@ fn prefix(path: &str) -> String {
     }
 }
 
-/// A group's links as h5py lists them: in creation order when tracked, else by name.
-fn ordered_links(g: &Group) -> h5kit::Result<Vec<h5kit::Link>> {
-    let mut links = g.links()?;
-    if !links.is_empty() && links.iter().all(|l| l.creation_order.is_some()) {
-        links.sort_by_key(|l| l.creation_order);
-    } else {
-        links.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-    }
-    Ok(links)
-}
-
-/// Every object reachable from the root by hard links, each under its first path in a
-/// depth-first walk in link order (as h5py's visit finds them).
-fn collect(file: &File, root: &Group) -> Vec<(String, Object)> {
-    fn walk(file: &File, g: &Group, path: &str, seen: &mut HashSet<u64>, out: &mut Vec<(String, Object)>, depth: u32) {
-        if depth > 256 {
-            return;
-        }
-        let Ok(links) = ordered_links(g) else { return };
-        for l in links {
-            let LinkTarget::Hard { address } = l.target else { continue };
-            let child = if path == "/" { format!("/{}", l.name) } else { format!("{}/{}", path, l.name) };
-            if !seen.insert(address) {
-                continue;
-            }
-            if let Ok(obj) = file.object_at(address, &child) {
-                let sub = if let Object::Group(cg) = &obj { Some(cg.clone()) } else { None };
-                out.push((child.clone(), obj));
-                if let Some(cg) = sub {
-                    walk(file, &cg, &child, seen, out, depth + 1);
-                }
-            }
-        }
-    }
-    let mut out = vec![("/".to_string(), Object::Group(root.clone()))];
-    let mut seen = HashSet::from([root.address()]);
-    walk(file, root, "/", &mut seen, &mut out, 0);
-    out
-}

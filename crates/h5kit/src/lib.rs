@@ -76,6 +76,7 @@ mod write_types;
 pub mod vds;
 mod view;
 mod vlen;
+mod walk;
 
 pub use attribute::Attribute;
 pub use chunks::ChunkLocation;
@@ -104,6 +105,7 @@ pub use object::{NamedDatatype, Object};
 /// ```
 pub mod snapshot {
     pub use crate::object::{Dataset, Group, NamedDatatype, Object};
+    pub use crate::walk::{objects, ordered_links};
 }
 pub use selection::Hyperslab;
 pub use typed::{Array, H5Type};
